@@ -1,0 +1,1 @@
+# tests/integration/local.mk - owned by the tests/integration area

@@ -1,0 +1,114 @@
+/*
+ * ta.h - the transport-agent library: job loop, ctlopen/ctlclose,
+ * diagnostic() and notary handling, shared by every agent in transport/.
+ *
+ * An agent runs with cwd $POSTOFFICE/transport.  ta_jobloop() writes
+ * "#hungry", reads one job line (bounded, validated), calls ta_ctlopen()
+ * which selects and locks the recipients of this agent's channel and host,
+ * calls the agent's deliver callback, then ta_ctlclose().  Every locked
+ * recipient gets exactly one report line from ta_diagnostic(); anything left
+ * locked at close is reported "deferred" and unlocked.
+ */
+#ifndef ZMTA_TA_H
+#define ZMTA_TA_H
+
+#include <stdio.h>
+#include <sys/types.h>
+#include <time.h>
+#include "zbuf.h"
+#include "ctlfile.h"
+#include "taproto.h"
+#include "spool.h"
+
+typedef struct ta_ctx {
+	const char *progname;
+	const char *channel;      /* -c */
+	const char *fixed_host;   /* host from argv, or NULL: jobs carry it */
+	int pid;
+	int out_fd;               /* reports go here (stdout) */
+	int in_fd;                /* jobs come from here (stdin) */
+	int debug;
+	volatile int stop;        /* set by signal handlers: finish job, exit */
+	long idle_timeout_ms;     /* call idle callback after this long waiting */
+	void *agent;              /* agent private data */
+} ta_ctx;
+
+typedef struct ta_rcpt {
+	const ctl_rcpt *r;        /* parsed line (points into msg->ctl) */
+	int locked;               /* we hold the '~' */
+	int reported;             /* ta_diagnostic() done */
+	char *user;               /* unquoted user (the address), malloc'd */
+	char *n_action;           /* notary fields set by the agent, malloc'd */
+	char *n_status;
+	char *n_diag;
+	char *n_remote;
+} ta_rcpt;
+
+typedef struct ta_msg {
+	char relpath[SPOOL_JOBPATH_MAX + 1];
+	char prefix[8];           /* hash prefix of relpath ("E/K/") */
+	unsigned long inum;
+	char spoolid[SPOOL_ID_MAX];
+	char host[256];           /* selected host ("" when fixed) */
+	ctl_file ctl;
+	int ctlfd;
+	int bodyfd;               /* ../queue/<prefix><i>, -1 if missing */
+	off_t bodysize;           /* bytes of the body file after 'o' */
+	size_t size_estimate;     /* body + largest header block + 3% */
+	time_t arrival;           /* body file mtime */
+	ta_rcpt *rcpts;
+	size_t nrcpts;
+} ta_msg;
+
+/* selector: return 1 to take a recipient whose host does not equal the
+ * job host textually (smtp -e). */
+typedef int (*ta_selector_fn)(ta_ctx *ctx, const ctl_rcpt *r, zspan host, void *arg);
+
+/* ta_init - fill ctx from args; sets up stdio, pid, signal flags */
+void ta_init(ta_ctx *ctx, const char *progname, const char *channel);
+
+/* ta_ctlopen - Z_OK with m filled and >= 1 recipient locked; Z_ENOENT when
+ * nothing is selectable (caller says #resync); other codes with err text.
+ * A missing body file fails every selected recipient permanently. */
+int ta_ctlopen(ta_ctx *ctx, const char *relpath, const char *host,
+	       ta_selector_fn sel, void *selarg, ta_msg *m, zbuf *err);
+/* ta_ctlclose - report still-locked recipients deferred, unlock, free */
+void ta_ctlclose(ta_ctx *ctx, ta_msg *m);
+
+/* ta_notary - set notary fields for r (NULL leaves a field unchanged).
+ * action: delivered failed relayed delayed; status "5.1.1"; diag "smtp; 550 ..."
+ * remote: "dns; mx.example.org (192.0.2.1|25)" */
+void ta_notary(ta_rcpt *r, const char *action, const char *status,
+	       const char *diag, const char *remote);
+
+/* ta_diagnostic - the one report for r: map the sysexits code to a status
+ * word and tag as zmta-ta(7) says, append a 'd' line when needed, patch the
+ * tag, write the report line.  retry_secs > 0 gives "retryat +N". */
+int ta_diagnostic(ta_ctx *ctx, ta_msg *m, ta_rcpt *r, int exitcode,
+		  long retry_secs, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+/* ta_say - "# prog:pid: text" log line to the scheduler */
+void ta_say(ta_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* callbacks for ta_jobloop */
+typedef struct ta_agent_ops {
+	/* deliver every locked recipient of m; host is the job's host */
+	int (*deliver)(ta_ctx *ctx, ta_msg *m, const char *host);
+	/* before opening a job for a different host than the last one */
+	void (*newhost)(ta_ctx *ctx, const char *host);
+	/* nothing to do for idle_timeout_ms (e.g. send NOOP) */
+	void (*idle)(ta_ctx *ctx);
+	/* "#idle" received */
+	void (*idlecmd)(ta_ctx *ctx);
+	/* end of input: close connections */
+	void (*finish)(ta_ctx *ctx);
+	/* select recipients for other hosts (may be NULL) */
+	ta_selector_fn select;
+	void *selarg;
+} ta_agent_ops;
+
+/* ta_jobloop - run until EOF, empty line or ctx->stop; returns an exit code */
+int ta_jobloop(ta_ctx *ctx, const ta_agent_ops *ops);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * smtp_conn.h - socket set-up for the smtp agent: forced destinations (-F),
+ * local identity (-L), reserved source port (-r), SO_SNDBUF (-w),
+ * non-blocking connect with a deadline, UNIX sockets.
+ */
+#ifndef ZMTA_SMTP_CONN_H
+#define ZMTA_SMTP_CONN_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include "zbuf.h"
+
+enum smtp_dest_kind { SDEST_HOST = 0, SDEST_LITERAL, SDEST_UNIX };
+
+typedef struct smtp_dest {
+	enum smtp_dest_kind kind;
+	char host[256];                /* SDEST_HOST: name to resolve */
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* SDEST_UNIX */
+	struct sockaddr_storage sa;    /* SDEST_LITERAL, port set */
+	socklen_t salen;
+	int port;                      /* explicit ":port", or 0 */
+} smtp_dest;
+
+/* smtp_dest_parse - "UNIX:/path", "[192.0.2.1]", "[IPv6:2001:db8::1]"
+ * (also "[ipv6.…]", "[ipv6 …]"), optional ":port" after ']', or a host name
+ * with optional ":port".  Z_OK or Z_EPARSE with text in err. */
+int smtp_dest_parse(const char *s, int default_port, smtp_dest *out, zbuf *err);
+
+typedef struct smtp_bind {
+	const char *localident;  /* -L: "iface:eth0", "[1.2.3.4]", "[IPv6:…]", host name; NULL */
+	int reserved_port;       /* -r: bind a port < 1024 (root only) */
+	int sndbuf;              /* -w: SO_SNDBUF bytes, 0 = default */
+} smtp_bind;
+
+/* smtp_connect - non-blocking TCP connect to sa within timeout_ms; returns
+ * a connected, non-blocking fd or <0 with "connect to [ip]:port: reason"
+ * in err (Z_EAGAIN for temporary failures). */
+int smtp_connect(const struct sockaddr *sa, socklen_t salen, const smtp_bind *b,
+		 int timeout_ms, zbuf *err);
+/* smtp_connect_unix - same for an AF_UNIX stream socket */
+int smtp_connect_unix(const char *path, int timeout_ms, zbuf *err);
+/* smtp_localident - resolve -L for the given family into out (port 0) */
+int smtp_localident(const char *ident, int family, struct sockaddr_storage *out,
+		    socklen_t *outlen, zbuf *err);
+/* smtp_is_self_addr - 1 if sa is an address of one of our interfaces or in
+ * selfaddrs ("a,b,c") */
+int smtp_is_self_addr(const struct sockaddr *sa, const char *selfaddrs);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * smtp_dns.h - MX resolution for the smtp agent, through c-ares only.
+ *
+ * smtp_dns_resolve() turns a destination domain into an ordered list of
+ * addresses to try: MX records sorted by preference, equal preferences
+ * shuffled, each MX host expanded to its AAAA and A addresses (IPv6 first
+ * when prefer_v6), implicit MX (the domain's own A/AAAA) when there is no
+ * MX, CNAME followed, our own host and every MX at or after our own
+ * preference dropped, null MX (RFC 7505) reported as such.
+ */
+#ifndef ZMTA_SMTP_DNS_H
+#define ZMTA_SMTP_DNS_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include "zbuf.h"
+
+#define SMTP_MX_MAX 128
+
+typedef struct smtp_mxaddr {
+	char name[256];               /* MX host name (or the domain for implicit MX) */
+	int pref;
+	struct sockaddr_storage sa;   /* address with port already set */
+	socklen_t salen;
+	char ip[64];                  /* printable address */
+	int port;
+} smtp_mxaddr;
+
+typedef struct smtp_mxlist {
+	smtp_mxaddr a[SMTP_MX_MAX];
+	size_t n;
+	char canon[256];              /* canonical name of the domain (after CNAME) */
+	int implicit;                 /* 1 if no MX existed */
+} smtp_mxlist;
+
+enum smtp_dns_status {
+	SDNS_OK = 0,
+	SDNS_TEMPFAIL,   /* DNS trouble: deferall */
+	SDNS_NXDOMAIN,   /* no such domain: permanent (EX_NOHOST, 5.1.2) */
+	SDNS_NULLMX,     /* RFC 7505: permanent, 5.1.10 */
+	SDNS_NOADDR,     /* MX/host exists but no address at all: permanent EX_NOHOST */
+	SDNS_SELF,       /* we are the best MX: permanent EX_NOHOST */
+	SDNS_NOWKS       /* -W and no WKS record lists SMTP: permanent */
+};
+
+typedef struct smtp_dns_opts {
+	int use_mx;               /* 0 with -x: A/AAAA of the host itself */
+	int prefer_v6;            /* -6 */
+	int check_wks;            /* -W */
+	int port;                 /* destination port (-p, default 25) */
+	const char *servers;      /* DNS_SERVERS "127.0.0.1:5353,..." or NULL (system) */
+	const char *addrmap;      /* SMTP_TEST_ADDRMAP "127.0.0.2=127.0.0.1:2601 ..." or NULL */
+	const char *myhostname;   /* our name, for self detection */
+	const char *selfaddrs;    /* SELFADDRESSES "a,b" */
+	int timeout_ms;           /* per query try */
+	int tries;
+} smtp_dns_opts;
+
+typedef struct smtp_dns smtp_dns;
+
+/* smtp_dns_init - one c-ares channel for the life of the agent */
+int smtp_dns_init(smtp_dns **d, const smtp_dns_opts *o, zbuf *err);
+void smtp_dns_free(smtp_dns *d);
+/* smtp_dns_resolve - returns an smtp_dns_status; why gets a human reason
+ * ("MX lookup for example.org: server failure") on anything but SDNS_OK */
+int smtp_dns_resolve(smtp_dns *d, const char *domain, smtp_mxlist *out, zbuf *why);
+/* smtp_dns_host_addrs - A/AAAA of one host name (no MX), for -x and -F host */
+int smtp_dns_host_addrs(smtp_dns *d, const char *host, smtp_mxlist *out, zbuf *why);
+/* smtp_dns_has_mx - 1 if domain has an MX record naming mxhost (for -e),
+ * 0 if not, <0 on DNS trouble */
+int smtp_dns_has_mx(smtp_dns *d, const char *domain, const char *mxhost);
+/* smtp_addrmap_apply - rewrite sa per the test address map (no-op if none) */
+void smtp_addrmap_apply(const smtp_dns_opts *o, struct sockaddr_storage *sa, socklen_t *salen, int *port);
+
+#endif
