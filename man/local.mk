@@ -1,1 +1,2 @@
-# man/local.mk - owned by the man area
+# man/local.mk - each area adds its pages in its own local.mk:
+#   dist_man_MANS += man/smtp.8

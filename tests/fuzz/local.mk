@@ -2,7 +2,7 @@
 # For a target NAME: tests/fuzz/fuzz_NAME.c and tests/fuzz/corpus/NAME/.
 # The replay program links fuzz_NAME.c with replay_main.c.
 FUZZ_LIBS = transport/libta/libta.a spool/libspool.a lib/libzmta.a
-EXTRA_DIST += tests/fuzz/corpus
+EXTRA_DIST += tests/fuzz/corpus tests/fuzz/replay_main.c
 
 # Pattern for a target NAME (copy and replace NAME):
 #   check_PROGRAMS += tests/fuzz/replay_NAME

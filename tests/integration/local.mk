@@ -1,1 +1,5 @@
-# tests/integration/local.mk - owned by the tests/integration area
+# tests/integration/local.mk - shared helpers for integration tests.
+# Each area declares its own scripts in its own local.mk:
+#   TESTS += tests/integration/smtp-basic.sh
+#   EXTRA_DIST += tests/integration/smtp-basic.sh
+EXTRA_DIST += tests/integration/testlib.sh
