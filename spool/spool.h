@@ -21,6 +21,11 @@
  * zmta-spool(5)); hashlevels 0..2 also creates queue/ and transport/ hash
  * subdirectories.  Idempotent.  Z_OK or Z_EIO with text in err. */
 int spool_init(const char *postoffice, int hashlevels, zbuf *err);
+/* spool_init_report - spool_init that calls note(arg, path, mode) for every
+ * directory it creates (zmta postoffice-init prints them); note may be NULL */
+typedef void (*spool_note_fn)(void *arg, const char *path, unsigned mode);
+int spool_init_report(const char *postoffice, int hashlevels, spool_note_fn note,
+		      void *arg, zbuf *err);
 /* spool_verify - every directory exists and is a directory */
 int spool_verify(const char *postoffice, zbuf *err);
 

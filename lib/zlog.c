@@ -1,0 +1,226 @@
+/*
+ * NAME
+ *	zlog - the severity ladder: debug, info, warn, error, fatal, panic
+ * SUMMARY
+ *	Formats one sanitised line per call and writes it to stderr or a log
+ *	file and/or syslog(LOG_MAIL).
+ * SYNOPSIS
+ *	void zlog_open(const char *progname, int flags);
+ *	int zlog_set_file(const char *path);
+ *	void zlog_set_debug(int on);
+ *	void zlog(enum zlog_level lvl, const char *id, const char *fmt, ...);
+ *	unsigned long zlog_errors(void);
+ *	_Noreturn void zlog_fatal(int code, const char *id, const char *fmt, ...);
+ *	_Noreturn void zlog_panic(const char *id, const char *fmt, ...);
+ * DESCRIPTION
+ *	stderr/file lines look like
+ *	    "2026-11-22T04:46:47Z prog[123]: <id>: <level>: text"
+ *	("<id>: " left out when id is NULL); syslog gets "<id>: <level>: text".
+ *	Bytes outside printable ASCII become '?'; the text is cut at 4000
+ *	bytes.  Each line is written with one write(2) so that concurrent
+ *	processes appending to one file do not interleave.
+ * DIAGNOSTICS
+ *	zlog_set_file returns Z_EIO when the file cannot be opened (the old
+ *	destination stays).  Logging itself never fails visibly.
+ * SECURITY
+ *	Message text may carry outside bytes; they are neutralised before
+ *	output so no terminal escapes or fake newlines get through.
+ * BUGS
+ *	Not thread-safe (zmta programs are single-threaded).
+ * SEE ALSO
+ *	syslog(3), zerr.h
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include "zbuf.h"
+#include "zlog.h"
+
+#define ZLOG_TEXT_MAX 4000
+
+static char zlog_prog[64] = "zmta";
+static int zlog_flags = ZLOG_TO_STDERR;
+static int zlog_fd = -1;          /* log file, or -1 for stderr */
+static int zlog_debug_on = 0;
+static int zlog_syslog_open = 0;
+static unsigned long zlog_nerrors = 0;
+
+static const char *const zlog_names[] = {
+	"debug", "info", "warn", "error", "fatal", "panic"
+};
+
+/* zlog_open - set program name and destinations */
+void zlog_open(const char *progname, int flags)
+{
+	const char *base;
+
+	if (progname != NULL) {
+		base = strrchr(progname, '/');
+		base = base ? base + 1 : progname;
+		zstrlcpy(zlog_prog, base, sizeof(zlog_prog));
+	}
+	zlog_flags = flags;
+	if (flags & ZLOG_TO_SYSLOG) {
+		if (zlog_syslog_open)
+			closelog();
+		openlog(zlog_prog, LOG_PID | LOG_NDELAY, LOG_MAIL);
+		zlog_syslog_open = 1;
+	} else if (zlog_syslog_open) {
+		closelog();
+		zlog_syslog_open = 0;
+	}
+}
+
+/* zlog_set_file - append log lines to path instead of stderr */
+int zlog_set_file(const char *path)
+{
+	int fd;
+
+	if (path == NULL) {
+		if (zlog_fd >= 0)
+			close(zlog_fd);
+		zlog_fd = -1;
+		return Z_OK;
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	if (fd < 0)
+		return Z_EIO;
+	if (zlog_fd >= 0)
+		close(zlog_fd);
+	zlog_fd = fd;
+	return Z_OK;
+}
+
+/* zlog_set_debug - 0 hides debug lines */
+void zlog_set_debug(int on)
+{
+	zlog_debug_on = on;
+}
+
+/* zlog_errors - number of error lines written */
+unsigned long zlog_errors(void)
+{
+	return zlog_nerrors;
+}
+
+/* zlog_sanitize - replace non-printable bytes in place */
+static void zlog_sanitize(char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c > 0x7e)
+			s[i] = '?';
+	}
+}
+
+/* zlog_emit - format and write one line */
+static void zlog_emit(enum zlog_level lvl, const char *id, const char *fmt, va_list ap)
+{
+	char text[ZLOG_TEXT_MAX + 1];
+	char idbuf[128];
+	char line[ZLOG_TEXT_MAX + 300];
+	char stamp[32];
+	struct tm tm;
+	time_t now;
+	int n, saved = errno;
+	size_t tlen;
+	const char *lname;
+
+	if (lvl < ZLOG_DEBUG || lvl > ZLOG_PANIC)
+		lvl = ZLOG_ERROR;
+	if (lvl == ZLOG_DEBUG && !zlog_debug_on)
+		goto done;
+	if (lvl == ZLOG_ERROR)
+		zlog_nerrors++;
+	lname = zlog_names[lvl];
+
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	if (n < 0)
+		text[0] = '\0';
+	tlen = strlen(text);
+	zlog_sanitize(text, tlen);
+	idbuf[0] = '\0';
+	if (id != NULL) {
+		zstrlcpy(idbuf, id, sizeof(idbuf));
+		zlog_sanitize(idbuf, strlen(idbuf));
+	}
+
+	if (zlog_flags & ZLOG_TO_STDERR || zlog_fd >= 0) {
+		now = time(NULL);
+		if (gmtime_r(&now, &tm) == NULL ||
+		    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+			zstrlcpy(stamp, "????-??-??T??:??:??Z", sizeof(stamp));
+		n = snprintf(line, sizeof(line), "%s %s[%ld]: %s%s%s: %s\n",
+		    stamp, zlog_prog, (long)getpid(), idbuf,
+		    id != NULL ? ": " : "", lname, text);
+		if (n > 0) {
+			size_t len = (size_t)n;
+			if (len >= sizeof(line)) {
+				len = sizeof(line) - 1;
+				line[len - 1] = '\n';
+			}
+			int fd = zlog_fd >= 0 ? zlog_fd : STDERR_FILENO;
+			size_t off = 0;
+			while (off < len) {
+				ssize_t w = write(fd, line + off, len - off);
+				if (w < 0) {
+					if (errno == EINTR)
+						continue;
+					break;
+				}
+				off += (size_t)w;
+			}
+		}
+	}
+	if (zlog_flags & ZLOG_TO_SYSLOG) {
+		static const int prio[] = {
+			LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR, LOG_CRIT, LOG_ALERT
+		};
+		if (!zlog_syslog_open) {
+			openlog(zlog_prog, LOG_PID | LOG_NDELAY, LOG_MAIL);
+			zlog_syslog_open = 1;
+		}
+		syslog(LOG_MAIL | prio[lvl], "%s%s%s: %s", idbuf,
+		    id != NULL ? ": " : "", lname, text);
+	}
+done:
+	errno = saved;
+}
+
+/* zlog - one line at level lvl */
+void zlog(enum zlog_level lvl, const char *id, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	zlog_emit(lvl, id, fmt, ap);
+	va_end(ap);
+}
+
+/* zlog_fatal - log and exit(code) */
+_Noreturn void zlog_fatal(int code, const char *id, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	zlog_emit(ZLOG_FATAL, id, fmt, ap);
+	va_end(ap);
+	exit(code);
+}
+
+/* zlog_panic - log and abort() */
+_Noreturn void zlog_panic(const char *id, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	zlog_emit(ZLOG_PANIC, id, fmt, ap);
+	va_end(ap);
+	abort();
+}
