@@ -1,5 +1,4 @@
 # bench/local.mk - benchmarks run by `make bench` (not by make check).
-# Each benchmark is a script bench/<name>.sh listed in BENCH_SCRIPTS;
-# bench/run-all.sh runs them in order.
-BENCH_SCRIPTS =
+# Each benchmark is a script bench/<name>.sh; bench/run-all.sh runs them.
+# (Do not name a variable *_SCRIPTS here: automake takes that as an install primary.)
 EXTRA_DIST += bench/run-all.sh bench/benchlib.sh

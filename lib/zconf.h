@@ -21,9 +21,13 @@
 
 #define ZCONF_LINE_MAX 4096
 
-/* zconf_load - read path (NULL: $ZCONFIG or the default); errors into err */
+/* zconf_load - read path (NULL: $ZCONFIG or the default); errors into err.
+ * Forgets every earlier setting first (so it also serves to reload); a
+ * missing file named by path or $ZCONFIG is Z_ENOENT, a missing default is
+ * Z_OK.  Parse errors are Z_EPARSE/Z_ETOOBIG with "file:line: reason". */
 int zconf_load(const char *path, zbuf *err);
-/* zconf_parse - parse an in-memory file; name is used in messages */
+/* zconf_parse - parse an in-memory file; name is used in messages; adds to
+ * (does not clear) the current settings */
 int zconf_parse(const char *name, const char *data, size_t len, zbuf *err);
 /* zconf_get - value or NULL; falls back to compiled-in defaults */
 const char *zconf_get(const char *name);

@@ -16,13 +16,18 @@ typedef struct zline {
 	size_t scan;       /* bytes already searched for '\n' */
 	int discarding;    /* inside an over-long line */
 	int eof;
+	size_t drop;       /* bytes of the line last returned, dropped next call */
 } zline;
+
+/* At most ZLINE_CHUNK bytes may be fed between draining calls of zline_next
+ * (zline_feed returns Z_ETOOBIG beyond that); zline_fill never exceeds it. */
+#define ZLINE_CHUNK 65536
 
 void zline_init(zline *l, size_t maxline);
 void zline_free(zline *l);
 /* zline_fill - one read(2) from fd: >0 bytes, 0 EOF, Z_EAGAIN, Z_EIO */
 long zline_fill(zline *l, int fd);
-/* zline_feed - add bytes obtained elsewhere (e.g. TLS) */
+/* zline_feed - add bytes obtained elsewhere (e.g. TLS); Z_OK or Z_ETOOBIG */
 int zline_feed(zline *l, const void *p, size_t n);
 /* zline_next - 1 and *line set (valid until the next call), 0 if no whole
  * line yet, Z_ETOOBIG for an over-long line (reported once per line) */

@@ -155,7 +155,7 @@ static void zlog_emit(enum zlog_level lvl, const char *id, const char *fmt, va_l
 		now = time(NULL);
 		if (gmtime_r(&now, &tm) == NULL ||
 		    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-			zstrlcpy(stamp, "????-??-??T??:??:??Z", sizeof(stamp));
+			zstrlcpy(stamp, "0000-00-00T00:00:00Z", sizeof(stamp));
 		n = snprintf(line, sizeof(line), "%s %s[%ld]: %s%s%s: %s\n",
 		    stamp, zlog_prog, (long)getpid(), idbuf,
 		    id != NULL ? ": " : "", lname, text);

@@ -26,6 +26,7 @@
  * SEE ALSO
  *	prctl(2), proc(5)
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -89,6 +89,10 @@ int ctl_read(int fd, unsigned flags, ctl_file *out, zbuf *err);
 void ctl_free(ctl_file *cf);
 /* ctl_find_rcpt - recipient with offset off, or NULL */
 const ctl_rcpt *ctl_find_rcpt(const ctl_file *cf, size_t off);
+/* ctl_diag_dsn_line - offset of the 'N' line a 'd' line refers to, accepting
+ * both the TA variant (line start) and the scheduler variant (start + 2);
+ * -1 if none matches */
+long ctl_diag_dsn_line(const ctl_file *cf, const ctl_diag *d);
 /* ctl_unquote_user - user field without RFC 821 quoting into out */
 int ctl_unquote_user(zspan user, zbuf *out);
 

@@ -14,7 +14,7 @@
 #include <time.h>
 #include "zbuf.h"
 
-#define SPOOL_ID_MAX 32          /* "S" + 20 digits + 13 chars + NUL fits */
+#define SPOOL_ID_MAX 40          /* "S" + 20 digits + 13 chars + NUL = 35 fits */
 #define SPOOL_JOBPATH_MAX 64
 
 /* spool_init - create/verify every directory with its mode (see

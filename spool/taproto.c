@@ -65,6 +65,7 @@
  *	zmta-ta(7), zmta-spool(5), spool/taproto.h, transport/libta/ta.c
  */
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include "taproto.h"
 #include "spool.h"
@@ -148,6 +149,16 @@ static int starts(const char *p, size_t n, const char *lit)
 {
 	size_t l = strlen(lit);
 	return n >= l && memcmp(p, lit, l) == 0;
+}
+
+/* jobpath_ok - spool_jobpath_check() with a private reason buffer */
+static int jobpath_ok(const char *p, size_t n, unsigned long *ino, size_t *plen)
+{
+	zbuf w = ZBUF_INIT(256);
+	int rc = spool_jobpath_check(p, n, ino, plen, &w);
+
+	zbuf_free(&w);
+	return rc == Z_OK;
 }
 
 /* parse_report - "inum/offset\tnotary\tword[ text]" */
@@ -282,7 +293,7 @@ enum ta_kind ta_parse_agent_line(const char *line, size_t len, ta_report *rep,
 				set_why(why, "#resync without a path");
 				return TAK_BAD;
 			}
-			if (spool_jobpath_check(p, n, &ino, &plen, NULL) != Z_OK) {
+			if (!jobpath_ok(p, n, &ino, &plen)) {
 				set_why(why, "#resync with an invalid job path");
 				return TAK_BAD;
 			}
@@ -350,7 +361,7 @@ enum ta_kind ta_parse_job_line(const char *line, size_t len, ta_job *job, zbuf *
 		return TAK_BAD;
 	}
 	i = find_byte(line, len, '\t');
-	if (spool_jobpath_check(line, i, &ino, &plen, NULL) != Z_OK) {
+	if (!jobpath_ok(line, i, &ino, &plen)) {
 		set_why(why, "invalid job path");
 		return TAK_BAD;
 	}

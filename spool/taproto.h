@@ -75,4 +75,14 @@ int ta_notary_build(zbuf *out, const char *const fields[TAPROTO_NOTARY_FIELDS]);
 /* ta_notary_split - fields[0..5] (missing ones empty); *nfields found */
 int ta_notary_split(zspan notary, zspan fields[TAPROTO_NOTARY_FIELDS], int *nfields);
 
+/*
+ * Notes (spool/taproto.c, zmta-ta(7)): parsers never read past len and
+ * refuse len >= TAPROTO_LINE_MAX and NUL bytes; spans point into the line.
+ * rep/job/arg/why may be NULL.  ta_notary_build() leaves out trailing NULL
+ * fields (all NULL gives "").  ta_notary_split() fills empty spans ("", 0)
+ * for missing fields and returns Z_EPARSE (first six kept) when there are
+ * more than six.  ta_format_report() refuses a notary with TAB, CR or NL
+ * (Z_EPARSE) and a fixed part that cannot fit (Z_ETOOBIG); the text is cut.
+ */
+
 #endif

@@ -3,3 +3,34 @@ noinst_LIBRARIES += transport/libta/libta.a
 transport_libta_libta_a_SOURCES = \
 	transport/libta/ta.h transport/libta/ta.c \
 	transport/libta/mime.h transport/libta/mime.c
+
+# zmta-ta(7): the scheduler <-> agent protocol (spool/taproto.c, libta)
+dist_man_MANS += man/zmta-ta.7
+
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_taproto tests/unit/check_libta
+TESTS += tests/unit/check_taproto tests/unit/check_libta
+tests_unit_check_taproto_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_taproto_LDADD = $(UNIT_LIBS)
+tests_unit_check_libta_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_libta_LDADD = $(UNIT_LIBS)
+endif
+
+# fuzz replays of the job-line and report-line parsers
+check_PROGRAMS += tests/fuzz/replay_jobline tests/fuzz/replay_report
+TESTS += tests/fuzz/replay_jobline tests/fuzz/replay_report
+tests_fuzz_replay_jobline_SOURCES = tests/fuzz/fuzz_jobline.c tests/fuzz/replay_main.c
+tests_fuzz_replay_jobline_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/jobline"'
+tests_fuzz_replay_jobline_LDADD = $(FUZZ_LIBS)
+tests_fuzz_replay_report_SOURCES = tests/fuzz/fuzz_report.c tests/fuzz/replay_main.c
+tests_fuzz_replay_report_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/report"'
+tests_fuzz_replay_report_LDADD = $(FUZZ_LIBS)
+if FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_jobline tests/fuzz/fuzz_report
+tests_fuzz_fuzz_jobline_SOURCES = tests/fuzz/fuzz_jobline.c
+tests_fuzz_fuzz_jobline_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_jobline_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_report_SOURCES = tests/fuzz/fuzz_report.c
+tests_fuzz_fuzz_report_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_report_LDADD = $(FUZZ_LIBS)
+endif

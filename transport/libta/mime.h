@@ -8,7 +8,7 @@
  *  - never convert a message carrying DKIM-Signature: or
  *    Content-Conversion: prohibited: if it has 8-bit data and the peer is
  *    7-bit it is refused (MIME_REFUSE, the caller bounces with 5.6.3);
- *  - 8-bit text/* leaves (recursing into multipart/*) become
+ *  - 8-bit text/... leaves (recursing into multipart/...) become
  *    quoted-printable for a 7-bit peer (-7, or no 8BITMIME);
  *  - 8-bit data without MIME headers gets MIME-Version/Content-Type
  *    (DEFCHARSET)/C-T-E quoted-printable;

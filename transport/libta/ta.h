@@ -111,4 +111,32 @@ typedef struct ta_agent_ops {
 /* ta_jobloop - run until EOF, empty line or ctx->stop; returns an exit code */
 int ta_jobloop(ta_ctx *ctx, const ta_agent_ops *ops);
 
+/*
+ * Notes on the implementation (transport/libta/ta.c, zmta-ta(7)):
+ * - ta_init() installs SIGTERM/SIGINT/SIGHUP/SIGQUIT handlers that set
+ *   ctx->stop (no SA_RESTART), ignores SIGPIPE, and sets
+ *   idle_timeout_ms = -1 (<= 0: never call ops->idle).
+ * - ta_ctlopen(): with host NULL or "" the recipients' host must equal
+ *   ctx->fixed_host; when that is NULL too, every host is taken.  When the
+ *   body file is missing every selected recipient is reported error2
+ *   ("message file is missing, please resend") and Z_OK is returned with
+ *   bodyfd == -1 and no recipient locked: check r->locked before
+ *   delivering.  A control file that does not parse gives Z_EPARSE (the
+ *   file is left alone); Z_ENOENT when nothing is selectable or the file
+ *   is gone.
+ * - ta_diagnostic() returns Z_OK; Z_ESTALE when r is not locked by us or
+ *   already reported; Z_EIO when the 'd' line could not be appended (then
+ *   "#HELP! diagnostic writeout failed" was written, r stays locked and
+ *   ta_jobloop() returns EX_DATAERR after the job), or when the report
+ *   line could not be written (scheduler gone).  Non-final words
+ *   (deferred, retryat, ...) also count as the recipient's one report for
+ *   this job: r->reported is set and the lock is released.
+ * - ops->deliver's return value is ignored except EX_DATAERR, which ends
+ *   the loop with EX_DATAERR after ta_ctlclose().  deliver is not called
+ *   when no recipient is left locked.  Its host argument is the job host,
+ *   else ctx->fixed_host, else "".
+ * - ops->newhost is called before the first job and whenever the job host
+ *   (or fixed host) differs, ignoring case, from the previous one.
+ */
+
 #endif

@@ -7,6 +7,15 @@
  * when prefer_v6), implicit MX (the domain's own A/AAAA) when there is no
  * MX, CNAME followed, our own host and every MX at or after our own
  * preference dropped, null MX (RFC 7505) reported as such.
+ *
+ * Self detection: an MX is "us" when its name (or the canonical name of its
+ * address lookup) equals myhostname, or smtp_is_self_addr() accepts one of
+ * its addresses.  Loopback (127/8, ::1) counts only when listed in
+ * selfaddrs, because tests run every peer on loopback.  Self detection sees
+ * addresses before the test address map is applied.
+ *
+ * addrmap (SMTP_TEST_ADDRMAP, tests only): "FROM=TO[:PORT] ..." separated by
+ * spaces or commas; IPv6 TO with a port is written "[addr]:port".
  */
 #ifndef ZMTA_SMTP_DNS_H
 #define ZMTA_SMTP_DNS_H
@@ -49,12 +58,12 @@ typedef struct smtp_dns_opts {
 	int prefer_v6;            /* -6 */
 	int check_wks;            /* -W */
 	int port;                 /* destination port (-p, default 25) */
-	const char *servers;      /* DNS_SERVERS "127.0.0.1:5353,..." or NULL (system) */
+	const char *servers;      /* DNS_SERVERS "127.0.0.1:5353,..." or NULL (system); "" is an error */
 	const char *addrmap;      /* SMTP_TEST_ADDRMAP "127.0.0.2=127.0.0.1:2601 ..." or NULL */
 	const char *myhostname;   /* our name, for self detection */
 	const char *selfaddrs;    /* SELFADDRESSES "a,b" */
-	int timeout_ms;           /* per query try */
-	int tries;
+	int timeout_ms;           /* per query try (c-ares doubles it per round); <=0: 5000 */
+	int tries;                /* <=0: 2, capped at 10 */
 } smtp_dns_opts;
 
 typedef struct smtp_dns smtp_dns;

@@ -1,0 +1,244 @@
+/*
+ * NAME
+ *	submit - write a submission file into the spool (ZMailer's mail_open
+ *	and mail_close)
+ * SUMMARY
+ *	Scratch file in public/, durable rename into router/, notify.
+ * SYNOPSIS
+ *	int submit_open(submit *s, const char *postoffice, zbuf *err);
+ *	int submit_env(submit *s, const char *keyword, const char *value);
+ *	int submit_write(submit *s, const void *p, size_t n);
+ *	int submit_commit(submit *s, const char *dir, int hashlevels,
+ *		unsigned long *ino, zbuf *err);
+ *	void submit_abort(submit *s);
+ *	int submit_notify(const char *sockpath, const char *text);
+ * DESCRIPTION
+ *	submit_open creates public/<host>:<pid>[a-z] with O_CREAT|O_EXCL and
+ *	mode 0600; its inode number becomes the message id.  submit_env
+ *	writes "keyword value" envelope lines (the caller ends the envelope
+ *	with submit_env(s, "env-end", NULL)); submit_write appends the
+ *	message.  submit_commit fsyncs and closes the file, renames it to
+ *	<dir>/[X/]<ino>, fsyncs both directories and sends "NEW <dir>
+ *	[X/]<ino>" to $POSTOFFICE/.router.notify (a lost datagram is
+ *	harmless: the router rescans).  Until the rename, the file is only
+ *	scratch; after it, the router owns it.
+ * DIAGNOSTICS
+ *	Z_OK or Z_EIO/Z_EPARSE/Z_ERR; submit_open and submit_commit put text
+ *	in err.  A failed write marks the handle and makes submit_commit
+ *	fail, so a partial file never reaches router/.
+ * SECURITY
+ *	Envelope keywords and values must not contain a newline: a value
+ *	could otherwise forge envelope lines.  The directory name is checked
+ *	to be one plain component.
+ * BUGS
+ *	Writes are unbuffered: one write(2) per call.
+ * SEE ALSO
+ *	zmta-spool(5)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "zbuf.h"
+#include "zutil.h"
+#include "spool.h"
+#include "submit.h"
+
+/* submit_open - create public/<host>:<pid>[a-z] */
+int submit_open(submit *s, const char *postoffice, zbuf *err)
+{
+	char host[64], name[32];
+	struct stat st;
+	int fd = -1;
+
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	s->failed = 1;
+	if (postoffice == NULL || *postoffice == '\0' ||
+	    zstrlcpy(s->postoffice, postoffice, sizeof(s->postoffice)) != Z_OK ||
+	    strlen(postoffice) > 4000) {
+		zbuf_puts(err, "submit: bad POSTOFFICE path");
+		return Z_ERR;
+	}
+	if (gethostname(host, sizeof(host)) != 0)
+		zstrlcpy(host, "localhost", sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	host[19] = '\0';        /* ZMailer truncates the host part to 19 bytes */
+	for (char *p = host; *p; p++)
+		if (*p == '/' || *p <= ' ' || *p >= 127)
+			*p = '_';
+	if (host[0] == '\0')
+		zstrlcpy(host, "localhost", sizeof(host));
+	for (int k = -1; k < 26; k++) {
+		if (k < 0)
+			snprintf(name, sizeof(name), "%ld", (long)getpid());
+		else
+			snprintf(name, sizeof(name), "%ld%c", (long)getpid(), 'a' + k);
+		snprintf(s->tmppath, sizeof(s->tmppath), "%s/public/%s:%s", postoffice, host, name);
+		fd = open(s->tmppath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		zbuf_printf(err, "submit: %s: %s", s->tmppath, strerror(errno));
+		s->tmppath[0] = '\0';
+		return Z_EIO;
+	}
+	if (fstat(fd, &st) != 0) {
+		zbuf_printf(err, "submit: fstat %s: %s", s->tmppath, strerror(errno));
+		close(fd);
+		unlink(s->tmppath);
+		s->tmppath[0] = '\0';
+		return Z_EIO;
+	}
+	s->fd = fd;
+	s->ino = (unsigned long)st.st_ino;
+	s->failed = 0;
+	return Z_OK;
+}
+
+/* submit_env - one envelope line "keyword[ value]\n" */
+int submit_env(submit *s, const char *keyword, const char *value)
+{
+	zbuf line = ZBUF_INIT(64 * 1024);
+	int rc;
+
+	if (s->fd < 0 || s->failed)
+		return Z_EIO;
+	if (keyword == NULL || *keyword == '\0' || strpbrk(keyword, " \t\r\n") != NULL ||
+	    (value != NULL && strpbrk(value, "\r\n") != NULL))
+		return Z_EPARSE;
+	rc = zbuf_puts(&line, keyword);
+	if (rc == Z_OK && value != NULL) {
+		rc = zbuf_putc(&line, ' ');
+		if (rc == Z_OK)
+			rc = zbuf_puts(&line, value);
+	}
+	if (rc == Z_OK)
+		rc = zbuf_putc(&line, '\n');
+	if (rc == Z_OK && zwrite_all(s->fd, line.data, line.len) != Z_OK) {
+		s->failed = 1;
+		rc = Z_EIO;
+	}
+	zbuf_free(&line);
+	return rc;
+}
+
+/* submit_write - raw message bytes */
+int submit_write(submit *s, const void *p, size_t n)
+{
+	if (s->fd < 0 || s->failed)
+		return Z_EIO;
+	if (n == 0)
+		return Z_OK;
+	if (zwrite_all(s->fd, p, n) != Z_OK) {
+		s->failed = 1;
+		return Z_EIO;
+	}
+	return Z_OK;
+}
+
+/* submit_commit - fsync, close, rename to <dir>/[X/]<ino>, fsync, notify */
+int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino, zbuf *err)
+{
+	char prefix[8], dst[4300], sock[4200], msg[128];
+	int rc;
+
+	if (dir == NULL)
+		dir = "router";
+	if (s->fd < 0 || s->failed) {
+		zbuf_puts(err, "submit: earlier write failed or handle not open");
+		submit_abort(s);
+		return Z_EIO;
+	}
+	if (*dir == '\0' || strchr(dir, '/') != NULL || dir[0] == '.' || strlen(dir) > 64 ||
+	    hashlevels < 0 || hashlevels > 1) {
+		zbuf_puts(err, "submit: bad target directory or hash level");
+		submit_abort(s);
+		return Z_ERR;
+	}
+	if (fsync(s->fd) != 0) {
+		zbuf_printf(err, "submit: fsync %s: %s", s->tmppath, strerror(errno));
+		submit_abort(s);
+		return Z_EIO;
+	}
+	if (close(s->fd) != 0) {
+		s->fd = -1;
+		zbuf_printf(err, "submit: close %s: %s", s->tmppath, strerror(errno));
+		submit_abort(s);
+		return Z_EIO;
+	}
+	s->fd = -1;
+	spool_hash_prefix(s->ino, hashlevels, prefix, sizeof(prefix));
+	snprintf(dst, sizeof(dst), "%s/%s/%s%lu", s->postoffice, dir, prefix, s->ino);
+	for (int tries = 0;; tries++) {
+		if (rename(s->tmppath, dst) == 0)
+			break;
+		if ((errno == EINTR || errno == EBUSY) && tries < 10)
+			continue;
+		if (errno == ENOENT && hashlevels == 1 && tries == 0) {
+			char hd[4300];
+			snprintf(hd, sizeof(hd), "%s/%s/%c", s->postoffice, dir, prefix[0]);
+			if (mkdir(hd, 0777) == 0 || errno == EEXIST) {
+				(void)chmod(hd, 03777);
+				continue;
+			}
+		}
+		zbuf_printf(err, "submit: rename %s to %s: %s", s->tmppath, dst, strerror(errno));
+		submit_abort(s);
+		return Z_EIO;
+	}
+	s->tmppath[0] = '\0';   /* handed over: the router owns the file now */
+	if (ino)
+		*ino = s->ino;
+	rc = zfsync_parent(dst);
+	if (rc == Z_OK) {
+		snprintf(dst, sizeof(dst), "%s/public", s->postoffice);
+		(void)zfsync_dir(dst);
+	} else {
+		zbuf_printf(err, "submit: fsync of the directory of %s failed", dst);
+		return Z_EIO;
+	}
+	snprintf(sock, sizeof(sock), "%s/.router.notify", s->postoffice);
+	snprintf(msg, sizeof(msg), "NEW %s %s%lu", dir, prefix, s->ino);
+	(void)submit_notify(sock, msg);
+	return Z_OK;
+}
+
+/* submit_abort - close and unlink the scratch file (never a handed-over one) */
+void submit_abort(submit *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	if (s->tmppath[0] != '\0')
+		unlink(s->tmppath);
+	s->tmppath[0] = '\0';
+	s->failed = 1;
+}
+
+/* submit_notify - one non-blocking datagram; Z_EIO if it was not sent */
+int submit_notify(const char *sockpath, const char *text)
+{
+	struct sockaddr_un sa;
+	int fd, rc = Z_OK;
+
+	if (sockpath == NULL || text == NULL || strlen(sockpath) >= sizeof(sa.sun_path))
+		return Z_ERR;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, sockpath, strlen(sockpath) + 1);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return Z_EIO;
+	if (sendto(fd, text, strlen(text), MSG_DONTWAIT | MSG_NOSIGNAL,
+		   (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		rc = Z_EIO;
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,6 @@
+#include <check.h>
+#include <stdlib.h>
+int main(void)
+{
+	return 0;
+}

@@ -1,0 +1,361 @@
+/*
+ * NAME
+ *	check_smtp_reply - unit tests of the smtp agent's parsers
+ * SUMMARY
+ *	Tables of good and bad SMTP reply lines, multi-line assembly,
+ *	EHLO capability parsing, xtext, -T parsing, reply-code mapping,
+ *	the -A file line format, mechanism choice, CRAM-MD5 and base64,
+ *	and smtp-tls.conf parsing.
+ * SECURITY
+ *	Test code; inputs are the tables below.
+ * SEE ALSO
+ *	transport/smtp/smtp_io.c, smtp_proto.c, smtp_auth.c, smtp_tls.c
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include "smtp.h"
+#include "zutil.h"
+
+/* feed - feed lines separated by '\n'; returns last rc */
+static int feed(smtp_reply *r, const char *text, zbuf *err)
+{
+	const char *p = text;
+	int rc = 0;
+	if (*p == '\0')
+		return smtp_reply_line(r, p, 0, err);
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		rc = smtp_reply_line(r, p, n, err);
+		if (rc != 0)
+			return rc;
+		p += n + (nl != NULL);
+	}
+	return rc;
+}
+
+static const struct { const char *in; int rc; int code; const char *enh; } reply_tab[] = {
+	{ "250 ok", 1, 250, "" },
+	{ "250", 1, 250, "" },
+	{ "250 2.1.5 recipient ok", 1, 250, "2.1.5" },
+	{ "550 5.1.1 no such user", 1, 550, "5.1.1" },
+	{ "550 4.1.1 class mismatch", 1, 550, "" },
+	{ "451 4.3.0 try later", 1, 451, "4.3.0" },
+	{ "250-first\n250-second\n250 last", 1, 250, "" },
+	{ "250-first\n250 2.0.0 last", 1, 250, "2.0.0" },
+	{ "250-first", 0, 250, "" },
+	{ "25 short", Z_EPARSE, 0, "" },
+	{ "abc def", Z_EPARSE, 0, "" },
+	{ "2500 no separator", Z_EPARSE, 0, "" },
+	{ "250x bad", Z_EPARSE, 0, "" },
+	{ "650 class 6", Z_EPARSE, 0, "" },
+	{ "250-first\n550 mismatch", Z_EPARSE, 0, "" },
+	{ "", Z_EPARSE, 0, "" },
+	{ "354 go ahead", 1, 354, "" },
+	{ "250 2.0 not enhanced", 1, 250, "" },
+	{ "250 2.0.0", 1, 250, "2.0.0" },
+	{ "250 2.1000.0 too long", 1, 250, "" },
+};
+
+START_TEST(test_reply_table)
+{
+	smtp_reply r;
+	zbuf err = ZBUF_INIT(512);
+	smtp_reply_init(&r);
+	int rc = feed(&r, reply_tab[_i].in, &err);
+	ck_assert_msg(rc == reply_tab[_i].rc, "'%s': rc %d want %d", reply_tab[_i].in, rc,
+		      reply_tab[_i].rc);
+	if (rc == 1) {
+		ck_assert_int_eq(r.code, reply_tab[_i].code);
+		ck_assert_str_eq(r.enh, reply_tab[_i].enh);
+	}
+	if (rc < 0)
+		ck_assert(err.len > 0);
+	smtp_reply_free(&r);
+	zbuf_free(&err);
+}
+END_TEST
+
+START_TEST(test_reply_nul_and_limits)
+{
+	smtp_reply r;
+	zbuf err = ZBUF_INIT(512);
+	char line[8];
+	smtp_reply_init(&r);
+	memcpy(line, "250 a\0b", 7);
+	ck_assert_int_eq(smtp_reply_line(&r, line, 7, &err), Z_EPARSE);
+	smtp_reply_reset(&r);
+	for (int i = 0; i < SMTP_REPLY_LINES_MAX; i++)
+		ck_assert_int_eq(smtp_reply_line(&r, "250-x", 5, &err), 0);
+	ck_assert_int_eq(smtp_reply_line(&r, "250-x", 5, &err), Z_ETOOBIG);
+	smtp_reply_free(&r);
+	zbuf_free(&err);
+}
+END_TEST
+
+START_TEST(test_reply_last)
+{
+	smtp_reply r;
+	zbuf err = ZBUF_INIT(512);
+	zspan l;
+	smtp_reply_init(&r);
+	ck_assert_int_eq(feed(&r, "334 Y2hhbGxlbmdl", &err), 1);
+	l = smtp_reply_last(&r);
+	ck_assert(zspan_eq(l, "Y2hhbGxlbmdl"));
+	ck_assert_int_eq(feed(&r, "250-a\n250 b c", &err), 1);
+	l = smtp_reply_last(&r);
+	ck_assert(zspan_eq(l, "b c"));
+	smtp_reply_free(&r);
+	zbuf_free(&err);
+}
+END_TEST
+
+START_TEST(test_caps)
+{
+	smtp_reply r;
+	smtp_caps c;
+	zbuf err = ZBUF_INIT(512);
+	smtp_reply_init(&r);
+	ck_assert_int_eq(feed(&r, "250-mx.example greets you\n250-pipelining\n250-SIZE 1000000\n"
+			      "250-8BITMIME\n250-DSN\n250-ENHANCEDSTATUSCODES\n250-CHUNKING\n"
+			      "250-STARTTLS\n250-AUTH PLAIN LOGIN CRAM-MD5\n250 X-RCPTLIMIT 5", &err), 1);
+	smtp_caps_parse(&r, &c);
+	ck_assert(c.flags & CAP_PIPELINING);
+	ck_assert(c.flags & CAP_SIZE);
+	ck_assert_uint_eq(c.size_max, 1000000);
+	ck_assert(c.flags & CAP_8BITMIME);
+	ck_assert(c.flags & CAP_DSN);
+	ck_assert(c.flags & CAP_ENHSTATUS);
+	ck_assert(c.flags & CAP_CHUNKING);
+	ck_assert(c.flags & CAP_STARTTLS);
+	ck_assert(c.flags & CAP_AUTH);
+	ck_assert_uint_eq(c.auth, AUTHM_PLAIN | AUTHM_LOGIN | AUTHM_CRAMMD5);
+	ck_assert_uint_eq(c.rcptlimit, 10);   /* clamped */
+
+	/* the greeting line's words are not keywords */
+	ck_assert_int_eq(feed(&r, "250-PIPELINING is not here\n250 AUTH=LOGIN", &err), 1);
+	smtp_caps_parse(&r, &c);
+	ck_assert(!(c.flags & CAP_PIPELINING));
+	ck_assert_uint_eq(c.auth, AUTHM_LOGIN);
+	ck_assert_uint_eq(c.rcptlimit, SMTP_RCPTLIMIT_DEFAULT);
+
+	ck_assert_int_eq(feed(&r, "250-x\n250-SIZE\n250 LIMITS RCPTMAX=50 MAILMAX=3", &err), 1);
+	smtp_caps_parse(&r, &c);
+	ck_assert(c.flags & CAP_SIZE);
+	ck_assert_uint_eq(c.size_max, 0);
+	ck_assert_uint_eq(c.rcptlimit, 50);
+
+	ck_assert_int_eq(feed(&r, "250-x\n250 SIZE junk", &err), 1);
+	smtp_caps_parse(&r, &c);
+	ck_assert_uint_eq(c.size_max, 0);
+	smtp_reply_free(&r);
+	zbuf_free(&err);
+}
+END_TEST
+
+static const struct { const char *in, *out; } xtext_tab[] = {
+	{ "a@b.example", "a@b.example" },
+	{ "a+b=c", "a+2Bb+3Dc" },
+	{ "sp ace", "sp+20ace" },
+	{ "\x7f\x01", "+7F+01" },
+	{ "", "" },
+};
+
+START_TEST(test_xtext)
+{
+	zbuf o = ZBUF_INIT(256);
+	ck_assert_int_eq(smtp_xtext(zspan_from(xtext_tab[_i].in), &o), Z_OK);
+	ck_assert_str_eq(zbuf_cstr(&o), xtext_tab[_i].out);
+	ck_assert(smtp_xtext_valid(zspan_from(zbuf_cstr(&o))));
+	zbuf_free(&o);
+}
+END_TEST
+
+START_TEST(test_xtext_valid)
+{
+	ck_assert(smtp_xtext_valid(zspan_from("rfc822+3Bx")));
+	ck_assert(!smtp_xtext_valid(zspan_from("a=b")));
+	ck_assert(!smtp_xtext_valid(zspan_from("a+2")));
+	ck_assert(!smtp_xtext_valid(zspan_from("a+2g")));
+	ck_assert(!smtp_xtext_valid(zspan_from("a b")));
+	ck_assert(!smtp_xtext_valid(zspan_from("a+")));
+}
+END_TEST
+
+static const struct { const char *spec; int rc; long conn, tcpw, cmd, data, dot; } t_tab[] = {
+	{ "60", Z_OK, 180, 180, 60, 120, 600 },
+	{ "cmd=2m", Z_OK, 180, 180, 120, 120, 600 },
+	{ "conn=30s,dot=20m", Z_OK, 30, 180, 300, 120, 1200 },
+	{ "data=10,tcpw=1m", Z_OK, 180, 60, 300, 10, 600 },
+	{ "cmd=5", Z_OK, 180, 180, 5, 120, 600 },
+	{ "cmd=4", Z_EPARSE, 0, 0, 0, 0, 0 },
+	{ "conn=9", Z_EPARSE, 0, 0, 0, 0, 0 },
+	{ "dot=5", Z_EPARSE, 0, 0, 0, 0, 0 },
+	{ "bogus=10", Z_EPARSE, 0, 0, 0, 0, 0 },
+	{ "cmd=", Z_EPARSE, 0, 0, 0, 0, 0 },
+	{ "", Z_EPARSE, 0, 0, 0, 0, 0 },
+	{ "cmd=abc", Z_EPARSE, 0, 0, 0, 0, 0 },
+	{ "2d", Z_EPARSE, 0, 0, 0, 0, 0 },
+};
+
+START_TEST(test_timeouts)
+{
+	smtp_timeouts t;
+	zbuf err = ZBUF_INIT(512);
+	smtp_timeouts_default(&t);
+	int rc = smtp_timeouts_parse(t_tab[_i].spec, &t, &err);
+	ck_assert_msg(rc == t_tab[_i].rc, "'%s': %d", t_tab[_i].spec, rc);
+	if (rc == Z_OK) {
+		ck_assert_int_eq(t.conn, t_tab[_i].conn);
+		ck_assert_int_eq(t.tcpw, t_tab[_i].tcpw);
+		ck_assert_int_eq(t.cmd, t_tab[_i].cmd);
+		ck_assert_int_eq(t.data, t_tab[_i].data);
+		ck_assert_int_eq(t.dot, t_tab[_i].dot);
+	} else {
+		ck_assert(err.len > 0);
+	}
+	zbuf_free(&err);
+}
+END_TEST
+
+static const struct { int code; const char *enh; int ex; const char *st; } map_tab[] = {
+	{ 250, "", EX_OK, "2.0.0" },
+	{ 251, "2.1.5", EX_OK, "2.1.5" },
+	{ 421, "", EX_TEMPFAIL, "4.0.0" },
+	{ 450, "4.2.1", EX_TEMPFAIL, "4.2.1" },
+	{ 451, "", EX_TEMPFAIL, "4.0.0" },
+	{ 452, "4.5.3", EX_TEMPFAIL, "4.5.3" },
+	{ 455, "", EX_USAGE, "5.5.4" },
+	{ 471, "", EX_TEMPFAIL, "4.0.0" },
+	{ 500, "", EX_PROTOCOL, "5.5.1" },
+	{ 501, "", EX_USAGE, "5.5.2" },
+	{ 502, "", EX_PROTOCOL, "5.5.1" },
+	{ 503, "5.5.1", EX_TEMPFAIL, "4.5.0" },
+	{ 504, "", EX_PROTOCOL, "5.5.4" },
+	{ 550, "", EX_NOUSER, "5.1.1" },
+	{ 550, "5.7.1", EX_NOUSER, "5.7.1" },
+	{ 550, "4.7.1", EX_NOUSER, "5.1.1" },
+	{ 551, "", EX_NOUSER, "5.1.6" },
+	{ 552, "", EX_UNAVAILABLE, "5.2.3" },
+	{ 553, "", EX_NOUSER, "5.1.3" },
+	{ 554, "", EX_NOUSER, "5.1.1" },
+	{ 555, "", EX_USAGE, "5.5.4" },
+	{ 571, "", EX_NOUSER, "5.7.1" },
+	{ 521, "", EX_UNAVAILABLE, "5.0.0" },
+	{ 199, "", EX_TEMPFAIL, "4.5.0" },
+};
+
+START_TEST(test_codemap)
+{
+	char st[24];
+	int ex = smtp_code_map(map_tab[_i].code, map_tab[_i].enh, st, sizeof(st));
+	ck_assert_msg(ex == map_tab[_i].ex, "%d: ex %d", map_tab[_i].code, ex);
+	ck_assert_str_eq(st, map_tab[_i].st);
+}
+END_TEST
+
+START_TEST(test_auth_line)
+{
+	smtp_auth_entry e;
+	zbuf err = ZBUF_INIT(256);
+	ck_assert_int_eq(smtp_auth_parse_line(zspan_from("smtp mx.example user s3cret"), &e, &err), Z_OK);
+	ck_assert_str_eq(e.channel, "smtp");
+	ck_assert_str_eq(e.host, "mx.example");
+	ck_assert_str_eq(e.user, "user");
+	ck_assert_str_eq(e.secret, "s3cret");
+	ck_assert_int_eq(e.clear_ok, 0);
+	ck_assert_int_eq(smtp_auth_parse_line(zspan_from("* mx u p plain-ok"), &e, &err), Z_OK);
+	ck_assert_int_eq(e.clear_ok, 1);
+	ck_assert_int_eq(smtp_auth_parse_line(zspan_from("* mx u"), &e, &err), Z_EPARSE);
+	ck_assert_int_eq(smtp_auth_parse_line(zspan_from("* mx u p bogus"), &e, &err), Z_EPARSE);
+	zbuf_free(&err);
+}
+END_TEST
+
+START_TEST(test_auth_pick)
+{
+	unsigned all = AUTHM_PLAIN | AUTHM_LOGIN | AUTHM_CRAMMD5;
+	ck_assert_uint_eq(smtp_auth_pick(all, 0, 0), AUTHM_CRAMMD5);
+	ck_assert_uint_eq(smtp_auth_pick(AUTHM_PLAIN | AUTHM_LOGIN, 0, 0), 0);
+	ck_assert_uint_eq(smtp_auth_pick(AUTHM_PLAIN | AUTHM_LOGIN, 1, 0), AUTHM_PLAIN);
+	ck_assert_uint_eq(smtp_auth_pick(AUTHM_LOGIN, 0, 1), AUTHM_LOGIN);
+	ck_assert_uint_eq(smtp_auth_pick(0, 1, 1), 0);
+}
+END_TEST
+
+START_TEST(test_cram_b64)
+{
+	/* RFC 2195 example */
+	zbuf o = ZBUF_INIT(256), d = ZBUF_INIT(256), e = ZBUF_INIT(256);
+	const char *chal = "<1896.697170952@postoffice.reston.mci.net>";
+	ck_assert_int_eq(smtp_cram_md5("tim", "tanstaaftanstaaf", chal, strlen(chal), &o), Z_OK);
+	ck_assert_str_eq(zbuf_cstr(&o), "tim b913a602c7eda7a495b4e6e7334d3890");
+	ck_assert_int_eq(smtp_b64_decode(zspan_from("PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+"), &d), Z_OK);
+	ck_assert_str_eq(zbuf_cstr(&d), chal);
+	ck_assert_int_eq(smtp_b64_encode("ab", 2, &e), Z_OK);
+	ck_assert_str_eq(zbuf_cstr(&e), "YWI=");
+	zbuf_reset(&d);
+	ck_assert_int_eq(smtp_b64_decode(zspan_from("YWI="), &d), Z_OK);
+	ck_assert_str_eq(zbuf_cstr(&d), "ab");
+	ck_assert_int_eq(smtp_b64_decode(zspan_from("YW!="), &d), Z_EPARSE);
+	ck_assert_int_eq(smtp_b64_decode(zspan_from("YWI"), &d), Z_EPARSE);
+	ck_assert_int_eq(smtp_b64_decode(zspan_from("Y=WI"), &d), Z_EPARSE);
+	zbuf_free(&o);
+	zbuf_free(&d);
+	zbuf_free(&e);
+}
+END_TEST
+
+START_TEST(test_tls_conf)
+{
+	smtp_tls_conf tc;
+	zbuf err = ZBUF_INIT(512);
+	const char *ok = "# comment\n; comment\ntls-CAfile /etc/ca.pem\ntls-verify secure\n"
+		"tls-verify-name mx.example\ntls-loglevel 2\n";
+	ck_assert_int_eq(smtp_tls_parse("t", ok, strlen(ok), &tc, &err), Z_OK);
+	ck_assert_int_eq(tc.mode, TLSM_SECURE);
+	ck_assert_str_eq(tc.cafile, "/etc/ca.pem");
+	ck_assert_str_eq(tc.verifyname, "mx.example");
+	ck_assert_int_eq(tc.loglevel, 2);
+	ck_assert_int_eq(smtp_tls_parse("t", "", 0, &tc, &err), Z_OK);
+	ck_assert_int_eq(tc.mode, TLSM_MAY);
+	ck_assert_int_eq(smtp_tls_parse("t", "demand-tls-mode\n", 16, &tc, &err), Z_OK);
+	ck_assert_int_eq(tc.mode, TLSM_ENCRYPT);
+	ck_assert_int_eq(smtp_tls_parse("t", "tls-verify maybe\n", 17, &tc, &err), Z_EPARSE);
+	ck_assert_int_eq(smtp_tls_parse("t", "tls-bogus 1\n", 12, &tc, &err), Z_EPARSE);
+	ck_assert_int_eq(smtp_tls_parse("t", "tls-loglevel 9\n", 15, &tc, &err), Z_EPARSE);
+	ck_assert_int_eq(smtp_tls_parse("t", "tls-cert-file /x\n", 17, &tc, &err), Z_EPARSE);
+	zbuf_free(&err);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("smtp_reply");
+	TCase *t = tcase_create("parsers");
+	tcase_add_loop_test(t, test_reply_table, 0, sizeof(reply_tab) / sizeof(reply_tab[0]));
+	tcase_add_test(t, test_reply_nul_and_limits);
+	tcase_add_test(t, test_reply_last);
+	tcase_add_test(t, test_caps);
+	tcase_add_loop_test(t, test_xtext, 0, sizeof(xtext_tab) / sizeof(xtext_tab[0]));
+	tcase_add_test(t, test_xtext_valid);
+	tcase_add_loop_test(t, test_timeouts, 0, sizeof(t_tab) / sizeof(t_tab[0]));
+	tcase_add_loop_test(t, test_codemap, 0, sizeof(map_tab) / sizeof(map_tab[0]));
+	tcase_add_test(t, test_auth_line);
+	tcase_add_test(t, test_auth_pick);
+	tcase_add_test(t, test_cram_b64);
+	tcase_add_test(t, test_tls_conf);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

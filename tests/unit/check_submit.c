@@ -1,0 +1,223 @@
+/*
+ * NAME
+ *	check_submit - unit tests for spool/submit.c
+ * DESCRIPTION
+ *	Submits into a temporary POSTOFFICE: the file lands in router/ (or
+ *	router/X/) named by its inode with exactly the bytes written, the
+ *	scratch file is gone, the "NEW router <ino>" datagram arrives at
+ *	.router.notify; newline refusals; abort; bad target directory.
+ * SECURITY
+ *	Works in a mkdtemp() directory under $TMPDIR or /tmp.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "zbuf.h"
+#include "zutil.h"
+#include "spool.h"
+#include "submit.h"
+
+static char tmpdir[256], po[400];
+
+static void setup(void)
+{
+	zbuf err = ZBUF_INIT(512);
+	const char *t = getenv("TMPDIR");
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/check_submit.XXXXXX", t && *t ? t : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(po, sizeof(po), "%s/po", tmpdir);
+	ck_assert_int_eq(spool_init(po, 0, &err), Z_OK);
+	zbuf_free(&err);
+}
+
+static void teardown(void)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* count_dir - entries not starting with '.' */
+static int count_dir(const char *sub)
+{
+	char p[600];
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	snprintf(p, sizeof(p), "%s/%s", po, sub);
+	d = opendir(p);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static const char MSG[] = "From: Bob <bob@client.example.org>\nSubject: lunch\n\nNoon?\n";
+
+START_TEST(test_submit_router)
+{
+	zbuf err = ZBUF_INIT(512), got = ZBUF_INIT(65536), want = ZBUF_INIT(65536);
+	struct sockaddr_un sa;
+	char p[700], dgram[256], host[64];
+	submit s;
+	unsigned long ino = 0;
+	struct stat st;
+	ssize_t n;
+	int sfd;
+
+	/* a router listening on .router.notify */
+	sfd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	ck_assert_int_ge(sfd, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	ck_assert_uint_lt(strlen(po) + 16, sizeof(sa.sun_path));
+	memcpy(sa.sun_path, po, strlen(po));
+	memcpy(sa.sun_path + strlen(po), "/.router.notify", 16);
+	ck_assert_int_eq(bind(sfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+
+	ck_assert_int_eq(submit_open(&s, po, &err), Z_OK);
+	/* scratch name: public/<host<=19>:<pid> */
+	ck_assert_int_eq(gethostname(host, sizeof(host)), 0);
+	host[19] = '\0';
+	snprintf(p, sizeof(p), "%s/public/%s:%ld", po, host, (long)getpid());
+	if (strchr(host, '/') == NULL)
+		ck_assert_str_eq(s.tmppath, p);
+	ck_assert_int_eq(stat(s.tmppath, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_uint_eq(s.ino, (unsigned long)st.st_ino);
+	ck_assert_int_eq(submit_env(&s, "external", NULL), Z_OK);
+	ck_assert_int_eq(submit_env(&s, "rcvdfrom", "client.example.org (192.0.2.7)"), Z_OK);
+	ck_assert_int_eq(submit_env(&s, "from", "<bob@client.example.org>"), Z_OK);
+	ck_assert_int_eq(submit_env(&s, "to", "<alice@example.net>\nto <evil@x>"), Z_EPARSE);
+	ck_assert_int_eq(submit_env(&s, "to\nfrom", "<x>"), Z_EPARSE);
+	ck_assert_int_eq(submit_env(&s, "to x", "<x>"), Z_EPARSE);
+	ck_assert_int_eq(submit_env(&s, "", "<x>"), Z_EPARSE);
+	ck_assert_int_eq(submit_env(&s, "to", "<alice@example.net>"), Z_OK);
+	ck_assert_int_eq(submit_env(&s, "env-end", NULL), Z_OK);
+	ck_assert_int_eq(submit_write(&s, MSG, strlen(MSG)), Z_OK);
+	/* a second submission while the first is open gets the 'a' suffix */
+	{
+		submit s2;
+		ck_assert_int_eq(submit_open(&s2, po, &err), Z_OK);
+		ck_assert_int_eq(s2.tmppath[strlen(s2.tmppath) - 1], 'a');
+		ck_assert_int_eq(zstrlcpy(p, s2.tmppath, sizeof(p)), Z_OK);
+		submit_abort(&s2);
+		ck_assert_int_eq(access(p, F_OK), -1);
+	}
+	ck_assert_int_eq(submit_commit(&s, NULL, 0, &ino, &err), Z_OK);
+	ck_assert_uint_eq(ino, (unsigned long)st.st_ino);
+	ck_assert_int_eq(count_dir("public"), 0);
+	ck_assert_int_eq(count_dir("router"), 1);
+	snprintf(p, sizeof(p), "%s/router/%lu", po, ino);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_uint_eq((unsigned long)st.st_ino, ino);
+	ck_assert_int_eq(zread_file(p, 65536, &got, &err), Z_OK);
+	zbuf_puts(&want, "external\nrcvdfrom client.example.org (192.0.2.7)\n"
+		  "from <bob@client.example.org>\nto <alice@example.net>\nenv-end\n");
+	zbuf_puts(&want, MSG);
+	ck_assert_str_eq(zbuf_cstr(&got), zbuf_cstr(&want));
+	n = recv(sfd, dgram, sizeof(dgram) - 1, MSG_DONTWAIT);
+	ck_assert_int_gt(n, 0);
+	dgram[n] = '\0';
+	snprintf(p, sizeof(p), "NEW router %lu", ino);
+	ck_assert_str_eq(dgram, p);
+	close(sfd);
+	zbuf_free(&err);
+	zbuf_free(&got);
+	zbuf_free(&want);
+}
+END_TEST
+
+START_TEST(test_submit_hashed_no_listener)
+{
+	zbuf err = ZBUF_INIT(512), got = ZBUF_INIT(65536);
+	char p[700], pre[8];
+	submit s;
+	unsigned long ino = 0;
+
+	ck_assert_int_eq(submit_open(&s, po, &err), Z_OK);
+	ck_assert_int_eq(submit_env(&s, "to", "<a@b>"), Z_OK);
+	ck_assert_int_eq(submit_env(&s, "env-end", NULL), Z_OK);
+	ck_assert_int_eq(submit_write(&s, "X: y\n\n", 6), Z_OK);
+	/* nobody listens on .router.notify: still fine */
+	ck_assert_int_eq(submit_commit(&s, "router", 1, &ino, &err), Z_OK);
+	spool_hash_prefix(ino, 1, pre, sizeof(pre));
+	snprintf(p, sizeof(p), "%s/router/%s%lu", po, pre, ino);
+	ck_assert_int_eq(zread_file(p, 65536, &got, &err), Z_OK);
+	ck_assert_str_eq(zbuf_cstr(&got), "to <a@b>\nenv-end\nX: y\n\n");
+	/* freezer (mail_close_alternate style) */
+	ck_assert_int_eq(submit_open(&s, po, &err), Z_OK);
+	ck_assert_int_eq(submit_commit(&s, "freezer", 0, &ino, &err), Z_OK);
+	snprintf(p, sizeof(p), "%s/freezer/%lu", po, ino);
+	ck_assert_int_eq(access(p, F_OK), 0);
+	zbuf_free(&err);
+	zbuf_free(&got);
+}
+END_TEST
+
+START_TEST(test_submit_abort_and_refusals)
+{
+	zbuf err = ZBUF_INIT(512);
+	submit s;
+	unsigned long ino = 0;
+
+	ck_assert_int_eq(submit_open(&s, po, &err), Z_OK);
+	ck_assert_int_eq(count_dir("public"), 1);
+	submit_abort(&s);
+	ck_assert_int_eq(count_dir("public"), 0);
+	ck_assert_int_eq(submit_env(&s, "to", "<a@b>"), Z_EIO);
+	ck_assert_int_eq(submit_write(&s, "x", 1), Z_EIO);
+
+	ck_assert_int_eq(submit_open(&s, po, &err), Z_OK);
+	ck_assert_int_eq(submit_commit(&s, "../etc", 0, &ino, &err), Z_ERR);
+	ck_assert_int_eq(count_dir("public"), 0);
+	ck_assert_int_eq(count_dir("router"), 0);
+
+	ck_assert_int_eq(submit_open(&s, po, &err), Z_OK);
+	ck_assert_int_eq(submit_commit(&s, "nonexistent", 0, &ino, &err), Z_EIO);
+	ck_assert_int_eq(count_dir("public"), 0);
+
+	zbuf_reset(&err);
+	ck_assert_int_eq(submit_open(&s, "/nonexistent/po", &err), Z_EIO);
+	ck_assert_uint_gt(err.len, 0);
+	ck_assert_int_eq(submit_notify("/nonexistent/sock", "NEW router 1"), Z_EIO);
+	zbuf_free(&err);
+}
+END_TEST
+
+static Suite *submit_suite(void)
+{
+	Suite *s = suite_create("submit");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_submit_router);
+	tcase_add_test(tc, test_submit_hashed_no_listener);
+	tcase_add_test(tc, test_submit_abort_and_refusals);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(submit_suite());
+	int nf;
+
+	srunner_run_all(sr, CK_NORMAL);
+	nf = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,864 @@
+/*
+ * NAME
+ *	ta - the transport agent library: job loop, ctlopen, diagnostic
+ *
+ * SUMMARY
+ *	Everything a transport agent shares: read job lines from the
+ *	scheduler, select and lock this agent's recipients in a control file,
+ *	turn a sysexits code into exactly one report line per recipient,
+ *	append 'd' diagnostic lines, patch the tag bytes, and defer whatever
+ *	an agent forgot.
+ *
+ * SYNOPSIS
+ *	#include "ta.h"
+ *
+ *	void ta_init(ta_ctx *ctx, const char *progname, const char *channel);
+ *	int ta_jobloop(ta_ctx *ctx, const ta_agent_ops *ops);
+ *	int ta_ctlopen(ta_ctx *ctx, const char *relpath, const char *host,
+ *		ta_selector_fn sel, void *selarg, ta_msg *m, zbuf *err);
+ *	void ta_ctlclose(ta_ctx *ctx, ta_msg *m);
+ *	void ta_notary(ta_rcpt *r, const char *action, const char *status,
+ *		const char *diag, const char *remote);
+ *	int ta_diagnostic(ta_ctx *ctx, ta_msg *m, ta_rcpt *r, int exitcode,
+ *		long retry_secs, const char *fmt, ...);
+ *	void ta_say(ta_ctx *ctx, const char *fmt, ...);
+ *
+ * DESCRIPTION
+ *	The agent runs with cwd $POSTOFFICE/transport.  ta_jobloop() writes
+ *	"#hungry\n" with write(2) before every read, reads bounded lines
+ *	from ctx->in_fd, and for each job opens the control file, calls
+ *	ops->deliver, and closes it.  "#idle" calls ops->idlecmd; an empty
+ *	line or EOF calls ops->finish and returns EX_OK; a partial last line
+ *	at EOF is discarded; no input for ctx->idle_timeout_ms (> 0) calls
+ *	ops->idle.  SIGTERM, SIGINT, SIGHUP and SIGQUIT set ctx->stop: the
+ *	current job is finished, then the loop returns EX_OK.  SIGPIPE is
+ *	ignored (a dead scheduler shows up as a write error).
+ *
+ *	ta_ctlopen() selects 'r' lines with tag ' ', channel equal to
+ *	ctx->channel and host equal (ASCII case-insensitive) to the job host,
+ *	else ctx->fixed_host, else any host when neither is set; the
+ *	selector may take others.  Each is locked ' ' -> '~'+pid; losing a
+ *	lock race skips the recipient.  A missing body file fails every
+ *	selected recipient permanently and returns Z_OK with bodyfd -1 and
+ *	nothing left locked (the job loop then skips deliver).
+ *
+ *	ta_diagnostic() implements the sysexits table of zmta-ta(7): the
+ *	'd' line (when the word needs one) is appended first, then the tag
+ *	is patched, then the report line is written, then a log line.
+ *
+ * DIAGNOSTICS
+ *	Library functions return Z_OK or a Z_E* code with text in err.  Agent
+ *	warnings go to the scheduler as "# prog:pid: text" lines and to zlog.
+ *	A failed 'd' line append writes "#HELP! diagnostic writeout failed",
+ *	leaves the recipient locked (so ta_ctlclose() defers it) and makes
+ *	ta_jobloop() return EX_DATAERR after the current job.
+ *
+ * SECURITY
+ *	Job lines, control files and body file names are untrusted: job paths
+ *	are checked by taproto/spool_jobpath_check(), files are opened without
+ *	following symlinks below transport/ and ../queue/, the 'i' value must
+ *	be digits.  Text going into report or 'd' lines is cleaned of TAB, NL,
+ *	\001 and control bytes.  Nothing here ever unlinks a file.
+ *
+ * BUGS
+ *	'X' (XOR group) recipients are never selected.  The relay field of the
+ *	log line is the notary remote-mta field.
+ *
+ * SEE ALSO
+ *	zmta-ta(7), zmta-spool(5), spool/taproto.c, spool/ctlfile.c
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+#include "ta.h"
+#include "zline.h"
+#include "zlog.h"
+#include "zutil.h"
+
+#define TA_ERRMAX 1024
+
+static ta_ctx *sig_ctx;                 /* the context signals stop */
+static volatile sig_atomic_t sig_seen;  /* a stop signal arrived */
+static int diag_failed;                 /* a 'd' line append failed */
+
+/* on_stop_signal - ask the job loop to finish the current job and exit */
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	sig_seen = 1;
+	if (sig_ctx != NULL)
+		sig_ctx->stop = 1;
+}
+
+/* ta_init - fill ctx with defaults and install the stop signal handlers */
+void ta_init(ta_ctx *ctx, const char *progname, const char *channel)
+{
+	struct sigaction sa;
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->progname = progname ? progname : "ta";
+	ctx->channel = channel ? channel : ctx->progname;
+	ctx->fixed_host = NULL;
+	ctx->pid = (int)getpid();
+	ctx->out_fd = STDOUT_FILENO;
+	ctx->in_fd = STDIN_FILENO;
+	ctx->idle_timeout_ms = -1;
+	/* reports go out with write(2); keep stdio from buffering anything */
+	setvbuf(stdout, NULL, _IONBF, 0);
+
+	sig_ctx = ctx;
+	sig_seen = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;	/* no SA_RESTART: interrupt a waiting poll() */
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* clean_text - copy s into out with NL->CR, TAB->space, controls->'?' */
+static void clean_text(const char *s, char *out, size_t outsz)
+{
+	size_t i = 0;
+
+	if (outsz == 0)
+		return;
+	for (; s != NULL && *s != '\0' && i + 1 < outsz; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '\n')
+			c = '\r';
+		else if (c == '\t')
+			c = ' ';
+		else if ((c < 0x20 && c != '\r') || c == 0x7f)
+			c = '?';
+		out[i++] = (char)c;
+	}
+	out[i] = '\0';
+}
+
+/* clean_field - dup s with bytes not allowed in a notary field replaced */
+static char *clean_field(const char *s)
+{
+	size_t n = strlen(s);
+	char *d = malloc(n + 1);
+
+	if (d == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		d[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+	}
+	d[n] = '\0';
+	return d;
+}
+
+/* put_line - write all of p[0..n) to the scheduler */
+static int put_line(ta_ctx *ctx, const char *p, size_t n)
+{
+	return zwrite_all(ctx->out_fd, p, n);
+}
+
+/* ta_say - "# prog:pid: text" log line to the scheduler */
+void ta_say(ta_ctx *ctx, const char *fmt, ...)
+{
+	char raw[TAPROTO_LINE_MAX / 2], txt[TAPROTO_LINE_MAX / 2];
+	char line[TAPROTO_LINE_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	clean_text(raw, txt, sizeof(txt));
+	for (char *p = txt; *p; p++)
+		if (*p == '\r')
+			*p = ' ';
+	n = snprintf(line, sizeof(line), "# %s:%d: %s\n", ctx->progname, ctx->pid, txt);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = (int)sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	(void)put_line(ctx, line, (size_t)n);
+}
+
+/* span_in_list - the comma list s holds word (ASCII case-insensitive) */
+static int span_in_list(zspan s, const char *word)
+{
+	size_t wl = strlen(word);
+	const char *p = s.p;
+	size_t n = s.n;
+
+	if (p == NULL)
+		return 0;
+	/* tolerate a "NOTIFY=" prefix */
+	if (n >= 7 && strncasecmp(p, "NOTIFY=", 7) == 0) {
+		p += 7;
+		n -= 7;
+	}
+	while (n > 0) {
+		const char *c = memchr(p, ',', n);
+		size_t l = c ? (size_t)(c - p) : n;
+		if (l == wl && strncasecmp(p, word, wl) == 0)
+			return 1;
+		if (c == NULL)
+			break;
+		p += l + 1;
+		n -= l + 1;
+	}
+	return 0;
+}
+
+/* hexval - value of one hex digit or -1 */
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* final_recipient - ORCPT "rfc822;xtext" decoded, else the user; malloc'd */
+static char *final_recipient(const ta_rcpt *r)
+{
+	zspan o = r->r ? r->r->orcpt : ZSPAN_NULL;
+	char *d;
+	size_t k = 0;
+
+	if (o.p != NULL && o.n > 7 && strncasecmp(o.p, "rfc822;", 7) == 0) {
+		d = malloc(o.n + 1);
+		if (d == NULL)
+			return NULL;
+		for (size_t i = 7; i < o.n; i++) {
+			unsigned char c = (unsigned char)o.p[i];
+			if (c == '+' && i + 2 < o.n && hexval(o.p[i + 1]) >= 0 &&
+			    hexval(o.p[i + 2]) >= 0) {
+				c = (unsigned char)(hexval(o.p[i + 1]) * 16 + hexval(o.p[i + 2]));
+				i += 2;
+			}
+			if (c < 0x20 || c == 0x7f)
+				c = '?';
+			d[k++] = (char)c;
+		}
+		d[k] = '\0';
+		return d;
+	}
+	return clean_field(r->user ? r->user : "");
+}
+
+/* set_field - replace *slot with a cleaned copy of v (NULL: unchanged) */
+static void set_field(char **slot, const char *v)
+{
+	char *d;
+
+	if (v == NULL)
+		return;
+	d = clean_field(v);
+	if (d == NULL)
+		return;
+	free(*slot);
+	*slot = d;
+}
+
+/* ta_notary - set notary fields for r (NULL leaves a field unchanged) */
+void ta_notary(ta_rcpt *r, const char *action, const char *status,
+	       const char *diag, const char *remote)
+{
+	set_field(&r->n_action, action);
+	set_field(&r->n_status, status);
+	set_field(&r->n_diag, diag);
+	set_field(&r->n_remote, remote);
+}
+
+enum dclass { DC_OK, DC_TEMP, DC_DEFERALL, DC_DEFERBACK, DC_PERM, DC_ABNORMAL, DC_UNKNOWN };
+
+/* classify - sysexits code to its class in the zmta-ta(7) table */
+static enum dclass classify(int code)
+{
+	switch (code) {
+	case EX_OK:
+		return DC_OK;
+	case EX_TEMPFAIL: case EX_IOERR: case EX_OSERR: case EX_CANTCREAT:
+	case EX_SOFTWARE:
+		return DC_TEMP;
+	case EX_DEFERALL:
+		return DC_DEFERALL;
+	case EX_DEFERBACK:
+		return DC_DEFERBACK;
+	case EX_NOUSER: case EX_NOHOST: case EX_UNAVAILABLE:
+		return DC_PERM;
+	case EX_NOPERM: case EX_PROTOCOL: case EX_USAGE:
+		return DC_ABNORMAL;
+	default:
+		return DC_UNKNOWN;
+	}
+}
+
+/* ta_diagnostic - the one report for r */
+int ta_diagnostic(ta_ctx *ctx, ta_msg *m, ta_rcpt *r, int exitcode,
+		  long retry_secs, const char *fmt, ...)
+{
+	char raw[TAPROTO_LINE_MAX], text[TAPROTO_LINE_MAX];
+	char taid[64], dly[32];
+	const char *action, *status, *fields[TAPROTO_NOTARY_FIELDS];
+	char *frcpt = NULL;
+	zbuf notary = ZBUF_INIT(TAPROTO_LINE_MAX);
+	zbuf line = ZBUF_INIT(TAPROTO_LINE_MAX);
+	zbuf err = ZBUF_INIT(TA_ERRMAX);
+	enum dclass dc = classify(exitcode);
+	enum ta_word word;
+	char newtag;
+	int want_d = 0, rc = Z_OK, success;
+	size_t tl;
+	va_list ap;
+
+	if (r == NULL || r->r == NULL || !r->locked || r->reported) {
+		ta_say(ctx, "diagnostic for a recipient that is not locked by us (%s)",
+		       r && r->r ? "already reported" : "no recipient");
+		return Z_ESTALE;
+	}
+	raw[0] = '\0';
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(raw, sizeof(raw), fmt, ap);
+		va_end(ap);
+	}
+	success = span_in_list(r->r->notify, "SUCCESS");
+	switch (dc) {
+	case DC_OK:
+		word = success ? TA_OK2 : TA_OK3;
+		want_d = success;
+		newtag = CTL_TAG_OK;
+		action = "delivered";
+		status = "2.0.0";
+		break;
+	case DC_TEMP:
+		word = retry_secs > 0 ? TA_RETRYAT : TA_DEFERRED;
+		newtag = CTL_TAG_NORMAL;
+		action = "delayed";
+		status = "4.0.0";
+		break;
+	case DC_DEFERALL:
+		word = TA_DEFERALL;
+		newtag = CTL_TAG_NORMAL;
+		action = "delayed";
+		status = "4.0.0";
+		break;
+	case DC_DEFERBACK:
+		word = TA_DEFERBACK;
+		newtag = CTL_TAG_NORMAL;
+		action = "delayed";
+		status = "4.0.0";
+		break;
+	case DC_PERM:
+		word = TA_ERROR2;
+		want_d = 1;
+		newtag = CTL_TAG_NOTOK;
+		action = "failed";
+		status = "5.0.0";
+		break;
+	case DC_ABNORMAL:
+		word = TA_ERROR2;
+		want_d = 1;
+		newtag = CTL_TAG_NOTOK;
+		action = "failed";
+		status = "5.0.0";
+		tl = strlen(raw);
+		snprintf(raw + tl, sizeof(raw) - tl, " (this is abnormal, investigate!)");
+		break;
+	default:
+		word = TA_ERROR;
+		newtag = CTL_TAG_NOTOK;
+		action = "failed";
+		status = "5.0.0";
+		zlog_warn(m->spoolid, "unknown sysexits code %d for %s: %s",
+			  exitcode, r->user ? r->user : "?", raw);
+		snprintf(raw, sizeof(raw), "Unknown sysexits error code %d!", exitcode);
+		break;
+	}
+	clean_text(raw, text, sizeof(text));
+
+	/* notary: final-recipient action status diagnostic remote prog[pid] */
+	frcpt = final_recipient(r);
+	snprintf(taid, sizeof(taid), "%s[%d]", ctx->progname, ctx->pid);
+	for (char *p = taid; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == '\001')
+			*p = '?';
+	fields[0] = frcpt ? frcpt : "";
+	fields[1] = r->n_action ? r->n_action : action;
+	fields[2] = r->n_status ? r->n_status : status;
+	fields[3] = r->n_diag ? r->n_diag : "";
+	fields[4] = r->n_remote ? r->n_remote : "";
+	fields[5] = taid;
+	if (ta_notary_build(&notary, fields) != Z_OK)
+		zbuf_reset(&notary);
+
+	if (want_d) {
+		ctl_diagv d;
+		memset(&d, 0, sizeof(d));
+		d.rcpt_off = (long)r->r->off;
+		d.hdr_off = r->r->hdr_off;
+		d.dsn_off = r->r->dsn_off;
+		d.when = (long long)time(NULL);
+		d.notary = zbuf_cstr(&notary);
+		d.text = text;
+		rc = ctl_append_diag(m->ctlfd, &d, &err);
+		if (rc != Z_OK) {
+			static const char help[] = "#HELP! diagnostic writeout failed\n";
+			diag_failed = 1;
+			zlog_error(m->spoolid, "%s: diagnostic writeout failed for offset %zu: %s",
+				   m->relpath, r->r->off, zbuf_cstr(&err));
+			(void)put_line(ctx, help, sizeof(help) - 1);
+			rc = Z_EIO;
+			goto done;
+		}
+	}
+
+	zbuf_reset(&err);
+	if (ctl_lock(m->ctlfd, r->r->off, CTL_TAG_LOCK, newtag, ctx->pid, &err) != Z_OK) {
+		zlog_error(m->spoolid, "%s: cannot set tag '%c' at offset %zu: %s",
+			   m->relpath, newtag, r->r->off, zbuf_cstr(&err));
+		ta_say(ctx, "%s: cannot set tag at offset %zu: %s", m->relpath,
+		       r->r->off, zbuf_cstr(&err));
+	}
+	r->locked = 0;
+	r->reported = 1;
+
+	rc = ta_format_report(&line, m->inum, (unsigned long)r->r->off,
+			      (word == TA_OK2 || word == TA_OK3) ? "" : zbuf_cstr(&notary),
+			      word, retry_secs > 0 ? retry_secs : 0, 1, text);
+	if (rc == Z_OK)
+		rc = put_line(ctx, line.data, line.len);
+	if (rc != Z_OK)
+		zlog_error(m->spoolid, "%s: cannot write report for offset %zu: %s",
+			   m->relpath, r->r->off, zerr_str(rc));
+
+	{
+		long secs = m->arrival > 0 ? (long)(time(NULL) - m->arrival) : 0;
+		if (secs < 0)
+			secs = 0;
+		if (zinterval_format(secs, dly, sizeof(dly)) != Z_OK)
+			snprintf(dly, sizeof(dly), "%lds", secs);
+		if (word == TA_RETRYAT)
+			zlog_info(m->spoolid, "to=<%s>, delay=%s, mailer=%s, relay=%s, stat=%s +%ld %s",
+				  r->user ? r->user : "", dly, ctx->channel,
+				  r->n_remote ? r->n_remote : "-", ta_word_name(word),
+				  retry_secs, text);
+		else
+			zlog_info(m->spoolid, "to=<%s>, delay=%s, mailer=%s, relay=%s, stat=%s %s",
+				  r->user ? r->user : "", dly, ctx->channel,
+				  r->n_remote ? r->n_remote : "-", ta_word_name(word), text);
+	}
+done:
+	free(frcpt);
+	zbuf_free(&notary);
+	zbuf_free(&line);
+	zbuf_free(&err);
+	return rc;
+}
+
+/* host_match - r's host equals h, ignoring ASCII case */
+static int host_match(const ctl_rcpt *r, const char *h)
+{
+	return zspan_caseeq(r->quad.host, h);
+}
+
+/* all_digits - s is 1..20 decimal digits */
+static int all_digits(zspan s)
+{
+	if (s.p == NULL || s.n == 0 || s.n > 20)
+		return 0;
+	for (size_t i = 0; i < s.n; i++)
+		if (s.p[i] < '0' || s.p[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* release_all - free what ta_ctlopen allocated (locks are not touched) */
+static void release_all(ta_msg *m)
+{
+	if (m->rcpts != NULL) {
+		for (size_t i = 0; i < m->nrcpts; i++) {
+			ta_rcpt *rp = &m->rcpts[i];
+			free(rp->user);
+			free(rp->n_action);
+			free(rp->n_status);
+			free(rp->n_diag);
+			free(rp->n_remote);
+		}
+		free(m->rcpts);
+	}
+	m->rcpts = NULL;
+	m->nrcpts = 0;
+	ctl_free(&m->ctl);
+	if (m->ctlfd >= 0)
+		close(m->ctlfd);
+	if (m->bodyfd >= 0)
+		close(m->bodyfd);
+	m->ctlfd = m->bodyfd = -1;
+}
+
+/* unlock_all - give every lock we hold back to ' ' (no report) */
+static void unlock_all(ta_ctx *ctx, ta_msg *m)
+{
+	zbuf e = ZBUF_INIT(TA_ERRMAX);
+
+	for (size_t i = 0; i < m->nrcpts; i++) {
+		if (!m->rcpts[i].locked)
+			continue;
+		zbuf_reset(&e);
+		if (ctl_lock(m->ctlfd, m->rcpts[i].r->off, CTL_TAG_LOCK, CTL_TAG_NORMAL,
+			     ctx->pid, &e) != Z_OK)
+			zlog_error(m->spoolid, "%s: unlock at %zu failed: %s", m->relpath,
+				   m->rcpts[i].r->off, zbuf_cstr(&e));
+		m->rcpts[i].locked = 0;
+	}
+	zbuf_free(&e);
+}
+
+/* ta_ctlopen - open relpath, select and lock this agent's recipients */
+int ta_ctlopen(ta_ctx *ctx, const char *relpath, const char *host,
+	       ta_selector_fn sel, void *selarg, ta_msg *m, zbuf *err)
+{
+	unsigned long ino;
+	size_t plen, maxhdr = 0, est;
+	const char *want;
+	zbuf u = ZBUF_INIT(TAPROTO_LINE_MAX);
+	zbuf why = ZBUF_INIT(TA_ERRMAX);
+	struct stat st;
+	int rc, qfd = -1;
+	char bodyrel[SPOOL_JOBPATH_MAX + 32];
+
+	memset(m, 0, sizeof(*m));
+	m->ctlfd = m->bodyfd = -1;
+	if (relpath == NULL) {
+		rc = Z_EPARSE;
+		goto fail;
+	}
+	rc = spool_jobpath_check(relpath, strlen(relpath), &ino, &plen, err);
+	if (rc != Z_OK) {
+		rc = Z_EPARSE;
+		goto fail;
+	}
+	if (zstrlcpy(m->relpath, relpath, sizeof(m->relpath)) != Z_OK ||
+	    plen >= sizeof(m->prefix)) {
+		if (err) { zbuf_reset(err); zbuf_puts(err, "job path too long"); }
+		rc = Z_EPARSE;
+		goto fail;
+	}
+	memcpy(m->prefix, relpath, plen);
+	m->prefix[plen] = '\0';
+	m->inum = ino;
+	if (host != NULL && *host != '\0') {
+		if (zstrlcpy(m->host, host, sizeof(m->host)) != Z_OK) {
+			if (err) { zbuf_reset(err); zbuf_puts(err, "host name too long"); }
+			rc = Z_EPARSE;
+			goto fail;
+		}
+		want = m->host;
+	} else {
+		want = ctx->fixed_host;
+	}
+
+	rc = spool_open_in_tree(AT_FDCWD, relpath, O_RDWR, err);
+	if (rc < 0)
+		goto fail;	/* Z_ENOENT: vanished, caller says #resync */
+	m->ctlfd = rc;
+	if (fstat(m->ctlfd, &st) == 0)
+		spool_id_format((unsigned long)st.st_ino, st.st_mtim.tv_sec,
+				st.st_mtim.tv_nsec, m->spoolid, sizeof(m->spoolid));
+	rc = ctl_read(m->ctlfd, 0, &m->ctl, &why);
+	if (rc != Z_OK) {
+		/* never deleted here: the scheduler decides (quarantine) */
+		zlog_error(m->spoolid, "%s: control file does not parse: %s",
+			   relpath, zbuf_cstr(&why));
+		ta_say(ctx, "%s: control file does not parse: %s", relpath, zbuf_cstr(&why));
+		if (err) { zbuf_reset(err); zbuf_printf(err, "control file does not parse: %s", zbuf_cstr(&why)); }
+		rc = Z_EPARSE;
+		goto fail;
+	}
+	m->rcpts = calloc(m->ctl.nrcpts ? m->ctl.nrcpts : 1, sizeof(*m->rcpts));
+	if (m->rcpts == NULL) {
+		rc = Z_ENOMEM;
+		goto fail;
+	}
+	for (size_t i = 0; i < m->ctl.nrcpts; i++) {
+		const ctl_rcpt *r = &m->ctl.rcpts[i];
+		ta_rcpt *rp;
+
+		if (r->tag != CTL_TAG_NORMAL || r->xor_group >= 0)
+			continue;
+		if (!zspan_eq(r->quad.channel, ctx->channel))
+			continue;
+		if (want != NULL && !host_match(r, want) &&
+		    !(sel != NULL && sel(ctx, r, zspan_from(want), selarg)))
+			continue;
+		zbuf_reset(&why);
+		rc = ctl_lock(m->ctlfd, r->off, CTL_TAG_NORMAL, CTL_TAG_LOCK, ctx->pid, &why);
+		if (rc == Z_ESTALE) {
+			zlog_debug(m->spoolid, "%s: offset %zu taken by someone else",
+				   relpath, r->off);
+			continue;
+		}
+		if (rc != Z_OK) {
+			ta_say(ctx, "%s: cannot lock offset %zu: %s", relpath, r->off,
+			       zbuf_cstr(&why));
+			continue;
+		}
+		rp = &m->rcpts[m->nrcpts++];
+		rp->r = r;
+		rp->locked = 1;
+		zbuf_reset(&u);
+		if (ctl_unquote_user(r->quad.user, &u) == Z_OK)
+			rp->user = zspan_dup((zspan){ u.data ? u.data : "", u.len });
+		else
+			rp->user = zspan_dup(r->quad.user);
+		if (r->hdr_len > maxhdr)
+			maxhdr = r->hdr_len;
+	}
+	if (m->nrcpts == 0) {
+		if (err) { zbuf_reset(err); zbuf_puts(err, "no recipient selected"); }
+		rc = Z_ENOENT;
+		goto fail;
+	}
+
+	/* the body: ../queue/<prefix><i> */
+	if (!all_digits(m->ctl.body)) {
+		zlog_error(m->spoolid, "%s: bad body file name in 'i' line", relpath);
+		ta_say(ctx, "%s: bad body file name in 'i' line", relpath);
+		if (err) { zbuf_reset(err); zbuf_puts(err, "bad body file name in 'i' line"); }
+		unlock_all(ctx, m);
+		rc = Z_EPARSE;
+		goto fail;
+	}
+	snprintf(bodyrel, sizeof(bodyrel), "%s%.*s", m->prefix, (int)m->ctl.body.n,
+		 m->ctl.body.p);
+	qfd = open("../queue", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	rc = qfd < 0 ? Z_ENOENT : spool_open_in_tree(qfd, bodyrel, O_RDONLY, &why);
+	if (qfd >= 0)
+		close(qfd);
+	if (rc < 0) {
+		zlog_error(m->spoolid, "%s: message file ../queue/%s is missing: %s",
+			   relpath, bodyrel, zbuf_cstr(&why));
+		for (size_t i = 0; i < m->nrcpts; i++) {
+			ta_notary(&m->rcpts[i], "failed", "5.3.0", NULL, NULL);
+			ta_diagnostic(ctx, m, &m->rcpts[i], EX_UNAVAILABLE, 0,
+				      "message file is missing, please resend");
+		}
+		rc = Z_OK;
+		goto done;
+	}
+	m->bodyfd = rc;
+	if (fstat(m->bodyfd, &st) != 0) {
+		if (err) { zbuf_reset(err); zbuf_printf(err, "fstat body: %s", strerror(errno)); }
+		unlock_all(ctx, m);
+		rc = Z_EIO;
+		goto fail;
+	}
+	if (m->ctl.body_off >= 0 && (off_t)m->ctl.body_off <= st.st_size)
+		m->bodysize = st.st_size - (off_t)m->ctl.body_off;
+	else
+		m->bodysize = m->ctl.body_off >= 0 ? 0 : st.st_size;
+	m->arrival = st.st_mtim.tv_sec;
+	spool_id_format((unsigned long)st.st_ino, st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+			m->spoolid, sizeof(m->spoolid));
+	est = (size_t)m->bodysize;
+	if (zsize_add(est, maxhdr, &est) != Z_OK)
+		est = SIZE_MAX;
+	if (est <= SIZE_MAX - est / 100 * 3 - 3)
+		est += (est / 100) * 3 + ((est % 100) * 3 + 99) / 100;
+	m->size_estimate = est;
+	rc = Z_OK;
+	goto done;
+fail:
+	release_all(m);
+	memset(m, 0, sizeof(*m));
+	m->ctlfd = m->bodyfd = -1;
+done:
+	zbuf_free(&u);
+	zbuf_free(&why);
+	return rc;
+}
+
+/* ta_ctlclose - report still-locked recipients deferred, unlock, free */
+void ta_ctlclose(ta_ctx *ctx, ta_msg *m)
+{
+	for (size_t i = 0; i < m->nrcpts; i++) {
+		ta_rcpt *rp = &m->rcpts[i];
+		if (!rp->locked || rp->reported)
+			continue;
+		if (ta_diagnostic(ctx, m, rp, EX_TEMPFAIL, 0, "address was left locked") != Z_OK) {
+			ta_say(ctx, "undiagnosed: %s %zu", m->relpath, rp->r->off);
+			unlock_all(ctx, m);
+		}
+	}
+	unlock_all(ctx, m);
+	release_all(m);
+	memset(m, 0, sizeof(*m));
+	m->ctlfd = m->bodyfd = -1;
+}
+
+/* any_locked - m holds at least one lock */
+static int any_locked(const ta_msg *m)
+{
+	for (size_t i = 0; i < m->nrcpts; i++)
+		if (m->rcpts[i].locked)
+			return 1;
+	return 0;
+}
+
+/* run_job - open, deliver and close one job; EX_DATAERR after a bad append */
+static int run_job(ta_ctx *ctx, const ta_agent_ops *ops, const char *path,
+		   const char *host)
+{
+	ta_msg m;
+	zbuf err = ZBUF_INIT(TA_ERRMAX);
+	int rc;
+
+	rc = ta_ctlopen(ctx, path, host, ops->select, ops->selarg, &m, &err);
+	if (rc != Z_OK) {
+		char line[SPOOL_JOBPATH_MAX + 16];
+		int n;
+		if (rc != Z_ENOENT)
+			zlog_warn(NULL, "%s: %s", path, zbuf_cstr(&err));
+		n = snprintf(line, sizeof(line), "#resync %s\n", path);
+		if (n > 0 && (size_t)n < sizeof(line))
+			(void)put_line(ctx, line, (size_t)n);
+		zbuf_free(&err);
+		return diag_failed ? EX_DATAERR : EX_OK;
+	}
+	if (any_locked(&m) && ops->deliver != NULL) {
+		rc = ops->deliver(ctx, &m, host ? host :
+				  ctx->fixed_host ? ctx->fixed_host : "");
+		if (rc == EX_DATAERR)
+			diag_failed = 1;
+	}
+	ta_ctlclose(ctx, &m);
+	zbuf_free(&err);
+	return diag_failed ? EX_DATAERR : EX_OK;
+}
+
+/* ta_jobloop - run until EOF, empty line or ctx->stop; returns an exit code */
+int ta_jobloop(ta_ctx *ctx, const ta_agent_ops *ops)
+{
+	static const char hungry[] = "#hungry\n";
+	zline zl;
+	zbuf why = ZBUF_INIT(TA_ERRMAX);
+	char lasthost[256], path[SPOOL_JOBPATH_MAX + 1], host[256];
+	int have_last = 0, ret = EX_OK;
+
+	zline_init(&zl, TAPROTO_LINE_MAX);
+	lasthost[0] = '\0';
+	for (;;) {
+		zspan line = ZSPAN_NULL;
+		ta_job job;
+		enum ta_kind k;
+		int got = 0;
+
+		if (ctx->stop || sig_seen)
+			break;
+		if (put_line(ctx, hungry, sizeof(hungry) - 1) != Z_OK) {
+			ret = EX_IOERR;
+			break;
+		}
+		/* read one line, calling ops->idle while nothing comes */
+		while (!got) {
+			struct pollfd pfd;
+			long nr;
+			int r = zline_next(&zl, &line);
+
+			if (r == 1) {
+				got = 1;
+				break;
+			}
+			if (r == Z_ETOOBIG) {
+				ta_say(ctx, "bad job line: line too long");
+				got = -1;
+				break;
+			}
+			if (ctx->stop || sig_seen)
+				goto out;
+			pfd.fd = ctx->in_fd;
+			pfd.events = POLLIN;
+			pfd.revents = 0;
+			r = poll(&pfd, 1, ctx->idle_timeout_ms > 0 ?
+				 (ctx->idle_timeout_ms > INT_MAX ? INT_MAX : (int)ctx->idle_timeout_ms) : -1);
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				ret = EX_IOERR;
+				goto out;
+			}
+			if (r == 0) {
+				if (ops->idle != NULL)
+					ops->idle(ctx);
+				continue;
+			}
+			nr = zline_fill(&zl, ctx->in_fd);
+			if (nr == 0)
+				goto out;	/* EOF; a partial last line is dropped */
+			if (nr == Z_EAGAIN)
+				continue;
+			if (nr < 0) {
+				ret = EX_IOERR;
+				goto out;
+			}
+		}
+		if (got < 0)
+			continue;
+		k = ta_parse_job_line(line.p, line.n, &job, &why);
+		switch (k) {
+		case TAK_EMPTY:
+			goto out;
+		case TAK_IDLE:
+			if (ops->idlecmd != NULL)
+				ops->idlecmd(ctx);
+			continue;
+		case TAK_JOB:
+			break;
+		default:
+			ta_say(ctx, "bad job line: %s", zbuf_cstr(&why));
+			continue;
+		}
+		if (zspan_copy(job.path, path, sizeof(path)) != Z_OK ||
+		    zspan_copy(job.host, host, sizeof(host)) != Z_OK) {
+			ta_say(ctx, "bad job line: too long");
+			continue;
+		}
+		{
+			const char *h = host[0] ? host : ctx->fixed_host;
+			if (h != NULL && (!have_last || strcasecmp(h, lasthost) != 0)) {
+				if (ops->newhost != NULL)
+					ops->newhost(ctx, h);
+				zstrlcpy(lasthost, h, sizeof(lasthost));
+				have_last = 1;
+			}
+		}
+		ret = run_job(ctx, ops, path, host[0] ? host : NULL);
+		if (ret != EX_OK)
+			break;
+	}
+out:
+	if (ops->finish != NULL)
+		ops->finish(ctx);
+	zline_free(&zl);
+	zbuf_free(&why);
+	return ret;
+}

@@ -1,0 +1,207 @@
+/*
+ * NAME
+ *	smtp_main - command line, site configuration and job loop of smtp(8)
+ * SUMMARY
+ *	Parses the ZMailer-compatible options, reads zmta.conf, sets up the
+ *	transcript log and TLS, then runs the libta job loop with the smtp
+ *	callbacks.
+ * SYNOPSIS
+ *	smtp [-678deEHMrPsVxXW1D] [-c channel] [-h heloname] [-l logfile]
+ *	     [-p port] [-T timeouts] [-S smtp-tls.conf] [-F forcedest]
+ *	     [-L localidentity] [-A authfile] [-w sndbuf] [-O opt] [-Z x] [host]
+ * DESCRIPTION
+ *	Run with cwd $POSTOFFICE/transport.  -77 (the -7 flag given twice)
+ *	turns off ESMTP altogether.  -M (LMTP) refuses port 25 unless -F
+ *	names a UNIX socket.  zmta.conf values used: DNS_SERVERS,
+ *	SMTP_TEST_ADDRMAP, SELFADDRESSES, DEFCHARSET.
+ * DIAGNOSTICS
+ *	Bad options: usage on stderr, exit EX_USAGE.  Otherwise the exit
+ *	code of the job loop (EX_OK, EX_DATAERR, EX_IOERR).
+ * SECURITY
+ *	Runs unprivileged; the -A file must not be readable by others.
+ * BUGS
+ *	-O and -Z are accepted and ignored.
+ * SEE ALSO
+ *	smtp(8), zmta-ta(7)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "smtp.h"
+#include "zconf.h"
+#include "zlog.h"
+#include "zutil.h"
+
+#ifndef ZMTA_VERSION
+#define ZMTA_VERSION "0"
+#endif
+
+static const char usage_text[] =
+	"usage: smtp [-678deEHMrPsVxXW1D] [-c channel] [-h heloname] [-l logfile]\n"
+	"            [-p port] [-T timeouts] [-S smtp-tls.conf] [-F forcedest]\n"
+	"            [-L localidentity] [-A authfile] [-w sndbuf] [host]\n";
+
+/* usage - complain and exit EX_USAGE */
+static _Noreturn void usage(const char *why)
+{
+	if (why != NULL)
+		fprintf(stderr, "smtp: %s\n", why);
+	fputs(usage_text, stderr);
+	exit(EX_USAGE);
+}
+
+/* num_opt - decimal option value in range or usage */
+static long num_opt(const char *s, long min, long max, const char *what)
+{
+	long v;
+	if (zparse_long(s, min, max, &v) != Z_OK) {
+		char m[128];
+		snprintf(m, sizeof(m), "bad %s '%.60s'", what, s);
+		usage(m);
+	}
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	static smtp_opts o;
+	static ta_ctx ctx;
+	smtp_sess *sess = NULL;
+	zbuf err = ZBUF_INIT(2048);
+	char hostname[256];
+	int c, sevens = 0, rc;
+	ta_agent_ops ops;
+
+	zproctitle_init(argc, argv);
+	zlog_open("smtp", ZLOG_TO_STDERR);
+	memset(&o, 0, sizeof(o));
+	o.channel = "smtp";
+	o.port = 25;
+	smtp_timeouts_default(&o.to);
+	opterr = 0;
+	while ((c = getopt(argc, argv, ":A:c:deh:l:p:rsvw:xXDEF:L:HMO:PS:T:VWZ:1678")) != -1) {
+		switch (c) {
+		case 'A': o.authfile = optarg; break;
+		case 'c': o.channel = optarg; break;
+		case 'd': case 'v': o.debug++; break;
+		case 'e': o.expensive_mx = 1; break;
+		case 'h': o.heloname = optarg; break;
+		case 'l': o.logfile = optarg; break;
+		case 'p': o.port = (int)num_opt(optarg, 1, 65535, "port"); break;
+		case 'r': o.reserved_port = 1; break;
+		case 's': o.progress = 1; break;
+		case 'w': o.sndbuf = (int)num_opt(optarg, 1, 64L * 1024 * 1024, "-w size"); break;
+		case 'x': o.no_mx = 1; break;
+		case 'X': o.allow_self = 1; break;
+		case 'D': o.test_only = 1; break;
+		case 'E': o.esmtp_if_banner = 1; break;
+		case 'F': o.forcedest = optarg; break;
+		case 'L': o.localident = optarg; break;
+		case 'H': o.no_mime2 = 1; break;
+		case 'M': o.lmtp = 1; break;
+		case 'O': break;
+		case 'P': o.no_pipelining = 1; break;
+		case 'S': o.tlsfile = optarg; break;
+		case 'T':
+			zbuf_reset(&err);
+			if (smtp_timeouts_parse(optarg, &o.to, &err) != Z_OK)
+				usage(zbuf_cstr(&err));
+			break;
+		case 'V':
+			printf("smtp (zmta) %s\n", ZMTA_VERSION);
+			return EX_OK;
+		case 'W': o.check_wks = 1; break;
+		case 'Z': break;
+		case '1': o.one_per_conn = 1; break;
+		case '6': o.prefer_v6 = !o.prefer_v6; break;
+		case '7': sevens++; break;
+		case '8': o.eightbit = 1; break;
+		case ':': {
+			char m[64];
+			snprintf(m, sizeof(m), "option -%c needs a value", optopt);
+			usage(m);
+		}
+		default: {
+			char m[64];
+			snprintf(m, sizeof(m), "unknown option -%c", optopt);
+			usage(m);
+		}
+		}
+	}
+	if (sevens >= 1)
+		o.sevenbit = 1;
+	if (sevens >= 2)
+		o.noesmtp = 1;
+	if (argc - optind > 1)
+		usage("at most one host argument");
+	if (o.lmtp && o.port == 25 &&
+	    (o.forcedest == NULL || strncasecmp(o.forcedest, "UNIX:", 5) != 0))
+		usage("LMTP (-M) refuses port 25: give -p port or -F UNIX:/path");
+	if (o.test_only && optind >= argc && o.forcedest == NULL)
+		usage("-D needs a host");
+
+	zbuf_reset(&err);
+	if (zconf_load(NULL, &err) != Z_OK)
+		zlog_fatal(EX_CONFIG, NULL, "zmta.conf: %s", zbuf_cstr(&err));
+	o.dns_servers = zconf_get("DNS_SERVERS");
+	o.addrmap = zconf_get("SMTP_TEST_ADDRMAP");
+	o.selfaddrs = zconf_get("SELFADDRESSES");
+	o.defcharset = zconf_get_default("DEFCHARSET", "UTF-8");
+	if (o.localident == NULL)
+		o.localident = zconf_get("BINDADDR");
+	if (o.heloname == NULL) {
+		if (gethostname(hostname, sizeof(hostname) - 1) != 0)
+			(void)zstrlcpy(hostname, "localhost", sizeof(hostname));
+		hostname[sizeof(hostname) - 1] = '\0';
+		o.heloname = hostname;
+	}
+	for (const char *p = o.heloname; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			usage("-h name contains spaces or control characters");
+	if (o.logfile != NULL) {
+		zbuf_reset(&err);
+		if (smtp_log_open(o.logfile, &err) != Z_OK)
+			zlog_fatal(EX_CANTCREAT, NULL, "-l %s", zbuf_cstr(&err));
+		{
+			char when[64] = "";
+			(void)ztime_rfc5322(time(NULL), when, sizeof(when));
+			smtp_log('#', "Start time: %s", when);
+		}
+	}
+	if (o.tlsfile != NULL) {
+		zbuf_reset(&err);
+		if (smtp_tls_load(o.tlsfile, &o.tls, &err) != Z_OK)
+			zlog_fatal(EX_CONFIG, NULL, "-S %s", zbuf_cstr(&err));
+		o.tls_loaded = 1;
+	}
+	ta_init(&ctx, "smtp", o.channel);
+	ctx.fixed_host = optind < argc ? argv[optind] : NULL;
+	ctx.debug = o.debug;
+	ctx.idle_timeout_ms = 180000;
+	zbuf_reset(&err);
+	if (smtp_sess_new(&sess, &o, &err) != Z_OK)
+		zlog_fatal(EX_OSERR, NULL, "out of memory");
+	ctx.agent = sess;
+
+	if (o.test_only) {
+		rc = smtp_probe(sess, o.forcedest ? o.forcedest : argv[optind]);
+		smtp_sess_free(sess);
+		return rc;
+	}
+	memset(&ops, 0, sizeof(ops));
+	ops.deliver = smtp_deliver;
+	ops.newhost = smtp_newhost;
+	ops.idle = smtp_idle;
+	ops.idlecmd = smtp_idlecmd;
+	ops.finish = smtp_finish;
+	if (o.expensive_mx)
+		ops.select = smtp_select_mx;
+	smtp_title(o.progress, "#hungry");
+	rc = ta_jobloop(&ctx, &ops);
+	smtp_sess_free(sess);
+	if (o.tls_loaded)
+		smtp_tls_free(&o.tls);
+	zbuf_free(&err);
+	return rc;
+}

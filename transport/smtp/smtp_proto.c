@@ -1,0 +1,1760 @@
+/*
+ * NAME
+ *	smtp_proto - the SMTP/LMTP client state machine of the smtp agent
+ * SUMMARY
+ *	Connection set-up with MX walk, greeting, EHLO/HELO/LHLO with
+ *	fallbacks, STARTTLS, AUTH; per-job transactions (MAIL, RCPT, DATA or
+ *	BDAT) with pipelining; one diagnostic per recipient.
+ * SYNOPSIS
+ *	int smtp_sess_new(smtp_sess **s, smtp_opts *o, zbuf *err)
+ *	void smtp_sess_free(smtp_sess *s)
+ *	int smtp_deliver(ta_ctx *ctx, ta_msg *m, const char *host)
+ *	void smtp_newhost(ta_ctx *ctx, const char *host)
+ *	void smtp_idle(ta_ctx *ctx), smtp_idlecmd(ta_ctx *ctx), smtp_finish(ta_ctx *ctx)
+ *	int smtp_select_mx(ta_ctx *ctx, const ctl_rcpt *r, zspan host, void *arg)
+ *	int smtp_probe(smtp_sess *s, const char *host)
+ *	void smtp_caps_parse(const smtp_reply *r, smtp_caps *c)
+ *	int smtp_xtext(zspan s, zbuf *out), smtp_xtext_valid(zspan s)
+ *	void smtp_timeouts_default(smtp_timeouts *t)
+ *	int smtp_timeouts_parse(const char *spec, smtp_timeouts *t, zbuf *err)
+ *	int smtp_code_map(int code, const char *enh, char *status, size_t statussz)
+ * DESCRIPTION
+ *	Every protocol step is a state of the table below; the table gives
+ *	the timeout class and the human description used in diagnostics
+ *	("timeout after 300 s waiting for the reply, while waiting for the
+ *	reply to RCPT").  Recipients that share sender and header block go
+ *	into one transaction, at most the peer's recipient limit at a time;
+ *	recipients refused with 452 are sent in a follow-up transaction on
+ *	the same connection and are never bounced for it.  With PIPELINING
+ *	MAIL and all RCPTs are written in one group (reading meanwhile) and
+ *	the replies matched in order; DATA waits for them.  LMTP reads one
+ *	reply per accepted recipient after the final dot.
+ * DIAGNOSTICS
+ *	Per recipient through ta_diagnostic(): reply codes map per
+ *	smtp_code_map(); connection failures give "retryat +60"; DNS
+ *	temporary failures "deferall"; a lost connection or timeout defers
+ *	every recipient still open with the state's description.
+ * SECURITY
+ *	Control files and replies are untrusted: addresses with control
+ *	characters or angle brackets are refused before any command is
+ *	built; DSN values are re-validated; replies go through the bounded
+ *	assembler.  In a required TLS mode nothing is sent in clear text.
+ * BUGS
+ *	The -e selector only knows the MX name of an open connection.
+ * SEE ALSO
+ *	smtp(8), RFC 5321, 2920, 3030, 1870, 3461, 2033, 3207, 4954, 7505
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include "smtp.h"
+#include "mime.h"
+#include "zlog.h"
+#include "zutil.h"
+
+/* ---- the state table ---- */
+enum tclass { TC_CONN, TC_CMD, TC_DATA, TC_DOT, TC_TCPW, TC_SHORT };
+enum sstate {
+	S_IDLE, S_CONNECT, S_GREET, S_EHLO, S_HELO, S_LHLO, S_STARTTLS, S_TLS,
+	S_AUTH, S_RSET, S_MAIL, S_RCPT, S_DATA, S_BODY, S_DOT, S_BDAT, S_NOOP, S_QUIT,
+	S_NSTATES
+};
+static const struct {
+	const char *name;
+	enum tclass tc;
+	const char *desc;
+} states[S_NSTATES] = {
+	[S_IDLE] = { "idle", TC_SHORT, "while idle" },
+	[S_CONNECT] = { "connect", TC_CONN, "while connecting" },
+	[S_GREET] = { "greeting", TC_CMD, "while waiting for the greeting" },
+	[S_EHLO] = { "EHLO", TC_CMD, "while waiting for the reply to EHLO" },
+	[S_HELO] = { "HELO", TC_CMD, "while waiting for the reply to HELO" },
+	[S_LHLO] = { "LHLO", TC_CMD, "while waiting for the reply to LHLO" },
+	[S_STARTTLS] = { "STARTTLS", TC_CMD, "while waiting for the reply to STARTTLS" },
+	[S_TLS] = { "TLS", TC_CMD, "during the TLS handshake" },
+	[S_AUTH] = { "AUTH", TC_CMD, "during AUTH" },
+	[S_RSET] = { "RSET", TC_SHORT, "while waiting for the reply to RSET" },
+	[S_MAIL] = { "MAIL", TC_CMD, "while waiting for the reply to MAIL FROM" },
+	[S_RCPT] = { "RCPT", TC_CMD, "while waiting for the reply to RCPT TO" },
+	[S_DATA] = { "DATA", TC_DATA, "while waiting for the reply to DATA" },
+	[S_BODY] = { "body", TC_TCPW, "while sending the message body" },
+	[S_DOT] = { "dot", TC_DOT, "while waiting for the reply to the end of data" },
+	[S_BDAT] = { "BDAT", TC_DOT, "while waiting for the reply to BDAT" },
+	[S_NOOP] = { "NOOP", TC_SHORT, "while waiting for the reply to NOOP" },
+	[S_QUIT] = { "QUIT", TC_SHORT, "while waiting for the reply to QUIT" },
+};
+
+struct smtp_sess {
+	smtp_opts *o;
+	ta_ctx *ctx;
+	smtp_dns *dns;
+	smtp_dns_opts dopts;
+	smtp_io io;
+	smtp_reply rep;
+	int connected;
+	int state;
+	char host[256];          /* destination the connection is for */
+	char mxname[256];
+	char ip[64];
+	int port;
+	char remote[400];        /* notary remote-MTA */
+	char banner[256];
+	smtp_caps caps;
+	int tls_on;
+	int need_rset;
+	zbuf err;
+	zbuf tr;                 /* connection-level transcript */
+	/* result of a failed connection attempt, reused for the job */
+	int cf_code;
+	long cf_retry;
+	char cf_status[16];
+	zbuf cf_text;
+};
+
+static smtp_sess *the_sess;
+
+/* ---- small helpers ---- */
+
+/* tmo_ms - timeout for a state in milliseconds */
+static long tmo_ms(const smtp_sess *s, int st)
+{
+	const smtp_timeouts *t = &s->o->to;
+	switch (states[st].tc) {
+	case TC_CONN: return t->conn * 1000;
+	case TC_CMD: return t->cmd * 1000;
+	case TC_DATA: return t->data * 1000;
+	case TC_DOT: return t->dot * 1000;
+	case TC_TCPW: return t->tcpw * 1000;
+	case TC_SHORT: default: return 30000;
+	}
+}
+
+/* smtp_timeouts_default - RFC 5321 section 4.5.3.2 values */
+void smtp_timeouts_default(smtp_timeouts *t)
+{
+	t->conn = 180;
+	t->tcpw = 180;
+	t->cmd = 300;
+	t->data = 120;
+	t->dot = 600;
+}
+
+/* smtp_timeouts_parse - -T spec */
+int smtp_timeouts_parse(const char *spec, smtp_timeouts *t, zbuf *err)
+{
+	char buf[256];
+	char *p, *next;
+
+	if (zstrlcpy(buf, spec, sizeof(buf)) != Z_OK) {
+		zbuf_printf(err, "-T %.60s...: too long", spec);
+		return Z_EPARSE;
+	}
+	if (buf[0] == '\0') {
+		zbuf_puts(err, "-T: empty value");
+		return Z_EPARSE;
+	}
+	for (p = buf; p != NULL; p = next) {
+		char *eq, *comma = strchr(p, ',');
+		const char *key = "cmd", *val = p;
+		long secs, *slot, min;
+
+		next = NULL;
+		if (comma != NULL) {
+			*comma = '\0';
+			next = comma + 1;
+		}
+		eq = strchr(p, '=');
+		if (eq != NULL) {
+			*eq = '\0';
+			key = p;
+			val = eq + 1;
+		}
+		if (strcmp(key, "conn") == 0) {
+			slot = &t->conn; min = 10;
+		} else if (strcmp(key, "tcpw") == 0) {
+			slot = &t->tcpw; min = 10;
+		} else if (strcmp(key, "cmd") == 0) {
+			slot = &t->cmd; min = 5;
+		} else if (strcmp(key, "data") == 0) {
+			slot = &t->data; min = 10;
+		} else if (strcmp(key, "dot") == 0) {
+			slot = &t->dot; min = 10;
+		} else {
+			zbuf_printf(err, "-T: unknown timeout '%s' (conn tcpw cmd data dot)", key);
+			return Z_EPARSE;
+		}
+		if (zinterval_parse(val, &secs) != Z_OK) {
+			zbuf_printf(err, "-T %s=%s: not a time interval", key, val);
+			return Z_EPARSE;
+		}
+		if (secs < min) {
+			zbuf_printf(err, "-T %s=%s: below the minimum of %ld seconds", key, val, min);
+			return Z_EPARSE;
+		}
+		if (secs > 86400) {
+			zbuf_printf(err, "-T %s=%s: above the maximum of one day", key, val);
+			return Z_EPARSE;
+		}
+		*slot = secs;
+	}
+	return Z_OK;
+}
+
+/* smtp_code_map - reply code to sysexits code and notary status */
+int smtp_code_map(int code, const char *enh, char *status, size_t statussz)
+{
+	const char *st;
+	int ex;
+
+	if (code >= 200 && code < 400) {
+		ex = EX_OK; st = "2.0.0";
+	} else {
+		switch (code) {
+		case 421: case 450: case 451: case 452:
+			ex = EX_TEMPFAIL; st = "4.0.0"; break;
+		case 455: ex = EX_USAGE; st = "5.5.4"; break;
+		case 500: case 502: ex = EX_PROTOCOL; st = "5.5.1"; break;
+		case 501: ex = EX_USAGE; st = "5.5.2"; break;
+		case 503: ex = EX_TEMPFAIL; st = "4.5.0"; break;
+		case 504: ex = EX_PROTOCOL; st = "5.5.4"; break;
+		case 550: ex = EX_NOUSER; st = "5.1.1"; break;
+		case 551: ex = EX_NOUSER; st = "5.1.6"; break;
+		case 552: ex = EX_UNAVAILABLE; st = "5.2.3"; break;
+		case 553: ex = EX_NOUSER; st = "5.1.3"; break;
+		case 554: ex = EX_NOUSER; st = "5.1.1"; break;
+		case 555: ex = EX_USAGE; st = "5.5.4"; break;
+		case 571: ex = EX_NOUSER; st = "5.7.1"; break;
+		default:
+			if (code >= 400 && code < 500) {
+				ex = EX_TEMPFAIL; st = "4.0.0";
+			} else if (code >= 500 && code < 600) {
+				ex = EX_UNAVAILABLE; st = "5.0.0";
+			} else {
+				ex = EX_TEMPFAIL; st = "4.5.0";   /* 1xx or nonsense */
+			}
+		}
+	}
+	if (enh != NULL && enh[0] != '\0' && enh[0] == st[0])
+		st = enh;
+	if (status != NULL && statussz > 0)
+		(void)zstrlcpy(status, st, statussz);
+	return ex;
+}
+
+/* smtp_xtext - RFC 3461 encoding */
+int smtp_xtext(zspan s, zbuf *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (size_t i = 0; i < s.n; i++) {
+		unsigned char c = (unsigned char)s.p[i];
+		int rc;
+		if (c < 33 || c > 126 || c == '+' || c == '=') {
+			char e[3] = { '+', hex[c >> 4], hex[c & 15] };
+			rc = zbuf_append(out, e, 3);
+		} else {
+			rc = zbuf_putc(out, c);
+		}
+		if (rc != Z_OK)
+			return rc;
+	}
+	return Z_OK;
+}
+
+/* smtp_xtext_valid - syntax check of xtext */
+int smtp_xtext_valid(zspan s)
+{
+	for (size_t i = 0; i < s.n; i++) {
+		unsigned char c = (unsigned char)s.p[i];
+		if (c == '+') {
+			if (i + 2 >= s.n)
+				return 0;
+			for (int k = 1; k <= 2; k++) {
+				unsigned char h = (unsigned char)s.p[i + k];
+				if (!((h >= '0' && h <= '9') || (h >= 'A' && h <= 'F')))
+					return 0;
+			}
+			i += 2;
+		} else if (c < 33 || c > 126 || c == '=') {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* word_eq - keyword compare ignoring case */
+static int word_eq(zspan w, const char *lit)
+{
+	return zspan_caseeq(w, lit);
+}
+
+/* caps_auth_words - add mechanisms named in rest */
+static void caps_auth_words(zspan rest, smtp_caps *c)
+{
+	zcur cur;
+	zcur_init(&cur, rest.p, rest.n);
+	for (;;) {
+		zspan w;
+		zcur_skip_ws(&cur);
+		if (zcur_take_token(&cur, &w) != Z_OK)
+			break;
+		if (word_eq(w, "PLAIN"))
+			c->auth |= AUTHM_PLAIN;
+		else if (word_eq(w, "LOGIN"))
+			c->auth |= AUTHM_LOGIN;
+		else if (word_eq(w, "CRAM-MD5"))
+			c->auth |= AUTHM_CRAMMD5;
+	}
+}
+
+/* smtp_caps_parse - EHLO keywords */
+void smtp_caps_parse(const smtp_reply *r, smtp_caps *c)
+{
+	zspan all = { r->text.data ? r->text.data : "", r->text.len };
+	int first = 1;
+
+	memset(c, 0, sizeof(*c));
+	c->rcptlimit = SMTP_RCPTLIMIT_DEFAULT;
+	while (all.n > 0) {
+		long nl = zspan_chr(all, '\n');
+		zspan line = { all.p, nl >= 0 ? (size_t)nl : all.n };
+		zspan kw, rest;
+		zcur cur;
+
+		all.p += line.n + (nl >= 0);
+		all.n -= line.n + (nl >= 0);
+		if (first) {
+			first = 0;
+			continue;
+		}
+		if (line.n < 4)
+			continue;
+		zcur_init(&cur, line.p + 4, line.n - 4);
+		zcur_skip_ws(&cur);
+		if (zcur_take_token(&cur, &kw) != Z_OK)
+			continue;
+		zcur_take_rest(&cur, &rest);
+		if (kw.n > 5 && zspan_startswith_case(kw, "AUTH=")) {
+			zspan m = { kw.p + 5, kw.n - 5 };
+			c->flags |= CAP_AUTH;
+			caps_auth_words(m, c);
+			caps_auth_words(rest, c);
+		} else if (word_eq(kw, "AUTH")) {
+			c->flags |= CAP_AUTH;
+			caps_auth_words(rest, c);
+		} else if (word_eq(kw, "8BITMIME")) {
+			c->flags |= CAP_8BITMIME;
+		} else if (word_eq(kw, "DSN")) {
+			c->flags |= CAP_DSN;
+		} else if (word_eq(kw, "ENHANCEDSTATUSCODES")) {
+			c->flags |= CAP_ENHSTATUS;
+		} else if (word_eq(kw, "CHUNKING")) {
+			c->flags |= CAP_CHUNKING;
+		} else if (word_eq(kw, "BINARYMIME")) {
+			c->flags |= CAP_BINARYMIME;
+		} else if (word_eq(kw, "PIPELINING")) {
+			c->flags |= CAP_PIPELINING;
+		} else if (word_eq(kw, "STARTTLS")) {
+			c->flags |= CAP_STARTTLS;
+		} else if (word_eq(kw, "SIZE")) {
+			unsigned long v;
+			zspan t = zspan_trim(rest);
+			c->flags |= CAP_SIZE;
+			c->size_max = 0;
+			if (t.n > 0 && zspan_to_ulong(t, 0xffffffffffUL, &v) == Z_OK)
+				c->size_max = v;
+		} else if (word_eq(kw, "X-RCPTLIMIT")) {
+			unsigned long v;
+			zspan t = zspan_trim(rest);
+			if (zspan_to_ulong(t, 100000000UL, &v) == Z_OK) {
+				if (v < 10)
+					v = 10;
+				if (v > 100000)
+					v = 100000;
+				c->rcptlimit = v;
+			}
+		} else if (word_eq(kw, "LIMITS")) {
+			zcur lc;
+			zspan w;
+			zcur_init(&lc, rest.p, rest.n);
+			for (;;) {
+				zcur_skip_ws(&lc);
+				if (zcur_take_token(&lc, &w) != Z_OK)
+					break;
+				if (w.n > 8 && zspan_startswith_case(w, "RCPTMAX=")) {
+					unsigned long v;
+					zspan num = { w.p + 8, w.n - 8 };
+					if (zspan_to_ulong(num, 100000000UL, &v) == Z_OK && v >= 1)
+						c->rcptlimit = v > 100000 ? 100000 : v;
+				}
+			}
+		}
+	}
+}
+
+/* ---- transcript, diagnostics ---- */
+
+/* tr_add - add "<<- cmd" or "->> reply" to a transcript buffer */
+static void tr_add(zbuf *tr, const char *pfx, const char *p, size_t n)
+{
+	if (tr == NULL)
+		return;
+	if (tr->len > 0)
+		(void)zbuf_putc(tr, '\n');
+	(void)zbuf_puts(tr, pfx);
+	(void)zbuf_append(tr, p, n);
+}
+
+/* reply_text - reply lines with "->> " prefix for a transcript */
+static void tr_reply(zbuf *tr, const smtp_reply *r)
+{
+	zspan all = { r->text.data ? r->text.data : "", r->text.len };
+	while (all.n > 0) {
+		long nl = zspan_chr(all, '\n');
+		size_t l = nl >= 0 ? (size_t)nl : all.n;
+		tr_add(tr, "->> ", all.p, l > 300 ? 300 : l);
+		all.p += l + (nl >= 0);
+		all.n -= l + (nl >= 0);
+	}
+}
+
+/* diagcode - "smtp; 550 5.1.1 text" for the notary (single line, bounded) */
+static void diagcode(const smtp_reply *r, char *out, size_t outsz)
+{
+	zspan last = smtp_reply_last(r);
+	size_t n = last.n > 200 ? 200 : last.n;
+	char tmp[256];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)last.p[i];
+		tmp[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+	}
+	tmp[i] = '\0';
+	if (snprintf(out, outsz, "smtp; %03d %s", r->code, tmp) >= (int)outsz)
+		out[outsz - 1] = '\0';
+}
+
+/* is_notify_success - NOTIFY list contains SUCCESS */
+static int notify_has(zspan notify, const char *word)
+{
+	size_t wl = strlen(word);
+	for (size_t i = 0; i + wl <= notify.n; i++) {
+		if (strncasecmp(notify.p + i, word, wl) == 0 &&
+		    (i == 0 || notify.p[i - 1] == ',') &&
+		    (i + wl == notify.n || notify.p[i + wl] == ','))
+			return 1;
+	}
+	return 0;
+}
+
+/* rdiag - the one report for recipient r */
+static void rdiag(smtp_sess *s, ta_msg *m, ta_rcpt *r, int code, long retry,
+		  const char *action, const char *status, const char *dcode, const char *text)
+{
+	if (r->reported || !r->locked)
+		return;
+	ta_notary(r, action, status, dcode, s->remote[0] ? s->remote : NULL);
+	if (smtp_log_enabled())
+		smtp_log('#', "DIAG: H='%.*s' U='%s' ID=%s/%zu -- code=%s status='%s' MSG='%.300s'",
+			 (int)r->r->quad.host.n, r->r->quad.host.p, r->user ? r->user : "",
+			 m->spoolid, r->r->off, zsysexit_name(code), status ? status : "",
+			 text ? text : "");
+	(void)ta_diagnostic(s->ctx, m, r, code, retry, "%s", text ? text : "");
+}
+
+/* ---- connection level ---- */
+
+/* send_cmd - queue a command line (with CRLF), log and transcript it */
+static int send_cmd(smtp_sess *s, zbuf *tr, int hide, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int send_cmd(smtp_sess *s, zbuf *tr, int hide, const char *fmt, ...)
+{
+	char line[SMTP_CMD_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line) - 2)
+		return Z_ETOOBIG;
+	if (hide) {
+		smtp_log('w', "%.*s (hidden)", hide, line);
+		tr_add(tr, "<<- ", line, (size_t)hide);
+		tr_add(tr, "", " (hidden)", 9);
+	} else {
+		smtp_log('w', "%s", line);
+		tr_add(tr, "<<- ", line, (size_t)n);
+	}
+	line[n] = '\r';
+	line[n + 1] = '\n';
+	return smtp_io_queue(&s->io, line, (size_t)n + 2);
+}
+
+/* set_state - state change (title for -s) */
+static void set_state(smtp_sess *s, int st)
+{
+	s->state = st;
+	if (s->o->progress) {
+		if (s->connected)
+			smtp_title(1, ">%s|%d %s %s", s->ip, s->port, s->host, states[st].name);
+		else
+			smtp_title(1, ">[%s|%d] %s %s", s->ip, s->port, s->host, states[st].name);
+	}
+}
+
+/* io_fail_text - "reason, while <state>" into s->err */
+static void io_fail_text(smtp_sess *s, int st, const zbuf *why)
+{
+	zbuf_reset(&s->err);
+	zbuf_printf(&s->err, "%s, %s (%s [%s])", zbuf_cstr(why), states[st].desc,
+		    s->mxname, s->ip);
+}
+
+/* drop_conn - close the connection without QUIT */
+static void drop_conn(smtp_sess *s, const char *why)
+{
+	if (s->connected) {
+		smtp_log('#', "(closed SMTP channel - %s)", why);
+		smtp_io_close(&s->io);
+	}
+	s->connected = 0;
+	s->tls_on = 0;
+	s->need_rset = 0;
+}
+
+/* wait_reply - flush pending commands, read one reply for state st.
+ * Z_OK with s->rep filled; on failure the connection is dropped and
+ * s->err says why. */
+static int wait_reply(smtp_sess *s, int st, zbuf *tr)
+{
+	zbuf why = ZBUF_INIT(512);
+	int rc;
+
+	set_state(s, st);
+	rc = smtp_io_flush(&s->io, tmo_ms(s, S_BODY), &why);
+	if (rc == Z_OK)
+		rc = smtp_io_reply(&s->io, tmo_ms(s, st), &s->rep, &why);
+	if (rc != Z_OK) {
+		io_fail_text(s, st, &why);
+		tr_add(tr, "--- ", zbuf_cstr(&s->err), strlen(zbuf_cstr(&s->err)));
+		drop_conn(s, zbuf_cstr(&s->err));
+	} else {
+		tr_reply(tr, &s->rep);
+	}
+	zbuf_free(&why);
+	return rc;
+}
+
+/* line_hook - reply lines into the -l transcript */
+static void line_hook(const char *line, size_t n)
+{
+	smtp_log_data('r', line, n);
+}
+
+/* quit_close - polite QUIT and close */
+static void quit_close(smtp_sess *s)
+{
+	if (!s->connected)
+		return;
+	if (!s->io.broken) {
+		zbuf why = ZBUF_INIT(256);
+		if (send_cmd(s, NULL, 0, "QUIT") == Z_OK &&
+		    smtp_io_flush(&s->io, 30000, &why) == Z_OK)
+			(void)smtp_io_reply(&s->io, 30000, &s->rep, &why);
+		zbuf_free(&why);
+	}
+	drop_conn(s, "QUIT");
+}
+
+/* cf_set - remember a connection-level failure for this job */
+static void cf_set(smtp_sess *s, int code, long retry, const char *status, const char *text)
+{
+	s->cf_code = code;
+	s->cf_retry = retry;
+	(void)zstrlcpy(s->cf_status, status, sizeof(s->cf_status));
+	zbuf_reset(&s->cf_text);
+	(void)zbuf_puts(&s->cf_text, text);
+}
+
+/* hello - EHLO/LHLO/HELO; 0 ok, 1 reconnect and use HELO, -1 failed */
+static int hello(smtp_sess *s, int force_helo)
+{
+	const char *name = s->o->heloname;
+	int use_ehlo = !s->o->noesmtp && !force_helo;
+
+	memset(&s->caps, 0, sizeof(s->caps));
+	s->caps.rcptlimit = SMTP_RCPTLIMIT_DEFAULT;
+	if (s->o->lmtp) {
+		send_cmd(s, &s->tr, 0, "LHLO %s", name);
+		if (wait_reply(s, S_LHLO, &s->tr) != Z_OK)
+			return -1;
+		if (s->rep.code / 100 != 2) {
+			zbuf_reset(&s->err);
+			zbuf_printf(&s->err, "LHLO refused by %s: %s", s->mxname,
+				    zbuf_cstr(&s->rep.text));
+			return -1;
+		}
+		smtp_caps_parse(&s->rep, &s->caps);
+		goto caps_done;
+	}
+	if (use_ehlo && s->o->esmtp_if_banner && strcasestr(s->banner, "ESMTP") == NULL)
+		use_ehlo = 0;
+	if (use_ehlo) {
+		send_cmd(s, &s->tr, 0, "EHLO %s", name);
+		if (wait_reply(s, S_EHLO, &s->tr) != Z_OK)
+			return 1;      /* dropped on EHLO: reconnect, HELO */
+		smtp_log('#', "EHLO rc=%d", s->rep.code);
+		if (s->rep.code / 100 == 2) {
+			smtp_caps_parse(&s->rep, &s->caps);
+			goto caps_done;
+		}
+		if (s->rep.code / 100 == 4)
+			return 1;
+		/* 5xx: HELO on the same connection */
+	}
+	send_cmd(s, &s->tr, 0, "HELO %s", name);
+	if (wait_reply(s, S_HELO, &s->tr) != Z_OK)
+		return -1;
+	if (s->rep.code / 100 != 2) {
+		zbuf_reset(&s->err);
+		zbuf_printf(&s->err, "HELO refused by %s: %s", s->mxname, zbuf_cstr(&s->rep.text));
+		return -1;
+	}
+caps_done:
+	if (s->o->sevenbit)
+		s->caps.flags &= ~(unsigned)(CAP_8BITMIME | CAP_BINARYMIME);
+	return 0;
+}
+
+/* do_auth - AUTH when -A has an entry; 0 ok/skipped, -1 failed */
+static int do_auth(smtp_sess *s)
+{
+	smtp_auth_entry e;
+	zbuf why = ZBUF_INIT(512);
+	zbuf b = ZBUF_INIT(4096), d = ZBUF_INIT(4096);
+	unsigned mech;
+	int rc = 0, lr;
+
+	if (s->o->authfile == NULL || !(s->caps.flags & CAP_AUTH))
+		goto done;
+	lr = smtp_auth_lookup(s->o->authfile, s->o->channel, s->mxname, &e, &why);
+	if (lr == Z_ENOENT && strcasecmp(s->mxname, s->host) != 0) {
+		zbuf_reset(&why);
+		lr = smtp_auth_lookup(s->o->authfile, s->o->channel, s->host, &e, &why);
+	}
+	if (lr == Z_ENOENT)
+		goto done;
+	if (lr != Z_OK) {
+		zbuf_reset(&s->err);
+		zbuf_printf(&s->err, "AUTH secrets: %s", zbuf_cstr(&why));
+		rc = -1;
+		goto done;
+	}
+	mech = smtp_auth_pick(s->caps.auth, s->tls_on, e.clear_ok);
+	if (mech == 0) {
+		zbuf_reset(&s->err);
+		zbuf_printf(&s->err, "no acceptable AUTH mechanism at %s (%s)", s->mxname,
+			    s->tls_on ? "none of CRAM-MD5 PLAIN LOGIN offered" :
+			    "PLAIN/LOGIN refused without TLS");
+		rc = -1;
+		goto done;
+	}
+	if (mech == AUTHM_PLAIN) {
+		zbuf raw = ZBUF_INIT(1024);
+		zbuf_putc(&raw, '\0');
+		zbuf_puts(&raw, e.user);
+		zbuf_putc(&raw, '\0');
+		zbuf_puts(&raw, e.secret);
+		smtp_b64_encode(raw.data, raw.len, &b);
+		zbuf_free(&raw);
+		send_cmd(s, &s->tr, 10, "AUTH PLAIN %s", zbuf_cstr(&b));
+		if (wait_reply(s, S_AUTH, &s->tr) != Z_OK) {
+			rc = -1;
+			goto done;
+		}
+	} else if (mech == AUTHM_LOGIN) {
+		send_cmd(s, &s->tr, 0, "AUTH LOGIN");
+		if (wait_reply(s, S_AUTH, &s->tr) != Z_OK) {
+			rc = -1;
+			goto done;
+		}
+		if (s->rep.code == 334) {
+			smtp_b64_encode(e.user, strlen(e.user), &b);
+			send_cmd(s, &s->tr, 0, "%s", zbuf_cstr(&b));
+			if (wait_reply(s, S_AUTH, &s->tr) != Z_OK) {
+				rc = -1;
+				goto done;
+			}
+			if (s->rep.code == 334) {
+				zbuf_reset(&b);
+				smtp_b64_encode(e.secret, strlen(e.secret), &b);
+				send_cmd(s, &s->tr, 1, "%s", zbuf_cstr(&b));
+				if (wait_reply(s, S_AUTH, &s->tr) != Z_OK) {
+					rc = -1;
+					goto done;
+				}
+			}
+		}
+	} else {
+		send_cmd(s, &s->tr, 0, "AUTH CRAM-MD5");
+		if (wait_reply(s, S_AUTH, &s->tr) != Z_OK) {
+			rc = -1;
+			goto done;
+		}
+		if (s->rep.code == 334) {
+			zspan ch = zspan_trim(smtp_reply_last(&s->rep));
+			if (smtp_b64_decode(ch, &d) != Z_OK ||
+			    smtp_cram_md5(e.user, e.secret, d.data ? d.data : "", d.len, &b) != Z_OK) {
+				send_cmd(s, &s->tr, 0, "*");
+				(void)wait_reply(s, S_AUTH, &s->tr);
+				zbuf_reset(&s->err);
+				zbuf_puts(&s->err, "bad CRAM-MD5 challenge from the server");
+				rc = -1;
+				goto done;
+			}
+			zbuf_reset(&d);
+			smtp_b64_encode(b.data, b.len, &d);
+			send_cmd(s, &s->tr, 1, "%s", zbuf_cstr(&d));
+			if (wait_reply(s, S_AUTH, &s->tr) != Z_OK) {
+				rc = -1;
+				goto done;
+			}
+		}
+	}
+	if (s->rep.code != 235) {
+		zbuf_reset(&s->err);
+		zbuf_printf(&s->err, "AUTH %s failed at %s: %s", smtp_auth_mech_name(mech),
+			    s->mxname, zbuf_cstr(&s->rep.text));
+		rc = -1;
+		goto done;
+	}
+	smtp_log('#', "AUTH %s ok", smtp_auth_mech_name(mech));
+done:
+	explicit_bzero(&e, sizeof(e));
+	zbuf_free(&why);
+	zbuf_free(&b);
+	zbuf_free(&d);
+	return rc;
+}
+
+/* do_starttls - 0 ok or not needed, -1 failed (connection dropped),
+ * -2 failed in "may" mode: retry this address without TLS */
+static int do_starttls(smtp_sess *s, int notls)
+{
+	smtp_tls_conf *tc = &s->o->tls;
+	zbuf why = ZBUF_INIT(512), info = ZBUF_INIT(512);
+	const char *name;
+	int rc = 0;
+
+	if (!s->o->tls_loaded || tc->mode == TLSM_NONE)
+		goto done;
+	if (notls && tc->mode == TLSM_MAY)
+		goto done;
+	if (!(s->caps.flags & CAP_STARTTLS)) {
+		if (tc->mode >= TLSM_ENCRYPT) {
+			zbuf_reset(&s->err);
+			zbuf_printf(&s->err, "%s [%s] does not offer STARTTLS; TLS mode '%s' "
+				    "requires it (4.7.0)", s->mxname, s->ip,
+				    smtp_tls_mode_name(tc->mode));
+			rc = -1;
+		}
+		goto done;
+	}
+	send_cmd(s, &s->tr, 0, "STARTTLS");
+	if (wait_reply(s, S_STARTTLS, &s->tr) != Z_OK) {
+		rc = tc->mode == TLSM_MAY ? -2 : -1;
+		goto done;
+	}
+	if (s->rep.code != 220) {
+		if (tc->mode >= TLSM_ENCRYPT) {
+			zbuf_reset(&s->err);
+			zbuf_printf(&s->err, "STARTTLS refused by %s [%s]: %s", s->mxname, s->ip,
+				    zbuf_cstr(&s->rep.text));
+			rc = -1;
+		}
+		goto done;      /* may: continue in clear on this connection */
+	}
+	if (s->io.rbuf.len > 0) {
+		zbuf_reset(&s->err);
+		zbuf_printf(&s->err, "%s [%s] sent data after the STARTTLS reply (injection?)",
+			    s->mxname, s->ip);
+		rc = -1;
+		goto done;
+	}
+	set_state(s, S_TLS);
+	name = tc->verifyname[0] ? tc->verifyname : s->mxname;
+	if (smtp_tls_start(tc, &s->io, name, tmo_ms(s, S_TLS), &info, &why) != Z_OK) {
+		zbuf_reset(&s->err);
+		zbuf_printf(&s->err, "TLS with %s [%s] failed: %s", s->mxname, s->ip,
+			    zbuf_cstr(&why));
+		tr_add(&s->tr, "--- ", zbuf_cstr(&s->err), strlen(zbuf_cstr(&s->err)));
+		rc = tc->mode == TLSM_MAY ? -2 : -1;
+		goto done;
+	}
+	s->tls_on = 1;
+	smtp_log('#', "TLS: %s", zbuf_cstr(&info));
+	tr_add(&s->tr, "--- TLS: ", zbuf_cstr(&info), info.len);
+	/* forget everything learnt before TLS */
+	if (hello(s, 0) != 0) {
+		rc = -1;
+		goto done;
+	}
+done:
+	zbuf_free(&why);
+	zbuf_free(&info);
+	if (rc != 0 && s->connected)
+		drop_conn(s, "TLS policy");
+	return rc;
+}
+
+/* try_addr - connect to one address and get to "ready for MAIL";
+ * 0 ok, -1 failed (text in s->err) */
+static int try_addr(smtp_sess *s, const smtp_dest *d, const smtp_mxaddr *a)
+{
+	smtp_bind b = { s->o->localident, s->o->reserved_port, s->o->sndbuf };
+	int force_helo = 0, notls = 0;
+	int attempts = 0;
+
+again:
+	if (++attempts > 3)
+		return -1;
+	zbuf_reset(&s->err);
+	zbuf_reset(&s->tr);
+	set_state(s, S_CONNECT);
+	{
+		int fd;
+		if (d->kind == SDEST_UNIX) {
+			smtp_log('#', "smtpopen: connecting to UNIX:%s", d->path);
+			fd = smtp_connect_unix(d->path, (int)tmo_ms(s, S_CONNECT), &s->err);
+		} else {
+			smtp_log('#', "smtpopen: connecting to %s [%s]:%d", a->name, a->ip, a->port);
+			fd = smtp_connect((const struct sockaddr *)&a->sa, a->salen, &b,
+					  (int)tmo_ms(s, S_CONNECT), &s->err);
+		}
+		if (fd < 0) {
+			if (s->err.len == 0)
+				zbuf_puts(&s->err, "connect failed");
+			smtp_log('#', "%s", zbuf_cstr(&s->err));
+			return -1;
+		}
+		smtp_io_attach(&s->io, fd);
+		s->io.tcpw_ms = tmo_ms(s, S_BODY);
+		s->connected = 1;
+	}
+	if (wait_reply(s, S_GREET, &s->tr) != Z_OK)
+		return -1;
+	{
+		zspan l = smtp_reply_last(&s->rep);
+		size_t n = l.n < sizeof(s->banner) - 1 ? l.n : sizeof(s->banner) - 1;
+		/* first line holds the ESMTP word; use the whole text */
+		zspan all = { s->rep.text.data, s->rep.text.len };
+		n = all.n < sizeof(s->banner) - 1 ? all.n : sizeof(s->banner) - 1;
+		memcpy(s->banner, all.p, n);
+		s->banner[n] = '\0';
+		(void)l;
+	}
+	if (s->rep.code != 220) {
+		zbuf_reset(&s->err);
+		zbuf_printf(&s->err, "%s [%s] greeted with: %s", s->mxname, s->ip,
+			    zbuf_cstr(&s->rep.text));
+		quit_close(s);
+		return -1;
+	}
+	switch (hello(s, force_helo)) {
+	case 0:
+		break;
+	case 1:
+		drop_conn(s, "EHLO failed, retrying with HELO");
+		if (force_helo)
+			return -1;
+		force_helo = 1;
+		goto again;
+	default:
+		if (s->connected)
+			quit_close(s);
+		return -1;
+	}
+	switch (do_starttls(s, notls)) {
+	case 0:
+		break;
+	case -2:
+		notls = 1;
+		goto again;
+	default:
+		if (s->connected)
+			quit_close(s);
+		return -1;
+	}
+	if (do_auth(s) != 0) {
+		if (s->connected)
+			quit_close(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* open_conn - resolve and connect; Z_OK or Z_ERR with cf_* filled */
+static int open_conn(smtp_sess *s, const char *dest)
+{
+	smtp_dest d;
+	smtp_mxlist *mx = NULL;
+	zbuf why = ZBUF_INIT(1024), all = ZBUF_INIT(4096);
+	int rc = Z_ERR;
+
+	(void)zstrlcpy(s->host, dest, sizeof(s->host));
+	s->remote[0] = '\0';
+	s->ip[0] = '\0';
+	s->mxname[0] = '\0';
+	s->port = s->o->port;
+	if (smtp_dest_parse(dest, s->o->port, &d, &why) != Z_OK) {
+		zbuf_printf(&all, "bad destination '%s': %s", dest, zbuf_cstr(&why));
+		cf_set(s, EX_NOHOST, 0, "5.1.2", zbuf_cstr(&all));
+		goto done;
+	}
+	mx = calloc(1, sizeof(*mx));
+	if (mx == NULL) {
+		cf_set(s, EX_TEMPFAIL, 60, "4.3.0", "out of memory");
+		goto done;
+	}
+	if (d.kind == SDEST_UNIX) {
+		mx->n = 1;
+		(void)zstrlcpy(mx->a[0].name, d.path, sizeof(mx->a[0].name));
+		(void)zstrlcpy(mx->a[0].ip, "UNIX", sizeof(mx->a[0].ip));
+	} else if (d.kind == SDEST_LITERAL) {
+		mx->n = 1;
+		mx->a[0].sa = d.sa;
+		mx->a[0].salen = d.salen;
+		mx->a[0].port = d.port ? d.port : s->o->port;
+		smtp_addrmap_apply(&s->dopts, &mx->a[0].sa, &mx->a[0].salen, &mx->a[0].port);
+		(void)zstrlcpy(mx->a[0].name, dest, sizeof(mx->a[0].name));
+		{
+			char ipbuf[64] = "";
+			const struct sockaddr *sa = (const struct sockaddr *)&d.sa;
+			if (sa->sa_family == AF_INET6)
+				inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ipbuf, sizeof(ipbuf));
+			else
+				inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ipbuf, sizeof(ipbuf));
+			(void)zstrlcpy(mx->a[0].ip, ipbuf, sizeof(mx->a[0].ip));
+		}
+	} else {
+		int st;
+		smtp_title(s->o->progress, "MX-lookup: %s", d.host);
+		if (s->dns == NULL) {
+			if (smtp_dns_init(&s->dns, &s->dopts, &why) != Z_OK) {
+				zbuf_printf(&all, "DNS set-up failed: %s", zbuf_cstr(&why));
+				cf_set(s, EX_DEFERALL, 0, "4.4.3", zbuf_cstr(&all));
+				goto done;
+			}
+		}
+		if (s->o->no_mx || s->o->forcedest != NULL)
+			st = s->o->no_mx ? smtp_dns_host_addrs(s->dns, d.host, mx, &why) :
+				smtp_dns_resolve(s->dns, d.host, mx, &why);
+		else
+			st = smtp_dns_resolve(s->dns, d.host, mx, &why);
+		switch (st) {
+		case SDNS_OK:
+			break;
+		case SDNS_TEMPFAIL:
+			cf_set(s, EX_DEFERALL, 0, "4.4.3", zbuf_cstr(&why));
+			goto done;
+		case SDNS_NXDOMAIN:
+			cf_set(s, EX_NOHOST, 0, "5.1.2", zbuf_cstr(&why));
+			goto done;
+		case SDNS_NULLMX:
+			zbuf_printf(&all, "556 5.1.10 %s: %s", d.host, why.len ? zbuf_cstr(&why) :
+				    "domain does not accept mail (null MX)");
+			cf_set(s, EX_UNAVAILABLE, 0, "5.1.10", zbuf_cstr(&all));
+			goto done;
+		case SDNS_SELF:
+			cf_set(s, EX_NOHOST, 0, "5.4.6", why.len ? zbuf_cstr(&why) :
+			       "configuration inconsistency: we are the best MX");
+			goto done;
+		case SDNS_NOWKS:
+			cf_set(s, EX_UNAVAILABLE, 0, "5.4.4", zbuf_cstr(&why));
+			goto done;
+		case SDNS_NOADDR:
+		default:
+			cf_set(s, EX_NOHOST, 0, "5.4.4", why.len ? zbuf_cstr(&why) : "no address");
+			goto done;
+		}
+		if (mx->n == 0) {
+			cf_set(s, EX_NOHOST, 0, "5.4.4", "no address to connect to");
+			goto done;
+		}
+	}
+	for (size_t i = 0; i < mx->n; i++) {
+		smtp_mxaddr *a = &mx->a[i];
+		(void)zstrlcpy(s->mxname, a->name, sizeof(s->mxname));
+		(void)zstrlcpy(s->ip, a->ip, sizeof(s->ip));
+		s->port = a->port ? a->port : s->o->port;
+		if (d.kind == SDEST_UNIX)
+			snprintf(s->remote, sizeof(s->remote), "x-local; %s", a->name);
+		else
+			snprintf(s->remote, sizeof(s->remote), "dns; %.255s (%s|%d)", a->name, a->ip,
+				 s->port);
+		if (d.kind == SDEST_HOST && s->o->no_mx && !s->o->allow_self && s->port == 25 &&
+		    smtp_is_self_addr((const struct sockaddr *)&a->sa, s->o->selfaddrs)) {
+			zbuf_printf(&all, "%s[%s] is one of our own addresses (use -X)\n", a->name, a->ip);
+			continue;
+		}
+		if (try_addr(s, &d, a) == 0) {
+			smtp_log('#', "connected to %s [%s]:%d", s->mxname, s->ip, s->port);
+			rc = Z_OK;
+			goto done;
+		}
+		if (all.len + s->err.len + 2 < all.max)
+			zbuf_printf(&all, "%s\n", zbuf_cstr(&s->err));
+	}
+	while (all.len > 0 && all.data[all.len - 1] == '\n')
+		zbuf_truncate(&all, all.len - 1);
+	cf_set(s, EX_TEMPFAIL, 60, "4.4.1", all.len ? zbuf_cstr(&all) : "no server reachable");
+done:
+	free(mx);
+	zbuf_free(&why);
+	zbuf_free(&all);
+	return rc;
+}
+
+/* ---- transactions ---- */
+
+/* per-recipient working state inside one job */
+enum { R_OPEN = 0, R_DONE, R_ACCEPTED, R_RETRY };
+
+typedef struct jrc {
+	ta_rcpt *r;
+	int st;
+	zbuf tr;                 /* this recipient's part of the transcript */
+} jrc;
+
+/* addr_ok - no control characters, no angle brackets, bounded */
+static int addr_ok(const char *a)
+{
+	size_t n = strlen(a);
+	if (n > 512)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)a[i];
+		if (c < 0x20 || c == 0x7f || c == '<' || c == '>')
+			return 0;
+	}
+	return 1;
+}
+
+/* param_ok - DSN parameter values: printable ASCII without space */
+static int param_ok(zspan v, int alnum_comma)
+{
+	if (v.n == 0 || v.n > 500)
+		return 0;
+	for (size_t i = 0; i < v.n; i++) {
+		unsigned char c = (unsigned char)v.p[i];
+		if (alnum_comma ? !(isalnum(c) || c == ',') : (c < 33 || c > 126))
+			return 0;
+	}
+	return 1;
+}
+
+/* fail_set - the same result for every recipient in set with status st */
+static void fail_set(smtp_sess *s, ta_msg *m, jrc *v, size_t n, int only_st, int code,
+		     long retry, const char *status, const char *dcode, const char *text)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].st != only_st && !(only_st == R_OPEN && v[i].st == R_ACCEPTED))
+			continue;
+		zbuf t = ZBUF_INIT(16384);
+		zbuf_puts(&t, text);
+		if (v[i].tr.len > 0 && s->o->lmtp == 0) {
+			/* keep the recipient's own lines too */
+		}
+		rdiag(s, m, v[i].r, code, retry, NULL, status, dcode, zbuf_cstr(&t));
+		zbuf_free(&t);
+		v[i].st = R_DONE;
+	}
+}
+
+/* fail_conn - connection lost: defer every open/accepted recipient */
+static void fail_conn(smtp_sess *s, ta_msg *m, jrc *v, size_t n, zbuf *common)
+{
+	char dc[600];
+	snprintf(dc, sizeof(dc), "smtp; 400 %s", zbuf_cstr(&s->err));
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].st != R_OPEN && v[i].st != R_ACCEPTED && v[i].st != R_RETRY)
+			continue;
+		zbuf t = ZBUF_INIT(16384);
+		zbuf_append(&t, common->data ? common->data : "", common->len);
+		if (v[i].tr.len) {
+			zbuf_putc(&t, '\n');
+			zbuf_append(&t, v[i].tr.data, v[i].tr.len);
+		}
+		if (t.len)
+			zbuf_putc(&t, '\n');
+		zbuf_puts(&t, zbuf_cstr(&s->err));
+		rdiag(s, m, v[i].r, EX_TEMPFAIL, 60, NULL, "4.4.2", dc, zbuf_cstr(&t));
+		zbuf_free(&t);
+		v[i].st = R_DONE;
+	}
+}
+
+/* result_reply - diagnose one recipient from a reply */
+static void result_reply(smtp_sess *s, ta_msg *m, jrc *j, const smtp_reply *rep,
+			 const zbuf *common, const zbuf *post, int at_dot)
+{
+	char status[24], dc[300];
+	int code = smtp_code_map(rep->code, rep->enh, status, sizeof(status));
+	zbuf t = ZBUF_INIT(16384);
+	const char *action = NULL;
+
+	diagcode(rep, dc, sizeof(dc));
+	if (common != NULL && common->len) {
+		zbuf_append(&t, common->data, common->len);
+	}
+	if (j->tr.len) {
+		if (t.len)
+			zbuf_putc(&t, '\n');
+		zbuf_append(&t, j->tr.data, j->tr.len);
+	}
+	if (post != NULL && post->len) {
+		if (t.len)
+			zbuf_putc(&t, '\n');
+		zbuf_append(&t, post->data, post->len);
+	}
+	if (code == EX_OK) {
+		int relayed = !s->o->lmtp && !(s->caps.flags & CAP_DSN) &&
+			notify_has(j->r->r->notify, "SUCCESS");
+		action = relayed ? "relayed" : "delivered";
+	} else if (at_dot && code == EX_TEMPFAIL) {
+		code = EX_DEFERBACK;
+	}
+	rdiag(s, m, j->r, code, 0, action, status, dc, zbuf_cstr(&t));
+	zbuf_free(&t);
+	j->st = R_DONE;
+}
+
+struct bodyout {
+	smtp_sess *s;
+	size_t sent, total, next_title;
+	int failed;
+	zbuf why;
+	zbuf *mem;               /* BDAT: collect in memory */
+};
+
+/* body_out - mime_send sink: queue, flush in blocks, progress title */
+static int body_out(void *arg, const char *p, size_t n)
+{
+	struct bodyout *b = arg;
+
+	if (b->mem != NULL) {
+		if (zbuf_append(b->mem, p, n) != Z_OK) {
+			b->failed = 1;
+			zbuf_puts(&b->why, "message too large for one BDAT chunk");
+			return -1;
+		}
+		return 0;
+	}
+	if (smtp_io_queue(&b->s->io, p, n) != Z_OK) {
+		b->failed = 1;
+		zbuf_puts(&b->why, "out of memory queueing the body");
+		return -1;
+	}
+	b->sent += n;
+	if (b->s->io.wbuf.len >= 65536) {
+		if (smtp_io_flush(&b->s->io, tmo_ms(b->s, S_BODY), &b->why) != Z_OK) {
+			b->failed = 1;
+			return -1;
+		}
+	}
+	if (b->s->o->progress && b->sent >= b->next_title) {
+		size_t tot = b->total > b->sent ? b->total : b->sent;
+		smtp_title(1, ">%s|%d %s DATA %zu/%zu (%zu%%)", b->s->ip, b->s->port, b->s->host,
+			   b->sent, tot, tot ? b->sent * 100 / tot : 100);
+		b->next_title = b->sent + 2000;
+	}
+	return 0;
+}
+
+/* transact - one transaction for v[0..n) (all same sender + headers).
+ * Leaves R_RETRY recipients (452) for a follow-up. */
+static void transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
+{
+	const ctl_rcpt *r0 = v[0].r->r;
+	const ctl_sender *snd = r0->sender < m->ctl.nsenders ? &m->ctl.senders[r0->sender] : NULL;
+	const char *hdrs = r0->hdr_off >= 0 ? m->ctl.data + r0->hdr_off : "";
+	size_t hlen = r0->hdr_off >= 0 ? r0->hdr_len : 0;
+	off_t bodyoff = m->ctl.body_off > 0 ? m->ctl.body_off : 0;
+	zbuf sender = ZBUF_INIT(1024), cmd = ZBUF_INIT(SMTP_CMD_MAX), common = ZBUF_INIT(8192);
+	zbuf post = ZBUF_INIT(8192);
+	mime_opts mo;
+	mime_result mr;
+	int pipelined, use_bdat, nacc = 0;
+	char st[24], dc[300];
+	struct bodyout bo;
+	zbuf mem = ZBUF_INIT(4u * 1024u * 1024u);
+
+	memset(&bo, 0, sizeof(bo));
+	zbuf_init(&bo.why, 512);
+	for (size_t i = 0; i < n; i++) {
+		v[i].st = R_OPEN;
+		zbuf_reset(&v[i].tr);
+	}
+	/* sender */
+	if (snd == NULL || zspan_eq(snd->quad.channel, "error")) {
+		/* null sender */
+	} else if (ctl_unquote_user(snd->quad.user, &sender) != Z_OK ||
+		   !addr_ok(zbuf_cstr(&sender))) {
+		fail_set(s, m, v, n, R_OPEN, EX_UNAVAILABLE, 0, "5.1.7", NULL,
+			 "sender address in the control file is unusable (control characters, "
+			 "angle brackets or too long)");
+		goto done;
+	}
+	if (m->bodyfd < 0) {
+		fail_set(s, m, v, n, R_OPEN, EX_UNAVAILABLE, 0, "5.3.0", NULL,
+			 "message body file is missing; please resend the message");
+		goto done;
+	}
+	/* MIME decision */
+	memset(&mo, 0, sizeof(mo));
+	memset(&mr, 0, sizeof(mr));
+	mo.peer_8bit = ((s->caps.flags & CAP_8BITMIME) && !s->o->sevenbit) || s->o->eightbit;
+	mo.decode_qp = s->o->eightbit;
+	mo.keep_8bit_headers = s->o->no_mime2;
+	mo.dotstuff = 1;
+	mo.defcharset = s->o->defcharset;
+	if (mime_analyse(hdrs, hlen, m->bodyfd, bodyoff, m->bodysize, &mo, &mr) != Z_OK) {
+		fail_set(s, m, v, n, R_OPEN, EX_TEMPFAIL, 0, "4.3.0", NULL,
+			 "cannot read or analyse the message body");
+		goto done;
+	}
+	if (mr.cvt == MIME_REFUSE) {
+		zbuf t = ZBUF_INIT(512);
+		zbuf_printf(&t, "message cannot be sent to a 7-bit server without breaking it: %s",
+			    mr.why);
+		fail_set(s, m, v, n, R_OPEN, EX_UNAVAILABLE, 0, "5.6.3", NULL, zbuf_cstr(&t));
+		zbuf_free(&t);
+		goto done;
+	}
+	/* SIZE: refuse locally */
+	if ((s->caps.flags & CAP_SIZE) && s->caps.size_max > 0 &&
+	    m->size_estimate > s->caps.size_max) {
+		zbuf t = ZBUF_INIT(512);
+		zbuf_printf(&t, "message size %zu exceeds the fixed maximum message size of %lu "
+			    "bytes of %s", m->size_estimate, s->caps.size_max, s->mxname);
+		snprintf(dc, sizeof(dc), "smtp; 552 5.3.4 message size exceeds fixed maximum");
+		fail_set(s, m, v, n, R_OPEN, EX_UNAVAILABLE, 0, "5.3.4", dc, zbuf_cstr(&t));
+		zbuf_free(&t);
+		goto done;
+	}
+	/* RSET after an incomplete transaction */
+	if (s->need_rset) {
+		send_cmd(s, &common, 0, "RSET");
+		if (wait_reply(s, S_RSET, &common) != Z_OK || s->rep.code / 100 != 2) {
+			if (s->connected)
+				drop_conn(s, "RSET failed");
+			zbuf_reset(&s->err);
+			zbuf_puts(&s->err, "RSET failed");
+			goto lost;
+		}
+		s->need_rset = 0;
+		zbuf_reset(&common);
+	}
+	pipelined = (s->caps.flags & CAP_PIPELINING) && !s->o->no_pipelining;
+	use_bdat = (s->caps.flags & CAP_CHUNKING) && m->size_estimate < SMTP_BDAT_MAX;
+
+	/* MAIL */
+	zbuf_printf(&cmd, "MAIL From:<%s>", zbuf_cstr(&sender));
+	if (mr.send_8bitmime && (s->caps.flags & CAP_8BITMIME) && !s->o->sevenbit)
+		zbuf_puts(&cmd, " BODY=8BITMIME");
+	if (s->caps.flags & CAP_SIZE)
+		zbuf_printf(&cmd, " SIZE=%zu", m->size_estimate);
+	if (s->caps.flags & CAP_DSN) {
+		if (zspan_caseeq(r0->ret, "FULL") || zspan_caseeq(r0->ret, "HDRS"))
+			zbuf_printf(&cmd, " RET=%.*s", (int)r0->ret.n, r0->ret.p);
+		if (r0->envid.n > 0 && r0->envid.n <= 100 && smtp_xtext_valid(r0->envid))
+			zbuf_printf(&cmd, " ENVID=%.*s", (int)r0->envid.n, r0->envid.p);
+	}
+	if (send_cmd(s, &common, 0, "%s", zbuf_cstr(&cmd)) != Z_OK) {
+		fail_set(s, m, v, n, R_OPEN, EX_TEMPFAIL, 0, "4.3.0", NULL, "MAIL command too long");
+		goto done;
+	}
+	if (!pipelined) {
+		if (wait_reply(s, S_MAIL, &common) != Z_OK)
+			goto lost;
+		if (s->rep.code / 100 != 2)
+			goto mail_failed;
+	}
+	/* RCPT */
+	for (size_t i = 0; i < n; i++) {
+		const ctl_rcpt *cr = v[i].r->r;
+		const char *user = v[i].r->user ? v[i].r->user : "";
+		zbuf_reset(&cmd);
+		if (!addr_ok(user)) {
+			v[i].st = R_DONE;
+			rdiag(s, m, v[i].r, EX_NOUSER, 0, NULL, "5.1.3", NULL,
+			      "recipient address in the control file is unusable (control "
+			      "characters, angle brackets or too long)");
+			continue;
+		}
+		zbuf_printf(&cmd, "RCPT To:<%s>", user);
+		if (s->caps.flags & CAP_DSN) {
+			if (param_ok(cr->notify, 1))
+				zbuf_printf(&cmd, " NOTIFY=%.*s", (int)cr->notify.n, cr->notify.p);
+			else
+				zbuf_puts(&cmd, " NOTIFY=FAILURE,DELAY");
+			if (cr->orcpt.n > 0 && param_ok(cr->orcpt, 0) && zspan_chr(cr->orcpt, ';') > 0) {
+				zbuf_printf(&cmd, " ORCPT=%.*s", (int)cr->orcpt.n, cr->orcpt.p);
+			} else {
+				zbuf_puts(&cmd, " ORCPT=rfc822;");
+				smtp_xtext(zspan_from(user), &cmd);
+			}
+		}
+		if (send_cmd(s, &v[i].tr, 0, "%s", zbuf_cstr(&cmd)) != Z_OK) {
+			v[i].st = R_DONE;
+			rdiag(s, m, v[i].r, EX_NOUSER, 0, NULL, "5.1.3", NULL,
+			      "RCPT command would be too long");
+			continue;
+		}
+		if (pipelined)
+			continue;
+		if (wait_reply(s, S_RCPT, &v[i].tr) != Z_OK)
+			goto lost;
+		if (s->rep.code / 100 == 2) {
+			v[i].st = R_ACCEPTED;
+			nacc++;
+		} else if (s->rep.code == 452 || strcmp(s->rep.enh, "4.5.3") == 0) {
+			v[i].st = R_RETRY;
+		} else {
+			result_reply(s, m, &v[i], &s->rep, &common, NULL, 0);
+		}
+	}
+	if (pipelined) {
+		if (wait_reply(s, S_MAIL, &common) != Z_OK)
+			goto lost;
+		if (s->rep.code / 100 != 2) {
+			/* read (and void) the RCPT replies */
+			smtp_reply keep;
+			smtp_reply_init(&keep);
+			zbuf_set(&keep.text, s->rep.text.data, s->rep.text.len);
+			keep.code = s->rep.code;
+			memcpy(keep.enh, s->rep.enh, sizeof(keep.enh));
+			for (size_t i = 0; i < n; i++) {
+				if (v[i].st != R_OPEN)
+					continue;
+				if (wait_reply(s, S_RCPT, &v[i].tr) != Z_OK)
+					break;
+			}
+			zbuf_set(&s->rep.text, keep.text.data, keep.text.len);
+			s->rep.code = keep.code;
+			memcpy(s->rep.enh, keep.enh, sizeof(keep.enh));
+			smtp_reply_free(&keep);
+			goto mail_failed;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (v[i].st != R_OPEN)
+				continue;
+			if (wait_reply(s, S_RCPT, &v[i].tr) != Z_OK)
+				goto lost;
+			if (s->rep.code / 100 == 2) {
+				v[i].st = R_ACCEPTED;
+				nacc++;
+			} else if (s->rep.code == 452 || strcmp(s->rep.enh, "4.5.3") == 0) {
+				v[i].st = R_RETRY;
+			} else {
+				result_reply(s, m, &v[i], &s->rep, &common, NULL, 0);
+			}
+		}
+	}
+	if (nacc == 0) {
+		s->need_rset = 1;
+		goto done;
+	}
+
+	/* body */
+	bo.s = s;
+	bo.total = m->size_estimate;
+	bo.next_title = 0;
+	if (use_bdat) {
+		mo.dotstuff = 0;
+		bo.mem = &mem;
+		if (mime_send(hdrs, hlen, m->bodyfd, bodyoff, m->bodysize, &mo, &mr, body_out, &bo) != Z_OK ||
+		    bo.failed) {
+			use_bdat = 0;    /* too big after conversion: use DATA */
+			mo.dotstuff = 1;
+			bo.mem = NULL;
+			bo.failed = 0;
+			zbuf_reset(&bo.why);
+			zbuf_reset(&mem);
+		}
+	}
+	if (use_bdat) {
+		send_cmd(s, &post, 0, "BDAT %zu LAST", mem.len);
+		smtp_io_queue(&s->io, mem.data ? mem.data : "", mem.len);
+		smtp_log('#', "%zu bytes in one BDAT chunk", mem.len);
+		set_state(s, S_BODY);
+		if (wait_reply(s, S_BDAT, &post) != Z_OK)
+			goto lost;
+	} else {
+		send_cmd(s, &post, 0, "DATA");
+		if (wait_reply(s, S_DATA, &post) != Z_OK)
+			goto lost;
+		if (s->rep.code != 354) {
+			s->need_rset = 1;
+			for (size_t i = 0; i < n; i++)
+				if (v[i].st == R_ACCEPTED)
+					result_reply(s, m, &v[i], &s->rep, &common, &post, 0);
+			goto done;
+		}
+		set_state(s, S_BODY);
+		if (mime_send(hdrs, hlen, m->bodyfd, bodyoff, m->bodysize, &mo, &mr, body_out, &bo) != Z_OK ||
+		    bo.failed) {
+			zbuf_reset(&s->err);
+			if (bo.why.len)
+				zbuf_printf(&s->err, "%s, %s (%s [%s])", zbuf_cstr(&bo.why),
+					    states[S_BODY].desc, s->mxname, s->ip);
+			else
+				zbuf_printf(&s->err, "error reading or converting the message body");
+			drop_conn(s, zbuf_cstr(&s->err));
+			goto lost;
+		}
+		tr_add(&post, "<<- ", "(message body)", 14);
+		smtp_io_queue(&s->io, ".\r\n", 3);
+		smtp_log('w', ".");
+		tr_add(&post, "<<- ", ".", 1);
+		smtp_log('#', "%zu bytes, %zu in header, %d recipients", bo.sent, hlen, nacc);
+		smtp_title(s->o->progress, ">%s|%d %s DATA-dot wait", s->ip, s->port, s->host);
+		if (!s->o->lmtp && wait_reply(s, S_DOT, &post) != Z_OK)
+			goto lost;
+	}
+	if (s->o->lmtp) {
+		/* one reply per accepted recipient, in RCPT order; with BDAT the
+		 * first reply is already in s->rep */
+		int first = use_bdat;
+		for (size_t i = 0; i < n; i++) {
+			if (v[i].st != R_ACCEPTED)
+				continue;
+			if (!first && wait_reply(s, S_DOT, &v[i].tr) != Z_OK)
+				goto lost;
+			first = 0;
+			result_reply(s, m, &v[i], &s->rep, &common, &post, 1);
+		}
+	} else {
+		for (size_t i = 0; i < n; i++)
+			if (v[i].st == R_ACCEPTED)
+				result_reply(s, m, &v[i], &s->rep, &common, &post, 1);
+	}
+	s->need_rset = 0;
+	goto done;
+
+mail_failed:
+	s->need_rset = 1;
+	{
+		int code = smtp_code_map(s->rep.code, s->rep.enh, st, sizeof(st));
+		diagcode(&s->rep, dc, sizeof(dc));
+		for (size_t i = 0; i < n; i++) {
+			if (v[i].st == R_DONE)
+				continue;
+			zbuf t = ZBUF_INIT(16384);
+			zbuf_append(&t, common.data ? common.data : "", common.len);
+			if (v[i].tr.len) {
+				zbuf_putc(&t, '\n');
+				zbuf_append(&t, v[i].tr.data, v[i].tr.len);
+			}
+			rdiag(s, m, v[i].r, code, 0, NULL, st, dc, zbuf_cstr(&t));
+			zbuf_free(&t);
+			v[i].st = R_DONE;
+		}
+	}
+	goto done;
+lost:
+	if (post.len) {
+		if (common.len)
+			zbuf_putc(&common, '\n');
+		zbuf_append(&common, post.data, post.len);
+	}
+	fail_conn(s, m, v, n, &common);
+done:
+	zbuf_free(&post);
+	zbuf_free(&sender);
+	zbuf_free(&cmd);
+	zbuf_free(&common);
+	zbuf_free(&bo.why);
+	zbuf_free(&mem);
+}
+
+/* fail_all_cf - report the remembered connection failure to every open rcpt */
+static void fail_all_cf(smtp_sess *s, ta_msg *m)
+{
+	char dc[600];
+	const char *text = zbuf_cstr(&s->cf_text);
+
+	if (strncmp(text, "556 ", 4) == 0)
+		snprintf(dc, sizeof(dc), "smtp; %.500s", text);
+	else
+		snprintf(dc, sizeof(dc), "smtp; %s (%.500s)", s->cf_code == EX_TEMPFAIL ||
+			 s->cf_code == EX_DEFERALL ? "400" : "500", text);
+	for (size_t i = 0; i < m->nrcpts; i++) {
+		ta_rcpt *r = &m->rcpts[i];
+		if (!r->locked || r->reported)
+			continue;
+		rdiag(s, m, r, s->cf_code, s->cf_retry, NULL, s->cf_status, dc, text);
+	}
+}
+
+/* smtp_deliver - job callback */
+int smtp_deliver(ta_ctx *ctx, ta_msg *m, const char *host)
+{
+	smtp_sess *s = ctx->agent;
+	const char *dest;
+	jrc *v = NULL;
+	size_t nv = 0;
+	int conn_tried = 0, conn_failed = 0;
+
+	s->ctx = ctx;
+	dest = s->o->forcedest ? s->o->forcedest : (host && *host ? host : ctx->fixed_host);
+	smtp_log('#', "jobspec: %s%s%s", m->relpath, host && *host ? "\t" : "", host ? host : "");
+	smtp_log('#', "%s: %.*s", m->spoolid, (int)m->ctl.logid.n, m->ctl.logid.p);
+	if (dest == NULL || *dest == '\0') {
+		cf_set(s, EX_TEMPFAIL, 0, "4.3.5", "smtp needs a defined host (argument or job line)");
+		ta_say(ctx, "smtp needs defined host!");
+		fail_all_cf(s, m);
+		return Z_OK;
+	}
+	if (s->connected && strcasecmp(s->host, dest) != 0)
+		quit_close(s);
+	v = calloc(m->nrcpts ? m->nrcpts : 1, sizeof(*v));
+	if (v == NULL) {
+		cf_set(s, EX_TEMPFAIL, 60, "4.3.0", "out of memory");
+		fail_all_cf(s, m);
+		return Z_OK;
+	}
+	for (size_t i = 0; i < m->nrcpts; i++) {
+		if (!m->rcpts[i].locked || m->rcpts[i].reported)
+			continue;
+		v[nv].r = &m->rcpts[i];
+		v[nv].st = R_OPEN;
+		zbuf_init(&v[nv].tr, 8192);
+		nv++;
+	}
+	/* groups: same sender and header block */
+	for (;;) {
+		size_t first = nv, gn = 0;
+		jrc *g;
+		for (size_t i = 0; i < nv; i++)
+			if (v[i].st == R_OPEN || v[i].st == R_RETRY) {
+				first = i;
+				break;
+			}
+		if (first == nv)
+			break;
+		g = calloc(nv, sizeof(*g));
+		if (g == NULL)
+			break;
+		for (size_t i = first; i < nv; i++) {
+			if ((v[i].st == R_OPEN || v[i].st == R_RETRY) &&
+			    v[i].r->r->sender == v[first].r->r->sender &&
+			    v[i].r->r->hdr_off == v[first].r->r->hdr_off) {
+				g[gn] = v[i];
+				g[gn].st = R_OPEN;
+				v[i].st = R_DONE;     /* handled through g */
+				gn++;
+			}
+		}
+		/* send the group in chunks of the recipient limit; 452s retried */
+		for (int round = 0; gn > 0; round++) {
+			size_t lim, cn = 0, progress = 0;
+			jrc *c;
+			if (!s->connected) {
+				if (conn_failed || (conn_tried && round > 0 && 0)) {
+					break;
+				}
+				conn_tried++;
+				if (conn_tried > 2 || open_conn(s, dest) != Z_OK) {
+					if (conn_tried > 2)
+						cf_set(s, EX_TEMPFAIL, 60, "4.4.2",
+						       "connection lost repeatedly during this job");
+					conn_failed = 1;
+					break;
+				}
+			}
+			lim = s->caps.rcptlimit ? s->caps.rcptlimit : SMTP_RCPTLIMIT_DEFAULT;
+			c = g;
+			cn = gn < lim ? gn : lim;
+			transact(s, m, c, cn);
+			for (size_t i = 0; i < cn; i++)
+				if (c[i].st == R_DONE)
+					progress++;
+			/* compact: keep R_RETRY of this chunk and everything after it */
+			{
+				size_t k = 0;
+				for (size_t i = 0; i < gn; i++) {
+					if (i < cn && c[i].st != R_RETRY) {
+						zbuf_free(&g[i].tr);
+						continue;
+					}
+					g[k++] = g[i];
+				}
+				gn = k;
+			}
+			if (gn > 0 && progress == 0) {
+				/* nothing moved: every remaining one got 452 */
+				for (size_t i = 0; i < gn && i < cn; i++) {
+					zbuf t = ZBUF_INIT(8192);
+					char dc[300];
+					zbuf_append(&t, g[i].tr.data ? g[i].tr.data : "", g[i].tr.len);
+					diagcode(&s->rep, dc, sizeof(dc));
+					rdiag(s, m, g[i].r, EX_TEMPFAIL, 0, NULL, "4.5.3", dc,
+					      zbuf_cstr(&t));
+					zbuf_free(&t);
+					g[i].st = R_DONE;
+				}
+				{
+					size_t k = 0;
+					for (size_t i = 0; i < gn; i++) {
+						if (g[i].st == R_DONE) {
+							zbuf_free(&g[i].tr);
+							continue;
+						}
+						g[k++] = g[i];
+					}
+					gn = k;
+				}
+			}
+			if (round > 100000)
+				break;
+		}
+		for (size_t i = 0; i < gn; i++)
+			zbuf_free(&g[i].tr);
+		free(g);
+		if (conn_failed)
+			break;
+	}
+	if (conn_failed)
+		fail_all_cf(s, m);
+	for (size_t i = 0; i < nv; i++)
+		if (v[i].tr.data != NULL && v[i].st != R_DONE)
+			zbuf_free(&v[i].tr);
+	free(v);
+	if (s->o->one_per_conn)
+		quit_close(s);
+	smtp_title(s->o->progress, "#hungry");
+	return Z_OK;
+}
+
+/* smtp_newhost - a job for another host: close the old connection */
+void smtp_newhost(ta_ctx *ctx, const char *host)
+{
+	smtp_sess *s = ctx->agent;
+	if (s->o->forcedest != NULL)
+		return;
+	if (s->connected && host != NULL && strcasecmp(host, s->host) != 0) {
+		smtp_title(s->o->progress, "NewDomain: %s", host);
+		quit_close(s);
+	}
+}
+
+/* smtp_idle - keep the connection alive with NOOP */
+void smtp_idle(ta_ctx *ctx)
+{
+	smtp_sess *s = ctx->agent;
+	if (!s->connected)
+		return;
+	smtp_title(s->o->progress, "#idle NOOP");
+	send_cmd(s, NULL, 0, "NOOP");
+	if (wait_reply(s, S_NOOP, NULL) != Z_OK || s->rep.code / 100 != 2)
+		quit_close(s);
+}
+
+/* smtp_idlecmd - "#idle" from the scheduler */
+void smtp_idlecmd(ta_ctx *ctx)
+{
+	smtp_sess *s = ctx->agent;
+	smtp_title(s->o->progress, "#idle");
+}
+
+/* smtp_finish - end of input */
+void smtp_finish(ta_ctx *ctx)
+{
+	smtp_sess *s = ctx->agent;
+	quit_close(s);
+}
+
+/* smtp_select_mx - -e: take recipients whose domain has our MX */
+int smtp_select_mx(ta_ctx *ctx, const ctl_rcpt *r, zspan host, void *arg)
+{
+	smtp_sess *s = ctx->agent;
+	char dom[256];
+	(void)host;
+	(void)arg;
+	if (s == NULL || !s->connected || s->dns == NULL || s->mxname[0] == '\0')
+		return 0;
+	if (zspan_copy(r->quad.host, dom, sizeof(dom)) != Z_OK)
+		return 0;
+	return smtp_dns_has_mx(s->dns, dom, s->mxname) == 1;
+}
+
+/* smtp_probe - -D */
+int smtp_probe(smtp_sess *s, const char *host)
+{
+	if (open_conn(s, host) != Z_OK) {
+		printf("%s: %s\n", host, zbuf_cstr(&s->cf_text));
+		return s->cf_code == EX_DEFERALL ? EX_TEMPFAIL : s->cf_code;
+	}
+	printf("%s: connected to %s [%s]:%d%s\n", host, s->mxname, s->ip, s->port,
+	       s->tls_on ? " (TLS)" : "");
+	quit_close(s);
+	return EX_OK;
+}
+
+/* smtp_sess_new - session for the life of the agent */
+int smtp_sess_new(smtp_sess **sp, smtp_opts *o, zbuf *err)
+{
+	smtp_sess *s = calloc(1, sizeof(*s));
+	(void)err;
+	if (s == NULL)
+		return Z_ENOMEM;
+	s->o = o;
+	smtp_io_init(&s->io);
+	smtp_reply_init(&s->rep);
+	zbuf_init(&s->err, 4096);
+	zbuf_init(&s->tr, 16384);
+	zbuf_init(&s->cf_text, 8192);
+	s->dopts.use_mx = !o->no_mx;
+	s->dopts.prefer_v6 = o->prefer_v6;
+	s->dopts.check_wks = o->check_wks;
+	s->dopts.port = o->port;
+	s->dopts.servers = o->dns_servers;
+	s->dopts.addrmap = o->addrmap;
+	s->dopts.myhostname = o->heloname;
+	s->dopts.selfaddrs = o->selfaddrs;
+	s->dopts.timeout_ms = 5000;
+	s->dopts.tries = 3;
+	smtp_io_line_hook = line_hook;
+	the_sess = s;
+	*sp = s;
+	return Z_OK;
+}
+
+/* smtp_sess_free - close and release */
+void smtp_sess_free(smtp_sess *s)
+{
+	if (s == NULL)
+		return;
+	quit_close(s);
+	if (s->dns != NULL)
+		smtp_dns_free(s->dns);
+	smtp_io_close(&s->io);
+	zbuf_free(&s->io.rbuf);
+	zbuf_free(&s->io.wbuf);
+	smtp_reply_free(&s->rep);
+	zbuf_free(&s->err);
+	zbuf_free(&s->tr);
+	zbuf_free(&s->cf_text);
+	if (the_sess == s)
+		the_sess = NULL;
+	free(s);
+}
