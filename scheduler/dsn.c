@@ -742,9 +742,9 @@ int dsn_render(const dsn_report *r, zbuf *env, zbuf *msg, zbuf *err)
 		}
 	}
 	ST(zbuf_printf(msg, "\n--%s--\n", zbuf_cstr(&bnd)));
-	if (rc != Z_OK && err != NULL)
-		zbuf_puts(err, "dsn: report too large");
 out:
+	if (rc == Z_ETOOBIG && err != NULL && err->len == 0)
+		zbuf_puts(err, "dsn: report too large for the message buffer");
 	zbuf_free(&body);
 	zbuf_free(&bnd);
 	return rc;

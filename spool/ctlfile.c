@@ -59,7 +59,7 @@
 #include "zutil.h"
 #include "ctlfile.h"
 
-/* growable array helper */
+/* grow - make room for element n of a growable array */
 static int grow(void **arr, size_t *cap, size_t n, size_t elsz)
 {
 	void *p;
@@ -107,6 +107,7 @@ static int perr(struct pstate *ps, size_t off, const char *fmt, ...)
 	return Z_EPARSE;
 }
 
+/* is_sp - space or TAB */
 static int is_sp(char c)
 {
 	return c == ' ' || c == '\t';
@@ -191,6 +192,7 @@ static int parse_slot_pid(const char *p, int *pid)
 	return 0;
 }
 
+/* slot_byte - a byte that may appear in a pid or delay slot */
 static int slot_byte(char c)
 {
 	return c == ' ' || (c >= '0' && c <= '9');
@@ -429,6 +431,7 @@ static int parse_block(struct pstate *ps, size_t off, size_t *next)
 	return Z_OK;
 }
 
+/* tag_ok - one of the four tag bytes */
 static int tag_ok(char c)
 {
 	return c == ' ' || c == '~' || c == '+' || c == '-';

@@ -134,6 +134,7 @@ static void show(zspan s)
 	}
 }
 
+/* show_quad - print channel host user privilege */
 static void show_quad(const ctl_quad *q)
 {
 	show(q->channel);

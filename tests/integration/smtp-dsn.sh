@@ -58,6 +58,6 @@ check_eq "no N line: ok3" ok3 "$(report_word "$ZT_W/t4.out" "$(rcpt_id "$j" 1)")
 j=$(mkjob -P "$PO" -f '' "bounce@$H")
 run_ta "$ZT_W/t5" "$j$T$H"$'\n' -c smtp -p "$AIO_PORT"
 check_eq "null sender: ok3" ok3 "$(report_word "$ZT_W/t5.out" "$(rcpt_id "$j" 1)")"
-check_match "null sender: MAIL FROM:<>" '^FROM: ?<>' \
+check_match "null sender: MAIL FROM:<>" '^[Ff][Rr][Oo][Mm]: ?<>' \
 	"$(jq_get "$AIO_LOG" 'select(.ev=="cmd" and .verb=="MAIL") | .arg' | tail -1)"
 zt_done

@@ -45,8 +45,10 @@ check_eq "-F UNIX: peer got it" 1 "$(jq_count "$ZT_W/unix.jsonl" '.ev=="msg"')"
 #    dot (451 per recipient); nosuch refused at RCPT (550)
 if command -v dovecot >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 	start_dovecot_lmtp
-	j=$(mkjob -P "$PO" "alice@$H" "broken@$H" "nosuch@$H" "bob@$H")
-	run_ta "$ZT_W/t3" "$j$T$H"$'\n' -c smtp -M -p "$LMTP_PORT"
+	# Dovecot wants a plain domain: route lmtp.test to it with -F
+	D=lmtp.test
+	j=$(mkjob -P "$PO" "alice@$D" "broken@$D" "nosuch@$D" "bob@$D")
+	run_ta "$ZT_W/t3" "$j$T$D"$'\n' -c smtp -M -p "$LMTP_PORT" -F "[127.0.0.1]"
 	o=$ZT_W/t3.out
 	check_eq "dovecot: alice" ok3 "$(report_word "$o" "$(rcpt_id "$j" 1)")"
 	check_match "dovecot: broken deferred" '^(deferred|retryat|deferback)$' "$(report_word "$o" "$(rcpt_id "$j" 2)")"
@@ -55,8 +57,8 @@ if command -v dovecot >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 	check_eq "dovecot: alice's maildir" 1 "$(maildir_count alice)"
 	check_eq "dovecot: bob's maildir" 1 "$(maildir_count bob)"
 	# the same over Dovecot's UNIX socket
-	j=$(mkjob -P "$PO" "alice@$H")
-	run_ta "$ZT_W/t4" "$j$T$H"$'\n' -c smtp -M -F "UNIX:$DOV_SOCK"
+	j=$(mkjob -P "$PO" "alice@$D")
+	run_ta "$ZT_W/t4" "$j$T$D"$'\n' -c smtp -M -F "UNIX:$DOV_SOCK"
 	check_eq "dovecot UNIX socket: alice" ok3 "$(report_word "$ZT_W/t4.out" "$(rcpt_id "$j" 1)")"
 	check_eq "dovecot UNIX socket: alice has 2" 2 "$(maildir_count alice)"
 else

@@ -25,5 +25,3 @@ EXTRA_DIST += $(SMTP_ITESTS) \
 	tests/peers/aiosmtpd-peer.py tests/peers/make-certs.sh tests/peers/mta.test.zone \
 	bench/smtp-pipeline.sh
 
-# bench/run-all.sh runs bench/*.sh (see bench/local.mk); this one is ours
-smtp_bench_list = bench/smtp-pipeline.sh

@@ -61,6 +61,7 @@ static const char EXAMPLE[] =
 	"\n";
 
 static char tmpdir[256];
+static int put_file(const char *name, const char *data, size_t len, int extra);
 
 static void mk_tmpdir(void)
 {
@@ -265,6 +266,21 @@ START_TEST(test_parse_bad_binary)
 	memset(big, 'x', (size_t)CTL_MAX_SIZE + 1);
 	expect_bad(big, (size_t)CTL_MAX_SIZE + 1, 0, "larger than");
 	free(big);
+	/* ctl_read checks the size before reading (sparse file) */
+	{
+		zbuf err = ZBUF_INIT(256);
+		ctl_file cf;
+		int fd;
+		mk_tmpdir();
+		fd = put_file("huge", "", 0, 0);
+		ck_assert_int_eq(ftruncate(fd, (off_t)CTL_MAX_SIZE + 1), 0);
+		ck_assert_int_eq(ctl_read(fd, 0, &cf, &err), Z_EPARSE);
+		ck_assert_ptr_nonnull(strstr(zbuf_cstr(&err), "larger than"));
+		ctl_free(&cf);
+		close(fd);
+		rm_tmpdir();
+		zbuf_free(&err);
+	}
 	/* ETRN flag does not excuse a file without T lines */
 	expect_bad("@ 0x00000007\nl <a@b>\n", 21, CTL_PARSE_ETRN, "no 'i'");
 }

@@ -107,31 +107,52 @@ START_TEST(test_qp_encode_table)
 }
 END_TEST
 
-/* check_qp_shape - every line <= 76, no trailing white space, escapes valid */
-static void check_qp_shape(const zbuf *b)
+/* qp_shape_bad - why a QP text is malformed, or NULL: lines <= 76, no
+ * trailing white space, only printable ASCII, escapes valid */
+static const char *qp_shape_bad(const zbuf *b)
 {
 	size_t col = 0;
 	for (size_t i = 0; i < b->len; i++) {
 		unsigned char c = (unsigned char)b->data[i];
 		if (c == '\n') {
-			ck_assert(i == 0 || (b->data[i - 1] != ' ' && b->data[i - 1] != '\t'));
+			if (i > 0 && (b->data[i - 1] == ' ' || b->data[i - 1] == '\t'))
+				return "trailing white space";
 			col = 0;
 			continue;
 		}
-		ck_assert(c >= 32 || c == '\t');
-		ck_assert(c < 127);
-		col++;
-		ck_assert_uint_le(col, 76);
-		if (c == '=') {
-			ck_assert(i + 1 < b->len);
-			if (b->data[i + 1] != '\n') {
-				ck_assert(i + 2 < b->len);
-				ck_assert(strchr("0123456789ABCDEF", b->data[i + 1]) != NULL);
-				ck_assert(strchr("0123456789ABCDEF", b->data[i + 2]) != NULL);
-			}
+		if ((c < 32 && c != '\t') || c >= 127)
+			return "unencoded byte";
+		if (++col > 76)
+			return "line longer than 76";
+		if (c == '=' && (i + 1 >= b->len || b->data[i + 1] != '\n')) {
+			if (i + 2 >= b->len || !strchr("0123456789ABCDEF", b->data[i + 1]) ||
+			    !strchr("0123456789ABCDEF", b->data[i + 2]))
+				return "bad escape";
 		}
 	}
+	return NULL;
 }
+
+/* check_qp_shape - assert the QP text is well-formed */
+static void check_qp_shape(const zbuf *b)
+{
+	const char *why = qp_shape_bad(b);
+	ck_assert_msg(why == NULL, "QP output: %s", why ? why : "");
+}
+
+/* a malformed QP text is caught (the checker can fail) */
+START_TEST(test_qp_shape_checker)
+{
+	zbuf b = ZBUF_INIT(256);
+	zbuf_puts(&b, "x \n");
+	ck_assert_ptr_nonnull(qp_shape_bad(&b));
+	zbuf_set(&b, "=4g\n", 4);
+	ck_assert_ptr_nonnull(qp_shape_bad(&b));
+	zbuf_set(&b, "=\n", 2);
+	ck_assert_ptr_null(qp_shape_bad(&b));
+	zbuf_free(&b);
+}
+END_TEST
 
 START_TEST(test_qp_encode_long)
 {
@@ -175,11 +196,13 @@ START_TEST(test_qp_roundtrip_random)
 		}
 		zbuf_reset(&e);
 		zbuf_reset(&d);
-		ck_assert_int_eq(mime_qp_encode(in, n, &e), Z_OK);
-		check_qp_shape(&e);
-		ck_assert_int_eq(mime_qp_decode(e.data ? e.data : "", e.len, &d), Z_OK);
-		ck_assert_uint_eq(d.len, n);
-		ck_assert(n == 0 || memcmp(d.data, in, n) == 0);
+		if (mime_qp_encode(in, n, &e) != Z_OK ||
+		    mime_qp_decode(e.data ? e.data : "", e.len, &d) != Z_OK)
+			ck_abort_msg("encode/decode failed");
+		if (qp_shape_bad(&e) != NULL)
+			ck_abort_msg("iteration %d: %s", iter, qp_shape_bad(&e));
+		if (d.len != n || (n && memcmp(d.data, in, n) != 0))
+			ck_abort_msg("round trip differs at iteration %d", iter);
 	}
 	zbuf_free(&e);
 	zbuf_free(&d);
@@ -746,6 +769,7 @@ static Suite *mime_suite(void)
 	Suite *s = suite_create("mime");
 	TCase *tc = tcase_create("qp");
 	tcase_add_loop_test(tc, test_qp_encode_table, 0, (int)(sizeof(qpe_tab) / sizeof(qpe_tab[0])));
+	tcase_add_test(tc, test_qp_shape_checker);
 	tcase_add_test(tc, test_qp_encode_long);
 	tcase_add_test(tc, test_qp_roundtrip_random);
 	tcase_add_test(tc, test_qp_python);

@@ -48,6 +48,21 @@
  *	over 64 KiB when conversion would be needed.
  *	A DKIM-signed or conversion-prohibited message is never changed:
  *	neither body nor headers (no RFC 2047 encoding, no -8 decoding).
+ *	BODY=8BITMIME is asked for (res->send_8bitmime) when the peer is
+ *	8-bit and the body has 8-bit bytes or is being QP-decoded.
+ *
+ *	The QP encoder keeps lines at most 76 characters including the
+ *	soft-break '=', encodes '=', controls other than TAB, bytes over
+ *	126, SP/TAB before a line end, and '.' or 'F' at the start of any
+ *	output line (dot lines, "From " lines); hex is upper case and an
+ *	=XX is never split.  The decoder takes =XX in either case, "=" LF,
+ *	"=" CRLF and "=" followed by padding white space as soft breaks, and
+ *	copies anything else literally.  Header words with 8-bit bytes (runs
+ *	of adjacent ones together; a quoted string as a whole) become Q
+ *	encoded words of at most 75 characters in DEFCHARSET, folded with
+ *	LF SP; UTF-8 characters are not split between words.
+ *	Wire form: LF, bare CR and CRLF all become one CRLF; a leading '.'
+ *	is doubled when dot-stuffing; the output always ends with CRLF.
  *
  * DIAGNOSTICS
  *	Functions return Z_OK or a negative Z_* code: Z_EIO when the body
@@ -64,7 +79,12 @@
  *	Base64 re-encoding of non-text 8-bit parts is not done (refused
  *	instead).  The 8bit -> 7bit downgrade of a bare message/rfc822 part
  *	is refused, not recursed into.  Multiple whitespace between header
- *	words that get RFC 2047 encoded collapses to one space.
+ *	words that get RFC 2047 encoded collapses to one space.  8-bit bytes
+ *	in a header field name, or in a header line without a colon, cannot
+ *	be RFC 2047 encoded and are sent as they are.  An 8-bit address
+ *	(EAI) in a header is encoded like any other word, which breaks it;
+ *	SMTPUTF8 is not supported.  QP-decoding (-8) does not check that the
+ *	result has no NUL bytes or lines over 998 octets.
  *
  * SEE ALSO
  *	smtp(8), RFC 2045, RFC 2047, RFC 6152.
@@ -213,7 +233,7 @@ static size_t skip_cfws(const char *p, size_t n, size_t i)
 	}
 }
 
-/* is_tspecial - RFC 2045 tspecials, space and controls end a token */
+/* is_tokend - RFC 2045 tspecials, space, controls and 8-bit end a token */
 static int is_tokend(int c)
 {
 	return c <= ' ' || c >= 127 || strchr("()<>@,;:\\\"/[]?=", c) != NULL;
@@ -1237,7 +1257,8 @@ int mime_analyse(const char *hdrs, size_t hlen, int bodyfd, off_t bodyoff, off_t
 	w.o = o;
 	w.bodyfd = bodyfd;
 	w.end = bodyoff + bodylen;
-	if (ismp) {
+	/* the structure matters only when something may be converted */
+	if (ismp && !top.dkim && (!o->peer_8bit || o->decode_qp)) {
 		rc = walk_multipart(&w, &top, bodyoff);
 		if (rc != Z_OK)
 			return rc;

@@ -45,6 +45,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -254,8 +255,24 @@ int smtp_tls_start(smtp_tls_conf *tc, smtp_io *io, const char *peername,
 {
 	SSL *ssl;
 	long long deadline = zmono_ms() + timeout_ms;
+	char lit[80] = "";
 	int usable_name = peername != NULL && peername[0] != '\0' && peername[0] != '/' &&
-		!is_ip_literal(peername);
+		peername[0] != '[' && !is_ip_literal(peername);
+
+	/* "[192.0.2.1]" / "[IPv6:2001:db8::1]": match the certificate's IP */
+	if (peername != NULL && peername[0] == '[') {
+		const char *p = peername + 1;
+		size_t n;
+		if (strncasecmp(p, "IPv6:", 5) == 0)
+			p += 5;
+		n = strcspn(p, "]");
+		if (n < sizeof(lit)) {
+			memcpy(lit, p, n);
+			lit[n] = '\0';
+		}
+	} else if (peername != NULL && is_ip_literal(peername)) {
+		(void)zstrlcpy(lit, peername, sizeof(lit));
+	}
 
 	ERR_clear_error();
 	ssl = SSL_new((SSL_CTX *)tc->ctx);
@@ -267,7 +284,13 @@ int smtp_tls_start(smtp_tls_conf *tc, smtp_io *io, const char *peername,
 	}
 	if (usable_name)
 		(void)SSL_set_tlsext_host_name(ssl, peername);
-	if (tc->mode == TLSM_SECURE) {
+	if (tc->mode == TLSM_SECURE && !usable_name && lit[0] != '\0') {
+		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), lit) != 1) {
+			zbuf_printf(err, "cannot set expected address %s", lit);
+			SSL_free(ssl);
+			return Z_ERR;
+		}
+	} else if (tc->mode == TLSM_SECURE) {
 		if (!usable_name) {
 			zbuf_puts(err, "secure mode needs a host name to match (tls-verify-name)");
 			SSL_free(ssl);

@@ -1,0 +1,49 @@
+/*
+ * complete.h - what happens to recipients and files in the spool when
+ * they become final: control-file patching, d lines, expiry, delay
+ * warnings, DSN submission, removal of finished files, statistics log.
+ */
+#ifndef ZMTA_SCHED_COMPLETE_H
+#define ZMTA_SCHED_COMPLETE_H
+#include "agents.h"
+#include "model.h"
+#include "taproto.h"
+
+/* file_relpath - "<prefix><ino>" relative to transport/ */
+void file_relpath(const sfile *f, char *buf, size_t bufsz);
+/* file_spoolid - spool id for logs */
+void file_spoolid(const sfile *f, char *buf, size_t bufsz);
+
+/* rcpt_final - a final report (ok*, error*) for r of v; appends the d
+ * line when the scheduler owes it, logs, counts, completes the file when
+ * it was the last recipient.  May free f (returns 1 then). */
+int rcpt_final(sfile *f, vertex *v, srcpt *r, enum ta_word w, zspan notary, zspan text);
+/* rcpt_deferred - a temporary result: attempts+1 (persisted), text kept */
+void rcpt_deferred(sfile *f, vertex *v, srcpt *r, zspan notary, zspan text, int count);
+/* rcpt_settle - a fed recipient the agent never reported: look at its
+ * tag in the file: '+'/'-' -> final; '~' -> reset to ' ' and defer with
+ * why.  May free f (returns 1 then). */
+int rcpt_settle(sfile *f, vertex *v, srcpt *r, pid_t pid, const char *why);
+/* vertex_release - v has no recipient in flight: leave the agent */
+void vertex_release(vertex *v);
+
+/* vertex_expire - expire every pending recipient of v (d line, tag '-');
+ * may free the file (returns 1 then) */
+int vertex_expire(vertex *v, int hard);
+/* vertex_delay_warn - send a delay DSN for recipients asking NOTIFY=DELAY */
+void vertex_delay_warn(vertex *v);
+
+/* file_complete - all recipients final: DSN, then unlink control file
+ * and body.  Frees f on success (returns 1); 0 when it must be retried
+ * later (e.g. disk full while submitting the report). */
+int file_complete(sfile *f);
+/* file_kill - KILL MSG: drop the message without a report (quarantined
+ * into postman/ as "<ino>.killed") */
+int file_kill(sfile *f);
+/* complete_retry_pending - retry completions that failed earlier */
+void complete_retry_pending(void);
+
+/* statlog - one statistics line */
+void statlog(const sfile *f, const vertex *v, const char *state);
+
+#endif
