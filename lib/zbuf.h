@@ -5,7 +5,8 @@
  * report lines, config files, headers) is held in a zbuf and parsed with a
  * zcur.  A zbuf has a hard maximum size fixed at init: an append that would
  * pass it fails with Z_ETOOBIG and leaves the buffer unchanged.  Size
- * arithmetic is overflow-checked.  The data is always NUL-terminated after
+ * arithmetic is overflow-checked.  Writers accept b == NULL and discard
+ * (callers pass NULL when they want no error text).  The data is always NUL-terminated after
  * len (when allocated), so zbuf_cstr() is cheap, but length is authoritative.
  */
 #ifndef ZMTA_ZBUF_H

@@ -22,11 +22,11 @@
  *        Part 3 is left out when there is no original header block.
  *   Size: init msg with at least DSN_MSG_MAX (the body is capped).
  *
- * delivery-status fields written (exact spelling):
- *   per message:   Reporting-MTA: dns; <reporting_host>
- *                  Original-Envelope-Id: <decoded envid>   (when given)
- *                  X-Zmta-Spool-Id: <spoolid>
- *                  Arrival-Date: <RFC 5322 date>
+ * delivery-status fields written (exact spelling, RFC 3464 grammar order):
+ *   per message:   Original-Envelope-Id: <decoded envid>   (when given)
+ *                  Reporting-MTA: dns; <reporting_host>
+ *                  Arrival-Date: <RFC 5322 date>           (when arrival != 0)
+ *                  X-Zmta-Spool-Id: <spoolid>              (extension field)
  *   per recipient (blank line before each block):
  *                  Original-Recipient: rfc822;<decoded orcpt addr> (when given)
  *                  Final-Recipient: rfc822; <addr>
@@ -34,9 +34,12 @@
  *                  Status: x.y.z
  *                  Remote-MTA: dns; <host>                 (when known)
  *                  Diagnostic-Code: smtp; <reply>          (when known;
- *                        multi-line replies folded with leading space)
+ *                        multi-line replies folded with 4 leading spaces;
+ *                        a diagnostic without "type;" gets "X-Zmta; ")
  *                  Last-Attempt-Date: <date>               (when known)
  *                  Will-Retry-Until: <date>                (delayed only)
+ * Part 3 carries the body only when some recipient failed (success and
+ * delay reports return headers only, as RFC 3461 suggests).
  * Everything is deterministic given the inputs (Date/Message-Id/boundary
  * come from now, spoolid and reporting_host), so golden files can be used.
  * Bytes outside printable ASCII in addresses/diagnostics are replaced by
@@ -62,6 +65,9 @@
 #define DSN_BODY_CAP (1024u * 1024u)        /* default cap for RET=FULL bodies */
 #define DSN_MSG_MAX (DSN_BODY_CAP + 512u * 1024u) /* zbuf max for msg */
 #define DSN_ENV_MAX 8192u                   /* zbuf max for env */
+#define DSN_MAX_RCPTS 100                   /* advisory: recipients per report;
+                                             * on Z_ETOOBIG split into smaller
+                                             * reports */
 
 enum dsn_action {
 	DSN_FAILED = 0, DSN_DELAYED, DSN_DELIVERED, DSN_RELAYED, DSN_EXPANDED
@@ -109,8 +115,10 @@ typedef struct dsn_notary {
 } dsn_notary;
 
 /* dsn_render - build env and msg (see above); Z_OK, Z_EPARSE (bad input,
- * reason in err), Z_ETOOBIG, Z_EIO (body read failed: never, the body is
- * then replaced by headers only) */
+ * reason in err), Z_ETOOBIG (msg/env limit hit: nothing usable was
+ * produced; reset the buffers and split the recipients).  A body that
+ * cannot be read is not an error: headers only, and part 1 says so.
+ * err may be NULL. */
 int dsn_render(const dsn_report *r, zbuf *env, zbuf *msg, zbuf *err);
 
 /* dsn_notify_allows - does NOTIFY (the N-line value, "SUCCESS,DELAY" or

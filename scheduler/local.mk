@@ -13,7 +13,8 @@ SCHED_LIBS = scheduler/libsched.a spool/libspool.a lib/libzmta.a
 # mailq(1): client of the scheduler's MAILQ v2 socket
 bin_PROGRAMS += scheduler/mailq
 scheduler_mailq_SOURCES = scheduler/mailq.c scheduler/mq2proto.h
-scheduler_mailq_LDADD = spool/libspool.a lib/libzmta.a
+scheduler_mailq_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
+scheduler_mailq_LDADD = lib/libzmta.a $(SSL_LIBS)
 
 dist_man_MANS += man/scheduler.conf.5 man/mailq.1
 EXTRA_DIST += tests/unit/golden

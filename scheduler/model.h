@@ -109,6 +109,7 @@ typedef struct thread {
 	unsigned long nrcpt;           /* recipients not final in the thread */
 	const char *why;               /* reason it is not running, static text */
 	int kicked;                    /* ETRN: start even if queueonly */
+	time_t hint;                   /* latest retryat hint of this round */
 } thread;
 
 typedef struct model {

@@ -43,7 +43,7 @@ check_eq "-F UNIX: peer got it" 1 "$(jq_count "$ZT_W/unix.jsonl" '.ev=="msg"')"
 
 # 4. Dovecot LMTP (a real server): alice, bob saved; broken fails after the
 #    dot (451 per recipient); nosuch refused at RCPT (550)
-if command -v dovecot >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+if have_dovecot_lmtp; then
 	start_dovecot_lmtp
 	# Dovecot wants a plain domain: route lmtp.test to it with -F
 	D=lmtp.test

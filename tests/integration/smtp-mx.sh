@@ -10,7 +10,7 @@ need_cmd nsd
 start_nsd "$ZT_PEERS/mta.test.zone" mta.test
 start_aiosmtpd; P1=$AIO_PORT; L1=$AIO_LOG
 start_aiosmtpd; P2=$AIO_PORT; L2=$AIO_LOG
-PDEAD=$(dead_port)
+dead_tcp_port; PDEAD=$DEAD_TCP_PORT
 smtp_env "DNS_SERVERS=127.0.0.1:$DNS_PORT" \
 	"SMTP_TEST_ADDRMAP=127.0.0.2=127.0.0.1:$PDEAD 127.0.0.3=127.0.0.1:$P1 127.0.0.4=127.0.0.1:$P2"
 T=$'\t'
@@ -65,7 +65,33 @@ run_ta "$ZT_W/t8" "$j${T}other.example"$'\n' -c smtp -F prefs.mta.test
 check_eq "-F host: ok3" ok3 "$(report_word "$ZT_W/t8.out" "$(rcpt_id "$j" 1)")"
 check_eq "-F host: via its MX" $((n1 + 1)) "$(jq_count "$L1" '.ev=="msg"')"
 
-# 8. DNS SERVFAIL (dns-faulty.py): deferall, nothing final
+# 8. -W: MX hosts without a WKS record for SMTP are not used
+n2=$(jq_count "$L2" '.ev=="msg"')
+j=$(mkjob -P "$PO" w1@wksless.mta.test)
+run_ta "$ZT_W/t10" "$j${T}wksless.mta.test"$'\n' -c smtp -W
+check_match "-W, MX without WKS: not delivered" '^(error2|deferred|retryat|deferall)$' "$(report_word "$ZT_W/t10.out" "$(rcpt_id "$j" 1)")"
+check_eq "-W, MX without WKS: peer 2 not used" "$n2" "$(jq_count "$L2" '.ev=="msg"')"
+j=$(mkjob -P "$PO" w2@wksless.mta.test)
+run_ta "$ZT_W/t11" "$j${T}wksless.mta.test"$'\n' -c smtp
+check_eq "without -W the same domain is delivered" ok3 "$(report_word "$ZT_W/t11.out" "$(rcpt_id "$j" 1)")"
+j=$(mkjob -P "$PO" w3@prefs.mta.test)
+run_ta "$ZT_W/t12" "$j${T}prefs.mta.test"$'\n' -c smtp -W
+check_eq "-W, MX with WKS (mxlive): delivered" ok3 "$(report_word "$ZT_W/t12.out" "$(rcpt_id "$j" 1)")"
+
+# 9. -e: a recipient of another domain whose MX is the server we are
+#    connected to rides along; without -e it is left alone
+j0=$(mkjob -P "$PO" e00@prefs.mta.test)
+j=$(mkjob -P "$PO" e1@prefs.mta.test e2@samemx.mta.test)
+run_ta "$ZT_W/t13" "$j0${T}prefs.mta.test"$'\n'"$j${T}prefs.mta.test"$'\n' -c smtp
+check_eq "without -e: only the job host's recipient" "+_" "$(ctl_tags "$(ctlpath "$j")")"
+# (the selector knows the MX of an open connection: a first job opens it)
+j0=$(mkjob -P "$PO" e0@prefs.mta.test)
+j=$(mkjob -P "$PO" e3@prefs.mta.test e4@samemx.mta.test)
+run_ta "$ZT_W/t14" "$j0${T}prefs.mta.test"$'\n'"$j${T}prefs.mta.test"$'\n' -c smtp -e
+check_eq "-e: both recipients delivered" "++" "$(ctl_tags "$(ctlpath "$j")")"
+check_eq "-e: all reported ok3" "ok3 ok3 ok3" "$(words "$ZT_W/t14.out")"
+
+# 10. DNS SERVFAIL (dns-faulty.py): deferall, nothing final
 if [ -f "$top_srcdir/tests/integration/dns/dns-faulty.py" ] && "$ZT_PY" -c 'import dnslib' 2>/dev/null; then
 	start_dns_faulty
 	write_zconf "$ZT_W/zmta2.conf" "POSTOFFICE=$PO" "DNS_SERVERS=127.0.0.1:$DNS_PORT" \

@@ -155,6 +155,7 @@ check_match "stalled greeting: deferred" "$DEFER" "$(report_word "$ZT_W/t13.out"
 
 # 13. connection refused
 j=$(mkjob -P "$PO" "refused@$H")
-run_ta "$ZT_W/t14" "$j$T$H"$'\n' -c smtp -p "$(dead_port)"
+dead_tcp_port
+run_ta "$ZT_W/t14" "$j$T$H"$'\n' -c smtp -p "$DEAD_TCP_PORT"
 check_match "connection refused: deferred" "$DEFER" "$(report_word "$ZT_W/t14.out" "$(rcpt_id "$j" 1)")"
 zt_done

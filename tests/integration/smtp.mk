@@ -18,7 +18,8 @@ SMTP_ITESTS = \
 	tests/integration/smtp-tls.sh \
 	tests/integration/smtp-auth.sh \
 	tests/integration/smtp-proto.sh \
-	tests/integration/smtp-hostile.sh
+	tests/integration/smtp-hostile.sh \
+	tests/integration/smtp-options.sh
 TESTS += $(SMTP_ITESTS)
 
 EXTRA_DIST += $(SMTP_ITESTS) \

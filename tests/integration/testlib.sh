@@ -159,8 +159,25 @@ pick_port() {
 	echo "pick_port: no free port" >&2
 	return 1
 }
-# dead_port - a port where nothing listens (for DNS_SERVERS of literal tests)
+# dead_port - a port where nothing listens now (DNS_SERVERS of literal
+# tests: UDP to it fails at once with "connection refused")
 dead_port() { pick_port; }
+# dead_tcp_port - a TCP port that refuses connections for the whole test:
+# a socket is bound to it (so no other test can take it) but never listens.
+# Sets DEAD_TCP_PORT (use it directly: $(...) would lose the holder process).
+dead_tcp_port() {
+	local f=$ZT_W/deadport.$RANDOM i
+	"$ZT_PY" -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True); time.sleep(86400)' > "$f" 2>/dev/null &
+	track $!
+	for i in $(seq 1 100); do
+		[ -s "$f" ] && break
+		sleep 0.02
+	done
+	DEAD_TCP_PORT=$(cat "$f")
+	[ -n "$DEAD_TCP_PORT" ]
+}
 # wait_port PORT [SECS] - until something listens on 127.0.0.1:PORT (tcp)
 wait_port() {
 	local p=$1 t=${2:-10} i
@@ -375,12 +392,14 @@ make_certs() {
 # start_dovecot_lmtp - Dovecot LMTP on a fresh port (users alice, bob,
 # broken [fails at DATA]; others 550 at RCPT).  Sets LMTP_PORT DOV_PID
 # DOV_MAIL (maildirs) DOV_DIR.  With DOV_UNIX=1 also a UNIX socket $DOV_SOCK.
+# have_dovecot_lmtp - 0 if start_dovecot_lmtp can work here
+have_dovecot_lmtp() {
+	command -v dovecot >/dev/null 2>&1 && [ -x /usr/lib/dovecot/lmtp ] &&
+		id dovecot >/dev/null 2>&1 && id dovenull >/dev/null 2>&1 && [ "$(id -u)" = 0 ]
+}
 start_dovecot_lmtp() {
 	local d
-	need_cmd dovecot
-	[ -x /usr/lib/dovecot/lmtp ] || skip "dovecot-lmtpd missing"
-	id dovecot >/dev/null 2>&1 || skip "no dovecot user"
-	[ "$(id -u)" = 0 ] || skip "dovecot test needs root"
+	have_dovecot_lmtp || skip "dovecot lmtp needs dovecot-core, dovecot-lmtpd and root"
 	d=$ZT_W/dovecot
 	DOV_DIR=$d
 	mkdir -p "$d/run" "$d/state" "$d/mail" "$d/ro"

@@ -45,6 +45,7 @@ Raw mode (--raw): a hand-written line server for broken peers:
                      RCPT, DATA, DOT, RSET, NOOP, QUIT
   --split            write every reply one byte at a time with small pauses
   --close-in-data N  close the connection after N bytes of message data
+  --chunking         announce CHUNKING and take BDAT (RFC 3030)
   --stall VERB       never answer VERB (GREETING stalls the banner)
 Stop it with SIGTERM/SIGINT to its PID."""
 import argparse, asyncio, base64, hashlib, hmac, json, os, signal, ssl, sys, time
@@ -69,6 +70,7 @@ ap.add_argument("--raw", action="store_true")
 ap.add_argument("--reply", action="append", default=[])
 ap.add_argument("--split", action="store_true")
 ap.add_argument("--close-in-data", type=int, default=-1)
+ap.add_argument("--chunking", action="store_true")
 a = ap.parse_args()
 a.stall = [s.upper() for s in a.stall]
 logf = None if not a.log else (sys.stdout if a.log == "-" else open(a.log, "a", buffering=1))
@@ -113,6 +115,9 @@ def run_raw():
                "HELO": "250 %s" % a.hostname, "MAIL": "250 2.1.0 OK", "RCPT": "250 2.1.5 OK",
                "DATA": "354 go ahead", "DOT": "250 2.0.0 OK queued", "RSET": "250 2.0.0 OK",
                "NOOP": "250 2.0.0 OK", "QUIT": "221 2.0.0 bye", "LHLO": None}
+    if a.chunking:
+        replies["EHLO"] = replies["EHLO"].replace("250-8BITMIME", "250-8BITMIME\r\n250-CHUNKING")
+    replies["BDAT"] = "250 2.0.0 OK chunk"
     replies["LHLO"] = replies["EHLO"]
     for r in a.reply:
         k, _, v = r.partition("=")
@@ -156,6 +161,20 @@ def run_raw():
                     log({"ev": "msg", "size": len(got)})
                     save(got)
                     await send("DOT")
+                    continue
+                if verb == "BDAT":
+                    parts = line.decode("latin-1").split()
+                    try:
+                        n = int(parts[1])
+                    except (IndexError, ValueError):
+                        await send("UNKNOWN"); continue
+                    chunk = await reader.readexactly(n)
+                    bdat_buf = locals().get("bdat_buf", b"") + chunk
+                    if len(parts) > 2 and parts[2].upper() == "LAST":
+                        count += 1
+                        log({"ev": "msg", "size": len(bdat_buf), "bdat": True})
+                        save(bdat_buf); bdat_buf = b""
+                    await send("BDAT")
                     continue
                 await send(verb if verb in replies else "UNKNOWN")
                 if verb == "QUIT":

@@ -109,6 +109,7 @@ static void golden(const char *name, const char *got)
 
 /* the failure report: one SMTP rejection, one expiry */
 static dsn_rcpt fail_rcpts[2];
+/* fail_report - the failure report inputs (body in fd) */
 static dsn_report fail_report(int fd)
 {
 	dsn_report r;
@@ -534,6 +535,7 @@ START_TEST(test_xtext)
 }
 END_TEST
 
+/* dsn_suite - all test cases */
 static Suite *dsn_suite(void)
 {
 	Suite *s = suite_create("dsn");
@@ -556,6 +558,7 @@ static Suite *dsn_suite(void)
 	return s;
 }
 
+/* main - run the suite, exit 0 when all pass */
 int main(void)
 {
 	SRunner *sr = srunner_create(dsn_suite());

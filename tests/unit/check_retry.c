@@ -400,6 +400,7 @@ START_TEST(test_rng_below)
 }
 END_TEST
 
+/* retry_suite - all test cases */
 static Suite *retry_suite(void)
 {
 	Suite *s = suite_create("retry");
@@ -425,6 +426,7 @@ static Suite *retry_suite(void)
 	return s;
 }
 
+/* main - run the suite, exit 0 when all pass */
 int main(void)
 {
 	SRunner *sr = srunner_create(retry_suite());

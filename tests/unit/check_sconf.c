@@ -487,6 +487,7 @@ START_TEST(test_load_file)
 }
 END_TEST
 
+/* sconf_suite - all test cases */
 static Suite *sconf_suite(void)
 {
 	Suite *s = suite_create("sconf");
@@ -510,6 +511,7 @@ static Suite *sconf_suite(void)
 	return s;
 }
 
+/* main - run the suite, exit 0 when all pass */
 int main(void)
 {
 	SRunner *sr = srunner_create(sconf_suite());

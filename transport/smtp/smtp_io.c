@@ -353,21 +353,24 @@ static int io_poll(smtp_io *io, short ev, long long deadline)
 {
 	for (;;) {
 		long long now = zmono_ms();
+		long long left = deadline - now;
 		struct pollfd p;
 		int rc;
 
-		if (now >= deadline)
-			return 0;
+		if (left < 0)
+			left = 0;
 		p.fd = io->fd;
 		p.events = ev;
 		p.revents = 0;
-		rc = poll(&p, 1, (int)(deadline - now > 60000 ? 60000 : deadline - now));
+		rc = poll(&p, 1, (int)(left > 60000 ? 60000 : left));
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc < 0)
 			return -1;
 		if (rc > 0)
 			return 1;
+		if (left == 0 || zmono_ms() >= deadline)
+			return 0;
 	}
 }
 
@@ -406,14 +409,8 @@ int smtp_io_flush(smtp_io *io, long timeout_ms, zbuf *err)
 			zbuf_printf(err, "poll: %s", strerror(errno));
 			return Z_EIO;
 		}
-		if (!io->eof && io->ssl == NULL) {
-			short rev = POLLIN;
-			long r = io_read_some(io, &rev, err);
-			if (r == Z_EIO || r == Z_ETOOBIG)
-				return Z_EIO;
-		} else if (!io->eof && io->ssl != NULL && SSL_pending((SSL *)io->ssl) == 0) {
-			/* TLS: a read attempt may need the socket readable; try
-			 * once non-blocking, any WANT_* is fine here */
+		if (!io->eof) {
+			/* drain the peer; with TLS any WANT_* here is fine */
 			short rev = POLLIN;
 			long r = io_read_some(io, &rev, err);
 			if (r == Z_EIO || r == Z_ETOOBIG)

@@ -501,12 +501,15 @@ static int send_cmd(smtp_sess *s, zbuf *tr, int hide, const char *fmt, ...)
 /* set_state - state change (title for -s) */
 static void set_state(smtp_sess *s, int st)
 {
+	const char *t = st == S_DOT ? "DATA-dot wait" : st == S_RSET ? "RSET wait" :
+		st == S_BODY ? "DATA" : states[st].name;
+
 	s->state = st;
 	if (s->o->progress) {
 		if (s->connected)
-			smtp_title(1, ">%s|%d %s %s", s->ip, s->port, s->host, states[st].name);
+			smtp_title(1, ">%s|%d %s %s", s->ip, s->port, s->host, t);
 		else
-			smtp_title(1, ">[%s|%d] %s %s", s->ip, s->port, s->host, states[st].name);
+			smtp_title(1, ">[%s|%d] %s %s", s->ip, s->port, s->host, t);
 	}
 }
 
@@ -1208,7 +1211,8 @@ static void transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 		/* null sender */
 	} else if (ctl_unquote_user(snd->quad.user, &sender) != Z_OK ||
 		   !addr_ok(zbuf_cstr(&sender))) {
-		fail_set(s, m, v, n, R_OPEN, EX_UNAVAILABLE, 0, "5.1.7", NULL,
+		fail_set(s, m, v, n, R_OPEN, EX_UNAVAILABLE, 0, "5.1.7",
+			 "smtp; 553 5.1.7 (unusable sender address, not sent)",
 			 "sender address in the control file is unusable (control characters, "
 			 "angle brackets or too long)");
 		goto done;
@@ -1235,7 +1239,8 @@ static void transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 		zbuf t = ZBUF_INIT(512);
 		zbuf_printf(&t, "message cannot be sent to a 7-bit server without breaking it: %s",
 			    mr.why);
-		fail_set(s, m, v, n, R_OPEN, EX_UNAVAILABLE, 0, "5.6.3", NULL, zbuf_cstr(&t));
+		fail_set(s, m, v, n, R_OPEN, EX_UNAVAILABLE, 0, "5.6.3",
+			 "smtp; 554 5.6.3 (conversion required but not allowed)", zbuf_cstr(&t));
 		zbuf_free(&t);
 		goto done;
 	}
@@ -1295,7 +1300,8 @@ static void transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 		zbuf_reset(&cmd);
 		if (!addr_ok(user)) {
 			v[i].st = R_DONE;
-			rdiag(s, m, v[i].r, EX_NOUSER, 0, NULL, "5.1.3", NULL,
+			rdiag(s, m, v[i].r, EX_NOUSER, 0, NULL, "5.1.3",
+			      "smtp; 553 5.1.3 (unusable address, not sent)",
 			      "recipient address in the control file is unusable (control "
 			      "characters, angle brackets or too long)");
 			continue;
@@ -1315,7 +1321,8 @@ static void transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 		}
 		if (send_cmd(s, &v[i].tr, 0, "%s", zbuf_cstr(&cmd)) != Z_OK) {
 			v[i].st = R_DONE;
-			rdiag(s, m, v[i].r, EX_NOUSER, 0, NULL, "5.1.3", NULL,
+			rdiag(s, m, v[i].r, EX_NOUSER, 0, NULL, "5.1.3",
+			      "smtp; 553 5.1.3 (address too long, not sent)",
 			      "RCPT command would be too long");
 			continue;
 		}
@@ -1437,10 +1444,15 @@ static void transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 		for (size_t i = 0; i < n; i++) {
 			if (v[i].st != R_ACCEPTED)
 				continue;
-			if (!first && wait_reply(s, S_DOT, &v[i].tr) != Z_OK)
+			zbuf lt = ZBUF_INIT(16384);
+			zbuf_append(&lt, post.data ? post.data : "", post.len);
+			if (!first && wait_reply(s, S_DOT, &lt) != Z_OK) {
+				zbuf_free(&lt);
 				goto lost;
+			}
 			first = 0;
-			result_reply(s, m, &v[i], &s->rep, &common, &post, 1);
+			result_reply(s, m, &v[i], &s->rep, &common, &lt, 1);
+			zbuf_free(&lt);
 		}
 	} else {
 		for (size_t i = 0; i < n; i++)
@@ -1526,6 +1538,10 @@ int smtp_deliver(ta_ctx *ctx, ta_msg *m, const char *host)
 	}
 	if (s->connected && strcasecmp(s->host, dest) != 0)
 		quit_close(s);
+	if (s->connected && smtp_io_readable(&s->io, 0)) {
+		/* EOF or an unsolicited reply (421) on the idle connection */
+		drop_conn(s, "peer closed or spoke on the idle connection");
+	}
 	v = calloc(m->nrcpts ? m->nrcpts : 1, sizeof(*v));
 	if (v == NULL) {
 		cf_set(s, EX_TEMPFAIL, 60, "4.3.0", "out of memory");

@@ -1,0 +1,985 @@
+/*
+ * NAME
+ *	agents.c - transport agents: start, reuse, feed, read reports, reap;
+ *	thread start and rescheduling
+ * SUMMARY
+ *	Every agent runs on one end of an AF_UNIX stream socketpair that is
+ *	its stdin, stdout and stderr.  The scheduler writes job lines
+ *	"<relpath>[\t<host>]", "#idle" and "" (exit) and reads "#hungry",
+ *	report lines and "# comments" with the shared codec (taproto.h).
+ * SYNOPSIS
+ *	sched_now, thread_arm, thread_try_start, thread_reschedule,
+ *	thread_drop_if_empty, sched_waitq_run, agents_tick, agents_reap,
+ *	agents_stop, agents_end_idle, turnme
+ * DESCRIPTION
+ *	Feeding: "owe" = lines written minus "#hungry" received; an agent
+ *	that said "#hungry" for everything it got has owe == -1.  A job is
+ *	written while owe < overfeed.  When owe is back at -1 every job was
+ *	processed: fed recipients it did not report are settled (looked up
+ *	in the file; never counted delivered unless the file says so) and
+ *	deferred.  When the thread has nothing left, the agent switches to a
+ *	waiting thread of its ring, or gets "#idle" and is parked in the
+ *	ring's idle pool until idlemax.
+ *	Starting: a due thread first takes an idle agent of its ring (same
+ *	host first, any host unless the clause is with-host), else a new one
+ *	if no limit is hit (>MaxTA, >MaxChannel, >MaxRing, >MaxThr,
+ *	ForkRateLimit: the reason is kept on the thread for mailq and the
+ *	thread waits in a FIFO for a free slot).
+ *	Faults: EOF, a read/write error, exit, a signal, silence past
+ *	PARAMmax-ta-silence with work outstanding, over-long or malformed
+ *	lines beyond a budget, or a flood of comment lines: the agent is
+ *	killed (SIGKILL) if needed, its unreported recipients are settled as
+ *	above and its thread is rescheduled.
+ * DIAGNOSTICS
+ *	One log line per event with the spool id where there is one.
+ * SECURITY
+ *	Agent output is untrusted: lines are capped (TAPROTO_LINE_MAX),
+ *	parsed by the strict codec, a report is only accepted for a recipient
+ *	that was fed to that very agent.  The child gets only the socket on
+ *	0/1/2; every other descriptor is closed before execve.
+ * BUGS
+ *	deferback is treated like deferred (no tail move).
+ * SEE ALSO
+ *	scheduler(8), zmta-ta(7), model.c, complete.c
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agents.h"
+#include "complete.h"
+#include "spool.h"
+#include "zconf.h"
+#include "zerr.h"
+#include "zlog.h"
+#include "zutil.h"
+
+sched S;
+
+#define AGENT_BAD_MAX 50          /* malformed lines before the agent is killed */
+#define AGENT_BURST_MAX 2000      /* comment lines per second before kill */
+
+static void agent_io(zev_loop *loop, int fd, unsigned events, void *arg);
+static void agent_gone(agent *a, const char *why);
+static void agent_feed(agent *a);
+
+/* sched_now - wall clock */
+time_t sched_now(void)
+{
+	return time(NULL);
+}
+
+/* thread_timer_fire - a thread's wakeup came */
+static void thread_timer_fire(zev_loop *loop, void *arg)
+{
+	(void)loop;
+	thread *t = arg;
+	t->timer = 0;
+	t->timer_at = 0;
+	thread_try_start(t, 0);
+}
+
+/* thread_arm - keep exactly one timer per thread at its wakeup */
+void thread_arm(thread *t)
+{
+	time_t w = t->rs.wakeup;
+	if (t->timer && t->timer_at == w)
+		return;
+	if (t->timer) {
+		zev_timer_cancel(S.loop, t->timer);
+		t->timer = 0;
+	}
+	if (w == RETRY_NEVER)
+		return;
+	time_t now = sched_now();
+	long long delta = w > now ? (long long)(w - now) * 1000 : 0;
+	t->timer = zev_timer_add(S.loop, zmono_ms() + delta, thread_timer_fire, t);
+	t->timer_at = w;
+}
+
+/* waitq_add - remember a blocked thread (no duplicates) */
+static void waitq_add(thread *t)
+{
+	for (size_t i = 0; i < S.nwait; i++)
+		if (S.waitq[i] == t)
+			return;
+	if (S.nwait == S.waitcap) {
+		size_t nc = S.waitcap ? S.waitcap * 2 : 64;
+		thread **nq = realloc(S.waitq, nc * sizeof *nq);
+		if (nq == NULL)
+			return;  /* it retries on its next timer */
+		S.waitq = nq;
+		S.waitcap = nc;
+	}
+	S.waitq[S.nwait++] = t;
+}
+
+/* waitq_del - forget t */
+static void waitq_del(thread *t)
+{
+	for (size_t i = 0; i < S.nwait; i++)
+		if (S.waitq[i] == t) {
+			memmove(&S.waitq[i], &S.waitq[i + 1], (S.nwait - i - 1) * sizeof *S.waitq);
+			S.nwait--;
+			return;
+		}
+}
+
+/* thread_drop_if_empty - delete a thread that holds nothing */
+void thread_drop_if_empty(thread *t)
+{
+	if (t->pending.n || t->done.n || t->nagents)
+		return;
+	if (t->timer) {
+		zev_timer_cancel(S.loop, t->timer);
+		t->timer = 0;
+	}
+	waitq_del(t);
+	for (agent *a = S.agents; a; a = a->next)
+		if (a->thr == t)
+			a->thr = NULL;
+	model_thread_delete(&S.m, t);
+}
+
+/* thread_wants_agent - does t need (another) agent right now? */
+static int thread_wants_agent(const thread *t)
+{
+	if (t->pending.n == 0)
+		return 0;
+	if ((int)t->nagents >= t->clause->maxthr)
+		return 0;
+	if (t->nagents > 0 && t->pending.n <= t->nagents)
+		return 0;
+	return 1;
+}
+
+/* agent_attach - bind a to t and start feeding */
+static void agent_attach(agent *a, thread *t)
+{
+	a->thr = t;
+	a->host = t->host;
+	a->state = AS_STUFFING;
+	a->retry_stop = 0;
+	t->nagents++;
+	t->why = NULL;
+	waitq_del(t);
+}
+
+/* idle_take - an idle agent of t's ring (same host first) */
+static agent *idle_take(thread *t)
+{
+	ring *r = t->ring;
+	agent **best = NULL;
+	for (agent **pp = &r->idle; *pp; pp = &(*pp)->idle_next) {
+		if ((*pp)->host == t->host) { best = pp; break; }
+		if (best == NULL && !(t->clause->flags & SCF_WITHHOST))
+			best = pp;
+	}
+	if (best == NULL)
+		return NULL;
+	agent *a = *best;
+	*best = a->idle_next;
+	a->idle_next = NULL;
+	S.nidle--;
+	return a;
+}
+
+/* idle_remove - take a out of its ring's idle pool if it is there */
+static void idle_remove(agent *a)
+{
+	if (a->ring == NULL)
+		return;
+	for (agent **pp = &a->ring->idle; *pp; pp = &(*pp)->idle_next)
+		if (*pp == a) {
+			*pp = a->idle_next;
+			a->idle_next = NULL;
+			S.nidle--;
+			return;
+		}
+}
+
+/* agent_end - ask an agent to exit: empty line, shut the write side */
+static void agent_end(agent *a)
+{
+	if (a->state == AS_GONE || a->state == AS_ENDING)
+		return;
+	if (a->state == AS_IDLE)
+		idle_remove(a);
+	a->state = AS_ENDING;
+	if (a->fd >= 0) {
+		(void)!write(a->fd, "\n", 1);
+		shutdown(a->fd, SHUT_WR);
+	}
+}
+
+/* end_oldest_idle - free a process slot held by an idle agent */
+static int end_oldest_idle(void)
+{
+	agent *old = NULL;
+	for (agent *a = S.agents; a; a = a->next)
+		if (a->state == AS_IDLE && (old == NULL || a->idle_since < old->idle_since))
+			old = a;
+	if (old == NULL)
+		return 0;
+	agent_end(old);
+	return 1;
+}
+
+/* limit_reason - why a new agent cannot start for t, NULL if it can */
+static const char *limit_reason(const thread *t, time_t now)
+{
+	const sconf_clause *c = t->clause;
+	unsigned maxta = S.maxkids;
+	if (c->maxta > 0 && (unsigned)c->maxta < maxta)
+		maxta = (unsigned)c->maxta;
+	if (S.nagents >= maxta)
+		return ">MaxTA";
+	if (c->maxchannel > 0 && t->channel->kids >= (unsigned)c->maxchannel)
+		return ">MaxChannel";
+	if (c->maxring > 0 && t->ring->nagents >= (unsigned)c->maxring)
+		return ">MaxRing";
+	if ((int)t->nagents >= c->maxthr)
+		return ">MaxThr";
+	if (S.fork_sec == now && S.forks_in_sec >= S.fork_rate)
+		return "ForkRateLimit";
+	return NULL;
+}
+
+/* child_exec - in the child: set up fds, priority, ids, exec */
+static _Noreturn void child_exec(int sock, const sconf_clause *c, char **argv)
+{
+	for (int i = 0; i < 3; i++)
+		if (dup2(sock, i) < 0)
+			_exit(EX_OSERR);
+	long maxfd = sysconf(_SC_OPEN_MAX);
+	if (maxfd < 0 || maxfd > 65536)
+		maxfd = 65536;
+	for (int fd = 3; fd < maxfd; fd++)
+		close(fd);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	if (c->has_priority)
+		(void)setpriority(PRIO_PROCESS, 0, c->priority);
+	if (c->nice)
+		(void)!nice(c->nice);
+	if (geteuid() == 0) {
+		if (c->group) {
+			struct group *gr = getgrnam(c->group);
+			unsigned long gid;
+			if (gr)
+				gid = gr->gr_gid;
+			else if (zparse_ulong(c->group, 65535ul * 65536ul, &gid) != Z_OK)
+				_exit(EX_NOUSER);
+			if (setgroups(0, NULL) != 0 || setgid((gid_t)gid) != 0)
+				_exit(EX_NOPERM);
+		}
+		if (c->user) {
+			struct passwd *pw = getpwnam(c->user);
+			unsigned long uid;
+			if (pw)
+				uid = pw->pw_uid;
+			else if (zparse_ulong(c->user, 65535ul * 65536ul, &uid) != Z_OK)
+				_exit(EX_NOUSER);
+			if (setuid((uid_t)uid) != 0)
+				_exit(EX_NOPERM);
+		}
+	}
+	char *env[SCONF_MAX_ARGS + 8];
+	int n = 0;
+	for (int i = 0; i < c->envc && n < SCONF_MAX_ARGS; i++)
+		env[n++] = c->env[i];
+	static char pathv[4200], tzv[256], zcv[4200];
+	const char *p = getenv("PATH");
+	snprintf(pathv, sizeof pathv, "PATH=%s", p ? p : "/usr/bin:/bin");
+	env[n++] = pathv;
+	if ((p = getenv("TZ")) != NULL) {
+		snprintf(tzv, sizeof tzv, "TZ=%s", p);
+		env[n++] = tzv;
+	}
+	if ((p = zconf_path()) != NULL || (p = getenv("ZCONFIG")) != NULL) {
+		snprintf(zcv, sizeof zcv, "ZCONFIG=%s", p);
+		env[n++] = zcv;
+	}
+	env[n] = NULL;
+	execve(argv[0], argv, env);
+	_exit(EX_OSERR);
+}
+
+/* agent_spawn - fork a new agent for t; NULL on failure */
+static agent *agent_spawn(thread *t)
+{
+	char **argv = NULL;
+	zbuf err = ZBUF_INIT(512);
+	agent *a = NULL;
+	int sv[2] = { -1, -1 };
+	if (sconf_expand_command(t->clause, t->channel->s, t->host->s, S.mailbin, &argv, &err) != Z_OK) {
+		t->why = "ConfBUG:NoCmdDefined";
+		zlog_warn(NULL, "thread %s/%s: cannot build agent command: %s", t->channel->s,
+			  t->host->s, zbuf_cstr(&err));
+		goto out;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		zlog_error(NULL, "socketpair: %s", strerror(errno));
+		t->why = "socketpair failed";
+		goto out;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		zlog_error(NULL, "fork: %s", strerror(errno));
+		t->why = "fork failed";
+		close(sv[0]); close(sv[1]);
+		goto out;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		int s = fcntl(sv[1], F_DUPFD, 3);
+		child_exec(s >= 0 ? s : sv[1], t->clause, argv);
+	}
+	close(sv[1]);
+	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+	a = calloc(1, sizeof *a);
+	if (a == NULL) {
+		close(sv[0]);
+		kill(pid, SIGKILL);
+		goto out;
+	}
+	a->pid = pid;
+	a->fd = sv[0];
+	zline_init(&a->in, TAPROTO_LINE_MAX);
+	a->clause = t->clause;
+	a->ring = t->ring;
+	a->channel = t->channel;
+	a->host = t->host;
+	a->state = AS_LARVA;
+	a->owe = 0;
+	a->started = a->last_io = sched_now();
+	if (zev_io_add(S.loop, a->fd, ZEV_READ, agent_io, a) != Z_OK) {
+		zlog_error(NULL, "cannot watch agent fd");
+	}
+	a->next = S.agents;
+	if (S.agents)
+		S.agents->prev = a;
+	S.agents = a;
+	S.nagents++;
+	t->ring->nagents++;
+	t->channel->kids++;
+	S.c_forks++;
+	time_t now = a->started;
+	if (S.fork_sec != now) {
+		S.fork_sec = now;
+		S.forks_in_sec = 0;
+	}
+	S.forks_in_sec++;
+	zlog_info(NULL, "started agent pid %ld for %s/%s: %s", (long)pid, t->channel->s,
+		  t->host->s, argv[0]);
+out:
+	sconf_argv_free(argv);
+	zbuf_free(&err);
+	return a;
+}
+
+/* thread_try_start - see agents.h */
+int thread_try_start(thread *t, int etrn)
+{
+	time_t now = sched_now();
+	if (S.freeze || S.stopping || S.scanning)
+		return 0;
+	if (etrn) {
+		t->kicked = 1;
+		retry_kick(&t->rs, now);
+		thread_new_round(t);
+	}
+	if (!etrn && !t->kicked && !retry_due(&t->rs, t->clause, now)) {
+		if ((t->clause->flags & SCF_QUEUEONLY) && t->rs.wakeup == RETRY_NEVER)
+			t->why = "queueonly";
+		thread_arm(t);
+		return 0;
+	}
+	if (!thread_wants_agent(t))
+		return 0;
+	int started = 0;
+	while (thread_wants_agent(t)) {
+		agent *a = idle_take(t);
+		if (a) {
+			agent_attach(a, t);
+			agent_feed(a);
+			started = 1;
+			continue;
+		}
+		const char *why = limit_reason(t, now);
+		if (why && (strcmp(why, ">MaxTA") == 0 || strcmp(why, ">MaxChannel") == 0) &&
+		    end_oldest_idle())
+			why = "waiting for an idle agent to exit";
+		if (why) {
+			if (t->nagents == 0) {
+				t->why = why;
+				waitq_add(t);
+			}
+			break;
+		}
+		a = agent_spawn(t);
+		if (a == NULL) {
+			/* no command or a system failure: try again one interval later */
+			if (t->nagents == 0 && t->rs.wakeup <= now) {
+				t->rs.wakeup = now + (t->clause->interval > 0 ? t->clause->interval : 60);
+				thread_arm(t);
+			}
+			break;
+		}
+		agent_attach(a, t);
+		a->state = AS_LARVA;
+		started = 1;
+	}
+	return started;
+}
+
+/* sched_waitq_run - threads blocked by a limit try again (FIFO) */
+void sched_waitq_run(void)
+{
+	size_t n = S.nwait;
+	for (size_t i = 0; i < n && S.nwait > 0; i++) {
+		thread *t = S.waitq[0];
+		memmove(&S.waitq[0], &S.waitq[1], (S.nwait - 1) * sizeof *S.waitq);
+		S.nwait--;
+		thread_try_start(t, t->kicked);
+		if (S.nwait && S.waitq[S.nwait - 1] == t) {
+			/* still blocked: global limits stop the pass */
+			if (t->why && (strcmp(t->why, ">MaxTA") == 0 ||
+				       strcmp(t->why, "ForkRateLimit") == 0))
+				break;
+		}
+	}
+}
+
+/* thread_reschedule - see agents.h */
+void thread_reschedule(thread *t, time_t hint)
+{
+	if (t->nagents > 0)
+		return;
+	if (t->pending.n == 0 && t->done.n == 0) {
+		thread_drop_if_empty(t);
+		return;
+	}
+	time_t now = sched_now();
+	if (t->done.n == 0) {
+		/* only new arrivals left: they were never tried */
+		thread_try_start(t, t->kicked);
+		return;
+	}
+	t->kicked = 0;
+	if (t->hint > hint)
+		hint = t->hint;
+	t->hint = 0;
+	retry_next(t->clause, &t->rs, now, &S.rng, hint);
+	/* expiry and delay warnings for what was tried in this round */
+	vertex *v = t->done.head, *nx;
+	for (; v; v = nx) {
+		nx = v->tnext;
+		enum retry_expiry e = retry_expiry_check(t->clause, v->file->arrival, v->attempts,
+							 now, t->rs.wakeup);
+		if (e != RETRY_KEEP) {
+			vertex_expire(v, e == RETRY_EXPIRE_HARD);
+			continue;
+		}
+		if (!v->warned && S.cfg->delay_warning > 0 &&
+		    retry_delay_warning_due(S.cfg->delay_warning, v->file->arrival, 0, now))
+			vertex_delay_warn(v);
+	}
+	if (t->pending.n == 0 && t->done.n == 0) {
+		thread_drop_if_empty(t);
+		return;
+	}
+	thread_new_round(t);
+	t->why = "retry wait";
+	thread_arm(t);
+}
+
+/* agent_write - write a whole short line or fail */
+static int agent_write(agent *a, const char *p, size_t n)
+{
+	ssize_t w;
+	do {
+		w = write(a->fd, p, n);
+	} while (w < 0 && errno == EINTR);
+	if (w != (ssize_t)n) {
+		zlog_warn(NULL, "agent pid %ld: write failed (%s): ending it", (long)a->pid,
+			  w < 0 ? strerror(errno) : "short write");
+		return Z_EIO;
+	}
+	a->owe++;
+	return Z_OK;
+}
+
+/* agent_kill - forcibly end an agent and settle its work */
+static void agent_kill(agent *a, const char *why)
+{
+	zlog_warn(NULL, "agent pid %ld: %s: killing it", (long)a->pid, why);
+	if (a->pid > 0 && !a->reaped)
+		kill(a->pid, SIGKILL);
+	agent_gone(a, why);
+}
+
+/* agent_settle_all - fed recipients not reported: look them up */
+static void agent_settle_all(agent *a, const char *why)
+{
+	vertex *v;
+	while ((v = a->out) != NULL) {
+		a->out = v->anext;
+		v->anext = NULL;
+		v->agent = NULL;
+		sfile *f = v->file;
+		int freed = 0;
+		for (uint32_t i = 0; i < v->nrcpt && !freed; i++)
+			if (v->r[i].state == RS_FED)
+				freed = rcpt_settle(f, v, &v->r[i], a->pid, why);
+	}
+}
+
+/* agent_leave_thread - a is done with its thread */
+static void agent_leave_thread(agent *a, time_t hint)
+{
+	thread *t = a->thr;
+	if (t == NULL)
+		return;
+	a->thr = NULL;
+	if (t->nagents)
+		t->nagents--;
+	thread_reschedule(t, hint);
+}
+
+/* find_waiting_in_ring - a blocked thread a could serve */
+static thread *find_waiting_in_ring(agent *a)
+{
+	for (size_t i = 0; i < S.nwait; i++) {
+		thread *t = S.waitq[i];
+		if (t->ring == a->ring && thread_wants_agent(t))
+			return t;
+	}
+	return NULL;
+}
+
+/* agent_feed - write jobs while allowed; switch threads or go idle */
+static void agent_feed(agent *a)
+{
+	char line[SPOOL_JOBPATH_MAX + 600];
+	for (;;) {
+		if (a->state == AS_GONE || a->state == AS_ENDING || a->fd < 0)
+			return;
+		thread *t = a->thr;
+		if (t && a->state == AS_STUFFING && !a->retry_stop && !S.stopping) {
+			int overfeed = t->clause->overfeed;
+			while (a->owe < overfeed && t->pending.n > 0) {
+				vertex *v = vlist_pop(&t->pending);
+				vlist_push(&t->done, v, 2);
+				char rel[32];
+				file_relpath(v->file, rel, sizeof rel);
+				int n;
+				if (t->clause->flags & SCF_WITHHOST)
+					n = snprintf(line, sizeof line, "%s\n", rel);
+				else
+					n = snprintf(line, sizeof line, "%s\t%s\n", rel, t->host->s);
+				if (n < 0 || (size_t)n >= sizeof line) {
+					zlog_error(NULL, "job line too long for %s", rel);
+					continue;
+				}
+				for (uint32_t i = 0; i < v->nrcpt; i++)
+					if (v->r[i].state == RS_PENDING)
+						v->r[i].state = RS_FED;
+				v->agent = a;
+				v->anext = a->out;
+				a->out = v;
+				v->lastfeed = sched_now();
+				a->last_feed = v->lastfeed;
+				a->jobs++;
+				if (agent_write(a, line, (size_t)n) != Z_OK) {
+					agent_kill(a, "write error");
+					return;
+				}
+			}
+			if (t->pending.n > 0 || a->owe >= 0)
+				return;   /* wait for more #hungry */
+			a->state = AS_FINISHING;
+		}
+		if (a->owe >= 0)
+			return;         /* wait until every job is answered */
+		/* everything answered */
+		if (a->out)
+			agent_settle_all(a, "agent did not report the recipient");
+		if (a->thr) {
+			time_t hint = 0;
+			agent_leave_thread(a, hint);
+		}
+		if (S.stopping) {
+			agent_end(a);
+			return;
+		}
+		thread *nt = find_waiting_in_ring(a);
+		if (nt) {
+			agent_attach(a, nt);
+			continue;
+		}
+		if (a->state != AS_IDLING) {
+			if (agent_write(a, "#idle\n", 6) != Z_OK) {
+				agent_kill(a, "write error");
+				return;
+			}
+			a->state = AS_IDLING;
+		}
+		return;
+	}
+}
+
+/* handle_report - one report line */
+static void handle_report(agent *a, const ta_report *rep)
+{
+	sfile *f = model_file_find(&S.m, rep->inum);
+	vertex *v = NULL;
+	srcpt *r = f ? vertex_find_rcpt(f, (uint32_t)rep->offset, &v) : NULL;
+	if (r == NULL || v->agent != a || r->state != RS_FED) {
+		zlog_warn(NULL, "agent pid %ld: report for unknown or not fed recipient %lu/%lu ignored",
+			  (long)a->pid, rep->inum, rep->offset);
+		a->bad++;
+		return;
+	}
+	a->reports++;
+	S.c_reports++;
+	thread *t = v->thr;
+	if (t)
+		retry_attempted(&t->rs);
+	if (ta_word_final(rep->word)) {
+		if (rcpt_final(f, v, r, rep->word, rep->notary, rep->text))
+			return;
+	} else {
+		rcpt_deferred(f, v, r, rep->notary, rep->text, 1);
+		if (rep->word == TA_RETRYAT || rep->word == TA_DEFERALL) {
+			a->retry_stop = 1;
+			if (rep->word == TA_RETRYAT) {
+				time_t h = retry_hint_abs(sched_now(), rep->retry, rep->retry_relative);
+				if (t && h > t->hint)
+					t->hint = h;
+			}
+			if (t) {
+				/* nothing more of this thread for anyone in this round */
+				vertex *p;
+				while ((p = vlist_pop(&t->pending)) != NULL)
+					vlist_push(&t->done, p, 2);
+			}
+		}
+	}
+	/* vertex fully answered: off the agent's list */
+	int infl = 0;
+	for (uint32_t i = 0; i < v->nrcpt; i++)
+		if (v->r[i].state == RS_FED)
+			infl = 1;
+	if (!infl)
+		vertex_release(v);
+}
+
+/* handle_resync - the agent found nothing for it in path */
+static void handle_resync(agent *a, zspan path)
+{
+	unsigned long ino;
+	size_t pl;
+	zbuf why = ZBUF_INIT(256);
+	if (spool_jobpath_check(path.p, path.n, &ino, &pl, &why) != Z_OK) {
+		zlog_warn(NULL, "agent pid %ld: bad #resync path: %s", (long)a->pid, zbuf_cstr(&why));
+		a->bad++;
+		zbuf_free(&why);
+		return;
+	}
+	zbuf_free(&why);
+	sfile *f = model_file_find(&S.m, ino);
+	if (f == NULL)
+		return;
+	for (vertex *v = f->vertices; v; v = v->fnext) {
+		if (v->agent != a)
+			continue;
+		for (uint32_t i = 0; i < v->nrcpt; i++)
+			if (v->r[i].state == RS_FED) {
+				if (rcpt_settle(f, v, &v->r[i], a->pid, "agent asked for a resync"))
+					return;
+			}
+		if (v->agent == a)
+			vertex_release(v);
+	}
+}
+
+/* agent_line - dispatch one line from an agent */
+static void agent_line(agent *a, const char *p, size_t n)
+{
+	ta_report rep;
+	zspan arg = ZSPAN_NULL;
+	zbuf why = ZBUF_INIT(512);
+	enum ta_kind k = ta_parse_agent_line(p, n, &rep, &arg, &why);
+	time_t now = sched_now();
+	a->last_io = now;
+	switch (k) {
+	case TAK_HUNGRY:
+	case TAK_EMPTY:
+		a->owe--;
+		a->last_hungry = now;
+		if (a->owe < -1) {
+			a->owe = -1;
+			a->bad++;
+		}
+		if (a->state == AS_LARVA)
+			a->state = a->thr ? AS_STUFFING : AS_FINISHING;
+		if (a->state == AS_IDLING) {
+			if (a->owe == -1) {
+				a->state = AS_IDLE;
+				a->idle_since = now;
+				a->idle_next = a->ring->idle;
+				a->ring->idle = a;
+				S.nidle++;
+				/* a waiting thread of this ring may take it right away */
+				thread *nt = find_waiting_in_ring(a);
+				if (nt) {
+					idle_remove(a);
+					agent_attach(a, nt);
+					agent_feed(a);
+				}
+			}
+			break;
+		}
+		if (a->state == AS_IDLE || a->state == AS_ENDING)
+			break;
+		agent_feed(a);
+		break;
+	case TAK_REPORT:
+		handle_report(a, &rep);
+		break;
+	case TAK_RESYNC:
+		handle_resync(a, arg);
+		break;
+	case TAK_COMMENT:
+		if (a->burst_sec != now) {
+			a->burst_sec = now;
+			a->burst = 0;
+		}
+		if (++a->burst > AGENT_BURST_MAX) {
+			agent_kill(a, "floods its output");
+			goto out;
+		}
+		if (a->burst <= 50)
+			zlog_info(NULL, "agent pid %ld: %.*s", (long)a->pid, (int)arg.n, arg.p);
+		break;
+	default:
+		a->bad++;
+		zlog_warn(NULL, "agent pid %ld: misformed line: %s", (long)a->pid, zbuf_cstr(&why));
+		break;
+	}
+	if (a->bad > AGENT_BAD_MAX && a->state != AS_GONE)
+		agent_kill(a, "too many malformed lines");
+out:
+	zbuf_free(&why);
+}
+
+/* agent_io - readable agent socket */
+static void agent_io(zev_loop *loop, int fd, unsigned events, void *arg)
+{
+	(void)loop; (void)fd; (void)events;
+	agent *a = arg;
+	for (int rounds = 0; rounds < 16; rounds++) {
+		long r = zline_fill(&a->in, a->fd);
+		if (r == Z_EAGAIN)
+			break;
+		if (r <= 0) {
+			/* drain what is buffered, then the agent is gone */
+			zspan l;
+			int k;
+			while (a->state != AS_GONE && (k = zline_next(&a->in, &l)) != 0) {
+				if (k == 1)
+					agent_line(a, l.p, l.n);
+				else
+					a->bad++;
+			}
+			if (a->state != AS_GONE)
+				agent_gone(a, r == 0 ? "end of output" : "read error");
+			return;
+		}
+		zspan l;
+		int k;
+		while (a->state != AS_GONE && (k = zline_next(&a->in, &l)) != 0) {
+			if (k == 1) {
+				agent_line(a, l.p, l.n);
+			} else {
+				a->bad++;
+				zlog_warn(NULL, "agent pid %ld: over-long line", (long)a->pid);
+				if (a->bad > AGENT_BAD_MAX) {
+					agent_kill(a, "too many over-long lines");
+					return;
+				}
+			}
+		}
+		if (a->state == AS_GONE)
+			return;
+	}
+}
+
+/* agent_free - both EOF and exit seen */
+static void agent_free(agent *a)
+{
+	if (a->prev)
+		a->prev->next = a->next;
+	else
+		S.agents = a->next;
+	if (a->next)
+		a->next->prev = a->prev;
+	zline_free(&a->in);
+	free(a);
+}
+
+/* agent_gone - the agent cannot be talked to any more */
+static void agent_gone(agent *a, const char *why)
+{
+	if (a->state == AS_GONE)
+		return;
+	int was_idle = a->state == AS_IDLE;
+	int clean = a->state == AS_IDLE || a->state == AS_ENDING || a->state == AS_IDLING;
+	if (was_idle)
+		idle_remove(a);
+	a->state = AS_GONE;
+	if (a->fd >= 0) {
+		zev_io_del(S.loop, a->fd);
+		close(a->fd);
+		a->fd = -1;
+	}
+	if (!clean || a->out)
+		zlog_info(NULL, "agent pid %ld gone (%s) with %s", (long)a->pid, why,
+			  a->out ? "unreported recipients: deferred" : "no work outstanding");
+	agent_settle_all(a, why);
+	if (S.nagents)
+		S.nagents--;
+	if (a->ring && a->ring->nagents)
+		a->ring->nagents--;
+	if (a->channel && a->channel->kids)
+		a->channel->kids--;
+	if (a->thr)
+		agent_leave_thread(a, 0);
+	if (a->reaped)
+		agent_free(a);
+	sched_waitq_run();
+}
+
+/* agents_reap - collect exited children */
+void agents_reap(void)
+{
+	int st;
+	pid_t pid;
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		agent *a;
+		for (a = S.agents; a; a = a->next)
+			if (a->pid == pid)
+				break;
+		if (WIFSIGNALED(st))
+			zlog_warn(NULL, "agent pid %ld killed by signal %d", (long)pid, WTERMSIG(st));
+		else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+			zlog((WEXITSTATUS(st) == EX_SOFTWARE) ? ZLOG_ERROR : ZLOG_WARN, NULL,
+			     "agent pid %ld exited with %s", (long)pid, zsysexit_name(WEXITSTATUS(st)));
+		if (a == NULL)
+			continue;
+		a->reaped = 1;
+		a->status = st;
+		if (a->state == AS_GONE) {
+			agent_free(a);
+		} else {
+			/* read whatever it wrote last; EOF follows unless a
+			 * grandchild holds the socket, so end it here */
+			agent_io(S.loop, a->fd, ZEV_READ, a);
+			if (a->state != AS_GONE)
+				agent_gone(a, "exited");
+			/* agent_gone freed it (reaped) */
+		}
+	}
+}
+
+/* agents_tick - periodic health checks */
+void agents_tick(time_t now)
+{
+	long silence = S.cfg->max_ta_silence > 0 ? S.cfg->max_ta_silence : 600;
+	agent *a = S.agents, *nx;
+	for (; a; a = nx) {
+		nx = a->next;
+		if (a->state == AS_GONE)
+			continue;
+		if (a->state == AS_IDLE) {
+			long idlemax = a->clause->idlemax > 0 ? a->clause->idlemax : 3 * a->clause->interval;
+			if (now - a->idle_since >= idlemax || S.stopping)
+				agent_end(a);
+			continue;
+		}
+		if ((a->owe >= 0 || a->state == AS_LARVA) && now - a->last_io > silence) {
+			agent_kill(a, "silent too long");
+			continue;
+		}
+		if (a->state == AS_ENDING && now - a->last_io > silence)
+			agent_kill(a, "does not exit");
+	}
+	if (S.nwait)
+		sched_waitq_run();
+}
+
+/* agents_stop - shutdown */
+void agents_stop(int fast)
+{
+	for (agent *a = S.agents; a; a = a->next) {
+		if (a->state == AS_GONE)
+			continue;
+		if (fast) {
+			if (a->fd >= 0)
+				shutdown(a->fd, SHUT_WR);
+		} else {
+			if (a->fd >= 0) {
+				(void)!write(a->fd, "\n\n", 2);
+				shutdown(a->fd, SHUT_WR);
+			}
+			if (a->state == AS_IDLE)
+				idle_remove(a);
+			a->state = AS_ENDING;
+		}
+	}
+}
+
+/* agents_end_idle - end every parked agent */
+void agents_end_idle(void)
+{
+	for (agent *a = S.agents; a; a = a->next)
+		if (a->state == AS_IDLE)
+			agent_end(a);
+}
+
+/* turnme - ETRN for host */
+int turnme(const char *host)
+{
+	char h[256];
+	size_t i;
+	for (i = 0; host[i] && host[i] != ' ' && host[i] != '\t' && i + 1 < sizeof h; i++)
+		h[i] = (host[i] >= 'A' && host[i] <= 'Z') ? (char)(host[i] + 32) : host[i];
+	h[i] = '\0';
+	sym *hs = model_sym_find(&S.m, h);
+	if (hs == NULL)
+		return 0;
+	int any = 0;
+	thread *t = S.m.threads, *nx;
+	for (; t; t = nx) {
+		nx = t->all_next;
+		if (t->host == hs) {
+			zlog_info(NULL, "ETRN: starting thread %s/%s", t->channel->s, t->host->s);
+			if (thread_try_start(t, 1) || t->nagents)
+				any = 1;
+		}
+	}
+	return any;
+}

@@ -1,0 +1,840 @@
+/*
+ * NAME
+ *	complete.c - final recipients, expiry, delay warnings, DSN submission
+ *	and removal of finished messages
+ * SUMMARY
+ *	Everything the scheduler writes into the spool: the attempt counter
+ *	in the DELAY slot of 'r' lines, scheduler-side 'd' lines, the '-' tag
+ *	of expired recipients, report messages (through the normal submission
+ *	path into router/), and at the end the removal of the control file
+ *	and then the body.
+ * SYNOPSIS
+ *	file_relpath, file_spoolid, rcpt_final, rcpt_deferred, rcpt_settle,
+ *	vertex_release, vertex_expire, vertex_delay_warn, file_complete,
+ *	file_kill, complete_retry_pending, statlog
+ * DESCRIPTION
+ *	Attempts: bytes off+8..off+11 of an 'r' line (the DELAY slot, never
+ *	touched by agents) hold "%4d" of attempts + 5000 when the delay
+ *	warning was sent.  Read back at start-up so expiry still happens on
+ *	time after a restart.
+ *	Completion: unreported 'd' lines (tag ' ') are turned into one RFC
+ *	3464 report (dsn.h) for the NOTIFY-allowed entries (default FAILURE);
+ *	null-sender originals give a double fault to postmaster (failed
+ *	entries only); our own reports are never reported on.  The report is
+ *	submitted into router/; then the d tags become '+', the control file
+ *	is unlinked (directory fsynced), then the body.  A failed submission
+ *	(disk full) keeps the message and is retried every few seconds.
+ * DIAGNOSTICS
+ *	Log lines carry the spool id.
+ * SECURITY
+ *	Control files are re-read with the strict parser; offsets reported
+ *	by agents are only used after matching the model.  Slot writes check
+ *	that the bytes being replaced are a DELAY slot.
+ * BUGS
+ *	One report per message uses the first recipient's sender ('s' line).
+ * SEE ALSO
+ *	scheduler(8), zmta-spool(5), dsn.h, submit.h
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "complete.h"
+#include "ctlfile.h"
+#include "dsn.h"
+#include "spool.h"
+#include "submit.h"
+#include "zerr.h"
+#include "zlog.h"
+#include "zutil.h"
+
+/* completions that failed (disk full...) and wait for a retry */
+static sfile **pend;
+static size_t npend, pendcap;
+
+/* file_relpath - prefix + inode */
+void file_relpath(const sfile *f, char *buf, size_t bufsz)
+{
+	snprintf(buf, bufsz, "%s%lu", f->prefix, f->ino);
+}
+
+/* file_spoolid - "S..." */
+void file_spoolid(const sfile *f, char *buf, size_t bufsz)
+{
+	if (spool_id_format(f->ino, f->arrival, 0, buf, bufsz) != Z_OK)
+		snprintf(buf, bufsz, "%lu", f->ino);
+}
+
+/* open_ctl - the control file, read-write, no symlinks */
+static int open_ctl(const sfile *f)
+{
+	char rel[32];
+	file_relpath(f, rel, sizeof rel);
+	return open(rel, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* statlog - "<spoolid> <dt1> <dt2> <state> <channel>/<host>" */
+void statlog(const sfile *f, const vertex *v, const char *state)
+{
+	if (S.statfd < 0)
+		return;
+	char id[SPOOL_ID_MAX], line[600];
+	file_spoolid(f, id, sizeof id);
+	time_t now = sched_now();
+	int n = snprintf(line, sizeof line, "%s %ld %ld %s %s/%s\n", id,
+			 (long)(f->ctime - f->arrival), (long)(now - f->ctime), state,
+			 v && v->thr ? v->thr->channel->s : "-", v && v->thr ? v->thr->host->s : "-");
+	if (n > 0 && (size_t)n < sizeof line)
+		(void)zwrite_all(S.statfd, line, (size_t)n);
+}
+
+/* persist_slot - attempts (+5000 when warned) into the DELAY slot */
+static void persist_slot(int fd, const srcpt *r)
+{
+	char cur[12];
+	if (pread(fd, cur, sizeof cur, r->off) != (ssize_t)sizeof cur || cur[0] != 'r')
+		return;
+	for (int i = 8; i < 12; i++)
+		if (cur[i] != ' ' && (cur[i] < '0' || cur[i] > '9'))
+			return;   /* old file without slots: keep memory only */
+	unsigned val = r->attempts > 4999 ? 4999 : r->attempts;
+	if (r->flags & RF_WARNED)
+		val += 5000;
+	char slot[8];
+	snprintf(slot, sizeof slot, "%4u", val);
+	if (pwrite(fd, slot, 4, (off_t)r->off + 8) != 4)
+		zlog_warn(NULL, "cannot record attempts: %s", strerror(errno));
+}
+
+/* vertex_release - off the agent's outstanding list */
+void vertex_release(vertex *v)
+{
+	agent *a = v->agent;
+	if (a == NULL)
+		return;
+	for (vertex **pp = &a->out; *pp; pp = &(*pp)->anext)
+		if (*pp == v) {
+			*pp = v->anext;
+			break;
+		}
+	v->anext = NULL;
+	v->agent = NULL;
+}
+
+/* pend_add - remember a file whose completion must be retried */
+static void pend_add(sfile *f)
+{
+	for (size_t i = 0; i < npend; i++)
+		if (pend[i] == f)
+			return;
+	if (npend == pendcap) {
+		size_t nc = pendcap ? pendcap * 2 : 16;
+		sfile **np = realloc(pend, nc * sizeof *np);
+		if (np == NULL)
+			return;
+		pend = np;
+		pendcap = nc;
+	}
+	pend[npend++] = f;
+}
+
+/* pend_del - forget f */
+static void pend_del(sfile *f)
+{
+	for (size_t i = 0; i < npend; i++)
+		if (pend[i] == f) {
+			pend[i] = pend[--npend];
+			return;
+		}
+}
+
+/* rcpt_done - bookkeeping of a recipient that became final; 1 if f freed */
+static int rcpt_done(sfile *f, vertex *v, srcpt *r, const char *state)
+{
+	if (r->state == RS_DONE)
+		return 0;
+	r->state = RS_DONE;
+	statlog(f, v, state);
+	if (v->npending)
+		v->npending--;
+	if (f->npending)
+		f->npending--;
+	if (S.m.nrcpt)
+		S.m.nrcpt--;
+	if (v->thr && v->thr->nrcpt)
+		v->thr->nrcpt--;
+	if (v->npending == 0) {
+		thread *t = v->thr;
+		thread_unlink_vertex(v);
+		vertex_release(v);
+		if (t && t->nagents == 0)
+			thread_drop_if_empty(t);
+	}
+	if (f->npending == 0)
+		return file_complete(f);
+	return 0;
+}
+
+/* append_diag - scheduler-side d line */
+static int append_diag(int fd, const srcpt *r, const char *notary, const char *text, zbuf *err)
+{
+	ctl_diagv d = { .rcpt_off = (long)r->off, .hdr_off = -1, .dsn_off = -1,
+			.when = (long long)sched_now(), .notary = notary, .text = text };
+	return ctl_append_diag(fd, &d, err);
+}
+
+/* span_cstr - copy a span into a bounded C string */
+static void span_cstr(zspan s, char *buf, size_t bufsz)
+{
+	size_t n = s.n < bufsz - 1 ? s.n : bufsz - 1;
+	for (size_t i = 0; i < n; i++) {
+		char c = s.p[i];
+		buf[i] = (c == '\t' || c == '\n') ? ' ' : c;
+	}
+	buf[n] = '\0';
+}
+
+/* rcpt_final - see complete.h */
+int rcpt_final(sfile *f, vertex *v, srcpt *r, enum ta_word w, zspan notary, zspan text)
+{
+	char id[SPOOL_ID_MAX];
+	file_spoolid(f, id, sizeof id);
+	int owe_d = (w == TA_ERROR) || (w == TA_OK && (r->flags & RF_SUCCESS));
+	if (w == TA_ERROR || w == TA_ERROR2 || w == TA_OK2 || owe_d)
+		f->haderror = 1;
+	if (owe_d) {
+		char nbuf[TAPROTO_LINE_MAX], tbuf[TAPROTO_LINE_MAX];
+		span_cstr(text, tbuf, sizeof tbuf);
+		if (notary.n)
+			span_cstr(notary, nbuf, sizeof nbuf);
+		else
+			snprintf(nbuf, sizeof nbuf, "\003\001%s\001%s\001X-Zmta; %s",
+				 w == TA_ERROR ? "failed" : "delivered",
+				 w == TA_ERROR ? "5.0.0" : "2.0.0", tbuf);
+		zbuf err = ZBUF_INIT(512);
+		int fd = open_ctl(f);
+		if (fd < 0 || append_diag(fd, r, nbuf, tbuf, &err) != Z_OK)
+			zlog_error(id, "cannot append diagnostic for offset %u: %s", r->off,
+				   fd < 0 ? strerror(errno) : zbuf_cstr(&err));
+		if (fd >= 0)
+			close(fd);
+		zbuf_free(&err);
+	}
+	if (w == TA_OK || w == TA_OK2 || w == TA_OK3)
+		S.c_delivered++;
+	else
+		S.c_failed++;
+	zlog_info(id, "%s/%s offset %u: %s %.*s", v->thr ? v->thr->channel->s : "-",
+		  v->thr ? v->thr->host->s : "-", r->off, ta_word_name(w),
+		  (int)(text.n > 300 ? 300 : text.n), text.p);
+	return rcpt_done(f, v, r, ta_word_name(w));
+}
+
+/* rcpt_deferred - see complete.h */
+void rcpt_deferred(sfile *f, vertex *v, srcpt *r, zspan notary, zspan text, int count)
+{
+	r->state = RS_PENDING;
+	if (count) {
+		if (r->attempts < 60000)
+			r->attempts++;
+		if (v->attempts < 60000)
+			v->attempts++;
+		int fd = open_ctl(f);
+		if (fd >= 0) {
+			persist_slot(fd, r);
+			close(fd);
+		}
+	}
+	S.c_deferred++;
+	size_t n = notary.n + 1 + text.n + 1;
+	char *d = malloc(n);
+	if (d) {
+		memcpy(d, notary.p ? notary.p : "", notary.n);
+		d[notary.n] = '\t';
+		memcpy(d + notary.n + 1, text.p ? text.p : "", text.n);
+		d[n - 1] = '\0';
+		free(v->lastdiag);
+		v->lastdiag = d;
+	}
+	char id[SPOOL_ID_MAX];
+	file_spoolid(f, id, sizeof id);
+	zlog_info(id, "%s/%s offset %u: deferred (attempt %u) %.*s",
+		  v->thr ? v->thr->channel->s : "-", v->thr ? v->thr->host->s : "-", r->off,
+		  r->attempts, (int)(text.n > 300 ? 300 : text.n), text.p);
+}
+
+/* rcpt_settle - see complete.h */
+int rcpt_settle(sfile *f, vertex *v, srcpt *r, pid_t pid, const char *why)
+{
+	char cur[8];
+	int fd = open_ctl(f);
+	char tag = ' ';
+	if (fd >= 0 && pread(fd, cur, sizeof cur, r->off) == (ssize_t)sizeof cur && cur[0] == 'r')
+		tag = cur[1];
+	zspan t = zspan_from(why);
+	if (tag == '+' || tag == '-') {
+		if (fd >= 0)
+			close(fd);
+		return rcpt_final(f, v, r, tag == '+' ? TA_OK3 : TA_ERROR, ZSPAN_NULL,
+				  zspan_from(tag == '+' ? "delivered (found in the control file after the agent was lost)"
+					     : "failed (found in the control file after the agent was lost)"));
+	}
+	if (tag == '~' && fd >= 0) {
+		zbuf err = ZBUF_INIT(256);
+		(void)pid;
+		if (ctl_lock(fd, r->off, '~', ' ', 0, &err) != Z_OK)
+			zlog_warn(NULL, "cannot clear lock at %u: %s", r->off, zbuf_cstr(&err));
+		zbuf_free(&err);
+	}
+	if (fd >= 0)
+		close(fd);
+	rcpt_deferred(f, v, r, ZSPAN_NULL, t, 1);
+	return 0;
+}
+
+/* notary_field - field i of a stored "notary\ttext" string */
+static void lastdiag_parts(const char *ld, char *status, size_t ssz, char *diag, size_t dsz,
+			   char *remote, size_t rsz, char *text, size_t tsz)
+{
+	status[0] = diag[0] = remote[0] = text[0] = '\0';
+	if (ld == NULL)
+		return;
+	const char *tab = strchr(ld, '\t');
+	zspan notary = { ld, tab ? (size_t)(tab - ld) : strlen(ld) };
+	if (tab)
+		span_cstr(zspan_from(tab + 1), text, tsz);
+	dsn_notary dn;
+	if (dsn_notary_parse(notary, &dn) == Z_OK) {
+		span_cstr(dn.status, status, ssz);
+		span_cstr(dn.diagnostic, diag, dsz);
+		span_cstr(dn.remote_mta, remote, rsz);
+	}
+	for (char *p = status; *p; p++)
+		if (*p == ' ') { *p = '\0'; break; }
+}
+
+/* vertex_expire - see complete.h */
+int vertex_expire(vertex *v, int hard)
+{
+	sfile *f = v->file;
+	char id[SPOOL_ID_MAX], age[64], status[64], diag[1024], remote[512], last[2048];
+	char notary[2048], text[4096];
+	file_spoolid(f, id, sizeof id);
+	time_t now = sched_now();
+	if (retry_format_age((long)(now - f->arrival), age, sizeof age) != Z_OK)
+		snprintf(age, sizeof age, "%ld seconds", (long)(now - f->arrival));
+	lastdiag_parts(v->lastdiag, status, sizeof status, diag, sizeof diag, remote,
+		       sizeof remote, last, sizeof last);
+	for (char *p = diag; *p; p++)
+		if (*p == '\001') *p = ' ';
+	if (diag[0] == '\0')
+		snprintf(diag, sizeof diag, "X-Zmta; expired after %s", age);
+	snprintf(notary, sizeof notary, "\003\001failed\0014.4.7\001%s\001%s", diag, remote);
+	snprintf(text, sizeof text, "expired after %s%s%s", age,
+		 last[0] ? "; problem was: " : (v->attempts ? "" : " without a delivery attempt"),
+		 last);
+	zlog_info(id, "%s/%s: %s expiry: %s", v->thr ? v->thr->channel->s : "-",
+		  v->thr ? v->thr->host->s : "-", hard ? "hard" : "soft", text);
+	int fd = open_ctl(f);
+	if (fd < 0) {
+		zlog_error(id, "expiry: cannot open control file: %s", strerror(errno));
+		return 0;
+	}
+	f->haderror = 1;
+	int freed = 0;
+	for (uint32_t i = 0; i < v->nrcpt && !freed; i++) {
+		srcpt *r = &v->r[i];
+		if (r->state != RS_PENDING)
+			continue;
+		zbuf err = ZBUF_INIT(512);
+		if (append_diag(fd, r, notary, text, &err) != Z_OK) {
+			zlog_error(id, "expiry: cannot append diagnostic (%s); will retry",
+				   zbuf_cstr(&err));
+			zbuf_free(&err);
+			break;
+		}
+		zbuf_reset(&err);
+		if (ctl_lock(fd, r->off, ' ', '-', 0, &err) != Z_OK)
+			zlog_warn(id, "expiry: tag at %u: %s", r->off, zbuf_cstr(&err));
+		zbuf_free(&err);
+		S.c_expired++;
+		S.c_failed++;
+		freed = rcpt_done(f, v, r, "expire");
+	}
+	if (fd >= 0)
+		close(fd);
+	return freed;
+}
+
+/* is_errormsg - does the original's envelope carry "errormsg"? */
+static int is_errormsg(int qfd, long body_off)
+{
+	char buf[8192];
+	size_t lim = body_off > 0 && (size_t)body_off < sizeof buf - 1 ? (size_t)body_off : sizeof buf - 1;
+	ssize_t n = pread(qfd, buf, lim, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	for (char *p = buf; p && *p; ) {
+		if (strncmp(p, "errormsg", 8) == 0 && (p[8] == '\n' || p[8] == ' ' || p[8] == '\0'))
+			return 1;
+		if (strncmp(p, "env-end", 7) == 0)
+			break;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return 0;
+}
+
+/* strvec - small owner of duplicated strings */
+typedef struct strvec {
+	char **v;
+	size_t n, cap;
+} strvec;
+
+/* sv_add - keep s (may be NULL) and return it */
+static char *sv_add(strvec *sv, char *s)
+{
+	if (s == NULL)
+		return NULL;
+	if (sv->n == sv->cap) {
+		size_t nc = sv->cap ? sv->cap * 2 : 32;
+		char **nv = realloc(sv->v, nc * sizeof *nv);
+		if (nv == NULL) {
+			free(s);
+			return NULL;
+		}
+		sv->v = nv;
+		sv->cap = nc;
+	}
+	sv->v[sv->n++] = s;
+	return s;
+}
+
+/* sv_span - duplicate a span (NULL when empty) */
+static char *sv_span(strvec *sv, zspan s)
+{
+	if (s.n == 0)
+		return NULL;
+	return sv_add(sv, zspan_dup(s));
+}
+
+/* sv_free - free all */
+static void sv_free(strvec *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	memset(sv, 0, sizeof *sv);
+}
+
+/* rcpt_addr - unquoted user of a recipient */
+static char *rcpt_addr(strvec *sv, const ctl_rcpt *cr)
+{
+	zbuf b = ZBUF_INIT(2048);
+	char *s = NULL;
+	if (ctl_unquote_user(cr->quad.user, &b) == Z_OK)
+		s = strdup(zbuf_cstr(&b));
+	else
+		s = zspan_dup(cr->quad.user);
+	zbuf_free(&b);
+	return sv_add(sv, s);
+}
+
+/* submit_report - render and submit one report; Z_OK, Z_ENOENT when
+ * nothing is to be sent, else an error */
+static int submit_report(sfile *f, const ctl_file *cf, int qfd, dsn_rcpt *dr, size_t n,
+			 const ctl_rcpt *first, const char *id)
+{
+	strvec sv = { 0 };
+	int rc = Z_ENOENT;
+	zbuf env = ZBUF_INIT(DSN_ENV_MAX), msg = ZBUF_INIT(DSN_MSG_MAX), err = ZBUF_INIT(1024);
+	const ctl_sender *snd = first && first->sender < cf->nsenders ? &cf->senders[first->sender] : NULL;
+	int errchan = snd == NULL || zspan_caseeq(snd->quad.channel, "error");
+	char *erraddr = NULL;
+	if (snd && !errchan) {
+		zbuf b = ZBUF_INIT(2048);
+		if (ctl_unquote_user(snd->quad.user, &b) == Z_OK)
+			erraddr = sv_add(&sv, strdup(zbuf_cstr(&b)));
+		zbuf_free(&b);
+	}
+	int errmsg = qfd >= 0 ? is_errormsg(qfd, cf->body_off) : 0;
+	enum dsn_disp disp = dsn_disposition(erraddr ? erraddr : "", errchan, errmsg);
+	if (disp == DSN_DISCARD) {
+		zlog_info(id, "no report: the message was itself a report");
+		if (S.cfg->store_error_on_error)
+			rc = Z_EAGAIN;  /* caller keeps it in postman/ */
+		goto out;
+	}
+	size_t keep = n;
+	if (disp == DSN_TO_POSTMASTER) {
+		keep = 0;
+		for (size_t i = 0; i < n; i++)
+			if (dr[i].action == DSN_FAILED)
+				dr[keep++] = dr[i];
+	}
+	if (keep == 0)
+		goto out;
+	dsn_report rep;
+	memset(&rep, 0, sizeof rep);
+	rep.reporting_host = S.hostname;
+	rep.to = disp == DSN_TO_POSTMASTER ? "postmaster" : erraddr;
+	rep.envid = first ? sv_span(&sv, first->envid) : NULL;
+	rep.spoolid = id;
+	rep.arrival = f->arrival;
+	rep.now = sched_now();
+	rep.ret = DSN_RET_DEFAULT;
+	if (first && zspan_caseeq(first->ret, "HDRS"))
+		rep.ret = DSN_RET_HDRS;
+	else if (first && zspan_caseeq(first->ret, "FULL"))
+		rep.ret = DSN_RET_FULL;
+	rep.double_fault = disp == DSN_TO_POSTMASTER;
+	if (first && first->hdr_off >= 0 && (size_t)first->hdr_off + first->hdr_len <= cf->len)
+		rep.headers = (zspan){ cf->data + first->hdr_off, first->hdr_len };
+	rep.body_fd = -1;
+	if (qfd >= 0 && cf->body_off >= 0) {
+		struct stat st;
+		if (fstat(qfd, &st) == 0 && st.st_size >= cf->body_off) {
+			rep.body_fd = qfd;
+			rep.body_off = cf->body_off;
+			rep.body_len = (size_t)(st.st_size - cf->body_off);
+		}
+	}
+	rep.rcpts = dr;
+	rep.nrcpts = keep;
+	rc = dsn_render(&rep, &env, &msg, &err);
+	if (rc != Z_OK) {
+		zlog_error(id, "cannot render report: %s", zbuf_cstr(&err));
+		goto out;
+	}
+	submit s;
+	if ((rc = submit_open(&s, S.postoffice, &err)) != Z_OK) {
+		zlog_error(id, "cannot submit report: %s", zbuf_cstr(&err));
+		goto out;
+	}
+	const char *p = env.data, *end = env.data + env.len;
+	while (p && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t ln = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char line[DSN_ENV_MAX];
+		if (ln >= sizeof line)
+			ln = sizeof line - 1;
+		memcpy(line, p, ln);
+		line[ln] = '\0';
+		char *sp = strchr(line, ' ');
+		if (sp)
+			*sp++ = '\0';
+		if (line[0] && submit_env(&s, line, sp) != Z_OK)
+			rc = Z_EIO;
+		p = nl ? nl + 1 : end;
+	}
+	if (rc == Z_OK && submit_env(&s, "env-end", NULL) != Z_OK)
+		rc = Z_EIO;
+	if (rc == Z_OK && submit_write(&s, msg.data, msg.len) != Z_OK)
+		rc = Z_EIO;
+	if (rc != Z_OK) {
+		submit_abort(&s);
+		zlog_error(id, "cannot write report submission");
+		goto out;
+	}
+	unsigned long ino = 0;
+	if ((rc = submit_commit(&s, "router", 0, &ino, &err)) != Z_OK) {
+		zlog_error(id, "cannot commit report: %s", zbuf_cstr(&err));
+		goto out;
+	}
+	S.c_dsn++;
+	zlog_info(id, "created %sreport with %zu entr%s as router/%lu to %s",
+		  rep.double_fault ? "double-fault " : "", keep, keep == 1 ? "y" : "ies", ino, rep.to);
+out:
+	zbuf_free(&env);
+	zbuf_free(&msg);
+	zbuf_free(&err);
+	sv_free(&sv);
+	return rc;
+}
+
+/* open_body - queue/<prefix><body> read-only */
+static int open_body(const sfile *f, const ctl_file *cf, char *path, size_t psz)
+{
+	char body[80];
+	span_cstr(cf->body, body, sizeof body);
+	snprintf(path, psz, "../queue/%s%s", f->prefix, body);
+	return open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* vertex_delay_warn - see complete.h */
+void vertex_delay_warn(vertex *v)
+{
+	sfile *f = v->file;
+	char id[SPOOL_ID_MAX];
+	file_spoolid(f, id, sizeof id);
+	v->warned = 1;
+	int want = 0;
+	for (uint32_t i = 0; i < v->nrcpt; i++)
+		if (v->r[i].state != RS_DONE && (v->r[i].flags & RF_DELAY) && !(v->r[i].flags & RF_WARNED))
+			want = 1;
+	if (!want)
+		return;
+	int fd = open_ctl(f);
+	if (fd < 0)
+		return;
+	ctl_file cf;
+	zbuf err = ZBUF_INIT(512);
+	strvec sv = { 0 };
+	dsn_rcpt *dr = calloc(v->nrcpt, sizeof *dr);
+	size_t n = 0;
+	const ctl_rcpt *first = NULL;
+	char qpath[256];
+	int qfd = -1;
+	if (dr == NULL || ctl_read(fd, 0, &cf, &err) != Z_OK) {
+		zlog_warn(id, "delay warning: cannot read control file: %s", zbuf_cstr(&err));
+		if (dr)
+			ctl_free(&cf);
+		goto out;
+	}
+	char status[64], diag[1024], remote[512], last[2048];
+	lastdiag_parts(v->lastdiag, status, sizeof status, diag, sizeof diag, remote,
+		       sizeof remote, last, sizeof last);
+	time_t until = retry_expiry_time(v->thr ? v->thr->clause : S.cfg->defaults, f->arrival);
+	for (uint32_t i = 0; i < v->nrcpt; i++) {
+		srcpt *r = &v->r[i];
+		if (r->state == RS_DONE || !(r->flags & RF_DELAY) || (r->flags & RF_WARNED))
+			continue;
+		const ctl_rcpt *cr = ctl_find_rcpt(&cf, r->off);
+		if (cr == NULL)
+			continue;
+		if (first == NULL)
+			first = cr;
+		dsn_rcpt *d = &dr[n++];
+		d->addr = rcpt_addr(&sv, cr);
+		d->orcpt = sv_span(&sv, cr->orcpt);
+		d->action = DSN_DELAYED;
+		d->status = status[0] == '4' ? sv_add(&sv, strdup(status)) : "4.0.0";
+		d->remote_mta = remote[0] ? sv_add(&sv, strdup(remote)) : NULL;
+		d->diagnostic = diag[0] ? sv_add(&sv, strdup(diag)) : NULL;
+		d->text = last[0] ? sv_add(&sv, strdup(last)) : NULL;
+		d->last_attempt = v->lastfeed;
+		d->will_retry_until = until;
+		r->flags |= RF_WARNED;
+		persist_slot(fd, r);
+	}
+	if (n) {
+		qfd = open_body(f, &cf, qpath, sizeof qpath);
+		(void)submit_report(f, &cf, qfd, dr, n, first, id);
+	}
+	ctl_free(&cf);
+out:
+	if (qfd >= 0)
+		close(qfd);
+	close(fd);
+	free(dr);
+	sv_free(&sv);
+	zbuf_free(&err);
+}
+
+/* drop_model - remove f from the model (vertices must be idle) */
+static void drop_model(sfile *f)
+{
+	for (vertex *v = f->vertices; v; v = v->fnext) {
+		thread *t = v->thr;
+		if (t && t->nrcpt >= v->npending)
+			t->nrcpt -= v->npending;
+		if (S.m.nrcpt >= v->npending)
+			S.m.nrcpt -= v->npending;
+		v->npending = 0;
+		thread_unlink_vertex(v);
+		vertex_release(v);
+		if (t && t->nagents == 0)
+			thread_drop_if_empty(t);
+	}
+	pend_del(f);
+	model_file_remove(&S.m, f);
+}
+
+/* file_complete - see complete.h */
+int file_complete(sfile *f)
+{
+	char id[SPOOL_ID_MAX], rel[32], qpath[256];
+	file_spoolid(f, id, sizeof id);
+	file_relpath(f, rel, sizeof rel);
+	int fd = open_ctl(f), qfd = -1, rc = 0;
+	ctl_file cf;
+	zbuf err = ZBUF_INIT(512);
+	strvec sv = { 0 };
+	dsn_rcpt *dr = NULL;
+	int parsed = 0;
+	memset(&cf, 0, sizeof cf);
+	if (fd < 0) {
+		zlog_warn(id, "control file %s vanished: %s", rel, strerror(errno));
+		drop_model(f);
+		return 1;
+	}
+	if (ctl_read(fd, 0, &cf, &err) != Z_OK) {
+		ctl_free(&cf);
+		zlog_error(id, "completion: cannot parse %s: %s", rel, zbuf_cstr(&err));
+		zbuf_reset(&err);
+		char body[32];
+		snprintf(body, sizeof body, "%lu", f->ino);
+		close(fd);
+		fd = -1;
+		if (spool_quarantine(NULL, rel, body, "unreadable", "control file became unparseable", &err) == Z_OK) {
+			S.c_quarantined++;
+			drop_model(f);
+			rc = 1;
+		} else {
+			zlog_error(id, "%s", zbuf_cstr(&err));
+			pend_add(f);
+		}
+		goto out;
+	}
+	parsed = 1;
+	unsigned total = (unsigned)cf.nrcpts, failed = 0;
+	for (size_t i = 0; i < cf.nrcpts; i++)
+		if (cf.rcpts[i].tag == '-')
+			failed++;
+	dr = calloc(cf.ndiags ? cf.ndiags : 1, sizeof *dr);
+	if (dr == NULL) {
+		pend_add(f);
+		goto out;
+	}
+	size_t n = 0;
+	const ctl_rcpt *first = NULL;
+	for (size_t i = 0; i < cf.ndiags; i++) {
+		const ctl_diag *d = &cf.diags[i];
+		if (d->tag != ' ')
+			continue;
+		const ctl_rcpt *cr = d->rcpt_off >= 0 ? ctl_find_rcpt(&cf, (size_t)d->rcpt_off) : NULL;
+		if (cr == NULL)
+			continue;
+		dsn_notary dn;
+		memset(&dn, 0, sizeof dn);
+		(void)dsn_notary_parse(d->notary, &dn);
+		zspan act = dn.action;
+		if (act.n && act.p[0] == '_') {
+			act.p++;
+			act.n--;
+		}
+		int a = dsn_action_parse(act);
+		if (a < 0)
+			a = cr->tag == '+' ? DSN_DELIVERED : DSN_FAILED;
+		if (!dsn_notify_allows(cr->notify, (enum dsn_action)a))
+			continue;
+		if (first == NULL)
+			first = cr;
+		dsn_rcpt *x = &dr[n++];
+		x->addr = rcpt_addr(&sv, cr);
+		x->orcpt = sv_span(&sv, cr->orcpt);
+		x->action = (enum dsn_action)a;
+		char st[64];
+		span_cstr(dn.status, st, sizeof st);
+		for (char *p = st; *p; p++)
+			if (*p == ' ') { *p = '\0'; break; }
+		x->status = st[0] ? sv_add(&sv, strdup(st)) : NULL;
+		x->remote_mta = sv_span(&sv, dn.remote_mta);
+		x->diagnostic = sv_span(&sv, dn.diagnostic);
+		x->text = sv_span(&sv, d->text);
+		x->last_attempt = (time_t)d->when;
+	}
+	if (n) {
+		qfd = open_body(f, &cf, qpath, sizeof qpath);
+		int s = submit_report(f, &cf, qfd, dr, n, first, id);
+		if (s == Z_EAGAIN) {
+			/* a report about a report, kept on request */
+			close(fd); fd = -1;
+			char body[80];
+			span_cstr(cf.body, body, sizeof body);
+			zbuf_reset(&err);
+			if (spool_quarantine(NULL, rel, body, "error-on-error",
+					     "delivery report about a delivery report", &err) == Z_OK) {
+				drop_model(f);
+				rc = 1;
+			} else {
+				zlog_error(id, "%s", zbuf_cstr(&err));
+				pend_add(f);
+			}
+			goto out;
+		}
+		if (s != Z_OK && s != Z_ENOENT) {
+			zlog_error(id, "report not submitted; message kept, will retry");
+			pend_add(f);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < cf.ndiags; i++)
+		if (cf.diags[i].tag == ' ')
+			(void)ctl_set_tag(fd, cf.diags[i].off, ' ', '+');
+	if (fsync(fd) != 0)
+		zlog_warn(id, "fsync %s: %s", rel, strerror(errno));
+	/* control file first, then the body */
+	if (unlink(rel) != 0 && errno != ENOENT) {
+		zlog_error(id, "cannot remove %s: %s", rel, strerror(errno));
+		pend_add(f);
+		goto out;
+	}
+	{
+		char dir[64];
+		snprintf(dir, sizeof dir, "./%s", f->prefix);
+		(void)zfsync_dir(dir);
+	}
+	if (qfd < 0)
+		qfd = open_body(f, &cf, qpath, sizeof qpath);
+	if (qfd >= 0 || errno != ENOENT) {
+		if (unlink(qpath) != 0 && errno != ENOENT)
+			zlog_error(id, "cannot remove body %s: %s", qpath, strerror(errno));
+		(void)zfsync_parent(qpath);
+	}
+	zlog_info(id, "complete (total %u recipient%s, %u failed)", total, total == 1 ? "" : "s", failed);
+	drop_model(f);
+	rc = 1;
+out:
+	if (qfd >= 0)
+		close(qfd);
+	if (fd >= 0)
+		close(fd);
+	if (parsed)
+		ctl_free(&cf);
+	free(dr);
+	sv_free(&sv);
+	zbuf_free(&err);
+	return rc;
+}
+
+/* file_kill - see complete.h */
+int file_kill(sfile *f)
+{
+	char id[SPOOL_ID_MAX], rel[32], body[32];
+	for (vertex *v = f->vertices; v; v = v->fnext)
+		if (v->agent)
+			return Z_EAGAIN;
+	file_spoolid(f, id, sizeof id);
+	file_relpath(f, rel, sizeof rel);
+	snprintf(body, sizeof body, "%lu", f->ino);
+	zbuf err = ZBUF_INIT(512);
+	int rc = spool_quarantine(NULL, rel, body, "killed", "removed by mailq KILL MSG", &err);
+	if (rc != Z_OK) {
+		zlog_error(id, "kill: %s", zbuf_cstr(&err));
+		zbuf_free(&err);
+		return rc;
+	}
+	zbuf_free(&err);
+	zlog_info(id, "killed by mailq (moved to postman/%lu.killed)", f->ino);
+	drop_model(f);
+	return Z_OK;
+}
+
+/* complete_retry_pending - see complete.h */
+void complete_retry_pending(void)
+{
+	size_t n = npend;
+	for (size_t i = 0; i < n && npend > 0; i++) {
+		sfile *f = pend[0];
+		pend[0] = pend[--npend];
+		(void)file_complete(f);
+	}
+}
