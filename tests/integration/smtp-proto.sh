@@ -153,7 +153,25 @@ run_ta "$ZT_W/t13" "$j$T$H"$'\n' -c smtp -T cmd=5 -p "$AIO_PORT"
 no_crash "stalled greeting"
 check_match "stalled greeting: deferred" "$DEFER" "$(report_word "$ZT_W/t13.out" "$(rcpt_id "$j" 1)")"
 
-# 13. connection refused
+# 13. CHUNKING: a small message goes as BDAT, the body arrives intact
+raw_peer --chunking
+j=$(mkjob -P "$PO" -z 3000 "bdat@$H")
+run_ta "$ZT_W/t15" "$j$T$H"$'\n' -c smtp -p "$AIO_PORT"
+check_eq "CHUNKING: delivered" ok3 "$(report_word "$ZT_W/t15.out" "$(rcpt_id "$j" 1)")"
+check_eq "CHUNKING: BDAT used, no DATA" "1 0" \
+	"$(jq_count "$AIO_LOG" '.ev=="cmd" and .verb=="BDAT"') $(jq_count "$AIO_LOG" '.ev=="cmd" and .verb=="DATA"')"
+o=$(grep -a '^o ' "$(ctlpath "$j")" | cut -c3-)
+tail -c +$((o + 1)) "$PO/queue/$j" > "$ZT_W/bdat.orig"
+f=$(ls "$AIO_SAVE"/*.eml 2>/dev/null | head -1)
+if [ -n "$f" ] && "$ZT_PY" - "$f" "$ZT_W/bdat.orig" <<'PY'
+import sys
+got = open(sys.argv[1], 'rb').read(); orig = open(sys.argv[2], 'rb').read()
+body = got.split(b'\r\n\r\n', 1)[1] if b'\r\n\r\n' in got else b''
+sys.exit(0 if body.replace(b'\r\n', b'\n') == orig else 1)
+PY
+then pass "CHUNKING: body intact (CRLF, no dot-stuffing)"; else fail "CHUNKING: body differs"; fi
+
+# 14. connection refused
 j=$(mkjob -P "$PO" "refused@$H")
 dead_tcp_port
 run_ta "$ZT_W/t14" "$j$T$H"$'\n' -c smtp -p "$DEAD_TCP_PORT"

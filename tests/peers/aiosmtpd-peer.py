@@ -126,6 +126,7 @@ def run_raw():
     async def handle(reader, writer):
         global count
         log({"ev": "conn"})
+        bdat_buf = b""
 
         async def send(verb):
             if verb in a.stall:
@@ -169,7 +170,7 @@ def run_raw():
                     except (IndexError, ValueError):
                         await send("UNKNOWN"); continue
                     chunk = await reader.readexactly(n)
-                    bdat_buf = locals().get("bdat_buf", b"") + chunk
+                    bdat_buf += chunk
                     if len(parts) > 2 and parts[2].upper() == "LAST":
                         count += 1
                         log({"ev": "msg", "size": len(bdat_buf), "bdat": True})

@@ -1,0 +1,1 @@
+# scheduler/daemon.mk - scheduler daemon (owned by the daemon developer)

@@ -1,0 +1,917 @@
+/*
+ * NAME
+ *	scheduler - the zmta queue manager daemon
+ * SUMMARY
+ *	Builds a model of the control files in $POSTOFFICE/transport, runs
+ *	transport agents per scheduler.conf, applies their reports, retries,
+ *	expires, sends DSNs and removes finished messages.
+ * SYNOPSIS
+ *	scheduler [-dinvFSVX] [-f cfg] [-L log] [-l statlog] [-P postoffice]
+ *	          [-H levels] [-R forks/s]
+ * DESCRIPTION
+ *	See scheduler(8).  main() parses options, loads zmta.conf and
+ *	scheduler.conf (-n: check and exit), takes the single-instance lock
+ *	$POSTOFFICE/.pid.scheduler, changes into transport/, opens the
+ *	notification datagram socket and the mailq socket, scans the queue and
+ *	runs the event loop.  This file also holds the scan (transport/ and its
+ *	hash directories), the reading of one control file into the model,
+ *	signals (signalfd) and the periodic tick.
+ * DIAGNOSTICS
+ *	Exit 0; EX_USAGE for bad options; EX_CONFIG (78) for a configuration
+ *	error (the message names file and line); EX_TEMPFAIL when another
+ *	scheduler holds the lock; EX_OSERR for system failures at start-up.
+ * SECURITY
+ *	Control files are untrusted input: parsed by the strict ctl_parse;
+ *	a file that does not parse, lacks its body or is otherwise unusable
+ *	is moved to postman/ with a reason (spool_quarantine), never unlinked.
+ *	Paths are built only from validated numeric names.
+ * BUGS
+ *	Threads busy with an agent during a SIGUSR1 reload keep the old
+ *	clause until the next reload.  -H does not move files between hash
+ *	levels; files are found at any level.
+ * SEE ALSO
+ *	scheduler(8), scheduler.conf(5), zmta-spool(5), zmta-ta(7), mailq(1)
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "agents.h"
+#include "complete.h"
+#include "ctlfile.h"
+#include "model.h"
+#include "mqsrv.h"
+#include "spool.h"
+#include "zconf.h"
+#include "zerr.h"
+#include "zlog.h"
+#include "zutil.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0"
+#endif
+
+static const char *cfgpath;
+static int cfg_explicit;
+static const char *logpath;
+static const char *statpath;
+static int sigfd = -1, notifyfd = -1;
+static char notifypath[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static time_t last_scan, last_sweep;
+static int stop_slow;
+static time_t stop_at;
+static sconf **oldcfgs;
+static size_t noldcfgs;
+static unsigned long scan_files, scan_new, scan_bad;
+
+/* usage - print synopsis and exit */
+static _Noreturn void usage(void)
+{
+	fprintf(stderr, "usage: scheduler [-dinvFSVX] [-f scheduler.conf] [-L log] [-l statlog]\n"
+		"                 [-P postoffice] [-H levels] [-R forks-per-second]\n");
+	exit(EX_USAGE);
+}
+
+/* rss_kb - VmRSS from /proc/self/status */
+static long rss_kb(void)
+{
+	FILE *fp = fopen("/proc/self/status", "r");
+	char line[256];
+	long v = -1;
+	if (fp == NULL)
+		return -1;
+	while (fgets(line, sizeof line, fp))
+		if (strncmp(line, "VmRSS:", 6) == 0) {
+			char *p = line + 6;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			long x = 0;
+			while (*p >= '0' && *p <= '9')
+				x = x * 10 + (*p++ - '0');
+			v = x;
+			break;
+		}
+	fclose(fp);
+	return v;
+}
+
+/* slot_attempts - attempts (and warned flag) from the DELAY slot */
+static unsigned slot_attempts(const ctl_file *cf, const ctl_rcpt *r, int *warned)
+{
+	*warned = 0;
+	if (r->off + 12 > cf->len)
+		return 0;
+	const char *p = cf->data + r->off + 8;
+	unsigned v = 0;
+	int digits = 0;
+	for (int i = 0; i < 4; i++) {
+		if (p[i] >= '0' && p[i] <= '9') {
+			v = v * 10 + (unsigned)(p[i] - '0');
+			digits++;
+		} else if (p[i] != ' ' || digits) {
+			return 0;
+		}
+	}
+	if (v >= 5000) {
+		*warned = 1;
+		v -= 5000;
+	}
+	return v;
+}
+
+/* quarantine - move a bad control file (and body) to postman/ */
+static void quarantine(const char *rel, unsigned long ino, const char *tag, const char *reason)
+{
+	zbuf err = ZBUF_INIT(512);
+	char body[32];
+	snprintf(body, sizeof body, "%lu", ino);
+	if (spool_quarantine(NULL, rel, body, tag, reason, &err) == Z_OK) {
+		S.c_quarantined++;
+		zlog_error(NULL, "%s: %s: moved to postman/%lu.%s", rel, reason, ino, tag);
+	} else {
+		zlog_error(NULL, "%s: %s; quarantine failed: %s", rel, reason, zbuf_cstr(&err));
+	}
+	zbuf_free(&err);
+}
+
+/* pid_alive - does a process with this pid exist? */
+static int pid_alive(int pid)
+{
+	if (pid <= 0)
+		return 0;
+	if (kill(pid, 0) == 0)
+		return 1;
+	return errno == EPERM;
+}
+
+/* load_etrn - "<n>-etrn" file: T lines start threads, then it goes */
+static void load_etrn(const char *rel)
+{
+	int fd = open(rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ctl_file cf;
+	zbuf err = ZBUF_INIT(512);
+	int rc = ctl_read(fd, CTL_PARSE_ETRN, &cf, &err);
+	close(fd);
+	if (rc == Z_OK) {
+		for (size_t i = 0; i < cf.nturnme; i++) {
+			char host[256];
+			zspan_copy(cf.turnme[i], host, sizeof host);
+			zlog_info(NULL, "ETRN file %s: turnme %s", rel, host);
+			turnme(host);
+		}
+		if (unlink(rel) != 0)
+			zlog_warn(NULL, "cannot remove ETRN file %s: %s", rel, strerror(errno));
+	} else {
+		zlog_error(NULL, "ETRN file %s: %s", rel, zbuf_cstr(&err));
+		zbuf err2 = ZBUF_INIT(512);
+		if (spool_quarantine(NULL, rel, NULL, "badetrn", zbuf_cstr(&err), &err2) != Z_OK)
+			zlog_error(NULL, "%s", zbuf_cstr(&err2));
+		zbuf_free(&err2);
+	}
+	ctl_free(&cf);
+	zbuf_free(&err);
+}
+
+/* tmp group while building the vertices of one file */
+typedef struct vgroup {
+	sym *ch, *host;
+	uint32_t n;
+	vertex *v;
+} vgroup;
+
+/* load_file - read one control file into the model.  Returns 1 when it
+ * was added (or finished), 0 when it must wait (busy), -1 on error. */
+static int load_file(const char *rel)
+{
+	unsigned long ino;
+	size_t plen;
+	zbuf why = ZBUF_INIT(512);
+	int ret = -1;
+	if (spool_jobpath_check(rel, strlen(rel), &ino, &plen, &why) != Z_OK) {
+		zbuf_free(&why);
+		return -1;
+	}
+	if (model_file_find(&S.m, ino)) {
+		zbuf_free(&why);
+		return 1;
+	}
+	scan_files++;
+	int fd = open(rel, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			zlog_warn(NULL, "cannot open %s: %s", rel, strerror(errno));
+		zbuf_free(&why);
+		return -1;
+	}
+	struct stat st;
+	ctl_file cf;
+	vgroup *g = NULL;
+	size_t ng = 0;
+	char prefix[8];
+	memcpy(prefix, rel, plen);
+	prefix[plen] = '\0';
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		zbuf_free(&why);
+		return -1;
+	}
+	if (ctl_read(fd, 0, &cf, &why) != Z_OK) {
+		close(fd);
+		ctl_free(&cf);
+		scan_bad++;
+		quarantine(rel, ino, "badctl", zbuf_cstr(&why));
+		zbuf_free(&why);
+		return -1;
+	}
+	/* the body and arrival */
+	char body[80], qpath[200];
+	zspan_copy(cf.body, body, sizeof body);
+	snprintf(qpath, sizeof qpath, "../queue/%s%s", prefix, body);
+	struct stat qst;
+	if (strchr(body, '/') || lstat(qpath, &qst) != 0 || !S_ISREG(qst.st_mode)) {
+		close(fd);
+		ctl_free(&cf);
+		scan_bad++;
+		quarantine(rel, ino, "nobody", "message body file is missing from queue/");
+		zbuf_free(&why);
+		return -1;
+	}
+	/* stale locks */
+	for (size_t i = 0; i < cf.nrcpts; i++) {
+		ctl_rcpt *r = &cf.rcpts[i];
+		if (r->tag != CTL_TAG_LOCK)
+			continue;
+		if (pid_alive(r->pid)) {
+			zlog_info(NULL, "%s: recipient at %zu held by live process %d: waiting",
+				  rel, r->off, r->pid);
+			close(fd);
+			ctl_free(&cf);
+			zbuf_free(&why);
+			return 0;
+		}
+		zbuf_reset(&why);
+		if (ctl_lock(fd, r->off, CTL_TAG_LOCK, CTL_TAG_NORMAL, 0, &why) != Z_OK)
+			zlog_warn(NULL, "%s: stale lock at %zu: %s", rel, r->off, zbuf_cstr(&why));
+		else
+			zlog_info(NULL, "%s: cleared stale lock of dead process %d at %zu", rel, r->pid, r->off);
+		r->tag = CTL_TAG_NORMAL;
+	}
+	close(fd);
+	sfile *f = model_file_new(&S.m, ino, prefix);
+	f->arrival = qst.st_mtime;
+	f->ctime = st.st_ctime;
+	f->nrcpt = (uint32_t)cf.nrcpts;
+	/* group pending recipients by (channel, host) */
+	g = calloc(cf.nrcpts ? cf.nrcpts : 1, sizeof *g);
+	if (g == NULL)
+		zlog_panic(NULL, "out of memory");
+	for (size_t i = 0; i < cf.nrcpts; i++) {
+		ctl_rcpt *r = &cf.rcpts[i];
+		if (r->tag != CTL_TAG_NORMAL || r->xor_group >= 0)
+			continue;
+		sym *ch = model_sym(&S.m, r->quad.channel.p, r->quad.channel.n);
+		sym *ho = model_sym(&S.m, r->quad.host.p, r->quad.host.n);
+		size_t k;
+		for (k = 0; k < ng; k++)
+			if (g[k].ch == ch && g[k].host == ho)
+				break;
+		if (k == ng) {
+			g[ng].ch = ch;
+			g[ng].host = ho;
+			ng++;
+		}
+		g[k].n++;
+	}
+	for (size_t k = 0; k < ng; k++) {
+		g[k].v = vertex_new(g[k].n);
+		g[k].v->file = f;
+		g[k].v->fnext = f->vertices;
+		f->vertices = g[k].v;
+		g[k].v->nrcpt = 0;
+		S.m.nvertex++;
+	}
+	time_t now = sched_now();
+	for (size_t i = 0; i < cf.nrcpts; i++) {
+		ctl_rcpt *r = &cf.rcpts[i];
+		if (r->tag != CTL_TAG_NORMAL || r->xor_group >= 0)
+			continue;
+		sym *ch = model_sym(&S.m, r->quad.channel.p, r->quad.channel.n);
+		sym *ho = model_sym(&S.m, r->quad.host.p, r->quad.host.n);
+		size_t k;
+		for (k = 0; k < ng; k++)
+			if (g[k].ch == ch && g[k].host == ho)
+				break;
+		vertex *v = g[k].v;
+		srcpt *sr = &v->r[v->nrcpt++];
+		int warned;
+		sr->off = (uint32_t)r->off;
+		sr->attempts = (uint16_t)slot_attempts(&cf, r, &warned);
+		sr->flags = (uint8_t)notify_bits(r->notify);
+		if (warned) {
+			sr->flags |= RF_WARNED;
+			v->warned = 1;
+		}
+		if (sr->attempts > v->attempts)
+			v->attempts = sr->attempts;
+		v->npending++;
+		f->npending++;
+		S.m.nrcpt++;
+	}
+	/* link into threads */
+	for (size_t k = 0; k < ng; k++) {
+		const sconf_clause *c = sconf_match(S.cfg, g[k].ch->s, g[k].host->s);
+		if (c == NULL)
+			c = S.cfg->defaults;
+		thread *t = model_thread_get(&S.m, c, g[k].ch, g[k].host, now);
+		thread_add_vertex(t, g[k].v);
+	}
+	scan_new++;
+	char id[SPOOL_ID_MAX];
+	file_spoolid(f, id, sizeof id);
+	if (!S.scanning || S.freeze)
+		zlog_info(id, "queued %s: %u recipient%s pending of %u", rel, f->npending,
+			  f->npending == 1 ? "" : "s", f->nrcpt);
+	/* turnme lines */
+	char (*tm)[256] = NULL;
+	size_t ntm = cf.nturnme;
+	if (ntm) {
+		tm = calloc(ntm, sizeof *tm);
+		for (size_t i = 0; tm && i < ntm; i++)
+			zspan_copy(cf.turnme[i], tm[i], sizeof tm[i]);
+	}
+	ctl_free(&cf);
+	ret = 1;
+	if (f->npending == 0) {
+		file_complete(f);
+		goto out;
+	}
+	/* expiry known at once after a restart (attempts persisted) */
+	for (vertex *v = f->vertices, *nx; v; v = nx) {
+		nx = v->fnext;
+		enum retry_expiry e = retry_expiry_check(v->thr->clause, f->arrival, v->attempts, now, 0);
+		if (e != RETRY_KEEP) {
+			if (vertex_expire(v, e == RETRY_EXPIRE_HARD))
+				goto out;   /* file finished */
+		}
+	}
+	for (vertex *v = f->vertices; v; v = v->fnext)
+		if (v->thr && !S.scanning)
+			thread_try_start(v->thr, 0);
+	for (size_t i = 0; tm && i < ntm; i++)
+		turnme(tm[i]);
+out:
+	free(tm);
+	free(g);
+	zbuf_free(&why);
+	return ret;
+}
+
+/* is_number - all digits, first 1-9 */
+static int is_number(const char *s)
+{
+	if (*s < '1' || *s > '9')
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+/* is_etrn - "<digits>-etrn" */
+static int is_etrn(const char *s)
+{
+	if (*s < '0' || *s > '9')
+		return 0;
+	while (*s >= '0' && *s <= '9')
+		s++;
+	return strcmp(s, "-etrn") == 0;
+}
+
+/* scan_dir - one directory level ("" or "K/" or "E/K/") */
+static void scan_dir(const char *prefix, int depth)
+{
+	char dir[16];
+	snprintf(dir, sizeof dir, "./%s", prefix);
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		const char *n = de->d_name;
+		char rel[64];
+		if (n[0] >= 'A' && n[0] <= 'Z' && n[1] == '\0') {
+			if (depth < 2 && (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN)) {
+				char sub[16];
+				snprintf(sub, sizeof sub, "%s%c/", prefix, n[0]);
+				scan_dir(sub, depth + 1);
+			}
+			continue;
+		}
+		if (strlen(n) > 40)
+			continue;
+		snprintf(rel, sizeof rel, "%s%s", prefix, n);
+		if (is_number(n))
+			(void)load_file(rel);
+		else if (is_etrn(n))
+			load_etrn(rel);
+	}
+	closedir(d);
+}
+
+/* start_all - give every due thread a chance */
+static void start_all(void)
+{
+	thread *t = S.m.threads, *nx;
+	for (; t; t = nx) {
+		nx = t->all_next;
+		thread_try_start(t, 0);
+	}
+}
+
+/* sweep - hard expiry and delay warnings for vertices in retry wait */
+static void sweep(time_t now)
+{
+	thread *t = S.m.threads, *tn;
+	for (; t; t = tn) {
+		tn = t->all_next;
+		if (t->nagents)
+			continue;
+		for (int l = 0; l < 2; l++) {
+			vertex *v = l ? t->done.head : t->pending.head, *nx;
+			for (; v; v = nx) {
+				nx = v->tnext;
+				enum retry_expiry e = retry_expiry_check(t->clause, v->file->arrival,
+									 v->attempts, now, 0);
+				if (e != RETRY_KEEP) {
+					vertex_expire(v, e == RETRY_EXPIRE_HARD);
+					continue;
+				}
+				if (!v->warned && S.cfg->delay_warning > 0 &&
+				    retry_delay_warning_due(S.cfg->delay_warning, v->file->arrival, 0, now))
+					vertex_delay_warn(v);
+			}
+		}
+		if (t->pending.n == 0 && t->done.n == 0)
+			thread_drop_if_empty(t);
+	}
+}
+
+/* reload_config - SIGUSR1 */
+static void reload_config(void)
+{
+	sconf *nc = NULL;
+	zbuf err = ZBUF_INIT(1024);
+	int rc = cfgpath ? sconf_load(cfgpath, &nc, &err) : Z_ENOENT;
+	if (rc == Z_ENOENT && !cfg_explicit) {
+		zbuf_reset(&err);
+		rc = sconf_load_default(&nc, &err);
+	}
+	if (rc != Z_OK) {
+		zlog_error(NULL, "config reload refused, keeping the old one: %s", zbuf_cstr(&err));
+		zbuf_free(&err);
+		return;
+	}
+	zbuf_free(&err);
+	sconf **no = realloc(oldcfgs, (noldcfgs + 1) * sizeof *no);
+	if (no == NULL) {
+		sconf_free(nc);
+		return;
+	}
+	oldcfgs = no;
+	oldcfgs[noldcfgs++] = S.cfg;
+	S.cfg = nc;
+	agents_end_idle();
+	/* re-match idle threads */
+	time_t now = sched_now();
+	thread *t = S.m.threads, *tn;
+	unsigned moved = 0;
+	for (; t; t = tn) {
+		tn = t->all_next;
+		if (t->nagents)
+			continue;
+		const sconf_clause *c = sconf_match(nc, t->channel->s, t->host->s);
+		if (c == NULL)
+			c = nc->defaults;
+		vertex *v;
+		thread *nt = NULL;
+		retry_state rs = t->rs;
+		while ((v = vlist_pop(&t->pending)) != NULL || (v = vlist_pop(&t->done)) != NULL) {
+			uint32_t np = v->npending;
+			t->nrcpt = t->nrcpt >= np ? t->nrcpt - np : 0;
+			v->thr = NULL;
+			if (nt == NULL) {
+				nt = model_thread_get(&S.m, c, t->channel, t->host, now);
+				nt->rs = rs;
+			}
+			thread_add_vertex(nt, v);
+		}
+		thread_drop_if_empty(t);
+		if (nt) {
+			moved++;
+			thread_arm(nt);
+		}
+	}
+	zlog_info(NULL, "configuration reloaded from %s (%u threads re-matched)",
+		  S.cfg->name ? S.cfg->name : "builtin", moved);
+	start_all();
+}
+
+/* tick - once a second */
+static void tick(zev_loop *loop, void *arg)
+{
+	(void)arg;
+	time_t now = sched_now();
+	agents_tick(now);
+	mqsrv_tick();
+	complete_retry_pending();
+	if (!S.stopping && now - last_scan >= 10) {
+		last_scan = now;
+		scan_dir("", 0);
+	}
+	long sw = S.cfg->expire_sweep > 0 ? S.cfg->expire_sweep : 900;
+	if (!S.stopping && now - last_sweep >= sw) {
+		last_sweep = now;
+		sweep(now);
+	}
+	if (stop_slow && (S.nagents == 0 || now >= stop_at)) {
+		zev_stop(loop);
+		return;
+	}
+	zev_timer_add(loop, zmono_ms() + 1000, tick, NULL);
+}
+
+/* signal_io - signalfd readable */
+static void signal_io(zev_loop *loop, int fd, unsigned events, void *arg)
+{
+	(void)events; (void)arg;
+	struct signalfd_siginfo si;
+	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			agents_reap();
+			break;
+		case SIGHUP:
+			if (logpath && zlog_set_file(logpath) != Z_OK)
+				zlog_error(NULL, "cannot reopen log %s", logpath);
+			if (statpath && S.statfd >= 0) {
+				int nfd = open(statpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+				if (nfd >= 0) {
+					close(S.statfd);
+					S.statfd = nfd;
+				}
+			}
+			zlog_info(NULL, "logs reopened");
+			break;
+		case SIGUSR1:
+			reload_config();
+			break;
+		case SIGTERM:
+		case SIGINT:
+			zlog_info(NULL, "fast stop (signal %u)", si.ssi_signo);
+			S.stopping = 1;
+			agents_stop(1);
+			zev_stop(loop);
+			break;
+		case SIGQUIT:
+			zlog_info(NULL, "slow stop: waiting for agents to finish");
+			S.stopping = 1;
+			stop_slow = 1;
+			stop_at = sched_now() + 60;
+			agents_stop(0);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* notify_io - "NEW <relpath>" datagrams */
+static void notify_io(zev_loop *loop, int fd, unsigned events, void *arg)
+{
+	(void)loop; (void)events; (void)arg;
+	char buf[512];
+	for (int i = 0; i < 256; i++) {
+		ssize_t n = recv(fd, buf, sizeof buf - 1, MSG_DONTWAIT);
+		if (n <= 0)
+			return;
+		buf[n] = '\0';
+		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+			buf[--n] = '\0';
+		if (S.stopping)
+			continue;
+		if (strncmp(buf, "NEW ", 4) == 0) {
+			const char *rel = buf + 4;
+			const char *base = strrchr(rel, '/');
+			base = base ? base + 1 : rel;
+			if (is_etrn(base) && strchr(rel, '/') == NULL)
+				load_etrn(rel);
+			else
+				(void)load_file(rel);
+		} else if (strncmp(buf, "ETRN ", 5) == 0) {
+			turnme(buf + 5);
+		} else {
+			zlog_warn(NULL, "notify socket: unknown message ignored");
+		}
+	}
+}
+
+/* open_notify - the datagram socket */
+static void open_notify(void)
+{
+	const char *p = S.cfg->notifysock ? S.cfg->notifysock : zconf_get("SCHEDULERNOTIFY");
+	if (p && *p)
+		zstrlcpy(notifypath, p, sizeof notifypath);
+	else
+		snprintf(notifypath, sizeof notifypath, "%s/.scheduler.notify", S.postoffice);
+	struct sockaddr_un sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	zstrlcpy(sa.sun_path, notifypath, sizeof sa.sun_path);
+	notifyfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (notifyfd < 0)
+		return;
+	(void)unlink(notifypath);
+	mode_t old = umask(0117);
+	int rc = bind(notifyfd, (struct sockaddr *)&sa, sizeof sa);
+	umask(old);
+	if (rc != 0) {
+		zlog_warn(NULL, "notify socket %s: %s (rescans only)", notifypath, strerror(errno));
+		close(notifyfd);
+		notifyfd = -1;
+		return;
+	}
+	zev_io_add(S.loop, notifyfd, ZEV_READ, notify_io, NULL);
+}
+
+/* take_pidlock - single instance; returns fd or exits */
+static int take_pidlock(void)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/.pid.scheduler", S.postoffice);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		zlog_fatal(EX_OSERR, NULL, "cannot open %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		char buf[32] = "";
+		ssize_t n = read(fd, buf, sizeof buf - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		zlog_fatal(EX_TEMPFAIL, NULL, "another scheduler is running (pid %s, lock %s)",
+			   buf[0] ? buf : "?", path);
+	}
+	char pid[32];
+	int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		zlog_warn(NULL, "cannot write %s", path);
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	int daemonize = 1, checkonly = 0, scanonly = 0, verbose = 0, c;
+	const char *po = NULL;
+	zbuf err = ZBUF_INIT(2048);
+
+	zproctitle_init(argc, argv);
+	zlog_open("scheduler", ZLOG_TO_STDERR);
+	memset(&S, 0, sizeof S);
+	S.statfd = -1;
+	S.fork_rate = 0;
+	while ((c = getopt(argc, argv, "dinvf:L:l:P:H:SFVXR:")) != -1) {
+		switch (c) {
+		case 'd': daemonize = 1; break;
+		case 'i': daemonize = 0; break;
+		case 'v': daemonize = 0; verbose = 1; break;
+		case 'n': checkonly = 1; break;
+		case 'f': cfgpath = optarg; cfg_explicit = 1; break;
+		case 'L': logpath = optarg; break;
+		case 'l': statpath = optarg; break;
+		case 'P': po = optarg; break;
+		case 'H': {
+			unsigned long h;
+			if (zparse_ulong(optarg, 2, &h) != Z_OK)
+				usage();
+			S.hashlevels = (int)h;
+			break;
+		}
+		case 'S': break;  /* the first scan always completes before any start */
+		case 'F': S.freeze = 1; break;
+		case 'X': scanonly = 1; daemonize = 0; break;
+		case 'R': {
+			unsigned long r;
+			if (zparse_ulong(optarg, 100000, &r) != Z_OK || r == 0)
+				usage();
+			S.fork_rate = (int)r;
+			break;
+		}
+		case 'V':
+			printf("scheduler (zmta) %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	zlog_set_debug(verbose);
+
+	if (zconf_load(NULL, &err) != Z_OK)
+		zlog_fatal(EX_CONFIG, NULL, "%s", zbuf_cstr(&err));
+	zbuf_reset(&err);
+
+	/* scheduler.conf */
+	static char defcfg[4200];
+	if (cfgpath == NULL) {
+		const char *ms = zconf_get("MAILSHARE");
+		if (ms) {
+			snprintf(defcfg, sizeof defcfg, "%s/scheduler.conf", ms);
+			cfgpath = defcfg;
+		}
+	}
+	int rc = cfgpath ? sconf_load(cfgpath, &S.cfg, &err) : Z_ENOENT;
+	if (rc == Z_ENOENT && !cfg_explicit) {
+		zbuf_reset(&err);
+		rc = sconf_load_default(&S.cfg, &err);
+	}
+	if (rc != Z_OK) {
+		if (checkonly) {
+			fprintf(stderr, "%s\n", zbuf_cstr(&err));
+			return EX_CONFIG;
+		}
+		zlog_fatal(EX_CONFIG, NULL, "configuration error: %s", zbuf_cstr(&err));
+	}
+	if (checkonly) {
+		printf("%s: OK (%zu clauses)\n", S.cfg->name ? S.cfg->name : "builtin", S.cfg->nclauses);
+		sconf_free(S.cfg);
+		return 0;
+	}
+	if (S.fork_rate == 0)
+		S.fork_rate = S.cfg->fork_rate > 0 ? S.cfg->fork_rate : 30;
+
+	if (po == NULL)
+		po = zconf_get("POSTOFFICE");
+	if (po == NULL || *po == '\0')
+		zlog_fatal(EX_CONFIG, NULL, "POSTOFFICE is not set");
+	if (zstrlcpy(S.postoffice, po, sizeof S.postoffice) != Z_OK || strlen(po) > 3000)
+		zlog_fatal(EX_USAGE, NULL, "POSTOFFICE path too long");
+	S.mailbin = zconf_get("MAILBIN");
+	if (gethostname(S.hostname, sizeof S.hostname - 1) != 0)
+		zstrlcpy(S.hostname, "localhost", sizeof S.hostname);
+	const char *hn = zconf_get("MYHOSTNAME");
+	if (hn && *hn)
+		zstrlcpy(S.hostname, hn, sizeof S.hostname);
+
+	if (spool_verify(S.postoffice, &err) != Z_OK)
+		zlog_fatal(EX_OSERR, NULL, "%s", zbuf_cstr(&err));
+	char tdir[4200];
+	snprintf(tdir, sizeof tdir, "%s/transport", S.postoffice);
+	if (chdir(tdir) != 0)
+		zlog_fatal(EX_OSERR, NULL, "chdir %s: %s", tdir, strerror(errno));
+
+	if (logpath && zlog_set_file(logpath) != Z_OK)
+		zlog_fatal(EX_CANTCREAT, NULL, "cannot open log %s", logpath);
+	if (statpath) {
+		S.statfd = open(statpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		if (S.statfd < 0)
+			zlog_fatal(EX_CANTCREAT, NULL, "cannot open statistics log %s: %s", statpath,
+				   strerror(errno));
+	}
+	if (daemonize) {
+		pid_t p = fork();
+		if (p < 0)
+			zlog_fatal(EX_OSERR, NULL, "fork: %s", strerror(errno));
+		if (p > 0)
+			_exit(0);
+		setsid();
+		int nfd = open("/dev/null", O_RDWR);
+		if (nfd >= 0) {
+			dup2(nfd, 0);
+			if (logpath) {
+				dup2(nfd, 1);
+				dup2(nfd, 2);
+			}
+			if (nfd > 2)
+				close(nfd);
+		}
+	}
+	int lockfd = scanonly ? -1 : take_pidlock();
+	(void)lockfd;
+
+	/* descriptors: agents need one each */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+		long k = (long)rl.rlim_cur - 64;
+		S.maxkids = k < 4 ? 4 : (k > 4000 ? 4000 : (unsigned)k);
+	} else {
+		S.maxkids = 100;
+	}
+	if (S.cfg->has_syspriority)
+		(void)setpriority(PRIO_PROCESS, 0, S.cfg->syspriority);
+	if (S.cfg->has_sysnice)
+		(void)!nice(S.cfg->sysnice);
+
+	retry_rng_seed(&S.rng, ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid());
+	S.started = sched_now();
+	model_init(&S.m);
+	S.loop = zev_new();
+	if (S.loop == NULL)
+		zlog_fatal(EX_OSERR, NULL, "cannot create the event loop");
+
+	sigset_t ss;
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGCHLD);
+	sigaddset(&ss, SIGHUP);
+	sigaddset(&ss, SIGUSR1);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sigfd < 0)
+		zlog_fatal(EX_OSERR, NULL, "signalfd: %s", strerror(errno));
+	zev_io_add(S.loop, sigfd, ZEV_READ, signal_io, NULL);
+
+	if (scanonly) {
+		long rss0 = rss_kb();
+		long long t0 = zmono_ms();
+		S.scanning = 1;
+		scan_dir("", 0);
+		long long t1 = zmono_ms();
+		long rss1 = rss_kb();
+		double secs = (double)(t1 - t0) / 1000.0;
+		/* scheduling work per event: re-arm every thread and walk
+		 * one feed/reschedule cycle in memory */
+		long long t2 = zmono_ms();
+		unsigned long ev = 0;
+		for (thread *t = S.m.threads; t; t = t->all_next) {
+			vertex *v;
+			while ((v = vlist_pop(&t->pending)) != NULL) {
+				vlist_push(&t->done, v, 2);
+				ev++;
+			}
+			retry_next(t->clause, &t->rs, S.started, &S.rng, 0);
+			thread_new_round(t);
+			thread_arm(t);
+			ev++;
+		}
+		long long t3 = zmono_ms();
+		printf("files %lu new %lu bad %lu rcpts %lu threads %zu vertices %lu\n", scan_files,
+		       scan_new, scan_bad, S.m.nrcpt, S.m.nthr, S.m.nvertex);
+		printf("scan_seconds %.3f files_per_second %.0f\n", secs,
+		       secs > 0 ? (double)scan_files / secs : 0.0);
+		printf("rss_kb_before %ld rss_kb_after %ld bytes_per_rcpt %.0f\n", rss0, rss1,
+		       S.m.nrcpt ? (double)(rss1 - rss0) * 1024.0 / (double)S.m.nrcpt : 0.0);
+		printf("sched_events %lu usec_per_event %.3f\n", ev,
+		       ev ? (double)(t3 - t2) * 1000.0 / (double)ev : 0.0);
+		return 0;
+	}
+
+	if (mqsrv_open(S.postoffice, S.cfg->mailqsock, &err) != Z_OK)
+		zlog_warn(NULL, "mailq listener not available: %s", zbuf_cstr(&err));
+	zbuf_reset(&err);
+	open_notify();
+
+	zlog_info(NULL, "starting: postoffice %s, config %s, max agents %u%s", S.postoffice,
+		  S.cfg->name ? S.cfg->name : "builtin", S.maxkids, S.freeze ? ", frozen" : "");
+	zproctitle_set("scanning");
+	S.scanning = 1;
+	long long t0 = zmono_ms();
+	scan_dir("", 0);
+	S.scanning = 0;
+	last_scan = last_sweep = sched_now();
+	zlog_info(NULL, "initial scan: %lu files (%lu queued, %lu quarantined) in %lld ms, %lu recipients, %zu threads",
+		  scan_files, scan_new, scan_bad, zmono_ms() - t0, S.m.nrcpt, S.m.nthr);
+	zproctitle_set("running");
+	start_all();
+	sweep(sched_now());
+	zev_timer_add(S.loop, zmono_ms() + 1000, tick, NULL);
+	zev_run(S.loop);
+
+	mqsrv_close();
+	if (notifyfd >= 0) {
+		close(notifyfd);
+		(void)unlink(notifypath);
+	}
+	zlog_info(NULL, "stopped (%u agents still running finish their job alone)", S.nagents);
+	zbuf_free(&err);
+	return 0;
+}
