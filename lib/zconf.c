@@ -31,6 +31,8 @@
  * SECURITY
  *	The file is trusted as the administrator's, but is still parsed with
  *	bounds: line length, name length, file size (1 MiB), no NUL bytes.
+ *	It must never execute a value or expand ${NAME} recursively (a
+ *	value naming itself cannot loop).
  * BUGS
  *	${NAME} is expanded one level only, and only by zconf_expand().
  * SEE ALSO

@@ -1,12 +1,23 @@
 /*
  * NAME
  *	zerr - names of the library status codes
+ * SUMMARY
+ *	Turn a Z_* status code into a short English phrase.
  * SYNOPSIS
+ *	#include "zerr.h"
  *	const char *zerr_str(int code);
  * DESCRIPTION
  *	Maps the Z_* codes of zerr.h to short English text for log lines.
+ *	The result is a static string; callers never free it.
+ * DIAGNOSTICS
+ *	None: a code zerr.h does not define yields "unknown status".
  * SECURITY
- *	Pure function; trusts nothing, touches nothing.
+ *	Pure function; trusts nothing, touches nothing.  It must never
+ *	return NULL or format the code into a shared buffer.
+ * BUGS
+ *	The text is English only.
+ * SEE ALSO
+ *	zerr.h, zlog.c, HACKING.md (error conventions).
  */
 #include "zerr.h"
 

@@ -30,7 +30,9 @@
  *	Z_OK, Z_EIO (epoll failure, errno kept), Z_ENOMEM, Z_ENOENT
  *	(unknown fd or timer), Z_ERR (fd already registered / bad fd).
  * SECURITY
- *	No input parsing; correctness of bookkeeping is what matters.
+ *	No input parsing; correctness of bookkeeping is what matters.  It
+ *	must never call back for a timer or descriptor already deleted in
+ *	the same round.
  * BUGS
  *	zev_timer_cancel is linear in the number of timers.
  * SEE ALSO

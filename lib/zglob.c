@@ -21,7 +21,8 @@
  * SECURITY
  *	Input is configuration plus host names from the spool; the matcher
  *	is iterative with single-star backtracking, O(len(p) * len(s)),
- *	so hostile patterns cannot blow the stack.
+ *	so hostile patterns cannot blow the stack.  It must never recurse;
+ *	it allocates at most one copy of the pattern per call.
  * BUGS
  *	Only one alternatives group, and only at the end.
  * SEE ALSO

@@ -25,7 +25,8 @@
  *	without draining), Z_ENOMEM.
  * SECURITY
  *	Input is hostile (SMTP peers, agents).  Memory is bounded; no byte is
- *	interpreted here.
+ *	interpreted here.  It must never grow the buffer past its maximum to
+ *	finish an over-long line: that line is discarded instead.
  * BUGS
  *	Returned lines are moved to the front with memmove (O(buffer)).
  * SEE ALSO

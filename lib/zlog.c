@@ -24,7 +24,8 @@
  *	destination stays).  Logging itself never fails visibly.
  * SECURITY
  *	Message text may carry outside bytes; they are neutralised before
- *	output so no terminal escapes or fake newlines get through.
+ *	output so no terminal escapes or fake newlines get through.  It must
+ *	never pass outside text as a format string.
  * BUGS
  *	Not thread-safe (zmta programs are single-threaded).
  * SEE ALSO
@@ -41,6 +42,7 @@
 #include <unistd.h>
 #include "zbuf.h"
 #include "zlog.h"
+#include "zutil.h"
 
 #define ZLOG_TEXT_MAX 4000
 
@@ -165,17 +167,8 @@ static void zlog_emit(enum zlog_level lvl, const char *id, const char *fmt, va_l
 				len = sizeof(line) - 1;
 				line[len - 1] = '\n';
 			}
-			int fd = zlog_fd >= 0 ? zlog_fd : STDERR_FILENO;
-			size_t off = 0;
-			while (off < len) {
-				ssize_t w = write(fd, line + off, len - off);
-				if (w < 0) {
-					if (errno == EINTR)
-						continue;
-					break;
-				}
-				off += (size_t)w;
-			}
+			/* a log line that cannot be written has nowhere to go */
+			(void)zwrite_all(zlog_fd >= 0 ? zlog_fd : STDERR_FILENO, line, len);
 		}
 	}
 	if (zlog_flags & ZLOG_TO_SYSLOG) {

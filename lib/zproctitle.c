@@ -19,7 +19,8 @@
  *	None; a failed allocation in init leaves the title unchangeable.
  * SECURITY
  *	Writes only inside the area measured at init.  Title text may come
- *	from outside (host names); non-printable bytes become '?'.
+ *	from outside (host names); non-printable bytes become '?'.  It must
+ *	never write past the argv/environ area measured at init.
  * BUGS
  *	Leaks the copies of environ (they live as long as the process).
  *	Titles longer than the original area are cut.

@@ -138,7 +138,7 @@ static void waitq_del(thread *t)
 /* thread_drop_if_empty - delete a thread that holds nothing */
 void thread_drop_if_empty(thread *t)
 {
-	if (t->pending.n || t->done.n || t->nagents)
+	if (t->pending.n || t->done.n || t->nagents || t->busy)
 		return;
 	if (t->timer) {
 		zev_timer_cancel(S.loop, t->timer);
@@ -482,9 +482,22 @@ void thread_reschedule(thread *t, time_t hint)
 	if (t->hint > hint)
 		hint = t->hint;
 	t->hint = 0;
+	if (hint) {
+		/* an agent's retryat is honoured, but never beyond the longest
+		 * step of the clause's own table (it must not cause an early
+		 * expiry or park a destination for longer than configured) */
+		long maxstep = 1;
+		for (int i = 0; i < t->clause->nretries; i++)
+			if (t->clause->retries[i] > maxstep)
+				maxstep = t->clause->retries[i];
+		time_t cap = now + (time_t)maxstep * (t->clause->interval > 0 ? t->clause->interval : 1);
+		if (hint > cap)
+			hint = cap;
+	}
 	retry_next(t->clause, &t->rs, now, &S.rng, hint);
 	/* expiry and delay warnings for what was tried in this round */
 	vertex *v = t->done.head, *nx;
+	t->busy = 1;
 	for (; v; v = nx) {
 		nx = v->tnext;
 		enum retry_expiry e = retry_expiry_check(t->clause, v->file->arrival, v->attempts,
@@ -497,6 +510,7 @@ void thread_reschedule(thread *t, time_t hint)
 		    retry_delay_warning_due(S.cfg->delay_warning, v->file->arrival, 0, now))
 			vertex_delay_warn(v);
 	}
+	t->busy = 0;
 	if (t->pending.n == 0 && t->done.n == 0) {
 		thread_drop_if_empty(t);
 		return;
@@ -672,9 +686,12 @@ static void handle_report(agent *a, const ta_report *rep)
 			}
 			if (t) {
 				/* nothing more of this thread for anyone in this round */
+				/* not tried in this round: first in the next one */
 				vertex *p;
-				while ((p = vlist_pop(&t->pending)) != NULL)
-					vlist_push(&t->done, p, 2);
+				while ((p = t->pending.tail) != NULL) {
+					vlist_remove(&t->pending, p);
+					vlist_push_front(&t->done, p, 2);
+				}
 			}
 		}
 	}
@@ -764,6 +781,9 @@ static void agent_line(agent *a, const char *p, size_t n)
 		handle_resync(a, arg);
 		break;
 	case TAK_COMMENT:
+	default:
+		/* "# text" and lines that are not protocol (an agent's own log
+		 * lines on stderr) are logged; only a flood gets it killed */
 		if (a->burst_sec != now) {
 			a->burst_sec = now;
 			a->burst = 0;
@@ -772,12 +792,13 @@ static void agent_line(agent *a, const char *p, size_t n)
 			agent_kill(a, "floods its output");
 			goto out;
 		}
-		if (a->burst <= 50)
-			zlog_info(NULL, "agent pid %ld: %.*s", (long)a->pid, (int)arg.n, arg.p);
-		break;
-	default:
-		a->bad++;
-		zlog_warn(NULL, "agent pid %ld: misformed line: %s", (long)a->pid, zbuf_cstr(&why));
+		if (a->burst <= 50) {
+			if (k == TAK_COMMENT)
+				zlog_info(NULL, "agent pid %ld: %.*s", (long)a->pid, (int)arg.n, arg.p);
+			else
+				zlog_info(NULL, "agent pid %ld: non-protocol line: %.*s", (long)a->pid,
+					  (int)(n > 300 ? 300 : n), p);
+		}
 		break;
 	}
 	if (a->bad > AGENT_BAD_MAX && a->state != AS_GONE)
@@ -868,7 +889,7 @@ static void agent_gone(agent *a, const char *why)
 		a->channel->kids--;
 	if (a->thr)
 		agent_leave_thread(a, 0);
-	if (a->reaped)
+	if (a->reaped == 1)
 		agent_free(a);
 	sched_waitq_run();
 }
@@ -890,18 +911,19 @@ void agents_reap(void)
 			     "agent pid %ld exited with %s", (long)pid, zsysexit_name(WEXITSTATUS(st)));
 		if (a == NULL)
 			continue;
-		a->reaped = 1;
 		a->status = st;
 		if (a->state == AS_GONE) {
 			agent_free(a);
-		} else {
-			/* read whatever it wrote last; EOF follows unless a
-			 * grandchild holds the socket, so end it here */
-			agent_io(S.loop, a->fd, ZEV_READ, a);
-			if (a->state != AS_GONE)
-				agent_gone(a, "exited");
-			/* agent_gone freed it (reaped) */
+			continue;
 		}
+		/* read whatever it wrote last, then it is gone (EOF may never
+		 * come when a grandchild holds the socket); reaped == 2 keeps
+		 * agent_gone from freeing it and agent_kill from signalling */
+		a->reaped = 2;
+		agent_io(S.loop, a->fd, ZEV_READ, a);
+		if (a->state != AS_GONE)
+			agent_gone(a, "exited");
+		agent_free(a);
 	}
 }
 

@@ -212,10 +212,13 @@ int rcpt_final(sfile *f, vertex *v, srcpt *r, enum ta_word w, zspan notary, zspa
 		span_cstr(text, tbuf, sizeof tbuf);
 		if (notary.n)
 			span_cstr(notary, nbuf, sizeof nbuf);
-		else
-			snprintf(nbuf, sizeof nbuf, "\003\001%s\001%s\001X-Zmta; %s",
-				 w == TA_ERROR ? "failed" : "delivered",
-				 w == TA_ERROR ? "5.0.0" : "2.0.0", tbuf);
+		else {
+			int k = snprintf(nbuf, sizeof nbuf, "\003\001%s\001%s\001X-Zmta; %.4000s",
+					 w == TA_ERROR ? "failed" : "delivered",
+					 w == TA_ERROR ? "5.0.0" : "2.0.0", tbuf);
+			if (k < 0)
+				nbuf[0] = '\0';
+		}
 		zbuf err = ZBUF_INIT(512);
 		int fd = open_ctl(f);
 		if (fd < 0 || append_diag(fd, r, nbuf, tbuf, &err) != Z_OK)

@@ -1,1 +1,33 @@
-# scheduler/daemon.mk - scheduler daemon (owned by the daemon developer)
+# scheduler/daemon.mk - the scheduler daemon ($(pkglibexecdir)/scheduler),
+# its unit test, integration tests, man page and benchmark.
+
+pkglibexec_PROGRAMS += scheduler/scheduler
+scheduler_scheduler_SOURCES = scheduler/scheduler.c \
+	scheduler/model.h scheduler/model.c \
+	scheduler/agents.h scheduler/agents.c \
+	scheduler/complete.h scheduler/complete.c \
+	scheduler/mqsrv.h scheduler/mqsrv.c
+scheduler_scheduler_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
+scheduler_scheduler_LDADD = scheduler/libsched.a spool/libspool.a lib/libzmta.a
+
+dist_man_MANS += man/scheduler.8
+
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_model
+TESTS += tests/unit/check_model
+tests_unit_check_model_SOURCES = tests/unit/check_model.c scheduler/model.c scheduler/model.h
+tests_unit_check_model_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_model_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
+tests_unit_check_model_LDADD = scheduler/libsched.a $(UNIT_LIBS)
+endif
+
+SCHED_ITESTS = \
+	tests/integration/sched-basic.sh \
+	tests/integration/sched-retry.sh \
+	tests/integration/sched-agentkill.sh \
+	tests/integration/sched-restart.sh \
+	tests/integration/sched-hostile.sh \
+	tests/integration/sched-config.sh
+TESTS += $(SCHED_ITESTS)
+EXTRA_DIST += $(SCHED_ITESTS) bench/sched-scan.sh
+bench_targets += scheduler/scheduler

@@ -370,10 +370,14 @@ static const char *strip_type(const char *d)
 }
 
 /* human_intro - first paragraph per action */
-static const char *human_intro(enum dsn_action a)
+static const char *human_intro(enum dsn_action a, int double_fault)
 {
 	switch (a) {
 	case DSN_FAILED:
+		if (double_fault)
+			return "A returned message (a notification without a return address)\n"
+			       "could not be delivered to the recipient(s) below.  This is a\n"
+			       "permanent failure; nothing more will be tried.\n";
 		return "Your message could not be delivered to the recipient(s) below.\n"
 		       "This is a permanent failure: the mail system has given up on\n"
 		       "these addresses and will not try again.\n";
@@ -395,10 +399,13 @@ static const char *human_intro(enum dsn_action a)
 }
 
 /* human_advice - what to do, per action (NULL: nothing) */
-static const char *human_advice(enum dsn_action a)
+static const char *human_advice(enum dsn_action a, int double_fault)
 {
 	switch (a) {
 	case DSN_FAILED:
+		if (double_fault)
+			return "What you can do: check why the address above does not accept\n"
+			       "mail; the original notification is attached.\n";
 		return "What you can do: check the address for typing mistakes and read the\n"
 		       "remote server's reply above.  If you cannot fix the problem\n"
 		       "yourself, reach the recipient another way or show this report to\n"
@@ -422,8 +429,8 @@ static int render_human(const dsn_report *r, zbuf *m, const char *ret_note)
 	ST(puts_clean(m, r->reporting_host));
 	ST(zbuf_puts(m, ".\n"));
 	if (r->double_fault)
-		ST(zbuf_puts(m, "\nThis report is sent to the postmaster because the message it is\n"
-			     "about had no return address (it was itself a notification).\n"));
+		ST(zbuf_puts(m, "\nThis report goes to the postmaster because the message it is\n"
+			     "about had no return address.\n"));
 	for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
 		int any = 0;
 		for (size_t i = 0; i < r->nrcpts; i++) {
@@ -432,7 +439,7 @@ static int render_human(const dsn_report *r, zbuf *m, const char *ret_note)
 				continue;
 			if (!any) {
 				ST(zbuf_putc(m, '\n'));
-				ST(zbuf_puts(m, human_intro(order[k])));
+				ST(zbuf_puts(m, human_intro(order[k], r->double_fault)));
 				any = 1;
 			}
 			ST(zbuf_puts(m, "\n  <"));
@@ -464,9 +471,9 @@ static int render_human(const dsn_report *r, zbuf *m, const char *ret_note)
 				ST(zbuf_putc(m, '\n'));
 			}
 		}
-		if (any && human_advice(order[k]) != NULL) {
+		if (any && human_advice(order[k], r->double_fault) != NULL) {
 			ST(zbuf_putc(m, '\n'));
-			ST(zbuf_puts(m, human_advice(order[k])));
+			ST(zbuf_puts(m, human_advice(order[k], r->double_fault)));
 		}
 	}
 	if (ret_note != NULL) {
@@ -643,8 +650,8 @@ int dsn_render(const dsn_report *r, zbuf *env, zbuf *msg, zbuf *err)
 	if (want_body && r->body_len > cap) {
 		want_body = 0;
 		snprintf(bignote, sizeof bignote,
-			 "Your message was larger than %zu bytes, so only its headers are\n"
-			 "attached.\n", cap);
+			 "The original message was larger than %zu bytes, so only its\n"
+			 "headers are attached.\n", cap);
 		ret_note = bignote;
 	}
 	if (want_body) {

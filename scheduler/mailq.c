@@ -4,9 +4,9 @@
  * SUMMARY
  *	Client of the scheduler's MAILQ v2 socket (mq2proto.h, mailq(1)).
  * SYNOPSIS
- *	mailq [-Qsv] [--json] [-h host [-c channel]] [-E host] [-K spoolid]
+ *	mailq [-46Qsv] [--json] [-h host [-c channel]] [-E host] [-K spoolid]
  *	      [-p socket|[host:]port] [-U user:password] [-T secs]
- *	      [-P postoffice] [-Z zmta.conf]
+ *	      [-P postoffice] [-Z zmta.conf] [server]
  * DESCRIPTION
  *	Connects to $POSTOFFICE/.mailq.sock (or the -p address), reads the
  *	"version ..." greeting, answers the AUTH challenge when the server
@@ -55,6 +55,7 @@
 #include "zutil.h"
 
 static int verbose;
+static int family = AF_UNSPEC; /* -4 / -6 for TCP */
 static int allow8;     /* --json: UTF-8 passes through */
 static int timeout_ms = 60000;
 
@@ -69,9 +70,9 @@ typedef struct mqconn {
 static _Noreturn void usage(void)
 {
 	fprintf(stderr,
-		"usage: mailq [-Qsv] [--json] [-h host [-c channel]] [-E host] [-K spoolid]\n"
+		"usage: mailq [-46Qsv] [--json] [-h host [-c channel]] [-E host] [-K spoolid]\n"
 		"             [-p socket|[host:]port] [-U user:password] [-T secs]\n"
-		"             [-P postoffice] [-Z zmta.conf]\n");
+		"             [-P postoffice] [-Z zmta.conf] [server]\n");
 	exit(EX_USAGE);
 }
 
@@ -136,7 +137,7 @@ static int connect_tcp(const char *spec, zbuf *why)
 		host[hl] = '\0';
 	}
 	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
+	hints.ai_family = family;
 	hints.ai_socktype = SOCK_STREAM;
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
 		zbuf_printf(why, "%s", gai_strerror(rc));
@@ -272,11 +273,11 @@ static int md5_hex(const char *a, const char *b, char out[33])
 static void do_auth(mqconn *c, const char *challenge, const char *cred)
 {
 	char user[128], hex[33];
-	const char *colon = strchr(cred, ':');
+	const char *colon = strpbrk(cred, ":/,");
 	zbuf cmd = ZBUF_INIT(MQ2_LINE_MAX), line = ZBUF_INIT(MQ2_REPLY_LINE_MAX);
 
 	if (colon == NULL || (size_t)(colon - cred) >= sizeof user || colon == cred)
-		die(EX_USAGE, "credentials must be user:password");
+		die(EX_USAGE, "credentials must be user:password (or user/password)");
 	memcpy(user, cred, (size_t)(colon - cred));
 	user[colon - cred] = '\0';
 	if (md5_hex(challenge, colon + 1, hex) != Z_OK)
@@ -339,15 +340,18 @@ int main(int argc, char **argv)
 	};
 	const char *sockspec = NULL, *postoffice = NULL, *zcfg = NULL, *host = NULL;
 	const char *channel = "smtp", *etrn = NULL, *kill = NULL, *cred = NULL;
-	int threads = 0, counters = 0, json = 0, opt, nmodes, rc;
+	int threads = 0, counters = 0, json = 0, opt, nmodes, rc, qlevel = 0, sflag = 0;
+	const char *server = NULL;
 	zbuf err = ZBUF_INIT(1024), path = ZBUF_INIT(4096), cmd = ZBUF_INIT(MQ2_LINE_MAX);
 	zbuf line = ZBUF_INIT(MQ2_REPLY_LINE_MAX);
 	mqconn c;
 
-	while ((opt = getopt_long(argc, argv, "Qsvh:c:E:K:p:U:T:P:Z:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "46Qsvh:c:E:K:p:U:T:P:Z:", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'Q': threads = 1; break;
-		case 's': counters = 1; break;
+		case '4': family = AF_INET; break;
+		case '6': family = AF_INET6; break;
+		case 'Q': qlevel++; break;
+		case 's': sflag = 1; break;
 		case 'v': verbose = 1; break;
 		case 'h': host = optarg; break;
 		case 'c': channel = optarg; break;
@@ -369,9 +373,16 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind != argc)
+	if (optind + 1 == argc)
+		server = argv[optind];   /* ZMailer: the scheduler's host, over TCP */
+	else if (optind != argc)
 		usage();
-	nmodes = threads + counters + (host != NULL) + (etrn != NULL) + (kill != NULL);
+	/* ZMailer: -Q threads, -QQ the queue, -QQQ and more: counters */
+	if (qlevel == 1)
+		threads = 1;
+	else if (qlevel >= 3 || sflag)
+		counters = 1;
+	nmodes = (qlevel > 0) + sflag + (host != NULL) + (etrn != NULL) + (kill != NULL);
 	if (nmodes > 1)
 		die(EX_USAGE, "choose one of -Q, -s, -h, -E, -K");
 	/* arguments are single words on the wire */
@@ -393,7 +404,13 @@ int main(int argc, char **argv)
 	memset(&c, 0, sizeof c);
 	zbuf_init(&c.in, MQ2_REPLY_LINE_MAX);
 	zbuf_reset(&err);
-	if (sockspec != NULL && strchr(sockspec, '/') == NULL) {
+	if (server != NULL) {
+		/* "host" + -p port (default 174, the mailq service) */
+		const char *port = sockspec != NULL && strchr(sockspec, '/') == NULL ? sockspec : "174";
+		zbuf_printf(&path, strchr(server, ':') != NULL ? "[%s]:%s" : "%s:%s", server, port);
+		c.tcp = 1;
+		c.fd = connect_tcp(zbuf_cstr(&path), &err);
+	} else if (sockspec != NULL && strchr(sockspec, '/') == NULL) {
 		zbuf_puts(&path, sockspec);
 		c.tcp = 1;
 		c.fd = connect_tcp(sockspec, &err);

@@ -388,6 +388,20 @@ void vlist_push(vlist *l, vertex *v, int which)
 	v->onlist = (uint8_t)which;
 }
 
+/* vlist_push_front - prepend v to l */
+void vlist_push_front(vlist *l, vertex *v, int which)
+{
+	v->tprev = NULL;
+	v->tnext = l->head;
+	if (l->head)
+		l->head->tprev = v;
+	else
+		l->tail = v;
+	l->head = v;
+	l->n++;
+	v->onlist = (uint8_t)which;
+}
+
 /* vlist_remove - unlink v from l */
 void vlist_remove(vlist *l, vertex *v)
 {

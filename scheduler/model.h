@@ -110,6 +110,7 @@ typedef struct thread {
 	const char *why;               /* reason it is not running, static text */
 	int kicked;                    /* ETRN: start even if queueonly */
 	time_t hint;                   /* latest retryat hint of this round */
+	int busy;                      /* being walked: do not delete */
 } thread;
 
 typedef struct model {
@@ -147,6 +148,8 @@ ring *model_ring_get(model *m, const sconf_clause *c, sym *channel, sym *host);
 
 /* vertex list operations */
 void vlist_push(vlist *l, vertex *v, int which);
+/* vlist_push_front - prepend */
+void vlist_push_front(vlist *l, vertex *v, int which);
 void vlist_remove(vlist *l, vertex *v);
 vertex *vlist_pop(vlist *l);
 /* thread_add_vertex - link v into t's pending list */

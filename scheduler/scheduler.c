@@ -137,10 +137,13 @@ static void quarantine(const char *rel, unsigned long ino, const char *tag, cons
 {
 	zbuf err = ZBUF_INIT(512);
 	char body[32];
+	struct stat st;
+	unsigned long fino = lstat(rel, &st) == 0 ? (unsigned long)st.st_ino : 0;
 	snprintf(body, sizeof body, "%lu", ino);
 	if (spool_quarantine(NULL, rel, body, tag, reason, &err) == Z_OK) {
 		S.c_quarantined++;
-		zlog_error(NULL, "%s: %s: moved to postman/%lu.%s", rel, reason, ino, tag);
+		zlog_error(NULL, "%s: %s: moved to postman/%lu.%s (with a .reason file)", rel, reason,
+			   fino, tag);
 	} else {
 		zlog_error(NULL, "%s: %s; quarantine failed: %s", rel, reason, zbuf_cstr(&err));
 	}
@@ -451,6 +454,7 @@ static void sweep(time_t now)
 		tn = t->all_next;
 		if (t->nagents)
 			continue;
+		t->busy = 1;
 		for (int l = 0; l < 2; l++) {
 			vertex *v = l ? t->done.head : t->pending.head, *nx;
 			for (; v; v = nx) {
@@ -466,6 +470,7 @@ static void sweep(time_t now)
 					vertex_delay_warn(v);
 			}
 		}
+		t->busy = 0;
 		if (t->pending.n == 0 && t->done.n == 0)
 			thread_drop_if_empty(t);
 	}
@@ -636,8 +641,13 @@ static void open_notify(void)
 	const char *p = S.cfg->notifysock ? S.cfg->notifysock : zconf_get("SCHEDULERNOTIFY");
 	if (p && *p)
 		zstrlcpy(notifypath, p, sizeof notifypath);
-	else
-		snprintf(notifypath, sizeof notifypath, "%s/.scheduler.notify", S.postoffice);
+	else {
+		int n = snprintf(notifypath, sizeof notifypath, "%s/.scheduler.notify", S.postoffice);
+		if (n < 0 || (size_t)n >= sizeof notifypath) {
+			zlog_warn(NULL, "notify socket path too long (rescans only)");
+			return;
+		}
+	}
 	struct sockaddr_un sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sun_family = AF_UNIX;
@@ -751,6 +761,7 @@ int main(int argc, char **argv)
 	if (rc != Z_OK) {
 		if (checkonly) {
 			fprintf(stderr, "%s\n", zbuf_cstr(&err));
+			zbuf_free(&err);
 			return EX_CONFIG;
 		}
 		zlog_fatal(EX_CONFIG, NULL, "configuration error: %s", zbuf_cstr(&err));

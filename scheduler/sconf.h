@@ -152,7 +152,8 @@ int sconf_load_default(sconf **out, zbuf *err);
 void sconf_free(sconf *cfg);
 
 /* sconf_match - first clause matching channel and host (compared
- * lower-cased; host NULL = ""), or NULL when none matches */
+ * lower-cased; host NULL = ""), or NULL when none matches (also for
+ * names of 4096 bytes or more) */
 const sconf_clause *sconf_match(const sconf *cfg, const char *channel, const char *host);
 
 /* sconf_expand_command - build the TA argv for (channel, host):

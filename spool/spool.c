@@ -431,7 +431,7 @@ int spool_quarantine(const char *postoffice, const char *rel, const char *body,
 		     const char *tag, const char *reason, zbuf *err)
 {
 	char tdir[4096], qdir[4096], pdir[4096];
-	char cpath[4400], bpath[4400], base[4400], dst[4500], tmp[4500];
+	char cpath[4400], bpath[4400], base[4400], dst[4500], tmp[4500] = "";
 	char date[64];
 	struct stat st, xs;
 	const char *slash;
@@ -508,11 +508,13 @@ int spool_quarantine(const char *postoffice, const char *rel, const char *body,
 	zbuf_printf(err, "quarantine: no free name for %s in %s", rel, pdir);
 	return Z_EIO;
 moved:
+	/* from here on the control file is in postman/: every exit fsyncs */
 	if (have_body) {
 		snprintf(dst, sizeof(dst), "%s.body", base);
 		if (rename_noreplace(bpath, dst) != 0) {
 			zbuf_printf(err, "quarantine: rename %s to %s: %s", bpath, dst,
 				    strerror(errno));
+			have_body = 0;  /* still in queue/: leave its directory be */
 			goto done;
 		}
 	}
@@ -534,23 +536,30 @@ moved:
 		zbuf_printf(err, "quarantine: write %s: %s", tmp, strerror(errno));
 		goto done;
 	}
-	close(fd);
+	if (close(fd) != 0) {
+		fd = -1;
+		zbuf_printf(err, "quarantine: close %s: %s", tmp, strerror(errno));
+		goto done;
+	}
 	fd = -1;
 	if (rename(tmp, dst) != 0) {
 		zbuf_printf(err, "quarantine: rename %s: %s", tmp, strerror(errno));
 		goto done;
 	}
-	if (zfsync_dir(pdir) != Z_OK) {
-		zbuf_printf(err, "quarantine: fsync %s failed", pdir);
-		goto done;
-	}
-	zfsync_parent(cpath);
-	if (have_body)
-		zfsync_parent(bpath);
+	tmp[0] = '\0';         /* renamed: nothing to clean up */
 	rc = Z_OK;
 done:
 	if (fd >= 0)
 		close(fd);
+	if (tmp[0] != '\0')
+		(void)unlink(tmp);
+	if (zfsync_dir(pdir) != Z_OK || zfsync_parent(cpath) != Z_OK ||
+	    (have_body && zfsync_parent(bpath) != Z_OK)) {
+		if (rc == Z_OK)
+			zbuf_printf(err, "quarantine: fsync of %s or the source directories failed",
+				    pdir);
+		rc = Z_EIO;
+	}
 	zbuf_free(&r);
 	return rc;
 }

@@ -161,40 +161,42 @@ static int jobpath_ok(const char *p, size_t n, unsigned long *ino, size_t *plen)
 	return rc == Z_OK;
 }
 
+/* num_field - decimal field up to sep (consumed), reason into why on error */
+static int num_field(const char **p, size_t *n, char sep, const char *what,
+		     const char *nosep, unsigned long *out, zbuf *why)
+{
+	size_t i = find_byte(*p, *n, sep);
+	int rc;
+
+	if (i == *n) {
+		set_why(why, nosep);
+		return Z_EPARSE;
+	}
+	rc = dec_ulong(*p, i, ULONG_MAX, out);
+	if (rc != Z_OK) {
+		if (why != NULL) {
+			zbuf_reset(why);
+			zbuf_printf(why, "%s %s", what,
+				    rc == Z_ETOOBIG ? "too large" : "is not a decimal number");
+		}
+		return rc;
+	}
+	*p += i + 1;
+	*n -= i + 1;
+	return Z_OK;
+}
+
 /* parse_report - "inum/offset\tnotary\tword[ text]" */
 static enum ta_kind parse_report(const char *p, size_t n, ta_report *rep, zbuf *why)
 {
 	size_t i, j;
 	int w, rc;
 
-	/* inum up to '/' */
-	i = find_byte(p, n, '/');
-	if (i == n) {
-		set_why(why, "misformed line: neither a report nor a command");
+	if (num_field(&p, &n, '/', "message number",
+		      "misformed line: neither a report nor a command", &rep->inum, why) != Z_OK ||
+	    num_field(&p, &n, '\t', "recipient offset",
+		      "report lacks the TAB after inum/offset", &rep->offset, why) != Z_OK)
 		return TAK_BAD;
-	}
-	rc = dec_ulong(p, i, ULONG_MAX, &rep->inum);
-	if (rc != Z_OK) {
-		set_why(why, rc == Z_ETOOBIG ? "message number too large"
-			: "message number is not a decimal number");
-		return TAK_BAD;
-	}
-	p += i + 1;
-	n -= i + 1;
-	/* offset up to TAB */
-	i = find_byte(p, n, '\t');
-	if (i == n) {
-		set_why(why, "report lacks the TAB after inum/offset");
-		return TAK_BAD;
-	}
-	rc = dec_ulong(p, i, ULONG_MAX, &rep->offset);
-	if (rc != Z_OK) {
-		set_why(why, rc == Z_ETOOBIG ? "recipient offset too large"
-			: "recipient offset is not a decimal number");
-		return TAK_BAD;
-	}
-	p += i + 1;
-	n -= i + 1;
 	/* notary up to the second TAB */
 	i = find_byte(p, n, '\t');
 	if (i == n) {

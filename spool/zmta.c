@@ -18,6 +18,7 @@
  * SECURITY
  *	Run by the postmaster.  ctlcheck reads only the files named and
  *	prints their values with non-printable bytes replaced by '?'.
+ *	quarantine must never delete: it only renames into postman/.
  * BUGS
  *	None known.
  * SEE ALSO
@@ -273,6 +274,7 @@ static int cmd_quarantine(int argc, char **argv)
 	return EX_OK;
 }
 
+/* main - dispatch to the sub-command named by argv[1] */
 int main(int argc, char **argv)
 {
 	zlog_open("zmta", ZLOG_TO_STDERR);

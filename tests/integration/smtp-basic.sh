@@ -73,4 +73,20 @@ check_eq "-h: EHLO name" client.example.test "$(jq_get "$AIO_LOG" 'select(.ev=="
 j=$(mkjob -P "$PO" "fixed@$H")
 run_ta "$ZT_W/t8" "$j"$'\n' -c smtp -p "$SINK_PORT" "$H"
 check_eq "host from argv" ok3 "$(report_word "$ZT_W/t8.out" "$(rcpt_id "$j" 1)")"
+# 8. body transparency: leading dots are doubled on the wire and undone by
+#    the peer, LF becomes CRLF, "From " and a lone "." survive
+printf 'line one\n.hidden\n..two dots\n.\nFrom here\n \n\nlast line without dot\n' > "$ZT_W/body"
+: > "$AIO_LOG"
+j=$(mkjob -P "$PO" -b "$ZT_W/body" "dots@$H")
+run_ta "$ZT_W/t9" "$j$T$H"$'\n' -c smtp -p "$AIO_PORT"
+check_eq "dot body: delivered" ok3 "$(report_word "$ZT_W/t9.out" "$(rcpt_id "$j" 1)")"
+f=$(ls -t "$AIO_SAVE"/*.eml | head -1)
+if "$ZT_PY" - "$f" "$ZT_W/body" <<'PY'
+import sys
+got = open(sys.argv[1], 'rb').read(); orig = open(sys.argv[2], 'rb').read()
+body = got.split(b'\r\n\r\n', 1)[1]
+sys.exit(0 if body == orig.replace(b'\n', b'\r\n') else 1)
+PY
+then pass "dot body: received byte for byte (CRLF)"; else fail "dot body: differs (dot-stuffing or line ends)"; fi
+check_eq "no bare LF on the wire" false "$(jq_get "$AIO_LOG" 'select(.ev=="msg") | .bare_lf')"
 zt_done

@@ -91,7 +91,43 @@ run_ta "$ZT_W/t14" "$j0${T}prefs.mta.test"$'\n'"$j${T}prefs.mta.test"$'\n' -c sm
 check_eq "-e: both recipients delivered" "++" "$(ctl_tags "$(ctlpath "$j")")"
 check_eq "-e: all reported ok3" "ok3 ok3 ok3" "$(words "$ZT_W/t14.out")"
 
-# 10. DNS SERVFAIL (dns-faulty.py): deferall, nothing final
+# 10. -6 toggles IPv6-first: dual has A 127.0.0.3 (-> peer 1) and AAAA
+#     ::1 (mapped -> peer 2; nothing is sent to ::1 itself)
+write_zconf "$ZT_W/zmta6.conf" "POSTOFFICE=$PO" "DNS_SERVERS=127.0.0.1:$DNS_PORT" \
+	"SMTP_TEST_ADDRMAP=127.0.0.3=127.0.0.1:$P1 ::1=127.0.0.1:$P2"
+n1=$(jq_count "$L1" '.ev=="msg"'); n2=$(jq_count "$L2" '.ev=="msg"')
+j=$(mkjob -P "$PO" v4@dual.mta.test)
+run_ta "$ZT_W/t15" "$j${T}dual.mta.test"$'\n' -c smtp -x
+check_eq "default address order: delivered" ok3 "$(report_word "$ZT_W/t15.out" "$(rcpt_id "$j" 1)")"
+d1=$(( $(jq_count "$L1" '.ev=="msg"') - n1 )); d2=$(( $(jq_count "$L2" '.ev=="msg"') - n2 ))
+j=$(mkjob -P "$PO" v6@dual.mta.test)
+run_ta "$ZT_W/t16" "$j${T}dual.mta.test"$'\n' -c smtp -x -6
+check_eq "-6: delivered" ok3 "$(report_word "$ZT_W/t16.out" "$(rcpt_id "$j" 1)")"
+e1=$(( $(jq_count "$L1" '.ev=="msg"') - n1 - d1 )); e2=$(( $(jq_count "$L2" '.ev=="msg"') - n2 - d2 ))
+check_eq "-6 changes which address family is tried first" "$d1$d2 differs" "$d1$d2 $([ "$d1$d2" != "$e1$e2" ] && echo differs || echo same)"
+
+# 11. self detection: SELFADDRESSES makes the best MX ourselves -> error2;
+#     -x to our own address on port 25 is refused unless -X
+write_zconf "$ZT_W/zmtaself.conf" "POSTOFFICE=$PO" "DNS_SERVERS=127.0.0.1:$DNS_PORT" \
+	"SMTP_TEST_ADDRMAP=127.0.0.2=127.0.0.1:$PDEAD 127.0.0.3=127.0.0.1:$P1 127.0.0.4=127.0.0.1:$P2" \
+	"SELFADDRESSES=127.0.0.2"
+j=$(mkjob -P "$PO" self@prefs.mta.test)
+run_ta "$ZT_W/t17" "$j${T}prefs.mta.test"$'\n' -c smtp
+check_eq "we are the best MX: error2" error2 "$(report_word "$ZT_W/t17.out" "$(rcpt_id "$j" 1)")"
+if [ -z "$(ss -Hltn 'sport = :25' 2>/dev/null)" ]; then
+	write_zconf "$ZT_W/zmtaX.conf" "POSTOFFICE=$PO" "DNS_SERVERS=127.0.0.1:$DNS_PORT" "SELFADDRESSES=127.0.0.1"
+	j=$(mkjob -P "$PO" x1@live1.mta.test)
+	run_ta "$ZT_W/t18" "$j${T}live1.mta.test"$'\n' -c smtp -x
+	check_match "-x to our own address, port 25: refused as self" 'own address' "$(report_line "$ZT_W/t18.out" "$(rcpt_id "$j" 1)")"
+	j=$(mkjob -P "$PO" x2@live1.mta.test)
+	run_ta "$ZT_W/t19" "$j${T}live1.mta.test"$'\n' -c smtp -x -X
+	check_nomatch "-X: the self check is off (port 25 is closed here)" 'own address' "$(report_line "$ZT_W/t19.out" "$(rcpt_id "$j" 1)")"
+	check_match "-X: not delivered (nothing on port 25)" '^(deferred|retryat)$' "$(report_word "$ZT_W/t19.out" "$(rcpt_id "$j" 1)")"
+else
+	info "-X part skipped: something listens on port 25"
+fi
+
+# 12. DNS SERVFAIL (dns-faulty.py): deferall, nothing final
 if [ -f "$top_srcdir/tests/integration/dns/dns-faulty.py" ] && "$ZT_PY" -c 'import dnslib' 2>/dev/null; then
 	start_dns_faulty
 	write_zconf "$ZT_W/zmta2.conf" "POSTOFFICE=$PO" "DNS_SERVERS=127.0.0.1:$DNS_PORT" \

@@ -55,6 +55,13 @@ run_ta "$ZT_W/t4" "$j$T$H"$'\n' -c smtp -T cmd=5 -p "$AIO_PORT"
 no_crash "-T cmd=5 with a stall"
 check_match "-T cmd=5: deferred" "$DEFER" "$(report_word "$ZT_W/t4.out" "$(rcpt_id "$j" 1)")"
 check_eq "-T cmd=5: tag blank" _ "$(ctl_tags "$(ctlpath "$j")")"
+# -T dot=10: the final dot is never answered -> deferred after 10 s, not
+# the 10-minute default (the 50 s bound of run_ta would catch that)
+start_aiosmtpd --stall DOT
+j=$(mkjob -P "$PO" "dotstall@$H")
+run_ta "$ZT_W/t4d" "$j$T$H"$'\n' -c smtp -T dot=10 -p "$AIO_PORT"
+no_crash "-T dot=10 with a stalled dot"
+check_match "-T dot=10: deferred" "$DEFER" "$(report_word "$ZT_W/t4d.out" "$(rcpt_id "$j" 1)")"
 # bad -T values are usage errors
 run_ta "$ZT_W/t4b" "" -c smtp -T cmd=1 -p "$AIO_PORT"
 check_eq "-T cmd=1 (below minimum): EX_USAGE" 64 "$TA_RC"

@@ -30,6 +30,13 @@ check_match "d line for rcpt-perm1 at its offset" "^d $off3:" "$d"
 check_match "d line carries 5.1.1 and the 550 text" '5\.1\.1' "$d"
 check_eq "exactly one d line (error2 only)" 1 "$(printf '%s\n' "$d" | grep -c '^d')"
 check_match "error2 report text has the reply" '550' "$(report_line "$o" "$(rcpt_id "$j" 3)")"
+# zmta-spool(5): d<tag><rcptoff>:<hdroff>:<dsnoff>::<time>TAB<notary>TAB<text>
+check_match "d line format" "^d $off3:[0-9]+:-1::[0-9]+"$'\t'"[^"$'\t'"]+"$'\t'"[^"$'\t'"]+\$" "$d"
+A=$(printf '\001')
+check_match "d line notary: rcpt, failed, 5.1.1, smtp; 550, remote MTA" \
+	"rcpt-perm1@\[127\.0\.0\.1\]${A}failed${A}5\.1\.1${A}smtp; 550[^$A]*${A}dns; " "$d"
+check_match "report notary like the d line" \
+	"^$(rcpt_id "$j" 3)"$'\t'"rcpt-perm1@\[127\.0\.0\.1\]${A}failed${A}5\.1\.1${A}" "$(report_line "$o" "$(rcpt_id "$j" 3)")"
 check_match "pipelining used (MAIL sent with RCPTs)" true \
 	"$(jq_get "$AIO_LOG" 'select(.ev=="cmd" and .verb=="MAIL") | .pipelined' | head -1)"
 

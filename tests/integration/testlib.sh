@@ -317,10 +317,16 @@ start_aiosmtpd() {
 	track "$AIO_PID"
 	wait_port "$AIO_PORT" 15 || { show "$AIO_ERR"; return 1; }
 }
-# jq_count FILE FILTER - number of JSONL records that match a jq select()
-jq_count() { jq -c "select($2)" "$1" 2>/dev/null | wc -l; }
-# jq_get FILE EXPR - jq -r over every record
-jq_get() { jq -r "$2" "$1" 2>/dev/null; }
+# jq_count FILE FILTER - number of JSONL records that match a jq select();
+# a jq error prints JQERR (so no check can pass by accident)
+jq_count() {
+	local out
+	out=$(jq -c "select($2)" "$1") || { echo JQERR; return 1; }
+	[ -z "$out" ] && { echo 0; return 0; }
+	printf '%s\n' "$out" | wc -l
+}
+# jq_get FILE EXPR - jq -r over every record (JQERR on a jq error)
+jq_get() { jq -r "$2" "$1" || echo JQERR; }
 
 # start_nsd ZONEFILE [ORIGIN] - NSD serving the zone on a fresh port (udp+tcp).
 # Sets DNS_PORT NSD_PID.  ORIGIN defaults to mta.test.
@@ -381,8 +387,6 @@ start_dns_faulty() {
 	track "$DNSF_PID"
 	wait_port "$DNS_PORT" 10 || { show "$ZT_W/dnsf.out"; return 1; }
 }
-# zone_with_port SRC DST - copy of a zone (no change needed: MX addresses are
-# mapped with SMTP_TEST_ADDRMAP, never by port in DNS)
 # make_certs DIR - test CA + server/wrongname/selfsigned/expired certificates
 make_certs() {
 	need_cmd openssl
@@ -467,6 +471,11 @@ run_ta() {
 	( cd "$PO/transport" && printf '%s' "$jobs" |
 		timeout -k 3 "${ZT_TA_TIMEOUT:-50}" "$ZT_SMTP" "$@" ) > "$base.out" 2> "$base.err"
 	TA_RC=$?
+	# a sanitizer build (--enable-sanitizers) reports on stderr: that is a failure
+	if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$base.err" 2>/dev/null; then
+		fail "sanitizer report from the agent in $base.err"
+		grep -E -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$base.err" | head -30
+	fi
 	return 0
 }
 # report_word OUTFILE INUM/OFF - the status word of the last report line for it

@@ -75,13 +75,16 @@ static const struct agent_vec good_agent[] = {
 };
 
 static const struct agent_vec bad_agent[] = {
-	{ L("81234/\t\tok"), TAK_BAD, 0, 0, 0, 0, 0, NULL },
-	{ L("x/1\t\tok"), TAK_BAD, 0, 0, 0, 0, 0, NULL },
+	{ L("81234/\t\tok"), TAK_BAD, 0, 0, 0, 0, 0,
+	  "recipient offset is not a decimal number" },
+	{ L("x/1\t\tok"), TAK_BAD, 0, 0, 0, 0, 0, "message number is not a decimal number" },
 	{ L("1/1\tok"), TAK_BAD, 0, 0, 0, 0, 0, NULL },
 	{ L("1/1\t\tbogus"), TAK_BAD, 0, 0, 0, 0, 0, NULL },
-	{ L("1/99999999999999999999999\t\tok"), TAK_BAD, 0, 0, 0, 0, 0, NULL },
+	{ L("1/99999999999999999999999\t\tok"), TAK_BAD, 0, 0, 0, 0, 0,
+	  "recipient offset too large" },
 	{ L("99999999999999999999999/1\t\tok"), TAK_BAD, 0, 0, 0, 0, 0, NULL },
-	{ L("18446744073709551616/1\t\tok"), TAK_BAD, 0, 0, 0, 0, 0, NULL },
+	{ L("18446744073709551616/1\t\tok"), TAK_BAD, 0, 0, 0, 0, 0,
+	  "message number too large" },
 	{ L("#resync ../../etc/passwd"), TAK_BAD, 0, 0, 0, 0, 0, NULL },
 	{ L("#resync /etc/passwd"), TAK_BAD, 0, 0, 0, 0, 0, NULL },
 	{ L("#resync"), TAK_BAD, 0, 0, 0, 0, 0, NULL },
@@ -102,8 +105,9 @@ static const struct agent_vec bad_agent[] = {
 	{ L("1/1\t\tretryat -5 x"), TAK_BAD, 0, 0, 0, 0, 0, NULL },
 	{ L("1/1\t\tretryat 99999999999999999999"), TAK_BAD, 0, 0, 0, 0, 0, NULL },
 	{ L("1/1\t\tretryat 5x"), TAK_BAD, 0, 0, 0, 0, 0, NULL },
-	{ L("hello world"), TAK_BAD, 0, 0, 0, 0, 0, NULL },
-	{ L("1/1"), TAK_BAD, 0, 0, 0, 0, 0, NULL },
+	{ L("hello world"), TAK_BAD, 0, 0, 0, 0, 0,
+	  "misformed line: neither a report nor a command" },
+	{ L("1/1"), TAK_BAD, 0, 0, 0, 0, 0, "report lacks the TAB after inum/offset" },
 };
 
 START_TEST(test_agent_good)
@@ -143,6 +147,9 @@ START_TEST(test_agent_bad)
 
 	ck_assert_msg(k == TAK_BAD, "vector %d ('%s') kind %d", _i, v->line, k);
 	ck_assert_msg(why.len > 0, "vector %d: no reason", _i);
+	/* where the table names the reason, it must be exactly that */
+	ck_assert_msg(v->arg_or_text == NULL || strcmp(zbuf_cstr(&why), v->arg_or_text) == 0,
+		      "vector %d: reason '%s', want '%s'", _i, zbuf_cstr(&why), v->arg_or_text);
 	zbuf_free(&why);
 }
 END_TEST

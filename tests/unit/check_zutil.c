@@ -263,8 +263,16 @@ END_TEST
 
 START_TEST(test_proctitle_noinit)
 {
-	/* without init: must not crash or scribble */
+	zbuf before = ZBUF_INIT(1 << 16), after = ZBUF_INIT(1 << 16);
+
+	/* without init: must not crash or scribble on argv */
+	ck_assert_int_eq(zread_file("/proc/self/cmdline", 1 << 16, &before, NULL), Z_OK);
 	zproctitle_set("idle %d", 1);
+	ck_assert_int_eq(zread_file("/proc/self/cmdline", 1 << 16, &after, NULL), Z_OK);
+	ck_assert_uint_eq(after.len, before.len);
+	ck_assert_mem_eq(after.data, before.data, before.len);
+	zbuf_free(&before);
+	zbuf_free(&after);
 }
 END_TEST
 

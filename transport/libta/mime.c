@@ -121,18 +121,6 @@ struct ent {
 
 static const char hexu[] = "0123456789ABCDEF";
 
-/* hexval - value of a hex digit or -1 */
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* has8 - does the span hold a byte >= 0x80 */
 static int has8(const char *p, size_t n)
 {
@@ -568,15 +556,15 @@ static int qpd_byte(struct qpd *s, unsigned char c, zbuf *out)
 			}
 			return zbuf_putc(out, c);
 		}
-		if (s->np == 1 && hexval(c) >= 0) {
+		if (s->np == 1 && zhexval(c) >= 0) {
 			s->pb[1] = (char)c;
 			s->np = 2;
 			return Z_OK;
 		}
-		if (s->np == 2 && hexval((unsigned char)s->pb[1]) >= 0) {
-			if (hexval(c) >= 0) {
+		if (s->np == 2 && zhexval((unsigned char)s->pb[1]) >= 0) {
+			if (zhexval(c) >= 0) {
 				s->np = 0;
-				return zbuf_putc(out, hexval((unsigned char)s->pb[1]) * 16 + hexval(c));
+				return zbuf_putc(out, zhexval((unsigned char)s->pb[1]) * 16 + zhexval(c));
 			}
 		} else if (c == '\n') {
 			s->np = 0; /* soft line break, padding dropped */

@@ -223,18 +223,6 @@ static int span_in_list(zspan s, const char *word)
 	return 0;
 }
 
-/* hexval - value of one hex digit or -1 */
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* final_recipient - ORCPT "rfc822;xtext" decoded, else the user; malloc'd */
 static char *final_recipient(const ta_rcpt *r)
 {
@@ -248,9 +236,9 @@ static char *final_recipient(const ta_rcpt *r)
 			return NULL;
 		for (size_t i = 7; i < o.n; i++) {
 			unsigned char c = (unsigned char)o.p[i];
-			if (c == '+' && i + 2 < o.n && hexval(o.p[i + 1]) >= 0 &&
-			    hexval(o.p[i + 2]) >= 0) {
-				c = (unsigned char)(hexval(o.p[i + 1]) * 16 + hexval(o.p[i + 2]));
+			if (c == '+' && i + 2 < o.n && zhexval(o.p[i + 1]) >= 0 &&
+			    zhexval(o.p[i + 2]) >= 0) {
+				c = (unsigned char)(zhexval(o.p[i + 1]) * 16 + zhexval(o.p[i + 2]));
 				i += 2;
 			}
 			if (c < 0x20 || c == 0x7f)

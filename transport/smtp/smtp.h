@@ -27,7 +27,7 @@
 #define SMTP_RBUF_MAX (1024u * 1024u)/* bytes read ahead while pipelining */
 #define SMTP_CMD_MAX 2048            /* one command we write */
 #define SMTP_RCPTLIMIT_DEFAULT 100
-#define SMTP_BDAT_MAX 64000          /* messages up to this go as one BDAT */
+#define SMTP_BDAT_CHUNK 65536        /* BDAT chunk size */
 
 /* ---- reply assembler (smtp_io.c) ---- */
 typedef struct smtp_reply {

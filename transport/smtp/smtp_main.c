@@ -63,6 +63,7 @@ static long num_opt(const char *s, long min, long max, const char *what)
 	return v;
 }
 
+/* main - options, configuration, then the job loop */
 int main(int argc, char **argv)
 {
 	static smtp_opts o;
@@ -70,7 +71,7 @@ int main(int argc, char **argv)
 	smtp_sess *sess = NULL;
 	zbuf err = ZBUF_INIT(2048);
 	char hostname[256];
-	int c, sevens = 0, rc;
+	int c, sevens = 0, rc, lmtp_port_ok = 0;
 	ta_agent_ops ops;
 
 	zproctitle_init(argc, argv);
@@ -135,9 +136,21 @@ int main(int argc, char **argv)
 		o.noesmtp = 1;
 	if (argc - optind > 1)
 		usage("at most one host argument");
-	if (o.lmtp && o.port == 25 &&
-	    (o.forcedest == NULL || strncasecmp(o.forcedest, "UNIX:", 5) != 0))
-		usage("LMTP (-M) refuses port 25: give -p port or -F UNIX:/path");
+	if (o.forcedest != NULL) {
+		smtp_dest fd;
+		zbuf_reset(&err);
+		if (smtp_dest_parse(o.forcedest, o.port, &fd, &err) != Z_OK) {
+			char m[300];
+			snprintf(m, sizeof(m), "-F %.100s: %.150s", o.forcedest, zbuf_cstr(&err));
+			usage(m);
+		}
+		if (o.lmtp && fd.kind != SDEST_UNIX && fd.port != 0 && fd.port != 25)
+			lmtp_port_ok = 1;
+		if (o.lmtp && fd.kind == SDEST_UNIX)
+			lmtp_port_ok = 1;
+	}
+	if (o.lmtp && o.port == 25 && !lmtp_port_ok)
+		usage("LMTP (-M) refuses port 25: give -p port, -F [addr]:port or -F UNIX:/path");
 	if (o.test_only && optind >= argc && o.forcedest == NULL)
 		usage("-D needs a host");
 

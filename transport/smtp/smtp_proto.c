@@ -27,8 +27,12 @@
  *	recipients refused with 452 are sent in a follow-up transaction on
  *	the same connection and are never bounced for it.  With PIPELINING
  *	MAIL and all RCPTs are written in one group (reading meanwhile) and
- *	the replies matched in order; DATA waits for them.  LMTP reads one
- *	reply per accepted recipient after the final dot.
+ *	the replies matched in order; DATA waits for them.  With CHUNKING
+ *	the body goes as pipelined 64 KiB BDAT chunks.  LMTP reads one
+ *	reply per accepted recipient after the final dot (or BDAT LAST).
+ *	A server that closed or spoke on an idle kept connection, a failed
+ *	RSET, or a 421 makes the agent drop the connection and reconnect for
+ *	the next transaction.
  * DIAGNOSTICS
  *	Per recipient through ta_diagnostic(): reply codes map per
  *	smtp_code_map(); connection failures give "retryat +60"; DNS
@@ -1145,8 +1149,41 @@ struct bodyout {
 	size_t sent, total, next_title;
 	int failed;
 	zbuf why;
-	zbuf *mem;               /* BDAT: collect in memory */
+	zbuf *mem;               /* BDAT: the chunk being collected */
+	size_t nchunks;          /* BDAT chunks sent before the LAST one */
 };
+
+/* bdat_chunk - send the collected chunk as "BDAT n" (not LAST) */
+static int bdat_chunk(struct bodyout *b)
+{
+	char cmd[64];
+	int n = snprintf(cmd, sizeof(cmd), "BDAT %zu\r\n", b->mem->len);
+
+	if (n < 0 || (size_t)n >= sizeof(cmd))
+		return -1;
+	smtp_log('w', "BDAT %zu", b->mem->len);
+	if (smtp_io_queue(&b->s->io, cmd, (size_t)n) != Z_OK ||
+	    smtp_io_queue(&b->s->io, b->mem->data ? b->mem->data : "", b->mem->len) != Z_OK) {
+		b->failed = 1;
+		zbuf_puts(&b->why, "out of memory queueing a BDAT chunk");
+		return -1;
+	}
+	b->sent += b->mem->len;
+	b->nchunks++;
+	zbuf_reset(b->mem);
+	if (b->s->io.wbuf.len >= 4 * SMTP_BDAT_CHUNK &&
+	    smtp_io_flush(&b->s->io, tmo_ms(b->s, S_BODY), &b->why) != Z_OK) {
+		b->failed = 1;
+		return -1;
+	}
+	if (b->s->o->progress && b->sent >= b->next_title) {
+		size_t tot = b->total > b->sent ? b->total : b->sent;
+		smtp_title(1, ">%s|%d %s BDAT %zu/%zu (%zu%%)", b->s->ip, b->s->port, b->s->host,
+			   b->sent, tot, tot ? b->sent * 100 / tot : 100);
+		b->next_title = b->sent + 2000;
+	}
+	return 0;
+}
 
 /* body_out - mime_send sink: queue, flush in blocks, progress title */
 static int body_out(void *arg, const char *p, size_t n)
@@ -1154,10 +1191,18 @@ static int body_out(void *arg, const char *p, size_t n)
 	struct bodyout *b = arg;
 
 	if (b->mem != NULL) {
-		if (zbuf_append(b->mem, p, n) != Z_OK) {
-			b->failed = 1;
-			zbuf_puts(&b->why, "message too large for one BDAT chunk");
-			return -1;
+		while (n > 0) {
+			size_t room = SMTP_BDAT_CHUNK - b->mem->len;
+			size_t k = n < room ? n : room;
+			if (zbuf_append(b->mem, p, k) != Z_OK) {
+				b->failed = 1;
+				zbuf_puts(&b->why, "out of memory collecting a BDAT chunk");
+				return -1;
+			}
+			p += k;
+			n -= k;
+			if (b->mem->len >= SMTP_BDAT_CHUNK && n > 0 && bdat_chunk(b) != 0)
+				return -1;
 		}
 		return 0;
 	}
@@ -1259,17 +1304,24 @@ static void transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 	if (s->need_rset) {
 		send_cmd(s, &common, 0, "RSET");
 		if (wait_reply(s, S_RSET, &common) != Z_OK || s->rep.code / 100 != 2) {
+			char dest[256];
 			if (s->connected)
 				drop_conn(s, "RSET failed");
-			zbuf_reset(&s->err);
-			zbuf_puts(&s->err, "RSET failed");
-			goto lost;
+			/* a fresh connection instead */
+			(void)zstrlcpy(dest, s->host, sizeof(dest));
+			if (open_conn(s, dest) != Z_OK) {
+				char dc[600];
+				snprintf(dc, sizeof(dc), "smtp; 400 (%.500s)", zbuf_cstr(&s->cf_text));
+				fail_set(s, m, v, n, R_OPEN, s->cf_code, s->cf_retry, s->cf_status, dc,
+					 zbuf_cstr(&s->cf_text));
+				goto done;
+			}
 		}
 		s->need_rset = 0;
 		zbuf_reset(&common);
 	}
 	pipelined = (s->caps.flags & CAP_PIPELINING) && !s->o->no_pipelining;
-	use_bdat = (s->caps.flags & CAP_CHUNKING) && m->size_estimate < SMTP_BDAT_MAX;
+	use_bdat = (s->caps.flags & CAP_CHUNKING) != 0;
 
 	/* MAIL */
 	zbuf_printf(&cmd, "MAIL From:<%s>", zbuf_cstr(&sender));
@@ -1280,8 +1332,16 @@ static void transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 	if (s->caps.flags & CAP_DSN) {
 		if (zspan_caseeq(r0->ret, "FULL") || zspan_caseeq(r0->ret, "HDRS"))
 			zbuf_printf(&cmd, " RET=%.*s", (int)r0->ret.n, r0->ret.p);
-		if (r0->envid.n > 0 && r0->envid.n <= 100 && smtp_xtext_valid(r0->envid))
-			zbuf_printf(&cmd, " ENVID=%.*s", (int)r0->envid.n, r0->envid.p);
+		if (r0->envid.n > 0) {
+			zbuf e = ZBUF_INIT(1024);
+			if (smtp_xtext_valid(r0->envid))
+				zbuf_append(&e, r0->envid.p, r0->envid.n);
+			else
+				smtp_xtext(r0->envid, &e);
+			if (e.len > 0 && e.len <= 100)     /* RFC 3461: at most 100 */
+				zbuf_printf(&cmd, " ENVID=%s", zbuf_cstr(&e));
+			zbuf_free(&e);
+		}
 	}
 	if (send_cmd(s, &common, 0, "%s", zbuf_cstr(&cmd)) != Z_OK) {
 		fail_set(s, m, v, n, R_OPEN, EX_TEMPFAIL, 0, "4.3.0", NULL, "MAIL command too long");
@@ -1313,7 +1373,14 @@ static void transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 			else
 				zbuf_puts(&cmd, " NOTIFY=FAILURE,DELAY");
 			if (cr->orcpt.n > 0 && param_ok(cr->orcpt, 0) && zspan_chr(cr->orcpt, ';') > 0) {
-				zbuf_printf(&cmd, " ORCPT=%.*s", (int)cr->orcpt.n, cr->orcpt.p);
+				/* addr-type ";" xtext; re-encode a raw address */
+				long semi = zspan_chr(cr->orcpt, ';');
+				zspan rest = { cr->orcpt.p + semi + 1, cr->orcpt.n - (size_t)semi - 1 };
+				zbuf_printf(&cmd, " ORCPT=%.*s", (int)semi + 1, cr->orcpt.p);
+				if (smtp_xtext_valid(rest))
+					zbuf_append(&cmd, rest.p, rest.n);
+				else
+					smtp_xtext(rest, &cmd);
 			} else {
 				zbuf_puts(&cmd, " ORCPT=rfc822;");
 				smtp_xtext(zspan_from(user), &cmd);
@@ -1386,25 +1453,56 @@ static void transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 	bo.total = m->size_estimate;
 	bo.next_title = 0;
 	if (use_bdat) {
+		/* BDAT chunks are pipelined (RFC 3030); replies are read after
+		 * the LAST one, the first failure decides */
+		smtp_reply bad;
+		int have_bad = 0;
+
 		mo.dotstuff = 0;
 		bo.mem = &mem;
+		set_state(s, S_BODY);
 		if (mime_send(hdrs, hlen, m->bodyfd, bodyoff, m->bodysize, &mo, &mr, body_out, &bo) != Z_OK ||
 		    bo.failed) {
-			use_bdat = 0;    /* too big after conversion: use DATA */
-			mo.dotstuff = 1;
-			bo.mem = NULL;
-			bo.failed = 0;
-			zbuf_reset(&bo.why);
-			zbuf_reset(&mem);
+			zbuf_reset(&s->err);
+			zbuf_printf(&s->err, "%s, %s (%s [%s])", bo.why.len ? zbuf_cstr(&bo.why) :
+				    "error reading or converting the message body",
+				    states[S_BODY].desc, s->mxname, s->ip);
+			drop_conn(s, zbuf_cstr(&s->err));
+			goto lost;
 		}
-	}
-	if (use_bdat) {
+		if (bo.nchunks > 0) {
+			zbuf_printf(&post, "%s<<- (%zu BDAT chunks, %zu bytes)", post.len ? "\n" : "",
+				    bo.nchunks, bo.sent);
+		}
 		send_cmd(s, &post, 0, "BDAT %zu LAST", mem.len);
 		smtp_io_queue(&s->io, mem.data ? mem.data : "", mem.len);
-		smtp_log('#', "%zu bytes in one BDAT chunk", mem.len);
-		set_state(s, S_BODY);
-		if (wait_reply(s, S_BDAT, &post) != Z_OK)
+		smtp_log('#', "%zu bytes in %zu BDAT chunks", bo.sent + mem.len, bo.nchunks + 1);
+		smtp_reply_init(&bad);
+		for (size_t k = 0; k < bo.nchunks; k++) {
+			if (wait_reply(s, S_BDAT, &post) != Z_OK) {
+				smtp_reply_free(&bad);
+				goto lost;
+			}
+			if (s->rep.code / 100 != 2 && !have_bad) {
+				have_bad = 1;
+				zbuf_set(&bad.text, s->rep.text.data, s->rep.text.len);
+				bad.code = s->rep.code;
+				memcpy(bad.enh, s->rep.enh, sizeof(bad.enh));
+			}
+		}
+		if (wait_reply(s, S_BDAT, &post) != Z_OK) {
+			smtp_reply_free(&bad);
 			goto lost;
+		}
+		if (have_bad) {
+			s->need_rset = 1;
+			for (size_t i = 0; i < n; i++)
+				if (v[i].st == R_ACCEPTED)
+					result_reply(s, m, &v[i], &bad, &common, &post, 1);
+			smtp_reply_free(&bad);
+			goto done;
+		}
+		smtp_reply_free(&bad);
 	} else {
 		send_cmd(s, &post, 0, "DATA");
 		if (wait_reply(s, S_DATA, &post) != Z_OK)
@@ -1490,6 +1588,8 @@ lost:
 	}
 	fail_conn(s, m, v, n, &common);
 done:
+	if (s->connected && s->rep.code == 421)
+		drop_conn(s, "server said 421 (closing)");
 	zbuf_free(&post);
 	zbuf_free(&sender);
 	zbuf_free(&cmd);
