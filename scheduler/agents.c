@@ -555,7 +555,7 @@ static void agent_settle_all(agent *a, const char *why)
 		v->agent = NULL;
 		sfile *f = v->file;
 		int freed = 0;
-		for (uint32_t i = 0; i < v->nrcpt && !freed; i++)
+		for (uint32_t i = 0; !freed && i < v->nrcpt; i++)
 			if (v->r[i].state == RS_FED)
 				freed = rcpt_settle(f, v, &v->r[i], a->pid, why);
 	}

@@ -350,7 +350,7 @@ int vertex_expire(vertex *v, int hard)
 	}
 	f->haderror = 1;
 	int freed = 0;
-	for (uint32_t i = 0; i < v->nrcpt && !freed; i++) {
+	for (uint32_t i = 0; !freed && i < v->nrcpt; i++) {
 		srcpt *r = &v->r[i];
 		if (r->state != RS_PENDING)
 			continue;

@@ -767,6 +767,12 @@ int main(int argc, char **argv)
 		zlog_fatal(EX_CONFIG, NULL, "configuration error: %s", zbuf_cstr(&err));
 	}
 	if (checkonly) {
+		if (verbose) {
+			zbuf d = ZBUF_INIT(4u * 1024u * 1024u);
+			if (sconf_dump(S.cfg, &d) == Z_OK && d.data)
+				fputs(zbuf_cstr(&d), stdout);
+			zbuf_free(&d);
+		}
 		printf("%s: OK (%zu clauses)\n", S.cfg->name ? S.cfg->name : "builtin", S.cfg->nclauses);
 		sconf_free(S.cfg);
 		return 0;

@@ -24,6 +24,8 @@ tests_unit_check_ctlfile_LDADD = spool/libspool.a lib/libzmta.a $(CHECK_LIBS)
 tests_unit_check_submit_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_submit_LDADD = spool/libspool.a lib/libzmta.a $(CHECK_LIBS)
 endif
+# one scratch directory per test run (also used by check_libta)
+EXTRA_DIST += tests/unit/scratch.h
 
 # fuzz target: control-file parser
 check_PROGRAMS += tests/fuzz/replay_ctlfile

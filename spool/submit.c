@@ -147,31 +147,28 @@ int submit_write(submit *s, const void *p, size_t n)
 int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino, zbuf *err)
 {
 	char prefix[8], dst[4300], sock[4200], msg[128];
-	int rc;
+	int rc = Z_EIO;
 
 	if (dir == NULL)
 		dir = "router";
 	if (s->fd < 0 || s->failed) {
 		zbuf_puts(err, "submit: earlier write failed or handle not open");
-		submit_abort(s);
-		return Z_EIO;
+		goto abort;
 	}
 	if (*dir == '\0' || strchr(dir, '/') != NULL || dir[0] == '.' || strlen(dir) > 64 ||
 	    hashlevels < 0 || hashlevels > 1) {
 		zbuf_puts(err, "submit: bad target directory or hash level");
-		submit_abort(s);
-		return Z_ERR;
+		rc = Z_ERR;
+		goto abort;
 	}
 	if (fsync(s->fd) != 0) {
 		zbuf_printf(err, "submit: fsync %s: %s", s->tmppath, strerror(errno));
-		submit_abort(s);
-		return Z_EIO;
+		goto abort;
 	}
 	if (close(s->fd) != 0) {
 		s->fd = -1;
 		zbuf_printf(err, "submit: close %s: %s", s->tmppath, strerror(errno));
-		submit_abort(s);
-		return Z_EIO;
+		goto abort;
 	}
 	s->fd = -1;
 	spool_hash_prefix(s->ino, hashlevels, prefix, sizeof(prefix));
@@ -190,24 +187,25 @@ int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino
 			}
 		}
 		zbuf_printf(err, "submit: rename %s to %s: %s", s->tmppath, dst, strerror(errno));
-		submit_abort(s);
-		return Z_EIO;
+		goto abort;
 	}
 	s->tmppath[0] = '\0';   /* handed over: the router owns the file now */
 	if (ino)
 		*ino = s->ino;
-	rc = zfsync_parent(dst);
-	if (rc == Z_OK) {
-		snprintf(dst, sizeof(dst), "%s/public", s->postoffice);
-		(void)zfsync_dir(dst);
-	} else {
+	if (zfsync_parent(dst) != Z_OK) {
 		zbuf_printf(err, "submit: fsync of the directory of %s failed", dst);
 		return Z_EIO;
 	}
+	/* the scratch name is gone either way; this only makes it sooner */
+	snprintf(sock, sizeof(sock), "%s/public", s->postoffice);
+	(void)zfsync_dir(sock);
 	snprintf(sock, sizeof(sock), "%s/.router.notify", s->postoffice);
 	snprintf(msg, sizeof(msg), "NEW %s %s%lu", dir, prefix, s->ino);
-	(void)submit_notify(sock, msg);
+	(void)submit_notify(sock, msg);   /* a lost note only waits for the next scan */
 	return Z_OK;
+abort:
+	submit_abort(s);
+	return rc;
 }
 
 /* submit_abort - close and unlink the scratch file (never a handed-over one) */

@@ -249,6 +249,27 @@ static enum ta_kind parse_report(const char *p, size_t n, ta_report *rep, zbuf *
 	return TAK_REPORT;
 }
 
+/* line_ok - the checks every line of both directions passes first; an
+ * empty line is not ok but leaves why alone */
+static int line_ok(const char *line, size_t len, zbuf *why)
+{
+	if (len == 0)
+		return 0;
+	if (line == NULL) {
+		set_why(why, "no line");
+		return 0;
+	}
+	if (len >= TAPROTO_LINE_MAX) {
+		set_why(why, "line too long");
+		return 0;
+	}
+	if (memchr(line, '\0', len) != NULL) {
+		set_why(why, "NUL byte in line");
+		return 0;
+	}
+	return 1;
+}
+
 /* ta_parse_agent_line - classify and parse one line read from an agent */
 enum ta_kind ta_parse_agent_line(const char *line, size_t len, ta_report *rep,
 				 zspan *arg, zbuf *why)
@@ -264,20 +285,8 @@ enum ta_kind ta_parse_agent_line(const char *line, size_t len, ta_report *rep,
 	rep->notary.p = rep->text.p = "";
 	arg->p = "";
 	arg->n = 0;
-	if (line == NULL && len > 0) {
-		set_why(why, "no line");
-		return TAK_BAD;
-	}
-	if (len >= TAPROTO_LINE_MAX) {
-		set_why(why, "line too long");
-		return TAK_BAD;
-	}
-	if (len == 0)
-		return TAK_EMPTY;
-	if (memchr(line, '\0', len) != NULL) {
-		set_why(why, "NUL byte in line");
-		return TAK_BAD;
-	}
+	if (!line_ok(line, len, why))
+		return len == 0 ? TAK_EMPTY : TAK_BAD;
 	if (line[0] == '#') {
 		if (starts(line, len, "#hungry"))
 			return TAK_HUNGRY;
@@ -342,20 +351,8 @@ enum ta_kind ta_parse_job_line(const char *line, size_t len, ta_job *job, zbuf *
 		job = &jdummy;
 	memset(job, 0, sizeof(*job));
 	job->path.p = job->host.p = "";
-	if (line == NULL && len > 0) {
-		set_why(why, "no line");
-		return TAK_BAD;
-	}
-	if (len >= TAPROTO_LINE_MAX) {
-		set_why(why, "line too long");
-		return TAK_BAD;
-	}
-	if (len == 0)
-		return TAK_EMPTY;
-	if (memchr(line, '\0', len) != NULL) {
-		set_why(why, "NUL byte in line");
-		return TAK_BAD;
-	}
+	if (!line_ok(line, len, why))
+		return len == 0 ? TAK_EMPTY : TAK_BAD;
 	if (line[0] == '#') {
 		if (len == 5 && memcmp(line, "#idle", 5) == 0)
 			return TAK_IDLE;

@@ -104,7 +104,7 @@ j=$(mkjob -P "$PO" v6@dual.mta.test)
 run_ta "$ZT_W/t16" "$j${T}dual.mta.test"$'\n' -c smtp -x -6
 check_eq "-6: delivered" ok3 "$(report_word "$ZT_W/t16.out" "$(rcpt_id "$j" 1)")"
 e1=$(( $(jq_count "$L1" '.ev=="msg"') - n1 - d1 )); e2=$(( $(jq_count "$L2" '.ev=="msg"') - n2 - d2 ))
-check_eq "-6 changes which address family is tried first" "$d1$d2 differs" "$d1$d2 $([ "$d1$d2" != "$e1$e2" ] && echo differs || echo same)"
+check_eq "-6 (IPv6 first): the AAAA (::1, mapped to peer 2) is tried before the A (peer 1)" "$d1$d2 differs" "$d1$d2 $([ "$d1$d2" != "$e1$e2" ] && echo differs || echo same)"
 
 # 11. self detection: SELFADDRESSES makes the best MX ourselves -> error2;
 #     -x to our own address on port 25 is refused unless -X

@@ -22,6 +22,7 @@
 #include "zbuf.h"
 #include "zutil.h"
 #include "ctlfile.h"
+#include "scratch.h"
 
 static const char HDRS[] =
 	"Received: from client.example.org (client.example.org [192.0.2.7])\n"
@@ -616,13 +617,18 @@ static Suite *ctlfile_suite(void)
 	return s;
 }
 
+/* main - run the suite inside one scratch directory (scratch.h) */
 int main(void)
 {
 	SRunner *sr = srunner_create(ctlfile_suite());
 	int nf;
 
+	if (scratch_begin("check_ctlfile") != 0)
+		return 99;
 	srunner_run_all(sr, CK_NORMAL);
 	nf = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	if (scratch_end() != 0)
+		nf++;
 	return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -18,11 +18,23 @@
 
 /* ---------- helpers ---------- */
 
+/* tmp_template - "$TMPDIR/<stem>XXXXXX" (or /tmp) for mkstemp */
+static void tmp_template(char *buf, size_t bufsz, const char *stem)
+{
+	const char *t = getenv("TMPDIR");
+	int n = snprintf(buf, bufsz, "%s/%sXXXXXX", t && *t ? t : "/tmp", stem);
+
+	ck_assert(n > 0 && (size_t)n < bufsz);
+}
+
 /* tmp_body - temp file with 7 junk bytes, then body; returns fd */
 static int tmp_body(const char *body, size_t n)
 {
-	char path[] = "/tmp/check_mimeXXXXXX";
-	int fd = mkstemp(path);
+	char path[512];
+	int fd;
+
+	tmp_template(path, sizeof(path), "check_mime");
+	fd = mkstemp(path);
 	ck_assert_int_ge(fd, 0);
 	unlink(path);
 	ck_assert_int_eq(write(fd, "JUNK12\n", 7), 7);
@@ -226,12 +238,13 @@ START_TEST(test_qp_python)
 	}
 	zbuf e = ZBUF_INIT(1u << 16);
 	ck_assert_int_eq(mime_qp_encode(in, n, &e), Z_OK);
-	char ef[] = "/tmp/check_mime_pyXXXXXX";
+	char ef[512];
+	tmp_template(ef, sizeof(ef), "check_mime_py");
 	int fd = mkstemp(ef);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, e.data, e.len), (ssize_t)e.len);
 	close(fd);
-	char cmd[256];
+	char cmd[1024];
 	ck_assert_int_lt(snprintf(cmd, sizeof(cmd),
 		"%s -c 'import quopri,sys; sys.stdout.buffer.write(quopri.decodestring(open(\"%s\",\"rb\").read()))'",
 		py, ef), (int)sizeof(cmd));

@@ -12,8 +12,13 @@
  *	transport/smtp/smtp_io.c, smtp_proto.c, smtp_auth.c, smtp_tls.c
  */
 #include <check.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "smtp.h"
 #include "zutil.h"
 
@@ -330,6 +335,168 @@ START_TEST(test_tls_conf)
 }
 END_TEST
 
+
+/* io_pair - socketpair: *mine non-blocking, attached to io */
+static void io_pair(smtp_io *io, int *peer)
+{
+	int sv[2];
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	smtp_io_init(io);
+	smtp_io_attach(io, sv[0]);
+	*peer = sv[1];
+}
+
+static void io_done(smtp_io *io)
+{
+	smtp_io_close(io);
+	zbuf_free(&io->rbuf);
+	zbuf_free(&io->wbuf);
+}
+
+/* writer - child: write the pieces with pauses, then exit */
+static pid_t writer(int fd, const char *const *pieces, int pause_us)
+{
+	pid_t pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		for (int i = 0; pieces[i] != NULL; i++) {
+			if (write(fd, pieces[i], strlen(pieces[i])) < 0)
+				_exit(1);
+			usleep(pause_us);
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+START_TEST(test_io_split_reply)
+{
+	static const char *const pieces[] = { "25", "0-mx.exa", "mple\r\n250-PIPE", "LINING\r", "\n250 SIZE 1000\r\n", NULL };
+	smtp_io io;
+	smtp_reply r;
+	smtp_caps c;
+	zbuf err = ZBUF_INIT(512);
+	int peer;
+	pid_t pid;
+
+	io_pair(&io, &peer);
+	smtp_reply_init(&r);
+	pid = writer(peer, pieces, 20000);
+	ck_assert_int_eq(smtp_io_reply(&io, 5000, &r, &err), Z_OK);
+	ck_assert_int_eq(r.code, 250);
+	ck_assert_int_eq(r.nlines, 3);
+	smtp_caps_parse(&r, &c);
+	ck_assert(c.flags & CAP_PIPELINING);
+	ck_assert_uint_eq(c.size_max, 1000);
+	waitpid(pid, NULL, 0);
+	close(peer);
+	smtp_reply_free(&r);
+	io_done(&io);
+	zbuf_free(&err);
+}
+END_TEST
+
+START_TEST(test_io_bad_replies)
+{
+	smtp_io io;
+	smtp_reply r;
+	zbuf err = ZBUF_INIT(512);
+	int peer;
+	char big[6000];
+
+	/* over-long line */
+	io_pair(&io, &peer);
+	smtp_reply_init(&r);
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "250 ", 4);
+	ck_assert_int_eq(write(peer, big, sizeof(big)), (ssize_t)sizeof(big));
+	ck_assert_int_eq(smtp_io_reply(&io, 2000, &r, &err), Z_ETOOBIG);
+	close(peer);
+	io_done(&io);
+
+	/* malformed */
+	io_pair(&io, &peer);
+	ck_assert_int_eq(write(peer, "hello\r\n", 7), 7);
+	ck_assert_int_eq(smtp_io_reply(&io, 2000, &r, &err), Z_EPARSE);
+	close(peer);
+	io_done(&io);
+
+	/* closed in the middle of a multi-line reply */
+	io_pair(&io, &peer);
+	ck_assert_int_eq(write(peer, "250-one\r\n", 9), 9);
+	close(peer);
+	ck_assert_int_eq(smtp_io_reply(&io, 2000, &r, &err), Z_EIO);
+	ck_assert(strstr(zbuf_cstr(&err), "middle") != NULL);
+	io_done(&io);
+
+	/* stall: the timeout fires */
+	io_pair(&io, &peer);
+	ck_assert_int_eq(write(peer, "250-one\r\n", 9), 9);
+	ck_assert_int_eq(smtp_io_reply(&io, 300, &r, &err), Z_EAGAIN);
+	ck_assert(strstr(zbuf_cstr(&err), "timeout") != NULL);
+	close(peer);
+	io_done(&io);
+
+	/* two replies in one read come out one by one */
+	io_pair(&io, &peer);
+	ck_assert_int_eq(write(peer, "250 a\r\n550 5.1.1 b\r\n", 20), 20);
+	ck_assert_int_eq(smtp_io_reply(&io, 2000, &r, &err), Z_OK);
+	ck_assert_int_eq(r.code, 250);
+	ck_assert_int_eq(smtp_io_reply(&io, 2000, &r, &err), Z_OK);
+	ck_assert_int_eq(r.code, 550);
+	ck_assert_str_eq(r.enh, "5.1.1");
+	close(peer);
+	io_done(&io);
+	smtp_reply_free(&r);
+	zbuf_free(&err);
+}
+END_TEST
+
+START_TEST(test_io_no_deadlock)
+{
+	/* the peer writes 200 KB of replies before it reads anything; our
+	 * 2 MB write must still finish because flush reads meanwhile */
+	smtp_io io;
+	zbuf err = ZBUF_INIT(512);
+	int peer, small = 4096;
+	pid_t pid;
+	char *blob = malloc(2u * 1024u * 1024u);
+	int st;
+
+	ck_assert_ptr_nonnull(blob);
+	memset(blob, 'a', 2u * 1024u * 1024u);
+	io_pair(&io, &peer);
+	setsockopt(peer, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	setsockopt(io.fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		char buf[65536];
+		size_t got = 0;
+		for (int i = 0; i < 15000; i++)
+			if (write(peer, "250 2.1.5 ok\r\n", 14) < 0)
+				_exit(1);
+		while (got < 2u * 1024u * 1024u) {
+			ssize_t n = read(peer, buf, sizeof(buf));
+			if (n <= 0)
+				_exit(2);
+			got += (size_t)n;
+		}
+		_exit(0);
+	}
+	ck_assert_int_eq(smtp_io_queue(&io, blob, 2u * 1024u * 1024u), Z_OK);
+	ck_assert_int_eq(smtp_io_flush(&io, 10000, &err), Z_OK);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert(io.rbuf.len > 0);
+	close(peer);
+	io_done(&io);
+	free(blob);
+	zbuf_free(&err);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("smtp_reply");
@@ -346,6 +513,12 @@ static Suite *suite(void)
 	tcase_add_test(t, test_auth_pick);
 	tcase_add_test(t, test_cram_b64);
 	tcase_add_test(t, test_tls_conf);
+	suite_add_tcase(s, t);
+	t = tcase_create("io");
+	tcase_set_timeout(t, 30);
+	tcase_add_test(t, test_io_split_reply);
+	tcase_add_test(t, test_io_bad_replies);
+	tcase_add_test(t, test_io_no_deadlock);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -31,6 +31,7 @@
 #include "spool.h"
 #include "ctlfile.h"
 #include "submit.h"
+#include "scratch.h"
 
 static char tmpdir[256];
 
@@ -540,13 +541,18 @@ static Suite *spool_suite(void)
 	return s;
 }
 
+/* main - run the suite inside one scratch directory (scratch.h) */
 int main(void)
 {
 	SRunner *sr = srunner_create(spool_suite());
 	int nf;
 
+	if (scratch_begin("check_spool") != 0)
+		return 99;
 	srunner_run_all(sr, CK_NORMAL);
 	nf = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	if (scratch_end() != 0)
+		nf++;
 	return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

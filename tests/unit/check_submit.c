@@ -25,6 +25,7 @@
 #include "zutil.h"
 #include "spool.h"
 #include "submit.h"
+#include "scratch.h"
 
 static char tmpdir[256], po[400];
 
@@ -211,13 +212,18 @@ static Suite *submit_suite(void)
 	return s;
 }
 
+/* main - run the suite inside one scratch directory (scratch.h) */
 int main(void)
 {
 	SRunner *sr = srunner_create(submit_suite());
 	int nf;
 
+	if (scratch_begin("check_submit") != 0)
+		return 99;
 	srunner_run_all(sr, CK_NORMAL);
 	nf = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	if (scratch_end() != 0)
+		nf++;
 	return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

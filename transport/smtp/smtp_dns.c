@@ -642,6 +642,7 @@ static void fill_entry(smtp_dns *d, smtp_mxaddr *e, const char *name, int pref,
 	e->pref = pref;
 	e->sa = *ss;
 	e->port = d->o.port;
+	e->dns_family = ss->ss_family;
 	if (ss->ss_family == AF_INET6) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&e->sa;
 		s6->sin6_port = htons((unsigned short)e->port);
@@ -675,7 +676,8 @@ static void add_host(smtp_dns *d, smtp_mxlist *out, const char *name, int pref, 
 	}
 }
 
-/* v6_first - stable reorder of each preference group, IPv6 entries first */
+/* v6_first - stable reorder of each preference group, IPv6 entries first
+ * (by the family DNS gave, so the test address map does not hide it) */
 static void v6_first(smtp_mxlist *out)
 {
 	size_t i = 0;
@@ -686,10 +688,10 @@ static void v6_first(smtp_mxlist *out)
 		while (j < out->n && out->a[j].pref == out->a[i].pref)
 			j++;
 		for (m = i; m < j; m++)
-			if (out->a[m].sa.ss_family == AF_INET6)
+			if (out->a[m].dns_family == AF_INET6)
 				tmp[k++] = out->a[m];
 		for (m = i; m < j; m++)
-			if (out->a[m].sa.ss_family != AF_INET6)
+			if (out->a[m].dns_family != AF_INET6)
 				tmp[k++] = out->a[m];
 		memcpy(&out->a[i], tmp, k * sizeof tmp[0]);
 		i = j;

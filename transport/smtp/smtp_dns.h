@@ -34,6 +34,7 @@ typedef struct smtp_mxaddr {
 	socklen_t salen;
 	char ip[64];                  /* printable address */
 	int port;
+	int dns_family;               /* family as found in DNS (before SMTP_TEST_ADDRMAP) */
 } smtp_mxaddr;
 
 typedef struct smtp_mxlist {
