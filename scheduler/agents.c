@@ -261,11 +261,13 @@ static _Noreturn void child_exec(int sock, const sconf_clause *c, char **argv)
 	for (int i = 0; i < 3; i++)
 		if (dup2(sock, i) < 0)
 			_exit(EX_OSERR);
-	long maxfd = sysconf(_SC_OPEN_MAX);
-	if (maxfd < 0 || maxfd > 65536)
-		maxfd = 65536;
-	for (int fd = 3; fd < maxfd; fd++)
-		close(fd);
+	if (close_range(3, ~0u, 0) != 0) {
+		long maxfd = sysconf(_SC_OPEN_MAX);
+		if (maxfd < 0 || maxfd > 65536)
+			maxfd = 65536;
+		for (int fd = 3; fd < maxfd; fd++)
+			close(fd);
+	}
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -394,13 +396,14 @@ out:
 int thread_try_start(thread *t, int etrn)
 {
 	time_t now = sched_now();
-	if (S.freeze || S.stopping || S.scanning)
-		return 0;
 	if (etrn) {
 		t->kicked = 1;
 		retry_kick(&t->rs, now);
-		thread_new_round(t);
+		if (t->nagents == 0)
+			thread_new_round(t);
 	}
+	if (S.freeze || S.stopping || S.scanning)
+		return 0;
 	if (!etrn && !t->kicked && !retry_due(&t->rs, t->clause, now)) {
 		if ((t->clause->flags & SCF_QUEUEONLY) && t->rs.wakeup == RETRY_NEVER)
 			t->why = "queueonly";
@@ -592,11 +595,15 @@ static void agent_feed(agent *a)
 		if (a->state == AS_GONE || a->state == AS_ENDING || a->fd < 0)
 			return;
 		thread *t = a->thr;
-		if (t && a->state == AS_STUFFING && !a->retry_stop && !S.stopping) {
+		if (t && (a->state == AS_STUFFING || a->state == AS_FINISHING) &&
+		    !a->retry_stop && !S.stopping) {
 			int overfeed = t->clause->overfeed;
+			a->state = AS_STUFFING;
 			while (a->owe < overfeed && t->pending.n > 0) {
 				vertex *v = vlist_pop(&t->pending);
 				vlist_push(&t->done, v, 2);
+				if (v->agent != NULL)
+					continue;   /* still in flight with another agent */
 				char rel[32];
 				file_relpath(v->file, rel, sizeof rel);
 				int n;

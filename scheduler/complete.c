@@ -660,6 +660,107 @@ static void drop_model(sfile *f)
 	model_file_remove(&S.m, f);
 }
 
+/* collect_diags - unreported d lines allowed by NOTIFY into dr (room for
+ * cf->ndiags entries); returns how many */
+static size_t collect_diags(const ctl_file *cf, strvec *sv, dsn_rcpt *dr, const ctl_rcpt **firstp)
+{
+	size_t n = 0;
+	*firstp = NULL;
+	for (size_t i = 0; i < cf->ndiags; i++) {
+		const ctl_diag *d = &cf->diags[i];
+		if (d->tag != ' ')
+			continue;
+		const ctl_rcpt *cr = d->rcpt_off >= 0 ? ctl_find_rcpt(cf, (size_t)d->rcpt_off) : NULL;
+		if (cr == NULL)
+			continue;
+		dsn_notary dn;
+		memset(&dn, 0, sizeof dn);
+		(void)dsn_notary_parse(d->notary, &dn);
+		zspan act = dn.action;
+		if (act.n && act.p[0] == '_') {
+			act.p++;
+			act.n--;
+		}
+		int a = dsn_action_parse(act);
+		if (a < 0)
+			a = cr->tag == '+' ? DSN_DELIVERED : DSN_FAILED;
+		if (!dsn_notify_allows(cr->notify, (enum dsn_action)a))
+			continue;
+		if (*firstp == NULL)
+			*firstp = cr;
+		dsn_rcpt *x = &dr[n++];
+		x->addr = rcpt_addr(sv, cr);
+		x->orcpt = sv_span(sv, cr->orcpt);
+		x->action = (enum dsn_action)a;
+		char st[64];
+		span_cstr(dn.status, st, sizeof st);
+		for (char *p = st; *p; p++)
+			if (*p == ' ') { *p = '\0'; break; }
+		x->status = st[0] ? sv_add(sv, strdup(st)) : NULL;
+		x->remote_mta = sv_span(sv, dn.remote_mta);
+		x->diagnostic = sv_span(sv, dn.diagnostic);
+		x->text = sv_span(sv, d->text);
+		x->last_attempt = (time_t)d->when;
+	}
+	return n;
+}
+
+/* file_interim_report - report what is final while other recipients of
+ * the message are still queued (PARAMglobal-report-interval) */
+static void file_interim_report(sfile *f)
+{
+	char id[SPOOL_ID_MAX], qpath[256];
+	file_spoolid(f, id, sizeof id);
+	int fd = open_ctl(f), qfd = -1;
+	if (fd < 0)
+		return;
+	ctl_file cf;
+	zbuf err = ZBUF_INIT(512);
+	strvec sv = { 0 };
+	dsn_rcpt *dr = NULL;
+	if (ctl_read(fd, 0, &cf, &err) != Z_OK) {
+		zlog_warn(id, "interim report: %s", zbuf_cstr(&err));
+		ctl_free(&cf);
+		goto out;
+	}
+	dr = calloc(cf.ndiags ? cf.ndiags : 1, sizeof *dr);
+	if (dr != NULL) {
+		const ctl_rcpt *first = NULL;
+		size_t n = collect_diags(&cf, &sv, dr, &first);
+		int s = Z_ENOENT;
+		if (n) {
+			qfd = open_body(f, &cf, qpath, sizeof qpath);
+			s = submit_report(f, &cf, qfd, dr, n, first, id);
+		}
+		if (s == Z_OK || s == Z_ENOENT || s == Z_EAGAIN) {
+			for (size_t i = 0; i < cf.ndiags; i++)
+				if (cf.diags[i].tag == ' ')
+					(void)ctl_set_tag(fd, cf.diags[i].off, ' ', '+');
+			f->haderror = 0;
+			if (n)
+				zlog_info(id, "interim report sent; %u recipient%s still queued",
+					  f->npending, f->npending == 1 ? "" : "s");
+		}
+	}
+	ctl_free(&cf);
+out:
+	if (qfd >= 0)
+		close(qfd);
+	close(fd);
+	free(dr);
+	sv_free(&sv);
+	zbuf_free(&err);
+}
+
+/* complete_interim_reports - every PARAMglobal-report-interval */
+void complete_interim_reports(void)
+{
+	for (size_t i = 0; i < S.m.fcap; i++)
+		for (sfile *f = S.m.ftab[i]; f; f = f->hnext)
+			if (f->haderror && f->npending > 0)
+				file_interim_report(f);
+}
+
 /* file_complete - see complete.h */
 int file_complete(sfile *f)
 {
@@ -706,44 +807,8 @@ int file_complete(sfile *f)
 		pend_add(f);
 		goto out;
 	}
-	size_t n = 0;
 	const ctl_rcpt *first = NULL;
-	for (size_t i = 0; i < cf.ndiags; i++) {
-		const ctl_diag *d = &cf.diags[i];
-		if (d->tag != ' ')
-			continue;
-		const ctl_rcpt *cr = d->rcpt_off >= 0 ? ctl_find_rcpt(&cf, (size_t)d->rcpt_off) : NULL;
-		if (cr == NULL)
-			continue;
-		dsn_notary dn;
-		memset(&dn, 0, sizeof dn);
-		(void)dsn_notary_parse(d->notary, &dn);
-		zspan act = dn.action;
-		if (act.n && act.p[0] == '_') {
-			act.p++;
-			act.n--;
-		}
-		int a = dsn_action_parse(act);
-		if (a < 0)
-			a = cr->tag == '+' ? DSN_DELIVERED : DSN_FAILED;
-		if (!dsn_notify_allows(cr->notify, (enum dsn_action)a))
-			continue;
-		if (first == NULL)
-			first = cr;
-		dsn_rcpt *x = &dr[n++];
-		x->addr = rcpt_addr(&sv, cr);
-		x->orcpt = sv_span(&sv, cr->orcpt);
-		x->action = (enum dsn_action)a;
-		char st[64];
-		span_cstr(dn.status, st, sizeof st);
-		for (char *p = st; *p; p++)
-			if (*p == ' ') { *p = '\0'; break; }
-		x->status = st[0] ? sv_add(&sv, strdup(st)) : NULL;
-		x->remote_mta = sv_span(&sv, dn.remote_mta);
-		x->diagnostic = sv_span(&sv, dn.diagnostic);
-		x->text = sv_span(&sv, d->text);
-		x->last_attempt = (time_t)d->when;
-	}
+	size_t n = collect_diags(&cf, &sv, dr, &first);
 	if (n) {
 		qfd = open_body(f, &cf, qpath, sizeof qpath);
 		int s = submit_report(f, &cf, qfd, dr, n, first, id);

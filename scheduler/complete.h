@@ -40,6 +40,9 @@ int file_complete(sfile *f);
 /* file_kill - KILL MSG: drop the message without a report (quarantined
  * into postman/ as "<ino>.killed") */
 int file_kill(sfile *f);
+/* complete_interim_reports - report final results of messages that still
+ * have queued recipients (PARAMglobal-report-interval) */
+void complete_interim_reports(void);
 /* complete_retry_pending - retry completions that failed earlier */
 void complete_retry_pending(void);
 

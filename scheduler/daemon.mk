@@ -27,7 +27,8 @@ SCHED_ITESTS = \
 	tests/integration/sched-agentkill.sh \
 	tests/integration/sched-restart.sh \
 	tests/integration/sched-hostile.sh \
-	tests/integration/sched-config.sh
+	tests/integration/sched-config.sh \
+	tests/integration/sched-interim.sh
 TESTS += $(SCHED_ITESTS)
 EXTRA_DIST += $(SCHED_ITESTS) bench/sched-scan.sh
 bench_targets += scheduler/scheduler

@@ -70,7 +70,7 @@ static const char *logpath;
 static const char *statpath;
 static int sigfd = -1, notifyfd = -1;
 static char notifypath[sizeof(((struct sockaddr_un *)0)->sun_path)];
-static time_t last_scan, last_sweep;
+static time_t last_scan, last_sweep, last_report;
 static int stop_slow;
 static time_t stop_at;
 static sconf **oldcfgs;
@@ -553,6 +553,11 @@ static void tick(zev_loop *loop, void *arg)
 		last_sweep = now;
 		sweep(now);
 	}
+	long ri = S.cfg->global_report_interval > 0 ? S.cfg->global_report_interval : 300;
+	if (!S.stopping && now - last_report >= ri) {
+		last_report = now;
+		complete_interim_reports();
+	}
 	if (stop_slow && (S.nagents == 0 || now >= stop_at)) {
 		zev_stop(loop);
 		return;
@@ -800,6 +805,16 @@ int main(int argc, char **argv)
 	if (chdir(tdir) != 0)
 		zlog_fatal(EX_OSERR, NULL, "chdir %s: %s", tdir, strerror(errno));
 
+	static char deflog[4200];
+	if (logpath == NULL && daemonize) {
+		const char *ld = zconf_get("LOGDIR");
+		struct stat lst;
+		if (ld && *ld && stat(ld, &lst) == 0 && S_ISDIR(lst.st_mode)) {
+			int n = snprintf(deflog, sizeof deflog, "%s/scheduler", ld);
+			if (n > 0 && (size_t)n < sizeof deflog)
+				logpath = deflog;
+		}
+	}
 	if (logpath && zlog_set_file(logpath) != Z_OK)
 		zlog_fatal(EX_CANTCREAT, NULL, "cannot open log %s", logpath);
 	if (statpath) {
@@ -914,7 +929,7 @@ int main(int argc, char **argv)
 	long long t0 = zmono_ms();
 	scan_dir("", 0);
 	S.scanning = 0;
-	last_scan = last_sweep = sched_now();
+	last_scan = last_sweep = last_report = sched_now();
 	zlog_info(NULL, "initial scan: %lu files (%lu queued, %lu quarantined) in %lld ms, %lu recipients, %zu threads",
 		  scan_files, scan_new, scan_bad, zmono_ms() - t0, S.m.nrcpt, S.m.nthr);
 	zproctitle_set("running");

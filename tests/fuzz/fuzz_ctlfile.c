@@ -1,6 +1,8 @@
 /*
  * NAME
  *	fuzz_ctlfile - libFuzzer target for the control-file parser
+ * SUMMARY
+ *	Arbitrary bytes through ctl_parse; every offset and span checked.
  * SYNOPSIS
  *	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * DESCRIPTION
@@ -8,9 +10,15 @@
  *	then walks every table entry and checks that each span lies inside
  *	the parsed copy and each offset inside the file, and that
  *	ctl_find_rcpt() finds every recipient by its offset.
+ * DIAGNOSTICS
+ *	Crashes, sanitizer reports and abort() on a broken invariant.
  * SECURITY
  *	Input is arbitrary bytes; a crash, sanitizer report or abort() from
  *	a broken invariant is a bug in ctlfile.c.
+ * BUGS
+ *	The writer functions are not fuzzed here.
+ * SEE ALSO
+ *	spool/ctlfile.c, tests/fuzz/replay_main.c
  */
 #include <stdint.h>
 #include <stdlib.h>

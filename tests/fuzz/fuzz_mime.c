@@ -7,8 +7,20 @@
  *	with several option sets into a counting sink that checks the wire
  *	form.  The input is also pushed through mime_qp_encode/decode
  *	(round trip must be exact) and mime_hdr_encode.
+ * SYNOPSIS
+ *	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+ * DESCRIPTION
+ *	Each option set is one peer (7-bit or 8-bit, -8, -H).  It aborts
+ *	on a bare LF on the wire, output not ending in CRLF, a byte count
+ *	other than res.bytes_out, or BODY=8BITMIME asked of a 7-bit peer.
+ * DIAGNOSTICS
+ *	Crashes, sanitizer reports and abort() on a broken invariant.
  * SECURITY
  *	Input is arbitrary bytes; the target writes only to its memfd.
+ * BUGS
+ *	Option sets are fixed, not derived from the input.
+ * SEE ALSO
+ *	transport/libta/mime.c, tests/fuzz/replay_main.c
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -40,6 +40,11 @@ cp "$ZT_W/bad.conf" "$ZT_W/run.conf"
 kill -USR1 "$SPID"
 sleep 0.5
 grep -q 'config reload refused' "$ZT_W/sched.log" && pass "bad reload refused" || fail "bad reload not refused"
+cp "$ZT_W/good.conf" "$ZT_W/run.conf"
+kill -USR1 "$SPID"
+sleep 0.5
+grep -q 'configuration reloaded' "$ZT_W/sched.log" && pass "good reload accepted" || fail "good reload not logged"
+[ -e "$PO/transport/$j" ] && pass "still queueonly after reload" || fail "queueonly lost on reload"
 printf 'T [127.0.0.1] 127.0.0.1\n' > "$PO/transport/..etrn-x"
 mv "$PO/transport/..etrn-x" "$PO/transport/77-etrn"
 for i in $(seq 1 150); do [ ! -e "$PO/transport/$j" ] && break; sleep 0.1; done

@@ -30,17 +30,26 @@ echo "#hungry"
 read -r job || exit 0
 exec sleep 600
 AG
-chmod 755 "$ZT_W/crash.sh" "$ZT_W/hang.sh"
+cat > "$ZT_W/spam.sh" <<'AG'
+#!/bin/sh
+echo "#hungry"
+read -r job || exit 0
+yes '# spam spam spam spam spam spam spam spam' | head -n 200000
+exec sleep 600
+AG
+chmod 755 "$ZT_W/crash.sh" "$ZT_W/hang.sh" "$ZT_W/spam.sh"
 cat > "$ZT_W/scheduler.conf" <<CF
 PARAMmax-ta-silence = 2s
 */*	interval=1h retries="1" expiry=1d idlemax=2s
 crash/*	command="$ZT_W/crash.sh"
 hang/*	command="$ZT_W/hang.sh"
+spam/*	command="$ZT_W/spam.sh"
 smtp/*	command="$ZT_SMTP -c \$channel -p $SINK_PORT"
 CF
 good=$("$ZT_MKJOB" -P "$PO" "good@[127.0.0.1]")
 crash=$("$ZT_MKJOB" -P "$PO" -c crash "c@[127.0.0.1]")
 hang=$("$ZT_MKJOB" -P "$PO" -c hang "h@[127.0.0.1]")
+spam=$("$ZT_MKJOB" -P "$PO" -c spam "s@[127.0.0.1]")
 # hostile control files (with bodies, so both must be kept)
 printf 'garbage\001\002 not a control file\n' > "$PO/transport/1234501"
 printf 'x\n' > "$PO/queue/1234501"
@@ -69,6 +78,9 @@ grep -q 'exited with EX_SOFTWARE' "$ZT_W/sched.log" && pass "agent exit code log
 [ -e "$PO/transport/$hang" ] && pass "hung agent's message still queued" || fail "hung agent's message gone"
 grep -q 'silent too long' "$ZT_W/sched.log" && pass "hung agent killed" || fail "hung agent not killed"
 check_eq "hung agent's recipient unlocked" _ "$(ctl_tags "$PO/transport/$hang")"
+grep -q 'floods its output: killing it' "$ZT_W/sched.log" && pass "flooding agent killed" || fail "flooding agent not killed"
+[ -e "$PO/transport/$spam" ] && pass "flooding agent's message still queued" || fail "flooding agent's message gone"
+check_eq "flooding agent's recipient not done" _ "$(ctl_tags "$PO/transport/$spam")"
 out=$(printf 'SHOW QUEUE SHORT\nSHOW QUEUE THREADS\nSHOW THREAD crash [127.0.0.1]\nBOGUS cmd\nQUIT\n' | timeout 5 socat - "UNIX-CONNECT:$PO/.mailq.sock" 2>&1)
 check_match "mailq short lists the crash message" "crash/\[127\.0\.0\.1\] c@\[127\.0\.0\.1\] A=1" "$out"
 check_match "mailq threads line" 'hang/\[127\.0\.0\.1\]/0 R=1' "$out"

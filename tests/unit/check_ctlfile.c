@@ -1,14 +1,25 @@
 /*
  * NAME
  *	check_ctlfile - unit tests for spool/ctlfile.c
+ * SUMMARY
+ *	Control-file writer, parser, lock bytes and d-line appends.
+ * SYNOPSIS
+ *	check_ctlfile (run by make check)
  * DESCRIPTION
  *	Writer output byte for byte (notes section 5.6 example), parse of
  *	that example with every offset checked, a table of malformed files
  *	with their expected reasons, old-format and ETRN files, lock/unlock
  *	on a real file including Z_ESTALE, 'd' append and parse back, the
  *	append failure path, ctl_commit.
+ * DIAGNOSTICS
+ *	libcheck's report; exit status 0 only when every case passes.
  * SECURITY
- *	Works in a mkdtemp() directory under $TMPDIR or /tmp.
+ *	Works in a mkdtemp() directory under $TMPDIR or /tmp, all of it
+ *	below one scratch directory the parent removes (scratch.h).
+ * BUGS
+ *	None known.
+ * SEE ALSO
+ *	spool/ctlfile.c, zmta-spool(5), tests/fuzz/fuzz_ctlfile.c
  */
 #include <check.h>
 #include <errno.h>
@@ -64,6 +75,7 @@ static const char EXAMPLE[] =
 static char tmpdir[256];
 static int put_file(const char *name, const char *data, size_t len, int extra);
 
+/* mk_tmpdir - fresh scratch directory for one test */
 static void mk_tmpdir(void)
 {
 	const char *t = getenv("TMPDIR");
@@ -71,6 +83,7 @@ static void mk_tmpdir(void)
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 }
 
+/* rm_tmpdir - remove the test's scratch directory */
 static void rm_tmpdir(void)
 {
 	char cmd[512];
@@ -426,6 +439,7 @@ static int put_file(const char *name, const char *data, size_t len, int extra)
 	return fd;
 }
 
+/* pread_eq - the bytes at off are want */
 static void pread_eq(int fd, off_t off, const char *want)
 {
 	char b[64] = { 0 };
@@ -596,6 +610,7 @@ START_TEST(test_commit)
 }
 END_TEST
 
+/* ctlfile_suite - all cases */
 static Suite *ctlfile_suite(void)
 {
 	Suite *s = suite_create("ctlfile");

@@ -520,126 +520,9 @@ static void loop_finish(ta_ctx *ctx)
 	ta_say(ctx, "finish");
 }
 
-START_TEST(test_jobloop)
-{
-	static const char feed[] =
-		"#idle\n"
-		"E/K/81234\tmx.example.com\n"
-		"../x\n"
-		"E/K/99999\tMX.example.com\n"
-		"E/K/81234\tother.example.org";	/* no '\n': discarded at EOF */
-	int sv[2], status;
-	pid_t pid;
-	char out[8192], want[8192];
-	size_t got = 0;
-	ssize_t n;
-
-	make_spool();
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		ta_ctx ctx;
-		ta_agent_ops ops;
-		close(sv[0]);
-		ta_init(&ctx, "smtp", "smtp");
-		ctx.in_fd = ctx.out_fd = sv[1];
-		memset(&ops, 0, sizeof(ops));
-		ops.deliver = loop_deliver;
-		ops.newhost = loop_newhost;
-		ops.idlecmd = loop_idlecmd;
-		ops.finish = loop_finish;
-		_exit(ta_jobloop(&ctx, &ops));
-	}
-	close(sv[1]);
-	ck_assert_int_eq(zwrite_all(sv[0], feed, sizeof(feed) - 1), Z_OK);
-	ck_assert_int_eq(shutdown(sv[0], SHUT_WR), 0);
-	while ((n = read(sv[0], out + got, sizeof(out) - 1 - got)) > 0)
-		got += (size_t)n;
-	out[got] = '\0';
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_eq(WEXITSTATUS(status), EX_OK);
-	snprintf(want, sizeof(want),
-		 "#hungry\n"
-		 "# smtp:%d: idlecmd\n"
-		 "#hungry\n"
-		 "# smtp:%d: newhost mx.example.com\n"
-		 "81234/%zu\t\tok2 done for mx.example.com\n"
-		 "81234/%zu\t\tok3 done for mx.example.com\n"
-		 "#hungry\n"
-		 "# smtp:%d: bad job line: invalid job path\n"
-		 "#hungry\n"
-		 "#resync E/K/99999\n"
-		 "#hungry\n"
-		 "# smtp:%d: finish\n",
-		 (int)pid, (int)pid, off_carol, off_dave, (int)pid, (int)pid);
-	ck_assert_str_eq(out, want);
-	close(sv[0]);
-}
-END_TEST
-
-START_TEST(test_jobloop_empty_line_and_stop)
-{
-	int sv[2], status;
-	pid_t pid;
-	char out[4096];
-	size_t got = 0;
-	ssize_t n;
-
-	make_spool();
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		ta_ctx ctx;
-		ta_agent_ops ops;
-		close(sv[0]);
-		ta_init(&ctx, "smtp", "smtp");
-		ctx.in_fd = ctx.out_fd = sv[1];
-		memset(&ops, 0, sizeof(ops));
-		ops.deliver = loop_deliver;
-		_exit(ta_jobloop(&ctx, &ops));
-	}
-	close(sv[1]);
-	/* an empty line ends the loop although the connection stays open */
-	ck_assert_int_eq(zwrite_all(sv[0], "\nE/K/81234\tmx.example.com\n", 26), Z_OK);
-	while ((n = read(sv[0], out + got, sizeof(out) - 1 - got)) > 0)
-		got += (size_t)n;
-	out[got] = '\0';
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_eq(WEXITSTATUS(status), EX_OK);
-	ck_assert_str_eq(out, "#hungry\n");
-	close(sv[0]);
-
-	/* SIGTERM while waiting for a job: exits EX_OK */
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		ta_ctx ctx;
-		ta_agent_ops ops;
-		close(sv[0]);
-		ta_init(&ctx, "smtp", "smtp");
-		ctx.in_fd = ctx.out_fd = sv[1];
-		memset(&ops, 0, sizeof(ops));
-		_exit(ta_jobloop(&ctx, &ops));
-	}
-	close(sv[1]);
-	got = 0;
-	n = read(sv[0], out, sizeof(out) - 1);	/* the first #hungry: it waits now */
-	ck_assert_int_eq(n, 8);
-	ck_assert_int_eq(kill(pid, SIGTERM), 0);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_eq(WEXITSTATUS(status), EX_OK);
-	close(sv[0]);
-}
-END_TEST
-
-/* run_child - fork a job loop on a socketpair; returns its pid, *fd our end */
-static pid_t run_child(const ta_agent_ops *ops, int *fd)
+/* run_child - fork a job loop on a socketpair (idle_ms: its idle timeout, -1
+ * none); returns its pid, *fd our end */
+static pid_t run_child(const ta_agent_ops *ops, long idle_ms, int *fd)
 {
 	int sv[2];
 	pid_t pid;
@@ -652,6 +535,7 @@ static pid_t run_child(const ta_agent_ops *ops, int *fd)
 		close(sv[0]);
 		ta_init(&ctx, "smtp", "smtp");
 		ctx.in_fd = ctx.out_fd = sv[1];
+		ctx.idle_timeout_ms = idle_ms;
 		_exit(ta_jobloop(&ctx, ops));
 	}
 	close(sv[1]);
@@ -676,6 +560,82 @@ static int talk(pid_t pid, int fd, const char *feed, size_t n, char *out, size_t
 	ck_assert(WIFEXITED(status));
 	return WEXITSTATUS(status);
 }
+
+START_TEST(test_jobloop)
+{
+	static const char feed[] =
+		"#idle\n"
+		"E/K/81234\tmx.example.com\n"
+		"../x\n"
+		"E/K/99999\tMX.example.com\n"
+		"E/K/81234\tother.example.org";	/* no '\n': discarded at EOF */
+	ta_agent_ops ops;
+	pid_t pid;
+	char out[8192], want[8192];
+	int fd;
+
+	make_spool();
+	memset(&ops, 0, sizeof(ops));
+	ops.deliver = loop_deliver;
+	ops.newhost = loop_newhost;
+	ops.idlecmd = loop_idlecmd;
+	ops.finish = loop_finish;
+	pid = run_child(&ops, -1, &fd);
+	ck_assert_int_eq(talk(pid, fd, feed, sizeof(feed) - 1, out, sizeof(out)), EX_OK);
+	snprintf(want, sizeof(want),
+		 "#hungry\n"
+		 "# smtp:%d: idlecmd\n"
+		 "#hungry\n"
+		 "# smtp:%d: newhost mx.example.com\n"
+		 "81234/%zu\t\tok2 done for mx.example.com\n"
+		 "81234/%zu\t\tok3 done for mx.example.com\n"
+		 "#hungry\n"
+		 "# smtp:%d: bad job line: invalid job path\n"
+		 "#hungry\n"
+		 "#resync E/K/99999\n"
+		 "#hungry\n"
+		 "# smtp:%d: finish\n",
+		 (int)pid, (int)pid, off_carol, off_dave, (int)pid, (int)pid);
+	ck_assert_str_eq(out, want);
+}
+END_TEST
+
+START_TEST(test_jobloop_empty_line_and_stop)
+{
+	ta_agent_ops ops;
+	int fd, status;
+	pid_t pid;
+	char out[4096];
+	size_t got = 0;
+	ssize_t n;
+
+	make_spool();
+	memset(&ops, 0, sizeof(ops));
+	ops.deliver = loop_deliver;
+	pid = run_child(&ops, -1, &fd);
+	/* an empty line ends the loop although the connection stays open */
+	ck_assert_int_eq(zwrite_all(fd, "\nE/K/81234\tmx.example.com\n", 26), Z_OK);
+	while ((n = read(fd, out + got, sizeof(out) - 1 - got)) > 0)
+		got += (size_t)n;
+	out[got] = '\0';
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), EX_OK);
+	ck_assert_str_eq(out, "#hungry\n");
+	close(fd);
+
+	/* SIGTERM while waiting for a job: exits EX_OK */
+	memset(&ops, 0, sizeof(ops));
+	pid = run_child(&ops, -1, &fd);
+	n = read(fd, out, sizeof(out) - 1);	/* the first #hungry: it waits now */
+	ck_assert_int_eq(n, 8);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), EX_OK);
+	close(fd);
+}
+END_TEST
 
 /* term_deliver - a stop signal arrives during the job; still deliver */
 static int term_deliver(ta_ctx *ctx, ta_msg *m, const char *host)
@@ -703,7 +663,7 @@ START_TEST(test_jobloop_stop_dataerr_long)
 	/* SIGTERM during a job: the job is finished, nothing more is read */
 	memset(&ops, 0, sizeof(ops));
 	ops.deliver = term_deliver;
-	pid = run_child(&ops, &fd);
+	pid = run_child(&ops, -1, &fd);
 	{
 		static const char f[] = "E/K/81234\tmx.example.com\nE/K/81234\tother.example.org\n";
 		ck_assert_int_eq(talk(pid, fd, f, sizeof(f) - 1, out, sizeof(out)), EX_OK);
@@ -715,7 +675,7 @@ START_TEST(test_jobloop_stop_dataerr_long)
 
 	/* deliver says EX_DATAERR: leftovers deferred, exit 65 */
 	ops.deliver = dataerr_deliver;
-	pid = run_child(&ops, &fd);
+	pid = run_child(&ops, -1, &fd);
 	{
 		static const char f[] = "E/K/81234\tother.example.org\n#idle\n";
 		ck_assert_int_eq(talk(pid, fd, f, sizeof(f) - 1, out, sizeof(out)), EX_DATAERR);
@@ -734,7 +694,7 @@ START_TEST(test_jobloop_stop_dataerr_long)
 	memcpy(feed + n + 1, "#idle\n", 6);
 	ops.deliver = loop_deliver;
 	ops.idlecmd = loop_idlecmd;
-	pid = run_child(&ops, &fd);
+	pid = run_child(&ops, -1, &fd);
 	ck_assert_int_eq(talk(pid, fd, feed, n + 7, out, sizeof(out)), EX_OK);
 	snprintf(want, sizeof(want),
 		 "#hungry\n# smtp:%d: bad job line: line too long\n#hungry\n"
@@ -752,41 +712,30 @@ static void idle_say(ta_ctx *ctx)
 
 START_TEST(test_jobloop_idle_timeout)
 {
-	int sv[2], status;
+	ta_agent_ops ops;
+	int fd, status;
 	pid_t pid;
 	char out[4096], want[128];
 	size_t got = 0;
 	ssize_t n;
 
 	make_spool();
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		ta_ctx ctx;
-		ta_agent_ops ops;
-		close(sv[0]);
-		ta_init(&ctx, "smtp", "smtp");
-		ctx.in_fd = ctx.out_fd = sv[1];
-		ctx.idle_timeout_ms = 20;
-		memset(&ops, 0, sizeof(ops));
-		ops.idle = idle_say;
-		_exit(ta_jobloop(&ctx, &ops));
-	}
-	close(sv[1]);
+	memset(&ops, 0, sizeof(ops));
+	ops.idle = idle_say;
+	pid = run_child(&ops, 20, &fd);
 	snprintf(want, sizeof(want), "#hungry\n# smtp:%d: idle\n", (int)pid);
 	/* wait (blocking) until the first idle call has been reported */
-	while (got < strlen(want) && (n = read(sv[0], out + got, strlen(want) - got)) > 0)
+	while (got < strlen(want) && (n = read(fd, out + got, strlen(want) - got)) > 0)
 		got += (size_t)n;
 	out[got] = '\0';
 	ck_assert_str_eq(out, want);
-	ck_assert_int_eq(shutdown(sv[0], SHUT_WR), 0);
-	while (read(sv[0], out, sizeof(out)) > 0)
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	while (read(fd, out, sizeof(out)) > 0)
 		;
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), EX_OK);
-	close(sv[0]);
+	close(fd);
 }
 END_TEST
 

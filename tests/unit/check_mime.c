@@ -5,8 +5,19 @@
  *	Tables for the QP encoder/decoder, wire form, RFC 2047 header
  *	encoding, and the mime_analyse/mime_send decision table using
  *	temporary files as the body.
+ * SYNOPSIS
+ *	check_mime (run by make check)
+ * DESCRIPTION
+ *	Each table row is one case; the QP round trip also runs through
+ *	python3's quopri when /usr/bin/python3 exists.
+ * DIAGNOSTICS
+ *	libcheck's report; exit status 0 only when every case passes.
  * SECURITY
  *	Creates temporary files under $TMPDIR (or /tmp) and removes them.
+ * BUGS
+ *	None known.
+ * SEE ALSO
+ *	transport/libta/mime.c, tests/fuzz/fuzz_mime.c
  */
 #include <check.h>
 #include <stdio.h>
@@ -815,6 +826,7 @@ static Suite *mime_suite(void)
 	return s;
 }
 
+/* main - run the suite */
 int main(void)
 {
 	SRunner *sr = srunner_create(mime_suite());

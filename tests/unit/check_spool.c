@@ -1,6 +1,10 @@
 /*
  * NAME
  *	check_spool - unit tests for spool/spool.c, plus the crash test
+ * SUMMARY
+ *	Spool ids, job paths, directory layout, quarantine, crash safety.
+ * SYNOPSIS
+ *	check_spool (run by make check)
  * DESCRIPTION
  *	Spool id vectors, hash prefixes, the job path table, symlink
  *	escapes through spool_open_in_tree, spool_init modes and hash
@@ -10,8 +14,17 @@
  *	points; afterwards every file in router/ and transport/ must be
  *	complete, and partial data may exist only as public/ scratch files
  *	or transport/.<ino> temp files.
+ * DIAGNOSTICS
+ *	libcheck's report; exit status 0 only when every case passes.
  * SECURITY
- *	Works in a mkdtemp() directory under $TMPDIR or /tmp.
+ *	Works in a mkdtemp() directory under $TMPDIR or /tmp, all of it
+ *	below one scratch directory the parent removes (scratch.h).
+ * BUGS
+ *	The kill points of the crash test are random (seeded from time and
+ *	pid, printed on stderr); the invariants checked hold for every kill
+ *	point, and the first round waits for one complete control file.
+ * SEE ALSO
+ *	spool/spool.c, spool/submit.c, spool/ctlfile.c, zmta-spool(5)
  */
 #include <check.h>
 #include <dirent.h>
@@ -35,6 +48,7 @@
 
 static char tmpdir[256];
 
+/* mk_tmpdir - fresh scratch directory for one test */
 static void mk_tmpdir(void)
 {
 	const char *t = getenv("TMPDIR");
@@ -42,6 +56,7 @@ static void mk_tmpdir(void)
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 }
 
+/* rm_tmpdir - remove the test's scratch directory */
 static void rm_tmpdir(void)
 {
 	char cmd[512];
@@ -160,6 +175,7 @@ static void put(const char *rel, const char *text)
 	close(fd);
 }
 
+/* mkd - make a directory below the scratch directory */
 static void mkd(const char *rel)
 {
 	char p[600];
@@ -222,6 +238,7 @@ START_TEST(test_open_in_tree)
 END_TEST
 
 static int notes;
+/* count_note - spool_init_report callback counting new directories */
 static void count_note(void *arg, const char *path, unsigned mode)
 {
 	(void)arg;
@@ -230,6 +247,7 @@ static void count_note(void *arg, const char *path, unsigned mode)
 	notes++;
 }
 
+/* mode_of - permission bits of a scratch directory */
 static mode_t mode_of(const char *rel)
 {
 	char p[600];
@@ -279,6 +297,7 @@ START_TEST(test_init)
 }
 END_TEST
 
+/* exists - a scratch path exists (not followed) */
 static int exists(const char *rel)
 {
 	char p[600];
@@ -382,6 +401,7 @@ static int make_ctl(unsigned long ino, zbuf *o)
 
 static char *crash_body;
 
+/* make_body - the crash test's message body */
 static void make_body(void)
 {
 	crash_body = malloc(CRASH_BODY);
@@ -398,8 +418,9 @@ static void make_sub(zbuf *o)
 	zbuf_append(o, crash_body, CRASH_BODY);
 }
 
-/* crash_child - write forever until killed */
-static _Noreturn void crash_child(const char *po, unsigned long base)
+/* crash_child - write forever until killed; one byte to progress_fd after
+ * every complete control file */
+static _Noreturn void crash_child(const char *po, unsigned long base, int progress_fd)
 {
 	zbuf o = ZBUF_INIT(1 << 24), err = ZBUF_INIT(512);
 	char td[700];
@@ -411,6 +432,7 @@ static _Noreturn void crash_child(const char *po, unsigned long base)
 			_exit(2);
 		if (ctl_commit(td, "", base + n, &o, &err) != Z_OK)
 			_exit(3);
+		(void)!write(progress_fd, "c", 1);
 		if (submit_open(&s, po, &err) != Z_OK)
 			_exit(4);
 		submit_env(&s, "from", "<bob@h.example>");
@@ -430,24 +452,40 @@ START_TEST(test_crash)
 	char po[600], p[1200];
 	DIR *d;
 	struct dirent *e;
-	int nrouter = 0, nctl = 0, ntemp = 0, nscratch = 0;
+	int nrouter = 0, nctl = 0, ntemp = 0, nscratch = 0, progress[2];
+	unsigned seed;
 
 	mk_tmpdir();
 	make_body();
 	snprintf(po, sizeof(po), "%s/po", tmpdir);
 	ck_assert_int_eq(spool_init(po, 0, &err), Z_OK);
-	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	fprintf(stderr, "crash test: seed %u\n", seed);
+	srand(seed);
 	for (int round = 0; round < 50; round++) {
 		int status;
-		pid_t pid = fork();
+		pid_t pid;
+		char c;
+
+		/* progress pipe: the first round is killed only after one
+		 * complete control file, so "nctl > 0" below holds however
+		 * slow fsync is; EOF means the child died by itself */
+		ck_assert_int_eq(pipe(progress), 0);
+		pid = fork();
 		ck_assert_int_ge(pid, 0);
-		if (pid == 0)
-			crash_child(po, 1000000ul * (unsigned long)(round + 1));
+		if (pid == 0) {
+			close(progress[0]);
+			crash_child(po, 1000000ul * (unsigned long)(round + 1), progress[1]);
+		}
+		close(progress[1]);
+		if (round == 0)
+			ck_assert_msg(read(progress[0], &c, 1) == 1, "crash child died early");
 		usleep((useconds_t)(500 + rand() % 20000));
 		kill(pid, SIGKILL);
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 		ck_assert_msg(WIFSIGNALED(status), "child exited by itself: %d",
 			      WEXITSTATUS(status));
+		close(progress[0]);
 	}
 	/* transport/: digits = complete control files; .<ino> = temps only */
 	snprintf(p, sizeof(p), "%s/transport", po);
@@ -520,6 +558,7 @@ START_TEST(test_crash)
 }
 END_TEST
 
+/* spool_suite - all cases */
 static Suite *spool_suite(void)
 {
 	Suite *s = suite_create("spool");

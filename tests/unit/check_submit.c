@@ -1,13 +1,24 @@
 /*
  * NAME
  *	check_submit - unit tests for spool/submit.c
+ * SUMMARY
+ *	Submission into router/ (or another spool directory).
+ * SYNOPSIS
+ *	check_submit (run by make check)
  * DESCRIPTION
  *	Submits into a temporary POSTOFFICE: the file lands in router/ (or
  *	router/X/) named by its inode with exactly the bytes written, the
  *	scratch file is gone, the "NEW router <ino>" datagram arrives at
  *	.router.notify; newline refusals; abort; bad target directory.
+ * DIAGNOSTICS
+ *	libcheck's report; exit status 0 only when every case passes.
  * SECURITY
- *	Works in a mkdtemp() directory under $TMPDIR or /tmp.
+ *	Works in a mkdtemp() directory under $TMPDIR or /tmp, all of it
+ *	below one scratch directory the parent removes (scratch.h).
+ * BUGS
+ *	None known.
+ * SEE ALSO
+ *	spool/submit.c, zmta-spool(5)
  */
 #include <check.h>
 #include <dirent.h>
@@ -29,6 +40,7 @@
 
 static char tmpdir[256], po[400];
 
+/* setup - scratch directory with an initialised spool */
 static void setup(void)
 {
 	zbuf err = ZBUF_INIT(512);
@@ -41,6 +53,7 @@ static void setup(void)
 	zbuf_free(&err);
 }
 
+/* teardown - remove the scratch directory */
 static void teardown(void)
 {
 	char cmd[512];
@@ -199,6 +212,7 @@ START_TEST(test_submit_abort_and_refusals)
 }
 END_TEST
 
+/* submit_suite - all cases */
 static Suite *submit_suite(void)
 {
 	Suite *s = suite_create("submit");

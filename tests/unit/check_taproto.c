@@ -420,6 +420,7 @@ static Suite *taproto_suite(void)
 	return s;
 }
 
+/* main - run the suite */
 int main(void)
 {
 	SRunner *sr = srunner_create(taproto_suite());

@@ -2,7 +2,8 @@
  * NAME
  *	check_zbuf - unit tests for zbuf, zspan, zcur and number parsing
  * SUMMARY
- *	Limits, overflow, printf, consume; cursor parsing; strict numbers.
+ *	Limits, overflow, printf, consume; cursor parsing; strict numbers;
+ *	xtext encoding and decoding.
  * SYNOPSIS
  *	check_zbuf (run by make check)
  * DESCRIPTION
@@ -358,6 +359,7 @@ START_TEST(test_xtext_edges)
 }
 END_TEST
 
+/* main - run the suite */
 int main(void)
 {
 	Suite *s = suite_create("zbuf");

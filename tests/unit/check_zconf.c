@@ -221,6 +221,7 @@ START_TEST(test_load)
 }
 END_TEST
 
+/* main - run the suite */
 int main(void)
 {
 	Suite *s = suite_create("zconf");

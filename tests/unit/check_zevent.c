@@ -208,6 +208,7 @@ START_TEST(test_del_during_dispatch)
 }
 END_TEST
 
+/* main - run the suite */
 int main(void)
 {
 	Suite *s = suite_create("zevent");

@@ -169,6 +169,7 @@ START_TEST(test_pipe)
 }
 END_TEST
 
+/* main - run the suite */
 int main(void)
 {
 	Suite *s = suite_create("zline");

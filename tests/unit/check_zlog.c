@@ -181,6 +181,7 @@ START_TEST(test_fatal_panic)
 }
 END_TEST
 
+/* main - run the suite */
 int main(void)
 {
 	Suite *s = suite_create("zlog");

@@ -320,6 +320,7 @@ START_TEST(test_proctitle)
 }
 END_TEST
 
+/* main - run the suite (argv kept for the proctitle test) */
 int main(int argc, char **argv)
 {
 	Suite *s = suite_create("zutil");

@@ -1075,13 +1075,7 @@ static void fail_set(smtp_sess *s, ta_msg *m, jrc *v, size_t n, int only_st, int
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].st != only_st && !(only_st == R_OPEN && v[i].st == R_ACCEPTED))
 			continue;
-		zbuf t = ZBUF_INIT(16384);
-		zbuf_puts(&t, text);
-		if (v[i].tr.len > 0 && s->o->lmtp == 0) {
-			/* keep the recipient's own lines too */
-		}
-		rdiag(s, m, v[i].r, code, retry, NULL, status, dcode, zbuf_cstr(&t));
-		zbuf_free(&t);
+		rdiag(s, m, v[i].r, code, retry, NULL, status, dcode, text);
 		v[i].st = R_DONE;
 	}
 }
@@ -1118,6 +1112,13 @@ static void result_reply(smtp_sess *s, ta_msg *m, jrc *j, const smtp_reply *rep,
 	zbuf t = ZBUF_INIT(16384);
 	const char *action = NULL;
 
+	/* only a 2xx where a final answer is due is a success; 1xx/3xx
+	 * there (or a 2xx to DATA) is a protocol violation: retry later */
+	if (code == EX_OK && (rep->code / 100 != 2 || at_dot < 0)) {
+		code = EX_TEMPFAIL;
+		(void)zstrlcpy(status, "4.5.0", sizeof(status));
+	}
+
 	diagcode(rep, dc, sizeof(dc));
 	if (common != NULL && common->len) {
 		zbuf_append(&t, common->data, common->len);
@@ -1136,7 +1137,7 @@ static void result_reply(smtp_sess *s, ta_msg *m, jrc *j, const smtp_reply *rep,
 		int relayed = !s->o->lmtp && !(s->caps.flags & CAP_DSN) &&
 			notify_has(j->r->r->notify, "SUCCESS");
 		action = relayed ? "relayed" : "delivered";
-	} else if (at_dot && code == EX_TEMPFAIL) {
+	} else if (at_dot > 0 && code == EX_TEMPFAIL && rep->code / 100 == 4) {
 		code = EX_DEFERBACK;
 	}
 	rdiag(s, m, j->r, code, 0, action, status, dc, zbuf_cstr(&t));
@@ -1178,7 +1179,7 @@ static int bdat_chunk(struct bodyout *b)
 	}
 	if (b->s->o->progress && b->sent >= b->next_title) {
 		size_t tot = b->total > b->sent ? b->total : b->sent;
-		smtp_title(1, ">%s|%d %s BDAT %zu/%zu (%zu%%)", b->s->ip, b->s->port, b->s->host,
+		smtp_title(1, ">%s|%d %s DATA %zu/%zu (%zu%%)", b->s->ip, b->s->port, b->s->host,
 			   b->sent, tot, tot ? b->sent * 100 / tot : 100);
 		b->next_title = b->sent + 2000;
 	}
@@ -1511,7 +1512,7 @@ static void transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 			s->need_rset = 1;
 			for (size_t i = 0; i < n; i++)
 				if (v[i].st == R_ACCEPTED)
-					result_reply(s, m, &v[i], &s->rep, &common, &post, 0);
+					result_reply(s, m, &v[i], &s->rep, &common, &post, -1);
 			goto done;
 		}
 		set_state(s, S_BODY);
@@ -1564,6 +1565,10 @@ mail_failed:
 	s->need_rset = 1;
 	{
 		int code = smtp_code_map(s->rep.code, s->rep.enh, st, sizeof(st));
+		if (code == EX_OK) {          /* 1xx/3xx to MAIL */
+			code = EX_TEMPFAIL;
+			(void)zstrlcpy(st, "4.5.0", sizeof(st));
+		}
 		diagcode(&s->rep, dc, sizeof(dc));
 		for (size_t i = 0; i < n; i++) {
 			if (v[i].st == R_DONE)
@@ -1685,9 +1690,8 @@ int smtp_deliver(ta_ctx *ctx, ta_msg *m, const char *host)
 			size_t lim, cn = 0, progress = 0;
 			jrc *c;
 			if (!s->connected) {
-				if (conn_failed || (conn_tried && round > 0 && 0)) {
+				if (conn_failed)
 					break;
-				}
 				conn_tried++;
 				if (conn_tried > 2 || open_conn(s, dest) != Z_OK) {
 					if (conn_tried > 2)
