@@ -183,8 +183,15 @@ static int rcpt_done(sfile *f, vertex *v, srcpt *r, const char *state)
 /* append_diag - scheduler-side d line */
 static int append_diag(int fd, const srcpt *r, const char *notary, const char *text, zbuf *err)
 {
+	char clean[TAPROTO_LINE_MAX];
+	size_t n = strlen(notary);
+	if (n >= sizeof clean)
+		n = sizeof clean - 1;
+	for (size_t i = 0; i < n; i++)
+		clean[i] = (notary[i] == '\r' || notary[i] == '\n' || notary[i] == '\t') ? ' ' : notary[i];
+	clean[n] = '\0';
 	ctl_diagv d = { .rcpt_off = (long)r->off, .hdr_off = -1, .dsn_off = -1,
-			.when = (long long)sched_now(), .notary = notary, .text = text };
+			.when = (long long)sched_now(), .notary = clean, .text = text };
 	return ctl_append_diag(fd, &d, err);
 }
 
@@ -254,6 +261,10 @@ void rcpt_deferred(sfile *f, vertex *v, srcpt *r, zspan notary, zspan text, int 
 		}
 	}
 	S.c_deferred++;
+	if (notary.n > 600)
+		notary.n = 600;
+	if (text.n > 400)
+		text.n = 400;
 	size_t n = notary.n + 1 + text.n + 1;
 	char *d = malloc(n);
 	if (d) {

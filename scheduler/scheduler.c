@@ -696,6 +696,7 @@ static int take_pidlock(void)
 	return fd;
 }
 
+/* main - options, configuration, lock, scan, event loop */
 int main(int argc, char **argv)
 {
 	int daemonize = 1, checkonly = 0, scanonly = 0, verbose = 0, c;

@@ -24,8 +24,13 @@ j3=$("$ZT_MKJOB" -P "$PO" -f '' "r3@[127.0.0.1]")
 "$ZT_SCHED" -i -f "$ZT_W/scheduler.conf" -P "$PO" -L "$ZT_W/sched.log" -l "$ZT_W/stat.log" &
 SPID=$!
 track "$SPID"
-sleep 3
-slot=$(grep -a '^r' "$PO/transport/$j1" | cut -c9-12 | tr -d ' ')
+slot=
+for i in $(seq 1 100); do
+	[ -e "$PO/transport/$j1" ] || break
+	slot=$(grep -a '^r' "$PO/transport/$j1" | cut -c9-12 | tr -d ' ')
+	[ -n "$slot" ] && break
+	sleep 0.05
+done
 [ -n "$slot" ] && [ "$slot" -ge 1 ] && pass "attempts recorded in the DELAY slot ($slot)" || fail "DELAY slot: '$slot'"
 for i in $(seq 1 300); do
 	[ "$(find "$PO/transport" "$PO/queue" -type f | wc -l)" = 0 ] && break

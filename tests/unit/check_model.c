@@ -5,6 +5,20 @@
  *	Symbols, the inode table (with growth), threads and rings keyed by
  *	clause/channel/host (with-host rings), vertex lists, rounds, NOTIFY
  *	parsing and recipient lookup.
+ * SYNOPSIS
+ *	tests/unit/check_model (run by make check)
+ * DESCRIPTION
+ *	Tables of names and inode numbers exercise hash growth; threads and
+ *	rings are built from a parsed scheduler.conf so clause identity and
+ *	the with-host rule are the real ones; list tests check both link
+ *	directions after every kind of move.
+ * DIAGNOSTICS
+ *	libcheck output; exit 1 when a check fails.
+ * SECURITY
+ *	No outside input.
+ * BUGS
+ *	The agent and completion code (agents.c, complete.c) is covered by
+ *	the integration tests tests/integration/sched-*.sh, not here.
  * SEE ALSO
  *	scheduler/model.c
  */
@@ -39,6 +53,7 @@ static void unload(void)
 	cfg = NULL;
 }
 
+/* t_sym - symbols are interned case-insensitively and survive growth */
 START_TEST(t_sym)
 {
 	model m;
@@ -64,6 +79,7 @@ START_TEST(t_sym)
 }
 END_TEST
 
+/* t_files - the inode table grows and removes */
 START_TEST(t_files)
 {
 	model m;
@@ -83,6 +99,7 @@ START_TEST(t_files)
 }
 END_TEST
 
+/* t_threads_rings - threads and rings keyed by clause/channel/host */
 START_TEST(t_threads_rings)
 {
 	model m;
@@ -123,6 +140,7 @@ START_TEST(t_threads_rings)
 }
 END_TEST
 
+/* t_vertex_lists - pending/done lists, rounds, removal from the middle */
 START_TEST(t_vertex_lists)
 {
 	model m;
@@ -178,6 +196,7 @@ START_TEST(t_vertex_lists)
 }
 END_TEST
 
+/* t_find_rcpt - recipient lookup by offset */
 START_TEST(t_find_rcpt)
 {
 	model m;
@@ -199,6 +218,7 @@ START_TEST(t_find_rcpt)
 }
 END_TEST
 
+/* t_notify - NOTIFY parameter parsing */
 START_TEST(t_notify)
 {
 	static const struct { const char *in; unsigned bits; } tab[] = {
@@ -230,6 +250,7 @@ static Suite *model_suite(void)
 	return s;
 }
 
+/* main - run the suite */
 int main(void)
 {
 	SRunner *sr = srunner_create(model_suite());

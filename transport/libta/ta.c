@@ -328,7 +328,9 @@ int ta_diagnostic(ta_ctx *ctx, ta_msg *m, ta_rcpt *r, int exitcode,
 		vsnprintf(raw, sizeof(raw), fmt, ap);
 		va_end(ap);
 	}
-	success = span_in_list(r->r->notify, "SUCCESS");
+	/* NOTIFY=SUCCESS asks us for a success report, unless the next hop
+	 * took over that duty (it speaks DSN and got NOTIFY from us) */
+	success = span_in_list(r->r->notify, "SUCCESS") && !r->dsn_passed_on;
 	switch (dc) {
 	case DC_OK:
 		word = success ? TA_OK2 : TA_OK3;

@@ -42,6 +42,8 @@ typedef struct ta_rcpt {
 	char *n_status;
 	char *n_diag;
 	char *n_remote;
+	int dsn_passed_on;        /* agent handed NOTIFY on to a DSN-capable next hop:
+				     success then needs no report here (ok3, no 'd' line) */
 } ta_rcpt;
 
 typedef struct ta_msg {

@@ -1137,6 +1137,8 @@ static void result_reply(smtp_sess *s, ta_msg *m, jrc *j, const smtp_reply *rep,
 		int relayed = !s->o->lmtp && !(s->caps.flags & CAP_DSN) &&
 			notify_has(j->r->r->notify, "SUCCESS");
 		action = relayed ? "relayed" : "delivered";
+		/* an SMTP next hop that speaks DSN got our NOTIFY: it reports */
+		j->r->dsn_passed_on = !s->o->lmtp && (s->caps.flags & CAP_DSN) != 0;
 	} else if (at_dot > 0 && code == EX_TEMPFAIL && rep->code / 100 == 4) {
 		code = EX_DEFERBACK;
 	}
