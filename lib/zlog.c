@@ -158,9 +158,14 @@ static void zlog_emit(enum zlog_level lvl, const char *id, const char *fmt, va_l
 		if (gmtime_r(&now, &tm) == NULL ||
 		    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 			zstrlcpy(stamp, "0000-00-00T00:00:00Z", sizeof(stamp));
-		n = snprintf(line, sizeof(line), "%s %s[%ld]: %s%s%s: %s\n",
-		    stamp, zlog_prog, (long)getpid(), idbuf,
-		    id != NULL ? ": " : "", lname, text);
+		if (zlog_flags & ZLOG_AS_COMMENT)	/* transport agent: "# prog:pid: ..." */
+			n = snprintf(line, sizeof(line), "# %s:%ld: %s%s%s: %s\n",
+			    zlog_prog, (long)getpid(), idbuf,
+			    id != NULL ? ": " : "", lname, text);
+		else
+			n = snprintf(line, sizeof(line), "%s %s[%ld]: %s%s%s: %s\n",
+			    stamp, zlog_prog, (long)getpid(), idbuf,
+			    id != NULL ? ": " : "", lname, text);
 		if (n > 0) {
 			size_t len = (size_t)n;
 			if (len >= sizeof(line)) {

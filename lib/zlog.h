@@ -16,6 +16,7 @@ enum zlog_level { ZLOG_DEBUG = 0, ZLOG_INFO, ZLOG_WARN, ZLOG_ERROR, ZLOG_FATAL, 
 
 #define ZLOG_TO_STDERR 1
 #define ZLOG_TO_SYSLOG 2
+#define ZLOG_AS_COMMENT 4  /* stderr lines as TA protocol comments: "# prog:pid: <id>: <level>: text" */
 
 /* zlog_open - set program name and destinations; safe to call again */
 void zlog_open(const char *progname, int flags);

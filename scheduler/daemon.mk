@@ -8,7 +8,8 @@ scheduler_scheduler_SOURCES = scheduler/scheduler.c \
 	scheduler/complete.h scheduler/complete.c \
 	scheduler/mqsrv.h scheduler/mqsrv.c
 scheduler_scheduler_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
-scheduler_scheduler_LDADD = scheduler/libsched.a spool/libspool.a lib/libzmta.a
+scheduler_scheduler_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
+scheduler_scheduler_LDADD = scheduler/libsched.a spool/libspool.a lib/libzmta.a $(SSL_LIBS)
 
 dist_man_MANS += man/scheduler.8
 

@@ -12,22 +12,29 @@
  *	void mqsrv_tick(void);
  * DESCRIPTION
  *	spec (PARAMmailqsock): NULL = the default socket, "UNIX:/path" or
- *	"/path" = another socket path.  "TCP:..." is refused with a warning
- *	(TCP needs the AUTH exchange, not built in this version) and the
- *	UNIX socket is used: the scheduler never listens on a network
- *	address by default.  Commands are read with a bounded line reader
+ *	"/path" = another socket path, "TCP:port[@addr]" = also a TCP
+ *	listener on addr (default 127.0.0.1, never all addresses unless
+ *	asked for with @0.0.0.0 or @::), opened only when PARAMauthfile is
+ *	readable.  TCP clients get a challenge after the greeting and must
+ *	AUTH (MD5 of challenge line + password, mq2proto.h); a client address
+ *	that matches no auth file line gets "550 NO ACCESS FOR YOU".  The
+ *	auth file line's attributes (SNMP QQ TT ETRN KILL ALL NONE) limit the
+ *	commands; the UNIX socket allows everything (file permission is the
+ *	access control).  Commands are read with a bounded line reader
  *	(MQ2_LINE_MAX); answers are written with a send timeout so a stuck
  *	client cannot stop the scheduler for long.  At most MQ_CLIENTS
  *	clients at a time; idle ones are closed after PARAMmailq-timeout.
  * DIAGNOSTICS
- *	Refused commands get MQ2_UNKNOWN / MQ2_ERR lines; listener errors
- *	are logged.
+ *	Refused commands get MQ2_UNKNOWN / MQ2_BAD / MQ2_ERR lines; listener
+ *	errors and failed AUTH are logged.
  * SECURITY
  *	Client input is untrusted: bounded lines, words copied with limits,
- *	output strings escaped (JSON) or cleaned of control bytes.
+ *	output strings escaped (JSON) or cleaned of control bytes.  The auth
+ *	file is read at each TCP connection (at most 256 KiB).  Passwords
+ *	are plain text in the auth file (ZMailer's format).
  * BUGS
- *	No TCP listener (see above).  SHOW QUEUE SHORT re-reads every control
- *	file, which is slow for very large queues.
+ *	SHOW QUEUE SHORT re-reads every control file, which is slow for very
+ *	large queues.
  * SEE ALSO
  *	mailq(1), scheduler(8), mq2proto.h
  */
@@ -40,6 +47,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/time.h>
+#include <openssl/evp.h>
 #include <unistd.h>
 
 #include "agents.h"
@@ -54,13 +65,26 @@
 
 #define MQ_CLIENTS 32
 
+/* access attributes (authfile) */
+#define MQA_SNMP 0x01u   /* SHOW COUNTERS */
+#define MQA_QQ   0x02u   /* SHOW QUEUE SHORT */
+#define MQA_TT   0x04u   /* SHOW QUEUE THREADS, SHOW THREAD */
+#define MQA_ETRN 0x08u
+#define MQA_KILL 0x10u
+#define MQA_ALL  0x1fu
+
 typedef struct mqcli {
 	int fd;
 	zline in;
 	time_t last;
+	int tcp;                 /* needs AUTH */
+	unsigned attrs;          /* granted after AUTH (UNIX socket: all) */
+	char challenge[96];
+	struct sockaddr_storage peer;
 } mqcli;
 
-static int lfd = -1;
+static int lfd = -1, tfd = -1;
+static unsigned long challenge_counter;
 static char sockpath[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static mqcli clients[MQ_CLIENTS];
 
@@ -382,6 +406,173 @@ static sfile *find_file_by_id(const char *w)
 	return NULL;
 }
 
+/* net_match - does peer fall in "[a.b.c.d]/len" or "[ipv6.x:y::z]/len"? */
+static int net_match(const struct sockaddr_storage *peer, const char *tok)
+{
+	char addr[64];
+	const char *rb = strchr(tok, ']');
+	if (tok[0] != '[' || rb == NULL || (size_t)(rb - tok - 1) >= sizeof addr)
+		return 0;
+	memcpy(addr, tok + 1, (size_t)(rb - tok - 1));
+	addr[rb - tok - 1] = '\0';
+	unsigned long len = 128;
+	if (rb[1] == '/' && zparse_ulong(rb + 2, 128, &len) != Z_OK)
+		return 0;
+	unsigned char want[16], have[16];
+	size_t alen;
+	if (strncasecmp(addr, "ipv6.", 5) == 0) {
+		if (inet_pton(AF_INET6, addr + 5, want) != 1)
+			return 0;
+		alen = 16;
+	} else {
+		if (inet_pton(AF_INET, addr, want) != 1)
+			return 0;
+		alen = 4;
+		if (rb[1] != '/')
+			len = 32;
+	}
+	if (len > alen * 8)
+		return 0;
+	if (peer->ss_family == AF_INET && alen == 4) {
+		memcpy(have, &((const struct sockaddr_in *)peer)->sin_addr, 4);
+	} else if (peer->ss_family == AF_INET6 && alen == 16) {
+		memcpy(have, &((const struct sockaddr_in6 *)peer)->sin6_addr, 16);
+	} else if (peer->ss_family == AF_INET6 && alen == 4) {
+		const unsigned char *p = (const unsigned char *)&((const struct sockaddr_in6 *)peer)->sin6_addr;
+		static const unsigned char v4m[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
+		if (memcmp(p, v4m, 12) != 0)
+			return 0;
+		memcpy(have, p + 12, 4);
+	} else {
+		return 0;
+	}
+	for (unsigned long b = 0; b < len; b++) {
+		unsigned mask = 0x80u >> (b % 8);
+		if ((want[b / 8] & mask) != (have[b / 8] & mask))
+			return 0;
+	}
+	return 1;
+}
+
+/* attr_bits - "SNMP QQ TT ETRN KILL ALL NONE" */
+static unsigned attr_bits(const char *s)
+{
+	unsigned bits = 0;
+	char w[16];
+	while (*s) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		size_t n = 0;
+		while (s[n] && s[n] != ' ' && s[n] != '\t')
+			n++;
+		if (n == 0)
+			break;
+		if (n < sizeof w) {
+			memcpy(w, s, n);
+			w[n] = '\0';
+			if (!strcasecmp(w, "SNMP")) bits |= MQA_SNMP;
+			else if (!strcasecmp(w, "QQ")) bits |= MQA_QQ;
+			else if (!strcasecmp(w, "TT")) bits |= MQA_TT;
+			else if (!strcasecmp(w, "ETRN")) bits |= MQA_ETRN;
+			else if (!strcasecmp(w, "KILL")) bits |= MQA_KILL;
+			else if (!strcasecmp(w, "ALL")) bits |= MQA_ALL;
+			else if (!strcasecmp(w, "NONE")) bits = 0;
+		}
+		s += n;
+	}
+	return bits;
+}
+
+/* auth_lookup - first authfile line for (user or any user when NULL) whose
+ * networks contain the peer; copies the password and attributes.
+ * 1 found, 0 none, -1 file unreadable */
+static int auth_lookup(const struct sockaddr_storage *peer, const char *user, char *pw,
+		       size_t pwsz, unsigned *attrs)
+{
+	zbuf data = ZBUF_INIT(256u * 1024u), err = ZBUF_INIT(256);
+	int found = -1;
+	if (S.cfg->authfile == NULL || zread_file(S.cfg->authfile, 256u * 1024u, &data, &err) != Z_OK)
+		goto out;
+	found = 0;
+	const char *p = data.data ? data.data : "", *end = p + data.len;
+	while (p < end && !found) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t ln = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char line[2048];
+		if (ln < sizeof line && ln > 0 && p[0] != '#') {
+			memcpy(line, p, ln);
+			line[ln] = '\0';
+			char *f[4];
+			int nf = 0;
+			char *q = line;
+			f[nf++] = q;
+			while (nf < 4 && (q = strchr(q, ':')) != NULL) {
+				*q++ = '\0';
+				f[nf++] = q;
+			}
+			if (nf == 4 && (user == NULL || strcmp(f[0], user) == 0)) {
+				char *t = f[3];
+				while (*t && !found) {
+					while (*t == ' ' || *t == '\t')
+						t++;
+					char *e = t;
+					while (*e && *e != ' ' && *e != '\t')
+						e++;
+					char save = *e;
+					*e = '\0';
+					if (*t && net_match(peer, t)) {
+						found = 1;
+						zstrlcpy(pw, f[1], pwsz);
+						*attrs = attr_bits(f[2]);
+					}
+					*e = save;
+					t = e;
+				}
+			}
+		}
+		p = nl ? nl + 1 : end;
+	}
+out:
+	zbuf_free(&data);
+	zbuf_free(&err);
+	return found;
+}
+
+/* md5_hex - lowercase hex MD5 of a || b */
+static int md5_hex(const char *a, const char *b, char out[33])
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int dl = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_md5(), NULL) == 1 &&
+		 EVP_DigestUpdate(ctx, a, strlen(a)) == 1 &&
+		 EVP_DigestUpdate(ctx, b, strlen(b)) == 1 && EVP_DigestFinal_ex(ctx, d, &dl) == 1 &&
+		 dl == 16;
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return Z_ERR;
+	for (unsigned i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+	return Z_OK;
+}
+
+/* cli_auth - "AUTH user hex" */
+static void cli_auth(mqcli *c, const char *user, const char *hex)
+{
+	char pw[512], want[33];
+	unsigned attrs = 0;
+	const char *bad = MQ2_BAD " USER OR PASSWORD\n";
+	if (auth_lookup(&c->peer, user, pw, sizeof pw, &attrs) != 1 ||
+	    md5_hex(c->challenge, pw, want) != Z_OK || strcasecmp(want, hex) != 0) {
+		zlog_warn(NULL, "mailq: AUTH failed for user '%.64s'", user);
+		cli_send(c, bad, strlen(bad));
+		return;
+	}
+	c->tcp = 0;
+	c->attrs = attrs;
+	cli_send(c, MQ2_OK "\n", strlen(MQ2_OK) + 1);
+}
+
 /* cli_command - one command line */
 static void cli_command(mqcli *c, char *line)
 {
@@ -405,7 +596,31 @@ static void cli_command(mqcli *c, char *line)
 		zbuf_free(&o);
 		return;
 	}
-	if (n == 3 && !strcasecmp(w[0], "SHOW") && !strcasecmp(w[1], "QUEUE") &&
+	if (n == 3 && !strcasecmp(w[0], "AUTH") && c->tcp) {
+		cli_auth(c, w[1], w[2]);
+		zbuf_free(&o);
+		return;
+	}
+	if (c->tcp && !(n == 1 && (!strcasecmp(w[0], "QUIT") || !strcasecmp(w[0], "EXIT")))) {
+		zbuf_puts(&o, MQ2_BAD "; USER MUST AUTHENTICATE\n");
+		cli_send(c, o.data, o.len);
+		zbuf_free(&o);
+		return;
+	}
+	unsigned need = 0;
+	if (n >= 2 && !strcasecmp(w[0], "SHOW"))
+		need = !strcasecmp(w[1], "COUNTERS") ? MQA_SNMP :
+		       (n == 3 && !strcasecmp(w[2], "SHORT")) ? MQA_QQ : MQA_TT;
+	else if (!strcasecmp(w[0], "ETRN"))
+		need = MQA_ETRN;
+	else if (!strcasecmp(w[0], "KILL"))
+		need = MQA_KILL;
+	int refused = need && !(c->attrs & need);
+	if (refused) {
+		zbuf_puts(&o, MQ2_UNKNOWN " Unknown command, or refused by access control; VERB='");
+		clean_append(&o, w[0], strlen(w[0]) > 64 ? 64 : strlen(w[0]));
+		zbuf_puts(&o, "' REST=''\n");
+	} else if (n == 3 && !strcasecmp(w[0], "SHOW") && !strcasecmp(w[1], "QUEUE") &&
 	    (!strcasecmp(w[2], "THREADS") || !strcasecmp(w[2], "THREADS2"))) {
 		zbuf_puts(&o, MQ2_OK " until LF.LF\n");
 		show_threads(&o, json);
@@ -504,13 +719,17 @@ static void cli_io(zev_loop *loop, int fd, unsigned events, void *arg)
 	}
 }
 
-/* accept_io - new client */
+/* accept_io - new client (arg: NULL = UNIX socket, non-NULL = TCP) */
 static void accept_io(zev_loop *loop, int fd, unsigned events, void *arg)
 {
-	(void)events; (void)arg;
-	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	(void)events;
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof peer;
+	memset(&peer, 0, sizeof peer);
+	int cfd = accept4(fd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
 	if (cfd < 0)
 		return;
+	int tcp = arg != NULL;
 	mqcli *c = NULL;
 	for (int i = 0; i < MQ_CLIENTS; i++)
 		if (clients[i].fd < 0) {
@@ -523,9 +742,22 @@ static void accept_io(zev_loop *loop, int fd, unsigned events, void *arg)
 		close(cfd);
 		return;
 	}
+	if (tcp) {
+		char pw[512];
+		unsigned attrs;
+		if (auth_lookup(&peer, NULL, pw, sizeof pw, &attrs) != 1) {
+			const char *m = "550 NO ACCESS FOR YOU\n";
+			(void)!write(cfd, m, strlen(m));
+			close(cfd);
+			return;
+		}
+	}
 	struct timeval tv = { 5, 0 };
 	setsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	c->fd = cfd;
+	c->tcp = tcp;
+	c->attrs = tcp ? 0 : MQA_ALL;
+	c->peer = peer;
 	zline_init(&c->in, MQ2_LINE_MAX);
 	c->last = sched_now();
 	if (zev_io_add(loop, cfd, ZEV_READ, cli_io, c) != Z_OK) {
@@ -534,7 +766,76 @@ static void accept_io(zev_loop *loop, int fd, unsigned events, void *arg)
 		zline_free(&c->in);
 		return;
 	}
-	cli_send(c, MQ2_GREETING "\n", strlen(MQ2_GREETING) + 1);
+	if (cli_send(c, MQ2_GREETING "\n", strlen(MQ2_GREETING) + 1) != Z_OK)
+		return;
+	if (tcp) {
+		struct timeval now;
+		gettimeofday(&now, NULL);
+		snprintf(c->challenge, sizeof c->challenge, "%s%ld.%06ld.%lu", MQ2_CHALLENGE_PREFIX,
+			 (long)now.tv_sec, (long)now.tv_usec, ++challenge_counter);
+		zbuf ch = ZBUF_INIT(256);
+		zbuf_printf(&ch, "%s\n", c->challenge);
+		cli_send(c, ch.data, ch.len);
+		zbuf_free(&ch);
+	}
+}
+
+/* tcp_open - "TCP:port[@addr]" (addr default 127.0.0.1) */
+static int tcp_open(const char *spec, zbuf *err)
+{
+	char port[32], addr[64] = "127.0.0.1";
+	const char *at = strchr(spec, '@');
+	size_t pl = at ? (size_t)(at - spec) : strlen(spec);
+	if (pl == 0 || pl >= sizeof port || (at && strlen(at + 1) >= sizeof addr)) {
+		zbuf_printf(err, "bad PARAMmailqsock TCP:%s", spec);
+		return Z_EPARSE;
+	}
+	memcpy(port, spec, pl);
+	port[pl] = '\0';
+	if (at)
+		zstrlcpy(addr, at + 1, sizeof addr);
+	if (addr[0] == '[') {
+		size_t l = strlen(addr);
+		if (l > 2 && addr[l - 1] == ']') {
+			memmove(addr, addr + 1, l - 2);
+			addr[l - 2] = '\0';
+		}
+	}
+	unsigned long pn;
+	if (zparse_ulong(port, 65535, &pn) != Z_OK || pn == 0) {
+		zbuf_printf(err, "bad mailq TCP port '%s'", port);
+		return Z_EPARSE;
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	memset(&ss, 0, sizeof ss);
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)pn);
+		sl = sizeof *s4;
+	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)pn);
+		sl = sizeof *s6;
+	} else {
+		zbuf_printf(err, "mailq TCP address must be numeric: '%s'", addr);
+		return Z_EPARSE;
+	}
+	tfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int one = 1;
+	if (tfd < 0 || setsockopt(tfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+	    bind(tfd, (struct sockaddr *)&ss, sl) != 0 || listen(tfd, 16) != 0 ||
+	    zev_io_add(S.loop, tfd, ZEV_READ, accept_io, &tfd) != Z_OK) {
+		zbuf_printf(err, "mailq TCP %s port %s: %s", addr, port, strerror(errno));
+		if (tfd >= 0)
+			close(tfd);
+		tfd = -1;
+		return Z_EIO;
+	}
+	zlog_info(NULL, "mailq: listening on TCP %s port %s (AUTH required)", addr, port);
+	return Z_OK;
 }
 
 /* mqsrv_open - see mqsrv.h */
@@ -544,13 +845,19 @@ int mqsrv_open(const char *postoffice, const char *spec, zbuf *err)
 		clients[i].fd = -1;
 	const char *path = NULL;
 	char def[4200];
-	if (spec && strncasecmp(spec, "UNIX:", 5) == 0)
+	if (spec && strncasecmp(spec, "UNIX:", 5) == 0) {
 		path = spec + 5;
-	else if (spec && spec[0] == '/')
+	} else if (spec && spec[0] == '/') {
 		path = spec;
-	else if (spec && *spec)
-		zlog_warn(NULL, "PARAMmailqsock %s: TCP mailq is not supported by this scheduler; "
-			  "using the UNIX socket", spec);
+	} else if (spec && *spec) {
+		const char *t = strncasecmp(spec, "TCP:", 4) == 0 ? spec + 4 : spec;
+		if (S.cfg->authfile == NULL || access(S.cfg->authfile, R_OK) != 0)
+			zlog_warn(NULL, "PARAMmailqsock %s: TCP needs a readable PARAMauthfile; "
+				  "TCP listener not opened", spec);
+		else if (tcp_open(t, err) != Z_OK)
+			zlog_warn(NULL, "%s", zbuf_cstr(err));
+		zbuf_reset(err);
+	}
 	if (path == NULL) {
 		int n = snprintf(def, sizeof def, "%s/%s", postoffice, MQ2_SOCK_NAME);
 		if (n < 0 || (size_t)n >= sizeof def) {
@@ -602,6 +909,11 @@ void mqsrv_close(void)
 		close(lfd);
 		lfd = -1;
 		(void)unlink(sockpath);
+	}
+	if (tfd >= 0) {
+		zev_io_del(S.loop, tfd);
+		close(tfd);
+		tfd = -1;
 	}
 }
 

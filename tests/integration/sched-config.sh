@@ -7,6 +7,7 @@
 ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
 need_built "$ZT_SCHED" "$ZT_SMTP" "$ZT_MKJOB"
 need_cmd smtp-sink
+need_cmd socat
 PO=$ZT_W/po
 mk_postoffice "$PO"
 write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO"
@@ -50,7 +51,40 @@ mv "$PO/transport/..etrn-x" "$PO/transport/77-etrn"
 for i in $(seq 1 150); do [ ! -e "$PO/transport/$j" ] && break; sleep 0.1; done
 [ ! -e "$PO/transport/$j" ] && pass "ETRN file started the queueonly thread" || fail "ETRN did not deliver"
 [ ! -e "$PO/transport/77-etrn" ] && pass "ETRN file removed" || fail "ETRN file left"
+# ETRN over the mailq socket
+j2=$("$ZT_MKJOB" -P "$PO" "q2@[127.0.0.1]")
+printf 'NEW %s\n' "$j2" | socat - "UNIX-SENDTO:$PO/.scheduler.notify" 2>/dev/null
+sleep 1
+[ -e "$PO/transport/$j2" ] && pass "second queueonly message waits" || fail "second queueonly message ran"
+out=$(printf 'ETRN [127.0.0.1]\nQUIT\n' | timeout 5 socat - "UNIX-CONNECT:$PO/.mailq.sock" 2>&1)
+check_match "mailq ETRN reply" 'ETRN started something' "$out"
+for i in $(seq 1 100); do [ ! -e "$PO/transport/$j2" ] && break; sleep 0.1; done
+[ ! -e "$PO/transport/$j2" ] && pass "mailq ETRN delivered it" || fail "mailq ETRN did not deliver"
 kill -0 "$SPID" 2>/dev/null && pass "scheduler still running" || fail "scheduler died"
+kill -TERM "$SPID"; wait "$SPID" 2>/dev/null
+
+# TCP mailq only with PARAMmailqsock=TCP:... and a readable auth file;
+# AUTH is required, attributes limit the commands
+MQP=$(pick_port)
+printf 'ops:secret:QQ TT SNMP:[127.0.0.1]/32\nnobody:nobody:SNMP:[127.0.0.0]/8\n' > "$ZT_W/auth"
+{ printf 'PARAMmailqsock = "TCP:%s@127.0.0.1"\nPARAMauthfile = "%s"\n' "$MQP" "$ZT_W/auth"; cat "$ZT_W/good.conf"; } > "$ZT_W/tcp.conf"
+"$ZT_SCHED" -i -f "$ZT_W/tcp.conf" -P "$PO" -L "$ZT_W/sched-tcp.log" &
+SPID=$!
+track "$SPID"
+wait_port "$MQP" 10 && pass "TCP mailq listening on 127.0.0.1" || fail "no TCP mailq listener"
+check_eq "TCP mailq bound to loopback only" 0 "$(ss -Hltn "sport = :$MQP" | grep -vc '127.0.0.1')"
+out=$(printf 'SHOW COUNTERS\nQUIT\n' | timeout 5 socat - "TCP:127.0.0.1:$MQP" 2>&1)
+check_match "TCP: challenge" '^220 MAILQ-V2-CHALLENGE: ' "$(printf '%s' "$out" | sed -n 2p)"
+check_match "TCP: command before AUTH refused" 'USER MUST AUTHENTICATE' "$out"
+if [ -x "$top_builddir/scheduler/mailq" ]; then
+	MAILQ_AUTH=ops:secret "$top_builddir/scheduler/mailq" -P "$PO" -p "127.0.0.1:$MQP" -Q > "$ZT_W/mq1.out" 2>&1
+	check_eq "mailq(1) over TCP with AUTH" 0 "$?"
+	MAILQ_AUTH=ops:wrong "$top_builddir/scheduler/mailq" -P "$PO" -p "127.0.0.1:$MQP" -Q > "$ZT_W/mq2.out" 2>&1
+	[ "$?" != 0 ] && pass "mailq(1) with a wrong password refused" || fail "wrong password accepted"
+	MAILQ_AUTH=nobody:nobody "$top_builddir/scheduler/mailq" -P "$PO" -p "127.0.0.1:$MQP" -E example.test > "$ZT_W/mq3.out" 2>&1
+	grep -q 'refused by access control' "$ZT_W/mq3.out" && pass "ETRN refused without the ETRN attribute" ||
+		info "ETRN without attribute: $(cat "$ZT_W/mq3.out")"
+fi
 kill -TERM "$SPID"; wait "$SPID" 2>/dev/null
 [ "$ZT_FAILS" = 0 ] || show "$ZT_W/sched.log" "$ZT_W/n2.out"
 zt_done

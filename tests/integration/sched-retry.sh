@@ -3,7 +3,8 @@
 # clause's schedule (interval 1s, retries "1 1"), then expires (expiry 6s)
 # with an RFC 3464 report submitted into router/; a recipient asking
 # NOTIFY=DELAY also gets a delay report first; transport/ and queue/ end
-# empty; the attempt count is kept in the DELAY slot while queued.
+# empty; the attempt count is kept in the DELAY slot while queued, so a
+# message past its expiry is expired at once by a restarted scheduler.
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
 need_built "$ZT_SCHED" "$ZT_SMTP" "$ZT_MKJOB"
@@ -59,6 +60,34 @@ df=$(grep -l 'Double-fault' "$PO"/router/* 2>/dev/null | head -1)
 [ -n "$df" ] && pass "null sender: double fault to postmaster" || fail "no double-fault report"
 check_eq "report count (2 failures, 1 delay, 1 double fault)" 4 "$(find "$PO/router" -type f | wc -l)"
 kill -0 "$SPID" 2>/dev/null && pass "scheduler still running" || fail "scheduler died"
+kill -TERM "$SPID"; wait "$SPID" 2>/dev/null
+
+# restart: the attempt count kept in the control file lets expiry happen
+# on time without a new attempt after the restart
+nrep=$(ls "$PO/router" | wc -l)
+j4=$("$ZT_MKJOB" -P "$PO" -f late@src.test "r4@[127.0.0.1]")
+"$ZT_SCHED" -i -f "$ZT_W/scheduler.conf" -P "$PO" -L "$ZT_W/sched2.log" &
+SPID=$!
+track "$SPID"
+slot=
+for i in $(seq 1 100); do
+	slot=$(grep -a '^r' "$PO/transport/$j4" 2>/dev/null | cut -c9-12 | tr -d ' ')
+	[ -n "$slot" ] && break
+	sleep 0.05
+done
+kill -KILL "$SPID"; wait "$SPID" 2>/dev/null
+[ -n "$slot" ] && pass "attempt recorded before the crash ($slot)" || fail "no attempt recorded"
+# wait until the message is past its expiry
+arr=$(stat -c %Y "$PO/queue/$j4")
+while [ "$(date +%s)" -le $((arr + 7)) ]; do sleep 0.2; done
+sleep 0.5
+"$ZT_SCHED" -i -f "$ZT_W/scheduler.conf" -P "$PO" -L "$ZT_W/sched3.log" &
+SPID=$!
+track "$SPID"
+for i in $(seq 1 100); do [ ! -e "$PO/transport/$j4" ] && break; sleep 0.1; done
+check_eq "expired at start-up" 0 "$(find "$PO/transport" "$PO/queue" -type f | wc -l)"
+check_eq "no new attempt after the restart" 0 "$(grep -c 'deferred (attempt' "$ZT_W/sched3.log")"
+check_eq "its report was submitted" $((nrep + 1)) "$(ls "$PO/router" | wc -l)"
 kill -TERM "$SPID"; wait "$SPID" 2>/dev/null
 [ "$ZT_FAILS" = 0 ] || show "$ZT_W/sched.log"
 zt_done

@@ -52,6 +52,7 @@
 
 #include "ctlfile.h"
 #include "spool.h"
+#include "submit.h"
 #include "zbuf.h"
 #include "zutil.h"
 
@@ -331,6 +332,13 @@ static void make_one(const struct opts *o, unsigned long seq, const zbuf *body)
 	else if (ctl_commit(tdir, prefix, ino, &ctl, &err) != Z_OK)
 		die(EX_IOERR, "ctl_commit", zbuf_cstr(&err));
 	printf("%s%lu\n", prefix, ino);
+	{
+		/* tell a running scheduler, as the router does (loss is harmless) */
+		char sock[4200], msg[64];
+		snprintf(sock, sizeof(sock), "%s/.scheduler.notify", o->po);
+		snprintf(msg, sizeof(msg), "NEW %s%lu", prefix, ino);
+		(void)submit_notify(sock, msg);
+	}
 	zbuf_free(&hdrs);
 	zbuf_free(&ctl);
 	zbuf_free(&err);

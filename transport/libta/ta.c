@@ -114,6 +114,10 @@ void ta_init(ta_ctx *ctx, const char *progname, const char *channel)
 	ctx->out_fd = STDOUT_FILENO;
 	ctx->in_fd = STDIN_FILENO;
 	ctx->idle_timeout_ms = -1;
+	/* our stderr is the scheduler's socket too: log lines go out as
+	 * protocol comments ("# prog:pid: ...") so they are logged, not
+	 * mistaken for malformed reports */
+	zlog_open(ctx->progname, ZLOG_TO_STDERR | ZLOG_AS_COMMENT);
 	/* reports go out with write(2); keep stdio from buffering anything */
 	setvbuf(stdout, NULL, _IONBF, 0);
 

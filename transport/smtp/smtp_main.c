@@ -188,6 +188,8 @@ int main(int argc, char **argv)
 			zlog_fatal(EX_CONFIG, NULL, "-S %s", zbuf_cstr(&err));
 		o.tls_loaded = 1;
 	}
+	if (o.debug > 0)
+		zlog_set_debug(1);
 	ta_init(&ctx, "smtp", o.channel);
 	ctx.fixed_host = optind < argc ? argv[optind] : NULL;
 	ctx.debug = o.debug;

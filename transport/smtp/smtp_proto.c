@@ -95,6 +95,8 @@ static const struct {
 	[S_QUIT] = { "QUIT", TC_SHORT, "while waiting for the reply to QUIT" },
 };
 
+struct smtp_pend;
+
 struct smtp_sess {
 	smtp_opts *o;
 	ta_ctx *ctx;
@@ -120,9 +122,20 @@ struct smtp_sess {
 	long cf_retry;
 	char cf_status[16];
 	zbuf cf_text;
+	/* the window: one message whose end-of-data reply is still unread */
+	struct smtp_pend *pend;
 };
 
+static void pend_finish(smtp_sess *s, const smtp_reply *rep, const char *why);
+static int pend_drain(smtp_sess *s);
+
 static smtp_sess *the_sess;
+
+/* DBG - a debug line on stderr (-d; -dd for level 2) */
+#define DBG(s, lvl, ...) do { \
+	if ((s) != NULL && (s)->o->debug >= (lvl)) \
+		zlog_debug(NULL, __VA_ARGS__); \
+} while (0)
 
 /* ---- small helpers ---- */
 
@@ -490,10 +503,12 @@ static int send_cmd(smtp_sess *s, zbuf *tr, int hide, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof(line) - 2)
 		return Z_ETOOBIG;
 	if (hide) {
+		DBG(s, 1, "<<- %.*s (hidden)", hide, line);
 		smtp_log('w', "%.*s (hidden)", hide, line);
 		tr_add(tr, "<<- ", line, (size_t)hide);
 		tr_add(tr, "", " (hidden)", 9);
 	} else {
+		DBG(s, 1, "<<- %s", line);
 		smtp_log('w', "%s", line);
 		tr_add(tr, "<<- ", line, (size_t)n);
 	}
@@ -509,6 +524,7 @@ static void set_state(smtp_sess *s, int st)
 		st == S_BODY ? "DATA" : states[st].name;
 
 	s->state = st;
+	DBG(s, 2, "state %s", states[st].name);
 	if (s->o->progress) {
 		if (s->connected)
 			smtp_title(1, ">%s|%d %s %s", s->ip, s->port, s->host, t);
@@ -528,6 +544,8 @@ static void io_fail_text(smtp_sess *s, int st, const zbuf *why)
 /* drop_conn - close the connection without QUIT */
 static void drop_conn(smtp_sess *s, const char *why)
 {
+	if (s->pend != NULL)
+		pend_finish(s, NULL, why);
 	if (s->connected) {
 		smtp_log('#', "(closed SMTP channel - %s)", why);
 		smtp_io_close(&s->io);
@@ -547,6 +565,15 @@ static int wait_reply(smtp_sess *s, int st, zbuf *tr)
 
 	set_state(s, st);
 	rc = smtp_io_flush(&s->io, tmo_ms(s, S_BODY), &why);
+	if (rc == Z_OK && s->pend != NULL) {
+		/* replies come in order: the previous message's dot reply first */
+		if (pend_drain(s) != Z_OK) {
+			tr_add(tr, "--- ", zbuf_cstr(&s->err), strlen(zbuf_cstr(&s->err)));
+			zbuf_free(&why);
+			return Z_EIO;
+		}
+		set_state(s, st);
+	}
 	if (rc == Z_OK)
 		rc = smtp_io_reply(&s->io, tmo_ms(s, st), &s->rep, &why);
 	if (rc != Z_OK) {
@@ -563,12 +590,15 @@ static int wait_reply(smtp_sess *s, int st, zbuf *tr)
 /* line_hook - reply lines into the -l transcript */
 static void line_hook(const char *line, size_t n)
 {
+	DBG(the_sess, 1, "->> %.*s", (int)(n > 1000 ? 1000 : n), line);
 	smtp_log_data('r', line, n);
 }
 
 /* quit_close - polite QUIT and close */
 static void quit_close(smtp_sess *s)
 {
+	if (s->pend != NULL)
+		(void)pend_drain(s);
 	if (!s->connected)
 		return;
 	if (!s->io.broken) {
@@ -807,6 +837,8 @@ static int do_starttls(smtp_sess *s, int notls)
 		goto done;
 	}
 	s->tls_on = 1;
+	DBG(s, 1, "TLS with %s [%s] (expected name %s, mode %s): %s", s->mxname, s->ip, name,
+	    smtp_tls_mode_name(tc->mode), zbuf_cstr(&info));
 	smtp_log('#', "TLS: %s", zbuf_cstr(&info));
 	tr_add(&s->tr, "--- TLS: ", zbuf_cstr(&info), info.len);
 	/* forget everything learnt before TLS */
@@ -850,6 +882,8 @@ again:
 			if (s->err.len == 0)
 				zbuf_puts(&s->err, "connect failed");
 			smtp_log('#', "%s", zbuf_cstr(&s->err));
+			DBG(s, 1, "connect to %s [%s]:%d failed: %s", a->name, a->ip, a->port,
+			    zbuf_cstr(&s->err));
 			return -1;
 		}
 		smtp_io_attach(&s->io, fd);
@@ -997,6 +1031,10 @@ static int open_conn(smtp_sess *s, const char *dest)
 			goto done;
 		}
 	}
+	DBG(s, 1, "destination %s: %zu address%s to try", dest, mx->n, mx->n == 1 ? "" : "es");
+	for (size_t i = 0; i < mx->n; i++)
+		DBG(s, 1, "  #%zu %s [%s]:%d", i + 1, mx->a[i].name, mx->a[i].ip,
+		    mx->a[i].port ? mx->a[i].port : s->o->port);
 	for (size_t i = 0; i < mx->n; i++) {
 		smtp_mxaddr *a = &mx->a[i];
 		(void)zstrlcpy(s->mxname, a->name, sizeof(s->mxname));
@@ -1012,7 +1050,11 @@ static int open_conn(smtp_sess *s, const char *dest)
 			zbuf_printf(&all, "%s[%s] is one of our own addresses (use -X)\n", a->name, a->ip);
 			continue;
 		}
+		DBG(s, 1, "trying %s [%s]:%d", a->name, a->ip, s->port);
 		if (try_addr(s, &d, a) == 0) {
+			DBG(s, 1, "connected to %s [%s]:%d%s, caps 0x%x, rcpt limit %lu", s->mxname,
+			    s->ip, s->port, s->tls_on ? " with TLS" : "", s->caps.flags,
+			    s->caps.rcptlimit);
 			smtp_log('#', "connected to %s [%s]:%d", s->mxname, s->ip, s->port);
 			rc = Z_OK;
 			goto done;
@@ -1040,6 +1082,15 @@ typedef struct jrc {
 	int st;
 	zbuf tr;                 /* this recipient's part of the transcript */
 } jrc;
+
+/* a message whose body and dot are written, its reply not yet read */
+struct smtp_pend {
+	ta_msg *m;
+	int released;            /* the job loop is done with m: close it here */
+	jrc *v;                  /* its accepted recipients (transcripts owned) */
+	size_t n;
+	zbuf common, post;
+};
 
 /* addr_ok - no control characters, no angle brackets, bounded */
 static int addr_ok(const char *a)
