@@ -14,10 +14,13 @@
  * DESCRIPTION
  *	Feeding: "owe" = lines written minus "#hungry" received; an agent
  *	that said "#hungry" for everything it got has owe == -1.  A job is
- *	written while owe < overfeed.  When owe is back at -1 every job was
- *	processed: fed recipients it did not report are settled (looked up
- *	in the file; never counted delivered unless the file says so) and
- *	deferred.  When the thread has nothing left, the agent switches to a
+ *	written while owe < overfeed.  An agent may ask for the next job
+ *	before it reports the previous one, so fed recipients stay "in
+ *	flight" on the agent until they are reported or the agent is gone
+ *	(or silent with them for PARAMmax-ta-silence); only then are they
+ *	settled: looked up in the file (never counted delivered unless the
+ *	file says so) and deferred.  When the thread has nothing left, the
+ *	agent switches to a
  *	waiting thread of its ring, or gets "#idle" and is parked in the
  *	ring's idle pool until idlemax.
  *	Starting: a due thread first takes an idle agent of its ring (same
@@ -635,9 +638,10 @@ static void agent_feed(agent *a)
 		}
 		if (a->owe >= 0)
 			return;         /* wait until every job is answered */
-		/* everything answered */
-		if (a->out)
-			agent_settle_all(a, "agent did not report the recipient");
+		/* every job line was read by the agent; reports may still be on
+		 * their way (an agent may ask for the next job before it reports
+		 * the previous one), so fed recipients stay in flight on a->out
+		 * until reported or until the agent is gone or silent */
 		if (a->thr) {
 			time_t hint = 0;
 			agent_leave_thread(a, hint);
@@ -943,14 +947,14 @@ void agents_tick(time_t now)
 		nx = a->next;
 		if (a->state == AS_GONE)
 			continue;
+		if ((a->owe >= 0 || a->out || a->state == AS_LARVA) && now - a->last_io > silence) {
+			agent_kill(a, "silent too long");
+			continue;
+		}
 		if (a->state == AS_IDLE) {
 			long idlemax = a->clause->idlemax > 0 ? a->clause->idlemax : 3 * a->clause->interval;
 			if (now - a->idle_since >= idlemax || S.stopping)
 				agent_end(a);
-			continue;
-		}
-		if ((a->owe >= 0 || a->state == AS_LARVA) && now - a->last_io > silence) {
-			agent_kill(a, "silent too long");
 			continue;
 		}
 		if (a->state == AS_ENDING && now - a->last_io > silence)

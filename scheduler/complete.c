@@ -311,6 +311,18 @@ int rcpt_settle(sfile *f, vertex *v, srcpt *r, pid_t pid, const char *why)
 	return 0;
 }
 
+/* remote_name - the notary's remote-MTA field without the "(ip|port)"
+ * comment the agents add, for the Remote-MTA field of RFC 3464 */
+static zspan remote_name(zspan r)
+{
+	for (size_t i = 0; i + 1 < r.n; i++)
+		if (r.p[i] == ' ' && r.p[i + 1] == '(') {
+			r.n = i;
+			break;
+		}
+	return r;
+}
+
 /* notary_field - field i of a stored "notary\ttext" string */
 static void lastdiag_parts(const char *ld, char *status, size_t ssz, char *diag, size_t dsz,
 			   char *remote, size_t rsz, char *text, size_t tsz)
@@ -326,7 +338,7 @@ static void lastdiag_parts(const char *ld, char *status, size_t ssz, char *diag,
 	if (dsn_notary_parse(notary, &dn) == Z_OK) {
 		span_cstr(dn.status, status, ssz);
 		span_cstr(dn.diagnostic, diag, dsz);
-		span_cstr(dn.remote_mta, remote, rsz);
+		span_cstr(remote_name(dn.remote_mta), remote, rsz);
 	}
 	for (char *p = status; *p; p++)
 		if (*p == ' ') { *p = '\0'; break; }
@@ -708,7 +720,7 @@ static size_t collect_diags(const ctl_file *cf, strvec *sv, dsn_rcpt *dr, const 
 		for (char *p = st; *p; p++)
 			if (*p == ' ') { *p = '\0'; break; }
 		x->status = st[0] ? sv_add(sv, strdup(st)) : NULL;
-		x->remote_mta = sv_span(sv, dn.remote_mta);
+		x->remote_mta = sv_span(sv, remote_name(dn.remote_mta));
 		x->diagnostic = sv_span(sv, dn.diagnostic);
 		x->text = sv_span(sv, d->text);
 		x->last_attempt = (time_t)d->when;

@@ -197,6 +197,39 @@ typedef struct vgroup {
 	vertex *v;
 } vgroup;
 
+/* group_slot - hash of a (channel, host) pair */
+static size_t group_slot(const sym *ch, const sym *ho, size_t hcap)
+{
+	size_t x = (size_t)ch * 31u ^ (size_t)ho;
+	x ^= x >> 29;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 32;
+	return x & (hcap - 1);
+}
+
+/* group_find - index of the group for (ch, ho), or ng when there is none
+ * yet (gidx holds index+1, 0 = empty slot) */
+static size_t group_find(const vgroup *g, const size_t *gidx, size_t hcap, const sym *ch,
+			 const sym *ho, size_t ng)
+{
+	for (size_t h = group_slot(ch, ho, hcap);; h = (h + 1) & (hcap - 1)) {
+		if (gidx[h] == 0)
+			return ng;
+		const vgroup *e = &g[gidx[h] - 1];
+		if (e->ch == ch && e->host == ho)
+			return gidx[h] - 1;
+	}
+}
+
+/* group_put - remember group k for (ch, ho) */
+static void group_put(size_t *gidx, size_t hcap, const sym *ch, const sym *ho, size_t k)
+{
+	size_t h = group_slot(ch, ho, hcap);
+	while (gidx[h] != 0)
+		h = (h + 1) & (hcap - 1);
+	gidx[h] = k + 1;
+}
+
 /* load_file - read one control file into the model.  Returns 1 when it
  * was added (or finished), 0 when it must wait (busy), -1 on error. */
 static int load_file(const char *rel)
@@ -224,6 +257,7 @@ static int load_file(const char *rel)
 	struct stat st;
 	ctl_file cf;
 	vgroup *g = NULL;
+	size_t *gidx = NULL, hcap = 0;
 	size_t ng = 0;
 	char prefix[8];
 	memcpy(prefix, rel, plen);
@@ -280,8 +314,14 @@ static int load_file(const char *rel)
 	f->ctime = st.st_ctime;
 	f->nrcpt = (uint32_t)cf.nrcpts;
 	/* group pending recipients by (channel, host) */
+	/* group index: open addressing on (channel, host) so that a file
+	 * with very many distinct destinations stays linear */
+	hcap = 16;
+	while (hcap < cf.nrcpts * 2)
+		hcap *= 2;
 	g = calloc(cf.nrcpts ? cf.nrcpts : 1, sizeof *g);
-	if (g == NULL)
+	gidx = calloc(hcap, sizeof *gidx);
+	if (g == NULL || gidx == NULL)
 		zlog_panic(NULL, "out of memory");
 	for (size_t i = 0; i < cf.nrcpts; i++) {
 		ctl_rcpt *r = &cf.rcpts[i];
@@ -289,13 +329,11 @@ static int load_file(const char *rel)
 			continue;
 		sym *ch = model_sym(&S.m, r->quad.channel.p, r->quad.channel.n);
 		sym *ho = model_sym(&S.m, r->quad.host.p, r->quad.host.n);
-		size_t k;
-		for (k = 0; k < ng; k++)
-			if (g[k].ch == ch && g[k].host == ho)
-				break;
+		size_t k = group_find(g, gidx, hcap, ch, ho, ng);
 		if (k == ng) {
 			g[ng].ch = ch;
 			g[ng].host = ho;
+			group_put(gidx, hcap, ch, ho, ng);
 			ng++;
 		}
 		g[k].n++;
@@ -315,10 +353,7 @@ static int load_file(const char *rel)
 			continue;
 		sym *ch = model_sym(&S.m, r->quad.channel.p, r->quad.channel.n);
 		sym *ho = model_sym(&S.m, r->quad.host.p, r->quad.host.n);
-		size_t k;
-		for (k = 0; k < ng; k++)
-			if (g[k].ch == ch && g[k].host == ho)
-				break;
+		size_t k = group_find(g, gidx, hcap, ch, ho, ng);
 		vertex *v = g[k].v;
 		srcpt *sr = &v->r[v->nrcpt++];
 		int warned;
@@ -380,6 +415,7 @@ static int load_file(const char *rel)
 out:
 	free(tm);
 	free(g);
+	free(gidx);
 	zbuf_free(&why);
 	return ret;
 }

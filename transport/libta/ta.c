@@ -14,6 +14,7 @@
  *
  *	void ta_init(ta_ctx *ctx, const char *progname, const char *channel);
  *	int ta_jobloop(ta_ctx *ctx, const ta_agent_ops *ops);
+ *	int ta_diag_failed(void);
  *	int ta_ctlopen(ta_ctx *ctx, const char *relpath, const char *host,
  *		ta_selector_fn sel, void *selarg, ta_msg *m, zbuf *err);
  *	void ta_ctlclose(ta_ctx *ctx, ta_msg *m);
@@ -747,6 +748,12 @@ static int run_job(ta_ctx *ctx, const ta_agent_ops *ops, const char *path,
 	ta_ctlclose(ctx, &m);
 	zbuf_free(&err);
 	return diag_failed ? EX_DATAERR : EX_OK;
+}
+
+/* ta_diag_failed - a 'd' line append failed in this process */
+int ta_diag_failed(void)
+{
+	return diag_failed;
 }
 
 /* ta_jobloop - run until EOF, empty line or ctx->stop; returns an exit code */

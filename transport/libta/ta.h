@@ -113,6 +113,11 @@ typedef struct ta_agent_ops {
 /* ta_jobloop - run until EOF, empty line or ctx->stop; returns an exit code */
 int ta_jobloop(ta_ctx *ctx, const ta_agent_ops *ops);
 
+/* ta_diag_failed - a 'd' line append failed ("#HELP!" was written): an
+ * agent running its own job loop must stop after the current job and exit
+ * EX_DATAERR, as ta_jobloop() does */
+int ta_diag_failed(void);
+
 /*
  * Notes on the implementation (transport/libta/ta.c, zmta-ta(7)):
  * - ta_init() installs SIGTERM/SIGINT/SIGHUP/SIGQUIT handlers that set

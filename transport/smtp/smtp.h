@@ -115,8 +115,13 @@ int smtp_io_flush(smtp_io *io, long timeout_ms, zbuf *err);
 int smtp_io_reply(smtp_io *io, long timeout_ms, smtp_reply *r, zbuf *err);
 /* smtp_io_readable - poll for input (or EOF) within ms; 1 yes, 0 no */
 int smtp_io_readable(smtp_io *io, long ms);
+/* smtp_io_buffered - input already buffered (or EOF), no system call */
+int smtp_io_buffered(smtp_io *io);
 /* line hook: every reply line read is passed here (transcript) */
 extern void (*smtp_io_line_hook)(const char *line, size_t n);
+/* wait hook: called when smtp_io_reply() is about to block in poll (the
+ * agent reports finished messages meanwhile); must not do socket I/O */
+extern void (*smtp_io_wait_hook)(void);
 
 /* ---- TLS (smtp_tls.c) ---- */
 enum tls_mode { TLSM_NONE = 0, TLSM_MAY, TLSM_ENCRYPT, TLSM_VERIFY, TLSM_SECURE };
@@ -199,6 +204,18 @@ void smtp_idle(ta_ctx *ctx);
 void smtp_idlecmd(ta_ctx *ctx);
 void smtp_finish(ta_ctx *ctx);
 int smtp_select_mx(ta_ctx *ctx, const ctl_rcpt *r, zspan host, void *arg);
+/* the window (smtp_main.c runs the job loop, see smtp(8) PIPELINING):
+ * smtp_deliver() may return with the dot reply of m unread;
+ * smtp_release() hands m (malloc'd, ta_ctlopen'ed) back: closed and freed
+ * now or once its reply is read.  smtp_window_fd() flushes and gives the
+ * socket to wait on while a reply is outstanding (else -1);
+ * smtp_window_drain() reads it and reports its recipients. */
+void smtp_release(ta_ctx *ctx, ta_msg *m);
+int smtp_window_fd(ta_ctx *ctx);
+void smtp_window_drain(ta_ctx *ctx);
+/* called (with the job loop's ctx) while the agent waits for the peer:
+ * the job loop opens the next buffered job for the same host ahead */
+extern void (*smtp_prefetch_hook)(ta_ctx *ctx);
 /* smtp_probe - -D: connect to host, greet, EHLO, QUIT; exit code */
 int smtp_probe(smtp_sess *s, const char *host);
 

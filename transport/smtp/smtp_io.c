@@ -14,7 +14,7 @@
  *	int smtp_io_queue(smtp_io *io, const void *p, size_t n)
  *	int smtp_io_flush(smtp_io *io, long timeout_ms, zbuf *err)
  *	int smtp_io_reply(smtp_io *io, long timeout_ms, smtp_reply *r, zbuf *err)
- *	int smtp_io_readable(smtp_io *io, long ms)
+ *	int smtp_io_readable(smtp_io *io, long ms), smtp_io_buffered(smtp_io *io)
  * DESCRIPTION
  *	A reply line is three digits (first 2..5, or 1 tolerated), then a
  *	space, a '-' (more lines follow) or the end of the line.  Every line
@@ -49,6 +49,7 @@
 #include "zutil.h"
 
 void (*smtp_io_line_hook)(const char *line, size_t n);
+void (*smtp_io_wait_hook)(void);
 
 /* smtp_reply_init - empty reply */
 void smtp_reply_init(smtp_reply *r)
@@ -500,7 +501,10 @@ int smtp_io_reply(smtp_io *io, long timeout_ms, smtp_reply *r, zbuf *err)
 			short ev = POLLIN;
 			long n;
 			if (io->ssl == NULL || SSL_pending((SSL *)io->ssl) == 0) {
-				int pr = io_poll(io, ev, deadline);
+				int pr;
+				if (smtp_io_wait_hook != NULL)
+					smtp_io_wait_hook();
+				pr = io_poll(io, ev, deadline);
 				if (pr == 0) {
 					zbuf_reset(err);
 					zbuf_printf(err, "timeout after %ld s waiting for the reply",
@@ -533,6 +537,17 @@ int smtp_io_reply(smtp_io *io, long timeout_ms, smtp_reply *r, zbuf *err)
 done:
 	zbuf_free(&line);
 	return rc;
+}
+
+/* smtp_io_buffered - input already read (rbuf, TLS buffer) or EOF seen;
+ * no system call */
+int smtp_io_buffered(smtp_io *io)
+{
+	if (io->fd < 0)
+		return 0;
+	if (io->rbuf.len > 0 || io->eof)
+		return 1;
+	return io->ssl != NULL && SSL_pending((SSL *)io->ssl) > 0;
 }
 
 /* smtp_io_readable - input (or EOF) available within ms */

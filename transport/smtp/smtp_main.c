@@ -24,12 +24,17 @@
  * SEE ALSO
  *	smtp(8), zmta-ta(7)
  */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include "smtp.h"
 #include "zconf.h"
+#include "zline.h"
 #include "zlog.h"
 #include "zutil.h"
 
@@ -61,6 +66,268 @@ static long num_opt(const char *s, long min, long max, const char *what)
 		usage(m);
 	}
 	return v;
+}
+
+/* the job loop's state (one loop per process) */
+static struct jobloop {
+	ta_ctx *ctx;
+	const ta_agent_ops *ops;
+	int running;                  /* prefetch allowed */
+	zline zl;
+	char look[TAPROTO_LINE_MAX];  /* a line taken from zl, not yet used */
+	size_t looklen;
+	int have_look, toolong;
+	char lasthost[256];
+	int have_last;
+	ta_msg *ahead;                /* a job opened ahead ("#hungry" written) */
+	char ahead_host[256];         /* its job host, "" if none */
+} jl;
+
+static const char hungry[] = "#hungry\n";
+
+/* any_locked - m holds at least one lock */
+static int any_locked(const ta_msg *m)
+{
+	for (size_t i = 0; i < m->nrcpts; i++)
+		if (m->rcpts[i].locked)
+			return 1;
+	return 0;
+}
+
+/* open_job - ta_ctlopen into a malloc'd message; NULL after "#resync" */
+static ta_msg *open_job(ta_ctx *ctx, const ta_agent_ops *ops, const char *path,
+			const char *host)
+{
+	zbuf err = ZBUF_INIT(1024);
+	ta_msg *m = malloc(sizeof(*m));
+	int rc;
+
+	if (m == NULL) {
+		ta_say(ctx, "%s: out of memory", path);
+		return NULL;	/* nothing locked: the scheduler retries later */
+	}
+	rc = ta_ctlopen(ctx, path, host, ops->select, ops->selarg, m, &err);
+	if (rc != Z_OK) {
+		char line[SPOOL_JOBPATH_MAX + 16];
+		int n;
+		if (rc != Z_ENOENT)
+			zlog_warn(NULL, "%s: %s", path, zbuf_cstr(&err));
+		n = snprintf(line, sizeof(line), "#resync %s\n", path);
+		if (n > 0 && (size_t)n < sizeof(line))
+			(void)zwrite_all(ctx->out_fd, line, (size_t)n);
+		free(m);
+		m = NULL;
+	}
+	zbuf_free(&err);
+	return m;
+}
+
+/* deliver_job - deliver an opened job, hand it back to the session */
+static int deliver_job(ta_ctx *ctx, const ta_agent_ops *ops, ta_msg *m, const char *host)
+{
+	if (any_locked(m))
+		(void)ops->deliver(ctx, m, host ? host : ctx->fixed_host ? ctx->fixed_host : "");
+	smtp_release(ctx, m);
+	return ta_diag_failed() ? EX_DATAERR : EX_OK;
+}
+
+/* prefetch - called while the agent waits for the peer: when the next job
+ * line is already read from stdin and is for the same host, say "#hungry",
+ * take it and open its control file now */
+static void prefetch(ta_ctx *ctx)
+{
+	zbuf why = ZBUF_INIT(256);
+	char path[SPOOL_JOBPATH_MAX + 1], host[256];
+	const char *h;
+	ta_job job;
+
+	if (!jl.running || jl.ahead != NULL || jl.toolong || ctx->stop || ta_diag_failed())
+		goto done;
+	if (!jl.have_look) {
+		zspan line = ZSPAN_NULL;
+		int r = zline_next(&jl.zl, &line);
+		if (r == Z_ETOOBIG)
+			jl.toolong = 1;
+		if (r != 1 || line.n > sizeof(jl.look))
+			goto done;
+		memcpy(jl.look, line.p, line.n);
+		jl.looklen = line.n;
+		jl.have_look = 1;
+	}
+	if (ta_parse_job_line(jl.look, jl.looklen, &job, &why) != TAK_JOB ||
+	    zspan_copy(job.path, path, sizeof(path)) != Z_OK ||
+	    zspan_copy(job.host, host, sizeof(host)) != Z_OK)
+		goto done;	/* the loop deals with it */
+	h = host[0] ? host : ctx->fixed_host;
+	if (h != NULL && (!jl.have_last || strcasecmp(h, jl.lasthost) != 0))
+		goto done;	/* another host: the loop calls newhost first */
+	if (zwrite_all(ctx->out_fd, hungry, sizeof(hungry) - 1) != Z_OK)
+		goto done;
+	jl.have_look = 0;
+	(void)zstrlcpy(jl.ahead_host, host, sizeof(jl.ahead_host));
+	jl.ahead = open_job(ctx, jl.ops, path, host[0] ? host : NULL);
+done:
+	zbuf_free(&why);
+}
+
+/* job_loop - ta_jobloop(3) with the window (smtp(8) PIPELINING): while
+ * the end-of-data reply of the last message is unread, wait for the next
+ * job line and for that reply at once; a job line already read ahead goes
+ * out right behind the dot, and while the agent waits for the peer the
+ * next buffered job is opened ahead.  "#hungry" is written before every
+ * job line taken, as zmta-ta(7) requires. */
+static int job_loop(ta_ctx *ctx, const ta_agent_ops *ops)
+{
+	zbuf why = ZBUF_INIT(1024);
+	char path[SPOOL_JOBPATH_MAX + 1], host[256];
+	int ret = EX_OK;
+
+	memset(&jl, 0, sizeof(jl));
+	jl.ctx = ctx;
+	jl.ops = ops;
+	zline_init(&jl.zl, TAPROTO_LINE_MAX);
+	jl.running = 1;
+	smtp_prefetch_hook = prefetch;
+	for (;;) {
+		zspan line = ZSPAN_NULL;
+		ta_job job;
+		enum ta_kind k;
+		int got = 0;
+
+		if (jl.ahead != NULL) {
+			/* opened ahead: its "#hungry" is written, finish it even
+			 * when asked to stop */
+			ta_msg *m = jl.ahead;
+			jl.ahead = NULL;
+			(void)zstrlcpy(host, jl.ahead_host, sizeof(host));
+			ret = deliver_job(ctx, ops, m, host[0] ? host : NULL);
+			if (ret != EX_OK)
+				break;
+			continue;
+		}
+		if (ctx->stop)
+			break;
+		if (zwrite_all(ctx->out_fd, hungry, sizeof(hungry) - 1) != Z_OK) {
+			ret = EX_IOERR;
+			break;
+		}
+		jl.running = 0;		/* this "#hungry" is for the loop's own read */
+		while (!got) {
+			struct pollfd pfd[2];
+			long nr;
+			int r, sfd, np = 1;
+
+			if (jl.have_look) {
+				line.p = jl.look;
+				line.n = jl.looklen;
+				jl.have_look = 0;
+				got = 1;
+				break;
+			}
+			r = jl.toolong ? Z_ETOOBIG : zline_next(&jl.zl, &line);
+			jl.toolong = 0;
+			if (r == 1) {
+				got = 1;
+				break;
+			}
+			if (r == Z_ETOOBIG) {
+				ta_say(ctx, "bad job line: line too long");
+				got = -1;
+				break;
+			}
+			if (ctx->stop)
+				goto out;
+			sfd = smtp_window_fd(ctx);
+			pfd[0].fd = ctx->in_fd;
+			pfd[0].events = POLLIN;
+			pfd[0].revents = 0;
+			if (sfd >= 0) {
+				pfd[1].fd = sfd;
+				pfd[1].events = POLLIN;
+				pfd[1].revents = 0;
+				np = 2;
+			}
+			r = poll(pfd, (nfds_t)np, ctx->idle_timeout_ms > 0 ?
+				 (ctx->idle_timeout_ms > INT_MAX ? INT_MAX : (int)ctx->idle_timeout_ms) : -1);
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				ret = EX_IOERR;
+				goto out;
+			}
+			if (r == 0) {
+				if (ops->idle != NULL)
+					ops->idle(ctx);
+				continue;
+			}
+			if (np == 2 && pfd[1].revents != 0 && pfd[0].revents == 0) {
+				smtp_window_drain(ctx);
+				continue;
+			}
+			nr = zline_fill(&jl.zl, ctx->in_fd);
+			if (nr == 0)
+				goto out;	/* EOF; a partial last line is dropped */
+			if (nr == Z_EAGAIN)
+				continue;
+			if (nr < 0) {
+				ret = EX_IOERR;
+				goto out;
+			}
+		}
+		jl.running = 1;
+		if (got < 0)
+			continue;
+		k = ta_parse_job_line(line.p, line.n, &job, &why);
+		switch (k) {
+		case TAK_EMPTY:
+			goto out;
+		case TAK_IDLE:
+			smtp_window_drain(ctx);
+			if (ops->idlecmd != NULL)
+				ops->idlecmd(ctx);
+			continue;
+		case TAK_JOB:
+			break;
+		default:
+			ta_say(ctx, "bad job line: %s", zbuf_cstr(&why));
+			continue;
+		}
+		if (zspan_copy(job.path, path, sizeof(path)) != Z_OK ||
+		    zspan_copy(job.host, host, sizeof(host)) != Z_OK) {
+			ta_say(ctx, "bad job line: too long");
+			continue;
+		}
+		{
+			const char *h = host[0] ? host : ctx->fixed_host;
+			if (h != NULL && (!jl.have_last || strcasecmp(h, jl.lasthost) != 0)) {
+				if (ops->newhost != NULL)
+					ops->newhost(ctx, h);
+				(void)zstrlcpy(jl.lasthost, h, sizeof(jl.lasthost));
+				jl.have_last = 1;
+			}
+		}
+		{
+			ta_msg *m = open_job(ctx, ops, path, host[0] ? host : NULL);
+			ret = m != NULL ? deliver_job(ctx, ops, m, host[0] ? host : NULL) :
+				ta_diag_failed() ? EX_DATAERR : EX_OK;
+		}
+		if (ret != EX_OK)
+			break;
+	}
+out:
+	jl.running = 0;
+	smtp_window_drain(ctx);
+	if (jl.ahead != NULL) {
+		/* only after a failed 'd' line append: defer it unsent */
+		smtp_release(ctx, jl.ahead);
+		jl.ahead = NULL;
+	}
+	if (ops->finish != NULL)
+		ops->finish(ctx);
+	smtp_prefetch_hook = NULL;
+	zline_free(&jl.zl);
+	zbuf_free(&why);
+	return ret;
 }
 
 /* main - options, configuration, then the job loop */
@@ -213,7 +480,7 @@ int main(int argc, char **argv)
 	if (o.expensive_mx)
 		ops.select = smtp_select_mx;
 	smtp_title(o.progress, "#hungry");
-	rc = ta_jobloop(&ctx, &ops);
+	rc = job_loop(&ctx, &ops);
 	smtp_sess_free(sess);
 	if (o.tls_loaded)
 		smtp_tls_free(&o.tls);

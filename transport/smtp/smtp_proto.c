@@ -122,14 +122,19 @@ struct smtp_sess {
 	long cf_retry;
 	char cf_status[16];
 	zbuf cf_text;
-	/* the window: one message whose end-of-data reply is still unread */
-	struct smtp_pend *pend;
+	/* the window: pend, a message whose end-of-data reply is still
+	 * unread; done, one whose reply is read but not yet reported (that
+	 * is done while we would otherwise wait for the peer) */
+	struct smtp_pend *pend, *done;
+	int drain_lost;          /* the last wait_reply failed reading pend's reply */
 };
 
-static void pend_finish(smtp_sess *s, const smtp_reply *rep, const char *why);
+static void pend_lost(smtp_sess *s, const char *why);
+static void settle(smtp_sess *s);
 static int pend_drain(smtp_sess *s);
 
 static smtp_sess *the_sess;
+void (*smtp_prefetch_hook)(ta_ctx *ctx);
 
 /* DBG - a debug line on stderr (-d; -dd for level 2) */
 #define DBG(s, lvl, ...) do { \
@@ -544,8 +549,8 @@ static void io_fail_text(smtp_sess *s, int st, const zbuf *why)
 /* drop_conn - close the connection without QUIT */
 static void drop_conn(smtp_sess *s, const char *why)
 {
-	if (s->pend != NULL)
-		pend_finish(s, NULL, why);
+	settle(s);
+	pend_lost(s, why);
 	if (s->connected) {
 		smtp_log('#', "(closed SMTP channel - %s)", why);
 		smtp_io_close(&s->io);
@@ -568,6 +573,7 @@ static int wait_reply(smtp_sess *s, int st, zbuf *tr)
 	if (rc == Z_OK && s->pend != NULL) {
 		/* replies come in order: the previous message's dot reply first */
 		if (pend_drain(s) != Z_OK) {
+			s->drain_lost = 1;
 			tr_add(tr, "--- ", zbuf_cstr(&s->err), strlen(zbuf_cstr(&s->err)));
 			zbuf_free(&why);
 			return Z_EIO;
@@ -599,6 +605,7 @@ static void quit_close(smtp_sess *s)
 {
 	if (s->pend != NULL)
 		(void)pend_drain(s);
+	settle(s);
 	if (!s->connected)
 		return;
 	if (!s->io.broken) {
@@ -1090,6 +1097,7 @@ struct smtp_pend {
 	jrc *v;                  /* its accepted recipients (transcripts owned) */
 	size_t n;
 	zbuf common, post;
+	smtp_reply rep;          /* the dot reply, once read */
 };
 
 /* addr_ok - no control characters, no angle brackets, bounded */
@@ -1281,9 +1289,230 @@ static int body_out(void *arg, const char *p, size_t n)
 	return 0;
 }
 
+/* pend_save - keep m's accepted recipients of v[0..n) waiting for the
+ * dot reply; takes over common and post.  Z_OK, or Z_ENOMEM (then the
+ * caller reads the reply now) */
+static int pend_save(smtp_sess *s, ta_msg *m, jrc *v, size_t n, zbuf *common, zbuf *post)
+{
+	struct smtp_pend *p;
+	size_t k = 0;
+
+	if (s->pend != NULL && pend_drain(s) != Z_OK)
+		return Z_EIO;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return Z_ENOMEM;
+	p->v = calloc(n ? n : 1, sizeof(*p->v));
+	if (p->v == NULL) {
+		free(p);
+		return Z_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].st != R_ACCEPTED)
+			continue;
+		p->v[k] = v[i];
+		zbuf_init(&v[i].tr, v[i].tr.max);   /* the copy owns the text */
+		v[i].st = R_DONE;
+		k++;
+	}
+	p->n = k;
+	p->m = m;
+	smtp_reply_init(&p->rep);
+	p->common = *common;
+	zbuf_init(common, common->max);
+	p->post = *post;
+	zbuf_init(post, post->max);
+	s->pend = p;
+	return Z_OK;
+}
+
+/* pend_report - report p's recipients from its reply, or (rep NULL) as
+ * deferred because the connection was lost after the dot; close the
+ * message if the job loop released it; free p */
+static void pend_report(smtp_sess *s, struct smtp_pend *p, const smtp_reply *rep,
+			const char *why)
+{
+	char dc[600];
+
+	snprintf(dc, sizeof(dc), "smtp; 400 (%.500s)", why ? why : "connection lost");
+	for (size_t i = 0; i < p->n; i++) {
+		if (rep != NULL) {
+			result_reply(s, p->m, &p->v[i], rep, &p->common, &p->post, 1);
+		} else {
+			zbuf t = ZBUF_INIT(16384);
+			zbuf_append(&t, p->common.data ? p->common.data : "", p->common.len);
+			if (p->v[i].tr.len) {
+				if (t.len)
+					zbuf_putc(&t, '\n');
+				zbuf_append(&t, p->v[i].tr.data, p->v[i].tr.len);
+			}
+			if (p->post.len) {
+				if (t.len)
+					zbuf_putc(&t, '\n');
+				zbuf_append(&t, p->post.data, p->post.len);
+			}
+			if (t.len)
+				zbuf_putc(&t, '\n');
+			zbuf_printf(&t, "connection lost after the end of data was sent, before "
+				    "its reply (%s): delivery status unknown, will retry",
+				    why ? why : "no reason");
+			rdiag(s, p->m, p->v[i].r, EX_TEMPFAIL, 60, NULL, "4.4.2", dc, zbuf_cstr(&t));
+			zbuf_free(&t);
+		}
+		zbuf_free(&p->v[i].tr);
+	}
+	if (p->released) {
+		ta_ctlclose(s->ctx, p->m);
+		free(p->m);
+	}
+	smtp_reply_free(&p->rep);
+	zbuf_free(&p->common);
+	zbuf_free(&p->post);
+	free(p->v);
+	free(p);
+}
+
+/* settle - report the message whose dot reply was read */
+static void settle(smtp_sess *s)
+{
+	struct smtp_pend *p = s->done;
+
+	if (p == NULL)
+		return;
+	s->done = NULL;
+	pend_report(s, p, &p->rep, NULL);
+}
+
+/* pend_lost - the connection is gone: defer the unanswered message */
+static void pend_lost(smtp_sess *s, const char *why)
+{
+	struct smtp_pend *p = s->pend;
+
+	if (p == NULL)
+		return;
+	s->pend = NULL;
+	pend_report(s, p, NULL, why);
+}
+
+/* wait_hook - smtp_io is about to block for a reply: report meanwhile */
+static void wait_hook(void)
+{
+	if (the_sess != NULL) {
+		settle(the_sess);
+		if (smtp_prefetch_hook != NULL && the_sess->ctx != NULL)
+			smtp_prefetch_hook(the_sess->ctx);
+	}
+}
+
+/* pend_drain - read the pending dot reply; the message moves to s->done
+ * (reported by settle()).  Z_OK, or an error with the connection dropped,
+ * the message deferred and s->err set */
+static int pend_drain(smtp_sess *s)
+{
+	zbuf why = ZBUF_INIT(512);
+	struct smtp_pend *p = s->pend;
+	int rc;
+
+	if (p == NULL)
+		return Z_OK;
+	set_state(s, S_DOT);
+	rc = smtp_io_flush(&s->io, tmo_ms(s, S_BODY), &why);
+	if (rc == Z_OK)
+		rc = smtp_io_reply(&s->io, tmo_ms(s, S_DOT), &s->rep, &why);
+	if (rc != Z_OK) {
+		io_fail_text(s, S_DOT, &why);
+		drop_conn(s, zbuf_cstr(&s->err));     /* defers the pending one */
+		zbuf_free(&why);
+		return rc;
+	}
+	zbuf_free(&why);
+	s->pend = NULL;
+	tr_reply(&p->post, &s->rep);
+	if (zbuf_set(&p->rep.text, s->rep.text.data ? s->rep.text.data : "",
+		     s->rep.text.len) != Z_OK) {
+		pend_report(s, p, &s->rep, NULL);     /* report it now */
+	} else {
+		p->rep.code = s->rep.code;
+		p->rep.nlines = s->rep.nlines;
+		p->rep.complete = s->rep.complete;
+		memcpy(p->rep.enh, s->rep.enh, sizeof(p->rep.enh));
+		settle(s);
+		s->done = p;
+	}
+	if (s->rep.code == 421) {
+		zbuf_reset(&s->err);
+		zbuf_printf(&s->err, "server said 421 (closing) after the end of data (%s [%s])",
+			    s->mxname, s->ip);
+		drop_conn(s, zbuf_cstr(&s->err));
+		return Z_EIO;
+	}
+	return Z_OK;
+}
+
+/* smtp_window_fd - flush what is queued; the socket to wait on while a
+ * dot reply is outstanding, else -1 (a reply already buffered is read
+ * at once) */
+int smtp_window_fd(ta_ctx *ctx)
+{
+	smtp_sess *s = ctx->agent;
+	zbuf why = ZBUF_INIT(512);
+
+	if (s == NULL)
+		return -1;
+	if (s->pend == NULL) {
+		settle(s);
+		return -1;
+	}
+	if (smtp_io_flush(&s->io, tmo_ms(s, S_BODY), &why) != Z_OK) {
+		io_fail_text(s, S_BODY, &why);
+		drop_conn(s, zbuf_cstr(&s->err));
+		zbuf_free(&why);
+		return -1;
+	}
+	zbuf_free(&why);
+	settle(s);
+	if (smtp_io_buffered(&s->io)) {
+		(void)pend_drain(s);
+		settle(s);
+		return -1;
+	}
+	return s->io.fd;
+}
+
+/* smtp_window_drain - read the outstanding dot reply now */
+void smtp_window_drain(ta_ctx *ctx)
+{
+	smtp_sess *s = ctx->agent;
+	if (s == NULL)
+		return;
+	if (s->pend != NULL)
+		(void)pend_drain(s);
+	settle(s);
+}
+
+/* smtp_release - the job loop is done with m (malloc'd): close it now,
+ * or when its dot reply has been read */
+void smtp_release(ta_ctx *ctx, ta_msg *m)
+{
+	smtp_sess *s = ctx->agent;
+	if (s != NULL && s->pend != NULL && s->pend->m == m) {
+		s->pend->released = 1;
+		return;
+	}
+	if (s != NULL && s->done != NULL && s->done->m == m) {
+		s->done->released = 1;
+		return;
+	}
+	ta_ctlclose(ctx, m);
+	free(m);
+}
+
 /* transact - one transaction for v[0..n) (all same sender + headers).
- * Leaves R_RETRY recipients (452) for a follow-up. */
-static void transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
+ * Leaves R_RETRY recipients (452) for a follow-up.  Returns 1 when the
+ * connection was lost reading the previous message's dot reply before any
+ * reply of this transaction: nothing was decided, the caller reconnects
+ * and runs it again; else 0. */
+static int transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 {
 	const ctl_rcpt *r0 = v[0].r->r;
 	const ctl_sender *snd = r0->sender < m->ctl.nsenders ? &m->ctl.senders[r0->sender] : NULL;
@@ -1294,13 +1523,15 @@ static void transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 	zbuf post = ZBUF_INIT(8192);
 	mime_opts mo;
 	mime_result mr;
-	int pipelined, use_bdat, nacc = 0;
+	int pipelined, use_bdat, nacc = 0, data_sent = 0, again = 0;
+	size_t nq = 0;
 	char st[24], dc[300];
 	struct bodyout bo;
 	zbuf mem = ZBUF_INIT(4u * 1024u * 1024u);
 
 	memset(&bo, 0, sizeof(bo));
 	zbuf_init(&bo.why, 512);
+	s->drain_lost = 0;
 	for (size_t i = 0; i < n; i++) {
 		v[i].st = R_OPEN;
 		zbuf_reset(&v[i].tr);
@@ -1447,6 +1678,7 @@ static void transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 			      "RCPT command would be too long");
 			continue;
 		}
+		nq++;
 		if (pipelined)
 			continue;
 		if (wait_reply(s, S_RCPT, &v[i].tr) != Z_OK)
@@ -1460,9 +1692,20 @@ static void transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 			result_reply(s, m, &v[i], &s->rep, &common, NULL, 0);
 		}
 	}
+	/* RFC 2920: DATA may end the group; the server refuses it (503/554)
+	 * when no RCPT was accepted */
+	if (pipelined && !use_bdat && nq > 0) {
+		if (send_cmd(s, &post, 0, "DATA") == Z_OK)
+			data_sent = 1;
+	}
 	if (pipelined) {
-		if (wait_reply(s, S_MAIL, &common) != Z_OK)
+		if (wait_reply(s, S_MAIL, &common) != Z_OK) {
+			if (s->drain_lost && !s->connected) {
+				again = 1;      /* nothing of ours was answered */
+				goto done;
+			}
 			goto lost;
+		}
 		if (s->rep.code / 100 != 2) {
 			/* read (and void) the RCPT replies */
 			smtp_reply keep;
@@ -1476,6 +1719,9 @@ static void transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 				if (wait_reply(s, S_RCPT, &v[i].tr) != Z_OK)
 					break;
 			}
+			if (data_sent && s->connected && wait_reply(s, S_DATA, &post) == Z_OK &&
+			    s->rep.code == 354)
+				drop_conn(s, "server answered DATA with 354 after refusing MAIL");
 			zbuf_set(&s->rep.text, keep.text.data, keep.text.len);
 			s->rep.code = keep.code;
 			memcpy(s->rep.enh, keep.enh, sizeof(keep.enh));
@@ -1497,7 +1743,26 @@ static void transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 			}
 		}
 	}
-	if (nacc == 0) {
+	if (data_sent) {
+		if (wait_reply(s, S_DATA, &post) != Z_OK)
+			goto lost;
+		if (nacc == 0) {
+			/* expected: 503/554 "no valid recipients" */
+			if (s->rep.code == 354)
+				drop_conn(s, "server answered DATA with 354 although no "
+					  "recipient was accepted");
+			else
+				s->need_rset = 1;
+			goto done;
+		}
+		if (s->rep.code != 354) {
+			s->need_rset = 1;
+			for (size_t i = 0; i < n; i++)
+				if (v[i].st == R_ACCEPTED)
+					result_reply(s, m, &v[i], &s->rep, &common, &post, -1);
+			goto done;
+		}
+	} else if (nacc == 0) {
 		s->need_rset = 1;
 		goto done;
 	}
@@ -1558,15 +1823,17 @@ static void transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 		}
 		smtp_reply_free(&bad);
 	} else {
-		send_cmd(s, &post, 0, "DATA");
-		if (wait_reply(s, S_DATA, &post) != Z_OK)
-			goto lost;
-		if (s->rep.code != 354) {
-			s->need_rset = 1;
-			for (size_t i = 0; i < n; i++)
-				if (v[i].st == R_ACCEPTED)
-					result_reply(s, m, &v[i], &s->rep, &common, &post, -1);
-			goto done;
+		if (!data_sent) {
+			send_cmd(s, &post, 0, "DATA");
+			if (wait_reply(s, S_DATA, &post) != Z_OK)
+				goto lost;
+			if (s->rep.code != 354) {
+				s->need_rset = 1;
+				for (size_t i = 0; i < n; i++)
+					if (v[i].st == R_ACCEPTED)
+						result_reply(s, m, &v[i], &s->rep, &common, &post, -1);
+				goto done;
+			}
 		}
 		set_state(s, S_BODY);
 		if (mime_send(hdrs, hlen, m->bodyfd, bodyoff, m->bodysize, &mo, &mr, body_out, &bo) != Z_OK ||
@@ -1586,6 +1853,13 @@ static void transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 		tr_add(&post, "<<- ", ".", 1);
 		smtp_log('#', "%zu bytes, %zu in header, %d recipients", bo.sent, hlen, nacc);
 		smtp_title(s->o->progress, ">%s|%d %s DATA-dot wait", s->ip, s->port, s->host);
+		/* the window: leave the dot reply for later, the next job's
+		 * commands go out right behind the dot */
+		if (!s->o->lmtp && pipelined && !s->o->one_per_conn &&
+		    pend_save(s, m, v, n, &common, &post) == Z_OK) {
+			s->need_rset = 0;
+			goto done;
+		}
 		if (!s->o->lmtp && wait_reply(s, S_DOT, &post) != Z_OK)
 			goto lost;
 	}
@@ -1654,6 +1928,8 @@ done:
 	zbuf_free(&common);
 	zbuf_free(&bo.why);
 	zbuf_free(&mem);
+	s->drain_lost = 0;
+	return again;
 }
 
 /* fail_all_cf - report the remembered connection failure to every open rcpt */
@@ -1696,7 +1972,7 @@ int smtp_deliver(ta_ctx *ctx, ta_msg *m, const char *host)
 	}
 	if (s->connected && strcasecmp(s->host, dest) != 0)
 		quit_close(s);
-	if (s->connected && smtp_io_readable(&s->io, 0)) {
+	if (s->connected && s->pend == NULL && smtp_io_readable(&s->io, 0)) {
 		/* EOF or an unsolicited reply (421) on the idle connection */
 		drop_conn(s, "peer closed or spoke on the idle connection");
 	}
@@ -1757,7 +2033,13 @@ int smtp_deliver(ta_ctx *ctx, ta_msg *m, const char *host)
 			lim = s->caps.rcptlimit ? s->caps.rcptlimit : SMTP_RCPTLIMIT_DEFAULT;
 			c = g;
 			cn = gn < lim ? gn : lim;
-			transact(s, m, c, cn);
+			if (transact(s, m, c, cn) == 1) {
+				/* lost before any reply of ours: reconnect, again */
+				zbuf none = ZBUF_INIT(16);
+				if (round < 3)
+					continue;
+				fail_conn(s, m, c, cn, &none);
+			}
 			for (size_t i = 0; i < cn; i++)
 				if (c[i].st == R_DONE)
 					progress++;
@@ -1907,6 +2189,7 @@ int smtp_sess_new(smtp_sess **sp, smtp_opts *o, zbuf *err)
 	s->dopts.timeout_ms = 5000;
 	s->dopts.tries = 3;
 	smtp_io_line_hook = line_hook;
+	smtp_io_wait_hook = wait_hook;
 	the_sess = s;
 	*sp = s;
 	return Z_OK;
