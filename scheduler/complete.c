@@ -239,10 +239,27 @@ int rcpt_final(sfile *f, vertex *v, srcpt *r, enum ta_word w, zspan notary, zspa
 		S.c_delivered++;
 	else
 		S.c_failed++;
-	zlog_info(id, "%s/%s offset %u: %s %.*s", v->thr ? v->thr->channel->s : "-",
-		  v->thr ? v->thr->host->s : "-", r->off, ta_word_name(w),
-		  (int)(text.n > 300 ? 300 : text.n), text.p);
+	{
+		zspan last = text_tail(text);
+		zlog_info(id, "%s/%s offset %u: %s %.*s", v->thr ? v->thr->channel->s : "-",
+			  v->thr ? v->thr->host->s : "-", r->off, ta_word_name(w),
+			  (int)(last.n > 300 ? 300 : last.n), last.p ? last.p : "");
+	}
 	return rcpt_done(f, v, r, ta_word_name(w));
+}
+
+/* text_tail - the last line of a diagnostic text (CR separates lines):
+ * for the log, the remote's final answer says more than the transcript */
+static zspan text_tail(zspan t)
+{
+	size_t end = t.n, i;
+
+	while (end > 0 && (t.p[end - 1] == '\r' || t.p[end - 1] == '\n'))
+		end--;
+	i = end;
+	while (i > 0 && t.p[i - 1] != '\r' && t.p[i - 1] != '\n')
+		i--;
+	return (zspan){ t.p ? t.p + i : NULL, end - i };
 }
 
 /* rcpt_deferred - see complete.h */
@@ -277,9 +294,10 @@ void rcpt_deferred(sfile *f, vertex *v, srcpt *r, zspan notary, zspan text, int 
 	}
 	char id[SPOOL_ID_MAX];
 	file_spoolid(f, id, sizeof id);
+	zspan last = text_tail(text);
 	zlog_info(id, "%s/%s offset %u: deferred (attempt %u) %.*s",
 		  v->thr ? v->thr->channel->s : "-", v->thr ? v->thr->host->s : "-", r->off,
-		  r->attempts, (int)(text.n > 300 ? 300 : text.n), text.p);
+		  r->attempts, (int)(last.n > 300 ? 300 : last.n), last.p ? last.p : "");
 }
 
 /* rcpt_settle - see complete.h */
