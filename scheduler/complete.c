@@ -53,6 +53,8 @@
 #include "zlog.h"
 #include "zutil.h"
 
+static zspan text_tail(zspan t);
+
 /* completions that failed (disk full...) and wait for a retry */
 static sfile **pend;
 static size_t npend, pendcap;

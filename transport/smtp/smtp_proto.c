@@ -1177,6 +1177,12 @@ static void result_reply(smtp_sess *s, ta_msg *m, jrc *j, const smtp_reply *rep,
 		code = EX_TEMPFAIL;
 		(void)zstrlcpy(status, "4.5.0", sizeof(status));
 	}
+	/* a 5xx from a server that then closed the connection is not
+	 * trusted as final: it may be failing as a whole; retry later */
+	if (rep->code / 100 == 5 && (!s->connected || s->io.eof)) {
+		code = EX_TEMPFAIL;
+		status[0] = '4';
+	}
 
 	diagcode(rep, dc, sizeof(dc));
 	if (common != NULL && common->len) {
