@@ -447,19 +447,33 @@ int ta_diagnostic(ta_ctx *ctx, ta_msg *m, ta_rcpt *r, int exitcode,
 
 	{
 		long secs = m->arrival > 0 ? (long)(time(NULL) - m->arrival) : 0;
+		const char *ltext = text;
+		int tlen_log = 0;
 		if (secs < 0)
 			secs = 0;
 		if (zinterval_format(secs, dly, sizeof(dly)) != Z_OK)
 			snprintf(dly, sizeof(dly), "%lds", secs);
+		/* the log line carries the last line of the text (the remote's
+		 * final answer); the whole transcript is in the report */
+		{
+			size_t e = strlen(text);
+			while (e > 0 && (text[e - 1] == '\n' || text[e - 1] == '\r'))
+				e--;
+			size_t b = e;
+			while (b > 0 && text[b - 1] != '\n' && text[b - 1] != '\r')
+				b--;
+			ltext = text + b;
+			tlen_log = (int)(e - b);
+		}
 		if (word == TA_RETRYAT)
-			zlog_info(m->spoolid, "to=<%s>, delay=%s, mailer=%s, relay=%s, stat=%s +%ld %s",
+			zlog_info(m->spoolid, "to=<%s>, delay=%s, mailer=%s, relay=%s, stat=%s +%ld %.*s",
 				  r->user ? r->user : "", dly, ctx->channel,
 				  r->n_remote ? r->n_remote : "-", ta_word_name(word),
-				  retry_secs, text);
+				  retry_secs, tlen_log, ltext);
 		else
-			zlog_info(m->spoolid, "to=<%s>, delay=%s, mailer=%s, relay=%s, stat=%s %s",
+			zlog_info(m->spoolid, "to=<%s>, delay=%s, mailer=%s, relay=%s, stat=%s %.*s",
 				  r->user ? r->user : "", dly, ctx->channel,
-				  r->n_remote ? r->n_remote : "-", ta_word_name(word), text);
+				  r->n_remote ? r->n_remote : "-", ta_word_name(word), tlen_log, ltext);
 	}
 done:
 	free(frcpt);
@@ -578,7 +592,7 @@ int ta_ctlopen(ta_ctx *ctx, const char *relpath, const char *host,
 	m->ctlfd = rc;
 	if (fstat(m->ctlfd, &st) == 0)
 		spool_id_format((unsigned long)st.st_ino, st.st_mtim.tv_sec,
-				st.st_mtim.tv_nsec, m->spoolid, sizeof(m->spoolid));
+				0, m->spoolid, sizeof(m->spoolid));
 	rc = ctl_read(m->ctlfd, 0, &m->ctl, &why);
 	if (rc != Z_OK) {
 		/* never deleted here: the scheduler decides (quarantine) */
@@ -672,7 +686,7 @@ int ta_ctlopen(ta_ctx *ctx, const char *relpath, const char *host,
 	else
 		m->bodysize = m->ctl.body_off >= 0 ? 0 : st.st_size;
 	m->arrival = st.st_mtim.tv_sec;
-	spool_id_format((unsigned long)st.st_ino, st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+	spool_id_format((unsigned long)st.st_ino, st.st_mtim.tv_sec, 0,
 			m->spoolid, sizeof(m->spoolid));
 	est = (size_t)m->bodysize;
 	if (zsize_add(est, maxhdr, &est) != Z_OK)

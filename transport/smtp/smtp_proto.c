@@ -1482,6 +1482,7 @@ int smtp_window_fd(ta_ctx *ctx)
 		settle(s);
 		return -1;
 	}
+	set_state(s, S_DOT);     /* -s: "DATA-dot wait" while we wait */
 	return s->io.fd;
 }
 
@@ -2102,7 +2103,8 @@ int smtp_deliver(ta_ctx *ctx, ta_msg *m, const char *host)
 	free(v);
 	if (s->o->one_per_conn)
 		quit_close(s);
-	smtp_title(s->o->progress, "#hungry");
+	if (s->pend == NULL)
+		smtp_title(s->o->progress, "#hungry");
 	return Z_OK;
 }
 
