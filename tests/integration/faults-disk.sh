@@ -5,7 +5,8 @@
 #     permanent failure) cannot be written to the transport/ control file ->
 #     "#HELP! diagnostic writeout failed", the recipient reported deferred
 #     with its tag back to ' ', the control file truncated back to its old
-#     size, exit EX_DATAERR (65); a clean rerun then records the result.
+#     size, exit EX_DATAERR (65) without taking another job; a clean rerun
+#     then records the result.
 #  2. scheduler: an expiring message whose failure 'd' line cannot be
 #     appended (transport/ full), then whose report cannot be submitted
 #     (public/ full, cut off mid-write): a clear log line each time, control
@@ -21,26 +22,35 @@ ZT_TIMEOUT=${ZT_TIMEOUT:-60}
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
 need_built "$ZT_SMTP" "$ZT_MKJOB" "$ZT_SCHED"
-need_cmd cc socat
-for b in "$ZT_SMTP" "$ZT_MKJOB" "$ZT_SCHED"; do
-	if ldd "$b" 2>/dev/null | grep -q 'libasan' || nm "$b" 2>/dev/null | grep -q ' __asan_init'; then
-		skip "$b is built with AddressSanitizer (it intercepts write; the shim cannot)"
-	fi
-done
+need_cmd cc
+T=$'\t'
+H='[127.0.0.1]'
 SHIM=$ZT_W/enospc.so
 cc -shared -fPIC -o "$SHIM" "$top_srcdir/tests/tools/enospc.c" -ldl > "$ZT_W/cc.out" 2>&1 ||
 	{ show "$ZT_W/cc.out"; skip "cannot build the enospc shim with cc"; }
+# A sanitizer build links libasan, which wants to be first in the library
+# list; the shim before it still works (its write calls the interceptor).
+for b in "$ZT_SMTP" "$ZT_MKJOB" "$ZT_SCHED"; do
+	if ldd "$b" 2>/dev/null | grep -q 'libasan'; then
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+		export ASAN_OPTIONS
+		break
+	fi
+done
 FLOG=$ZT_W/faults.log
-# the shim must really fire (an idle shim would make every check below vacuous)
-: > "$ZT_W/probe"
-( exec 3>>"$ZT_W/probe"; ENOSPC_MATCH=/probe ENOSPC_LOG=$FLOG LD_PRELOAD=$SHIM \
-	"$ZT_PY" -c 'import os; os.write(3, b"x")' ) 2>/dev/null
-[ -s "$FLOG" ] && [ ! -s "$ZT_W/probe" ] || skip "the enospc shim does not take effect here"
+# the shim must really fire in these binaries (an idle shim would make every
+# check below vacuous; a sanitizer runtime linked statically defeats it)
+mk_postoffice "$ZT_W/probe"
+ENOSPC_MATCH=/probe/public/ ENOSPC_LOG=$FLOG LD_PRELOAD=$SHIM \
+	"$ZT_MKJOB" -P "$ZT_W/probe" "x@$H" > /dev/null 2>&1
+[ $? = 74 ] && [ -s "$FLOG" ] || skip "the enospc shim does not take effect in $ZT_MKJOB"
+for b in "$ZT_SMTP" "$ZT_SCHED"; do
+	nm "$b" 2>/dev/null | grep -q ' [TW] write$' &&
+		skip "$b defines write itself (static sanitizer runtime): the shim cannot work"
+done
 : > "$FLOG"
 # faults - how many faults the shim injected since $FLOG was emptied
 faults() { grep -c "^enospc " "$FLOG" 2>/dev/null; }
-T=$'\t'
-H='[127.0.0.1]'
 fsize() { stat -c %s "$1" 2>/dev/null || echo missing; }
 
 # --- 1. the smtp agent ------------------------------------------------------
@@ -56,7 +66,11 @@ rid=$(rcpt_id "$j" 1)
 [ "$(faults)" -ge 1 ] && pass "agent/ok2: the fault fired on the control file" ||
 	fail "agent/ok2: no fault was injected"
 check_eq "agent/ok2: message reached the peer" 1 "$(aio_msgs)"
-check_eq "agent/ok2: exit EX_DATAERR" 65 "$TA_RC"
+# BUG check: with the pipelining window the end-of-data reply (and so the
+# failing 'd' append) is handled in transport/smtp/smtp_main.c job_loop()
+# by smtp_window_drain() while waiting for the next job line or after EOF;
+# ret is not updated from ta_diag_failed() there, so the agent exits 0
+check_eq "agent/ok2: exit EX_DATAERR [known bug: smtp_main.c job_loop]" 65 "$TA_RC"
 check_match "agent/ok2: #HELP! line to the scheduler" '^#HELP! diagnostic writeout failed' "$(cat "$ZT_W/t1.out")"
 check_eq "agent/ok2: recipient reported deferred" deferred "$(report_word "$ZT_W/t1.out" "$rid")"
 check_nomatch "agent/ok2: no ok/ok2/ok3 report" $'\t''ok[23]?( |$)' "$(cat "$ZT_W/t1.out")"
@@ -93,7 +107,7 @@ size0=$(fsize "$ctl")
 ENOSPC_MATCH=/transport/ ENOSPC_AFTER=10 ENOSPC_LOG=$FLOG LD_PRELOAD=$SHIM \
 	run_ta "$ZT_W/t3" "$j$T$H"$'\n' -c smtp -p "$AIO_PORT"
 grep -q ' short ' "$FLOG" && pass "agent/short: a short write was injected" || fail "agent/short: no short write"
-check_eq "agent/short: exit EX_DATAERR" 65 "$TA_RC"
+check_eq "agent/short: exit EX_DATAERR [known bug: smtp_main.c job_loop]" 65 "$TA_RC"
 check_eq "agent/short: reported deferred" deferred "$(report_word "$ZT_W/t3.out" "$(rcpt_id "$j" 1)")"
 check_eq "agent/short: partial d line truncated away" "$size0" "$(fsize "$ctl")"
 # fsync of the appended line fails: truncated back as well
@@ -104,9 +118,26 @@ size0=$(fsize "$ctl")
 ENOSPC_MATCH=/transport/ ENOSPC_NTH=1000000 ENOSPC_FSYNC=1 ENOSPC_LOG=$FLOG LD_PRELOAD=$SHIM \
 	run_ta "$ZT_W/t4" "$j$T$H"$'\n' -c smtp -p "$AIO_PORT"
 grep -q ' fsync ' "$FLOG" && pass "agent/fsync: fsync failure injected" || fail "agent/fsync: no fsync fault"
-check_eq "agent/fsync: exit EX_DATAERR" 65 "$TA_RC"
+check_eq "agent/fsync: exit EX_DATAERR [known bug: smtp_main.c job_loop]" 65 "$TA_RC"
 check_eq "agent/fsync: reported deferred" deferred "$(report_word "$ZT_W/t4.out" "$(rcpt_id "$j" 1)")"
 check_eq "agent/fsync: d line truncated away" "$size0" "$(fsize "$ctl")"
+# the failed append is noticed while the agent waits for its next job line:
+# it must not take that job (zmta-ta(7): EX_DATAERR after the current job)
+j=$(mkjob -P "$PO" -N SUCCESS "first@$H")
+j2=$(mkjob -P "$PO" "second@$H")
+nmsg=$(aio_msgs)
+( cd "$PO/transport" && { printf '%s\t%s\n' "$j" "$H"; sleep 1; printf '%s\t%s\n' "$j2" "$H"; } |
+	ENOSPC_MATCH=/transport/ LD_PRELOAD=$SHIM timeout -k 3 20 "$ZT_SMTP" -c smtp -p "$AIO_PORT" ) \
+	> "$ZT_W/t5.out" 2> "$ZT_W/t5.err"
+TA_RC=$?
+check_eq "agent/stop: exit EX_DATAERR" 65 "$TA_RC"
+check_eq "agent/stop: first job reported deferred" deferred "$(report_word "$ZT_W/t5.out" "$(rcpt_id "$j" 1)")"
+# BUG check: smtp_main.c job_loop() goes on reading job lines after
+# smtp_window_drain() saw the failed append
+check_eq "agent/stop: the next job is not taken [known bug: smtp_main.c job_loop]" "" \
+	"$(report_word "$ZT_W/t5.out" "$(rcpt_id "$j2" 1)")"
+check_eq "agent/stop: peer got only the first message [known bug: smtp_main.c job_loop]" \
+	$((nmsg + 1)) "$(aio_msgs)"
 stop_pid "$AIO_PID"
 
 # --- 2. the scheduler -------------------------------------------------------
@@ -161,12 +192,24 @@ check_match "sched/public: log says the message is kept" 'report not submitted; 
 	"$(cat "$ZT_W/sched2.log")"
 # BUG check: complete.c submit_report() logs "cannot write report submission"
 # without the reason; a clear line names the full disk
-check_match "sched/public: log line names the cause (ENOSPC)" \
+check_match "sched/public: log line names the cause (ENOSPC) [known bug: complete.c submit_report]" \
 	'(cannot write report|cannot submit|cannot commit).*No space left on device' "$(cat "$ZT_W/sched2.log")"
 check_eq "sched/public: control file and body kept" 2 "$(spool_files)"
 check_eq "sched/public: no scratch left in public/" 0 "$(find "$PO/public" -type f | wc -l)"
 check_eq "sched/public: nothing in router/" 0 "$(find "$PO/router" -type f | wc -l)"
 check_match "sched/public: failure d line recorded" '^d ' "$(ctl_dlines "$ctl")"
+# 2b'. the scratch file's fsync fails in submit_commit()
+: > "$FLOG"
+start_sched "$ZT_W/sched2s.log" ENOSPC_MATCH=/public/ ENOSPC_NTH=1000000 ENOSPC_FSYNC=1 \
+	ENOSPC_LOG="$FLOG" LD_PRELOAD="$SHIM"
+wait_log "$ZT_W/sched2s.log" 'report not submitted|complete \(' 15
+stop_pid "$SPID"
+grep -q ' fsync ' "$FLOG" && pass "sched/public-fsync: the fault fired" || fail "sched/public-fsync: no fault"
+check_match "sched/public-fsync: clear log line" 'cannot commit report: .*fsync.*No space left on device' \
+	"$(cat "$ZT_W/sched2s.log")"
+check_eq "sched/public-fsync: control file and body kept" 2 "$(spool_files)"
+check_eq "sched/public-fsync: no scratch left in public/" 0 "$(find "$PO/public" -type f | wc -l)"
+check_eq "sched/public-fsync: nothing in router/" 0 "$(find "$PO/router" -type f | wc -l)"
 # 2c. router/ cannot be synced after the report was renamed into it: the
 # report is there, so the scheduler must not submit it once a second
 : > "$FLOG"
@@ -180,9 +223,10 @@ check_match "sched/router-fsync: clear log line" 'fsync of the directory' "$(cat
 nrouter=$(find "$PO/router" -type f | wc -l)
 # BUG check: complete.c file_complete() treats Z_EIO from submit_commit()
 # after the rename as "not submitted" and submits the same report again
-check_eq "sched/router-fsync: report submitted once, not once per retry" 1 "$nrouter"
+check_eq "sched/router-fsync: report submitted once, not once per retry [known bug: complete.c/submit.c]" 1 "$nrouter"
 check_eq "sched/router-fsync: nothing left in public/" 0 "$(find "$PO/public" -type f | wc -l)"
-find "$PO/router" -type f -delete   # start 2d from a clean router/
+# message still kept (the buggy path): drop the copies so 2d counts its own
+[ "$(spool_files)" -gt 0 ] && find "$PO/router" -type f -delete
 # 2d. the fault lifted: the report lands, the spool empties
 start_sched "$ZT_W/sched3.log"
 for i in $(seq 1 100); do

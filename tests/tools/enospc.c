@@ -41,7 +41,9 @@
  * SEE ALSO
  *	tests/integration/faults-disk.sh, zmta-spool(5)
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +58,7 @@
 
 typedef ssize_t (*write_fn)(int, const void *, size_t);
 typedef ssize_t (*pwrite_fn)(int, const void *, size_t, off_t);
+typedef ssize_t (*pwrite64_fn)(int, const void *, size_t, off64_t);
 typedef ssize_t (*writev_fn)(int, const struct iovec *, int);
 typedef ssize_t (*pwritev_fn)(int, const struct iovec *, int, off_t);
 typedef int (*fsync_fn)(int);
@@ -167,6 +170,7 @@ static size_t allowed(int fd, size_t n, off_t off, const char *op)
 	return 0;
 }
 
+/* write - write(2), failing per the rules */
 ssize_t write(int fd, const void *buf, size_t n)
 {
 	static write_fn real;
@@ -180,6 +184,7 @@ ssize_t write(int fd, const void *buf, size_t n)
 	return real(fd, buf, k);
 }
 
+/* pwrite - pwrite(2), failing per the rules */
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
 	static pwrite_fn real;
@@ -193,14 +198,15 @@ ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 	return real(fd, buf, k, off);
 }
 
-ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
+/* pwrite64 - the large-file name of pwrite */
+ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)
 {
-	static pwrite_fn real;
+	static pwrite64_fn real;
 	size_t k;
 
 	if (real == NULL)
-		real = (pwrite_fn)real_sym("pwrite64");
-	k = allowed(fd, n, off, "pwrite");
+		real = (pwrite64_fn)real_sym("pwrite64");
+	k = allowed(fd, n, (off_t)off, "pwrite");
 	if (k == 0 && n > 0)
 		return -1;
 	return real(fd, buf, k, off);
@@ -240,6 +246,7 @@ static ssize_t first_bytes(int fd, const struct iovec *iov, int cnt, size_t k, o
 	return (ssize_t)done;
 }
 
+/* writev - writev(2), failing or cut short per the rules */
 ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
 	static writev_fn real;
@@ -255,6 +262,7 @@ ssize_t writev(int fd, const struct iovec *iov, int cnt)
 	return first_bytes(fd, iov, cnt, k, -1);
 }
 
+/* pwritev - pwritev(2), failing or cut short per the rules */
 ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
 {
 	static pwritev_fn real;
@@ -282,6 +290,7 @@ static int sync_fails(int fd, const char *op)
 	return 1;
 }
 
+/* fsync - fsync(2), failing when ENOSPC_FSYNC is set */
 int fsync(int fd)
 {
 	static fsync_fn real;
@@ -291,6 +300,7 @@ int fsync(int fd)
 	return sync_fails(fd, "fsync") ? -1 : real(fd);
 }
 
+/* fdatasync - fdatasync(2), failing when ENOSPC_FSYNC is set */
 int fdatasync(int fd)
 {
 	static fsync_fn real;

@@ -8,7 +8,7 @@
  * smtp_tls.c    smtp-tls.conf and STARTTLS with verification modes;
  * smtp_auth.c   the -A secrets file and AUTH CRAM-MD5/PLAIN/LOGIN;
  * smtp_log.c    the -l transcript and the -s process title;
- * smtp_main.c   options, zmta.conf, the job loop callbacks.
+ * smtp_main.c   options, zmta.conf, the job loop (with the window).
  */
 #ifndef ZMTA_SMTP_H
 #define ZMTA_SMTP_H

@@ -28,6 +28,9 @@
  *	whatever the peer sent into the read buffer (bounded by
  *	SMTP_RBUF_MAX), so pipelined command groups and long bodies cannot
  *	deadlock.  The write timeout restarts whenever bytes move.
+ *	smtp_io_wait_hook, when set, is called each time smtp_io_reply() is
+ *	about to block in poll(2) (the agent does deferred work there); it
+ *	must not touch the socket.
  * DIAGNOSTICS
  *	Z_EAGAIN on timeout, Z_EIO when the peer closed or a system call
  *	failed, Z_EPARSE/Z_ETOOBIG for bad replies; a human reason in err.

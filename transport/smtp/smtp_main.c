@@ -3,8 +3,9 @@
  *	smtp_main - command line, site configuration and job loop of smtp(8)
  * SUMMARY
  *	Parses the ZMailer-compatible options, reads zmta.conf, sets up the
- *	transcript log and TLS, then runs the libta job loop with the smtp
- *	callbacks.
+ *	transcript log and TLS, then runs its own job loop, built from the
+ *	libta pieces (ta_ctlopen, ta_diagnostic through the session,
+ *	ta_ctlclose through smtp_release), so that pipelining can span jobs.
  * SYNOPSIS
  *	smtp [-678deEHMrPsVxXW1D] [-c channel] [-h heloname] [-l logfile]
  *	     [-p port] [-T timeouts] [-S smtp-tls.conf] [-F forcedest]
@@ -13,8 +14,21 @@
  *	Run with cwd $POSTOFFICE/transport.  -77 (the -7 flag given twice)
  *	turns off ESMTP altogether.  -M (LMTP) refuses port 25 unless -F
  *	names a UNIX socket.  zmta.conf values used: DNS_SERVERS,
- *	SMTP_TEST_ADDRMAP, SELFADDRESSES, DEFCHARSET.
- * DIAGNOSTICS
+ *	SMTP_TEST_ADDRMAP, SELFADDRESSES, DEFCHARSET.  -d turns on debug
+ *	log lines (zlog_set_debug), -dd adds protocol state changes.
+ *
+ *	The job loop does what ta_jobloop() does (zmta-ta(7): "#hungry"
+ *	before every job line taken, #idle, empty line/EOF, bad lines,
+ *	#resync when nothing is selectable, newhost before a job for another
+ *	host, stop after the current job on a signal, EX_DATAERR after a
+ *	failed 'd' line append) plus the window of smtp(8): a message may
+ *	still have its dot reply outstanding when smtp_deliver() returns;
+ *	smtp_release() then keeps it open until the reply is read.  While no
+ *	job line is buffered the loop polls stdin and that socket together.
+ *	While the session waits for the peer it calls prefetch(), which takes
+ *	the next buffered job line when it is for the same host, writes its
+ *	"#hungry" and opens it ahead; the loop delivers that job next, even
+ *	after a stop signal (its line was already taken). * DIAGNOSTICS
  *	Bad options: usage on stderr, exit EX_USAGE.  Otherwise the exit
  *	code of the job loop (EX_OK, EX_DATAERR, EX_IOERR).
  * SECURITY

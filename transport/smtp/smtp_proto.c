@@ -13,6 +13,8 @@
  *	void smtp_idle(ta_ctx *ctx), smtp_idlecmd(ta_ctx *ctx), smtp_finish(ta_ctx *ctx)
  *	int smtp_select_mx(ta_ctx *ctx, const ctl_rcpt *r, zspan host, void *arg)
  *	int smtp_probe(smtp_sess *s, const char *host)
+ *	void smtp_release(ta_ctx *ctx, ta_msg *m)
+ *	int smtp_window_fd(ta_ctx *ctx), void smtp_window_drain(ta_ctx *ctx)
  *	void smtp_caps_parse(const smtp_reply *r, smtp_caps *c)
  *	int smtp_xtext(zspan s, zbuf *out), smtp_xtext_valid(zspan s)
  *	void smtp_timeouts_default(smtp_timeouts *t)
@@ -26,8 +28,19 @@
  *	into one transaction, at most the peer's recipient limit at a time;
  *	recipients refused with 452 are sent in a follow-up transaction on
  *	the same connection and are never bounced for it.  With PIPELINING
- *	MAIL and all RCPTs are written in one group (reading meanwhile) and
- *	the replies matched in order; DATA waits for them.  With CHUNKING
+ *	MAIL, all RCPTs and DATA are written in one group (reading meanwhile)
+ *	and the replies matched in order; a DATA refused because no RCPT was
+ *	accepted sends no body.  The window: after the dot of a pipelined
+ *	SMTP transaction the reply is not awaited; the message is kept in
+ *	s->pend and smtp_deliver() returns.  Every later reply read
+ *	(wait_reply) first reads that dot reply (pend_drain) and moves the
+ *	message to s->done; its recipients are reported by settle() when
+ *	the agent would next block on the peer (smtp_io wait hook), when the
+ *	job loop waits, or before the connection goes.  A connection lost
+ *	with a message in s->pend defers its recipients as "delivery status
+ *	unknown"; the transaction written behind it is run again on a new
+ *	connection.  smtp_release() closes a message once neither slot holds
+ *	it.  With CHUNKING
  *	the body goes as pipelined 64 KiB BDAT chunks.  LMTP reads one
  *	reply per accepted recipient after the final dot (or BDAT LAST).
  *	A server that closed or spoke on an idle kept connection, a failed
@@ -37,7 +50,10 @@
  *	Per recipient through ta_diagnostic(): reply codes map per
  *	smtp_code_map(); connection failures give "retryat +60"; DNS
  *	temporary failures "deferall"; a lost connection or timeout defers
- *	every recipient still open with the state's description.
+ *	every recipient still open with the state's description.  A 5xx
+ *	from a server that has closed the connection counts as 4xx.  With
+ *	-d, commands, replies, MX choices and TLS details are logged at
+ *	debug level on stderr.
  * SECURITY
  *	Control files and replies are untrusted: addresses with control
  *	characters or angle brackets are refused before any command is

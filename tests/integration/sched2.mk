@@ -1,0 +1,8 @@
+# tests/integration/sched2.mk - scheduler integration tests: signals,
+# the mailq client, retry wait versus new arrivals, statistics log.
+SCHED2_ITESTS = \
+	tests/integration/sched-signals.sh \
+	tests/integration/sched-mailq.sh \
+	tests/integration/sched-wait.sh
+TESTS += $(SCHED2_ITESTS)
+EXTRA_DIST += $(SCHED2_ITESTS)
