@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "zbuf.h"
+#include "zlog.h"
 #include "zutil.h"
 #include "spool.h"
 #include "submit.h"
@@ -193,8 +194,11 @@ int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino
 	if (ino)
 		*ino = s->ino;
 	if (zfsync_parent(dst) != Z_OK) {
-		zbuf_printf(err, "submit: fsync of the directory of %s failed", dst);
-		return Z_EIO;
+		/* the file is handed over: reporting failure now would make the
+		 * caller submit it again (a duplicate).  Say what is at risk. */
+		zlog_warn(NULL, "submit: fsync of the directory of %s failed: %s; the message"
+			  " is queued but a crash before the next sync could lose the rename",
+			  dst, strerror(errno));
 	}
 	/* the scratch name is gone either way; this only makes it sooner */
 	snprintf(sock, sizeof(sock), "%s/public", s->postoffice);
