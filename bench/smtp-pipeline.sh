@@ -4,7 +4,12 @@
 # compared with `smtp-source -d -s 1 -m N -l SIZE` (lockstep, no pipelining)
 # against the same sink in the same run.  RUNS runs; prints both rates, the
 # ratio, the agent's CPU per message, and medians.  Target: ratio >= 3.
-# Env: N (10000) RUNS (5) SIZE (1000) BENCH_KEEP=1 keeps the work dir.
+# Env: N (10000) RUNS (5) SIZE (1000) BENCH_KEEP=1 keeps the work dir;
+# BENCH_STRACE=1 adds one run of the agent under strace -c -f and prints
+# its system calls per message (not timed).
+# The agent keeps at most one end-of-data reply outstanding and writes the
+# next message's MAIL/RCPT/DATA behind the previous dot (smtp(8), PIPELINING).
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/benchlib.sh"
 N=${N:-10000}; RUNS=${RUNS:-5}; SIZE=${SIZE:-1000}
 SMTP=$top_builddir/transport/smtp/smtp
@@ -51,6 +56,17 @@ for r in $(seq 1 "$RUNS"); do
 		"$r" "$ta" "$src" "$ratio" "$cpu"
 	ta_rates+=("$ta"); src_rates+=("$src"); ratios+=("$ratio"); cpus+=("$cpu")
 done
+if [ "${BENCH_STRACE:-0}" = 1 ] && command -v strace > /dev/null; then
+	rm -rf "$PO"
+	"$MKJOB" -q -P "$PO" -z "$SIZE" -m "$N" "r@$H" | sed "s/\$/\t$H/" > "$BL_W/jobs"
+	( cd "$PO/transport" && strace -c -f -o "$BL_W/strace.txt" "$SMTP" -c smtp -p "$SINK_PORT" \
+		< "$BL_W/jobs" > "$BL_W/ta.out" 2> "$BL_W/ta.err" )
+	# strace -c rows: % seconds usecs/call calls [errors] syscall
+	awk -v n="$N" '$4 ~ /^[0-9]+$/ && $NF ~ /^[a-z_0-9]+$/ && $NF != "total" {
+		t += $4; if ($4 / n >= 0.01) printf "%s %.2f\n", $NF, $4 / n }
+		END { printf "total %.2f\n", t / n }' "$BL_W/strace.txt" | sort -k2 -rn |
+		awk '{ printf "%s%s %s", (NR > 1 ? ", " : "strace: syscalls per message: "), $1, $2 } END { print "" }'
+fi
 mr=$(median "${ratios[@]}")
 verdict=$(awk -v r="$mr" 'BEGIN { print (r >= 3 ? "met" : "NOT met") }')
 printf 'SUMMARY smtp-pipeline N=%d size=%d runs=%d: smtp median %.0f msg/s, smtp-source -d median %.0f msg/s, ratio median %.2f (target >= 3: %s), smtp cpu median %s us/msg\n' \

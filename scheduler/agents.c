@@ -27,7 +27,9 @@
  *	host first, any host unless the clause is with-host), else a new one
  *	if no limit is hit (>MaxTA, >MaxChannel, >MaxRing, >MaxThr,
  *	ForkRateLimit: the reason is kept on the thread for mailq and the
- *	thread waits in a FIFO for a free slot).
+ *	thread waits in a FIFO for a free slot).  A thread whose pending
+ *	jobs are all still in flight with an agent that left it (read
+ *	ahead) starts nobody and looks again one interval later.
  *	Faults: EOF, a read/write error, exit, a signal, silence past
  *	PARAMmax-ta-silence with work outstanding, over-long or malformed
  *	lines beyond a budget, or a flood of comment lines: the agent is
@@ -164,6 +166,15 @@ static int thread_wants_agent(const thread *t)
 	if (t->nagents > 0 && t->pending.n <= t->nagents)
 		return 0;
 	return 1;
+}
+
+/* thread_has_unfed - is a pending vertex of t free to be fed? */
+static int thread_has_unfed(const thread *t)
+{
+	for (const vertex *v = t->pending.head; v; v = v->tnext)
+		if (v->agent == NULL)
+			return 1;
+	return 0;
 }
 
 /* agent_attach - bind a to t and start feeding */
@@ -415,6 +426,15 @@ int thread_try_start(thread *t, int etrn)
 	}
 	if (!thread_wants_agent(t))
 		return 0;
+	if (t->nagents == 0 && !thread_has_unfed(t)) {
+		/* every pending job is still in flight with an agent that has
+		 * left the thread (it read ahead): a new agent would get
+		 * nothing; look again one interval later */
+		t->rs.wakeup = now + (t->clause->interval > 0 ? t->clause->interval : 60);
+		t->why = "in flight";
+		thread_arm(t);
+		return 0;
+	}
 	int started = 0;
 	while (thread_wants_agent(t)) {
 		agent *a = idle_take(t);

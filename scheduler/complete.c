@@ -926,6 +926,9 @@ int file_kill(sfile *f)
 	file_spoolid(f, id, sizeof id);
 	file_relpath(f, rel, sizeof rel);
 	snprintf(body, sizeof body, "%lu", f->ino);
+	/* postman/ names it after the control file's own inode */
+	struct stat cst;
+	unsigned long qino = lstat(rel, &cst) == 0 ? (unsigned long)cst.st_ino : f->ino;
 	zbuf err = ZBUF_INIT(512);
 	int rc = spool_quarantine(NULL, rel, body, "killed", "removed by mailq KILL MSG", &err);
 	if (rc != Z_OK) {
@@ -934,7 +937,7 @@ int file_kill(sfile *f)
 		return rc;
 	}
 	zbuf_free(&err);
-	zlog_info(id, "killed by mailq (moved to postman/%lu.killed)", f->ino);
+	zlog_info(id, "killed by mailq (moved to postman/%lu.killed)", qino);
 	drop_model(f);
 	return Z_OK;
 }

@@ -407,9 +407,14 @@ static int load_file(const char *rel)
 				goto out;   /* file finished */
 		}
 	}
-	for (vertex *v = f->vertices; v; v = v->fnext)
-		if (v->thr && !S.scanning)
-			thread_try_start(v->thr, 0);
+	for (vertex *v = f->vertices; v; v = v->fnext) {
+		if (v->thr == NULL || S.scanning)
+			continue;
+		/* wakeuprestartonly: an arrival adds no agent to a busy thread */
+		if ((v->thr->clause->flags & SCF_WAKEUPRESTARTONLY) && v->thr->nagents > 0)
+			continue;
+		thread_try_start(v->thr, 0);
+	}
 	for (size_t i = 0; tm && i < ntm; i++)
 		turnme(tm[i]);
 out:

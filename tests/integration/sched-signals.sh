@@ -5,12 +5,14 @@
 #   SIGHUP   the -L and -l files were renamed: new lines go to fresh files
 #            at the old paths, nothing more to the renamed ones;
 #   -l       one line per final recipient, "spoolid dt1 dt2 state
-#            channel/host" (ok3 and error, spool ids as in the log);
+#            channel/host" (ok3 and error2, spool ids as in the log);
 #   SIGTERM  the scheduler exits while its agent is still in a transaction;
 #            the agent finishes that job alone; a restart delivers the rest;
 #            every message reaches the peer exactly once;
 #   SIGQUIT  the scheduler waits for the busy agent, logs its report, exits
-#            0 after it; a restart delivers the rest, exactly once.
+#            0 after it; a restart delivers the rest, exactly once;
+#   maxthr=1 while an agent that read ahead still holds the thread's only
+#            job, no further agent is started for it (one per restart).
 # (SIGUSR1 is covered by sched-config.sh.)
 ZT_TIMEOUT=${ZT_TIMEOUT:-58}
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
@@ -22,7 +24,7 @@ PO=$ZT_W/po
 mk_postoffice "$PO"
 write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO"
 cat > "$ZT_W/scheduler.conf" <<CF
-*/*	interval=1s retries="1 1" expiry=1h idlemax=30s ageorder
+*/*	interval=1s retries="1 1" expiry=1h idlemax=30s
 	maxthr=1 overfeed=0
 smtp/*	command="$ZT_SMTP -c \$channel -p $AIO_PORT"
 CF
@@ -102,7 +104,7 @@ check_eq "statistics: two lines" 2 "$(wc -l < "$ST")"
 # "<spoolid> <dt1> <dt2> <state> <channel>/<host>"
 check_match "statistics: delivered line" "^$id1 [0-9]+ [0-9]+ ok3 smtp/\\[127\\.0\\.0\\.1\\]\$" \
 	"$(grep "^$id1 " "$ST")"
-check_match "statistics: failed line" "^$id2 [0-9]+ [0-9]+ error smtp/\\[127\\.0\\.0\\.1\\]\$" \
+check_match "statistics: failed line" "^$id2 [0-9]+ [0-9]+ error2? smtp/\\[127\\.0\\.0\\.1\\]\$" \
 	"$(grep "^$id2 " "$ST")"
 bad=$(awk 'NF != 5 || $2 !~ /^[0-9]+$/ || $3 !~ /^[0-9]+$/ || $2 > 60 || $3 > 60' "$ST")
 check_eq "statistics: 5 fields, small non-negative delays" "" "$bad"
@@ -133,6 +135,7 @@ n=$(peer_msgs_to slow-t)
 [ "$n" -ge 1 ] && pass "TERM: the agent finished its job alone ($n)" || fail "TERM: agent delivered nothing"
 start_sched "$ZT_W/term2.log"
 wait_empty 20 && pass "TERM: restart finished the queue" || fail "TERM: queue not empty after restart"
+check_eq "TERM: restart: one agent while its job is in flight" 1 "$(grep -c 'started agent' "$ZT_W/term2.log")"
 check_eq "TERM: every message delivered exactly once" "3 1" "$(peer_msgs_to slow-t) $(peer_dups)"
 kill -TERM "$SPID"; wait_gone "$SPID" 10; wait "$SPID" 2>/dev/null
 
@@ -162,6 +165,7 @@ nc=$(grep -c 'complete (total' "$ZT_W/quit.log")
 check_eq "QUIT: every delivered message was completed before the exit" "$n" "$nc"
 start_sched "$ZT_W/quit2.log"
 wait_empty 20 && pass "QUIT: restart finished the queue" || fail "QUIT: queue not empty after restart"
+check_eq "QUIT: restart: one agent while its job is in flight" 1 "$(grep -c 'started agent' "$ZT_W/quit2.log")"
 check_eq "QUIT: every message delivered exactly once" "3 1" "$(peer_msgs_to slow-q) $(peer_dups)"
 kill -TERM "$SPID"; wait_gone "$SPID" 10; wait "$SPID" 2>/dev/null
 [ "$ZT_FAILS" = 0 ] || show "$SL" "$ZT_W/term.log" "$ZT_W/term2.log" "$ZT_W/quit.log" "$ZT_W/quit2.log" "$AIO_ERR"

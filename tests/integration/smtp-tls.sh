@@ -3,7 +3,8 @@
 # PKI of tests/peers/make-certs.sh: no -S -> no STARTTLS; opportunistic
 # (may); verify with the CA (good, self-signed, expired); secure with the
 # right and a wrong name -> deferred, never a plaintext fallback;
-# demand-tls-mode with a peer without STARTTLS -> deferred.
+# demand-tls-mode with a peer without STARTTLS -> deferred; the window
+# (pipelining across jobs) over TLS.
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 need_agent
 need_cmd openssl
@@ -38,6 +39,23 @@ j=$(mkjob -P "$PO" "may@$H")
 run_ta "$ZT_W/t2" "$j$T$H"$'\n' -c smtp -S "$f" -p "$GOOD"
 check_eq "may: delivered" ok3 "$(report_word "$ZT_W/t2.out" "$(rcpt_id "$j" 1)")"
 check_eq "may: over TLS" true "$(jq_get "$GOODLOG" 'select(.ev=="msg") | .tls' | tail -1)"
+
+# 2b. the window over TLS: three jobs on one stdin, one TLS connection,
+# each next MAIL group written behind the previous dot
+f=$(tlsconf maywin "tls-verify may")
+w1=$(mkjob -P "$PO" "tw1@$H"); w2=$(mkjob -P "$PO" "rcpt-perm2@$H" "tw2@$H"); w3=$(mkjob -P "$PO" "tw3@$H")
+c0=$(jq_count "$GOODLOG" '.ev=="conn"'); m0=$(jq_count "$GOODLOG" '.ev=="msg" and .tls')
+run_ta "$ZT_W/t2w" "$w1$T$H"$'\n'"$w2$T$H"$'\n'"$w3$T$H"$'\n' -c smtp -S "$f" -l "$ZT_W/t2w.log" -p "$GOOD"
+check_eq "TLS window: results" "ok3 error2 ok3 ok3" \
+	"$(report_word "$ZT_W/t2w.out" "$(rcpt_id "$w1" 1)") $(report_word "$ZT_W/t2w.out" "$(rcpt_id "$w2" 1)") $(report_word "$ZT_W/t2w.out" "$(rcpt_id "$w2" 2)") $(report_word "$ZT_W/t2w.out" "$(rcpt_id "$w3" 1)")"
+check_eq "TLS window: one connection" 1 "$(( $(jq_count "$GOODLOG" '.ev=="conn"') - c0 ))"
+check_eq "TLS window: three messages over TLS" 3 "$(( $(jq_count "$GOODLOG" '.ev=="msg" and .tls') - m0 ))"
+check_eq "TLS window: next MAIL written before the previous dot reply was read" 2 \
+	"$(awk -F'\t' '{ k = substr($1, length($1), 1) }
+		k == "w" && $2 == "." { d = 1; next }
+		k == "r" { d = 0 }
+		k == "w" && $2 ~ /^MAIL / && d { n++; d = 0 }
+		END { print n + 0 }' "$ZT_W/t2w.log")"
 
 # 3. verify with the CA against the good certificate
 f=$(tlsconf verify "tls-verify verify" "tls-CAfile $C/ca.pem")

@@ -252,6 +252,12 @@ static int job_loop(ta_ctx *ctx, const ta_agent_ops *ops)
 			if (ctx->stop)
 				goto out;
 			sfd = smtp_window_fd(ctx);
+			if (ta_diag_failed()) {
+				/* a report of the last job failed its 'd' line:
+				 * take no other job (zmta-ta(7)) */
+				ret = EX_DATAERR;
+				goto out;
+			}
 			pfd[0].fd = ctx->in_fd;
 			pfd[0].events = POLLIN;
 			pfd[0].revents = 0;
@@ -276,6 +282,10 @@ static int job_loop(ta_ctx *ctx, const ta_agent_ops *ops)
 			}
 			if (np == 2 && pfd[1].revents != 0 && pfd[0].revents == 0) {
 				smtp_window_drain(ctx);
+				if (ta_diag_failed()) {
+					ret = EX_DATAERR;
+					goto out;
+				}
 				continue;
 			}
 			nr = zline_fill(&jl.zl, ctx->in_fd);
@@ -297,6 +307,10 @@ static int job_loop(ta_ctx *ctx, const ta_agent_ops *ops)
 			goto out;
 		case TAK_IDLE:
 			smtp_window_drain(ctx);
+			if (ta_diag_failed()) {
+				ret = EX_DATAERR;
+				goto out;
+			}
 			if (ops->idlecmd != NULL)
 				ops->idlecmd(ctx);
 			continue;
@@ -314,8 +328,10 @@ static int job_loop(ta_ctx *ctx, const ta_agent_ops *ops)
 		{
 			const char *h = host[0] ? host : ctx->fixed_host;
 			if (h != NULL && (!jl.have_last || strcasecmp(h, jl.lasthost) != 0)) {
+				jl.running = 0;	/* no read-ahead for the old host */
 				if (ops->newhost != NULL)
 					ops->newhost(ctx, h);
+				jl.running = 1;
 				(void)zstrlcpy(jl.lasthost, h, sizeof(jl.lasthost));
 				jl.have_last = 1;
 			}
@@ -338,6 +354,9 @@ out:
 	}
 	if (ops->finish != NULL)
 		ops->finish(ctx);
+	/* the last reports may have been written only now */
+	if (ta_diag_failed() && (ret == EX_OK || ret == EX_DATAERR))
+		ret = EX_DATAERR;
 	smtp_prefetch_hook = NULL;
 	zline_free(&jl.zl);
 	zbuf_free(&why);

@@ -1246,6 +1246,7 @@ static int bdat_chunk(struct bodyout *b)
 	if (n < 0 || (size_t)n >= sizeof(cmd))
 		return -1;
 	smtp_log('w', "BDAT %zu", b->mem->len);
+	DBG(b->s, 1, "<<- BDAT %zu (chunk)", b->mem->len);
 	if (smtp_io_queue(&b->s->io, cmd, (size_t)n) != Z_OK ||
 	    smtp_io_queue(&b->s->io, b->mem->data ? b->mem->data : "", b->mem->len) != Z_OK) {
 		b->failed = 1;
@@ -1449,6 +1450,7 @@ static int pend_drain(smtp_sess *s)
 	}
 	zbuf_free(&why);
 	s->pend = NULL;
+	settle(s);                              /* the one before, if any */
 	tr_reply(&p->post, &s->rep);
 	if (zbuf_set(&p->rep.text, s->rep.text.data ? s->rep.text.data : "",
 		     s->rep.text.len) != Z_OK) {
@@ -1458,7 +1460,6 @@ static int pend_drain(smtp_sess *s)
 		p->rep.nlines = s->rep.nlines;
 		p->rep.complete = s->rep.complete;
 		memcpy(p->rep.enh, s->rep.enh, sizeof(p->rep.enh));
-		settle(s);
 		s->done = p;
 	}
 	if (s->rep.code == 421) {
@@ -1630,6 +1631,7 @@ static int transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 	}
 	pipelined = (s->caps.flags & CAP_PIPELINING) && !s->o->no_pipelining;
 	use_bdat = (s->caps.flags & CAP_CHUNKING) != 0;
+	s->drain_lost = 0;      /* only a loss at this transaction's first reply counts */
 
 	/* MAIL */
 	zbuf_printf(&cmd, "MAIL From:<%s>", zbuf_cstr(&sender));
@@ -1872,6 +1874,8 @@ static int transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 		}
 		tr_add(&post, "<<- ", "(message body)", 14);
 		smtp_io_queue(&s->io, ".\r\n", 3);
+		DBG(s, 1, "<<- (message body, %zu bytes)", bo.sent);
+		DBG(s, 1, "<<- .");
 		smtp_log('w', ".");
 		tr_add(&post, "<<- ", ".", 1);
 		smtp_log('#', "%zu bytes, %zu in header, %d recipients", bo.sent, hlen, nacc);
@@ -1918,6 +1922,10 @@ mail_failed:
 		if (code == EX_OK) {          /* 1xx/3xx to MAIL */
 			code = EX_TEMPFAIL;
 			(void)zstrlcpy(st, "4.5.0", sizeof(st));
+		}
+		if (s->rep.code / 100 == 5 && (!s->connected || s->io.eof)) {
+			code = EX_TEMPFAIL;   /* 5xx, then the server closed: retry */
+			st[0] = '4';
 		}
 		diagcode(&s->rep, dc, sizeof(dc));
 		for (size_t i = 0; i < n; i++) {
