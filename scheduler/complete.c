@@ -585,8 +585,9 @@ static int submit_report(sfile *f, const ctl_file *cf, int qfd, dsn_rcpt *dr, si
 	if (rc == Z_OK && submit_write(&s, msg.data, msg.len) != Z_OK)
 		rc = Z_EIO;
 	if (rc != Z_OK) {
+		int e = errno;	/* what the failed write said (ENOSPC, EIO...) */
 		submit_abort(&s);
-		zlog_error(id, "cannot write report submission");
+		zlog_error(id, "cannot write report submission: %s", e ? strerror(e) : "write failed");
 		goto out;
 	}
 	unsigned long ino = 0;
