@@ -84,14 +84,33 @@ time_t sched_now(void)
 	return time(NULL);
 }
 
-/* thread_timer_fire - a thread's wakeup came */
+/* thread_has_inflight - is a vertex of t still with an agent? */
+static int thread_has_inflight(const thread *t)
+{
+	for (int l = 0; l < 2; l++)
+		for (const vertex *v = l ? t->done.head : t->pending.head; v; v = v->tnext)
+			if (v->agent != NULL)
+				return 1;
+	return 0;
+}
+
+/* thread_landed - did a round that ended in flight get all its answers? */
+static int thread_landed(const thread *t)
+{
+	return t->flying && t->nagents == 0 && !thread_has_inflight(t);
+}
+
+/* thread_timer_fire - a thread's wakeup (or its landing) came */
 static void thread_timer_fire(zev_loop *loop, void *arg)
 {
 	(void)loop;
 	thread *t = arg;
 	t->timer = 0;
 	t->timer_at = 0;
-	thread_try_start(t, 0);
+	if (thread_landed(t))
+		thread_reschedule(t, 0);
+	else
+		thread_try_start(t, 0);
 }
 
 /* thread_arm - keep exactly one timer per thread at its wakeup */
@@ -100,6 +119,8 @@ void thread_arm(thread *t)
 	time_t w = t->rs.wakeup;
 	if (t->timer && t->timer_at == w)
 		return;
+	if (t->timer && t->timer_at == 0)
+		return;   /* a landing is due (thread_settled); it re-arms */
 	if (t->timer) {
 		zev_timer_cancel(S.loop, t->timer);
 		t->timer = 0;
@@ -154,6 +175,24 @@ void thread_drop_if_empty(thread *t)
 		if (a->thr == t)
 			a->thr = NULL;
 	model_thread_delete(&S.m, t);
+}
+
+/* thread_settled - see agents.h; the round is closed from a timer of its
+ * own so that no caller's file or vertex goes away under its feet */
+void thread_settled(thread *t)
+{
+	if (t == NULL || t->nagents > 0 || t->busy)
+		return;
+	if (t->pending.n == 0 && t->done.n == 0) {
+		thread_drop_if_empty(t);
+		return;
+	}
+	if (!thread_landed(t) || (t->timer && t->timer_at == 0))
+		return;
+	if (t->timer)
+		zev_timer_cancel(S.loop, t->timer);
+	t->timer = zev_timer_add(S.loop, zmono_ms(), thread_timer_fire, t);
+	t->timer_at = 0;
 }
 
 /* thread_wants_agent - does t need (another) agent right now? */
@@ -494,6 +533,7 @@ void thread_reschedule(thread *t, time_t hint)
 {
 	if (t->nagents > 0)
 		return;
+	t->flying = 0;
 	if (t->pending.n == 0 && t->done.n == 0) {
 		thread_drop_if_empty(t);
 		return;
@@ -504,9 +544,20 @@ void thread_reschedule(thread *t, time_t hint)
 		thread_try_start(t, t->kicked);
 		return;
 	}
+	if (hint > t->hint)
+		t->hint = hint;
+	if (!t->deferred && thread_has_inflight(t)) {
+		/* nothing deferred yet and jobs still with an agent that asked
+		 * for more before reporting: the round is not over; it closes
+		 * when they are answered (thread_settled), so a round in which
+		 * everything is delivered takes no retry step */
+		t->flying = 1;
+		t->why = "in flight";
+		return;
+	}
+	t->deferred = 0;
 	t->kicked = 0;
-	if (t->hint > hint)
-		hint = t->hint;
+	hint = t->hint;
 	t->hint = 0;
 	if (hint) {
 		/* an agent's retryat is honoured, but never beyond the longest
@@ -526,15 +577,7 @@ void thread_reschedule(thread *t, time_t hint)
 	t->busy = 1;
 	for (; v; v = nx) {
 		nx = v->tnext;
-		enum retry_expiry e = retry_expiry_check(t->clause, v->file->arrival, v->attempts,
-							 now, t->rs.wakeup);
-		if (e != RETRY_KEEP) {
-			vertex_expire(v, e == RETRY_EXPIRE_HARD);
-			continue;
-		}
-		if (!v->warned && S.cfg->delay_warning > 0 &&
-		    retry_delay_warning_due(S.cfg->delay_warning, v->file->arrival, 0, now))
-			vertex_delay_warn(v);
+		(void)vertex_age_check(v, now, t->rs.wakeup);
 	}
 	t->busy = 0;
 	if (t->pending.n == 0 && t->done.n == 0) {
@@ -584,6 +627,8 @@ static void agent_settle_all(agent *a, const char *why)
 		for (uint32_t i = 0; !freed && i < v->nrcpt; i++)
 			if (v->r[i].state == RS_FED)
 				freed = rcpt_settle(f, v, &v->r[i], a->pid, why);
+		if (!freed)
+			thread_settled(v->thr);
 	}
 }
 
@@ -731,8 +776,10 @@ static void handle_report(agent *a, const ta_report *rep)
 	for (uint32_t i = 0; i < v->nrcpt; i++)
 		if (v->r[i].state == RS_FED)
 			infl = 1;
-	if (!infl)
+	if (!infl) {
 		vertex_release(v);
+		thread_settled(v->thr);
+	}
 }
 
 /* handle_resync - the agent found nothing for it in path */
@@ -759,8 +806,10 @@ static void handle_resync(agent *a, zspan path)
 				if (rcpt_settle(f, v, &v->r[i], a->pid, "agent asked for a resync"))
 					return;
 			}
-		if (v->agent == a)
+		if (v->agent == a) {
 			vertex_release(v);
+			thread_settled(v->thr);
+		}
 	}
 }
 

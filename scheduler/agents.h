@@ -92,6 +92,9 @@ int thread_try_start(thread *t, int etrn);
 void thread_reschedule(thread *t, time_t hint);
 /* thread_drop_if_empty - delete t when it holds nothing */
 void thread_drop_if_empty(thread *t);
+/* thread_settled - a job of t was answered or removed: delete t when it
+ * holds nothing, close a round that ended in flight once nothing is */
+void thread_settled(thread *t);
 /* sched_waitq_run - try threads waiting for an agent */
 void sched_waitq_run(void);
 /* agents_tick - once a second: silence timeouts, idle lifetime, fork rate */

@@ -10,8 +10,8 @@
  *	and then the body.
  * SYNOPSIS
  *	file_relpath, file_spoolid, rcpt_final, rcpt_deferred, rcpt_settle,
- *	vertex_release, vertex_expire, vertex_delay_warn, file_complete,
- *	file_kill, complete_retry_pending, statlog
+ *	vertex_release, vertex_expire, vertex_delay_warn, vertex_age_check,
+ *	file_complete, file_kill, complete_retry_pending, statlog
  * DESCRIPTION
  *	Attempts: bytes off+8..off+11 of an 'r' line (the DELAY slot, never
  *	touched by agents) hold "%4d" of attempts + 5000 when the delay
@@ -174,8 +174,7 @@ static int rcpt_done(sfile *f, vertex *v, srcpt *r, const char *state)
 		thread *t = v->thr;
 		thread_unlink_vertex(v);
 		vertex_release(v);
-		if (t && t->nagents == 0)
-			thread_drop_if_empty(t);
+		thread_settled(t);
 	}
 	if (f->npending == 0)
 		return file_complete(f);
@@ -268,6 +267,8 @@ static zspan text_tail(zspan t)
 void rcpt_deferred(sfile *f, vertex *v, srcpt *r, zspan notary, zspan text, int count)
 {
 	r->state = RS_PENDING;
+	if (v->thr)
+		v->thr->deferred = 1;
 	if (count) {
 		if (r->attempts < 60000)
 			r->attempts++;
@@ -615,6 +616,19 @@ static int open_body(const sfile *f, const ctl_file *cf, char *path, size_t psz)
 	return open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 }
 
+/* vertex_age_check - see complete.h */
+int vertex_age_check(vertex *v, time_t now, time_t next_wakeup)
+{
+	enum retry_expiry e = retry_expiry_check(v->thr->clause, v->file->arrival, v->attempts,
+						 now, next_wakeup);
+	if (e != RETRY_KEEP)
+		return vertex_expire(v, e == RETRY_EXPIRE_HARD);
+	if (!v->warned && S.cfg->delay_warning > 0 &&
+	    retry_delay_warning_due(S.cfg->delay_warning, v->file->arrival, 0, now))
+		vertex_delay_warn(v);
+	return 0;
+}
+
 /* vertex_delay_warn - see complete.h */
 void vertex_delay_warn(vertex *v)
 {
@@ -697,8 +711,7 @@ static void drop_model(sfile *f)
 		v->npending = 0;
 		thread_unlink_vertex(v);
 		vertex_release(v);
-		if (t && t->nagents == 0)
-			thread_drop_if_empty(t);
+		thread_settled(t);
 	}
 	pend_del(f);
 	model_file_remove(&S.m, f);

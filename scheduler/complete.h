@@ -32,6 +32,9 @@ void vertex_release(vertex *v);
 int vertex_expire(vertex *v, int hard);
 /* vertex_delay_warn - send a delay DSN for recipients asking NOTIFY=DELAY */
 void vertex_delay_warn(vertex *v);
+/* vertex_age_check - expire v (as retry_expiry_check decides with
+ * next_wakeup) or send its delay warning when due; 1 if the file was freed */
+int vertex_age_check(vertex *v, time_t now, time_t next_wakeup);
 
 /* file_complete - all recipients final: DSN, then unlink control file
  * and body.  Frees f on success (returns 1); 0 when it must be retried

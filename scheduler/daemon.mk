@@ -29,7 +29,8 @@ SCHED_ITESTS = \
 	tests/integration/sched-restart.sh \
 	tests/integration/sched-hostile.sh \
 	tests/integration/sched-config.sh \
-	tests/integration/sched-interim.sh
+	tests/integration/sched-interim.sh \
+	tests/integration/sched-readahead.sh
 TESTS += $(SCHED_ITESTS)
 EXTRA_DIST += $(SCHED_ITESTS) bench/sched-scan.sh
 bench_targets += scheduler/scheduler

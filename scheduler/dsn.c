@@ -194,53 +194,16 @@ enum dsn_disp dsn_disposition(const char *erraddr, int sender_is_error_channel, 
 	return DSN_TO_POSTMASTER;
 }
 
-/* dsn_xtext_encode - RFC 3461 xtext */
+/* dsn_xtext_encode - RFC 3461 xtext of the C string s (lib/zbuf.h) */
 int dsn_xtext_encode(zbuf *out, const char *s)
 {
-	int rc = Z_OK;
-
-	for (const unsigned char *p = (const unsigned char *)s; *p && rc == Z_OK; p++) {
-		if (*p >= 33 && *p <= 126 && *p != '+' && *p != '=')
-			rc = zbuf_putc(out, *p);
-		else
-			rc = zbuf_printf(out, "+%02X", *p);
-	}
-	return rc;
+	return zbuf_xtext_encode(out, zspan_from(s));
 }
 
-/* hexval - value of a hex digit or -1 */
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* dsn_xtext_decode - undo xtext */
+/* dsn_xtext_decode - undo xtext (lib/zbuf.h); out unchanged on Z_EPARSE */
 int dsn_xtext_decode(zspan in, zbuf *out)
 {
-	int rc = Z_OK;
-
-	for (size_t i = 0; i < in.n && rc == Z_OK; i++) {
-		if (in.p[i] == '+') {
-			int hi, lo;
-			if (in.n - i < 3)
-				return Z_EPARSE;
-			hi = hexval((unsigned char)in.p[i + 1]);
-			lo = hexval((unsigned char)in.p[i + 2]);
-			if (hi < 0 || lo < 0)
-				return Z_EPARSE;
-			rc = zbuf_putc(out, hi * 16 + lo);
-			i += 2;
-		} else {
-			rc = zbuf_putc(out, in.p[i]);
-		}
-	}
-	return rc;
+	return zbuf_xtext_decode(out, in);
 }
 
 /* put_clean - append bytes with everything outside printable ASCII as '?' */

@@ -145,7 +145,7 @@ int dsn_status_valid(zspan s);
 
 /* dsn_xtext_encode - RFC 3461 xtext of s appended to out */
 int dsn_xtext_encode(zbuf *out, const char *s);
-/* dsn_xtext_decode - decode xtext; Z_EPARSE on a bad "+XX" */
+/* dsn_xtext_decode - decode xtext; Z_EPARSE on a bad "+XX" (out unchanged) */
 int dsn_xtext_decode(zspan in, zbuf *out);
 
 #endif

@@ -110,6 +110,9 @@ typedef struct thread {
 	const char *why;               /* reason it is not running, static text */
 	int kicked;                    /* ETRN: start even if queueonly */
 	time_t hint;                   /* latest retryat hint of this round */
+	int deferred;                  /* a recipient was deferred in this round */
+	int flying;                    /* round ended with jobs in flight: it
+					* closes when they are answered */
 	int busy;                      /* being walked: do not delete */
 } thread;
 

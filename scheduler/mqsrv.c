@@ -21,9 +21,13 @@
  *	auth file line's attributes (SNMP QQ TT ETRN KILL ALL NONE) limit the
  *	commands; the UNIX socket allows everything (file permission is the
  *	access control).  Commands are read with a bounded line reader
- *	(MQ2_LINE_MAX); answers are written with a send timeout so a stuck
- *	client cannot stop the scheduler for long.  At most MQ_CLIENTS
- *	clients at a time; idle ones are closed after PARAMmailq-timeout.
+ *	(MQ2_LINE_MAX).  Sockets are non-blocking: an answer the client
+ *	does not take at once waits in its output buffer (at most one answer,
+ *	MQ_OUT_MAX) and no further command of that client is read until it is
+ *	written, so a client that never reads cannot stop the scheduler.  At
+ *	most MQ_CLIENTS clients at a time; one without progress (no command,
+ *	no byte of its answer taken) for PARAMmailq-timeout, or connected for
+ *	MQ_LIFETIME (1 hour), is closed.
  * DIAGNOSTICS
  *	Refused commands get MQ2_UNKNOWN / MQ2_BAD / MQ2_ERR lines; listener
  *	errors and failed AUTH are logged.
@@ -64,6 +68,8 @@
 #include "zutil.h"
 
 #define MQ_CLIENTS 32
+#define MQ_OUT_MAX (256u * 1024u * 1024u + 65536u) /* one answer and a little */
+#define MQ_LIFETIME 3600                /* seconds a connection may last */
 
 /* access attributes (authfile) */
 #define MQA_SNMP 0x01u   /* SHOW COUNTERS */
@@ -76,7 +82,9 @@
 typedef struct mqcli {
 	int fd;
 	zline in;
-	time_t last;
+	zbuf out;                /* answer not yet taken by the client */
+	time_t last, born;       /* last progress, accept time */
+	int closing;             /* QUIT: close once out is written */
 	int tcp;                 /* needs AUTH */
 	unsigned attrs;          /* granted after AUTH (UNIX socket: all) */
 	char challenge[96];
@@ -97,12 +105,38 @@ static void cli_close(mqcli *c)
 	close(c->fd);
 	c->fd = -1;
 	zline_free(&c->in);
+	zbuf_free(&c->out);
 }
 
-/* cli_send - write everything (blocking with a timeout) */
+/* cli_flush - write what the socket takes now; Z_OK (maybe with output
+ * left, then the client is watched for ZEV_WRITE only) or Z_EIO */
+static int cli_flush(mqcli *c)
+{
+	size_t done = 0;
+	while (done < c->out.len) {
+		ssize_t w = write(c->fd, c->out.data + done, c->out.len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (w <= 0)
+			return Z_EIO;
+		done += (size_t)w;
+	}
+	if (done > 0) {
+		zbuf_consume(&c->out, done);
+		c->last = sched_now();
+	}
+	return zev_io_mod(S.loop, c->fd, c->out.len ? ZEV_WRITE : ZEV_READ) == Z_OK ? Z_OK : Z_EIO;
+}
+
+/* cli_send - queue an answer and write what the socket takes now; the
+ * client is closed when it cannot be written or would pass MQ_OUT_MAX */
 static int cli_send(mqcli *c, const char *p, size_t n)
 {
-	if (zwrite_all(c->fd, p, n) != Z_OK) {
+	if (c->fd < 0)
+		return Z_EIO;
+	if (zbuf_append(&c->out, p, n) != Z_OK || cli_flush(c) != Z_OK) {
 		cli_close(c);
 		return Z_EIO;
 	}
@@ -666,8 +700,11 @@ static void cli_command(mqcli *c, char *line)
 		}
 	} else if (n == 1 && (!strcasecmp(w[0], "QUIT") || !strcasecmp(w[0], "EXIT"))) {
 		zbuf_puts(&o, MQ2_BYE "\n");
-		cli_send(c, o.data, o.len);
-		cli_close(c);
+		if (cli_send(c, o.data, o.len) == Z_OK) {
+			c->closing = 1;
+			if (c->out.len == 0)
+				cli_close(c);
+		}
 		zbuf_free(&o);
 		return;
 	} else {
@@ -686,22 +723,35 @@ static void cli_command(mqcli *c, char *line)
 	zbuf_free(&o);
 }
 
-/* cli_io - readable client */
+/* cli_io - client readable or writable: one answer at a time, so the
+ * output buffer holds at most one answer; a client that does not read
+ * its answer gets no further command read */
 static void cli_io(zev_loop *loop, int fd, unsigned events, void *arg)
 {
-	(void)loop; (void)fd; (void)events;
+	(void)loop; (void)fd;
 	mqcli *c = arg;
-	long r = zline_fill(&c->in, c->fd);
-	if (r == Z_EAGAIN)
-		return;
-	if (r <= 0) {
+	if (events & ZEV_ERROR) {
 		cli_close(c);
 		return;
 	}
-	c->last = sched_now();
+	if (c->out.len > 0) {
+		if (cli_flush(c) != Z_OK || (c->closing && c->out.len == 0))
+			cli_close(c);
+		if (c->fd < 0 || c->out.len > 0)
+			return;
+	} else if (events & ZEV_READ) {
+		long r = zline_fill(&c->in, c->fd);
+		if (r == Z_EAGAIN)
+			return;
+		if (r <= 0) {
+			cli_close(c);
+			return;
+		}
+		c->last = sched_now();
+	}
 	zspan l;
 	int k;
-	while (c->fd >= 0 && (k = zline_next(&c->in, &l)) != 0) {
+	while (c->fd >= 0 && c->out.len == 0 && (k = zline_next(&c->in, &l)) != 0) {
 		if (k != 1) {
 			const char *m = MQ2_ERR " line too long\n";
 			cli_send(c, m, strlen(m));
@@ -726,7 +776,7 @@ static void accept_io(zev_loop *loop, int fd, unsigned events, void *arg)
 	struct sockaddr_storage peer;
 	socklen_t plen = sizeof peer;
 	memset(&peer, 0, sizeof peer);
-	int cfd = accept4(fd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
+	int cfd = accept4(fd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (cfd < 0)
 		return;
 	int tcp = arg != NULL;
@@ -752,14 +802,14 @@ static void accept_io(zev_loop *loop, int fd, unsigned events, void *arg)
 			return;
 		}
 	}
-	struct timeval tv = { 5, 0 };
-	setsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	c->fd = cfd;
 	c->tcp = tcp;
+	c->closing = 0;
 	c->attrs = tcp ? 0 : MQA_ALL;
 	c->peer = peer;
 	zline_init(&c->in, MQ2_LINE_MAX);
-	c->last = sched_now();
+	zbuf_init(&c->out, MQ_OUT_MAX);
+	c->last = c->born = sched_now();
 	if (zev_io_add(loop, cfd, ZEV_READ, cli_io, c) != Z_OK) {
 		close(cfd);
 		c->fd = -1;
@@ -917,12 +967,13 @@ void mqsrv_close(void)
 	}
 }
 
-/* mqsrv_tick - idle clients */
+/* mqsrv_tick - close idle clients and those past MQ_LIFETIME */
 void mqsrv_tick(void)
 {
 	long lim = S.cfg && S.cfg->mailq_timeout > 0 ? S.cfg->mailq_timeout : 300;
 	time_t now = sched_now();
 	for (int i = 0; i < MQ_CLIENTS; i++)
-		if (clients[i].fd >= 0 && now - clients[i].last > lim)
+		if (clients[i].fd >= 0 &&
+		    (now - clients[i].last > lim || now - clients[i].born > MQ_LIFETIME))
 			cli_close(&clients[i]);
 }

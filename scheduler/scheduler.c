@@ -237,56 +237,45 @@ static int load_file(const char *rel)
 	unsigned long ino;
 	size_t plen;
 	zbuf why = ZBUF_INIT(512);
-	int ret = -1;
-	if (spool_jobpath_check(rel, strlen(rel), &ino, &plen, &why) != Z_OK) {
-		zbuf_free(&why);
-		return -1;
-	}
-	if (model_file_find(&S.m, ino)) {
-		zbuf_free(&why);
-		return 1;
-	}
-	scan_files++;
-	int fd = open(rel, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno != ENOENT)
-			zlog_warn(NULL, "cannot open %s: %s", rel, strerror(errno));
-		zbuf_free(&why);
-		return -1;
-	}
-	struct stat st;
+	int ret = -1, fd = -1;
+	struct stat st, qst;
 	ctl_file cf;
 	vgroup *g = NULL;
 	size_t *gidx = NULL, hcap = 0;
 	size_t ng = 0;
-	char prefix[8];
+	char (*tm)[256] = NULL;
+	char prefix[8], body[80], qpath[200];
+
+	memset(&cf, 0, sizeof cf);
+	if (spool_jobpath_check(rel, strlen(rel), &ino, &plen, &why) != Z_OK)
+		goto out;
+	if (model_file_find(&S.m, ino)) {
+		ret = 1;
+		goto out;
+	}
+	scan_files++;
+	fd = open(rel, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			zlog_warn(NULL, "cannot open %s: %s", rel, strerror(errno));
+		goto out;
+	}
 	memcpy(prefix, rel, plen);
 	prefix[plen] = '\0';
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		zbuf_free(&why);
-		return -1;
-	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		goto out;
 	if (ctl_read(fd, 0, &cf, &why) != Z_OK) {
-		close(fd);
-		ctl_free(&cf);
 		scan_bad++;
 		quarantine(rel, ino, "badctl", zbuf_cstr(&why));
-		zbuf_free(&why);
-		return -1;
+		goto out;
 	}
 	/* the body and arrival */
-	char body[80], qpath[200];
 	zspan_copy(cf.body, body, sizeof body);
 	snprintf(qpath, sizeof qpath, "../queue/%s%s", prefix, body);
-	struct stat qst;
 	if (strchr(body, '/') || lstat(qpath, &qst) != 0 || !S_ISREG(qst.st_mode)) {
-		close(fd);
-		ctl_free(&cf);
 		scan_bad++;
 		quarantine(rel, ino, "nobody", "message body file is missing from queue/");
-		zbuf_free(&why);
-		return -1;
+		goto out;
 	}
 	/* stale locks */
 	for (size_t i = 0; i < cf.nrcpts; i++) {
@@ -296,10 +285,8 @@ static int load_file(const char *rel)
 		if (pid_alive(r->pid)) {
 			zlog_info(NULL, "%s: recipient at %zu held by live process %d: waiting",
 				  rel, r->off, r->pid);
-			close(fd);
-			ctl_free(&cf);
-			zbuf_free(&why);
-			return 0;
+			ret = 0;
+			goto out;
 		}
 		zbuf_reset(&why);
 		if (ctl_lock(fd, r->off, CTL_TAG_LOCK, CTL_TAG_NORMAL, 0, &why) != Z_OK)
@@ -309,6 +296,7 @@ static int load_file(const char *rel)
 		r->tag = CTL_TAG_NORMAL;
 	}
 	close(fd);
+	fd = -1;
 	sfile *f = model_file_new(&S.m, ino, prefix);
 	f->arrival = qst.st_mtime;
 	f->ctime = st.st_ctime;
@@ -385,7 +373,6 @@ static int load_file(const char *rel)
 		zlog_info(id, "queued %s: %u recipient%s pending of %u", rel, f->npending,
 			  f->npending == 1 ? "" : "s", f->nrcpt);
 	/* turnme lines */
-	char (*tm)[256] = NULL;
 	size_t ntm = cf.nturnme;
 	if (ntm) {
 		tm = calloc(ntm, sizeof *tm);
@@ -418,6 +405,9 @@ static int load_file(const char *rel)
 	for (size_t i = 0; tm && i < ntm; i++)
 		turnme(tm[i]);
 out:
+	if (fd >= 0)
+		close(fd);
+	ctl_free(&cf);
 	free(tm);
 	free(g);
 	free(gidx);
@@ -500,20 +490,11 @@ static void sweep(time_t now)
 			vertex *v = l ? t->done.head : t->pending.head, *nx;
 			for (; v; v = nx) {
 				nx = v->tnext;
-				enum retry_expiry e = retry_expiry_check(t->clause, v->file->arrival,
-									 v->attempts, now, 0);
-				if (e != RETRY_KEEP) {
-					vertex_expire(v, e == RETRY_EXPIRE_HARD);
-					continue;
-				}
-				if (!v->warned && S.cfg->delay_warning > 0 &&
-				    retry_delay_warning_due(S.cfg->delay_warning, v->file->arrival, 0, now))
-					vertex_delay_warn(v);
+				(void)vertex_age_check(v, now, 0);
 			}
 		}
 		t->busy = 0;
-		if (t->pending.n == 0 && t->done.n == 0)
-			thread_drop_if_empty(t);
+		thread_settled(t);
 	}
 }
 

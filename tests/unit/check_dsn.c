@@ -527,6 +527,7 @@ START_TEST(test_xtext)
 	ck_assert_str_eq(zbuf_cstr(&b), "a+b=c d");
 	zbuf_reset(&b);
 	ck_assert_int_eq(dsn_xtext_decode(zspan_from("abc+2"), &b), Z_EPARSE);
+	ck_assert_uint_eq(b.len, 0);   /* nothing of a bad xtext is kept */
 	zbuf_reset(&b);
 	ck_assert_int_eq(dsn_xtext_decode(zspan_from("abc+"), &b), Z_EPARSE);
 	zbuf_reset(&b);

@@ -160,9 +160,9 @@ static void prefetch(ta_ctx *ctx)
 	if (!jl.have_look) {
 		zspan line = ZSPAN_NULL;
 		int r = zline_next(&jl.zl, &line);
-		if (r == Z_ETOOBIG)
-			jl.toolong = 1;
-		if (r != 1 || line.n > sizeof(jl.look))
+		if (r == Z_ETOOBIG || (r == 1 && line.n > sizeof(jl.look)))
+			jl.toolong = 1;	/* the loop reports it in its turn */
+		if (r != 1 || jl.toolong)
 			goto done;
 		memcpy(jl.look, line.p, line.n);
 		jl.looklen = line.n;

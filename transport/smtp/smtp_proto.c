@@ -1114,6 +1114,7 @@ struct smtp_pend {
 	size_t n;
 	zbuf common, post;
 	smtp_reply rep;          /* the dot reply, once read */
+	long long since;         /* zmono_ms() when the dot was queued */
 };
 
 /* addr_ok - no control characters, no angle brackets, bounded */
@@ -1340,6 +1341,7 @@ static int pend_save(smtp_sess *s, ta_msg *m, jrc *v, size_t n, zbuf *common, zb
 	}
 	p->n = k;
 	p->m = m;
+	p->since = zmono_ms();
 	smtp_reply_init(&p->rep);
 	p->common = *common;
 	zbuf_init(common, common->max);
@@ -1376,9 +1378,9 @@ static void pend_report(smtp_sess *s, struct smtp_pend *p, const smtp_reply *rep
 			}
 			if (t.len)
 				zbuf_putc(&t, '\n');
-			zbuf_printf(&t, "connection lost after the end of data was sent, before "
-				    "its reply (%s): delivery status unknown, will retry",
-				    why ? why : "no reason");
+			zbuf_printf(&t, "the connection ended after the end of data was sent "
+				    "and before its reply (%s): delivery status unknown, "
+				    "will retry", why ? why : "no reason");
 			rdiag(s, p->m, p->v[i].r, EX_TEMPFAIL, 60, NULL, "4.4.2", dc, zbuf_cstr(&t));
 			zbuf_free(&t);
 		}
@@ -1440,8 +1442,16 @@ static int pend_drain(smtp_sess *s)
 		return Z_OK;
 	set_state(s, S_DOT);
 	rc = smtp_io_flush(&s->io, tmo_ms(s, S_BODY), &why);
-	if (rc == Z_OK)
-		rc = smtp_io_reply(&s->io, tmo_ms(s, S_DOT), &s->rep, &why);
+	if (rc == Z_OK) {
+		/* the dot timeout counts from the dot, not from now */
+		long long left = tmo_ms(s, S_DOT) - (zmono_ms() - p->since);
+		rc = smtp_io_reply(&s->io, left < 1000 ? 1000 : (long)left, &s->rep, &why);
+		if (rc == Z_EAGAIN) {
+			zbuf_reset(&why);
+			zbuf_printf(&why, "timeout after %ld s waiting for the reply",
+				    tmo_ms(s, S_DOT) / 1000);
+		}
+	}
 	if (rc != Z_OK) {
 		io_fail_text(s, S_DOT, &why);
 		drop_conn(s, zbuf_cstr(&s->err));     /* defers the pending one */
