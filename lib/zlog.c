@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +53,27 @@ static int zlog_fd = -1;          /* log file, or -1 for stderr */
 static int zlog_debug_on = 0;
 static int zlog_syslog_open = 0;
 static unsigned long zlog_nerrors = 0;
+static long zlog_pid = 0;         /* cached getpid(); reset in a forked child */
+
+/* zlog_forked - pthread_atfork child hook: the cached pid is the parent's */
+static void zlog_forked(void)
+{
+	zlog_pid = 0;
+}
+
+/* zlog_getpid - our pid without a system call per log line */
+static long zlog_getpid(void)
+{
+	static int hooked;
+
+	if (!hooked) {
+		hooked = 1;
+		(void)pthread_atfork(NULL, NULL, zlog_forked);
+	}
+	if (zlog_pid == 0)
+		zlog_pid = (long)getpid();
+	return zlog_pid;
+}
 
 static const char *const zlog_names[] = {
 	"debug", "info", "warn", "error", "fatal", "panic"
@@ -160,11 +182,11 @@ static void zlog_emit(enum zlog_level lvl, const char *id, const char *fmt, va_l
 			zstrlcpy(stamp, "0000-00-00T00:00:00Z", sizeof(stamp));
 		if (zlog_flags & ZLOG_AS_COMMENT)	/* transport agent: "# prog:pid: ..." */
 			n = snprintf(line, sizeof(line), "# %s:%ld: %s%s%s: %s\n",
-			    zlog_prog, (long)getpid(), idbuf,
+			    zlog_prog, zlog_getpid(), idbuf,
 			    id != NULL ? ": " : "", lname, text);
 		else
 			n = snprintf(line, sizeof(line), "%s %s[%ld]: %s%s%s: %s\n",
-			    stamp, zlog_prog, (long)getpid(), idbuf,
+			    stamp, zlog_prog, zlog_getpid(), idbuf,
 			    id != NULL ? ": " : "", lname, text);
 		if (n > 0) {
 			size_t len = (size_t)n;

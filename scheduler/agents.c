@@ -30,6 +30,13 @@
  *	thread waits in a FIFO for a free slot).  A thread whose pending
  *	jobs are all still in flight with an agent that left it (read
  *	ahead) starts nobody and looks again one interval later.
+ *	Rounds: when the last agent leaves a thread, thread_reschedule()
+ *	closes the round (one retry_next() step, expiry checks) only if
+ *	something was deferred in it or no job is in flight any more;
+ *	otherwise the thread is "flying" ("in flight" in mailq) and
+ *	thread_settled(), called whenever a job is answered or dropped, closes
+ *	the round from a zero-delay timer once the last answer is in.  A
+ *	round in which everything was delivered thus takes no retry step.
  *	Faults: EOF, a read/write error, exit, a signal, silence past
  *	PARAMmax-ta-silence with work outstanding, over-long or malformed
  *	lines beyond a budget, or a flood of comment lines: the agent is

@@ -905,14 +905,16 @@ int file_complete(sfile *f)
 	{
 		char dir[64];
 		snprintf(dir, sizeof dir, "./%s", f->prefix);
-		(void)zfsync_dir(dir);
+		if (zfsync_dir(dir) != Z_OK)
+			zlog_warn(id, "fsync of directory %s: %s", dir, strerror(errno));
 	}
 	if (qfd < 0)
 		qfd = open_body(f, &cf, qpath, sizeof qpath);
 	if (qfd >= 0 || errno != ENOENT) {
 		if (unlink(qpath) != 0 && errno != ENOENT)
 			zlog_error(id, "cannot remove body %s: %s", qpath, strerror(errno));
-		(void)zfsync_parent(qpath);
+		if (zfsync_parent(qpath) != Z_OK)
+			zlog_warn(id, "fsync of the directory of %s: %s", qpath, strerror(errno));
 	}
 	zlog_info(id, "complete (total %u recipient%s, %u failed)", total, total == 1 ? "" : "s", failed);
 	drop_model(f);

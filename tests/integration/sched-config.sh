@@ -83,7 +83,7 @@ if [ -x "$top_builddir/scheduler/mailq" ]; then
 	[ "$?" != 0 ] && pass "mailq(1) with a wrong password refused" || fail "wrong password accepted"
 	MAILQ_AUTH=nobody:nobody "$top_builddir/scheduler/mailq" -P "$PO" -p "127.0.0.1:$MQP" -E example.test > "$ZT_W/mq3.out" 2>&1
 	grep -q 'refused by access control' "$ZT_W/mq3.out" && pass "ETRN refused without the ETRN attribute" ||
-		info "ETRN without attribute: $(cat "$ZT_W/mq3.out")"
+		fail "ETRN without attribute: $(cat "$ZT_W/mq3.out")"
 fi
 kill -TERM "$SPID"; wait "$SPID" 2>/dev/null
 [ "$ZT_FAILS" = 0 ] || show "$ZT_W/sched.log" "$ZT_W/n2.out"

@@ -88,8 +88,31 @@ check_match "mailq unknown command" "^-MAILQ2 Unknown command" "$out"
 if [ -x "$top_builddir/scheduler/mailq" ]; then
 	"$top_builddir/scheduler/mailq" -P "$PO" > "$ZT_W/mailq.out" 2>&1 || true
 	grep -q 'c@\[127.0.0.1\]\|crash' "$ZT_W/mailq.out" && pass "mailq(1) shows the queue" ||
-		info "mailq(1) output: $(head -5 "$ZT_W/mailq.out" | tr '\n' '|')"
+		fail "mailq(1) output: $(head -5 "$ZT_W/mailq.out" | tr '\n' '|')"
 fi
+# mailq clients that never read their answers (thousands of commands) or
+# send garbage (binary, an endless line) do not stop the scheduler
+cat > "$ZT_W/mqhog.py" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.setblocking(False)
+data = (b"SHOW QUEUE THREADS\nSHOW QUEUE SHORT\n" * 5000) if sys.argv[2] == "hog" else \
+	(b"\x00\xff garbage \x01\r\n" * 100 + b"x" * 300000)
+try:
+	while data:
+		data = data[s.send(data):]
+except BlockingIOError:
+	pass
+time.sleep(8)
+PY
+"$ZT_PY" "$ZT_W/mqhog.py" "$PO/.mailq.sock" hog & HOG=$!; track "$HOG"
+"$ZT_PY" "$ZT_W/mqhog.py" "$PO/.mailq.sock" junk & JUNK=$!; track "$JUNK"
+sleep 1
+out=$(printf 'SHOW COUNTERS\nQUIT\n' | timeout 5 socat - "UNIX-CONNECT:$PO/.mailq.sock" 2>&1)
+check_match "mailq answers while a client does not read" 'threads' "$out"
+kill -0 "$SPID" 2>/dev/null && pass "scheduler survives hostile mailq clients" || fail "scheduler died (mailq clients)"
+stop_pid "$HOG"; stop_pid "$JUNK"
 kill -0 "$SPID" 2>/dev/null && pass "scheduler still running" || fail "scheduler died"
 kill -TERM "$SPID"; wait "$SPID" 2>/dev/null
 [ "$ZT_FAILS" = 0 ] || show "$ZT_W/sched.log"

@@ -39,8 +39,11 @@ for i in $(seq 1 300); do
 done
 check_eq "transport/ empty" 0 "$(find "$PO/transport" -type f | wc -l)"
 check_eq "queue/ empty" 0 "$(find "$PO/queue" -type f | wc -l)"
-att=$(grep -c 'offset [0-9]*: deferred' "$ZT_W/sched.log")
-[ "$att" -ge 6 ] && pass "several attempts were made ($att)" || fail "only $att deferrals"
+# every message tried, and retried on the schedule (how many rounds fit
+# before the expiry depends on the machine's speed: no count is asserted)
+check_eq "every message was tried" 3 \
+	"$(sed -nE 's/.*\]: (S[0-9A-Za-z]+): info: .* deferred \(attempt 1\).*/\1/p' "$ZT_W/sched.log" | sort -u | wc -l)"
+grep -q 'deferred (attempt [2-9])' "$ZT_W/sched.log" && pass "messages were retried" || fail "no retry before the expiry"
 check_eq "three expiries in the statistics log" 3 "$(grep -c ' expire ' "$ZT_W/stat.log")"
 f1=$(grep -l 'To: <\?sender@src.test' "$PO"/router/* 2>/dev/null | head -1)
 [ -n "$f1" ] && pass "failure report for sender@src.test" || fail "no report for sender@src.test"

@@ -788,6 +788,38 @@ START_TEST(test_errors)
 END_TEST
 
 /* mime_suite - all mime tests */
+/* the one-read body cache never sends another message's body: analyse A,
+ * analyse B (same length, same offset), then send A, then B; and a body
+ * changed on disk after analyse is still the analysed one only if cached
+ * for this very result */
+START_TEST(test_body_cache_identity)
+{
+	const char *h = "Subject: x\n\n";
+	const char *ba = "alpha body line\n", *bb = "bravo body line\n";
+	size_t n = strlen(ba);
+	int fa = tmp_body(ba, n), fb = tmp_body(bb, n);
+	mime_result ra, rb;
+	zbuf oa = ZBUF_INIT(1 << 16), ob = ZBUF_INIT(1 << 16);
+
+	ck_assert_int_eq(mime_analyse(h, strlen(h), fa, 7, (off_t)n, &o8, &ra), Z_OK);
+	ck_assert_int_eq(mime_analyse(h, strlen(h), fb, 7, (off_t)n, &o8, &rb), Z_OK);
+	ck_assert_uint_ne(ra.body_gen, rb.body_gen);
+	ck_assert_int_eq(mime_send(h, strlen(h), fa, 7, (off_t)n, &o8, &ra, sink, &oa), Z_OK);
+	ck_assert_int_eq(mime_send(h, strlen(h), fb, 7, (off_t)n, &o8, &rb, sink, &ob), Z_OK);
+	ck_assert_str_eq(body_of(&oa), "alpha body line\r\n");
+	ck_assert_str_eq(body_of(&ob), "bravo body line\r\n");
+	/* a result without a cache generation reads the file */
+	rb.body_gen = 0;
+	zbuf_reset(&ob);
+	ck_assert_int_eq(mime_send(h, strlen(h), fb, 7, (off_t)n, &o8, &rb, sink, &ob), Z_OK);
+	ck_assert_str_eq(body_of(&ob), "bravo body line\r\n");
+	zbuf_free(&oa);
+	zbuf_free(&ob);
+	close(fa);
+	close(fb);
+}
+END_TEST
+
 static Suite *mime_suite(void)
 {
 	Suite *s = suite_create("mime");
@@ -818,6 +850,7 @@ static Suite *mime_suite(void)
 	tcase_add_test(tc, test_refuse_more);
 	tcase_add_test(tc, test_part_header_8bit);
 	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_body_cache_identity);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("rfc2047");
 	tcase_add_test(tc, test_hdr_encode);

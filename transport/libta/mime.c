@@ -1205,14 +1205,71 @@ static int walk_multipart(struct walk *w, const struct ent *top, off_t off)
 
 /* ---------- analyse ---------- */
 
-/* scan_8bit - does [off, off+len) of fd hold a byte >= 0x80 */
-static int scan_8bit(int fd, off_t off, off_t len, int *is8)
+/*
+ * The body of a small message is read once: scan_8bit keeps what it read
+ * in this cache and mime_send reuses it when the mime_result it is given
+ * carries the same generation (so a cache of another message, or of the
+ * same fd number reused, is never sent).  One pread per message less.
+ */
+static struct {
+	char *buf;
+	size_t len;
+	int fd;
+	off_t off;
+	unsigned long gen;
+} body_cache;
+static unsigned long body_cache_gen;
+
+/* cache_keep - remember [off, off+n) of fd; returns its generation or 0 */
+static unsigned long cache_keep(int fd, off_t off, const char *p, size_t n)
+{
+	if (body_cache.buf == NULL) {
+		body_cache.buf = malloc(MIME_CHUNK);
+		if (body_cache.buf == NULL)
+			return 0;
+	}
+	if (n > MIME_CHUNK)
+		return 0;
+	memcpy(body_cache.buf, p, n);
+	body_cache.len = n;
+	body_cache.fd = fd;
+	body_cache.off = off;
+	body_cache.gen = ++body_cache_gen;
+	if (body_cache.gen == 0)
+		body_cache.gen = ++body_cache_gen;
+	return body_cache.gen;
+}
+
+/* cache_get - the cached body if it is the one res was analysed with */
+static const char *cache_get(const mime_result *res, int fd, off_t off, off_t len)
+{
+	if (res->body_gen == 0 || res->body_gen != body_cache.gen || body_cache.fd != fd ||
+	    body_cache.off != off || (off_t)body_cache.len != len)
+		return NULL;
+	return body_cache.buf;
+}
+
+/* scan_8bit - does [off, off+len) of fd hold a byte >= 0x80; a body that
+ * fits one chunk is read whole and cached (*gen) for mime_send */
+static int scan_8bit(int fd, off_t off, off_t len, int *is8, unsigned long *gen)
 {
 	struct rdr r;
 	size_t got;
 	int rc = rdr_open(&r, fd, off, off + len);
 
 	*is8 = 0;
+	*gen = 0;
+	if (rc == Z_OK && len <= (off_t)MIME_CHUNK) {
+		r.len = 0;
+		while (rc == Z_OK && r.pos < r.end)
+			rc = rdr_fill(&r, &got);
+		if (rc == Z_OK) {
+			*is8 = has8(r.buf, r.len);
+			*gen = cache_keep(fd, off, r.buf, r.len);
+		}
+		rdr_close(&r);
+		return rc;
+	}
 	while (rc == Z_OK && r.pos < r.end) {
 		r.len = 0;
 		rc = rdr_fill(&r, &got);
@@ -1252,7 +1309,7 @@ int mime_analyse(const char *hdrs, size_t hlen, int bodyfd, off_t bodyoff, off_t
 			return rc;
 		res->body_8bit = w.body8;
 	} else {
-		rc = scan_8bit(bodyfd, bodyoff, bodylen, &res->body_8bit);
+		rc = scan_8bit(bodyfd, bodyoff, bodylen, &res->body_8bit, &res->body_gen);
 		if (rc != Z_OK)
 			return rc;
 		if (top.mimever) {
@@ -1399,21 +1456,31 @@ int mime_send(const char *hdrs, size_t hlen, int bodyfd, off_t bodyoff, off_t bo
 			act = ismp ? ACT_PASS : ACT_QPENC;
 		else if (cvt == MIME_CVT_8BIT)
 			act = ACT_QPDEC;
-		rc = rdr_open(&r, bodyfd, bodyoff, bodyoff + bodylen);
-		while (rc == Z_OK && r.pos < r.end) {
-			r.len = 0;
-			rc = rdr_fill(&r, &got);
-			if (rc != Z_OK)
-				break;
-			if (act == ACT_PASS) {
-				rc = sc_emit(&s, r.buf, got);
-				continue;
+		const char *cached = cache_get(res, bodyfd, bodyoff, bodylen);
+		rc = cached ? Z_OK : rdr_open(&r, bodyfd, bodyoff, bodyoff + bodylen);
+		while (rc == Z_OK && (cached != NULL || r.pos < r.end)) {
+			const char *chunk;
+			if (cached != NULL) {
+				chunk = cached;
+				got = (size_t)bodylen;
+			} else {
+				r.len = 0;
+				rc = rdr_fill(&r, &got);
+				if (rc != Z_OK)
+					break;
+				chunk = r.buf;
 			}
-			zbuf_reset(&tb);
-			rc = act == ACT_QPENC ? qpe_feed(&qe, r.buf, got, &tb)
-					      : qpd_feed(&qd, r.buf, got, &tb);
-			if (rc == Z_OK)
-				rc = sc_emit(&s, tb.data, tb.len);
+			if (act == ACT_PASS) {
+				rc = sc_emit(&s, chunk, got);
+			} else {
+				zbuf_reset(&tb);
+				rc = act == ACT_QPENC ? qpe_feed(&qe, chunk, got, &tb)
+						      : qpd_feed(&qd, chunk, got, &tb);
+				if (rc == Z_OK)
+					rc = sc_emit(&s, tb.data, tb.len);
+			}
+			if (cached != NULL)
+				break;	/* the whole body was one chunk */
 		}
 		if (rc == Z_OK && act != ACT_PASS) {
 			zbuf_reset(&tb);

@@ -47,6 +47,8 @@ typedef struct mime_result {
 	int send_8bitmime;        /* say BODY=8BITMIME on MAIL */
 	char why[256];            /* for MIME_REFUSE: reason text */
 	size_t bytes_out;         /* after mime_send */
+	unsigned long body_gen;   /* internal: which cached read of the body
+				     mime_send may reuse (0: none) */
 } mime_result;
 
 /* output sink: return 0 to continue, <0 to abort mime_send */

@@ -101,6 +101,8 @@ static void on_stop_signal(int sig)
 		sig_ctx->stop = 1;
 }
 
+static int queue_dirfd = -1;   /* ../queue, opened once (ta_ctlopen) */
+
 /* ta_init - fill ctx with defaults and install the stop signal handlers */
 void ta_init(ta_ctx *ctx, const char *progname, const char *channel)
 {
@@ -590,9 +592,9 @@ int ta_ctlopen(ta_ctx *ctx, const char *relpath, const char *host,
 	if (rc < 0)
 		goto fail;	/* Z_ENOENT: vanished, caller says #resync */
 	m->ctlfd = rc;
-	if (fstat(m->ctlfd, &st) == 0)
-		spool_id_format((unsigned long)st.st_ino, st.st_mtim.tv_sec,
-				0, m->spoolid, sizeof(m->spoolid));
+	/* until the body is open (its inode and mtime make the real spool
+	 * id) log lines carry the message number alone */
+	snprintf(m->spoolid, sizeof(m->spoolid), "S%lu", m->inum);
 	rc = ctl_read(m->ctlfd, 0, &m->ctl, &why);
 	if (rc != Z_OK) {
 		/* never deleted here: the scheduler decides (quarantine) */
@@ -659,10 +661,12 @@ int ta_ctlopen(ta_ctx *ctx, const char *relpath, const char *host,
 	}
 	snprintf(bodyrel, sizeof(bodyrel), "%s%.*s", m->prefix, (int)m->ctl.body.n,
 		 m->ctl.body.p);
-	qfd = open("../queue", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* ../queue is opened once per agent and kept (two system calls per
+	 * message less); a failed open is retried at the next message */
+	if (queue_dirfd < 0)
+		queue_dirfd = open("../queue", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	qfd = queue_dirfd;
 	rc = qfd < 0 ? Z_ENOENT : spool_open_in_tree(qfd, bodyrel, O_RDONLY, &why);
-	if (qfd >= 0)
-		close(qfd);
 	if (rc < 0) {
 		zlog_error(m->spoolid, "%s: message file ../queue/%s is missing: %s",
 			   relpath, bodyrel, zbuf_cstr(&why));
