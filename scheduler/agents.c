@@ -410,9 +410,12 @@ static agent *agent_spawn(thread *t)
 		child_exec(s >= 0 ? s : sv[1], t->clause, argv);
 	}
 	close(sv[1]);
-	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
-	a = calloc(1, sizeof *a);
-	if (a == NULL) {
+	int fl = fcntl(sv[0], F_GETFL);
+	if (fl < 0 || fcntl(sv[0], F_SETFL, fl | O_NONBLOCK) != 0 ||
+	    (a = calloc(1, sizeof *a)) == NULL) {
+		/* the child sees EOF; agents_reap collects it */
+		zlog_error(NULL, "cannot set up agent pid %ld: %s", (long)pid, strerror(errno));
+		t->why = "agent setup failed";
 		close(sv[0]);
 		kill(pid, SIGKILL);
 		goto out;
@@ -428,7 +431,14 @@ static agent *agent_spawn(thread *t)
 	a->owe = 0;
 	a->started = a->last_io = sched_now();
 	if (zev_io_add(S.loop, a->fd, ZEV_READ, agent_io, a) != Z_OK) {
-		zlog_error(NULL, "cannot watch agent fd");
+		zlog_error(NULL, "cannot watch agent pid %ld: killing it", (long)pid);
+		t->why = "agent setup failed";
+		close(a->fd);
+		kill(pid, SIGKILL);
+		zline_free(&a->in);
+		free(a);
+		a = NULL;
+		goto out;
 	}
 	a->next = S.agents;
 	if (S.agents)

@@ -176,6 +176,7 @@ static const struct {
 	{ 3600, 100, 1000, -36 }, { 1, 5, 0, 0 },   { 7, 10, 3, 0 },  /* interval/skew == 0 */
 };
 
+/* test_align_table - the skew rule over a table of times */
 START_TEST(test_align_table)
 {
 	time_t base = T0 * 420; /* a multiple of every interval in the table */
@@ -332,6 +333,7 @@ static const struct {
 	{ 0, 7200, 100 * DAY, 0, 0, RETRY_KEEP },
 };
 
+/* test_expiry_table - soft and hard expiry decisions over a table */
 START_TEST(test_expiry_table)
 {
 	sconf_clause c = clause(60, "1", 5, exp_tab[_i].expiry, exp_tab[_i].expiry2);
@@ -345,6 +347,7 @@ START_TEST(test_expiry_table)
 }
 END_TEST
 
+/* test_expiry_times - expiry and expiry2 instants, expiry 0 is off */
 START_TEST(test_expiry_times)
 {
 	sconf_clause c = clause(60, "1", 5, 3 * DAY, 0);
@@ -359,6 +362,7 @@ START_TEST(test_expiry_times)
 }
 END_TEST
 
+/* test_delay_warning - due from arrival + delay_warning on, never when warned or off */
 START_TEST(test_delay_warning)
 {
 	ck_assert(retry_delay_warning_due(4 * 3600, T0, 0, T0 + 4 * 3600));
@@ -378,6 +382,7 @@ static const struct {
 	{ DAY + 60, "1 day" }, { 5 * DAY + 3 * 3600 + 59, "5 days 3 hours" },
 };
 
+/* test_format_age - "N unit" texts for ages */
 START_TEST(test_format_age)
 {
 	char b[64];
@@ -388,6 +393,7 @@ START_TEST(test_format_age)
 }
 END_TEST
 
+/* test_rng_below - rng values stay below n, 0 for n <= 1 */
 START_TEST(test_rng_below)
 {
 	retry_rng r;
