@@ -102,5 +102,5 @@ printf 'SUMMARY postfix-drain N=%d size=%d runs=%d: rate=%.0f msg/s cpu=%.2f s (
 echo "PFX_RESULT $N ${#rates[@]} $mr $mm"
 # for sched-deliver.sh run next by the same parent (bench/run-all.sh): it
 # reuses this instead of running Postfix a second time
-[ "$PPID" -gt 1 ] && echo "PFX_RESULT $N ${#rates[@]} $mr $mm" > "/tmp/zbench-postfix-drain.$PPID.$N.$SIZE"
+[ "$PPID" -gt 1 ] && [ -z "${PFX_NO_RESULT_FILE:-}" ] && echo "PFX_RESULT $N ${#rates[@]} $mr $mm" > "/tmp/zbench-postfix-drain.$PPID.$N.$SIZE"
 exit 0

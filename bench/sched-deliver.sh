@@ -17,7 +17,9 @@
 # Env: N (20000; N=100000 for the issue's full figure) RUNS (3) SIZE (1000)
 #      HOSTS (1000) MAXCHANNEL (200) OVERFEED (50) FORKRATE (-R; default the
 #      scheduler's own) TIMEOUT (s per run; default 120 + N/20)
-#      SCHED_DELIVER_POSTFIX=0 skips the Postfix anchor; BENCH_KEEP=1.
+#      SCHED_DELIVER_POSTFIX=0 skips the Postfix anchor; BENCH_KEEP=1;
+#      BENCH_STRACE=1 adds one untimed run with strace -c attached to the
+#      scheduler and prints its system calls (and syscall time) per message.
 # A missing tool makes it print why and exit 0.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/benchlib.sh"
@@ -67,7 +69,10 @@ RARG=(); [ -n "${FORKRATE:-}" ] && RARG=(-R "$FORKRATE")
 
 echo "# sched-deliver: N=$N msgs x ${SIZE}B, 1 rcpt each, $HOSTS hosts ($per each), RUNS=$RUNS, maxchannel=$MAXCHANNEL maxthr=1 overfeed=$OVERFEED fork-rate=${FORKRATE:-default} ($(nproc) cpus)"
 rates=(); walls=(); scpu=(); sus=(); acpu=(); tcpm=()
-for run in $(seq 1 "$RUNS"); do
+nrun=$RUNS
+[ "${BENCH_STRACE:-0}" = 1 ] && command -v strace > /dev/null && nrun=$((RUNS + 1))
+for run in $(seq 1 "$nrun"); do
+	traced=0; [ "$run" -gt "$RUNS" ] && traced=1
 	rm -rf "$PO"
 	for d in public router queue transport deferred postman freezer; do mkdir -p "$PO/$d"; done
 	for h in $(seq 1 "$HOSTS"); do
@@ -84,6 +89,10 @@ for run in $(seq 1 "$RUNS"); do
 	R=$!; track "$R"
 	for i in $(seq 1 100); do [ -s "$BL_W/sched.pid" ] && break; sleep 0.01; done
 	SPID=$(cat "$BL_W/sched.pid")
+	if [ "$traced" = 1 ]; then
+		strace -c -p "$SPID" -o "$BL_W/strace.txt" 2> /dev/null &
+		STR=$!; track "$STR"
+	fi
 	ok=1
 	while [ -n "$(find "$PO/transport" -type f -print -quit)" ]; do
 		kill -0 "$SPID" 2>/dev/null || { ok=0; echo "  WARN run $run: scheduler exited"; break; }
@@ -93,6 +102,7 @@ for run in $(seq 1 "$RUNS"); do
 	t1=$(now)
 	# the scheduler's own CPU, and its reaped agents', just before it is stopped
 	read -r su ss scu scs < <(awk '{ print $14, $15, $16, $17 }' "/proc/$SPID/stat" 2>/dev/null)
+	if [ "$traced" = 1 ]; then kill -INT "$STR" 2>/dev/null; wait "$STR" 2>/dev/null; fi
 	kill -TERM "$SPID" 2>/dev/null
 	wait "$R" 2>/dev/null
 	sleep 0.3
@@ -109,6 +119,14 @@ for run in $(seq 1 "$RUNS"); do
 	ac=$(calc "${tree:-0} - $sc")
 	su_msg=$(calc "$sc * 1e6 / $N")
 	tc=$(calc "(${tree:-0}) * 1000 / $N")
+	if [ "$traced" = 1 ]; then
+		# strace -c rows: % seconds usecs/call calls [errors] syscall
+		awk -v n="$N" '$4 ~ /^[0-9]+$/ && $NF ~ /^[a-z_0-9]+$/ && $NF != "total" {
+			t += $4; if ($4 / n >= 0.01) printf "%s %.2f %.1f\n", $NF, $4 / n, $2 * 1e6 / n }
+			END { printf "total %.2f\n", t / n }' "$BL_W/strace.txt" | sort -k2 -rn |
+			awk '{ printf "%s%s %s%s", (NR > 1 ? ", " : "strace (untimed run, scheduler only): syscalls per message: "), $1, $2, ($3 != "" ? " (" $3 " us)" : "") } END { print "" }'
+		continue
+	fi
 	printf 'run %d: zmta %6.0f msg/s (%.2f s)  scheduler cpu %.2f s = %.1f us/msg (user %.2f sys %.2f)  agents cpu %.2f s  total %.3f ms/msg  [sink %d, ok3 %d, left %d, errors logged %d]\n' \
 		"$run" "$rate" "$wall" "$sc" "$su_msg" "$(calc "${su:-0} / $CLK_TCK")" "$(calc "${ss:-0} / $CLK_TCK")" "$ac" "$tc" "$got" "${okl:-0}" "$left" "${errs:-0}"
 	if [ "$ok" = 1 ]; then
@@ -135,7 +153,7 @@ if [ "$PPID" -gt 1 ] && [ -f "$reuse" ] && [ -n "$(find "$reuse" -mmin -60)" ]; 
 fi
 rm -f "$reuse"
 if [ -z "$res" ]; then
-	N=$N RUNS=$RUNS SIZE=$SIZE bash "$top_srcdir/bench/postfix-drain.sh" < /dev/null > "$BL_W/pfx.out" 2>&1 &
+	PFX_NO_RESULT_FILE=1 N=$N RUNS=$RUNS SIZE=$SIZE bash "$top_srcdir/bench/postfix-drain.sh" < /dev/null > "$BL_W/pfx.out" 2>&1 &
 	PFXJOB=$!; track "$PFXJOB"
 	wait "$PFXJOB"
 	sed 's/^/  /' "$BL_W/pfx.out"
