@@ -774,6 +774,26 @@ int ta_diag_failed(void)
 	return diag_failed;
 }
 
+/* ta_job_decode - parse a scheduler line and copy a job's path and host */
+enum ta_kind ta_job_decode(const char *line, size_t n, char *path, size_t pathsz,
+			   char *host, size_t hostsz, zbuf *why)
+{
+	ta_job job;
+	enum ta_kind k;
+
+	zbuf_reset(why);
+	k = ta_parse_job_line(line, n, &job, why);
+	if (k != TAK_JOB)
+		return k == TAK_EMPTY || k == TAK_IDLE ? k : TAK_BAD;
+	if (zspan_copy(job.path, path, pathsz) != Z_OK ||
+	    zspan_copy(job.host, host, hostsz) != Z_OK) {
+		zbuf_reset(why);
+		zbuf_puts(why, "too long");
+		return TAK_BAD;
+	}
+	return TAK_JOB;
+}
+
 /* ta_jobloop - run until EOF, empty line or ctx->stop; returns an exit code */
 int ta_jobloop(ta_ctx *ctx, const ta_agent_ops *ops)
 {
@@ -787,7 +807,6 @@ int ta_jobloop(ta_ctx *ctx, const ta_agent_ops *ops)
 	lasthost[0] = '\0';
 	for (;;) {
 		zspan line = ZSPAN_NULL;
-		ta_job job;
 		enum ta_kind k;
 		int got = 0;
 
@@ -842,7 +861,7 @@ int ta_jobloop(ta_ctx *ctx, const ta_agent_ops *ops)
 		}
 		if (got < 0)
 			continue;
-		k = ta_parse_job_line(line.p, line.n, &job, &why);
+		k = ta_job_decode(line.p, line.n, path, sizeof(path), host, sizeof(host), &why);
 		switch (k) {
 		case TAK_EMPTY:
 			goto out;
@@ -854,11 +873,6 @@ int ta_jobloop(ta_ctx *ctx, const ta_agent_ops *ops)
 			break;
 		default:
 			ta_say(ctx, "bad job line: %s", zbuf_cstr(&why));
-			continue;
-		}
-		if (zspan_copy(job.path, path, sizeof(path)) != Z_OK ||
-		    zspan_copy(job.host, host, sizeof(host)) != Z_OK) {
-			ta_say(ctx, "bad job line: too long");
 			continue;
 		}
 		{

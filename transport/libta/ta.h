@@ -110,6 +110,13 @@ typedef struct ta_agent_ops {
 	void *selarg;
 } ta_agent_ops;
 
+/* ta_job_decode - one line from the scheduler: TAK_EMPTY, TAK_IDLE, or
+ * TAK_JOB with path and host copied (host "" when the job names none);
+ * anything else is TAK_BAD with the reason in why.  Every job loop (the
+ * library's and an agent's own) decodes lines through this. */
+enum ta_kind ta_job_decode(const char *line, size_t n, char *path, size_t pathsz,
+			   char *host, size_t hostsz, zbuf *why);
+
 /* ta_jobloop - run until EOF, empty line or ctx->stop; returns an exit code */
 int ta_jobloop(ta_ctx *ctx, const ta_agent_ops *ops);
 

@@ -153,7 +153,6 @@ static void prefetch(ta_ctx *ctx)
 	zbuf why = ZBUF_INIT(256);
 	char path[SPOOL_JOBPATH_MAX + 1], host[256];
 	const char *h;
-	ta_job job;
 
 	if (!jl.running || jl.ahead != NULL || jl.toolong || ctx->stop || ta_diag_failed())
 		goto done;
@@ -168,9 +167,8 @@ static void prefetch(ta_ctx *ctx)
 		jl.looklen = line.n;
 		jl.have_look = 1;
 	}
-	if (ta_parse_job_line(jl.look, jl.looklen, &job, &why) != TAK_JOB ||
-	    zspan_copy(job.path, path, sizeof(path)) != Z_OK ||
-	    zspan_copy(job.host, host, sizeof(host)) != Z_OK)
+	if (ta_job_decode(jl.look, jl.looklen, path, sizeof(path), host, sizeof(host),
+			  &why) != TAK_JOB)
 		goto done;	/* the loop deals with it */
 	h = host[0] ? host : ctx->fixed_host;
 	if (h != NULL && (!jl.have_last || strcasecmp(h, jl.lasthost) != 0))
@@ -204,7 +202,6 @@ static int job_loop(ta_ctx *ctx, const ta_agent_ops *ops)
 	smtp_prefetch_hook = prefetch;
 	for (;;) {
 		zspan line = ZSPAN_NULL;
-		ta_job job;
 		enum ta_kind k;
 		int got = 0;
 
@@ -301,7 +298,7 @@ static int job_loop(ta_ctx *ctx, const ta_agent_ops *ops)
 		jl.running = 1;
 		if (got < 0)
 			continue;
-		k = ta_parse_job_line(line.p, line.n, &job, &why);
+		k = ta_job_decode(line.p, line.n, path, sizeof(path), host, sizeof(host), &why);
 		switch (k) {
 		case TAK_EMPTY:
 			goto out;
@@ -318,11 +315,6 @@ static int job_loop(ta_ctx *ctx, const ta_agent_ops *ops)
 			break;
 		default:
 			ta_say(ctx, "bad job line: %s", zbuf_cstr(&why));
-			continue;
-		}
-		if (zspan_copy(job.path, path, sizeof(path)) != Z_OK ||
-		    zspan_copy(job.host, host, sizeof(host)) != Z_OK) {
-			ta_say(ctx, "bad job line: too long");
 			continue;
 		}
 		{
