@@ -48,7 +48,6 @@
 #include <sys/un.h>
 #include <sysexits.h>
 #include <unistd.h>
-#include <openssl/evp.h>
 #include "mq2proto.h"
 #include "zbuf.h"
 #include "zconf.h"
@@ -250,25 +249,6 @@ static void must_line(mqconn *c, zbuf *line, const char *what)
 		die(EX_PROTOCOL, "reading %s from the scheduler: %s", what, strerror(errno));
 }
 
-/* md5_hex - lowercase hex MD5 of a || b */
-static int md5_hex(const char *a, const char *b, char out[33])
-{
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned int dl = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_md5(), NULL) == 1 &&
-		 EVP_DigestUpdate(ctx, a, strlen(a)) == 1 &&
-		 EVP_DigestUpdate(ctx, b, strlen(b)) == 1 && EVP_DigestFinal_ex(ctx, d, &dl) == 1 &&
-		 dl == 16;
-
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
-		return Z_ERR;
-	for (unsigned i = 0; i < 16; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
-	return Z_OK;
-}
-
 /* do_auth - answer the challenge with user:password */
 static void do_auth(mqconn *c, const char *challenge, const char *cred)
 {
@@ -280,7 +260,7 @@ static void do_auth(mqconn *c, const char *challenge, const char *cred)
 		die(EX_USAGE, "credentials must be user:password (or user/password)");
 	memcpy(user, cred, (size_t)(colon - cred));
 	user[colon - cred] = '\0';
-	if (md5_hex(challenge, colon + 1, hex) != Z_OK)
+	if (mq2_authenticator(challenge, colon + 1, hex) != Z_OK)
 		die(EX_SOFTWARE, "MD5 is not available");
 	if (zbuf_printf(&cmd, "%s %s %s", MQ2_CMD_AUTH, user, hex) != Z_OK)
 		die(EX_USAGE, "user name too long");

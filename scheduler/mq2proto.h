@@ -94,4 +94,8 @@
 #define MQ2_BYE "+Bye bye"
 #define MQ2_END "."
 
+/* mq2_authenticator - lowercase hex MD5 of the whole challenge line
+ * followed by the password (scheduler/mq2auth.c); out gets 32 hex + NUL */
+int mq2_authenticator(const char *challenge, const char *password, char out[33]);
+
 #endif

@@ -54,7 +54,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/time.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include "agents.h"
@@ -572,24 +571,6 @@ out:
 	return found;
 }
 
-/* md5_hex - lowercase hex MD5 of a || b */
-static int md5_hex(const char *a, const char *b, char out[33])
-{
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned int dl = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_md5(), NULL) == 1 &&
-		 EVP_DigestUpdate(ctx, a, strlen(a)) == 1 &&
-		 EVP_DigestUpdate(ctx, b, strlen(b)) == 1 && EVP_DigestFinal_ex(ctx, d, &dl) == 1 &&
-		 dl == 16;
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
-		return Z_ERR;
-	for (unsigned i = 0; i < 16; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
-	return Z_OK;
-}
-
 /* cli_auth - "AUTH user hex" */
 static void cli_auth(mqcli *c, const char *user, const char *hex)
 {
@@ -597,7 +578,7 @@ static void cli_auth(mqcli *c, const char *user, const char *hex)
 	unsigned attrs = 0;
 	const char *bad = MQ2_BAD " USER OR PASSWORD\n";
 	if (auth_lookup(&c->peer, user, pw, sizeof pw, &attrs) != 1 ||
-	    md5_hex(c->challenge, pw, want) != Z_OK || strcasecmp(want, hex) != 0) {
+	    mq2_authenticator(c->challenge, pw, want) != Z_OK || strcasecmp(want, hex) != 0) {
 		zlog_warn(NULL, "mailq: AUTH failed for user '%.64s'", user);
 		cli_send(c, bad, strlen(bad));
 		return;
