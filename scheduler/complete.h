@@ -40,6 +40,11 @@ int vertex_age_check(vertex *v, time_t now, time_t next_wakeup);
  * and body.  Frees f on success (returns 1); 0 when it must be retried
  * later (e.g. disk full while submitting the report). */
 int file_complete(sfile *f);
+
+/* removal_flush - finish the removals of completed messages: sync the
+ * transport/ directories once, then remove the bodies and sync queue/
+ * (group commit; called by the event loop and before exit) */
+void removal_flush(void);
 /* file_kill - KILL MSG: drop the message without a report (quarantined
  * into postman/ as "<ino>.killed") */
 int file_kill(sfile *f);

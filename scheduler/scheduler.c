@@ -961,6 +961,7 @@ int main(int argc, char **argv)
 	zev_timer_add(S.loop, zmono_ms() + 1000, tick, NULL);
 	zev_run(S.loop);
 
+	removal_flush();	/* bodies of messages finished in the last round */
 	mqsrv_close();
 	if (notifyfd >= 0) {
 		close(notifyfd);
