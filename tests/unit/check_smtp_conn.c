@@ -3,6 +3,13 @@
  * address map of smtp_dns.c): destination parsing, connect with -L, -r,
  * -w, refused ports, UNIX sockets, self-address checks.  Every socket is on
  * 127.0.0.1 or in a temporary directory.
+ *
+ * SECURITY
+ *	Opens sockets on 127.0.0.1 and in a private temporary directory only;
+ *	must never connect anywhere else.  -r needs root and is skipped
+ *	otherwise.
+ * SEE ALSO
+ *	transport/smtp/smtp_conn.c, smtp(8)
  */
 #include <arpa/inet.h>
 #include <check.h>

@@ -5,6 +5,12 @@
  * Both are started here on free 127.0.0.1 ports and stopped by their PIDs;
  * c-ares is always given DNS_SERVERS-style server lists, so the servers of
  * /etc/resolv.conf are never asked.  Skips (77) without nsd.
+ *
+ * SECURITY
+ *	Starts only its own DNS servers on 127.0.0.1 and stops them by PID;
+ *	must never let c-ares ask the servers of /etc/resolv.conf.
+ * SEE ALSO
+ *	transport/smtp/smtp_dns.c, smtp(8)
  */
 #include <arpa/inet.h>
 #include <check.h>
