@@ -73,12 +73,16 @@ void file_spoolid(const sfile *f, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "%lu", f->ino);
 }
 
-/* open_ctl - the control file, read-write, no symlinks */
+/* open_ctl - the control file, read-write, no symlink in any component;
+ * -1 with errno set on failure */
 static int open_ctl(const sfile *f)
 {
 	char rel[32];
+	int fd;
+
 	file_relpath(f, rel, sizeof rel);
-	return open(rel, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	fd = spool_open_in_tree(AT_FDCWD, rel, O_RDWR, NULL);
+	return fd < 0 ? -1 : fd;
 }
 
 /* statlog - "<spoolid> <dt1> <dt2> <state> <channel>/<host>" */

@@ -311,7 +311,7 @@ static void file_lines(zbuf *o, sfile *f, const thread *only, int json, int thre
 	file_relpath(f, rel, sizeof rel);
 	file_spoolid(f, id, sizeof id);
 	time_t now = sched_now();
-	int fd = open(rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = spool_open_in_tree(AT_FDCWD, rel, O_RDONLY, NULL);
 	ctl_file cf;
 	memset(&cf, 0, sizeof cf);
 	zbuf err = ZBUF_INIT(256), l = ZBUF_INIT(MQ2_REPLY_LINE_MAX - 2), addr = ZBUF_INIT(2048);

@@ -163,7 +163,7 @@ static int pid_alive(int pid)
 /* load_etrn - "<n>-etrn" file: T lines start threads, then it goes */
 static void load_etrn(const char *rel)
 {
-	int fd = open(rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = spool_open_in_tree(AT_FDCWD, rel, O_RDONLY, NULL);
 	if (fd < 0)
 		return;
 	ctl_file cf;
@@ -254,10 +254,12 @@ static int load_file(const char *rel)
 		goto out;
 	}
 	scan_files++;
-	fd = open(rel, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	/* no symlink in any component (a hash directory included) */
+	fd = spool_open_in_tree(AT_FDCWD, rel, O_RDWR, &why);
 	if (fd < 0) {
-		if (errno != ENOENT)
-			zlog_warn(NULL, "cannot open %s: %s", rel, strerror(errno));
+		if (fd != Z_ENOENT)
+			zlog_warn(NULL, "cannot open %s", zbuf_cstr(&why));
+		fd = -1;
 		goto out;
 	}
 	memcpy(prefix, rel, plen);

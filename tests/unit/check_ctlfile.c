@@ -635,15 +635,5 @@ static Suite *ctlfile_suite(void)
 /* main - run the suite inside one scratch directory (scratch.h) */
 int main(void)
 {
-	SRunner *sr = srunner_create(ctlfile_suite());
-	int nf;
-
-	if (scratch_begin("check_ctlfile") != 0)
-		return 99;
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	if (scratch_end() != 0)
-		nf++;
-	return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return scratch_run(ctlfile_suite(), "check_ctlfile");
 }

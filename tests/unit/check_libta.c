@@ -781,15 +781,5 @@ static Suite *libta_suite(void)
 /* main - run the suite inside one scratch directory (scratch.h) */
 int main(void)
 {
-	SRunner *sr = srunner_create(libta_suite());
-	int failed;
-
-	if (scratch_begin("check_libta") != 0)
-		return 99;
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	if (scratch_end() != 0)
-		failed++;
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return scratch_run(libta_suite(), "check_libta");
 }

@@ -23,6 +23,7 @@
 #ifndef ZMTA_TESTS_SCRATCH_H
 #define ZMTA_TESTS_SCRATCH_H
 
+#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,25 @@ static int scratch_end(void)
 		return 0;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", scratch_dir);
 	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* scratch_run - run suite s inside one scratch directory; main's exit code
+ * (99 when the directory cannot be made, failure when it cannot be removed) */
+static inline int scratch_run(Suite *s, const char *name)
+{
+	SRunner *sr = srunner_create(s);
+	int nf;
+
+	if (scratch_begin(name) != 0) {
+		srunner_free(sr);
+		return 99;
+	}
+	srunner_run_all(sr, CK_NORMAL);
+	nf = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	if (scratch_end() != 0)
+		nf++;
+	return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
 #endif

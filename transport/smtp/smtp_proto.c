@@ -1238,6 +1238,17 @@ struct bodyout {
 	size_t nchunks;          /* BDAT chunks sent before the LAST one */
 };
 
+/* body_progress - "-s": DATA n/m (p%) in the process title every 2000 bytes */
+static void body_progress(struct bodyout *b)
+{
+	if (b->s->o->progress && b->sent >= b->next_title) {
+		size_t tot = b->total > b->sent ? b->total : b->sent;
+		smtp_title(1, ">%s|%d %s DATA %zu/%zu (%zu%%)", b->s->ip, b->s->port, b->s->host,
+			   b->sent, tot, tot ? b->sent * 100 / tot : 100);
+		b->next_title = b->sent + 2000;
+	}
+}
+
 /* bdat_chunk - send the collected chunk as "BDAT n" (not LAST) */
 static int bdat_chunk(struct bodyout *b)
 {
@@ -1262,12 +1273,7 @@ static int bdat_chunk(struct bodyout *b)
 		b->failed = 1;
 		return -1;
 	}
-	if (b->s->o->progress && b->sent >= b->next_title) {
-		size_t tot = b->total > b->sent ? b->total : b->sent;
-		smtp_title(1, ">%s|%d %s DATA %zu/%zu (%zu%%)", b->s->ip, b->s->port, b->s->host,
-			   b->sent, tot, tot ? b->sent * 100 / tot : 100);
-		b->next_title = b->sent + 2000;
-	}
+	body_progress(b);
 	return 0;
 }
 
@@ -1304,12 +1310,7 @@ static int body_out(void *arg, const char *p, size_t n)
 			return -1;
 		}
 	}
-	if (b->s->o->progress && b->sent >= b->next_title) {
-		size_t tot = b->total > b->sent ? b->total : b->sent;
-		smtp_title(1, ">%s|%d %s DATA %zu/%zu (%zu%%)", b->s->ip, b->s->port, b->s->host,
-			   b->sent, tot, tot ? b->sent * 100 / tot : 100);
-		b->next_title = b->sent + 2000;
-	}
+	body_progress(b);
 	return 0;
 }
 
