@@ -1,0 +1,26 @@
+# mail/local.mk - libmail: mail syntax, no I/O (RFC 5321 hosts and paths, ...)
+# Layer: may include lib/ only.
+noinst_LIBRARIES += mail/libmail.a
+mail_libmail_a_SOURCES = \
+	mail/mhost.h mail/mhost.c
+
+MAIL_UNIT_LIBS = mail/libmail.a lib/libzmta.a $(CHECK_LIBS)
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_mhost
+TESTS += tests/unit/check_mhost
+tests_unit_check_mhost_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_mhost_LDADD = $(MAIL_UNIT_LIBS)
+endif
+
+# fuzz target: host grammar
+check_PROGRAMS += tests/fuzz/replay_mhost
+TESTS += tests/fuzz/replay_mhost
+tests_fuzz_replay_mhost_SOURCES = tests/fuzz/fuzz_mhost.c tests/fuzz/replay_main.c
+tests_fuzz_replay_mhost_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/mhost"'
+tests_fuzz_replay_mhost_LDADD = mail/libmail.a lib/libzmta.a
+if FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_mhost
+tests_fuzz_fuzz_mhost_SOURCES = tests/fuzz/fuzz_mhost.c
+tests_fuzz_fuzz_mhost_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_mhost_LDADD = mail/libmail.a lib/libzmta.a
+endif
