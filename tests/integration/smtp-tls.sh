@@ -1,10 +1,12 @@
 #!/bin/sh
 # smtp-tls.sh - STARTTLS (-S smtp-tls.conf) against aiosmtpd with the test
-# PKI of tests/peers/make-certs.sh: no -S -> no STARTTLS; opportunistic
-# (may); verify with the CA (good, self-signed, expired); secure with the
-# right and a wrong name -> deferred, never a plaintext fallback;
-# demand-tls-mode with a peer without STARTTLS -> deferred; the window
-# (pipelining across jobs) over TLS.
+# PKI of tests/peers/make-certs.sh: no -S -> opportunistic TLS all the
+# same (tls-verify none turns it off); opportunistic (may); verify with the
+# CA (good, self-signed, expired, wrong name); secure with the right and a
+# wrong name -> deferred, never a plaintext fallback; demand-tls-mode with
+# a peer without STARTTLS -> deferred; the window (pipelining across jobs)
+# over TLS.  With NSD serving a test zone: verify matches the MX host name,
+# secure the next-hop domain (or tls-secure-match), RFC 6125 wildcards.
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 need_agent
 need_cmd openssl
@@ -27,11 +29,19 @@ plain_mail() { jq_count "$AIO_LOG" '.ev=="cmd" and .verb=="MAIL" and (.tls|not)'
 start_aiosmtpd --tls "$C/server.pem" "$C/server.key"
 GOOD=$AIO_PORT; GOODLOG=$AIO_LOG
 
-# 1. without -S: STARTTLS is not used
+# 1. without -S: opportunistic TLS is on by default
 j=$(mkjob -P "$PO" "notls@$H")
 run_ta "$ZT_W/t1" "$j$T$H"$'\n' -c smtp -p "$GOOD"
 check_eq "no -S: delivered" ok3 "$(report_word "$ZT_W/t1.out" "$(rcpt_id "$j" 1)")"
-check_eq "no -S: in clear" false "$(jq_get "$GOODLOG" 'select(.ev=="msg") | .tls' | tail -1)"
+check_eq "no -S: over TLS (may by default)" true "$(jq_get "$GOODLOG" 'select(.ev=="msg") | .tls' | tail -1)"
+# 1b. tls-verify none: STARTTLS is not used
+f=$(tlsconf none "tls-verify none")
+j=$(mkjob -P "$PO" "none@$H")
+run_ta "$ZT_W/t1b" "$j$T$H"$'\n' -c smtp -S "$f" -p "$GOOD"
+check_eq "tls-verify none: delivered" ok3 "$(report_word "$ZT_W/t1b.out" "$(rcpt_id "$j" 1)")"
+check_eq "tls-verify none: in clear" false "$(jq_get "$GOODLOG" 'select(.ev=="msg") | .tls' | tail -1)"
+# 1c. the shipped smtp-tls.conf uses opportunistic TLS
+check_match "shipped smtp-tls.conf: tls-verify may" '^tls-verify may$' "$(grep '^tls-verify' "$top_srcdir/etc/smtp-tls.conf")"
 
 # 2. opportunistic
 f=$(tlsconf may "tls-verify may")
@@ -80,6 +90,16 @@ check_eq "secure, wrong name: STARTTLS was tried" 1 "$(jq_count "$AIO_LOG" '.ev=
 check_eq "secure, wrong name: no plaintext MAIL" 0 "$(plain_mail)"
 check_eq "secure, wrong name: no message" 0 "$(aio_msgs)"
 
+# 5b. verify: the chain is good but the certificate names other.test, not
+# the host connected to ([127.0.0.1]): deferred
+fv=$(tlsconf verify "tls-verify verify" "tls-CAfile $C/ca.pem")
+j=$(mkjob -P "$PO" "verifywrong@$H")
+m0=$(aio_msgs)
+run_ta "$ZT_W/t5b" "$j$T$H"$'\n' -c smtp -S "$fv" -p "$AIO_PORT"
+check_match "verify, wrong name: deferred" "$DEFER" "$(report_word "$ZT_W/t5b.out" "$(rcpt_id "$j" 1)")"
+check_match "verify, wrong name: reason" 'name mismatch.*other\.test' "$(report_line "$ZT_W/t5b.out" "$(rcpt_id "$j" 1)")"
+check_eq "verify, wrong name: no message" "$m0" "$(aio_msgs)"
+
 # 6. verify: self-signed and expired certificates are refused
 fv=$ZT_W/verify.conf
 for bad in selfsigned expired; do
@@ -109,4 +129,76 @@ f=$(tlsconf may2 "tls-verify may")
 j=$(mkjob -P "$PO" "may2@$H")
 run_ta "$ZT_W/t9" "$j$T$H"$'\n' -c smtp -S "$f" -p "$AIO_PORT"
 check_eq "may without STARTTLS: delivered in clear" ok3 "$(report_word "$ZT_W/t9.out" "$(rcpt_id "$j" 1)")"
+
+# ---- names: MX host (verify) and next hop (secure), with DNS ----
+# plain.tls.test has MX mx1.tls.test, sub.tls.test has MX mx.sub.tls.test;
+# both MX hosts are at 127.0.0.3, which SMTP_TEST_ADDRMAP maps to the
+# peer of each case.
+leaf() { # NAME SAN - a certificate of the test CA
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" \
+		-keyout "$C/$1.key" -out "$C/$1.csr" 2>/dev/null &&
+	printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$2" > "$C/$1.ext" &&
+	openssl x509 -req -in "$C/$1.csr" -CA "$C/ca.pem" -CAkey "$C/ca.key" -CAcreateserial \
+		-days 30 -extfile "$C/$1.ext" -out "$C/$1.pem" 2>/dev/null
+}
+# mxcase NAME CERT DOMAIN WANT CONF-LINES... - deliver to DOMAIN through a
+# peer with CERT; WANT ok (delivered over TLS) or defer (no message at all)
+mxcase() {
+	local name=$1 cert=$2 dom=$3 want=$4 f j w
+	shift 4
+	f=$(tlsconf "mx-$name" "tls-CAfile $C/ca.pem" "$@")
+	start_aiosmtpd --tls "$C/$cert.pem" "$C/$cert.key" || { fail "$name: peer"; return; }
+	write_zconf "$ZT_W/zmta-$name.conf" "POSTOFFICE=$PO" "DNS_SERVERS=127.0.0.1:$DNS_PORT" \
+		"SMTP_TEST_ADDRMAP=127.0.0.3=127.0.0.1:$AIO_PORT"
+	j=$(mkjob -P "$PO" "$name@$dom")
+	run_ta "$ZT_W/m-$name" "$j$T$dom"$'\n' -c smtp -S "$f"
+	w=$(report_word "$ZT_W/m-$name.out" "$(rcpt_id "$j" 1)")
+	if [ "$want" = ok ]; then
+		check_eq "$name: delivered" ok3 "$w"
+		check_eq "$name: over TLS" true "$(jq_get "$AIO_LOG" 'select(.ev=="msg") | .tls' | tail -1)"
+	else
+		check_match "$name: deferred" "$DEFER" "$w"
+		check_eq "$name: no message" 0 "$(aio_msgs)"
+	fi
+	stop_pid "$AIO_PID"
+}
+if ! command -v nsd >/dev/null 2>&1; then
+	info "no nsd: MX-name cases skipped"
+else
+	cat > "$ZT_W/tls.zone" <<'EOF'
+$ORIGIN tls.test.
+$TTL 60
+@       IN SOA ns.tls.test. hostmaster.tls.test. ( 1 3600 600 86400 60 )
+@       IN NS  ns.tls.test.
+ns      IN A   127.0.0.1
+plain   IN MX  10 mx1.tls.test.
+mx1     IN A   127.0.0.3
+sub     IN MX  10 mx.sub.tls.test.
+mx.sub  IN A   127.0.0.3
+EOF
+	start_nsd "$ZT_W/tls.zone" tls.test || fail "nsd did not start"
+	leaf mxname "DNS:mx1.tls.test" && leaf domname "DNS:plain.tls.test" &&
+	leaf wild "DNS:*.tls.test" && leaf wildsub "DNS:*.sub.tls.test" &&
+	leaf partial "DNS:mx*.tls.test" || fail "leaf certificates"
+
+	# a certificate for the MX host: verify passes; secure does not (the MX
+	# name came from DNS) unless tls-secure-match names it
+	mxcase verify-mxname mxname plain.tls.test ok "tls-verify verify"
+	mxcase secure-mxname mxname plain.tls.test defer "tls-verify secure"
+	mxcase secure-matchlist mxname plain.tls.test ok "tls-verify secure" \
+		"tls-secure-match nexthop, dot-nexthop, mx1.tls.test"
+	# a certificate for the domain only: verify fails (not the MX host),
+	# secure passes
+	mxcase verify-domname domname plain.tls.test defer "tls-verify verify"
+	mxcase secure-domname domname plain.tls.test ok "tls-verify secure"
+	# tls-verify-match can accept the next hop in verify mode
+	mxcase verify-match-nexthop domname plain.tls.test ok "tls-verify verify" \
+		"tls-verify-match hostname, nexthop"
+	# wildcards (RFC 6125): "*" is one whole leftmost label
+	mxcase verify-wild wild plain.tls.test ok "tls-verify verify"
+	mxcase verify-wild-2labels wild sub.tls.test defer "tls-verify verify"
+	mxcase verify-wildsub wildsub sub.tls.test ok "tls-verify verify"
+	mxcase secure-wildsub wildsub sub.tls.test ok "tls-verify secure"
+	mxcase verify-partial partial plain.tls.test defer "tls-verify verify"
+fi
 zt_done

@@ -262,18 +262,21 @@ END_TEST
 
 START_TEST(test_auth_line)
 {
+	/* ZMailer's format: base64 user and secret; flags in a fifth field */
 	smtp_auth_entry e;
 	zbuf err = ZBUF_INIT(256);
-	ck_assert_int_eq(smtp_auth_parse_line(zspan_from("smtp mx.example user s3cret"), &e, &err), Z_OK);
+	ck_assert_int_eq(smtp_auth_parse_line(zspan_from("smtp mx.example dXNlcg== czNjcmV0"), &e, &err), Z_OK);
 	ck_assert_str_eq(e.channel, "smtp");
 	ck_assert_str_eq(e.host, "mx.example");
 	ck_assert_str_eq(e.user, "user");
 	ck_assert_str_eq(e.secret, "s3cret");
-	ck_assert_int_eq(e.clear_ok, 0);
-	ck_assert_int_eq(smtp_auth_parse_line(zspan_from("* mx u p plain-ok"), &e, &err), Z_OK);
-	ck_assert_int_eq(e.clear_ok, 1);
-	ck_assert_int_eq(smtp_auth_parse_line(zspan_from("* mx u"), &e, &err), Z_EPARSE);
-	ck_assert_int_eq(smtp_auth_parse_line(zspan_from("* mx u p bogus"), &e, &err), Z_EPARSE);
+	ck_assert_uint_eq(e.flags, 0);
+	ck_assert_int_eq(smtp_auth_parse_line(zspan_from("* mx dQ== cA== plain-clear"), &e, &err), Z_OK);
+	ck_assert(e.flags & AUTHF_PLAIN_CLEAR);
+	ck_assert_int_eq(smtp_auth_parse_line(zspan_from("* mx dQ=="), &e, &err), Z_EPARSE);
+	ck_assert_int_eq(smtp_auth_parse_line(zspan_from("* mx dQ== cA== bogus"), &e, &err), Z_EPARSE);
+	/* the old literal format is no longer read */
+	ck_assert_int_eq(smtp_auth_parse_line(zspan_from("smtp mx.example user s3cret"), &e, &err), Z_EPARSE);
 	zbuf_free(&err);
 }
 END_TEST
@@ -281,11 +284,16 @@ END_TEST
 START_TEST(test_auth_pick)
 {
 	unsigned all = AUTHM_PLAIN | AUTHM_LOGIN | AUTHM_CRAMMD5;
-	ck_assert_uint_eq(smtp_auth_pick(all, 0, 0), AUTHM_CRAMMD5);
-	ck_assert_uint_eq(smtp_auth_pick(AUTHM_PLAIN | AUTHM_LOGIN, 0, 0), 0);
-	ck_assert_uint_eq(smtp_auth_pick(AUTHM_PLAIN | AUTHM_LOGIN, 1, 0), AUTHM_PLAIN);
-	ck_assert_uint_eq(smtp_auth_pick(AUTHM_LOGIN, 0, 1), AUTHM_LOGIN);
-	ck_assert_uint_eq(smtp_auth_pick(0, 1, 1), 0);
+	/* default: nothing without a verified TLS session */
+	ck_assert_uint_eq(smtp_auth_pick(all, STLS_OFF, 0), 0);
+	ck_assert_uint_eq(smtp_auth_pick(all, STLS_UNVERIFIED, 0), 0);
+	ck_assert_uint_eq(smtp_auth_pick(all, STLS_VERIFIED, 0), AUTHM_CRAMMD5);
+	ck_assert_uint_eq(smtp_auth_pick(AUTHM_PLAIN | AUTHM_LOGIN, STLS_VERIFIED, 0), AUTHM_PLAIN);
+	ck_assert_uint_eq(smtp_auth_pick(AUTHM_PLAIN | AUTHM_LOGIN, STLS_UNVERIFIED, AUTHF_TLS_ANY), AUTHM_PLAIN);
+	ck_assert_uint_eq(smtp_auth_pick(all, STLS_OFF, AUTHF_CLEAR), AUTHM_CRAMMD5);
+	ck_assert_uint_eq(smtp_auth_pick(AUTHM_PLAIN | AUTHM_LOGIN, STLS_OFF, AUTHF_CLEAR), 0);
+	ck_assert_uint_eq(smtp_auth_pick(AUTHM_LOGIN, STLS_OFF, AUTHF_PLAIN_CLEAR), AUTHM_LOGIN);
+	ck_assert_uint_eq(smtp_auth_pick(0, STLS_VERIFIED, AUTHF_PLAIN_CLEAR), 0);
 }
 END_TEST
 

@@ -44,3 +44,27 @@ tests_fuzz_fuzz_smtpreply_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/sm
 tests_fuzz_fuzz_smtpreply_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_smtpreply_LDADD = $(SMTP_LIBS)
 endif
+
+# the -A secrets file and TLS name matching
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_smtp_auth
+TESTS += tests/unit/check_smtp_auth
+tests_unit_check_smtp_auth_SOURCES = tests/unit/check_smtp_auth.c tests/unit/scratch.h
+tests_unit_check_smtp_auth_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/smtp
+tests_unit_check_smtp_auth_CFLAGS = $(UNIT_CFLAGS) $(CARES_CFLAGS) $(SSL_CFLAGS)
+tests_unit_check_smtp_auth_LDADD = $(SMTP_LIBS) $(CHECK_LIBS)
+endif
+
+check_PROGRAMS += tests/fuzz/replay_smtpauth
+TESTS += tests/fuzz/replay_smtpauth
+tests_fuzz_replay_smtpauth_SOURCES = tests/fuzz/fuzz_smtpauth.c tests/fuzz/replay_main.c
+tests_fuzz_replay_smtpauth_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/smtp \
+	-DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/smtpauth"'
+tests_fuzz_replay_smtpauth_LDADD = $(SMTP_LIBS)
+if FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_smtpauth
+tests_fuzz_fuzz_smtpauth_SOURCES = tests/fuzz/fuzz_smtpauth.c
+tests_fuzz_fuzz_smtpauth_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/smtp
+tests_fuzz_fuzz_smtpauth_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_smtpauth_LDADD = $(SMTP_LIBS)
+endif

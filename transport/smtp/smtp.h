@@ -130,40 +130,84 @@ typedef struct smtp_tls_conf {
 	char certfile[1024], keyfile[1024], cafile[1024], capath[1024];
 	char ciphers[512];
 	char verifyname[256];
+	char verifymatch[512];  /* tls-verify-match, "" = "hostname" */
+	char securematch[512];  /* tls-secure-match, "" = "nexthop, dot-nexthop" */
 	int loglevel;
 	enum tls_mode mode;
 	void *ctx;              /* SSL_CTX * */
 } smtp_tls_conf;
 
-/* smtp_tls_load - parse smtp-tls.conf and build the SSL_CTX */
+/* smtp_tls_load - parse smtp-tls.conf (path NULL: built-in defaults, mode
+ * may) and build the SSL_CTX */
 int smtp_tls_load(const char *path, smtp_tls_conf *tc, zbuf *err);
 int smtp_tls_parse(const char *name, const char *data, size_t len, smtp_tls_conf *tc, zbuf *err);
 void smtp_tls_free(smtp_tls_conf *tc);
-/* smtp_tls_start - handshake on io (after 220 to STARTTLS), verify per
- * mode with peername as the expected name; Z_OK or Z_ERR with reason */
-int smtp_tls_start(smtp_tls_conf *tc, smtp_io *io, const char *peername,
-		   long timeout_ms, zbuf *info, zbuf *err);
+/* smtp_tls_refs - the reference identities a certificate must match for
+ * mode, blank-separated into out: names, ".domain" (any name below),
+ * "[address]".  mxhost is the MX host name, nexthop the destination */
+int smtp_tls_refs(const smtp_tls_conf *tc, enum tls_mode mode, const char *mxhost,
+		  const char *nexthop, zbuf *out, zbuf *err);
+/* smtp_tls_cert_match - 1 if the X509 * matches one of refs (RFC 6125:
+ * DNS-IDs, "*" only as the whole leftmost label), 0 if not */
+int smtp_tls_cert_match(const void *x509, const char *refs);
+/* smtp_tls_start - handshake on io (after 220 to STARTTLS) and check the
+ * certificate: chain and the names smtp_tls_refs() gives for the mode.
+ * verify/secure: Z_ERR unless both pass; may/encrypt: *state says
+ * STLS_VERIFIED or STLS_UNVERIFIED.  Z_OK or Z_ERR with reason */
+int smtp_tls_start(smtp_tls_conf *tc, smtp_io *io, const char *mxhost, const char *nexthop,
+		   long timeout_ms, int *state, zbuf *info, zbuf *err);
 const char *smtp_tls_mode_name(enum tls_mode m);
 
 /* ---- AUTH (smtp_auth.c) ---- */
+/* per-line flags of the secrets file (smtp(8) AUTH FILE) */
+enum { AUTHF_TLS_ANY = 1u << 0, AUTHF_CLEAR = 1u << 1, AUTHF_PLAIN_CLEAR = 1u << 2 };
+
 typedef struct smtp_auth_entry {
-	char channel[64], host[256], user[256], secret[256];
-	int clear_ok;
+	char channel[64], host[256];
+	char user[256], secret[256];    /* decoded; wipe after use */
+	unsigned flags;                 /* AUTHF_* */
+	int lineno;
 } smtp_auth_entry;
 
-/* smtp_auth_lookup - find the entry for channel/host in file; Z_OK,
- * Z_ENOENT (none), or an error (unsafe permissions, bad line) in err */
-int smtp_auth_lookup(const char *path, const char *channel, const char *host,
+/* the server a line must match: any of mxname, dest, ip (ports ignored) */
+typedef struct smtp_auth_target {
+	const char *channel;
+	const char *mxname;             /* MX host name (or the literal) */
+	const char *dest;               /* next-hop domain or -F target */
+	const char *ip;                 /* numeric address connected to */
+} smtp_auth_target;
+
+/* smtp_auth_lookup - find the entry for t in the file; Z_OK, Z_ENOENT
+ * (none), Z_EPARSE (bad line), Z_ERR (unsafe mode/owner), Z_EIO; the
+ * reason (never a secret) in err */
+int smtp_auth_lookup(const char *path, const smtp_auth_target *t,
 		     smtp_auth_entry *out, zbuf *err);
+/* smtp_auth_find - the same over the file's text */
+int smtp_auth_find(const char *name, const char *data, size_t len,
+		   const smtp_auth_target *t, smtp_auth_entry *out, zbuf *err);
 int smtp_auth_parse_line(zspan line, smtp_auth_entry *out, zbuf *err);
+/* smtp_auth_check_mode - Z_OK if the file is safe to use */
+int smtp_auth_check_mode(mode_t mode, uid_t owner, uid_t me, zbuf *err);
+int smtp_auth_entry_match(const smtp_auth_entry *e, const smtp_auth_target *t);
+/* smtp_auth_host_match - remotehost field ("*", "*.dom", name, address) vs host */
+int smtp_auth_host_match(const char *pattern, const char *host);
+/* smtp_host_norm - lower-case name without trailing dot and ":port", or
+ * "[canonical address]" for any address form */
+int smtp_host_norm(const char *in, char *out, size_t outsz);
+/* TLS state of a session, for the AUTH decision */
+enum { STLS_OFF = 0, STLS_UNVERIFIED, STLS_VERIFIED };
 /* smtp_auth_pick - mechanism to use (AUTHM_*), 0 if none allowed */
-unsigned smtp_auth_pick(unsigned offered, int tls_on, int clear_ok);
+unsigned smtp_auth_pick(unsigned offered, int tls, unsigned flags);
+/* smtp_auth_refusal - the reason when smtp_auth_pick() returned 0 */
+const char *smtp_auth_refusal(unsigned offered, int tls, unsigned flags);
 const char *smtp_auth_mech_name(unsigned m);
 /* smtp_cram_md5 - "user hexdigest" response for a decoded challenge */
 int smtp_cram_md5(const char *user, const char *secret, const char *chal,
 		  size_t chlen, zbuf *out);
 int smtp_b64_encode(const void *p, size_t n, zbuf *out);
 int smtp_b64_decode(zspan in, zbuf *out);
+/* smtp_zbuf_wipe - clear a buffer's whole allocation, then free it */
+void smtp_zbuf_wipe(zbuf *b);
 
 /* ---- transcript log and title (smtp_log.c) ---- */
 int smtp_log_open(const char *path, zbuf *err);

@@ -2,48 +2,86 @@
  * NAME
  *	smtp_auth - the -A secrets file and SMTP AUTH helpers
  * SUMMARY
- *	Finds the credentials for a channel and server, chooses a SASL
- *	mechanism, computes CRAM-MD5 responses, base64.
+ *	Reads ZMailer's secrets file (base64 user and secret), matches a
+ *	line against the server (MX name, destination, address), decides
+ *	which SASL mechanism may carry the secret over the session at hand,
+ *	computes CRAM-MD5 responses, base64.
  * SYNOPSIS
- *	int smtp_auth_lookup(const char *path, const char *channel,
- *	                     const char *host, smtp_auth_entry *out, zbuf *err)
+ *	int smtp_auth_lookup(const char *path, const smtp_auth_target *t,
+ *	                     smtp_auth_entry *out, zbuf *err)
+ *	int smtp_auth_find(const char *name, const char *data, size_t len,
+ *	                   const smtp_auth_target *t, smtp_auth_entry *out,
+ *	                   zbuf *err)
  *	int smtp_auth_parse_line(zspan line, smtp_auth_entry *out, zbuf *err)
- *	unsigned smtp_auth_pick(unsigned offered, int tls_on, int clear_ok)
+ *	int smtp_auth_check_mode(mode_t mode, uid_t owner, uid_t me, zbuf *err)
+ *	int smtp_auth_entry_match(const smtp_auth_entry *e,
+ *	                          const smtp_auth_target *t)
+ *	int smtp_auth_host_match(const char *pattern, const char *host)
+ *	int smtp_host_norm(const char *in, char *out, size_t outsz)
+ *	unsigned smtp_auth_pick(unsigned offered, int tls, unsigned flags)
+ *	const char *smtp_auth_refusal(unsigned offered, int tls, unsigned flags)
  *	const char *smtp_auth_mech_name(unsigned m)
  *	int smtp_cram_md5(const char *user, const char *secret,
  *	                  const char *chal, size_t chlen, zbuf *out)
  *	int smtp_b64_encode(const void *p, size_t n, zbuf *out)
  *	int smtp_b64_decode(zspan in, zbuf *out)
+ *	void smtp_zbuf_wipe(zbuf *b)
  * DESCRIPTION
- *	File format, one entry per line, fields separated by blanks:
- *	    channel  host  user  secret  [plain-ok]
- *	'#' lines and blank lines are ignored.  channel may be '*'; host is
- *	compared without regard to case (the MX host name first, then the
- *	destination domain).  user and secret are taken literally (no
- *	blanks inside).  The first matching line wins.  "plain-ok" allows
- *	PLAIN and LOGIN over a connection without TLS; otherwise only
- *	CRAM-MD5 is used in clear.  Preference: CRAM-MD5, PLAIN, LOGIN.
- *	The file must be a regular file not readable or writable by others.
+ *	File format (ZMailer's), one entry per line, fields separated by
+ *	blanks:
+ *	    channel  remotehost  base64(user)  base64(secret)  [flags]
+ *	'#' lines and blank lines are ignored.  channel is a channel name or
+ *	'*'.  remotehost is '*' (any server), '*.domain' (any name below
+ *	domain), a host name, or an address ("[192.0.2.1]", "192.0.2.1",
+ *	"[IPv6:2001:db8::1]"); a trailing ":port" is ignored.  It is
+ *	compared without regard to case with the MX host name, the
+ *	destination (the next-hop domain or the -F target, without port)
+ *	and the address connected to, with or without brackets.  The first
+ *	matching line wins.  flags is a comma-separated list:
+ *	    tls=verified  (default) secrets only over TLS whose certificate
+ *	                  verified (chain and name);
+ *	    tls=any       also over unverified TLS (may/encrypt sessions);
+ *	    clear         CRAM-MD5 also without TLS;
+ *	    plain-clear   PLAIN and LOGIN also without TLS (implies the
+ *	                  others; the secret travels readable).
+ *	Preference among the allowed mechanisms: CRAM-MD5, PLAIN, LOGIN.
+ *	The file must be a regular file owned by the agent's user or root
+ *	with no permission bits for group or others.
  * DIAGNOSTICS
- *	Z_ENOENT when no line matches; Z_EPARSE/Z_EIO with file and line.
+ *	Z_ENOENT when no line matches; Z_EPARSE with file and line for a
+ *	bad line; Z_ERR for an unsafe file (mode or owner), Z_EIO when it
+ *	cannot be read.  The reasons never contain a secret.
  * SECURITY
- *	Secrets never reach a log or a diagnostic; buffers holding them are
- *	cleared after use.
+ *	Secrets never reach a log, a diagnostic or a report; every buffer
+ *	that held one (the file data, decoded fields, encoded responses) is
+ *	cleared with explicit_bzero before it is freed.  A decoded user with
+ *	control characters and any field with a NUL byte are refused.
  * BUGS
- *	No SCRAM.
+ *	No SCRAM.  The file is read again for every connection.
  * SEE ALSO
  *	smtp(8), RFC 4954, RFC 4616, RFC 2195
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include "smtp.h"
 #include "zutil.h"
+
+/* smtp_zbuf_wipe - clear everything a buffer ever held, then free it */
+void smtp_zbuf_wipe(zbuf *b)
+{
+	if (b->data != NULL)
+		OPENSSL_cleanse(b->data, b->cap);
+	b->len = 0;
+	zbuf_free(b);
+}
 
 /* smtp_auth_mech_name - SASL name */
 const char *smtp_auth_mech_name(unsigned m)
@@ -56,18 +94,159 @@ const char *smtp_auth_mech_name(unsigned m)
 	return "?";
 }
 
-/* smtp_auth_pick - strongest acceptable mechanism */
-unsigned smtp_auth_pick(unsigned offered, int tls_on, int clear_ok)
+/* allowed - which mechanisms may carry the secret on this session */
+static void allowed(int tls, unsigned flags, int *cram, int *plain)
 {
-	if (offered & AUTHM_CRAMMD5)
+	int trusted = tls == STLS_VERIFIED ||
+		(tls == STLS_UNVERIFIED && (flags & (AUTHF_TLS_ANY | AUTHF_PLAIN_CLEAR)));
+
+	*cram = trusted || (flags & (AUTHF_CLEAR | AUTHF_PLAIN_CLEAR)) != 0;
+	*plain = trusted || (flags & AUTHF_PLAIN_CLEAR) != 0;
+}
+
+/* smtp_auth_pick - strongest mechanism the line allows on this session */
+unsigned smtp_auth_pick(unsigned offered, int tls, unsigned flags)
+{
+	int cram, plain;
+
+	allowed(tls, flags, &cram, &plain);
+	if (cram && (offered & AUTHM_CRAMMD5))
 		return AUTHM_CRAMMD5;
-	if (!tls_on && !clear_ok)
-		return 0;
-	if (offered & AUTHM_PLAIN)
+	if (plain && (offered & AUTHM_PLAIN))
 		return AUTHM_PLAIN;
-	if (offered & AUTHM_LOGIN)
+	if (plain && (offered & AUTHM_LOGIN))
 		return AUTHM_LOGIN;
 	return 0;
+}
+
+/* smtp_auth_refusal - why smtp_auth_pick() found nothing */
+const char *smtp_auth_refusal(unsigned offered, int tls, unsigned flags)
+{
+	int cram, plain;
+
+	allowed(tls, flags, &cram, &plain);
+	if (!(offered & (AUTHM_CRAMMD5 | AUTHM_PLAIN | AUTHM_LOGIN)))
+		return "none of CRAM-MD5 PLAIN LOGIN offered";
+	if (tls == STLS_UNVERIFIED)
+		return "TLS certificate not verified, secrets withheld "
+			"(flag tls=any in the secrets file allows it)";
+	if (tls == STLS_OFF && cram)
+		return "no TLS and only PLAIN/LOGIN offered, secrets withheld "
+			"(flag plain-clear in the secrets file allows it)";
+	return "no TLS, secrets withheld (flags clear or plain-clear in the secrets "
+		"file allow it)";
+}
+
+/* is_digits - non-empty, digits only */
+static int is_digits(const char *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* addr_canon - "[canonical address]" if s[n] is an IPv4/IPv6 address */
+static int addr_canon(const char *s, size_t n, char *out, size_t outsz)
+{
+	char tmp[INET6_ADDRSTRLEN + 8], txt[INET6_ADDRSTRLEN];
+	unsigned char bin[16];
+	int af;
+
+	if (n >= 5 && strncasecmp(s, "IPv6:", 5) == 0) {
+		s += 5;
+		n -= 5;
+	}
+	if (n == 0 || n >= sizeof(tmp))
+		return Z_EPARSE;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	if (inet_pton(AF_INET, tmp, bin) == 1)
+		af = AF_INET;
+	else if (inet_pton(AF_INET6, tmp, bin) == 1)
+		af = AF_INET6;
+	else
+		return Z_EPARSE;
+	if (inet_ntop(af, bin, txt, sizeof(txt)) == NULL)
+		return Z_EPARSE;
+	if ((size_t)snprintf(out, outsz, "[%s]", txt) >= outsz)
+		return Z_ETOOBIG;
+	return Z_OK;
+}
+
+/* smtp_host_norm - comparable form of a host: a name in lower case
+ * without trailing dot and ":port", an address as "[canonical]" */
+int smtp_host_norm(const char *in, char *out, size_t outsz)
+{
+	size_t n = strlen(in);
+	const char *colon;
+
+	if (outsz == 0)
+		return Z_ETOOBIG;
+	out[0] = '\0';
+	if (in[0] == '[') {
+		const char *end = strchr(in, ']');
+		if (end == NULL)
+			return Z_EPARSE;
+		/* "[ip]" or "[ip]:port" */
+		if (end[1] != '\0' && !(end[1] == ':' && is_digits(end + 2, strlen(end + 2))))
+			return Z_EPARSE;
+		return addr_canon(in + 1, (size_t)(end - in - 1), out, outsz);
+	}
+	if (addr_canon(in, n, out, outsz) == Z_OK)
+		return Z_OK;
+	colon = strrchr(in, ':');
+	if (colon != NULL && strchr(in, ':') == colon && is_digits(colon + 1, strlen(colon + 1)))
+		n = (size_t)(colon - in);        /* "host:port" */
+	if (n > 0 && in[n - 1] == '.')
+		n--;
+	if (n == 0 || n >= outsz)
+		return n == 0 ? Z_EPARSE : Z_ETOOBIG;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (c <= ' ' || c == 0x7f)
+			return Z_EPARSE;
+		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	out[n] = '\0';
+	return Z_OK;
+}
+
+/* smtp_auth_host_match - 1 if the remotehost field matches host */
+int smtp_auth_host_match(const char *pattern, const char *host)
+{
+	char p[300], h[300];
+	size_t pn, hn;
+
+	if (host == NULL || host[0] == '\0')
+		return 0;
+	if (strcmp(pattern, "*") == 0)
+		return 1;
+	if (smtp_host_norm(host, h, sizeof(h)) != Z_OK)
+		return 0;
+	if (pattern[0] == '*' && pattern[1] == '.') {
+		if (smtp_host_norm(pattern + 1, p, sizeof(p)) != Z_OK || h[0] == '[')
+			return 0;
+		pn = strlen(p);
+		hn = strlen(h);
+		return hn > pn && strcmp(h + hn - pn, p) == 0;
+	}
+	if (smtp_host_norm(pattern, p, sizeof(p)) != Z_OK)
+		return 0;
+	return strcmp(p, h) == 0;
+}
+
+/* smtp_auth_entry_match - channel and one of the target's hosts */
+int smtp_auth_entry_match(const smtp_auth_entry *e, const smtp_auth_target *t)
+{
+	if (strcmp(e->channel, "*") != 0 &&
+	    (t->channel == NULL || strcmp(e->channel, t->channel) != 0))
+		return 0;
+	return smtp_auth_host_match(e->host, t->mxname) ||
+		smtp_auth_host_match(e->host, t->dest) ||
+		smtp_auth_host_match(e->host, t->ip);
 }
 
 /* field - next blank-separated field into dst */
@@ -80,71 +259,126 @@ static int field(zcur *c, char *dst, size_t dsz)
 	return zspan_copy(t, dst, dsz);
 }
 
+/* b64_field - next field, base64-decoded into dst (NUL-free) */
+static int b64_field(zcur *c, char *dst, size_t dsz, const char *what, zbuf *err)
+{
+	zbuf d = ZBUF_INIT(1024);
+	zspan t;
+	int rc = Z_EPARSE;
+
+	zcur_skip_ws(c);
+	if (zcur_take_token(c, &t) != Z_OK) {
+		zbuf_printf(err, "%s missing", what);
+		goto done;
+	}
+	if (zbuf_reserve(&d, t.n + 4) != Z_OK || smtp_b64_decode(t, &d) != Z_OK) {
+		zbuf_printf(err, "%s is not valid base64", what);
+		goto done;
+	}
+	if (d.len == 0 || d.len >= dsz) {
+		zbuf_printf(err, "%s is empty or too long", what);
+		goto done;
+	}
+	if (memchr(d.data, '\0', d.len) != NULL) {
+		zbuf_printf(err, "%s contains a NUL byte", what);
+		goto done;
+	}
+	memcpy(dst, d.data, d.len);
+	dst[d.len] = '\0';
+	rc = Z_OK;
+done:
+	smtp_zbuf_wipe(&d);
+	return rc;
+}
+
+/* parse_flags - the comma-separated fifth field */
+static int parse_flags(zspan f, unsigned *flags, zbuf *err)
+{
+	zcur c;
+
+	zcur_init(&c, f.p, f.n);
+	while (!zcur_eof(&c)) {
+		zspan w;
+		if (zcur_take_until(&c, ',', &w) != Z_OK)
+			zcur_take_rest(&c, &w);
+		if (zspan_caseeq(w, "tls=verified"))
+			*flags &= ~(unsigned)AUTHF_TLS_ANY;
+		else if (zspan_caseeq(w, "tls=any"))
+			*flags |= AUTHF_TLS_ANY;
+		else if (zspan_caseeq(w, "clear"))
+			*flags |= AUTHF_CLEAR;
+		else if (zspan_caseeq(w, "plain-clear"))
+			*flags |= AUTHF_PLAIN_CLEAR | AUTHF_CLEAR | AUTHF_TLS_ANY;
+		else {
+			zbuf_printf(err, "unknown flag '%.*s' (known: tls=verified, tls=any, clear, "
+				    "plain-clear)", (int)(w.n > 40 ? 40 : w.n), w.p);
+			return Z_EPARSE;
+		}
+	}
+	return Z_OK;
+}
+
 /* smtp_auth_parse_line - one non-comment line */
 int smtp_auth_parse_line(zspan line, smtp_auth_entry *out, zbuf *err)
 {
 	zcur c;
-	zspan rest;
+	zspan f;
+	int rc = Z_EPARSE;
 
 	memset(out, 0, sizeof(*out));
+	if (memchr(line.p, '\0', line.n) != NULL) {
+		zbuf_puts(err, "NUL byte in the line");
+		goto done;
+	}
 	zcur_init(&c, line.p, line.n);
 	if (field(&c, out->channel, sizeof(out->channel)) != Z_OK ||
-	    field(&c, out->host, sizeof(out->host)) != Z_OK ||
-	    field(&c, out->user, sizeof(out->user)) != Z_OK ||
-	    field(&c, out->secret, sizeof(out->secret)) != Z_OK) {
-		zbuf_puts(err, "expected: channel host user secret [plain-ok]");
-		return Z_EPARSE;
+	    field(&c, out->host, sizeof(out->host)) != Z_OK) {
+		zbuf_puts(err, "expected: channel remotehost base64(user) base64(secret) [flags]");
+		goto done;
 	}
-	zcur_skip_ws(&c);
-	zcur_take_rest(&c, &rest);
-	rest = zspan_trim(rest);
-	if (rest.n > 0) {
-		if (!zspan_eq(rest, "plain-ok")) {
-			zbuf_puts(err, "unknown flag (only plain-ok is known)");
-			return Z_EPARSE;
+	if (strcmp(out->host, "*") != 0) {
+		char tmp[300];
+		const char *h = out->host[0] == '*' && out->host[1] == '.' ? out->host + 1 : out->host;
+		if (smtp_host_norm(h, tmp, sizeof(tmp)) != Z_OK) {
+			zbuf_puts(err, "bad remotehost (a name, *.domain, [address] or *)");
+			goto done;
 		}
-		out->clear_ok = 1;
 	}
+	if (b64_field(&c, out->user, sizeof(out->user), "user", err) != Z_OK ||
+	    b64_field(&c, out->secret, sizeof(out->secret), "secret", err) != Z_OK)
+		goto done;
 	for (const char *p = out->user; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
 			zbuf_puts(err, "control character in user");
-			return Z_EPARSE;
+			goto done;
 		}
-	return Z_OK;
+	zcur_skip_ws(&c);
+	if (!zcur_eof(&c)) {
+		(void)zcur_take_token(&c, &f);
+		zcur_skip_ws(&c);
+		if (!zcur_eof(&c)) {
+			zbuf_puts(err, "too many fields (flags are one comma-separated field)");
+			goto done;
+		}
+		if (parse_flags(f, &out->flags, err) != Z_OK)
+			goto done;
+	}
+	rc = Z_OK;
+done:
+	if (rc != Z_OK)
+		OPENSSL_cleanse(out, sizeof(*out));
+	return rc;
 }
 
-/* smtp_auth_lookup - first matching line of the file */
-int smtp_auth_lookup(const char *path, const char *channel, const char *host,
-		     smtp_auth_entry *out, zbuf *err)
+/* smtp_auth_find - first matching line of the file's text */
+int smtp_auth_find(const char *name, const char *data, size_t len,
+		   const smtp_auth_target *t, smtp_auth_entry *out, zbuf *err)
 {
-	zbuf data = ZBUF_INIT(1024u * 1024u);
-	struct stat st;
-	int fd, rc = Z_ENOENT, lineno = 0;
 	zcur all;
+	int lineno = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		zbuf_printf(err, "%s: %s", path, strerror(errno));
-		return Z_EIO;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		zbuf_printf(err, "%s: not a regular file", path);
-		close(fd);
-		return Z_EIO;
-	}
-	if (st.st_mode & (S_IROTH | S_IWOTH)) {
-		zbuf_printf(err, "%s: readable or writable by others, refusing to use it", path);
-		close(fd);
-		return Z_EIO;
-	}
-	if (zread_fd(fd, data.max, &data) != Z_OK) {
-		zbuf_printf(err, "%s: cannot read (or larger than 1 MB)", path);
-		close(fd);
-		zbuf_free(&data);
-		return Z_EIO;
-	}
-	close(fd);
-	zcur_init(&all, data.data ? data.data : "", data.len);
+	memset(out, 0, sizeof(*out));
+	zcur_init(&all, data, len);
 	while (!zcur_eof(&all)) {
 		zspan line;
 		zbuf why = ZBUF_INIT(256);
@@ -155,26 +389,97 @@ int smtp_auth_lookup(const char *path, const char *channel, const char *host,
 		if (line.n == 0 || line.p[0] == '#')
 			continue;
 		if (smtp_auth_parse_line(line, out, &why) != Z_OK) {
-			zbuf_printf(err, "%s:%d: %s", path, lineno, zbuf_cstr(&why));
+			zbuf_printf(err, "%s:%d: %s", name, lineno, zbuf_cstr(&why));
 			zbuf_free(&why);
-			rc = Z_EPARSE;
-			break;
+			return Z_EPARSE;
 		}
 		zbuf_free(&why);
-		if ((strcmp(out->channel, "*") == 0 || strcmp(out->channel, channel) == 0) &&
-		    strcasecmp(out->host, host) == 0) {
-			rc = Z_OK;
-			break;
+		if (smtp_auth_entry_match(out, t)) {
+			out->lineno = lineno;
+			return Z_OK;
 		}
 	}
-	if (rc != Z_OK)
-		explicit_bzero(out, sizeof(*out));
-	if (data.data)
-		explicit_bzero(data.data, data.len);
-	zbuf_free(&data);
-	return rc;
+	OPENSSL_cleanse(out, sizeof(*out));
+	return Z_ENOENT;
 }
 
+/* smtp_auth_check_mode - the file must be ours (or root's), no group/other bits */
+int smtp_auth_check_mode(mode_t mode, uid_t owner, uid_t me, zbuf *err)
+{
+	if (mode & (S_IRWXG | S_IRWXO)) {
+		zbuf_printf(err, "mode %04o gives access to group or others, refusing to use it "
+			    "(chmod 600)", (unsigned)(mode & 07777));
+		return Z_ERR;
+	}
+	if (owner != me && owner != 0) {
+		zbuf_printf(err, "owned by uid %lu, neither root nor this agent (uid %lu), "
+			    "refusing to use it", (unsigned long)owner, (unsigned long)me);
+		return Z_ERR;
+	}
+	return Z_OK;
+}
+
+/* smtp_auth_lookup - first matching line of the file */
+int smtp_auth_lookup(const char *path, const smtp_auth_target *t,
+		     smtp_auth_entry *out, zbuf *err)
+{
+	zbuf data = ZBUF_INIT(1024u * 1024u);
+	zbuf why = ZBUF_INIT(256);
+	struct stat st;
+	int fd, rc;
+
+	memset(out, 0, sizeof(*out));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
+		zbuf_printf(err, "%s: %s", path, strerror(errno));
+		rc = Z_EIO;
+		goto done;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		zbuf_printf(err, "%s: not a regular file", path);
+		rc = Z_EIO;
+		goto done;
+	}
+	if (smtp_auth_check_mode(st.st_mode, st.st_uid, geteuid(), &why) != Z_OK) {
+		zbuf_printf(err, "%s: %s", path, zbuf_cstr(&why));
+		rc = Z_ERR;
+		goto done;
+	}
+	if (st.st_size < 0 || (unsigned long long)st.st_size >= data.max ||
+	    zbuf_reserve(&data, (size_t)st.st_size + 1) != Z_OK) {
+		zbuf_printf(err, "%s: larger than 1 MB", path);
+		rc = Z_EIO;
+		goto done;
+	}
+	/* read straight into the reserved buffer (no copies left behind) */
+	for (;;) {
+		ssize_t r;
+		if (data.len >= data.cap - 1) {
+			zbuf_printf(err, "%s: file grew while reading", path);
+			rc = Z_EIO;
+			goto done;
+		}
+		r = read(fd, data.data + data.len, data.cap - 1 - data.len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			zbuf_printf(err, "%s: %s", path, strerror(errno));
+			rc = Z_EIO;
+			goto done;
+		}
+		if (r == 0)
+			break;
+		data.len += (size_t)r;
+	}
+	data.data[data.len] = '\0';
+	rc = smtp_auth_find(path, data.data, data.len, t, out, err);
+done:
+	if (fd >= 0)
+		close(fd);
+	smtp_zbuf_wipe(&data);
+	zbuf_free(&why);
+	return rc;
+}
 /* smtp_b64_encode - base64 of p[n] appended to out */
 int smtp_b64_encode(const void *p, size_t n, zbuf *out)
 {

@@ -474,12 +474,11 @@ int main(int argc, char **argv)
 			smtp_log('#', "Start time: %s", when);
 		}
 	}
-	if (o.tlsfile != NULL) {
-		zbuf_reset(&err);
-		if (smtp_tls_load(o.tlsfile, &o.tls, &err) != Z_OK)
-			zlog_fatal(EX_CONFIG, NULL, "-S %s", zbuf_cstr(&err));
-		o.tls_loaded = 1;
-	}
+	/* without -S: built-in defaults, opportunistic TLS (smtp(8) TLS) */
+	zbuf_reset(&err);
+	if (smtp_tls_load(o.tlsfile, &o.tls, &err) != Z_OK)
+		zlog_fatal(EX_CONFIG, NULL, "-S %s", zbuf_cstr(&err));
+	o.tls_loaded = 1;
 	if (o.debug > 0)
 		zlog_set_debug(1);
 	ta_init(&ctx, "smtp", o.channel);

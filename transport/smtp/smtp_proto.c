@@ -59,6 +59,10 @@
  *	characters or angle brackets are refused before any command is
  *	built; DSN values are re-validated; replies go through the bounded
  *	assembler.  In a required TLS mode nothing is sent in clear text.
+ *	AUTH secrets go only where the -A line allows for the session's TLS
+ *	state (by default: TLS whose certificate verified); the command
+ *	lines carrying them are logged as "(hidden)" and every buffer that
+ *	held them (command line, output buffer, encodings) is cleared.
  * BUGS
  *	The -e selector only knows the MX name of an open connection.
  * SEE ALSO
@@ -130,6 +134,7 @@ struct smtp_sess {
 	char banner[256];
 	smtp_caps caps;
 	int tls_on;
+	int tls_state;           /* STLS_*: verified or not (AUTH decision) */
 	int need_rset;
 	zbuf err;
 	zbuf tr;                 /* connection-level transcript */
@@ -509,25 +514,30 @@ static void rdiag(smtp_sess *s, ta_msg *m, ta_rcpt *r, int code, long retry,
 
 /* ---- connection level ---- */
 
-/* send_cmd - queue a command line (with CRLF), log and transcript it */
+/* send_cmd - queue a command line (with CRLF), log and transcript it;
+ * hide > 0 shows only that many leading bytes, hide < 0 nothing (secrets) */
 static int send_cmd(smtp_sess *s, zbuf *tr, int hide, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static int send_cmd(smtp_sess *s, zbuf *tr, int hide, const char *fmt, ...)
 {
 	char line[SMTP_CMD_MAX];
 	va_list ap;
-	int n;
+	int n, rc;
 
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(line) - 2)
+	if (n < 0 || (size_t)n >= sizeof(line) - 2) {
+		if (hide)
+			explicit_bzero(line, sizeof(line));
 		return Z_ETOOBIG;
+	}
 	if (hide) {
-		DBG(s, 1, "<<- %.*s (hidden)", hide, line);
-		smtp_log('w', "%.*s (hidden)", hide, line);
-		tr_add(tr, "<<- ", line, (size_t)hide);
-		tr_add(tr, "", " (hidden)", 9);
+		int shown = hide < 0 ? 0 : hide > n ? n : hide;
+		DBG(s, 1, "<<- %.*s%s(hidden)", shown, line, shown ? " " : "");
+		smtp_log('w', "%.*s%s(hidden)", shown, line, shown ? " " : "");
+		tr_add(tr, "<<- ", line, (size_t)shown);
+		tr_add(tr, "", shown ? " (hidden)" : "(hidden)", shown ? 9 : 8);
 	} else {
 		DBG(s, 1, "<<- %s", line);
 		smtp_log('w', "%s", line);
@@ -535,7 +545,10 @@ static int send_cmd(smtp_sess *s, zbuf *tr, int hide, const char *fmt, ...)
 	}
 	line[n] = '\r';
 	line[n + 1] = '\n';
-	return smtp_io_queue(&s->io, line, (size_t)n + 2);
+	rc = smtp_io_queue(&s->io, line, (size_t)n + 2);
+	if (hide)
+		explicit_bzero(line, sizeof(line));
+	return rc;
 }
 
 /* set_state - state change (title for -s) */
@@ -573,6 +586,7 @@ static void drop_conn(smtp_sess *s, const char *why)
 	}
 	s->connected = 0;
 	s->tls_on = 0;
+	s->tls_state = STLS_OFF;
 	s->need_rset = 0;
 }
 
@@ -694,48 +708,72 @@ caps_done:
 	return 0;
 }
 
-/* do_auth - AUTH when -A has an entry; 0 ok/skipped, -1 failed */
+/* wipe_wbuf - clear what the output buffer ever held (secrets went through it) */
+static void wipe_wbuf(smtp_sess *s)
+{
+	if (s->io.wbuf.data != NULL)
+		explicit_bzero(s->io.wbuf.data + s->io.wbuf.len, s->io.wbuf.cap - s->io.wbuf.len);
+}
+
+/* do_auth - AUTH when -A has a line for this server; 0 ok/skipped, -1 failed */
 static int do_auth(smtp_sess *s)
 {
 	smtp_auth_entry e;
+	smtp_auth_target t = { s->o->channel, s->mxname, s->host, s->ip };
 	zbuf why = ZBUF_INIT(512);
-	zbuf b = ZBUF_INIT(4096), d = ZBUF_INIT(4096);
+	zbuf b = ZBUF_INIT(4096), d = ZBUF_INIT(4096), raw = ZBUF_INIT(1024);
 	unsigned mech;
 	int rc = 0, lr;
 
+	memset(&e, 0, sizeof(e));
 	if (s->o->authfile == NULL || !(s->caps.flags & CAP_AUTH))
 		goto done;
-	lr = smtp_auth_lookup(s->o->authfile, s->o->channel, s->mxname, &e, &why);
-	if (lr == Z_ENOENT && strcasecmp(s->mxname, s->host) != 0) {
-		zbuf_reset(&why);
-		lr = smtp_auth_lookup(s->o->authfile, s->o->channel, s->host, &e, &why);
-	}
-	if (lr == Z_ENOENT)
+	/* the buffers holding secrets never grow (no copies left by realloc) */
+	if (zbuf_reserve(&b, 2048) != Z_OK || zbuf_reserve(&d, 2048) != Z_OK ||
+	    zbuf_reserve(&raw, 1024) != Z_OK) {
+		zbuf_reset(&s->err);
+		zbuf_puts(&s->err, "AUTH: out of memory");
+		rc = -1;
 		goto done;
+	}
+	lr = smtp_auth_lookup(s->o->authfile, &t, &e, &why);
+	if (lr == Z_ENOENT) {
+		DBG(s, 1, "AUTH: no line of %s for %s / %s [%s]", s->o->authfile, s->mxname,
+		    s->host, s->ip);
+		goto done;
+	}
 	if (lr != Z_OK) {
+		zlog_error(NULL, "AUTH secrets file %s", zbuf_cstr(&why));
 		zbuf_reset(&s->err);
 		zbuf_printf(&s->err, "AUTH secrets: %s", zbuf_cstr(&why));
 		rc = -1;
 		goto done;
 	}
-	mech = smtp_auth_pick(s->caps.auth, s->tls_on, e.clear_ok);
+	mech = smtp_auth_pick(s->caps.auth, s->tls_state, e.flags);
+	DBG(s, 1, "AUTH: line %d of %s matches %s [%s]; TLS %s; mechanism %s", e.lineno,
+	    s->o->authfile, s->mxname, s->ip,
+	    s->tls_state == STLS_VERIFIED ? "verified" : s->tls_state == STLS_UNVERIFIED ?
+	    "not verified" : "off", mech ? smtp_auth_mech_name(mech) : "none");
 	if (mech == 0) {
 		zbuf_reset(&s->err);
-		zbuf_printf(&s->err, "no acceptable AUTH mechanism at %s (%s)", s->mxname,
-			    s->tls_on ? "none of CRAM-MD5 PLAIN LOGIN offered" :
-			    "PLAIN/LOGIN refused without TLS");
+		zbuf_printf(&s->err, "no acceptable AUTH mechanism at %s [%s] (%s)", s->mxname,
+			    s->ip, smtp_auth_refusal(s->caps.auth, s->tls_state, e.flags));
+		smtp_log('#', "%s", zbuf_cstr(&s->err));
 		rc = -1;
 		goto done;
 	}
 	if (mech == AUTHM_PLAIN) {
-		zbuf raw = ZBUF_INIT(1024);
 		zbuf_putc(&raw, '\0');
 		zbuf_puts(&raw, e.user);
 		zbuf_putc(&raw, '\0');
 		zbuf_puts(&raw, e.secret);
-		smtp_b64_encode(raw.data, raw.len, &b);
-		zbuf_free(&raw);
-		send_cmd(s, &s->tr, 10, "AUTH PLAIN %s", zbuf_cstr(&b));
+		if (smtp_b64_encode(raw.data, raw.len, &b) != Z_OK ||
+		    send_cmd(s, &s->tr, 10, "AUTH PLAIN %s", zbuf_cstr(&b)) != Z_OK) {
+			zbuf_reset(&s->err);
+			zbuf_puts(&s->err, "AUTH PLAIN: user and secret too long");
+			rc = -1;
+			goto done;
+		}
 		if (wait_reply(s, S_AUTH, &s->tr) != Z_OK) {
 			rc = -1;
 			goto done;
@@ -756,7 +794,7 @@ static int do_auth(smtp_sess *s)
 			if (s->rep.code == 334) {
 				zbuf_reset(&b);
 				smtp_b64_encode(e.secret, strlen(e.secret), &b);
-				send_cmd(s, &s->tr, 1, "%s", zbuf_cstr(&b));
+				send_cmd(s, &s->tr, -1, "%s", zbuf_cstr(&b));
 				if (wait_reply(s, S_AUTH, &s->tr) != Z_OK) {
 					rc = -1;
 					goto done;
@@ -771,7 +809,7 @@ static int do_auth(smtp_sess *s)
 		}
 		if (s->rep.code == 334) {
 			zspan ch = zspan_trim(smtp_reply_last(&s->rep));
-			if (smtp_b64_decode(ch, &d) != Z_OK ||
+			if (smtp_b64_decode(ch, &d) != Z_OK || d.len > 1024 ||
 			    smtp_cram_md5(e.user, e.secret, d.data ? d.data : "", d.len, &b) != Z_OK) {
 				send_cmd(s, &s->tr, 0, "*");
 				(void)wait_reply(s, S_AUTH, &s->tr);
@@ -782,7 +820,7 @@ static int do_auth(smtp_sess *s)
 			}
 			zbuf_reset(&d);
 			smtp_b64_encode(b.data, b.len, &d);
-			send_cmd(s, &s->tr, 1, "%s", zbuf_cstr(&d));
+			send_cmd(s, &s->tr, -1, "%s", zbuf_cstr(&d));
 			if (wait_reply(s, S_AUTH, &s->tr) != Z_OK) {
 				rc = -1;
 				goto done;
@@ -799,9 +837,11 @@ static int do_auth(smtp_sess *s)
 	smtp_log('#', "AUTH %s ok", smtp_auth_mech_name(mech));
 done:
 	explicit_bzero(&e, sizeof(e));
+	wipe_wbuf(s);
 	zbuf_free(&why);
-	zbuf_free(&b);
-	zbuf_free(&d);
+	smtp_zbuf_wipe(&b);
+	smtp_zbuf_wipe(&d);
+	smtp_zbuf_wipe(&raw);
 	return rc;
 }
 
@@ -812,7 +852,7 @@ static int do_starttls(smtp_sess *s, int notls)
 	smtp_tls_conf *tc = &s->o->tls;
 	zbuf why = ZBUF_INIT(512), info = ZBUF_INIT(512);
 	const char *name;
-	int rc = 0;
+	int rc = 0, st = STLS_OFF;
 
 	if (!s->o->tls_loaded || tc->mode == TLSM_NONE)
 		goto done;
@@ -851,7 +891,8 @@ static int do_starttls(smtp_sess *s, int notls)
 	}
 	set_state(s, S_TLS);
 	name = tc->verifyname[0] ? tc->verifyname : s->mxname;
-	if (smtp_tls_start(tc, &s->io, name, tmo_ms(s, S_TLS), &info, &why) != Z_OK) {
+	if (smtp_tls_start(tc, &s->io, s->mxname, s->host, tmo_ms(s, S_TLS), &st, &info,
+			   &why) != Z_OK) {
 		zbuf_reset(&s->err);
 		zbuf_printf(&s->err, "TLS with %s [%s] failed: %s", s->mxname, s->ip,
 			    zbuf_cstr(&why));
@@ -860,8 +901,9 @@ static int do_starttls(smtp_sess *s, int notls)
 		goto done;
 	}
 	s->tls_on = 1;
-	DBG(s, 1, "TLS with %s [%s] (expected name %s, mode %s): %s", s->mxname, s->ip, name,
-	    smtp_tls_mode_name(tc->mode), zbuf_cstr(&info));
+	s->tls_state = st;
+	DBG(s, 1, "TLS with %s [%s] (MX host %s, next hop %s, mode %s): %s", s->mxname, s->ip,
+	    name, s->host, smtp_tls_mode_name(tc->mode), zbuf_cstr(&info));
 	smtp_log('#', "TLS: %s", zbuf_cstr(&info));
 	tr_add(&s->tr, "--- TLS: ", zbuf_cstr(&info), info.len);
 	/* forget everything learnt before TLS */

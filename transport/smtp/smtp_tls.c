@@ -3,39 +3,59 @@
  *	smtp_tls - smtp-tls.conf and the client side of STARTTLS
  * SUMMARY
  *	Reads the TLS client configuration, builds one SSL_CTX, and runs
- *	the handshake on an open SMTP connection with the configured
- *	verification mode.
+ *	the handshake on an open SMTP connection; checks the certificate
+ *	chain and names as the mode asks (Postfix's levels).
  * SYNOPSIS
  *	int smtp_tls_load(const char *path, smtp_tls_conf *tc, zbuf *err)
  *	int smtp_tls_parse(const char *name, const char *data, size_t len,
  *	                   smtp_tls_conf *tc, zbuf *err)
  *	void smtp_tls_free(smtp_tls_conf *tc)
- *	int smtp_tls_start(smtp_tls_conf *tc, smtp_io *io, const char *peername,
- *	                   long timeout_ms, zbuf *info, zbuf *err)
+ *	int smtp_tls_refs(const smtp_tls_conf *tc, enum tls_mode mode,
+ *	                  const char *mxhost, const char *nexthop, zbuf *out,
+ *	                  zbuf *err)
+ *	int smtp_tls_cert_match(const void *x509, const char *refs)
+ *	int smtp_tls_start(smtp_tls_conf *tc, smtp_io *io, const char *mxhost,
+ *	                   const char *nexthop, long timeout_ms, int *state,
+ *	                   zbuf *info, zbuf *err)
  *	const char *smtp_tls_mode_name(enum tls_mode m)
  * DESCRIPTION
  *	One "keyword [value]" per line, '#' and ';' start comments.  Keys:
  *	tls-cert-file, tls-key-file, tls-CAfile, tls-CApath, tls-loglevel,
  *	tls-cipher-list, demand-tls-mode (= tls-verify encrypt),
- *	tls-verify none|may|encrypt|verify|secure, tls-verify-name name;
- *	the old keys tls-dcert-file, tls-dkey-file, tls-random-source,
- *	tls-use-scache, tls-scache-timeout, no-tls-readahead and
- *	tls-strict-rfc2487 are accepted and ignored.  Without tls-verify the
- *	mode is "may" (or "encrypt" with demand-tls-mode).
+ *	tls-verify none|may|encrypt|verify|secure, tls-verify-name name,
+ *	tls-verify-match list, tls-secure-match list; the old keys
+ *	tls-dcert-file, tls-dkey-file, tls-random-source, tls-use-scache,
+ *	tls-scache-timeout, no-tls-readahead and tls-strict-rfc2487 are
+ *	accepted and ignored.  Without tls-verify the mode is "may" (or
+ *	"encrypt" with demand-tls-mode); without a file (no -S) the
+ *	defaults apply, so opportunistic TLS is always on unless a file
+ *	says "tls-verify none".
  *
- *	Modes: none never starts TLS; may uses TLS when offered without
- *	checking the certificate; encrypt requires TLS, no checks; verify
- *	requires a chain that verifies against the CA file/path (or the
- *	system store); secure also requires the certificate to match the
- *	MX name (or tls-verify-name), which is sent as SNI too.  TLS 1.2 is
- *	the minimum protocol version.
+ *	Modes: none never starts TLS; may uses TLS when offered; encrypt
+ *	requires TLS; neither checks the certificate for delivery, but the
+ *	result of the verify-level check is kept (AUTH sends secrets only
+ *	over a verified session).  verify requires a chain that verifies
+ *	against the CA file/path (or the system store) and a name matching
+ *	tls-verify-match (default "hostname", the MX host); secure requires
+ *	the chain and a name matching tls-secure-match (default "nexthop,
+ *	dot-nexthop": the destination domain or a name below it), because
+ *	MX names from DNS are not authenticated.  List elements: hostname
+ *	(not in tls-secure-match), nexthop, dot-nexthop, a name, ".domain",
+ *	"[address]".  An address destination is matched against the
+ *	certificate's IP addresses.  tls-verify-name replaces both lists by
+ *	one name (and is sent as SNI; otherwise the MX host name is).
+ *	Names are matched by OpenSSL's X509_check_host with partial
+ *	wildcards refused: "*" only as the whole leftmost label, matching
+ *	exactly one label (RFC 6125).  TLS 1.2 is the minimum.
  * DIAGNOSTICS
  *	Unknown keys, bad values and unreadable files are errors naming the
  *	file and line.  Handshake and verification failures return Z_ERR
- *	with the OpenSSL reason; the caller defers (never falls back to
- *	clear text in the required modes).
+ *	with the OpenSSL reason or the expected and presented names; the
+ *	caller defers (never falls back to clear text in the required
+ *	modes).
  * SECURITY
- *	The key file is read by OpenSSL; nothing of it is logged.
+ *	The key file is read by OpenSSL; nothing of it is logged.  The
+ *	certificate is checked only by OpenSSL's chain and name matchers.
  * BUGS
  *	No session cache, no DANE, no MTA-STS.
  * SEE ALSO
@@ -79,6 +99,204 @@ static int set_str(char *dst, size_t dsz, zspan v, const char *name, int lineno,
 		return Z_EPARSE;
 	}
 	return Z_OK;
+}
+
+/* next_elem - next element of a match list (commas and blanks separate) */
+static int next_elem(zcur *c, zspan *out)
+{
+	size_t start;
+
+	while (!zcur_eof(c) && (zcur_peek(c) == ',' || zcur_peek(c) == ' ' ||
+				zcur_peek(c) == '\t'))
+		c->pos++;
+	if (zcur_eof(c))
+		return 0;
+	start = c->pos;
+	while (!zcur_eof(c) && zcur_peek(c) != ',' && zcur_peek(c) != ' ' &&
+	       zcur_peek(c) != '\t')
+		c->pos++;
+	out->p = c->p + start;
+	out->n = c->pos - start;
+	return 1;
+}
+
+/* elem_ok - a literal list element: name, ".domain" or "[address]" */
+static int elem_ok(zspan e)
+{
+	char buf[300], norm[300];
+
+	if (zspan_copy(e, buf, sizeof(buf)) != Z_OK || buf[0] == '\0')
+		return 0;
+	if (buf[0] == '[')
+		return smtp_host_norm(buf, norm, sizeof(norm)) == Z_OK && norm[0] == '[';
+	for (size_t i = buf[0] == '.' ? 1 : 0; buf[i]; i++) {
+		unsigned char ch = (unsigned char)buf[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_'))
+			return 0;
+	}
+	return buf[0] != '.' || buf[1] != '\0';
+}
+
+/* match_list_check - validate tls-verify-match / tls-secure-match */
+static int match_list_check(const char *list, int secure, zbuf *err)
+{
+	zcur c;
+	zspan e;
+	int n = 0;
+
+	zcur_init(&c, list, strlen(list));
+	while (next_elem(&c, &e)) {
+		n++;
+		if (zspan_eq(e, "hostname")) {
+			if (secure) {
+				zbuf_puts(err, "hostname is not allowed in tls-secure-match (MX names "
+					  "from DNS are not authenticated; use verify)");
+				return Z_EPARSE;
+			}
+		} else if (!zspan_eq(e, "nexthop") && !zspan_eq(e, "dot-nexthop") && !elem_ok(e)) {
+			zbuf_printf(err, "bad match list element '%.*s' (hostname, nexthop, "
+				    "dot-nexthop, a name, .domain or [address])",
+				    (int)(e.n > 60 ? 60 : e.n), e.p);
+			return Z_EPARSE;
+		}
+	}
+	if (n == 0) {
+		zbuf_puts(err, "empty match list");
+		return Z_EPARSE;
+	}
+	return Z_OK;
+}
+
+/* add_ref - one reference identity (normalised) to out, once */
+static int add_ref(zbuf *out, const char *dot, const char *host)
+{
+	char norm[300], ref[304];
+	const char *p;
+
+	if (host == NULL || host[0] == '\0' || smtp_host_norm(host, norm, sizeof(norm)) != Z_OK)
+		return Z_OK;
+	if (dot[0] != '\0' && norm[0] == '[')
+		return Z_OK;            /* no "below" for an address */
+	if ((size_t)snprintf(ref, sizeof(ref), "%s%s", dot, norm) >= sizeof(ref))
+		return Z_ETOOBIG;
+	/* already there? */
+	p = zbuf_cstr(out);
+	for (;;) {
+		size_t n = strcspn(p, " ");
+		if (n == strlen(ref) && strncmp(p, ref, n) == 0)
+			return Z_OK;
+		if (p[n] == '\0')
+			break;
+		p += n + 1;
+	}
+	if (out->len > 0 && zbuf_putc(out, ' ') != Z_OK)
+		return Z_ETOOBIG;
+	return zbuf_puts(out, ref);
+}
+
+/* smtp_tls_refs - reference identities for the mode */
+int smtp_tls_refs(const smtp_tls_conf *tc, enum tls_mode mode, const char *mxhost,
+		  const char *nexthop, zbuf *out, zbuf *err)
+{
+	const char *list;
+	zcur c;
+	zspan e;
+	int rc = Z_OK;
+
+	if (tc->verifyname[0] != '\0')
+		return add_ref(out, "", tc->verifyname);
+	if (mode == TLSM_SECURE)
+		list = tc->securematch[0] ? tc->securematch : "nexthop, dot-nexthop";
+	else
+		list = tc->verifymatch[0] ? tc->verifymatch : "hostname";
+	zcur_init(&c, list, strlen(list));
+	while (rc == Z_OK && next_elem(&c, &e)) {
+		char buf[300];
+		if (zspan_eq(e, "hostname"))
+			rc = add_ref(out, "", mxhost);
+		else if (zspan_eq(e, "nexthop"))
+			rc = add_ref(out, "", nexthop);
+		else if (zspan_eq(e, "dot-nexthop"))
+			rc = add_ref(out, ".", nexthop);
+		else if (zspan_copy(e, buf, sizeof(buf)) == Z_OK)
+			rc = buf[0] == '.' ? add_ref(out, ".", buf + 1) : add_ref(out, "", buf);
+	}
+	if (rc != Z_OK)
+		zbuf_puts(err, "reference identities too long");
+	else if (out->len == 0) {
+		zbuf_printf(err, "no name to match the certificate against (MX host %s, "
+			    "next hop %s)", mxhost ? mxhost : "-", nexthop ? nexthop : "-");
+		rc = Z_ERR;
+	}
+	return rc;
+}
+
+/* smtp_tls_cert_match - one of the blank-separated refs matches */
+int smtp_tls_cert_match(const void *x509, const char *refs)
+{
+	X509 *x = (X509 *)x509;
+	const char *p = refs;
+	char ref[304];
+
+	while (*p) {
+		size_t n = strcspn(p, " ");
+		if (n > 0 && n < sizeof(ref)) {
+			memcpy(ref, p, n);
+			ref[n] = '\0';
+			if (ref[0] == '[') {
+				ref[n - 1] = '\0';
+				if (X509_check_ip_asc(x, ref + 1, 0) == 1)
+					return 1;
+			} else if (X509_check_host(x, ref, n, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
+						   NULL) == 1) {
+				return 1;
+			}
+		}
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	return 0;
+}
+
+/* cert_names - the DNS and IP names of a certificate, for diagnostics */
+static void cert_names(X509 *x, zbuf *out)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	int shown = 0;
+
+	if (gens != NULL) {
+		for (int i = 0; i < sk_GENERAL_NAME_num(gens) && shown < 6; i++) {
+			const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+			if (g->type == GEN_DNS) {
+				const ASN1_IA5STRING *d = g->d.dNSName;
+				int len = ASN1_STRING_length(d);
+				zbuf_printf(out, "%s%.*s", shown++ ? " " : "", len > 100 ? 100 : len,
+					    (const char *)ASN1_STRING_get0_data(d));
+			} else if (g->type == GEN_IPADD) {
+				const ASN1_OCTET_STRING *a = g->d.iPAddress;
+				char txt[INET6_ADDRSTRLEN] = "?";
+				int len = ASN1_STRING_length(a);
+				if (len == 4 || len == 16)
+					(void)inet_ntop(len == 4 ? AF_INET : AF_INET6,
+							ASN1_STRING_get0_data(a), txt, sizeof(txt));
+				zbuf_printf(out, "%s[%s]", shown++ ? " " : "", txt);
+			}
+		}
+		GENERAL_NAMES_free(gens);
+	}
+	if (shown == 0) {
+		char cn[256] = "";
+		if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn,
+					      sizeof(cn)) > 0)
+			zbuf_printf(out, "CN=%s", cn);
+		else
+			zbuf_puts(out, "no names");
+	}
+	for (size_t i = 0; i < out->len; i++)
+		if ((unsigned char)out->data[i] < 0x20 || out->data[i] == 0x7f)
+			out->data[i] = '?';
 }
 
 /* smtp_tls_parse - parse the configuration text */
@@ -127,6 +345,20 @@ int smtp_tls_parse(const char *name, const char *data, size_t len, smtp_tls_conf
 		} else if (zspan_eq(key, "tls-verify-name")) {
 			if (set_str(tc->verifyname, sizeof(tc->verifyname), val, name, lineno, "tls-verify-name", err))
 				return Z_EPARSE;
+		} else if (zspan_eq(key, "tls-verify-match") || zspan_eq(key, "tls-secure-match")) {
+			int sec = zspan_eq(key, "tls-secure-match");
+			char *dst = sec ? tc->securematch : tc->verifymatch;
+			size_t dsz = sec ? sizeof(tc->securematch) : sizeof(tc->verifymatch);
+			zbuf why = ZBUF_INIT(256);
+			if (set_str(dst, dsz, val, name, lineno, sec ? "tls-secure-match" :
+				    "tls-verify-match", err))
+				return Z_EPARSE;
+			if (match_list_check(dst, sec, &why) != Z_OK) {
+				zbuf_printf(err, "%s:%d: %s", name, lineno, zbuf_cstr(&why));
+				zbuf_free(&why);
+				return Z_EPARSE;
+			}
+			zbuf_free(&why);
 		} else if (zspan_eq(key, "tls-loglevel")) {
 			unsigned long v;
 			if (zspan_to_ulong(val, 4, &v) != Z_OK) {
@@ -188,8 +420,10 @@ int smtp_tls_load(const char *path, smtp_tls_conf *tc, zbuf *err)
 	SSL_CTX *ctx = NULL;
 	int rc = Z_ERR;
 
-	if (zread_file(path, data.max, &data, err) != Z_OK)
+	if (path != NULL && zread_file(path, data.max, &data, err) != Z_OK)
 		goto done;
+	if (path == NULL)
+		path = "(built-in TLS defaults)";
 	if (smtp_tls_parse(path, data.data ? data.data : "", data.len, tc, err) != Z_OK)
 		goto done;
 	ctx = SSL_CTX_new(TLS_client_method());
@@ -220,7 +454,8 @@ int smtp_tls_load(const char *path, smtp_tls_conf *tc, zbuf *err)
 			zbuf_printf(err, "%s: CA file/path: %s", path, ssl_reason());
 			goto done;
 		}
-	} else if (tc->mode >= TLSM_VERIFY) {
+	} else if (tc->mode != TLSM_NONE) {
+		/* also for may/encrypt: a verified session may carry AUTH secrets */
 		(void)SSL_CTX_set_default_verify_paths(ctx);
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
@@ -242,68 +477,45 @@ void smtp_tls_free(smtp_tls_conf *tc)
 	tc->ctx = NULL;
 }
 
-/* is_ip_literal - address, not a name (no SNI then) */
-static int is_ip_literal(const char *s)
+/* sni_name - a host name usable for SNI, or NULL */
+static const char *sni_name(const char *name, char *buf, size_t bufsz)
 {
-	unsigned char buf[16];
-	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+	if (name == NULL || smtp_host_norm(name, buf, bufsz) != Z_OK || buf[0] == '[' ||
+	    strchr(buf, '.') == NULL || strchr(buf, '/') != NULL)
+		return NULL;
+	return buf;
 }
 
 /* smtp_tls_start - handshake and verification */
-int smtp_tls_start(smtp_tls_conf *tc, smtp_io *io, const char *peername,
-		   long timeout_ms, zbuf *info, zbuf *err)
+int smtp_tls_start(smtp_tls_conf *tc, smtp_io *io, const char *mxhost, const char *nexthop,
+		   long timeout_ms, int *state, zbuf *info, zbuf *err)
 {
-	SSL *ssl;
+	SSL *ssl = NULL;
+	X509 *peer = NULL;
 	long long deadline = zmono_ms() + timeout_ms;
-	char lit[80] = "";
-	int usable_name = peername != NULL && peername[0] != '\0' && peername[0] != '/' &&
-		peername[0] != '[' && !is_ip_literal(peername);
+	zbuf refs = ZBUF_INIT(2048), why = ZBUF_INIT(512), names = ZBUF_INIT(1024);
+	char sni[300];
+	const char *sn;
+	long vr;
+	int rc = Z_ERR, name_ok = 0, required = tc->mode >= TLSM_VERIFY;
 
-	/* "[192.0.2.1]" / "[IPv6:2001:db8::1]": match the certificate's IP */
-	if (peername != NULL && peername[0] == '[') {
-		const char *p = peername + 1;
-		size_t n;
-		if (strncasecmp(p, "IPv6:", 5) == 0)
-			p += 5;
-		n = strcspn(p, "]");
-		if (n < sizeof(lit)) {
-			memcpy(lit, p, n);
-			lit[n] = '\0';
-		}
-	} else if (peername != NULL && is_ip_literal(peername)) {
-		(void)zstrlcpy(lit, peername, sizeof(lit));
+	*state = STLS_OFF;
+	/* verify/secure need names; may/encrypt use the verify-level names to
+	 * tell a verified session (for AUTH), and go on without them */
+	if (smtp_tls_refs(tc, required ? tc->mode : TLSM_VERIFY, mxhost, nexthop, &refs,
+			  &why) != Z_OK && required) {
+		zbuf_printf(err, "%s", zbuf_cstr(&why));
+		goto done;
 	}
-
 	ERR_clear_error();
 	ssl = SSL_new((SSL_CTX *)tc->ctx);
 	if (ssl == NULL || SSL_set_fd(ssl, io->fd) != 1) {
 		zbuf_printf(err, "SSL_new: %s", ssl_reason());
-		if (ssl)
-			SSL_free(ssl);
-		return Z_ERR;
+		goto done;
 	}
-	if (usable_name)
-		(void)SSL_set_tlsext_host_name(ssl, peername);
-	if (tc->mode == TLSM_SECURE && !usable_name && lit[0] != '\0') {
-		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), lit) != 1) {
-			zbuf_printf(err, "cannot set expected address %s", lit);
-			SSL_free(ssl);
-			return Z_ERR;
-		}
-	} else if (tc->mode == TLSM_SECURE) {
-		if (!usable_name) {
-			zbuf_puts(err, "secure mode needs a host name to match (tls-verify-name)");
-			SSL_free(ssl);
-			return Z_ERR;
-		}
-		X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
-		X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-		if (X509_VERIFY_PARAM_set1_host(vp, peername, 0) != 1) {
-			zbuf_printf(err, "cannot set expected name: %s", ssl_reason());
-			SSL_free(ssl);
-			return Z_ERR;
-		}
-	}
+	sn = sni_name(tc->verifyname[0] ? tc->verifyname : mxhost, sni, sizeof(sni));
+	if (sn != NULL)
+		(void)SSL_set_tlsext_host_name(ssl, sn);
 	for (;;) {
 		int r = SSL_connect(ssl), e;
 		struct pollfd p;
@@ -315,48 +527,67 @@ int smtp_tls_start(smtp_tls_conf *tc, smtp_io *io, const char *peername,
 			zbuf_printf(err, "handshake failed: %s",
 				    e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 ?
 				    "connection closed" : ssl_reason());
-			SSL_free(ssl);
-			return Z_ERR;
+			goto done;
 		}
 		now = zmono_ms();
 		if (now >= deadline) {
 			zbuf_puts(err, "handshake timed out");
-			SSL_free(ssl);
-			return Z_ERR;
+			goto done;
 		}
 		p.fd = io->fd;
 		p.events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
 		p.revents = 0;
 		if (poll(&p, 1, (int)(deadline - now)) < 0 && errno != EINTR) {
 			zbuf_printf(err, "poll: %s", strerror(errno));
-			SSL_free(ssl);
-			return Z_ERR;
+			goto done;
 		}
 	}
-	if (tc->mode >= TLSM_VERIFY) {
-		X509 *peer = SSL_get1_peer_certificate(ssl);
-		long vr = SSL_get_verify_result(ssl);
+	peer = SSL_get1_peer_certificate(ssl);
+	vr = SSL_get_verify_result(ssl);
+	if (peer != NULL && refs.len > 0)
+		name_ok = smtp_tls_cert_match(peer, zbuf_cstr(&refs));
+	if (peer != NULL)
+		cert_names(peer, &names);
+	if (required) {
 		if (peer == NULL) {
 			zbuf_puts(err, "server sent no certificate");
-			SSL_free(ssl);
-			return Z_ERR;
+			goto done;
 		}
-		X509_free(peer);
 		if (vr != X509_V_OK) {
-			zbuf_printf(err, "certificate verification failed: %s%s%s",
-				    X509_verify_cert_error_string(vr),
-				    tc->mode == TLSM_SECURE ? " (expected name " : "",
-				    tc->mode == TLSM_SECURE ? peername : "");
-			if (tc->mode == TLSM_SECURE)
-				zbuf_putc(err, ')');
-			SSL_free(ssl);
-			return Z_ERR;
+			zbuf_printf(err, "certificate verification failed: %s",
+				    X509_verify_cert_error_string(vr));
+			goto done;
+		}
+		if (!name_ok) {
+			zbuf_printf(err, "certificate name mismatch (mode %s): expected %s, "
+				    "certificate has %s", smtp_tls_mode_name(tc->mode),
+				    zbuf_cstr(&refs), zbuf_cstr(&names));
+			goto done;
 		}
 	}
+	*state = peer != NULL && vr == X509_V_OK && name_ok ? STLS_VERIFIED : STLS_UNVERIFIED;
 	io->ssl = ssl;
+	ssl = NULL;
 	zbuf_reset(&io->rbuf);
-	zbuf_printf(info, "%s %s, verify %s", SSL_get_version(ssl), SSL_get_cipher_name(ssl),
-		    tc->mode >= TLSM_VERIFY ? (tc->mode == TLSM_SECURE ? "ok (chain and name)" :
-					      "ok (chain)") : "not checked");
-	return Z_OK;
+	zbuf_printf(info, "%s %s, ", SSL_get_version((SSL *)io->ssl),
+		    SSL_get_cipher_name((SSL *)io->ssl));
+	if (*state == STLS_VERIFIED)
+		zbuf_printf(info, "verified (chain and name %s)", zbuf_cstr(&refs));
+	else if (peer == NULL)
+		zbuf_puts(info, "not verified (no certificate)");
+	else if (vr != X509_V_OK)
+		zbuf_printf(info, "not verified (%s)", X509_verify_cert_error_string(vr));
+	else
+		zbuf_printf(info, "not verified (certificate has %s, expected %s)",
+			    zbuf_cstr(&names), refs.len ? zbuf_cstr(&refs) : "a name");
+	rc = Z_OK;
+done:
+	if (peer != NULL)
+		X509_free(peer);
+	if (ssl != NULL)
+		SSL_free(ssl);
+	zbuf_free(&refs);
+	zbuf_free(&why);
+	zbuf_free(&names);
+	return rc;
 }
