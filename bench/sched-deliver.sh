@@ -58,6 +58,7 @@ sink_count() { local v; v=$(tail -c 4096 "$SINK_OUT" | tr '\r' '\n' | grep -o 'm
 
 PO=$BL_W/po
 printf 'POSTOFFICE=%s\nDNS_SERVERS=127.0.0.1:%s\n' "$PO" "$DNSP" > "$BL_W/zmta.conf"
+printf 'ZMTA_USER=%s\n' "$(id -un)" >> "$BL_W/zmta.conf"
 export ZCONFIG=$BL_W/zmta.conf
 cat > "$BL_W/scheduler.conf" <<CF
 */*	interval=2s retries="1 1 2" expiry=1h idlemax=5s

@@ -13,6 +13,26 @@ install-data-local:
 		fi; \
 	done
 
+# the mail system's user (zmta.conf(5) ZMTA_USER, default zmta): created by
+# a real install as root (not with DESTDIR, not with ZMTA_NO_USERADD=1 or
+# configure --disable-install-user, which distcheck uses); otherwise say
+# what to do.  The spool is made by "zmta postoffice-init".
+AM_DISTCHECK_CONFIGURE_FLAGS = --disable-install-user
+install-exec-hook:
+	@if test -n '$(DESTDIR)' || test '$(ZMTA_NO_USERADD)' = 1 || \
+	    test '$(ZMTA_INSTALL_USER)' != yes; then \
+		echo "zmta: as root, run: $(sbindir)/zmta postoffice-init (creates the zmta user and the spool)"; \
+	elif test "`id -u`" != 0; then \
+		echo "zmta: not root: as root, run: $(sbindir)/zmta postoffice-init (creates the zmta user and the spool)"; \
+	elif id zmta >/dev/null 2>&1; then \
+		echo "zmta: user zmta exists; create or repair the spool with: $(sbindir)/zmta postoffice-init"; \
+	else \
+		PATH="$$PATH:/usr/sbin:/sbin"; \
+		useradd --system --no-create-home --user-group --home-dir /nonexistent \
+			--shell /usr/sbin/nologin zmta || { echo "zmta: useradd zmta failed" >&2; exit 1; }; \
+		echo "zmta: created user zmta; now run: $(sbindir)/zmta postoffice-init"; \
+	fi
+
 # a configuration file is removed only if it is still the unmodified sample
 uninstall-local:
 	for f in $(sample_confs); do \

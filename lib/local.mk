@@ -7,7 +7,8 @@ lib_libzmta_a_SOURCES = \
 	lib/zconf.h lib/zconf.c \
 	lib/zutil.h lib/zutil.c lib/zglob.c lib/zproctitle.c \
 	lib/zline.h lib/zline.c \
-	lib/zevent.h lib/zevent.c
+	lib/zevent.h lib/zevent.c \
+	lib/zpriv.h lib/zpriv.c
 
 dist_man_MANS += man/zmta.conf.5
 
@@ -45,4 +46,12 @@ noinst_PROGRAMS += tests/fuzz/fuzz_zconf
 tests_fuzz_fuzz_zconf_SOURCES = tests/fuzz/fuzz_zconf.c
 tests_fuzz_fuzz_zconf_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_zconf_LDADD = lib/libzmta.a
+endif
+
+# privilege drop (lib/zpriv.c)
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_zpriv
+TESTS += tests/unit/check_zpriv
+tests_unit_check_zpriv_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_zpriv_LDADD = $(LIB_UNIT_LIBS)
 endif

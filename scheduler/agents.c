@@ -48,13 +48,20 @@
  *	Agent output is untrusted: lines are capped (TAPROTO_LINE_MAX),
  *	parsed by the strict codec, a report is only accepted for a recipient
  *	that was fed to that very agent.  The child gets only the socket on
- *	0/1/2; every other descriptor is closed before execve.
+ *	0/1/2; every other descriptor is closed before execve.  Ids: the
+ *	child drops completely (zpriv_drop: the user's groups, real,
+ *	effective and saved ids, checked, root not regainable) to the
+ *	clause's user=/group=, else to ZMTA_USER when the scheduler is root;
+ *	on any failure it writes "# cannot start agent: <reason>" and exits
+ *	EX_OSERR without running anything, and the scheduler defers the
+ *	thread's pending recipients with that reason (no fork loop).
  * BUGS
  *	deferback is treated like deferred (no tail move).
  * SEE ALSO
  *	scheduler(8), zmta-ta(7), model.c, complete.c
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -74,9 +81,14 @@
 #include "zconf.h"
 #include "zerr.h"
 #include "zlog.h"
+#include "zpriv.h"
 #include "zutil.h"
 
 sched S;
+
+/* prefix of the comment line a child writes when it cannot become the
+ * agent (privilege drop or execve failed) */
+#define AGENT_STARTFAIL "cannot start agent: "
 
 #define AGENT_BAD_MAX 50          /* malformed lines before the agent is killed */
 #define AGENT_BURST_MAX 2000      /* comment lines per second before kill */
@@ -315,6 +327,30 @@ static const char *limit_reason(const thread *t, time_t now)
 	return NULL;
 }
 
+/* child_fail - in the child: tell the scheduler why it cannot run, exit */
+static _Noreturn void __attribute__((format(printf, 1, 2))) child_fail(const char *fmt, ...)
+{
+	char line[600];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = snprintf(line, sizeof line, "# %s", AGENT_STARTFAIL);
+	if (n > 0 && (size_t)n < sizeof line) {
+		size_t room = sizeof line - (size_t)n - 1;   /* one byte kept for the newline */
+		int k = vsnprintf(line + n, room, fmt, ap);
+		if (k > 0)
+			n += (size_t)k < room ? k : (int)room - 1;
+	}
+	va_end(ap);
+	if (n > 0 && (size_t)n < sizeof line) {
+		for (int i = 0; i < n; i++)
+			if (line[i] == '\n' || line[i] == '\r')
+				line[i] = ' ';
+		line[n++] = '\n';
+		(void)!write(2, line, (size_t)n);
+	}
+	_exit(EX_OSERR);
+}
+
 /* child_exec - in the child: set up fds, priority, ids, exec */
 static _Noreturn void child_exec(int sock, const sconf_clause *c, char **argv)
 {
@@ -336,27 +372,19 @@ static _Noreturn void child_exec(int sock, const sconf_clause *c, char **argv)
 		(void)setpriority(PRIO_PROCESS, 0, c->priority);
 	if (c->nice)
 		(void)!nice(c->nice);
-	if (geteuid() == 0) {
-		if (c->group) {
-			struct group *gr = getgrnam(c->group);
-			unsigned long gid;
-			if (gr)
-				gid = gr->gr_gid;
-			else if (zparse_ulong(c->group, 65535ul * 65536ul, &gid) != Z_OK)
-				_exit(EX_NOUSER);
-			if (setgroups(0, NULL) != 0 || setgid((gid_t)gid) != 0)
-				_exit(EX_NOPERM);
-		}
-		if (c->user) {
-			struct passwd *pw = getpwnam(c->user);
-			unsigned long uid;
-			if (pw)
-				uid = pw->pw_uid;
-			else if (zparse_ulong(c->user, 65535ul * 65536ul, &uid) != Z_OK)
-				_exit(EX_NOUSER);
-			if (setuid((uid_t)uid) != 0)
-				_exit(EX_NOPERM);
-		}
+	/* ids: a complete drop (groups, real/effective/saved) or nothing
+	 * runs; the reason goes to the scheduler as a comment line */
+	const char *user = c->user;
+	if (user == NULL && geteuid() == 0)
+		user = S.agent_user;
+	if (user == NULL && c->group)
+		user = "root";
+	if (user) {
+		zbuf err = ZBUF_INIT(400);
+		if (zpriv_drop(user, c->group, &err) != Z_OK)
+			child_fail("cannot switch to user=%s%s%s: %s", user, c->group ? " group=" : "",
+				   c->group ? c->group : "", zbuf_cstr(&err));
+		zbuf_free(&err);
 	}
 	char *env[SCONF_MAX_ARGS + 8];
 	int n = 0;
@@ -376,7 +404,7 @@ static _Noreturn void child_exec(int sock, const sconf_clause *c, char **argv)
 	}
 	env[n] = NULL;
 	execve(argv[0], argv, env);
-	_exit(EX_OSERR);
+	child_fail("execve %s: %s", argv[0], strerror(errno));
 }
 
 /* agent_spawn - fork a new agent for t; NULL on failure */
@@ -889,6 +917,16 @@ static void agent_line(agent *a, const char *p, size_t n)
 			agent_kill(a, "floods its output");
 			goto out;
 		}
+		if (k == TAK_COMMENT && a->state == AS_LARVA && a->startfail[0] == '\0' &&
+		    arg.n > strlen(AGENT_STARTFAIL) &&
+		    memcmp(arg.p, AGENT_STARTFAIL, strlen(AGENT_STARTFAIL)) == 0) {
+			size_t m = arg.n < sizeof a->startfail - 1 ? arg.n : sizeof a->startfail - 1;
+			memcpy(a->startfail, arg.p, m);
+			a->startfail[m] = '\0';
+			zlog_error(NULL, "agent pid %ld for %s/%s: %s", (long)a->pid,
+				   a->channel ? a->channel->s : "-", a->host ? a->host->s : "-",
+				   a->startfail);
+		}
 		if (a->burst <= 50) {
 			if (k == TAK_COMMENT)
 				zlog_info(NULL, "agent pid %ld: %.*s", (long)a->pid, (int)arg.n, arg.p);
@@ -959,6 +997,25 @@ static void agent_free(agent *a)
 	free(a);
 }
 
+/* defer_unstarted - the agent for t could not start (ids, execve): defer
+ * what t has pending with the reason, so the round closes with a retry
+ * step instead of forking again at once */
+static void defer_unstarted(thread *t, const char *why)
+{
+	vertex *v;
+	zspan text = zspan_from(why);
+	t->busy = 1;
+	while ((v = vlist_pop(&t->pending)) != NULL) {
+		vlist_push(&t->done, v, 2);
+		if (v->agent != NULL)
+			continue;   /* in flight with another agent */
+		for (uint32_t i = 0; i < v->nrcpt; i++)
+			if (v->r[i].state == RS_PENDING)
+				rcpt_deferred(v->file, v, &v->r[i], ZSPAN_NULL, text, 1);
+	}
+	t->busy = 0;
+}
+
 /* agent_gone - the agent cannot be talked to any more */
 static void agent_gone(agent *a, const char *why)
 {
@@ -978,6 +1035,8 @@ static void agent_gone(agent *a, const char *why)
 		zlog_info(NULL, "agent pid %ld gone (%s) with %s", (long)a->pid, why,
 			  a->out ? "unreported recipients: deferred" : "no work outstanding");
 	agent_settle_all(a, why);
+	if (a->startfail[0] && a->thr)
+		defer_unstarted(a->thr, a->startfail);
 	if (S.nagents)
 		S.nagents--;
 	if (a->ring && a->ring->nagents)

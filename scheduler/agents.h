@@ -44,6 +44,7 @@ typedef struct agent {
 	time_t burst_sec;
 	int reaped, status;
 	int retry_stop;                /* retryat/deferall seen in this thread */
+	char startfail[256];           /* "# cannot start agent: ..." before #hungry */
 } agent;
 
 typedef struct wait_ent {
@@ -76,6 +77,9 @@ typedef struct sched {
 	/* counters (SHOW COUNTERS) */
 	unsigned long c_forks, c_delivered, c_failed, c_deferred, c_expired,
 		c_reports, c_dsn, c_quarantined;
+	/* scheduler started as root: agents without user= run as this user
+	 * (ZMTA_USER); NULL when the scheduler is not root */
+	const char *agent_user;
 } sched;
 
 extern sched S;

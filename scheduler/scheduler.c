@@ -25,6 +25,12 @@
  *	a file that does not parse, lacks its body or is otherwise unusable
  *	is moved to postman/ with a reason (spool_quarantine), never unlinked.
  *	Paths are built only from validated numeric names.
+ *	Ids: started as root, the scheduler drops to ZMTA_USER for good
+ *	(zpriv_drop_ids) after opening its logs and before it touches the
+ *	spool, unless a clause names user=/group= other than ZMTA_USER's
+ *	ids (then it keeps root and logs the clause).  A non-root scheduler
+ *	refuses (-n, start-up, SIGUSR1) clauses naming ids other than its
+ *	own, with file:line.  -X never changes ids.
  * BUGS
  *	Threads busy with an agent during a SIGUSR1 reload keep the old
  *	clause until the next reload.  -H does not move files between hash
@@ -36,6 +42,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +65,7 @@
 #include "zconf.h"
 #include "zerr.h"
 #include "zlog.h"
+#include "zpriv.h"
 #include "zutil.h"
 
 #ifndef PACKAGE_VERSION
@@ -76,6 +84,9 @@ static time_t stop_at;
 static sconf **oldcfgs;
 static size_t noldcfgs;
 static unsigned long scan_files, scan_new, scan_bad;
+
+static int clause_ids_check(const sconf *cfg, const zpriv_ids *zu, const sconf_clause **keep,
+			    zbuf *err);
 
 /* usage - print synopsis and exit */
 static _Noreturn void usage(void)
@@ -510,6 +521,23 @@ static void reload_config(void)
 		zbuf_reset(&err);
 		rc = sconf_load_default(&nc, &err);
 	}
+	if (rc == Z_OK) {
+		/* ids: as root the new file may only add users when root was kept */
+		zpriv_ids zu;
+		const sconf_clause *keep = NULL;
+		int root = geteuid() == 0;
+		if (root) {
+			zbuf why = ZBUF_INIT(300);
+			if (zpriv_resolve(S.agent_user ? S.agent_user : "root", NULL, &zu, &why) != Z_OK)
+				memset(&zu, 0, sizeof zu);
+			zbuf_free(&why);
+		}
+		rc = clause_ids_check(nc, root ? &zu : NULL, &keep, &err);
+		if (rc != Z_OK) {
+			sconf_free(nc);
+			nc = NULL;
+		}
+	}
 	if (rc != Z_OK) {
 		zlog_error(NULL, "config reload refused, keeping the old one: %s", zbuf_cstr(&err));
 		zbuf_free(&err);
@@ -720,6 +748,105 @@ static int take_pidlock(void)
 	return fd;
 }
 
+/* clause_ids_check - every user=/group= of cfg names known ids that this
+ * scheduler can give its agents: as root (zu = ZMTA_USER's ids) anything;
+ * otherwise only its own ids.  *keep (may be NULL) gets the first clause
+ * that needs root (ids other than ZMTA_USER's).  Z_OK or Z_ERR with
+ * "file:line: reason" in err. */
+static int clause_ids_check(const sconf *cfg, const zpriv_ids *zu, const sconf_clause **keep,
+			    zbuf *err)
+{
+	const char *name = cfg->name ? cfg->name : "builtin";
+	char self[64];
+	struct passwd *pw = getpwuid(geteuid());
+	if (pw == NULL || zstrlcpy(self, pw->pw_name, sizeof self) != Z_OK)
+		snprintf(self, sizeof self, "%ld", (long)geteuid());
+	if (keep)
+		*keep = NULL;
+	for (size_t i = 0; i <= cfg->nclauses; i++) {
+		const sconf_clause *c = i < cfg->nclauses ? cfg->clauses[i] : cfg->defaults;
+		if (c == NULL || (c->user == NULL && c->group == NULL))
+			continue;
+		const char *u = c->user ? c->user : zu ? zu->name : self;
+		zpriv_ids ids;
+		zbuf why = ZBUF_INIT(300);
+		if (zpriv_resolve(u, c->group, &ids, &why) != Z_OK) {
+			zbuf_printf(err, "%s:%d: %s%s%s%s: %s", name, c->line, c->user ? "user=" : "",
+				    c->user ? c->user : "", c->group ? (c->user ? " group=" : "group=") : "",
+				    c->group ? c->group : "", zbuf_cstr(&why));
+			zbuf_free(&why);
+			return Z_ERR;
+		}
+		zbuf_free(&why);
+		if (zu == NULL && !zpriv_is_self(&ids)) {
+			zbuf_printf(err, "%s:%d: %s%s%s%s: the scheduler runs as %s (uid %ld), not root, "
+				    "and cannot start agents as another user or group",
+				    name, c->line, c->user ? "user=" : "", c->user ? c->user : "",
+				    c->group ? (c->user ? " group=" : "group=") : "",
+				    c->group ? c->group : "", self, (long)geteuid());
+			return Z_ERR;
+		}
+		if (zu && keep && *keep == NULL && (ids.uid != zu->uid || ids.gid != zu->gid))
+			*keep = c;
+	}
+	return Z_OK;
+}
+
+/* drop_root - started as root: become ZMTA_USER for good unless a clause
+ * starts agents as someone else (then keep root and say why) */
+static void drop_root(const zpriv_ids *zu, const sconf_clause *keep)
+{
+	zbuf err = ZBUF_INIT(512);
+	S.agent_user = zu->name;
+	if (zu->uid == 0) {
+		zlog_warn(NULL, "ZMTA_USER is %s (uid 0): the scheduler and its agents keep root",
+			  zu->name);
+	} else if (keep) {
+		zlog_info(NULL, "keeping root: %s:%d starts agents as %s%s%s%s (agents without "
+			  "user= run as %s)", S.cfg->name ? S.cfg->name : "builtin", keep->line,
+			  keep->user ? "user=" : "", keep->user ? keep->user : "",
+			  keep->group ? (keep->user ? " group=" : "group=") : "",
+			  keep->group ? keep->group : "", zu->name);
+	} else {
+		/* a lock file left by a scheduler that ran as root */
+		char path[4200];
+		int n = snprintf(path, sizeof path, "%s/.pid.scheduler", S.postoffice);
+		int fd = n > 0 && (size_t)n < sizeof path ?
+			 open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK) : -1;
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (st.st_uid != zu->uid || st.st_gid != zu->gid) && fchown(fd, zu->uid, zu->gid) != 0)
+			zlog_warn(NULL, "cannot give %s to %s: %s", path, zu->name, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		if (zpriv_drop_ids(zu, &err) != Z_OK)
+			zlog_fatal(EX_OSERR, NULL, "cannot drop root to ZMTA_USER %s: %s", zu->name,
+				   zbuf_cstr(&err));
+		S.agent_user = NULL;
+		zlog_info(NULL, "running as %s (uid %ld gid %ld); root dropped for good", zu->name,
+			  (long)zu->uid, (long)zu->gid);
+	}
+	zbuf_free(&err);
+}
+
+/* zmta_user_ids - ZMTA_USER (default "zmta") resolved; exits when unknown */
+static void zmta_user_ids(zpriv_ids *zu, int checkonly)
+{
+	zbuf why = ZBUF_INIT(300);
+	const char *u = zconf_get_default("ZMTA_USER", "zmta");
+	if (zpriv_resolve(u, NULL, zu, &why) != Z_OK) {
+		const char *msg = "ZMTA_USER %s: %s (create the user: \"zmta postoffice-init\" as "
+				  "root does it, or set ZMTA_USER in zmta.conf)";
+		if (checkonly) {
+			fprintf(stderr, msg, u, zbuf_cstr(&why));
+			fputc('\n', stderr);
+			exit(EX_CONFIG);
+		}
+		zlog_fatal(EX_CONFIG, NULL, msg, u, zbuf_cstr(&why));
+	}
+	zbuf_free(&why);
+}
+
 /* main - options, configuration, lock, scan, event loop */
 int main(int argc, char **argv)
 {
@@ -796,6 +923,19 @@ int main(int argc, char **argv)
 		}
 		zlog_fatal(EX_CONFIG, NULL, "configuration error: %s", zbuf_cstr(&err));
 	}
+	static zpriv_ids zu;
+	int root = geteuid() == 0;
+	const sconf_clause *keep = NULL;
+	if (root && !scanonly)
+		zmta_user_ids(&zu, checkonly);
+	if (!scanonly && clause_ids_check(S.cfg, root ? &zu : NULL, &keep, &err) != Z_OK) {
+		if (checkonly) {
+			fprintf(stderr, "%s\n", zbuf_cstr(&err));
+			zbuf_free(&err);
+			return EX_CONFIG;
+		}
+		zlog_fatal(EX_CONFIG, NULL, "configuration error: %s", zbuf_cstr(&err));
+	}
 	if (checkonly) {
 		if (verbose) {
 			zbuf d = ZBUF_INIT(4u * 1024u * 1024u);
@@ -848,6 +988,8 @@ int main(int argc, char **argv)
 			zlog_fatal(EX_CANTCREAT, NULL, "cannot open statistics log %s: %s", statpath,
 				   strerror(errno));
 	}
+	if (root && !scanonly)
+		drop_root(&zu, keep);
 	if (daemonize) {
 		pid_t p = fork();
 		if (p < 0)

@@ -8,6 +8,8 @@
  *	int spool_init(const char *postoffice, int hashlevels, zbuf *err);
  *	int spool_init_report(const char *postoffice, int hashlevels,
  *		spool_note_fn note, void *arg, zbuf *err);
+ *	int spool_init_owned(const char *postoffice, int hashlevels, uid_t uid,
+ *		gid_t gid, spool_note_fn note, void *arg, zbuf *err);
  *	int spool_verify(const char *postoffice, zbuf *err);
  *	int spool_hash_prefix(unsigned long ino, int levels, char *out, size_t outsz);
  *	int spool_id_format(unsigned long ino, time_t mtime, long nsec,
@@ -21,7 +23,13 @@
  *	spool_init creates the directories of zmta-spool(5) with their modes
  *	(setgid on every directory, as ZMailer's post-install does) and the
  *	A-Z hash levels under queue/ and transport/.  Existing directories
- *	are kept; a refused chmod(2) on one is only noted.
+ *	are kept; a refused chmod(2) on one is only noted.  Modes follow the
+ *	maildrop idea: the root and every directory but public/ are written
+ *	by the mail system only (2755 root, 2750 the others); public/ is
+ *	3733 (anyone may create a file but not list or remove others').
+ *	spool_init_owned also gives every directory (never a file) to the
+ *	mail system's uid:gid and then sets the mode again, so running it on
+ *	an existing tree repairs owners and modes.
  *
  *	spool_jobpath_check is the gate for every job line a scheduler or an
  *	agent receives: only [A-Z/[A-Z/]]<digits> passes.  spool_open_in_tree
@@ -57,15 +65,23 @@
 #include "zutil.h"
 #include "spool.h"
 
+struct spool_owner {
+	uid_t uid;
+	gid_t gid;
+};
+
 struct spool_dir {
 	const char *name;
 	mode_t mode;
 	int hashed;
 };
 
+/* only the mail system (ZMTA_USER) writes below the root; local users
+ * drop submissions into public/: write-only, sticky, setgid (the mail
+ * system's group reads them) */
 static const struct spool_dir spool_dirs[] = {
-	{ "public", 01777, 0 },
-	{ "router", 01777, 0 },
+	{ "public", 01733, 0 },
+	{ "router", 0750, 0 },
 	{ "queue", 0750, 1 },
 	{ "transport", 0750, 1 },
 	{ "deferred", 0750, 0 },
@@ -74,8 +90,10 @@ static const struct spool_dir spool_dirs[] = {
 };
 #define NSPOOL_DIRS (sizeof(spool_dirs) / sizeof(spool_dirs[0]))
 
-/* make_dir - mkdir + chmod; *created tells whether it is new */
-static int make_dir(const char *path, mode_t mode, int *created, zbuf *err)
+/* make_dir - mkdir + chmod (+ chown when uid is not -1); *created tells
+ * whether it is new.  Only directories are touched, never files. */
+static int make_dir(const char *path, mode_t mode, int *created, const struct spool_owner *own,
+		    zbuf *err)
 {
 	struct stat st;
 
@@ -94,6 +112,17 @@ static int make_dir(const char *path, mode_t mode, int *created, zbuf *err)
 		zbuf_printf(err, "%s exists and is not a directory", path);
 		return Z_EIO;
 	}
+	if (own && own->uid != (uid_t)-1 && (st.st_uid != own->uid || st.st_gid != own->gid)) {
+		if (chown(path, own->uid, own->gid) != 0) {
+			zbuf_printf(err, "chown %s: %s", path, strerror(errno));
+			return Z_EIO;
+		}
+		/* chown(2) clears the setgid bit: set the mode below */
+		if (stat(path, &st) != 0) {
+			zbuf_printf(err, "stat %s: %s", path, strerror(errno));
+			return Z_EIO;
+		}
+	}
 	if ((st.st_mode & 07777) != mode && chmod(path, mode) != 0) {
 		/* an existing directory owned by someone else: keep it */
 		if (*created || (errno != EPERM && errno != EACCES)) {
@@ -108,6 +137,15 @@ static int make_dir(const char *path, mode_t mode, int *created, zbuf *err)
 int spool_init_report(const char *postoffice, int hashlevels, spool_note_fn note,
 		      void *arg, zbuf *err)
 {
+	return spool_init_owned(postoffice, hashlevels, (uid_t)-1, (gid_t)-1, note, arg, err);
+}
+
+/* spool_init_owned - spool_init_report that also gives every directory
+ * to uid:gid (uid (uid_t)-1: owners are left alone) */
+int spool_init_owned(const char *postoffice, int hashlevels, uid_t uid, gid_t gid,
+		     spool_note_fn note, void *arg, zbuf *err)
+{
+	struct spool_owner own = { uid, gid };
 	char path[4096], sub[4200];
 	int created, rc;
 
@@ -123,14 +161,14 @@ int spool_init_report(const char *postoffice, int hashlevels, spool_note_fn note
 		zbuf_puts(err, "POSTOFFICE path too long");
 		return Z_ETOOBIG;
 	}
-	if ((rc = make_dir(postoffice, 02755, &created, err)) != Z_OK)
+	if ((rc = make_dir(postoffice, 02755, &created, &own, err)) != Z_OK)
 		return rc;
 	if (created && note)
 		note(arg, postoffice, 02755);
 	for (size_t i = 0; i < NSPOOL_DIRS; i++) {
 		mode_t m = 02000 | spool_dirs[i].mode;
 		snprintf(path, sizeof(path), "%s/%s", postoffice, spool_dirs[i].name);
-		if ((rc = make_dir(path, m, &created, err)) != Z_OK)
+		if ((rc = make_dir(path, m, &created, &own, err)) != Z_OK)
 			return rc;
 		if (created && note)
 			note(arg, path, m);
@@ -138,7 +176,7 @@ int spool_init_report(const char *postoffice, int hashlevels, spool_note_fn note
 			continue;
 		for (int a = 0; a < 26; a++) {
 			snprintf(sub, sizeof(sub), "%s/%c", path, 'A' + a);
-			if ((rc = make_dir(sub, m, &created, err)) != Z_OK)
+			if ((rc = make_dir(sub, m, &created, &own, err)) != Z_OK)
 				return rc;
 			if (created && note)
 				note(arg, sub, m);
@@ -146,7 +184,7 @@ int spool_init_report(const char *postoffice, int hashlevels, spool_note_fn note
 				continue;
 			for (int b = 0; b < 26; b++) {
 				snprintf(sub, sizeof(sub), "%s/%c/%c", path, 'A' + a, 'A' + b);
-				if ((rc = make_dir(sub, m, &created, err)) != Z_OK)
+				if ((rc = make_dir(sub, m, &created, &own, err)) != Z_OK)
 					return rc;
 				if (created && note)
 					note(arg, sub, m);

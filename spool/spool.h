@@ -26,6 +26,11 @@ int spool_init(const char *postoffice, int hashlevels, zbuf *err);
 typedef void (*spool_note_fn)(void *arg, const char *path, unsigned mode);
 int spool_init_report(const char *postoffice, int hashlevels, spool_note_fn note,
 		      void *arg, zbuf *err);
+/* spool_init_owned - spool_init_report that also chowns every directory
+ * (not files) to uid:gid and re-applies the modes; uid (uid_t)-1 leaves
+ * owners alone */
+int spool_init_owned(const char *postoffice, int hashlevels, uid_t uid, gid_t gid,
+		     spool_note_fn note, void *arg, zbuf *err);
 /* spool_verify - every directory exists and is a directory */
 int spool_verify(const char *postoffice, zbuf *err);
 

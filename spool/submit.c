@@ -14,14 +14,18 @@
  *	int submit_notify(const char *sockpath, const char *text);
  * DESCRIPTION
  *	submit_open creates public/<host>:<pid>[a-z] with O_CREAT|O_EXCL and
- *	mode 0600; its inode number becomes the message id.  submit_env
+ *	mode 0640 (public/ is setgid: the file gets the mail system's group,
+ *	so the router can read it); its inode number becomes the message id.  submit_env
  *	writes "keyword value" envelope lines (the caller ends the envelope
  *	with submit_env(s, "env-end", NULL)); submit_write appends the
  *	message.  submit_commit fsyncs and closes the file, renames it to
  *	<dir>/[X/]<ino>, fsyncs both directories and sends "NEW <dir>
  *	[X/]<ino>" to $POSTOFFICE/.router.notify (a lost datagram is
  *	harmless: the router rescans).  Until the rename, the file is only
- *	scratch; after it, the router owns it.
+ *	scratch; after it, the router owns it.  A submitter that is not the
+ *	mail system may not write router/ (mode 2750): its finished file is
+ *	renamed to public/<ino> instead (digits only: finished, never
+ *	scratch) and "NEW public <ino>" is sent; the router picks it up.
  * DIAGNOSTICS
  *	Z_OK or Z_EIO/Z_EPARSE/Z_ERR; submit_open and submit_commit put text
  *	in err.  A failed write marks the handle and makes submit_commit
@@ -31,7 +35,9 @@
  *	could otherwise forge envelope lines.  The directory name is checked
  *	to be one plain component.
  * BUGS
- *	Writes are unbuffered: one write(2) per call.
+ *	Writes are unbuffered: one write(2) per call.  A submitter that is
+ *	not the mail system cannot open public/ (mode 3733) to fsync it: its
+ *	rename to public/<ino> is durable only with the next sync.
  * SEE ALSO
  *	zmta-spool(5)
  */
@@ -81,7 +87,7 @@ int submit_open(submit *s, const char *postoffice, zbuf *err)
 		else
 			snprintf(name, sizeof(name), "%ld%c", (long)getpid(), 'a' + k);
 		snprintf(s->tmppath, sizeof(s->tmppath), "%s/public/%s:%s", postoffice, host, name);
-		fd = open(s->tmppath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		fd = open(s->tmppath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
 		if (fd >= 0 || errno != EEXIST)
 			break;
 	}
@@ -174,6 +180,7 @@ int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino
 	s->fd = -1;
 	spool_hash_prefix(s->ino, hashlevels, prefix, sizeof(prefix));
 	snprintf(dst, sizeof(dst), "%s/%s/%s%lu", s->postoffice, dir, prefix, s->ino);
+	int dropped = 0;
 	for (int tries = 0;; tries++) {
 		if (rename(s->tmppath, dst) == 0)
 			break;
@@ -182,10 +189,22 @@ int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino
 		if (errno == ENOENT && hashlevels == 1 && tries == 0) {
 			char hd[4300];
 			snprintf(hd, sizeof(hd), "%s/%s/%c", s->postoffice, dir, prefix[0]);
-			if (mkdir(hd, 0777) == 0 || errno == EEXIST) {
-				(void)chmod(hd, 03777);
+			if (mkdir(hd, 0750) == 0 || errno == EEXIST) {
+				(void)chmod(hd, 02750);
 				continue;
 			}
+		}
+		if ((errno == EACCES || errno == EPERM) && strcmp(dir, "router") == 0 &&
+		    !dropped) {
+			/* not the mail system: router/ is not ours to write;
+			 * the finished file stays in public/ under its number
+			 * and the router takes it from there */
+			dir = "public";
+			prefix[0] = '\0';
+			snprintf(dst, sizeof(dst), "%s/public/%lu", s->postoffice, s->ino);
+			dropped = 1;
+			tries = -1;
+			continue;
 		}
 		zbuf_printf(err, "submit: rename %s to %s: %s", s->tmppath, dst, strerror(errno));
 		goto abort;
@@ -193,7 +212,7 @@ int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino
 	s->tmppath[0] = '\0';   /* handed over: the router owns the file now */
 	if (ino)
 		*ino = s->ino;
-	if (zfsync_parent(dst) != Z_OK) {
+	if (zfsync_parent(dst) != Z_OK && !dropped) {
 		/* the file is handed over: reporting failure now would make the
 		 * caller submit it again (a duplicate).  Say what is at risk. */
 		zlog_warn(NULL, "submit: fsync of the directory of %s failed: %s; the message"

@@ -4,7 +4,7 @@
  * SUMMARY
  *	postoffice-init, spoolid, ctlcheck, quarantine.
  * SYNOPSIS
- *	zmta postoffice-init [-P postoffice] [-H levels]
+ *	zmta postoffice-init [-P postoffice] [-H levels] [-u user]
  *	zmta spoolid INODE EPOCH [NSEC]
  *	zmta ctlcheck [-e] FILE...
  *	zmta quarantine [-P postoffice] RELPATH REASON
@@ -16,7 +16,11 @@
  *	a control file that does not parse, EX_IOERR/EX_CANTCREAT for
  *	spool errors, EX_CONFIG for a broken zmta.conf.
  * SECURITY
- *	Run by the postmaster.  ctlcheck reads only the files named and
+ *	Run by the postmaster, as root or as the mail system's user; keeps
+ *	the ids it was started with.  postoffice-init as root creates
+ *	ZMTA_USER (-u) with useradd(8) when it is missing and gives every
+ *	spool directory (never a file) to it; as another user it only says
+ *	what root has to do.  ctlcheck reads only the files named and
  *	prints their values with non-printable bytes replaced by '?'.
  *	quarantine must never delete: it only renames into postman/.
  * BUGS
@@ -30,11 +34,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "zbuf.h"
 #include "zconf.h"
 #include "zlog.h"
+#include "zpriv.h"
 #include "zutil.h"
 #include "spool.h"
 #include "ctlfile.h"
@@ -42,7 +48,7 @@
 /* usage - print the synopsis and exit EX_USAGE */
 static _Noreturn void usage(void)
 {
-	fputs("usage: zmta postoffice-init [-P postoffice] [-H 0|1|2]\n"
+	fputs("usage: zmta postoffice-init [-P postoffice] [-H 0|1|2] [-u user]\n"
 	      "       zmta spoolid INODE EPOCH [NSEC]\n"
 	      "       zmta ctlcheck [-e] FILE...\n"
 	      "       zmta quarantine [-P postoffice] RELPATH REASON\n", stderr);
@@ -73,19 +79,87 @@ static void note_created(void *arg, const char *path, unsigned mode)
 	printf("created %s (mode %04o)\n", path, mode);
 }
 
+/* add_user - run useradd for a system user without home or shell */
+static int add_user(const char *user)
+{
+	static const char *const paths[] = { "/usr/sbin/useradd", "/sbin/useradd", "useradd" };
+	const char *const argv[] = { "useradd", "--system", "--no-create-home", "--user-group",
+				     "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", user,
+				     NULL };
+	int st;
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+			if (strchr(paths[i], '/') && access(paths[i], X_OK) != 0)
+				continue;
+			execvp(paths[i], (char *const *)argv);
+		}
+		fprintf(stderr, "zmta: cannot run useradd: %s\n", strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* mail_user - the mail system's ids for the tree: ZMTA_USER (or -u),
+ * created when missing and we are root.  0 with *ids, or -1 when the
+ * tree keeps the caller as owner. */
+static int mail_user(const char *user, const char *po, zpriv_ids *ids)
+{
+	zbuf why = ZBUF_INIT(300);
+	int rc = -1;
+	if (zpriv_resolve(user, NULL, ids, &why) != Z_OK) {
+		if (geteuid() != 0) {
+			fprintf(stderr, "zmta: ZMTA_USER %s does not exist (%s).  As root run\n"
+				"  useradd --system --no-create-home --user-group --shell "
+				"/usr/sbin/nologin %s\n"
+				"and then \"zmta postoffice-init\" again (as root) to give the spool to it.\n",
+				user, zbuf_cstr(&why), user);
+			goto out;
+		}
+		if (add_user(user) != 0)
+			zlog_fatal(EX_NOUSER, NULL, "cannot create ZMTA_USER %s with useradd", user);
+		zbuf_reset(&why);
+		if (zpriv_resolve(user, NULL, ids, &why) != Z_OK)
+			zlog_fatal(EX_NOUSER, NULL, "ZMTA_USER %s: %s after useradd", user,
+				   zbuf_cstr(&why));
+		printf("created user %s (uid %ld gid %ld)\n", ids->name, (long)ids->uid,
+		       (long)ids->gid);
+	}
+	if (geteuid() != 0 && ids->uid != geteuid()) {
+		fprintf(stderr, "zmta: not root: the spool stays owned by uid %ld; run "
+			"\"zmta postoffice-init\" as root to give it to %s\n", (long)geteuid(), user);
+		goto out;
+	}
+	rc = 0;
+out:
+	zbuf_free(&why);
+	return rc;
+}
+
 /* cmd_init - zmta postoffice-init */
 static int cmd_init(int argc, char **argv)
 {
-	const char *po = NULL;
+	const char *po = NULL, *user = NULL;
 	unsigned long lv = 0;
 	zbuf err = ZBUF_INIT(1024);
-	int c;
+	zpriv_ids ids;
+	int c, owned;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "P:H:")) != -1) {
+	while ((c = getopt(argc, argv, "P:H:u:")) != -1) {
 		switch (c) {
 		case 'P':
 			po = optarg;
+			break;
+		case 'u':
+			user = optarg;
 			break;
 		case 'H':
 			if (zparse_ulong(optarg, 2, &lv) != Z_OK)
@@ -97,11 +171,20 @@ static int cmd_init(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	if (zconf_load(NULL, &err) != Z_OK)
+		zlog_fatal(EX_CONFIG, NULL, "%s", zbuf_cstr(&err));
 	po = postoffice(po);
-	if (spool_init_report(po, (int)lv, note_created, NULL, &err) != Z_OK)
+	if (user == NULL)
+		user = zconf_get_default("ZMTA_USER", "zmta");
+	owned = mail_user(user, po, &ids) == 0;
+	if (spool_init_owned(po, (int)lv, owned ? ids.uid : (uid_t)-1, owned ? ids.gid : (gid_t)-1,
+			     note_created, NULL, &err) != Z_OK)
 		zlog_fatal(EX_CANTCREAT, NULL, "%s", zbuf_cstr(&err));
 	if (spool_verify(po, &err) != Z_OK)
 		zlog_fatal(EX_IOERR, NULL, "%s", zbuf_cstr(&err));
+	if (owned)
+		printf("directories owned by %s (uid %ld gid %ld), modes set\n", ids.name,
+		       (long)ids.uid, (long)ids.gid);
 	printf("postoffice %s ready (hash levels %lu)\n", po, lv);
 	zbuf_free(&err);
 	return EX_OK;

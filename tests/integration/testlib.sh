@@ -221,7 +221,8 @@ wait_lines() {
 mk_postoffice() {
 	local d=$1 h=${2:-0} s
 	mkdir -p "$d"
-	if [ -x "$ZT_ZMTA" ] && "$ZT_ZMTA" postoffice-init -P "$d" -H "$h" >/dev/null 2>&1; then
+	# -u: the tree belongs to the test's own user (never useradd in tests)
+	if [ -x "$ZT_ZMTA" ] && "$ZT_ZMTA" postoffice-init -P "$d" -H "$h" -u "$(id -un)" >/dev/null 2>&1; then
 		return 0
 	fi
 	for s in public router queue transport deferred postman freezer; do
@@ -247,6 +248,9 @@ write_zconf() {
 	if [ "$have_dns" = 0 ]; then
 		printf 'DNS_SERVERS=127.0.0.1:%s\n' "$(dead_port)" >> "$f"
 	fi
+	# the scheduler drops root to ZMTA_USER: tests keep their own user
+	# unless they name one
+	case " $* " in *" ZMTA_USER="*) ;; *) printf 'ZMTA_USER=%s\n' "$(id -un)" >> "$f" ;; esac
 	ZCONFIG=$f
 	export ZCONFIG
 }

@@ -271,8 +271,8 @@ START_TEST(test_init)
 	ck_assert_int_eq(notes, 1 + 7 + 2 * (26 + 26 * 26));
 	ck_assert_int_eq(spool_verify(po, &err), Z_OK);
 	ck_assert_int_eq(mode_of("po") & 0777, 0755);
-	ck_assert_int_eq(mode_of("po/public") & 01777, 01777);
-	ck_assert_int_eq(mode_of("po/router") & 01777, 01777);
+	ck_assert_int_eq(mode_of("po/public"), 03733);
+	ck_assert_int_eq(mode_of("po/router"), 02750);
 	ck_assert_int_eq(mode_of("po/queue") & 0777, 0750);
 	ck_assert_int_eq(mode_of("po/transport") & 0777, 0750);
 	ck_assert_int_eq(mode_of("po/deferred") & 0777, 0750);
@@ -292,6 +292,47 @@ START_TEST(test_init)
 	zbuf_reset(&err);
 	ck_assert_int_eq(spool_init(po, 0, &err), Z_EIO);
 	ck_assert_ptr_nonnull(strstr(zbuf_cstr(&err), "not a directory"));
+	rm_tmpdir();
+	zbuf_free(&err);
+}
+END_TEST
+
+/* owner_of - uid of a scratch path */
+static uid_t owner_of(const char *rel)
+{
+	char p[600];
+	struct stat st;
+	snprintf(p, sizeof(p), "%s/%s", tmpdir, rel);
+	ck_assert_msg(stat(p, &st) == 0, "%s missing", p);
+	return st.st_uid;
+}
+
+START_TEST(test_init_owned)
+{
+	zbuf err = ZBUF_INIT(512);
+	char po[600], p[700];
+	uid_t u = getuid() == 0 ? 65534 : getuid();
+	gid_t g = getuid() == 0 ? 65534 : getgid();
+
+	mk_tmpdir();
+	snprintf(po, sizeof(po), "%s/po", tmpdir);
+	ck_assert_int_eq(spool_init_owned(po, 1, u, g, NULL, NULL, &err), Z_OK);
+	ck_assert_int_eq(owner_of("po"), u);
+	ck_assert_int_eq(owner_of("po/transport/K"), u);
+	ck_assert_int_eq(mode_of("po/public"), 03733);
+	ck_assert_int_eq(mode_of("po/queue/K"), 02750);
+	/* repair: a loosened directory gets its mode back, files stay */
+	snprintf(p, sizeof(p), "%s/router", po);
+	ck_assert_int_eq(chmod(p, 0777), 0);
+	put("po/router/123", "x");
+	snprintf(p, sizeof(p), "%s/router/123", po);
+	ck_assert_int_eq(chmod(p, 0604), 0);
+	ck_assert_int_eq(spool_init_owned(po, 1, u, g, NULL, NULL, &err), Z_OK);
+	ck_assert_int_eq(mode_of("po/router"), 02750);
+	struct stat st;
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0604);
+	ck_assert_int_eq(st.st_uid, getuid());
 	rm_tmpdir();
 	zbuf_free(&err);
 }
@@ -572,6 +613,7 @@ static Suite *spool_suite(void)
 	tcase_add_test(tc, test_jobpath_nul);
 	tcase_add_test(tc, test_open_in_tree);
 	tcase_add_test(tc, test_init);
+	tcase_add_test(tc, test_init_owned);
 	tcase_add_test(tc, test_quarantine);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(tcc, 240);

@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "zbuf.h"
@@ -81,6 +82,74 @@ static int count_dir(const char *sub)
 
 static const char MSG[] = "From: Bob <bob@client.example.org>\nSubject: lunch\n\nNoon?\n";
 
+/* test_submit_local_user - a submitter that is not the mail system cannot
+ * write router/ (2750): its finished file stays in public/ as <ino> */
+START_TEST(test_submit_local_user)
+{
+	char p[700];
+	struct stat st;
+	if (geteuid() != 0)
+		return;     /* needs a second user */
+	/* the tree belongs to the mail system (here root); nobody submits */
+	{
+		/* nobody must be able to reach po: o+x on our scratch parents */
+		char d[700];
+		ck_assert_int_eq(zstrlcpy(d, tmpdir, sizeof d), Z_OK);
+		for (char *sl; d[0] != '\0'; *sl = '\0') {
+			if (stat(d, &st) == 0 && st.st_uid == geteuid() && !(st.st_mode & 01))
+				ck_assert_int_eq(chmod(d, (st.st_mode & 07777) | 0111), 0);
+			if ((sl = strrchr(d, '/')) == NULL)
+				break;
+		}
+	}
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		zbuf err = ZBUF_INIT(512);
+		submit s;
+		unsigned long ino = 0;
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(10);
+		if (submit_open(&s, po, &err) != Z_OK) {
+			fprintf(stderr, "%s\n", zbuf_cstr(&err));
+			_exit(11);
+		}
+		if (submit_env(&s, "env-end", NULL) != Z_OK || submit_write(&s, MSG, strlen(MSG)) != Z_OK)
+			_exit(12);
+		if (submit_commit(&s, NULL, 0, &ino, &err) != Z_OK) {
+			fprintf(stderr, "%s\n", zbuf_cstr(&err));
+			_exit(13);
+		}
+		printf("%lu\n", ino);
+		snprintf(p, sizeof(p), "%s/public/%lu", po, ino);
+		_exit(access(p, F_OK) == 0 ? 0 : 14);
+	}
+	int wst;
+	ck_assert_int_eq(waitpid(pid, &wst, 0), pid);
+	ck_assert(WIFEXITED(wst));
+	ck_assert_int_eq(WEXITSTATUS(wst), 0);
+	ck_assert_int_eq(count_dir("router"), 0);
+	ck_assert_int_eq(count_dir("public"), 1);
+	/* it is readable by the mail system's group (public/ is setgid) */
+	DIR *d;
+	struct dirent *e;
+	snprintf(p, sizeof(p), "%s/public", po);
+	d = opendir(p);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		ck_assert_int_eq(strspn(e->d_name, "0123456789"), strlen(e->d_name));
+		snprintf(p, sizeof(p), "%s/public/%s", po, e->d_name);
+		ck_assert_int_eq(stat(p, &st), 0);
+		ck_assert_int_eq(st.st_uid, 65534);
+		ck_assert_int_eq(st.st_gid, 0);
+		ck_assert_int_eq(st.st_mode & 0777, 0640);
+	}
+	closedir(d);
+}
+END_TEST
+
 START_TEST(test_submit_router)
 {
 	zbuf err = ZBUF_INIT(512), got = ZBUF_INIT(65536), want = ZBUF_INIT(65536);
@@ -110,7 +179,7 @@ START_TEST(test_submit_router)
 	if (strchr(host, '/') == NULL)
 		ck_assert_str_eq(s.tmppath, p);
 	ck_assert_int_eq(stat(s.tmppath, &st), 0);
-	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(st.st_mode & 0777, 0640);
 	ck_assert_uint_eq(s.ino, (unsigned long)st.st_ino);
 	ck_assert_int_eq(submit_env(&s, "external", NULL), Z_OK);
 	ck_assert_int_eq(submit_env(&s, "rcvdfrom", "client.example.org (192.0.2.7)"), Z_OK);
@@ -220,6 +289,7 @@ static Suite *submit_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_submit_router);
+	tcase_add_test(tc, test_submit_local_user);
 	tcase_add_test(tc, test_submit_hashed_no_listener);
 	tcase_add_test(tc, test_submit_abort_and_refusals);
 	suite_add_tcase(s, tc);
