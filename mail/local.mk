@@ -2,7 +2,8 @@
 # Layer: may include lib/ only.
 noinst_LIBRARIES += mail/libmail.a
 mail_libmail_a_SOURCES = \
-	mail/mhost.h mail/mhost.c
+	mail/mhost.h mail/mhost.c \
+	mail/xtext.h mail/xtext.c
 
 MAIL_UNIT_LIBS = mail/libmail.a lib/libzmta.a $(CHECK_LIBS)
 if HAVE_CHECK
@@ -24,3 +25,24 @@ tests_fuzz_fuzz_mhost_SOURCES = tests/fuzz/fuzz_mhost.c
 tests_fuzz_fuzz_mhost_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_mhost_LDADD = mail/libmail.a lib/libzmta.a
 endif
+
+# xtext (RFC 3461)
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_mxtext
+TESTS += tests/unit/check_mxtext
+tests_unit_check_mxtext_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_mxtext_LDADD = $(MAIL_UNIT_LIBS)
+endif
+check_PROGRAMS += tests/fuzz/replay_mxtext
+TESTS += tests/fuzz/replay_mxtext
+tests_fuzz_replay_mxtext_SOURCES = tests/fuzz/fuzz_mxtext.c tests/fuzz/replay_main.c
+tests_fuzz_replay_mxtext_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/mxtext"'
+tests_fuzz_replay_mxtext_LDADD = mail/libmail.a lib/libzmta.a
+if FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_mxtext
+tests_fuzz_fuzz_mxtext_SOURCES = tests/fuzz/fuzz_mxtext.c
+tests_fuzz_fuzz_mxtext_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_mxtext_LDADD = mail/libmail.a lib/libzmta.a
+endif
+
+dist_man_MANS += man/zmta-mail.3
