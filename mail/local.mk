@@ -3,7 +3,8 @@
 noinst_LIBRARIES += mail/libmail.a
 mail_libmail_a_SOURCES = \
 	mail/mhost.h mail/mhost.c \
-	mail/xtext.h mail/xtext.c
+	mail/xtext.h mail/xtext.c \
+	mail/mstatus.h mail/mstatus.c
 
 MAIL_UNIT_LIBS = mail/libmail.a lib/libzmta.a $(CHECK_LIBS)
 if HAVE_CHECK
@@ -43,6 +44,25 @@ noinst_PROGRAMS += tests/fuzz/fuzz_mxtext
 tests_fuzz_fuzz_mxtext_SOURCES = tests/fuzz/fuzz_mxtext.c
 tests_fuzz_fuzz_mxtext_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_mxtext_LDADD = mail/libmail.a lib/libzmta.a
+endif
+
+# enhanced status codes (RFC 3463)
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_mstatus
+TESTS += tests/unit/check_mstatus
+tests_unit_check_mstatus_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_mstatus_LDADD = $(MAIL_UNIT_LIBS)
+endif
+check_PROGRAMS += tests/fuzz/replay_mstatus
+TESTS += tests/fuzz/replay_mstatus
+tests_fuzz_replay_mstatus_SOURCES = tests/fuzz/fuzz_mstatus.c tests/fuzz/replay_main.c
+tests_fuzz_replay_mstatus_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/mstatus"'
+tests_fuzz_replay_mstatus_LDADD = mail/libmail.a lib/libzmta.a
+if FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_mstatus
+tests_fuzz_fuzz_mstatus_SOURCES = tests/fuzz/fuzz_mstatus.c
+tests_fuzz_fuzz_mstatus_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_mstatus_LDADD = mail/libmail.a lib/libzmta.a
 endif
 
 dist_man_MANS += man/zmta-mail.3
