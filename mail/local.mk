@@ -4,7 +4,8 @@ noinst_LIBRARIES += mail/libmail.a
 mail_libmail_a_SOURCES = \
 	mail/mhost.h mail/mhost.c \
 	mail/xtext.h mail/xtext.c \
-	mail/mstatus.h mail/mstatus.c
+	mail/mstatus.h mail/mstatus.c \
+	mail/maddr.h mail/maddr.c
 
 MAIL_UNIT_LIBS = mail/libmail.a lib/libzmta.a $(CHECK_LIBS)
 if HAVE_CHECK
@@ -63,6 +64,25 @@ noinst_PROGRAMS += tests/fuzz/fuzz_mstatus
 tests_fuzz_fuzz_mstatus_SOURCES = tests/fuzz/fuzz_mstatus.c
 tests_fuzz_fuzz_mstatus_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_mstatus_LDADD = mail/libmail.a lib/libzmta.a
+endif
+
+# paths (RFC 5321)
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_maddr
+TESTS += tests/unit/check_maddr
+tests_unit_check_maddr_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_maddr_LDADD = $(MAIL_UNIT_LIBS)
+endif
+check_PROGRAMS += tests/fuzz/replay_maddr
+TESTS += tests/fuzz/replay_maddr
+tests_fuzz_replay_maddr_SOURCES = tests/fuzz/fuzz_maddr.c tests/fuzz/replay_main.c
+tests_fuzz_replay_maddr_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/maddr"'
+tests_fuzz_replay_maddr_LDADD = mail/libmail.a lib/libzmta.a
+if FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_maddr
+tests_fuzz_fuzz_maddr_SOURCES = tests/fuzz/fuzz_maddr.c
+tests_fuzz_fuzz_maddr_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_maddr_LDADD = mail/libmail.a lib/libzmta.a
 endif
 
 dist_man_MANS += man/zmta-mail.3
