@@ -5,7 +5,8 @@ mail_libmail_a_SOURCES = \
 	mail/mhost.h mail/mhost.c \
 	mail/xtext.h mail/xtext.c \
 	mail/mstatus.h mail/mstatus.c \
-	mail/maddr.h mail/maddr.c
+	mail/maddr.h mail/maddr.c \
+	mail/mparam.h mail/mparam.c
 
 MAIL_UNIT_LIBS = mail/libmail.a lib/libzmta.a $(CHECK_LIBS)
 if HAVE_CHECK
@@ -83,6 +84,25 @@ noinst_PROGRAMS += tests/fuzz/fuzz_maddr
 tests_fuzz_fuzz_maddr_SOURCES = tests/fuzz/fuzz_maddr.c
 tests_fuzz_fuzz_maddr_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_maddr_LDADD = mail/libmail.a lib/libzmta.a
+endif
+
+# ESMTP parameters
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_mparam
+TESTS += tests/unit/check_mparam
+tests_unit_check_mparam_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_mparam_LDADD = $(MAIL_UNIT_LIBS)
+endif
+check_PROGRAMS += tests/fuzz/replay_mparam
+TESTS += tests/fuzz/replay_mparam
+tests_fuzz_replay_mparam_SOURCES = tests/fuzz/fuzz_mparam.c tests/fuzz/replay_main.c
+tests_fuzz_replay_mparam_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/mparam"'
+tests_fuzz_replay_mparam_LDADD = mail/libmail.a lib/libzmta.a
+if FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_mparam
+tests_fuzz_fuzz_mparam_SOURCES = tests/fuzz/fuzz_mparam.c
+tests_fuzz_fuzz_mparam_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_mparam_LDADD = mail/libmail.a lib/libzmta.a
 endif
 
 dist_man_MANS += man/zmta-mail.3
