@@ -6,7 +6,8 @@ mail_libmail_a_SOURCES = \
 	mail/xtext.h mail/xtext.c \
 	mail/mstatus.h mail/mstatus.c \
 	mail/maddr.h mail/maddr.c \
-	mail/mparam.h mail/mparam.c
+	mail/mparam.h mail/mparam.c \
+	mail/mheader.h mail/mheader.c
 
 MAIL_UNIT_LIBS = mail/libmail.a lib/libzmta.a $(CHECK_LIBS)
 if HAVE_CHECK
@@ -103,6 +104,25 @@ noinst_PROGRAMS += tests/fuzz/fuzz_mparam
 tests_fuzz_fuzz_mparam_SOURCES = tests/fuzz/fuzz_mparam.c
 tests_fuzz_fuzz_mparam_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_mparam_LDADD = mail/libmail.a lib/libzmta.a
+endif
+
+# header fields, tokens, address lists (RFC 5322)
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_mheader
+TESTS += tests/unit/check_mheader
+tests_unit_check_mheader_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_mheader_LDADD = $(MAIL_UNIT_LIBS)
+endif
+check_PROGRAMS += tests/fuzz/replay_mheader
+TESTS += tests/fuzz/replay_mheader
+tests_fuzz_replay_mheader_SOURCES = tests/fuzz/fuzz_mheader.c tests/fuzz/replay_main.c
+tests_fuzz_replay_mheader_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/mheader"'
+tests_fuzz_replay_mheader_LDADD = mail/libmail.a lib/libzmta.a
+if FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_mheader
+tests_fuzz_fuzz_mheader_SOURCES = tests/fuzz/fuzz_mheader.c
+tests_fuzz_fuzz_mheader_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_mheader_LDADD = mail/libmail.a lib/libzmta.a
 endif
 
 dist_man_MANS += man/zmta-mail.3
