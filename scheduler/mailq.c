@@ -421,7 +421,7 @@ int main(int argc, char **argv)
 	if (line.len > 0 && (line.data[0] == '-' || line.data[0] == '5')) {
 		fprintf(stderr, "mailq: the scheduler refused the connection: ");
 		print_clean(stderr, line.data, line.len);
-		return EX_UNAVAILABLE;
+		exit(EX_UNAVAILABLE);   /* like die(): main's buffers stay reachable */
 	}
 	if (strncmp(zbuf_cstr(&line), MQ2_GREETING_PREFIX, strlen(MQ2_GREETING_PREFIX)) != 0)
 		die(EX_PROTOCOL, "unexpected greeting '%s'", zbuf_cstr(&line));

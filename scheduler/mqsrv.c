@@ -1179,28 +1179,38 @@ static void cli_io(zev_loop *loop, int fd, unsigned events, void *arg)
 		}
 		c->last = sched_now();
 	}
-	zspan l;
-	int k;
-	while (c->fd >= 0 && !c->closing && c->out.len == 0 && !c->lst &&
-	       (k = zline_next(&c->in, &l)) != 0) {
-		if (k != 1) {
-			zbuf_puts(&c->out, MQ2_ERR " line too long\n");
-			break;
+	/* commands already buffered (pipelined) are answered one after the
+	 * other as long as each answer is taken at once */
+	for (;;) {
+		zspan l;
+		int k, progressed = 0;
+		while (c->fd >= 0 && !c->closing && c->out.len == 0 && !c->lst &&
+		       (k = zline_next(&c->in, &l)) != 0) {
+			progressed = 1;
+			if (k != 1) {
+				zbuf_puts(&c->out, MQ2_ERR " line too long\n");
+				break;
+			}
+			char line[MQ2_LINE_MAX + 1];
+			size_t n = l.n < MQ2_LINE_MAX ? l.n : MQ2_LINE_MAX;
+			memcpy(line, l.p, n);
+			if (n && line[n - 1] == '\r')
+				n--;
+			line[n] = '\0';
+			if (memchr(line, '\0', n) != NULL)
+				continue;
+			cli_command(c, line);
 		}
-		char line[MQ2_LINE_MAX + 1];
-		size_t n = l.n < MQ2_LINE_MAX ? l.n : MQ2_LINE_MAX;
-		memcpy(line, l.p, n);
-		if (n && line[n - 1] == '\r')
-			n--;
-		line[n] = '\0';
-		if (memchr(line, '\0', n) != NULL)
-			continue;
-		cli_command(c, line);
+		if (c->fd < 0)
+			return;
+		if (cli_flush(c) != Z_OK || (c->closing && c->out.len == 0 && !c->lst)) {
+			cli_close(c);
+			return;
+		}
+		if (!progressed || c->out.len > 0 || c->lst || c->closing)
+			break;
 	}
-	if (c->fd < 0)
-		return;
-	if (cli_flush(c) != Z_OK || cli_watch(c) != Z_OK ||
-	    (c->closing && c->out.len == 0 && !c->lst))
+	if (cli_watch(c) != Z_OK)
 		cli_close(c);
 }
 

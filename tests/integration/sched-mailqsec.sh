@@ -21,7 +21,8 @@
 #                 loading is not re-read) and are streamed in pieces: a
 #                 message with 3000 recipients (several pauses inside one
 #                 message) lists every recipient exactly once, also per
-#                 thread (-h) and as JSON lines.
+#                 thread (-h) and as JSON lines; commands pipelined
+#                 behind such a listing are answered.
 # Needs root (throwaway users and a group are created and removed);
 # skipped (77) otherwise.
 ZT_TIMEOUT=${ZT_TIMEOUT:-110}
@@ -152,6 +153,21 @@ import json, sys
 a = [json.loads(l)["addr"] for l in sys.stdin]
 print(len(a), len(set(a)))' 2>&1)
 check_eq "thread listing --json: 3000 distinct objects" "3000 3000" "$chk"
+# pipelined commands behind a listing of several pieces are all answered
+chk=$("$ZT_PY" - "$SOCK" <<'PY' 2>&1
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(20); s.connect(sys.argv[1])
+s.sendall(b"SHOW QUEUE SHORT\nSHOW COUNTERS\nQUIT\n")
+d = b""
+while True:
+    b = s.recv(65536)
+    if not b: break
+    d += b
+l = d.decode().split("\n")
+print(sum(1 for x in l if x.startswith("\thold/")), "msgs 4" in l, l[-2])
+PY
+)
+check_eq "pipelined: listing, counters and QUIT all answered" "3000 True +Bye bye" "$chk"
 
 # --- UNIX socket: rights by peer credentials ---------------------------------
 mqas "$UIDN" -p "$SOCK"
