@@ -47,6 +47,7 @@
 #include "complete.h"
 #include "ctlfile.h"
 #include "dsn.h"
+#include "mhost.h"
 #include "spool.h"
 #include "submit.h"
 #include "zerr.h"
@@ -325,16 +326,66 @@ int rcpt_settle(sfile *f, vertex *v, srcpt *r, pid_t pid, const char *why)
 					     : "failed (found in the control file after the agent was lost)"));
 	}
 	if (tag == '~' && fd >= 0) {
+		/* only this agent's own lock is cleared (pid checked under the
+		 * range lock); a lock of any other process stays, and expiry
+		 * still applies to the recipient (vertex_expire) */
 		zbuf err = ZBUF_INIT(256);
-		(void)pid;
-		if (ctl_lock(fd, r->off, '~', ' ', 0, &err) != Z_OK)
-			zlog_warn(NULL, "cannot clear lock at %u: %s", r->off, zbuf_cstr(&err));
+		int lrc = ctl_lock(fd, r->off, '~', ' ', pid > 0 ? (int)pid : 0, &err);
+		if (lrc != Z_OK)
+			zlog_warn(NULL, "lock at %u not cleared: %s", r->off, zbuf_cstr(&err));
 		zbuf_free(&err);
 	}
 	if (fd >= 0)
 		close(fd);
 	rcpt_deferred(f, v, r, ZSPAN_NULL, t, 1);
 	return 0;
+}
+
+/* sched_host_check - see complete.h */
+int sched_host_check(zspan host, zbuf *why)
+{
+	if (host.n == 1 && host.p[0] == '-')
+		return Z_OK;
+	return mhost_parse(host.p, host.n, NULL, why);
+}
+
+/* rcpt_fail_at_scan - see complete.h */
+int rcpt_fail_at_scan(int fd, const char *rel, const ctl_rcpt *r, const char *reason)
+{
+	char shown[120], text[600];
+	size_t n = r->quad.host.n < sizeof shown - 4 ? r->quad.host.n : sizeof shown - 4;
+	zbuf err = ZBUF_INIT(512);
+	int rc;
+
+	/* the host as it may be shown: bytes outside printable ASCII become '?' */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)r->quad.host.p[i];
+		shown[i] = (c < ' ' || c >= 127 || c == '"') ? '?' : (char)c;
+	}
+	memcpy(shown + n, n < r->quad.host.n ? "..." : "", n < r->quad.host.n ? 4 : 1);
+	int k = snprintf(text, sizeof text, "5.1.2 invalid host \"%s\": %s", shown, reason);
+	if (k < 0 || (size_t)k >= sizeof text)
+		k = snprintf(text, sizeof text, "5.1.2 invalid host \"%s\"", shown);
+	if (k < 0)
+		text[0] = '\0';
+	ctl_diagv d = { .rcpt_off = (long)r->off, .hdr_off = -1, .dsn_off = -1,
+			.when = (long long)sched_now(),
+			.notary = "\003\001failed\0015.1.2\001X-Zmta; invalid host in the control file\001",
+			.text = text };
+	rc = ctl_append_diag(fd, &d, &err);
+	if (rc == Z_OK) {
+		zbuf_reset(&err);
+		rc = ctl_lock(fd, r->off, CTL_TAG_NORMAL, CTL_TAG_NOTOK, 0, &err);
+	}
+	if (rc != Z_OK) {
+		zlog_error(NULL, "%s: cannot fail recipient at %zu with an invalid host: %s", rel,
+			   r->off, zbuf_cstr(&err));
+	} else {
+		S.c_failed++;
+		zlog_info(NULL, "%s: recipient at %zu failed: %s", rel, r->off, text);
+	}
+	zbuf_free(&err);
+	return rc;
 }
 
 /* remote_name - the notary's remote-MTA field without the "(ip|port)"
@@ -411,7 +462,14 @@ int vertex_expire(vertex *v, int hard)
 			break;
 		}
 		zbuf_reset(&err);
-		if (ctl_lock(fd, r->off, ' ', '-', 0, &err) != Z_OK)
+		int lrc = ctl_lock(fd, r->off, ' ', '-', 0, &err);
+		if (lrc == Z_ESTALE) {
+			/* a lock left by a process that is not our agent: expiry
+			 * applies all the same */
+			zbuf_reset(&err);
+			lrc = ctl_lock(fd, r->off, '~', '-', 0, &err);
+		}
+		if (lrc != Z_OK)
 			zlog_warn(id, "expiry: tag at %u: %s", r->off, zbuf_cstr(&err));
 		zbuf_free(&err);
 		S.c_expired++;
@@ -612,12 +670,20 @@ out:
 	return rc;
 }
 
-/* open_body - queue/<prefix><body> read-only */
+/* open_body - queue/<prefix><ino> read-only: a message's body has the
+ * control file's own id (load_file refuses a file whose 'i' line says
+ * otherwise, and a later rewrite of that line changes nothing here);
+ * -1 with errno set on failure */
 static int open_body(const sfile *f, const ctl_file *cf, char *path, size_t psz)
 {
-	char body[80];
-	span_cstr(cf->body, body, sizeof body);
-	snprintf(path, psz, "../queue/%s%s", f->prefix, body);
+	(void)cf;
+	int k = snprintf(path, psz, "../queue/%s%lu", f->prefix, f->ino);
+	if (k < 0 || (size_t)k >= psz) {
+		if (psz)
+			path[0] = '\0';
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	return open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 }
 
@@ -950,7 +1016,15 @@ int file_complete(sfile *f)
 		drop_model(f);
 		return 1;
 	}
-	if (ctl_read(fd, 0, &cf, &err) != Z_OK) {
+	int rrc = ctl_read(fd, 0, &cf, &err);
+	if (rrc != Z_OK && rrc != Z_EPARSE) {
+		/* out of memory, I/O error: not the file's fault, try again */
+		ctl_free(&cf);
+		zlog_warn(id, "completion: cannot read %s now (%s); will retry", rel, zbuf_cstr(&err));
+		pend_add(f);
+		goto out;
+	}
+	if (rrc != Z_OK) {
 		ctl_free(&cf);
 		zlog_error(id, "completion: cannot parse %s: %s", rel, zbuf_cstr(&err));
 		zbuf_reset(&err);
@@ -986,8 +1060,8 @@ int file_complete(sfile *f)
 		if (s == Z_EAGAIN) {
 			/* a report about a report, kept on request */
 			close(fd); fd = -1;
-			char body[80];
-			span_cstr(cf.body, body, sizeof body);
+			char body[32];
+			snprintf(body, sizeof body, "%lu", f->ino);
 			zbuf_reset(&err);
 			if (spool_quarantine(NULL, rel, body, "error-on-error",
 					     "delivery report about a delivery report", &err) == Z_OK) {

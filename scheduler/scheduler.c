@@ -242,7 +242,7 @@ static int load_file(const char *rel)
 	ctl_file cf;
 	vgroup *g = NULL;
 	size_t *gidx = NULL, hcap = 0;
-	size_t ng = 0;
+	size_t ng = 0, hostfail = 0;
 	char (*tm)[256] = NULL;
 	char prefix[8], body[80], qpath[200];
 
@@ -266,36 +266,85 @@ static int load_file(const char *rel)
 	prefix[plen] = '\0';
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		goto out;
-	if (ctl_read(fd, 0, &cf, &why) != Z_OK) {
+	int rrc = ctl_read(fd, 0, &cf, &why);
+	if (rrc == Z_EPARSE) {
 		scan_bad++;
 		quarantine(rel, ino, "badctl", zbuf_cstr(&why));
 		goto out;
 	}
+	if (rrc != Z_OK) {
+		/* out of memory, an I/O error...: the file is not at fault */
+		zlog_warn(NULL, "%s: cannot read now (%s): retrying at a later scan", rel,
+			  zbuf_cstr(&why));
+		ret = 0;
+		goto out;
+	}
+	/* the body is the message's own: 'i' names the control file's id */
+	const char *own = rel + plen;
+	if (cf.body.n != strlen(own) || memcmp(cf.body.p, own, cf.body.n) != 0) {
+		char shown[64];
+		zspan_copy(cf.body, body, sizeof body);
+		for (size_t i = 0; body[i]; i++)
+			if ((unsigned char)body[i] < ' ' || (unsigned char)body[i] >= 127)
+				body[i] = '?';
+		int k = snprintf(shown, sizeof shown, "%s", body);
+		scan_bad++;
+		zbuf_reset(&why);
+		zbuf_printf(&why, "'i' line names body \"%s%s\", not this message's own id %s",
+			    shown, (k < 0 || (size_t)k >= sizeof shown) ? "..." : "", own);
+		quarantine(rel, ino, "badbody", zbuf_cstr(&why));
+		goto out;
+	}
 	/* the body and arrival */
-	zspan_copy(cf.body, body, sizeof body);
-	snprintf(qpath, sizeof qpath, "../queue/%s%s", prefix, body);
-	if (strchr(body, '/') || lstat(qpath, &qst) != 0 || !S_ISREG(qst.st_mode)) {
+	int k = snprintf(qpath, sizeof qpath, "../queue/%s%s", prefix, own);
+	if (k < 0 || (size_t)k >= sizeof qpath)
+		goto out;   /* cannot happen: rel passed spool_jobpath_check */
+	int bst = lstat(qpath, &qst);
+	if (bst != 0 && errno != ENOENT && errno != ENOTDIR) {
+		zlog_warn(NULL, "%s: cannot stat its body %s (%s): retrying at a later scan", rel,
+			  qpath, strerror(errno));
+		ret = 0;
+		goto out;
+	}
+	if (bst != 0 || !S_ISREG(qst.st_mode)) {
 		scan_bad++;
 		quarantine(rel, ino, "nobody", "message body file is missing from queue/");
 		goto out;
 	}
-	/* stale locks */
+	/* Locks: no agent of this scheduler works on a file that is not in
+	 * the model yet, so every lock found here is stale, whoever holds it
+	 * (a dead agent, an agent of a previous scheduler, a pid reused
+	 * after a reboot, pid 1): cleared, so that retries and expiry apply */
 	for (size_t i = 0; i < cf.nrcpts; i++) {
 		ctl_rcpt *r = &cf.rcpts[i];
 		if (r->tag != CTL_TAG_LOCK)
 			continue;
-		if (pid_alive(r->pid)) {
-			zlog_info(NULL, "%s: recipient at %zu held by live process %d: waiting",
-				  rel, r->off, r->pid);
+		zbuf_reset(&why);
+		if (ctl_lock(fd, r->off, CTL_TAG_LOCK, CTL_TAG_NORMAL, 0, &why) != Z_OK) {
+			zlog_warn(NULL, "%s: cannot clear stale lock at %zu (%s): retrying at a later scan",
+				  rel, r->off, zbuf_cstr(&why));
 			ret = 0;
 			goto out;
 		}
-		zbuf_reset(&why);
-		if (ctl_lock(fd, r->off, CTL_TAG_LOCK, CTL_TAG_NORMAL, 0, &why) != Z_OK)
-			zlog_warn(NULL, "%s: stale lock at %zu: %s", rel, r->off, zbuf_cstr(&why));
-		else
-			zlog_info(NULL, "%s: cleared stale lock of dead process %d at %zu", rel, r->pid, r->off);
+		zlog_info(NULL, "%s: cleared stale lock of %s process %d at %zu", rel,
+			  pid_alive(r->pid) ? "foreign" : "dead", r->pid, r->off);
 		r->tag = CTL_TAG_NORMAL;
+	}
+	/* recipients whose host is not a host fail now, with a diagnostic;
+	 * they never reach an agent (nor its argv) */
+	for (size_t i = 0; i < cf.nrcpts; i++) {
+		ctl_rcpt *r = &cf.rcpts[i];
+		if (r->tag != CTL_TAG_NORMAL || r->xor_group >= 0)
+			continue;
+		zbuf_reset(&why);
+		if (sched_host_check(r->quad.host, &why) == Z_OK)
+			continue;
+		if (rcpt_fail_at_scan(fd, rel, r, zbuf_cstr(&why)) != Z_OK) {
+			ret = 0;
+			goto out;
+		}
+		r->tag = CTL_TAG_NOTOK;
+		hostfail++;
 	}
 	close(fd);
 	fd = -1;
@@ -303,6 +352,8 @@ static int load_file(const char *rel)
 	f->arrival = qst.st_mtime;
 	f->ctime = st.st_ctime;
 	f->nrcpt = (uint32_t)cf.nrcpts;
+	if (hostfail)
+		f->haderror = 1;
 	/* group pending recipients by (channel, host) */
 	/* group index: open addressing on (channel, host) so that a file
 	 * with very many distinct destinations stays linear */
