@@ -47,7 +47,12 @@
  * SECURITY
  *	Agent output is untrusted: lines are capped (TAPROTO_LINE_MAX),
  *	parsed by the strict codec, a report is only accepted for a recipient
- *	that was fed to that very agent.  The child gets only the socket on
+ *	that was fed to that very agent.  A retryat hint is honoured but
+ *	bounded by PARAMretryat-max and the messages' expiry
+ *	(retry_hint_bound).  A host reaches an argv word (with-host clause,
+ *	after "--" when it is the last word) or a job line only after
+ *	sched_host_check; PATH= and ZCONFIG= for the child are never cut (the
+ *	child exits EX_CONFIG instead).  The child gets only the socket on
  *	0/1/2; every other descriptor is closed before execve.
  * BUGS
  *	deferback is treated like deferred (no tail move).

@@ -10,6 +10,7 @@
  *	and then the body.
  * SYNOPSIS
  *	file_relpath, file_spoolid, rcpt_final, rcpt_deferred, rcpt_settle,
+ *	sched_host_check, rcpt_fail_at_scan,
  *	vertex_release, vertex_expire, vertex_delay_warn, vertex_age_check,
  *	file_complete, file_kill, complete_retry_pending, statlog
  * DESCRIPTION
@@ -29,7 +30,14 @@
  * SECURITY
  *	Control files are re-read with the strict parser; offsets reported
  *	by agents are only used after matching the model.  Slot writes check
- *	that the bytes being replaced are a DELAY slot.
+ *	that the bytes being replaced are a DELAY slot.  The body opened for
+ *	reports and removed at completion is always queue/<prefix><ino> (the
+ *	message's own id), never what the 'i' line says.  Settling a lost
+ *	agent clears only locks holding its pid; expiry tags a recipient '-'
+ *	even under a foreign lock.  A read error at completion is retried,
+ *	only a parse error quarantines.  sched_host_check and
+ *	rcpt_fail_at_scan fail recipients with invalid hosts when a file is
+ *	read.
  * BUGS
  *	One report per message uses the first recipient's sender ('s' line).
  * SEE ALSO
@@ -61,10 +69,13 @@ static zspan text_tail(zspan t);
 static sfile **pend;
 static size_t npend, pendcap;
 
-/* file_relpath - prefix + inode */
+/* file_relpath - prefix + inode ("" when it would not fit: a cut path
+ * would name another file) */
 void file_relpath(const sfile *f, char *buf, size_t bufsz)
 {
-	snprintf(buf, bufsz, "%s%lu", f->prefix, f->ino);
+	int k = snprintf(buf, bufsz, "%s%lu", f->prefix, f->ino);
+	if ((k < 0 || (size_t)k >= bufsz) && bufsz > 0)
+		buf[0] = '\0';
 }
 
 /* file_spoolid - "S..." */
@@ -935,8 +946,8 @@ static void removal_add(const char *prefix, const char *qpath, const char *id)
 	if (rm_batch.body == NULL) {
 		/* no memory for a batch: do it the slow way, in order */
 		char dir[16];
-		snprintf(dir, sizeof dir, "./%s", prefix);
-		if (zfsync_dir(dir) != Z_OK)
+		int k = snprintf(dir, sizeof dir, "./%s", prefix);
+		if (k < 0 || (size_t)k >= sizeof dir || zfsync_dir(dir) != Z_OK)
 			zlog_warn(id, "fsync of directory %s: %s", dir, strerror(errno));
 		if (qpath != NULL && unlink(qpath) != 0 && errno != ENOENT)
 			zlog_error(id, "cannot remove body %s: %s", qpath, strerror(errno));
@@ -976,8 +987,8 @@ void removal_flush(void)
 		if (seen_before(rm_batch.dir, i, rm_batch.dir[i]))
 			continue;
 		char dir[16];
-		snprintf(dir, sizeof dir, "./%s", rm_batch.dir[i]);
-		if (zfsync_dir(dir) != Z_OK)
+		int k = snprintf(dir, sizeof dir, "./%s", rm_batch.dir[i]);
+		if (k < 0 || (size_t)k >= sizeof dir || zfsync_dir(dir) != Z_OK)
 			zlog_warn(NULL, "fsync of directory %s: %s", dir, strerror(errno));
 	}
 	/* 2. then the bodies go, and their directories are synced once */

@@ -22,9 +22,18 @@
  *	scheduler holds the lock; EX_OSERR for system failures at start-up.
  * SECURITY
  *	Control files are untrusted input: parsed by the strict ctl_parse;
- *	a file that does not parse, lacks its body or is otherwise unusable
- *	is moved to postman/ with a reason (spool_quarantine), never unlinked.
- *	Paths are built only from validated numeric names.
+ *	a file that does not parse, lacks its body, or whose 'i' line names
+ *	another message's body (a body belongs to one message: 'i' must be
+ *	the file's own id) is moved to postman/ with a reason
+ *	(spool_quarantine), never unlinked.  A system error while reading
+ *	(ENOMEM, EIO, EMFILE...) is no parse error: the file is read again
+ *	later.  Every recipient host must pass sched_host_check (the RFC 5321
+ *	host grammar, or "-"); one that does not is failed at once with a
+ *	"5.1.2 invalid host" 'd' line and never reaches an agent.  Locks found
+ *	in a file being read are stale whoever holds them (no agent of this
+ *	scheduler can hold them): cleared, so retries and expiry apply.
+ *	Paths are built only from validated numeric names; every path
+ *	snprintf is checked for truncation.
  * BUGS
  *	Threads busy with an agent during a SIGUSR1 reload keep the old
  *	clause until the next reload.  -H does not move files between hash
@@ -139,7 +148,7 @@ static void quarantine(const char *rel, unsigned long ino, const char *tag, cons
 	char body[32];
 	struct stat st;
 	unsigned long fino = lstat(rel, &st) == 0 ? (unsigned long)st.st_ino : 0;
-	snprintf(body, sizeof body, "%lu", ino);
+	snprintf(body, sizeof body, "%lu", ino);   /* 20 digits at most: fits */
 	if (spool_quarantine(NULL, rel, body, tag, reason, &err) == Z_OK) {
 		S.c_quarantined++;
 		zlog_error(NULL, "%s: %s: moved to postman/%lu.%s (with a .reason file)", rel, reason,
@@ -493,7 +502,9 @@ static int is_etrn(const char *s)
 static void scan_dir(const char *prefix, int depth)
 {
 	char dir[16];
-	snprintf(dir, sizeof dir, "./%s", prefix);
+	int k = snprintf(dir, sizeof dir, "./%s", prefix);
+	if (k < 0 || (size_t)k >= sizeof dir)
+		return;
 	DIR *d = opendir(dir);
 	if (d == NULL)
 		return;
@@ -504,14 +515,17 @@ static void scan_dir(const char *prefix, int depth)
 		if (n[0] >= 'A' && n[0] <= 'Z' && n[1] == '\0') {
 			if (depth < 2 && (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN)) {
 				char sub[16];
-				snprintf(sub, sizeof sub, "%s%c/", prefix, n[0]);
-				scan_dir(sub, depth + 1);
+				int ks = snprintf(sub, sizeof sub, "%s%c/", prefix, n[0]);
+				if (ks > 0 && (size_t)ks < sizeof sub)
+					scan_dir(sub, depth + 1);
 			}
 			continue;
 		}
 		if (strlen(n) > 40)
 			continue;
-		snprintf(rel, sizeof rel, "%s%s", prefix, n);
+		int kr = snprintf(rel, sizeof rel, "%s%s", prefix, n);
+		if (kr < 0 || (size_t)kr >= sizeof rel)
+			continue;
 		if (is_number(n))
 			(void)load_file(rel);
 		else if (is_etrn(n))
@@ -719,9 +733,13 @@ static void notify_io(zev_loop *loop, int fd, unsigned events, void *arg)
 static void open_notify(void)
 {
 	const char *p = S.cfg->notifysock ? S.cfg->notifysock : zconf_get("SCHEDULERNOTIFY");
-	if (p && *p)
-		zstrlcpy(notifypath, p, sizeof notifypath);
-	else {
+	if (p && *p) {
+		if (zstrlcpy(notifypath, p, sizeof notifypath) != Z_OK) {
+			zlog_warn(NULL, "notify socket path %s too long (rescans only)", p);
+			notifypath[0] = '\0';
+			return;
+		}
+	} else {
 		int n = snprintf(notifypath, sizeof notifypath, "%s/.scheduler.notify", S.postoffice);
 		if (n < 0 || (size_t)n >= sizeof notifypath) {
 			zlog_warn(NULL, "notify socket path too long (rescans only)");
@@ -752,7 +770,9 @@ static void open_notify(void)
 static int take_pidlock(void)
 {
 	char path[4200];
-	snprintf(path, sizeof path, "%s/.pid.scheduler", S.postoffice);
+	int k = snprintf(path, sizeof path, "%s/.pid.scheduler", S.postoffice);
+	if (k < 0 || (size_t)k >= sizeof path)
+		zlog_fatal(EX_USAGE, NULL, "POSTOFFICE path too long");
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		zlog_fatal(EX_OSERR, NULL, "cannot open %s: %s", path, strerror(errno));
@@ -830,7 +850,9 @@ int main(int argc, char **argv)
 	if (cfgpath == NULL) {
 		const char *ms = zconf_get("MAILSHARE");
 		if (ms) {
-			snprintf(defcfg, sizeof defcfg, "%s/scheduler.conf", ms);
+			int k = snprintf(defcfg, sizeof defcfg, "%s/scheduler.conf", ms);
+			if (k < 0 || (size_t)k >= sizeof defcfg)
+				zlog_fatal(EX_CONFIG, NULL, "MAILSHARE path too long");
 			cfgpath = defcfg;
 		}
 	}
@@ -871,13 +893,15 @@ int main(int argc, char **argv)
 	if (gethostname(S.hostname, sizeof S.hostname - 1) != 0)
 		zstrlcpy(S.hostname, "localhost", sizeof S.hostname);
 	const char *hn = zconf_get("MYHOSTNAME");
-	if (hn && *hn)
-		zstrlcpy(S.hostname, hn, sizeof S.hostname);
+	if (hn && *hn && zstrlcpy(S.hostname, hn, sizeof S.hostname) != Z_OK)
+		zlog_fatal(EX_CONFIG, NULL, "MYHOSTNAME too long");
 
 	if (spool_verify(S.postoffice, &err) != Z_OK)
 		zlog_fatal(EX_OSERR, NULL, "%s", zbuf_cstr(&err));
 	char tdir[4200];
-	snprintf(tdir, sizeof tdir, "%s/transport", S.postoffice);
+	int tk = snprintf(tdir, sizeof tdir, "%s/transport", S.postoffice);
+	if (tk < 0 || (size_t)tk >= sizeof tdir)
+		zlog_fatal(EX_USAGE, NULL, "POSTOFFICE path too long");
 	if (chdir(tdir) != 0)
 		zlog_fatal(EX_OSERR, NULL, "chdir %s: %s", tdir, strerror(errno));
 

@@ -37,7 +37,9 @@
  *	SCONF_MAX_RETRIES retries, SCONF_MAX_ARGS command words,
  *	SCONF_MAX_CLAUSES clauses; NUL bytes are refused.  Host names handed
  *	to sconf_match() and sconf_expand_command() come from the spool and
- *	are only copied, never interpreted by a shell (no shell is used).
+ *	are only copied, never interpreted by a shell (no shell is used); a
+ *	trailing "$host" word gets "--" before it, so a host is an operand,
+ *	never an option (the scheduler checks the host grammar first).
  * BUGS
  *	"syspriority" and "sysnice" are recorded globally (last one wins),
  *	not per clause; the daemon applies them to itself.

@@ -891,8 +891,12 @@ int ctl_commit(const char *transport_dir, const char *prefix, unsigned long ino,
 	n = snprintf(dir, sizeof(dir), "%s/%s", transport_dir, prefix);
 	if (n < 0 || (size_t)n >= sizeof(dir))
 		return Z_ETOOBIG;
-	snprintf(tmp, sizeof(tmp), "%s.%lu", dir, ino);
-	snprintf(dst, sizeof(dst), "%s%lu", dir, ino);
+	n = snprintf(tmp, sizeof(tmp), "%s.%lu", dir, ino);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return Z_ETOOBIG;
+	n = snprintf(dst, sizeof(dst), "%s%lu", dir, ino);
+	if (n < 0 || (size_t)n >= sizeof(dst))
+		return Z_ETOOBIG;
 	for (int tries = 0; fd < 0; tries++) {
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
 		if (fd >= 0)

@@ -42,7 +42,7 @@ SPID=$!
 track "$SPID"
 for i in $(seq 1 150); do
 	[ ! -e "$PO/transport/$locked" ] && [ ! -e "$PO/transport/$old" ] &&
-		[ ! -e "$PO/transport/$thief" ] && break
+		grep -q "^control: transport/$thief\$" "$PO"/postman/*.reason 2>/dev/null && break
 	sleep 0.1
 done
 # the body thief

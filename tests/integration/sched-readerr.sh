@@ -56,8 +56,12 @@ printf 'x\n' > "$PO/queue/1234501"
 "$ZT_SCHED" -i -f "$ZT_W/scheduler.conf" -P "$PO" -L "$ZT_W/sched.bad.log" &
 SPID=$!
 track "$SPID"
-for i in $(seq 1 100); do [ ! -e "$PO/transport/1234501" ] && break; sleep 0.1; done
-r=$(grep -l '^control: transport/1234501$' "$PO"/postman/*.reason 2>/dev/null | head -1)
+r=
+for i in $(seq 1 100); do
+	r=$(grep -l '^control: transport/1234501$' "$PO"/postman/*.reason 2>/dev/null | head -1)
+	[ -n "$r" ] && break
+	sleep 0.1
+done
 [ -n "$r" ] && pass "unparseable file quarantined" || fail "unparseable file not in postman/"
 kill -TERM "$SPID"; wait "$SPID" 2>/dev/null
 zt_done
