@@ -34,3 +34,7 @@ SCHED_ITESTS = \
 TESTS += $(SCHED_ITESTS)
 EXTRA_DIST += $(SCHED_ITESTS) bench/sched-scan.sh
 bench_targets += scheduler/scheduler
+
+# issue 8: log, statistics and pid files never through a symbolic link
+TESTS += tests/integration/sched-logfiles.sh
+EXTRA_DIST += tests/integration/sched-logfiles.sh
