@@ -38,6 +38,9 @@ check_match "-- -l/path: says why" 'invalid host argument' "$(cat "$ZT_W/t3.err"
 check_eq "-- -l/path: no file" no "$([ -e "$ZT_W/inj3.log" ] && echo yes || echo no)"
 run_ta "$ZT_W/t3b" "" -c smtp "[127.0.0.1]:$P1"
 check_eq "host argument with a port: usage error" 64 "$TA_RC"
+# -D is the operator's probe: its host may carry a port like -F
+( cd "$PO/transport" && timeout 30 "$ZT_SMTP" -D "[127.0.0.1]:$P1" ) > "$ZT_W/d.out" 2>&1
+check_eq "-D [ip]:port: probe works" 0 "$?"
 # -l: never through a symbolic link; a new file is not world-readable
 echo precious > "$ZT_W/target"
 ln -s "$ZT_W/target" "$ZT_W/link.log"

@@ -486,7 +486,10 @@ int main(int argc, char **argv)
 		o.noesmtp = 1;
 	if (argc - optind > 1)
 		usage("at most one host argument");
-	if (optind < argc && !mhost_valid(argv[optind])) {
+	if (o.test_only && optind < argc && o.forcedest == NULL) {
+		/* -D is the operator's probe: its host is a -F destination */
+		o.forcedest = argv[optind];
+	} else if (optind < argc && !mhost_valid(argv[optind])) {
 		/* the host argument usually comes from the scheduler ($host):
 		 * only the RFC 5321 host grammar, never a port, path or option */
 		char m[200], shown[64];
