@@ -38,3 +38,5 @@ bench_targets += scheduler/scheduler
 # issue 8: log, statistics and pid files never through a symbolic link
 TESTS += tests/integration/sched-logfiles.sh
 EXTRA_DIST += tests/integration/sched-logfiles.sh
+TESTS += tests/integration/sched-keepalive.sh
+EXTRA_DIST += tests/integration/sched-keepalive.sh
