@@ -937,6 +937,8 @@ static void agent_line(agent *a, const char *p, size_t n)
 	case TAK_RESYNC:
 		handle_resync(a, arg);
 		break;
+	case TAK_KEEPALIVE:
+		break;	/* activity only: last_io is set above (zmta-ta(7)) */
 	case TAK_COMMENT:
 	default:
 		/* "# text" and lines that are not protocol (an agent's own log

@@ -44,3 +44,8 @@ SCHED_MEND_ITESTS = \
 	tests/integration/sched-readerr.sh
 TESTS += $(SCHED_MEND_ITESTS)
 EXTRA_DIST += $(SCHED_MEND_ITESTS) tests/tools/rderr.c
+# issue 8: log, statistics and pid files never through a symbolic link
+TESTS += tests/integration/sched-logfiles.sh
+EXTRA_DIST += tests/integration/sched-logfiles.sh
+TESTS += tests/integration/sched-keepalive.sh
+EXTRA_DIST += tests/integration/sched-keepalive.sh

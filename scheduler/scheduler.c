@@ -40,6 +40,8 @@
  *	ids (then it keeps root and logs the clause).  A non-root scheduler
  *	refuses (-n, start-up, SIGUSR1) clauses naming ids other than its
  *	own, with file:line.  -X never changes ids.
+ *	The log (-L), statistics log (-l) and pid lock file open with
+ *	O_NOFOLLOW, mode 0640: a symbolic link there is refused.
  * BUGS
  *	Threads busy with an agent during a SIGUSR1 reload keep the old
  *	clause until the next reload.  -H does not move files between hash
@@ -697,7 +699,8 @@ static void signal_io(zev_loop *loop, int fd, unsigned events, void *arg)
 			if (logpath && zlog_set_file(logpath) != Z_OK)
 				zlog_error(NULL, "cannot reopen log %s", logpath);
 			if (statpath && S.statfd >= 0) {
-				int nfd = open(statpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+				int nfd = open(statpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+					       O_NOFOLLOW | O_NOCTTY, 0640);
 				if (nfd >= 0) {
 					close(S.statfd);
 					S.statfd = nfd;
@@ -802,7 +805,7 @@ static int take_pidlock(void)
 	int k = snprintf(path, sizeof path, "%s/.pid.scheduler", S.postoffice);
 	if (k < 0 || (size_t)k >= sizeof path)
 		zlog_fatal(EX_USAGE, NULL, "POSTOFFICE path too long");
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
 	if (fd < 0)
 		zlog_fatal(EX_OSERR, NULL, "cannot open %s: %s", path, strerror(errno));
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -1059,7 +1062,8 @@ int main(int argc, char **argv)
 	if (logpath && zlog_set_file(logpath) != Z_OK)
 		zlog_fatal(EX_CANTCREAT, NULL, "cannot open log %s", logpath);
 	if (statpath) {
-		S.statfd = open(statpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		S.statfd = open(statpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+				O_NOFOLLOW | O_NOCTTY, 0640);
 		if (S.statfd < 0)
 			zlog_fatal(EX_CANTCREAT, NULL, "cannot open statistics log %s: %s", statpath,
 				   strerror(errno));
