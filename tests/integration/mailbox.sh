@@ -4,7 +4,7 @@
 # made by tests/tools/mkjob with channel-local quads (host = login name,
 # privilege = uid) for a throwaway user created here (useradd, removed at
 # exit, home below the work dir).  Checks:
-#   1. mbox in a root:mail 2775 spool dir: From line, >From quoting,
+#   1. mbox in a root:mail 2775 spool dir: From line, >From quoting, -l log,
 #      Return-Path/Delivered-To, owner is the user, mode 0600, lock gone
 #   2. Maildir (-d %h/Maildir/): one file in new/, owned by the user
 #   3. |program runs as the user (id -u), in its home, clean environment,
@@ -28,9 +28,12 @@ U=zmb$$r$RANDOM
 U=${U:0:30}
 UHOME=$ZT_W/home-$U
 MADE_USER=0
+SPOOL_BY_USERADD=0
 del_user() {
 	if [ "$MADE_USER" = 1 ]; then
 		userdel "$U" > /dev/null 2>&1
+		# an empty mail spool file useradd may have made (CREATE_MAIL_SPOOL)
+		[ "$SPOOL_BY_USERADD" = 1 ] && [ ! -s "/var/mail/$U" ] && rm -f "/var/mail/$U"
 		getent group "$U" > /dev/null 2>&1 && groupdel "$U" > /dev/null 2>&1
 		MADE_USER=0
 	fi
@@ -39,6 +42,7 @@ trap 'zt_rc=$?; del_user; (exit $zt_rc); zt_cleanup' EXIT
 useradd -M -U -d "$UHOME" -s /bin/sh "$U" > "$ZT_W/useradd.out" 2>&1 ||
 	{ show "$ZT_W/useradd.out"; skip "useradd failed"; }
 MADE_USER=1
+[ -e "/var/mail/$U" ] && SPOOL_BY_USERADD=1
 UUID=$(id -u "$U")
 UGID=$(id -g "$U")
 mkdir -p "$UHOME" && chown "$U:$U" "$UHOME" && chmod 700 "$UHOME"
@@ -95,7 +99,9 @@ check_eq "mbox: mode 0600" 600 "$(stat -c %a "$MB" 2>/dev/null)"
 check_eq "mbox: lock file gone" no "$([ -e "$MB.lock" ] && echo yes || echo no)"
 # a second message is appended after an empty line
 j=$(ljob "$U")
-run_mb "$ZT_W/t1b" "$j$T$U"$'\n' -c local
+run_mb "$ZT_W/t1b" "$j$T$U"$'\n' -c local -l "$ZT_W/mb.log"
+check_match "mbox: -l log line" "^<mkjob\\.[^ ]*>: [0-9]+ \\+ [0-9]+ : $MB \\(pid [0-9]+ user $U\\)\$" \
+	"$(cat "$ZT_W/mb.log" 2>/dev/null)"
 check_eq "mbox: second ok3" ok3 "$(report_word "$ZT_W/t1b.out" "$(rcpt_id "$j" 1)")"
 check_eq "mbox: two From lines" 2 "$(grep -c '^From ' "$MB")"
 check_eq "mbox: empty line before the second" "<>" \
