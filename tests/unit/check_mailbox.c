@@ -307,7 +307,7 @@ START_TEST(test_mbox_append)
 {
 	char dir[512], mb[600], lock[600];
 	mbx_fileopts fo = fileopts();
-	mbx_msg m = { "s@x", 0, HDRS, strlen(HDRS), -1, 0, 0, MBX_FMT_MBOX };
+	mbx_msg m = { "s@x", 0, HDRS, strlen(HDRS), -1, 0, 0, MBX_FMT_MBOX, 0 };
 	mbx_result res;
 	struct stat st;
 	char *s, *p;
@@ -355,7 +355,7 @@ START_TEST(test_mbox_refused)
 {
 	char dir[512], mb[600], other[600], lock[600];
 	mbx_fileopts fo = fileopts();
-	mbx_msg m = { "", 0, HDRS, strlen(HDRS), -1, 0, 0, MBX_FMT_MBOX };
+	mbx_msg m = { "", 0, HDRS, strlen(HDRS), -1, 0, 0, MBX_FMT_MBOX, 0 };
 	mbx_result res;
 	char *s;
 
@@ -415,11 +415,42 @@ START_TEST(test_mbox_refused)
 }
 END_TEST
 
+#define QPHDRS "Return-Path: <s@x>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n" \
+	"Content-Transfer-Encoding: quoted-printable\n\n"
+
+START_TEST(test_decode_qp)
+{
+	char dir[512], mb[600];
+	mbx_fileopts fo = fileopts();
+	mbx_msg m = { "s@x", 0, QPHDRS, strlen(QPHDRS), -1, 0, 0, MBX_FMT_MBOX, 1 };
+	mbx_result res;
+	char *s;
+
+	tmpdir(dir, sizeof(dir));
+	snprintf(mb, sizeof(mb), "%s/user", dir);
+	m.bodyfd = body_file(dir, "caf=C3=A9 cr=C3=A8me\nFrom x=\n y\nlast=\n", &m.bodyoff, &m.bodysize);
+	ck_assert_int_eq(mbx_append(mb, &fo, &m, &res), Z_OK);
+	s = slurp(mb);
+	ck_assert_msg(strstr(s, "Content-Transfer-Encoding: 8bit\n") != NULL, "%s", s);
+	ck_assert_msg(strstr(s, "\n\ncaf\xc3\xa9 cr\xc3\xa8me\n>From x y\nlast\n\n") != NULL, "%s", s);
+	ck_assert_msg(strchr(s, '\r') == NULL, "CR in %s", s);
+	free(s);
+	/* without -8 the message is stored as queued */
+	m.decode_qp = 0;
+	ck_assert_int_eq(unlink(mb), 0);
+	ck_assert_int_eq(mbx_append(mb, &fo, &m, &res), Z_OK);
+	s = slurp(mb);
+	ck_assert_msg(strstr(s, "\n\ncaf=C3=A9 cr=C3=A8me\n>From x=\n y\nlast=\n\n") != NULL, "%s", s);
+	free(s);
+	close(m.bodyfd);
+}
+END_TEST
+
 START_TEST(test_maildir)
 {
 	char dir[512], md[600], sub[700];
 	mbx_fileopts fo = fileopts();
-	mbx_msg m = { "s@x", 0, HDRS, strlen(HDRS), -1, 0, 0, MBX_FMT_MBOX };
+	mbx_msg m = { "s@x", 0, HDRS, strlen(HDRS), -1, 0, 0, MBX_FMT_MBOX, 0 };
 	mbx_result res;
 	struct dirent *de;
 	DIR *d;
@@ -516,6 +547,7 @@ int main(void)
 	tcase_add_test(tc, test_header_value);
 	tcase_add_test(tc, test_mbox_append);
 	tcase_add_test(tc, test_mbox_refused);
+	tcase_add_test(tc, test_decode_qp);
 	tcase_add_test(tc, test_maildir);
 	tcase_add_test(tc, test_program_exit);
 	tcase_add_test(tc, test_result_errno);

@@ -43,8 +43,8 @@
  *	killed with their whole process group when the time limit passes.
  *	Without root it delivers only to its own uid (others are deferred).
  * BUGS
- *	-8 and -H are accepted and do nothing (messages are stored as
- *	queued).  No biff/comsat, no -D/-P/-X mailbox hashing.
+ *	-H is accepted and does nothing (headers are never converted); -8
+ *	does not apply to programs.  No biff/comsat, no -D/-P/-X hashing.
  * SEE ALSO
  *	mailbox(8), mbox.c, zmta-ta(7), lib/zpriv.h
  */
@@ -86,6 +86,7 @@ struct opts {
 	const char *tmpl;
 	const char *logfile;
 	int mmdf;
+	int decode_qp;
 	int create;
 	int edquot_perm;
 	int envelope_to;
@@ -573,6 +574,7 @@ static void deliver_one(ta_ctx *ctx, ta_msg *m, ta_rcpt *rp)
 	j.msg.bodyfd = m->bodyfd;
 	j.msg.bodyoff = m->ctl.body_off > 0 ? (off_t)m->ctl.body_off : 0;
 	j.msg.bodysize = m->bodysize;
+	j.msg.decode_qp = O.decode_qp;
 	ho.return_path = j.sender;
 	if (O.envelope_to)
 		ho.envelope_to = u;
@@ -747,7 +749,7 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("mailbox (zmta) %s\n", ZMTA_VERSION);
 			return 0;
-		case '8': break;   /* accepted; no QP decoding is done */
+		case '8': O.decode_qp = 1; break;
 		case ':': usage("option needs a value");
 		default: usage("unknown option");
 		}

@@ -66,6 +66,7 @@
 
 #include "mbox.h"
 #include "mheader.h"
+#include "mime.h"
 #include "zutil.h"
 
 #ifndef EDQUOT
@@ -406,11 +407,74 @@ static int copy_body(mbx_writer *w, const mbx_msg *m)
 	return Z_OK;
 }
 
+/* lf_sink - mime_send output (CRLF wire form) back to LF lines */
+struct lf_sink {
+	mbx_writer *w;
+	int cr;           /* a CR ended the previous piece */
+	int saved_errno;
+};
+
+/* lf_out - mime_out_fn: CRLF -> LF, into the body writer */
+static int lf_out(void *arg, const char *p, size_t n)
+{
+	struct lf_sink *s = arg;
+	size_t start = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s->cr) {
+			s->cr = 0;
+			if (p[i] != '\n' && mbx_w_body(s->w, "\r", 1) != Z_OK)
+				goto fail;
+		}
+		if (p[i] == '\r') {
+			if (i > start && mbx_w_body(s->w, p + start, i - start) != Z_OK)
+				goto fail;
+			s->cr = 1;
+			start = i + 1;
+		}
+	}
+	if (n > start && mbx_w_body(s->w, p + start, n - start) != Z_OK)
+		goto fail;
+	return 0;
+fail:
+	s->saved_errno = errno;
+	return -1;
+}
+
+/* write_decoded - header and body through mime_send when -8 applies;
+ * 1 = written, 0 = nothing to decode (write as is), -1 = error */
+static int write_decoded(mbx_writer *w, const mbx_msg *m)
+{
+	mime_opts o;
+	mime_result r;
+	struct lf_sink s = { w, 0, 0 };
+
+	memset(&o, 0, sizeof(o));
+	memset(&r, 0, sizeof(r));
+	o.peer_8bit = 1;
+	o.decode_qp = 1;
+	o.keep_8bit_headers = 1;
+	o.dotstuff = 0;
+	o.defcharset = "UTF-8";
+	if (mime_analyse(m->hdrs, m->hlen, m->bodyfd, m->bodyoff, m->bodysize, &o, &r) != Z_OK ||
+	    r.cvt != MIME_CVT_8BIT)
+		return 0;
+	w->bol = 1;
+	if (mime_send(m->hdrs, m->hlen, m->bodyfd, m->bodyoff, m->bodysize, &o, &r, lf_out,
+		      &s) != Z_OK) {
+		errno = s.saved_errno ? s.saved_errno : EIO;
+		return -1;
+	}
+	if (s.cr && mbx_w_body(w, "\r", 1) != Z_OK)
+		return -1;
+	return 1;
+}
+
 /* mbx_write_msg - separator, header, body, trailer */
 int mbx_write_msg(mbx_writer *w, const mbx_msg *m)
 {
 	zbuf fl = ZBUF_INIT(2048);
-	int rc = Z_EIO;
+	int rc = Z_EIO, dec = 0;
 
 	if (m->format == MBX_FMT_MBOX || m->format == MBX_FMT_PIPE) {
 		if (mbx_from_line(m->sender, m->when, &fl) != Z_OK) {
@@ -423,11 +487,15 @@ int mbx_write_msg(mbx_writer *w, const mbx_msg *m)
 		if (mbx_w_raw(w, "\1\1\1\1\n", 5) != Z_OK)
 			goto out;
 	}
-	if (mbx_w_raw(w, m->hdrs, m->hlen) != Z_OK)
+	if (m->decode_qp && m->bodyfd >= 0 && (dec = write_decoded(w, m)) < 0)
 		goto out;
-	w->bol = 1;
-	if (m->bodyfd >= 0 && m->bodysize > 0 && copy_body(w, m) != Z_OK)
-		goto out;
+	if (dec == 0) {
+		if (mbx_w_raw(w, m->hdrs, m->hlen) != Z_OK)
+			goto out;
+		w->bol = 1;
+		if (m->bodyfd >= 0 && m->bodysize > 0 && copy_body(w, m) != Z_OK)
+			goto out;
+	}
 	if (w->held > 0 && release_held(w) != Z_OK)
 		goto out;
 	if (w->lastc != '\n' && put(w, '\n') != Z_OK)

@@ -89,6 +89,7 @@ typedef struct mbx_msg {
 	int bodyfd;                /* the queue file; -1 = no body */
 	off_t bodyoff, bodysize;
 	enum mbx_format format;
+	int decode_qp;             /* -8: quoted-printable text parts stored as 8bit */
 } mbx_msg;
 
 /* mbx_from_line - "From <sender|MAILER-DAEMON> <ctime>" with a '\n' into
@@ -96,7 +97,10 @@ typedef struct mbx_msg {
 int mbx_from_line(const char *sender, time_t when, zbuf *out);
 
 /* mbx_write_msg - the whole message through w in m->format and flush.
- * The body always ends with a line end.  Z_OK, Z_EIO (errno kept). */
+ * The body always ends with a line end.  With m->decode_qp, a MIME
+ * message with quoted-printable text parts is written with those parts
+ * decoded to 8bit (transport/libta/mime.c rules: never with a
+ * DKIM-Signature).  Z_OK, Z_EIO (errno kept). */
 int mbx_write_msg(mbx_writer *w, const mbx_msg *m);
 
 typedef struct mbx_result {
