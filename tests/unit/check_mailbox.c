@@ -5,8 +5,8 @@
  *	Template expansion, the "From "-quoting writer (also across write
  *	boundaries), header edits, the Delivered-To loop check, mbox appends
  *	(separator, quoting, line-end repair, lock file removed, symlinks and
- *	hard links refused, busy dot-lock), Maildir deliveries and the
- *	program exit-code table.
+ *	hard links refused, busy dot-lock), -8 decoding, Maildir deliveries
+ *	and the program exit-code table.
  * SYNOPSIS
  *	tests/unit/check_mailbox
  * DESCRIPTION

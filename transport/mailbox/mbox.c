@@ -32,7 +32,10 @@
  *	byte is written; the message is appended (O_APPEND) and fsynced; any
  *	failure truncates the file back to the size it had under the lock.
  *	Maildir names are "<sec>.M<usec>P<pid>Q<seq>.<host>,S=<size>" with
- *	'/' and ':' in the host written as \057 and \072.
+ *	'/' and ':' in the host written as \057 and \072.  With decode_qp
+ *	(-8) the message goes through mime_analyse/mime_send of libta (an
+ *	8-bit peer that wants quoted-printable decoded) and the CRLF wire
+ *	form is turned back into LF lines before the quoting writer.
  * DIAGNOSTICS
  *	mbx_result: EX_OK "2.0.0"; a full disk (ENOSPC) EX_TEMPFAIL "4.3.1";
  *	a quota (EDQUOT) EX_TEMPFAIL "4.2.2" (EX_UNAVAILABLE "5.2.2" with
