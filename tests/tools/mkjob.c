@@ -9,7 +9,7 @@
  *	mkjob -P postoffice [-H hashlevels] [-f sender] [-c channel]
  *	      [-N notify] [-O orcpt] [-R FULL|HDRS] [-n envid]
  *	      [-b bodyfile | -z bodybytes] [-8] [-h 'Header: value']...
- *	      [-m count] [-q] rcpt@host...
+ *	      [-x rcpthost] [-u privilege] [-m count] [-q] rcpt@host...
  * DESCRIPTION
  *	For each message: the submission file (envelope lines, "env-end",
  *	headers, empty line, body) is created O_EXCL in public/ and renamed
@@ -26,7 +26,11 @@
  *	the recipients (default smtp), -b a body file (sent as is), -z N a
  *	generated body of exactly N bytes (lines of text; with -8 UTF-8
  *	text), -8 adds MIME headers for 8-bit UTF-8 text, -h adds a header,
- *	-m N makes N messages, -H 0|1|2 hash levels (the spool is initialised
+ *	-x host puts that host in every recipient quad instead of the
+ *	recipient's domain and -u N the privilege N instead of 0 (local
+ *	quads the way the router writes them: "-c local -x alice -u 1001
+ *	alice", or a "|program args" recipient, which may then contain
+ *	blanks), -m N makes N messages, -H 0|1|2 hash levels (the spool is initialised
  *	with spool_init first), -q skips fsync (ctl_commit is replaced by a
  *	plain write + rename: for benchmarks that make 100k jobs).
  * DIAGNOSTICS
@@ -63,6 +67,8 @@ struct opts {
 	int hash;
 	const char *sender;
 	const char *channel;
+	const char *rcpthost;
+	long privilege;
 	const char *notify, *orcpt, *ret, *envid;
 	const char *bodyfile;
 	long bodybytes;
@@ -82,7 +88,8 @@ static _Noreturn void usage(const char *why)
 		fprintf(stderr, "mkjob: %s\n", why);
 	fputs("usage: mkjob -P postoffice [-H hashlevels] [-f sender] [-c channel] [-N notify]\n"
 	      "             [-O orcpt] [-R FULL|HDRS] [-n envid] [-b bodyfile | -z bodybytes] [-8]\n"
-	      "             [-h 'Header: value']... [-m count] [-q] rcpt@host...\n", stderr);
+	      "             [-h 'Header: value']... [-x rcpthost] [-u privilege] [-m count] [-q]\n"
+	      "             rcpt@host...\n", stderr);
 	exit(EX_USAGE);
 }
 
@@ -301,7 +308,8 @@ static void make_one(const struct opts *o, unsigned long seq, const zbuf *body)
 		rc |= ctlw_sender(&ctl, &s);
 	}
 	for (int i = 0; i < o->nrcpts; i++) {
-		ctl_quadv r = { o->channel, domain_of(o->rcpts[i]), o->rcpts[i], 0 };
+		ctl_quadv r = { o->channel, o->rcpthost ? o->rcpthost : domain_of(o->rcpts[i]),
+				o->rcpts[i], o->privilege };
 		rc |= ctlw_rcpt(&ctl, &r, &roff);
 		if (o->notify || o->orcpt) {
 			int n;
@@ -352,7 +360,7 @@ int main(int argc, char **argv)
 	unsigned long v;
 	int c;
 
-	while ((c = getopt(argc, argv, "P:H:f:c:N:O:R:n:b:z:8h:m:q")) != -1) {
+	while ((c = getopt(argc, argv, "P:H:f:c:N:O:R:n:b:z:8h:m:qx:u:")) != -1) {
 		switch (c) {
 		case 'P': o.po = optarg; break;
 		case 'H':
@@ -386,6 +394,11 @@ int main(int argc, char **argv)
 			o.count = v;
 			break;
 		case 'q': o.quick = 1; break;
+		case 'x': o.rcpthost = optarg; break;
+		case 'u':
+			if (zparse_long(optarg, -1, 2147483647L, &o.privilege) != Z_OK)
+				usage("-u takes a uid");
+			break;
 		default: usage(NULL);
 		}
 	}
@@ -395,11 +408,13 @@ int main(int argc, char **argv)
 		usage("no recipients");
 	o.rcpts = argv + optind;
 	o.nrcpts = argc - optind;
+	if (o.rcpthost != NULL && (*o.rcpthost == '\0' || strpbrk(o.rcpthost, " \t\n") != NULL))
+		usage("bad -x host");
 	if (has_nl(o.sender) || has_nl(o.channel) || has_nl(o.notify) || has_nl(o.orcpt) ||
 	    has_nl(o.ret) || has_nl(o.envid))
 		usage("newline in an argument");
 	for (int i = 0; i < o.nrcpts; i++)
-		if (has_nl(o.rcpts[i]) || strchr(o.rcpts[i], ' '))
+		if (has_nl(o.rcpts[i]) || (strchr(o.rcpts[i], ' ') && o.rcpthost == NULL))
 			usage("bad recipient");
 	for (int i = 0; i < o.nhdrs; i++)
 		if (has_nl(o.hdrs[i]))
