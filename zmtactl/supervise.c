@@ -105,7 +105,7 @@ struct daemon {
 };
 
 static struct {
-	const char *po, *mailbin;
+	char po[PATH_MAXLEN], mailbin[PATH_MAXLEN];
 	char logdir[PATH_MAXLEN];	/* "" when LOGDIR is not a directory */
 	char pidpath[PATH_MAXLEN + 32], statpath[PATH_MAXLEN + 32];
 	char logpath[PATH_MAXLEN + 32];
@@ -119,17 +119,17 @@ static struct {
 static void load_ctx(void)
 {
 	zbuf err = ZBUF_INIT(2048);
-	const char *ld;
+	const char *ld, *po, *mb;
 	struct stat st;
 
 	if (zconf_load(NULL, &err) != Z_OK)
 		zlog_fatal(EX_CONFIG, NULL, "%s", zbuf_cstr(&err));
 	zbuf_free(&err);
-	C.po = zconf_get("POSTOFFICE");
-	C.mailbin = zconf_get("MAILBIN");
-	if (C.po == NULL || *C.po == '\0' || C.mailbin == NULL || *C.mailbin == '\0')
+	po = zconf_get("POSTOFFICE");
+	mb = zconf_get("MAILBIN");
+	if (po == NULL || *po == '\0' || mb == NULL || *mb == '\0')
 		zlog_fatal(EX_CONFIG, NULL, "POSTOFFICE or MAILBIN is not set in %s", zconf_path());
-	if (strlen(C.po) >= PATH_MAXLEN || strlen(C.mailbin) >= PATH_MAXLEN)
+	if (zstrlcpy(C.po, po, sizeof C.po) != Z_OK || zstrlcpy(C.mailbin, mb, sizeof C.mailbin) != Z_OK)
 		zlog_fatal(EX_CONFIG, NULL, "POSTOFFICE or MAILBIN too long");
 	snprintf(C.pidpath, sizeof C.pidpath, "%s/.pid.zmta", C.po);
 	snprintf(C.statpath, sizeof C.statpath, "%s/.zmta.status", C.po);
@@ -208,12 +208,7 @@ static int do_checks(int quiet)
 	zbuf err = ZBUF_INIT(2048);
 	int rc = EX_OK, cfgbad = 0;
 
-	if (zconf_load(NULL, &err) != Z_OK) {
-		fprintf(stderr, "%s\n", zbuf_cstr(&err));
-		fprintf(stderr, "zmta: %s: configuration errors\n", zconf_path());
-		zbuf_free(&err);
-		return EX_CONFIG;
-	}
+	/* zmta.conf was loaded by load_ctx (which exits on its errors) */
 	if (!quiet)
 		printf("zmta.conf: %s: OK\n", zconf_path());
 	zbuf_reset(&err);
@@ -447,6 +442,18 @@ static long long next_timeout(void)
 	return t < 0 ? 0 : t;
 }
 
+/* signame - "SIGHUP" for the signals zmta sends */
+static const char *signame(int sig)
+{
+	switch (sig) {
+	case SIGHUP: return "SIGHUP";
+	case SIGUSR1: return "SIGUSR1";
+	case SIGUSR2: return "SIGUSR2";
+	case SIGTERM: return "SIGTERM";
+	default: return "signal";
+	}
+}
+
 /* reload - SIGHUP: reopen our log, pass the reload signals on, start
  * daemons installed since */
 static void reload(void)
@@ -462,10 +469,10 @@ static void reload(void)
 			for (size_t k = 0; k < 2 && d->spec->sigs[k]; k++)
 				if (kill(d->pid, d->spec->sigs[k]) != 0)
 					zlog_warn(NULL, "%s: pid %ld: kill %s: %s", d->spec->name,
-						  (long)d->pid, strsignal(d->spec->sigs[k]), strerror(errno));
+						  (long)d->pid, signame(d->spec->sigs[k]), strerror(errno));
 			zlog_info(NULL, "%s: pid %ld: reload signalled (%s%s%s)", d->spec->name,
-				  (long)d->pid, strsignal(d->spec->sigs[0]), d->spec->sigs[1] ? ", " : "",
-				  d->spec->sigs[1] ? strsignal(d->spec->sigs[1]) : "");
+				  (long)d->pid, signame(d->spec->sigs[0]), d->spec->sigs[1] ? ", " : "",
+				  d->spec->sigs[1] ? signame(d->spec->sigs[1]) : "");
 		} else if (d->state == SV_ABSENT && installed(d)) {
 			zlog_info(NULL, "%s: installed now (%s)", d->spec->name, d->path);
 			start_daemon(d);
