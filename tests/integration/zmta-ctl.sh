@@ -34,9 +34,14 @@ printf '%s\n' "$GOOD" > "$ETC/scheduler.conf"
 BAD=$(printf '*/*\tinterval=1s\n\tfrobnicate=3\n')
 
 # zmta ARGS... - run zmta, output in $OUT, exit code in $RC
+SAN='ERROR: (Address|Leak)Sanitizer|runtime error:'
 zmta() {
 	OUT=$(with_timeout 60 "$ZT_ZMTA" "$@" 2>&1)
 	RC=$?
+	if printf '%s' "$OUT" | grep -Eq "$SAN"; then
+		fail "sanitizer report from zmta $*"
+		printf '%s\n' "$OUT" | head -40
+	fi
 }
 # status_pid NAME - the pid "zmta status" gives for a running daemon
 status_pid() {
@@ -209,5 +214,7 @@ for p in "$SUP2" "$S3"; do
 	[ -n "$p" ] || continue
 	wait_gone "$p" 5 && pass "stop (2): pid $p is gone" || fail "stop (2): pid $p still runs"
 done
+# a sanitizer build (--enable-sanitizers): the supervisor's stderr is its log
+check_eq "no sanitizer report in the logs" "" "$(grep -El "$SAN" "$LOG"/* 2>/dev/null)"
 [ "$ZT_FAILS" = 0 ] || show "$LOG/zmta" "$LOG/scheduler" "$LOG/router"
 zt_done
