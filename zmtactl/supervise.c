@@ -23,9 +23,11 @@
  *	installed since), SIGTERM/SIGINT (SIGTERM to the daemons, wait
  *	STOP_WAIT_S, SIGKILL the rest, exit).  The daemons are its children;
  *	their agents are theirs.
- *	Daemon conventions: "<daemon> -i" runs in the foreground, "-L file"
- *	logs to file, "-n" checks the configuration and exits (0 = good,
- *	messages "file:line: reason" on stderr), SIGTERM stops it.
+ *	Daemon conventions: run with the foreground option of its dspecs[]
+ *	entry (scheduler -i; the router has none, it never forks away) it
+ *	stays in the foreground; "-L file" logs to file; "-n" checks the
+ *	configuration and exits (0 = good, messages "file:line: reason" on
+ *	stderr); SIGTERM stops it; it holds $POSTOFFICE/.pid.<name>.
  * DIAGNOSTICS
  *	sysexits(3) codes, see zmta(8).  The supervisor logs through zlog to
  *	$LOGDIR/zmta (else syslog; stderr with start -f).
@@ -84,11 +86,14 @@ struct dspec {
 	const char *lock;	/* its own single-instance pid file in $POSTOFFICE */
 };
 
-/* start order (stop is the reverse): the queue runner first, then what feeds it */
+/* start order (stop is the reverse): the queue runner first, then what
+ * feeds it.  The router always stays in the foreground (no option).  The
+ * smtpserver does not exist yet: when it does, its foreground option goes
+ * here (not "-i": in ZMailer that is an SMTP session on stdin). */
 static const struct dspec dspecs[] = {
 	{ "scheduler", 1, "-i", { SIGUSR1, SIGHUP }, ".pid.scheduler" },	/* conf, logs */
-	{ "router", 0, "-i", { SIGHUP, 0 }, ".pid.router" },
-	{ "smtpserver", 0, "-i", { SIGHUP, 0 }, ".pid.smtpserver" },
+	{ "router", 0, NULL, { SIGHUP, 0 }, ".pid.router" },
+	{ "smtpserver", 0, NULL, { SIGHUP, 0 }, ".pid.smtpserver" },
 };
 #define NDSPEC (sizeof dspecs / sizeof dspecs[0])
 
@@ -328,7 +333,8 @@ static void start_daemon(struct daemon *d)
 	sigset_t none;
 
 	argv[n++] = d->spec->name;
-	argv[n++] = d->spec->fg;
+	if (d->spec->fg)
+		argv[n++] = d->spec->fg;
 	if (C.logdir[0]) {
 		snprintf(logopt, sizeof logopt, "%s/%s", C.logdir, d->spec->name);
 		argv[n++] = "-L";
@@ -355,8 +361,8 @@ static void start_daemon(struct daemon *d)
 	d->state = SV_RUNNING;
 	d->started_ms = zmono_ms();
 	d->started = time(NULL);
-	zlog_info(NULL, "%s: started, pid %ld (%s %s)", d->spec->name, (long)pid, d->path,
-		  d->spec->fg);
+	zlog_info(NULL, "%s: started, pid %ld (%s%s%s)", d->spec->name, (long)pid, d->path,
+		  d->spec->fg ? " " : "", d->spec->fg ? d->spec->fg : "");
 }
 
 /* find - the daemon with pid */
