@@ -42,7 +42,9 @@
  *	file as untrusted (state.c) and only prints what it says.
  * BUGS
  *	A daemon that forks into the background by itself would look dead
- *	to the supervisor: only foreground modes are used.  status counts
+ *	to the supervisor: only foreground modes are used.  Daemons outlive
+ *	a supervisor killed with SIGKILL; "zmta stop" then stops them by
+ *	their own pid files (only pids that run the daemon's program).  status counts
  *	queue files with readdir; on a huge queue that takes a while.
  * SEE ALSO
  *	zmta(8), scheduler(8), zmtactl/backoff.c, zmtactl/pidfile.c,
@@ -618,8 +620,25 @@ static int may_start(void)
 	return ok;
 }
 
-/* outside - a daemon that runs without us (its own lock is held); 1 if any */
-static int outside(int print)
+/* same_exe - pid runs the program path (so a pid taken from a pid file in
+ * a directory ZMTA_USER can write is never some other process) */
+static int same_exe(pid_t pid, const char *path)
+{
+	char link[64], exe[PATH_MAXLEN + 64], want[PATH_MAXLEN + 64];
+	ssize_t n;
+
+	snprintf(link, sizeof link, "/proc/%ld/exe", (long)pid);
+	n = readlink(link, exe, sizeof exe - 1);
+	if (n <= 0 || realpath(path, want) == NULL)
+		return 0;
+	exe[n] = '\0';
+	return strcmp(exe, want) == 0;
+}
+
+/* outside - daemons that run without a supervisor (their own lock is
+ * held): print them (print), or SIGTERM them when they run our program
+ * (stop).  How many there are. */
+static int outside(int print, int stop)
 {
 	int any = 0;
 
@@ -631,14 +650,45 @@ static int outside(int print)
 			continue;
 		snprintf(path, sizeof path, "%s/%s", C.po, dspecs[i].lock);
 		if (pidfile_probe(path, &pid, &err) == Z_OK) {
-			any = 1;
+			any++;
 			if (print)
 				printf("%s: running outside the supervisor, pid %ld (lock %s)\n",
 				       dspecs[i].name, (long)pid, path);
+			if (stop && pid > 0 && same_exe(pid, C.d[i].path)) {
+				if (kill(pid, SIGTERM) == 0)
+					printf("%s: sent SIGTERM to pid %ld\n", dspecs[i].name, (long)pid);
+				else
+					fprintf(stderr, "zmta: %s: kill %ld: %s\n", dspecs[i].name,
+						(long)pid, strerror(errno));
+			} else if (stop) {
+				fprintf(stderr, "zmta: %s: pid %ld does not run %s: not signalled\n",
+					dspecs[i].name, (long)pid, C.d[i].path);
+			}
 		}
 		zbuf_free(&err);
 	}
 	return any;
+}
+
+/* close_others - close inherited descriptors >= 3 except keep1, keep2 */
+static void close_others(int keep1, int keep2)
+{
+	DIR *dp = opendir("/proc/self/fd");
+	struct dirent *de;
+	int fds[256], n = 0;
+
+	if (dp == NULL)
+		return;
+	while ((de = readdir(dp)) != NULL && n < 256) {
+		unsigned long v;
+		if (zparse_ulong(de->d_name, 1u << 20, &v) != Z_OK)
+			continue;
+		if ((int)v > 2 && (int)v != keep1 && (int)v != keep2 && (int)v != dirfd(dp))
+			fds[n++] = (int)v;
+	}
+	closedir(dp);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
 }
 
 /* cmd_start - zmta start [-f] */
@@ -675,8 +725,8 @@ int cmd_start(int argc, char **argv)
 		fprintf(stderr, "zmta: %s\n", zbuf_cstr(&err));
 		return EX_CANTCREAT;
 	}
-	if (outside(0)) {
-		outside(1);
+	if (outside(0, 0)) {
+		outside(1, 0);
 		fprintf(stderr, "zmta: stop the daemons above first; not started\n");
 		pidfile_release(lockfd);
 		return EX_TEMPFAIL;
@@ -713,6 +763,7 @@ int cmd_start(int argc, char **argv)
 	if (pid == 0) {
 		int nfd;
 		close(pfd[0]);
+		close_others(lockfd, pfd[1]);
 		setsid();
 		if (pidfile_write(lockfd, getpid(), &err) != Z_OK)
 			zlog_fatal(EX_CANTCREAT, NULL, "%s: %s", C.pidpath, zbuf_cstr(&err));
@@ -782,8 +833,19 @@ int cmd_stop(int argc, char **argv)
 		return EX_SOFTWARE;
 	if (pid == 0) {
 		printf("zmta: not running (postoffice %s)\n", C.po);
-		outside(1);
-		return EX_OK;
+		if (outside(1, 1) == 0)
+			return EX_OK;
+		/* daemons left by a supervisor that was killed, or started by hand */
+		for (int i = 0; i < (STOP_WAIT_S + 15) * 10; i++) {
+			usleep(100000);
+			if (outside(0, 0) == 0) {
+				printf("zmta: stopped the daemons that ran outside the supervisor\n");
+				return EX_OK;
+			}
+		}
+		fprintf(stderr, "zmta: daemons still running after %d s\n", STOP_WAIT_S + 15);
+		outside(1, 0);
+		return EX_TEMPFAIL;
 	}
 	if (kill(pid, SIGTERM) != 0) {
 		fprintf(stderr, "zmta: cannot signal supervisor pid %ld: %s\n", (long)pid,
@@ -948,7 +1010,7 @@ int cmd_status(int argc, char **argv)
 	pid = supervisor();
 	if (pid <= 0) {
 		printf("zmta: not running (postoffice %s)\n", C.po);
-		outside(1);
+		outside(1, 0);
 		show_queue();
 		rc = pid < 0 ? EX_SOFTWARE : EX_UNAVAILABLE;
 		goto out;
