@@ -939,7 +939,7 @@ static void show_queue(void)
 		const char *suffix;
 		const char *what;
 	} q[] = {
-		{ "transport", 2, 1, NULL, "messages in transport/" },
+		{ "transport", 2, 1, NULL, "in transport/" },
 		{ "router", 0, 0, NULL, "in router/" },
 		{ "deferred", 0, 0, NULL, "in deferred/" },
 		{ "postman", 0, 0, ".reason", "in postman/" },
