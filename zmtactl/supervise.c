@@ -169,6 +169,24 @@ static const char *fmt_secs(long long s, char *buf, size_t n)
 	return buf;
 }
 
+/* same_exe - pid runs the program path (so a pid taken from a pid file in
+ * a directory ZMTA_USER can write is never some other process) */
+static int same_exe(pid_t pid, const char *path)
+{
+	char link[64], exe[PATH_MAXLEN + 64], want[PATH_MAXLEN + 64];
+	ssize_t n;
+
+	snprintf(link, sizeof link, "/proc/%ld/exe", (long)pid);
+	n = readlink(link, exe, sizeof exe - 1);
+	if (n <= 0 || realpath(path, want) == NULL)
+		return 0;
+	exe[n] = '\0';
+	/* a program replaced by an upgrade since it started */
+	if ((size_t)n > 10 && strcmp(exe + n - 10, " (deleted)") == 0)
+		exe[n - 10] = '\0';
+	return strcmp(exe, want) == 0;
+}
+
 /* ---- check ------------------------------------------------------------ */
 
 /* run_check - "<path> -n", bounded; its exit code, or -1 */
@@ -620,21 +638,6 @@ static int may_start(void)
 	return ok;
 }
 
-/* same_exe - pid runs the program path (so a pid taken from a pid file in
- * a directory ZMTA_USER can write is never some other process) */
-static int same_exe(pid_t pid, const char *path)
-{
-	char link[64], exe[PATH_MAXLEN + 64], want[PATH_MAXLEN + 64];
-	ssize_t n;
-
-	snprintf(link, sizeof link, "/proc/%ld/exe", (long)pid);
-	n = readlink(link, exe, sizeof exe - 1);
-	if (n <= 0 || realpath(path, want) == NULL)
-		return 0;
-	exe[n] = '\0';
-	return strcmp(exe, want) == 0;
-}
-
 /* outside - daemons that run without a supervisor (their own lock is
  * held): print them (print), or SIGTERM them when they run our program
  * (stop).  How many there are. */
@@ -814,6 +817,12 @@ static pid_t supervisor(void)
 	zbuf_free(&err);
 	if (rc == Z_OK && pid <= 0) {
 		fprintf(stderr, "zmta: %s is locked but holds no pid\n", C.pidpath);
+		return -1;
+	}
+	/* the file is in a directory ZMTA_USER can write: signal only a zmta */
+	if (rc == Z_OK && !same_exe(pid, "/proc/self/exe")) {
+		fprintf(stderr, "zmta: %s names pid %ld, which does not run this zmta program\n",
+			C.pidpath, (long)pid);
 		return -1;
 	}
 	return rc == Z_OK ? pid : 0;

@@ -248,6 +248,27 @@ mkdir -p "$PO/transport/K/Q"
 : > "$PO/postman/77.admin"; : > "$PO/postman/77.admin.body"; : > "$PO/postman/77.admin.reason"
 zmta status
 check_match "queue: counts" 'queue: 2 in transport/, 2 in router/, 1 in deferred/, 1 in postman/' "$OUT"
+# --- a pid file planted by someone else (ZMTA_USER can write $PO): a
+# locked .pid.zmta naming a process that is not zmta is never signalled
+if command -v flock >/dev/null 2>&1; then
+	# the locked descriptor survives the exec: sleep itself holds the lock
+	( exec 9<>"$PO/.pid.zmta"; flock -x 9; exec sleep 30 ) &
+	FL=$!
+	track "$FL"
+	for i in $(seq 1 100); do
+		flock -n "$PO/.pid.zmta" true 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "$FL" > "$PO/.pid.zmta"
+	zmta stop
+	check_eq "planted pid file: stop refuses (EX_SOFTWARE)" 70 "$RC"
+	check_match "planted pid file: says why" "names pid $FL, which does not run this zmta" "$OUT"
+	zmta reload
+	check_eq "planted pid file: reload refuses" 70 "$RC"
+	alive "$FL" && pass "planted pid file: the process was not signalled" ||
+		fail "planted pid file: process $FL was signalled"
+	stop_pid "$FL"
+fi
 # a sanitizer build (--enable-sanitizers): the supervisor's stderr is its log
 check_eq "no sanitizer report in the logs" "" "$(grep -El "$SAN" "$LOG"/* 2>/dev/null)"
 [ "$ZT_FAILS" = 0 ] || show "$LOG/zmta" "$LOG/scheduler" "$LOG/router"
