@@ -39,7 +39,11 @@
  *	umask 022, stdin from /dev/null.  Files it writes in $POSTOFFICE (a
  *	directory ZMTA_USER can write) are opened O_NOFOLLOW and checked
  *	(pidfile.c) or created O_EXCL and renamed.  status treats the status
- *	file as untrusted (state.c) and only prints what it says.
+ *	file as untrusted (state.c) and only prints what it says.  A pid read
+ *	from a pid file there is signalled only when /proc/<pid>/exe is the
+ *	expected program (this zmta for .pid.zmta, the daemon's program in
+ *	MAILBIN for its own lock), so a planted file cannot aim root's
+ *	kill(2) at another process.
  * BUGS
  *	A daemon that forks into the background by itself would look dead
  *	to the supervisor: only foreground modes are used.  Daemons outlive
