@@ -559,7 +559,7 @@ static void stop_all(const sigset_t *set)
 }
 
 /* supervise - the supervisor's life after start-up; report (may be -1)
- * gets the start report and is closed.  Returns the exit code. */
+ * receives the start report and is closed.  Returns the exit code. */
 static int supervise(int lockfd, int report)
 {
 	sigset_t set;
