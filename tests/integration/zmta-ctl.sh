@@ -13,7 +13,8 @@
 #            installed since is started, and a second reload reaches it;
 #   stop     no process the test knows of is left; status says not running;
 #   kill -9 of the supervisor: status shows the scheduler running outside,
-#            start refuses, stop stops it through its own pid file.
+#            start refuses, stop stops it through its own pid file;
+#   start -f runs in the foreground (zmta.service) and stops on SIGTERM.
 ZT_TIMEOUT=${ZT_TIMEOUT:-90}
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
@@ -240,6 +241,29 @@ wait_gone "$S3" 5 && pass "killed supervisor: the scheduler is gone" ||
 zmta status
 check_match "killed supervisor: nothing left" '^zmta: not running' "$OUT"
 check_nomatch "killed supervisor: no daemon outside" 'outside' "$OUT"
+# --- start -f (what zmta.service runs): the supervisor stays in the
+# foreground, logs to stderr, and SIGTERM stops it and its daemons
+"$ZT_ZMTA" start -f > "$ZT_W/fg.out" 2>&1 &
+FG=$!
+track "$FG"
+S4=
+for i in $(seq 1 200); do
+	S4=$(status_pid scheduler)
+	[ -n "$S4" ] && break
+	sleep 0.05
+done
+[ -n "$S4" ] && track "$S4"
+is_sched "$S4" && pass "start -f: scheduler runs" || fail "start -f: no scheduler"
+check_eq "start -f: the pid file names the foreground process" "$FG" "$(cat "$PO/.pid.zmta" 2>/dev/null)"
+check_match "start -f: logs to stderr" "zmta\\[$FG\\]: info: scheduler: started, pid $S4" "$(cat "$ZT_W/fg.out")"
+kill -TERM "$FG"
+wait_gone "$FG" 40 && pass "start -f: SIGTERM stops the supervisor" || fail "start -f: still running"
+wait "$FG"
+check_eq "start -f: exit 0 after SIGTERM" 0 "$?"
+wait_gone "$S4" 5 && pass "start -f: its scheduler is gone" || fail "start -f: scheduler $S4 still runs"
+check_match "start -f: logged the stop" 'supervisor stopped' "$(cat "$ZT_W/fg.out")"
+check_nomatch "start -f: no sanitizer report" "$SAN" "$(cat "$ZT_W/fg.out")"
+
 # --- the queue length (nothing runs now): control files are numeric names
 # in transport/ and its hash directories; quarantined messages have .reason
 mkdir -p "$PO/transport/K/Q"
