@@ -6,12 +6,8 @@ spool_libspool_a_SOURCES = \
 	spool/submit.h spool/submit.c \
 	spool/taproto.h spool/taproto.c
 
-# zmta(8): administration command (postoffice-init, ...)
-sbin_PROGRAMS += spool/zmta
-spool_zmta_SOURCES = spool/zmta.c
-spool_zmta_LDADD = spool/libspool.a lib/libzmta.a
-
-dist_man_MANS += man/zmta-spool.5 man/zmta.8
+# (zmta(8), the administration command, lives in zmtactl/)
+dist_man_MANS += man/zmta-spool.5
 
 # unit tests (libcheck); linked against lib and libspool only
 if HAVE_CHECK

@@ -1,20 +1,25 @@
 /*
  * NAME
- *	zmta - spool administration command
+ *	zmta - the postmaster's command: spool administration and the
+ *	daemons of one postoffice
  * SUMMARY
- *	postoffice-init, spoolid, ctlcheck, quarantine.
+ *	postoffice-init, spoolid, ctlcheck, quarantine (here);
+ *	start, stop, status, reload, check (supervise.c).
  * SYNOPSIS
  *	zmta postoffice-init [-P postoffice] [-H levels] [-u user]
  *	zmta spoolid INODE EPOCH [NSEC]
  *	zmta ctlcheck [-e] FILE...
  *	zmta quarantine [-P postoffice] RELPATH REASON
+ *	zmta start [-f] | stop | status | reload | check
  * DESCRIPTION
  *	See zmta(8).  POSTOFFICE comes from -P, else from zmta.conf
- *	(zconf), else the compiled-in default.
+ *	(zconf), else the compiled-in default.  main() dispatches on the
+ *	sub-command name.
  * DIAGNOSTICS
  *	sysexits(3) exit codes: EX_USAGE for bad arguments, EX_DATAERR for
  *	a control file that does not parse, EX_IOERR/EX_CANTCREAT for
- *	spool errors, EX_CONFIG for a broken zmta.conf.
+ *	spool errors, EX_CONFIG for a broken zmta.conf; see supervise.c for
+ *	the daemon commands.
  * SECURITY
  *	Run by the postmaster, as root or as the mail system's user; keeps
  *	the ids it was started with.  postoffice-init as root creates
@@ -25,10 +30,11 @@
  *	quarantine must never delete: it only renames into postman/, and
  *	moves only the body with the control file's own id (never the one
  *	a forged 'i' line names).
+ *	The daemon commands: see supervise.c.
  * BUGS
  *	None known.
  * SEE ALSO
- *	zmta(8), zmta-spool(5)
+ *	zmta(8), zmta-spool(5), zmtactl/supervise.c
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,14 +52,17 @@
 #include "zutil.h"
 #include "spool.h"
 #include "ctlfile.h"
+#include "supervise.h"
 
-/* usage - print the synopsis and exit EX_USAGE */
-static _Noreturn void usage(void)
+/* zmta_usage - print the synopsis and exit EX_USAGE */
+_Noreturn void zmta_usage(void)
 {
 	fputs("usage: zmta postoffice-init [-P postoffice] [-H 0|1|2] [-u user]\n"
 	      "       zmta spoolid INODE EPOCH [NSEC]\n"
 	      "       zmta ctlcheck [-e] FILE...\n"
-	      "       zmta quarantine [-P postoffice] RELPATH REASON\n", stderr);
+	      "       zmta quarantine [-P postoffice] RELPATH REASON\n"
+	      "       zmta start [-f]\n"
+	      "       zmta stop | status | reload | check\n", stderr);
 	exit(EX_USAGE);
 }
 
@@ -165,14 +174,14 @@ static int cmd_init(int argc, char **argv)
 			break;
 		case 'H':
 			if (zparse_ulong(optarg, 2, &lv) != Z_OK)
-				usage();
+				zmta_usage();
 			break;
 		default:
-			usage();
+			zmta_usage();
 		}
 	}
 	if (optind != argc)
-		usage();
+		zmta_usage();
 	if (zconf_load(NULL, &err) != Z_OK)
 		zlog_fatal(EX_CONFIG, NULL, "%s", zbuf_cstr(&err));
 	po = postoffice(po);
@@ -200,11 +209,11 @@ static int cmd_spoolid(int argc, char **argv)
 	char id[SPOOL_ID_MAX];
 
 	if (argc < 3 || argc > 4)
-		usage();
+		zmta_usage();
 	if (zparse_ulong(argv[1], ~0ul, &ino) != Z_OK ||
 	    zparse_long(argv[2], 0, 0x7fffffffffL, &t) != Z_OK ||
 	    (argc == 4 && zparse_ulong(argv[3], 999999999ul, &ns) != Z_OK))
-		usage();
+		zmta_usage();
 	if (spool_id_format(ino, (time_t)t, (long)ns, id, sizeof(id)) != Z_OK)
 		zlog_fatal(EX_SOFTWARE, NULL, "cannot format spool id");
 	printf("%s\n", id);
@@ -285,10 +294,10 @@ static int cmd_ctlcheck(int argc, char **argv)
 		if (c == 'e')
 			flags |= CTL_PARSE_ETRN;
 		else
-			usage();
+			zmta_usage();
 	}
 	if (optind >= argc)
-		usage();
+		zmta_usage();
 	for (int i = optind; i < argc; i++) {
 		zbuf err = ZBUF_INIT(1024);
 		ctl_file cf;
@@ -328,10 +337,10 @@ static int cmd_quarantine(int argc, char **argv)
 		if (c == 'P')
 			po = optarg;
 		else
-			usage();
+			zmta_usage();
 	}
 	if (argc - optind != 2)
-		usage();
+		zmta_usage();
 	po = postoffice(po);
 	if (strlen(po) > 4000)
 		zlog_fatal(EX_USAGE, NULL, "POSTOFFICE path too long");
@@ -366,16 +375,22 @@ static int cmd_quarantine(int argc, char **argv)
 /* main - dispatch to the sub-command named by argv[1] */
 int main(int argc, char **argv)
 {
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "postoffice-init", cmd_init }, { "spoolid", cmd_spoolid },
+		{ "ctlcheck", cmd_ctlcheck }, { "quarantine", cmd_quarantine },
+		{ "start", cmd_start }, { "stop", cmd_stop }, { "status", cmd_status },
+		{ "reload", cmd_reload }, { "check", cmd_check },
+	};
+
+	zproctitle_init(argc, argv);
 	zlog_open("zmta", ZLOG_TO_STDERR);
 	if (argc < 2)
-		usage();
-	if (strcmp(argv[1], "postoffice-init") == 0)
-		return cmd_init(argc - 1, argv + 1);
-	if (strcmp(argv[1], "spoolid") == 0)
-		return cmd_spoolid(argc - 1, argv + 1);
-	if (strcmp(argv[1], "ctlcheck") == 0)
-		return cmd_ctlcheck(argc - 1, argv + 1);
-	if (strcmp(argv[1], "quarantine") == 0)
-		return cmd_quarantine(argc - 1, argv + 1);
-	usage();
+		zmta_usage();
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].fn(argc - 1, argv + 1);
+	zmta_usage();
 }
