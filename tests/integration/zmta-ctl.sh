@@ -228,7 +228,12 @@ for i in $(seq 1 100); do
 done
 [ -n "$R2" ] && track "$R2"
 # --- a supervisor killed with SIGKILL leaves its daemons: status shows
-# them, start refuses, stop stops them by their own pid files
+# them, start refuses, stop stops them by their own pid files.  First wait
+# until the scheduler holds its own pid lock (it takes it after start-up).
+for i in $(seq 1 200); do
+	[ "$(cat "$PO/.pid.scheduler" 2>/dev/null)" = "$S3" ] && break
+	sleep 0.05
+done
 kill -KILL "$SUP2"
 for i in $(seq 1 100); do
 	"$ZT_ZMTA" status > /dev/null 2>&1
