@@ -243,6 +243,7 @@ int main(int argc, char **argv)
 	s.fd = -1;
 
 	if (sm_opts_parse(argc, argv, &o, &err) != Z_OK) {
+		errmode = o.errmode;    /* as far as it was parsed: -oeq is honoured */
 		say("%s", zbuf_cstr(&err));
 		if (errmode != 'q')
 			fputs("usage: sendmail [-t] [-i] [-f sender] [-F fullname] [-N dsn] [-R ret]"

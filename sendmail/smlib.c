@@ -117,9 +117,11 @@ int sm_opts_parse(int argc, char **argv, sm_opts *o, zbuf *err)
 			else if (strcmp(optarg, "d") == 0 || strcmp(optarg, "D") == 0)
 				return opt_usage(err, "-bd: zmta has no sendmail daemon mode; "
 					      "start the mail system with \"zmta start\"", 0);
-			else
-				return opt_usage(err, "unsupported mode: only -bm, -bs, -bp and "
-					      "-bi are supported, not", 'b');
+			else {
+				zbuf_printf(err, "unsupported mode -b%.20s: only -bm, -bs, -bp and "
+					    "-bi are supported", optarg);
+				return Z_EPARSE;
+			}
 			break;
 		case 't': o->tflag = 1; break;
 		case 'i': o->iflag = 1; break;
