@@ -404,6 +404,10 @@ int main(int argc, char **argv)
 	{
 		const char *po = o.postoffice ? o.postoffice : zconf_get("POSTOFFICE");
 
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		signal(SIGHUP, on_signal);
+		signal(SIGPIPE, SIG_IGN);
 		zbuf_reset(&err);
 		if (submit_open(&s, po, &err) != Z_OK) {
 			say("cannot queue the message: %s", zbuf_cstr(&err));
@@ -413,10 +417,6 @@ int main(int argc, char **argv)
 		open_ok = 1;
 		zstrlcpy(scratch_path, s.tmppath, sizeof(scratch_path));
 		have_scratch = 1;
-		signal(SIGINT, on_signal);
-		signal(SIGTERM, on_signal);
-		signal(SIGHUP, on_signal);
-		signal(SIGPIPE, SIG_IGN);
 	}
 	{
 		time_t now = time(NULL);
