@@ -22,3 +22,17 @@ endif
 # integration: the built sendmail against a scratch postoffice
 TESTS += tests/integration/sendmail.sh
 EXTRA_DIST += tests/integration/sendmail.sh
+
+# fuzz target: input filter, header end, header rewrite, envelope
+check_PROGRAMS += tests/fuzz/replay_sendmail
+TESTS += tests/fuzz/replay_sendmail
+tests_fuzz_replay_sendmail_SOURCES = tests/fuzz/fuzz_sendmail.c tests/fuzz/replay_main.c
+tests_fuzz_replay_sendmail_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sendmail -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/sendmail"'
+tests_fuzz_replay_sendmail_LDADD = sendmail/libsendmail.a mail/libmail.a lib/libzmta.a
+if FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_sendmail
+tests_fuzz_fuzz_sendmail_SOURCES = tests/fuzz/fuzz_sendmail.c
+tests_fuzz_fuzz_sendmail_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sendmail
+tests_fuzz_fuzz_sendmail_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_sendmail_LDADD = sendmail/libsendmail.a mail/libmail.a lib/libzmta.a
+endif

@@ -61,6 +61,7 @@
 #include "zbuf.h"
 #include "zconf.h"
 #include "zutil.h"
+#include "maddr.h"
 #include "submit.h"
 #include "smlib.h"
 
@@ -324,7 +325,13 @@ int main(int argc, char **argv)
 		zbuf_puts(&fullname, o.fullname);
 	else if (sm_gecos_name(pw->pw_gecos, login, &fullname) != Z_OK)
 		zbuf_reset(&fullname);
-	zbuf_printf(&tmp, "%s@%s", login, myhost);
+	/* the user's own address: the login as a canonical local part */
+	if (maddr_put_local(&tmp, login, strlen(login)) != Z_OK ||
+	    zbuf_printf(&tmp, "@%s", myhost) != Z_OK) {
+		say("cannot make an address of login %.100s", login);
+		ex = EX_NOUSER;
+		goto done;
+	}
 	if (o.from != NULL) {
 		if (sm_sender_parse(o.from, &sender, &err) != Z_OK) {
 			say("bad sender address given with -f: %s", zbuf_cstr(&err));
