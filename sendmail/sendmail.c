@@ -338,11 +338,19 @@ int main(int argc, char **argv)
 			ex = EX_USAGE;
 			goto done;
 		}
+		if (sender.len > 0 && (memchr(sender.data, '@', sender.len) == NULL ||
+				       sender.data[sender.len - 1] == '"')) {
+			/* a bare local part is one of ours: qualify it */
+			if (zbuf_printf(&sender, "@%s", myhost) != Z_OK) {
+				say("the sender address given with -f is too long");
+				ex = EX_USAGE;
+				goto done;
+			}
+		}
 		if (!trusted) {
 			/* believed only for trusted users: the envelope names the
 			 * real user, the header says what was attempted */
-			if (strcmp(zbuf_cstr(&sender), login) != 0 &&
-			    strcmp(zbuf_cstr(&sender), zbuf_cstr(&tmp)) != 0)
+			if (strcmp(zbuf_cstr(&sender), zbuf_cstr(&tmp)) != 0)
 				zbuf_printf(&warn, "%s: %s set sender to %s using -f", myhost, login,
 					    sender.len ? zbuf_cstr(&sender) : "<>");
 			zbuf_set(&sender, tmp.data, tmp.len);

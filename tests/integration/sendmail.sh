@@ -177,6 +177,10 @@ if [ "$(id -u)" = 0 ]; then
 	check_eq "-f as root: envelope sender believed" "from <bounce@src.test>" "$(head -1 "$f")"
 	check_nomatch "-f as root: no warning" 'X-Authentication-Warning' "$(cat "$f")"
 	clean_spool
+	sm f1 -f daemon r@dst.test
+	check_eq "-f bare local part as root: qualified with MYHOSTNAME" "from <daemon@$H>" \
+		"$(head -1 "$(the_file)")"
+	clean_spool
 	sm f1 -f '<>' r@dst.test
 	f=$(the_file)
 	check_eq "-f <> as root: channel error" "channel error" "$(head -1 "$f")"
@@ -207,10 +211,13 @@ x
 EOF
 	check_file "-f as nobody: real user in the envelope, X-Authentication-Warning" "$ZT_W/f1.exp" "$f"
 	clean_spool
-	sm f1 -f "nobody@$H" r@dst.test
-	f=$(the_file)
-	check_nomatch "-f own address as nobody: no warning" 'X-Authentication-Warning' "$(cat "$f")"
-	check_eq "-f own address as nobody: sender" "from <nobody@$H>" "$(head -1 "$f")"
+	for a in "nobody@$H" nobody; do
+		clean_spool
+		sm f1 -f "$a" r@dst.test
+		f=$(the_file)
+		check_nomatch "-f own address ($a) as nobody: no warning" 'X-Authentication-Warning' "$(cat "$f")"
+		check_eq "-f own address ($a) as nobody: sender" "from <nobody@$H>" "$(head -1 "$f")"
+	done
 	conf "TRUSTED_USERS=daemon, nobody"
 	clean_spool
 	sm f1 -f boss@src.test r@dst.test
