@@ -57,7 +57,7 @@ wait_port "$SINK_PORT" || { echo "sched-deliver: smtp-sink did not start"; exit 
 sink_count() { local v; v=$(tail -c 4096 "$SINK_OUT" | tr '\r' '\n' | grep -o 'mesg=[0-9]*' | tail -1 | cut -d= -f2); echo "${v:-0}"; }
 
 PO=$BL_W/po
-printf 'POSTOFFICE=%s\nDNS_SERVERS=127.0.0.1:%s\n' "$PO" "$DNSP" > "$BL_W/zmta.conf"
+printf 'POSTOFFICE=%s\nDNS_SERVERS=127.0.0.1:%s\nSMTP_TEST_ALLOW_LOOPBACK=yes\n' "$PO" "$DNSP" > "$BL_W/zmta.conf"
 printf 'ZMTA_USER=%s\n' "$(id -un)" >> "$BL_W/zmta.conf"
 export ZCONFIG=$BL_W/zmta.conf
 cat > "$BL_W/scheduler.conf" <<CF

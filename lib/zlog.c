@@ -25,7 +25,8 @@
  * SECURITY
  *	Message text may carry outside bytes; they are neutralised before
  *	output so no terminal escapes or fake newlines get through.  It must
- *	never pass outside text as a format string.
+ *	never pass outside text as a format string.  zlog_set_file() opens
+ *	with O_NOFOLLOW and mode 0640: a symbolic link is refused.
  * BUGS
  *	Not thread-safe (zmta programs are single-threaded).
  * SEE ALSO
@@ -112,7 +113,8 @@ int zlog_set_file(const char *path)
 		zlog_fd = -1;
 		return Z_OK;
 	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	/* never through a symbolic link: the writer may be root */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0640);
 	if (fd < 0)
 		return Z_EIO;
 	if (zlog_fd >= 0)

@@ -47,7 +47,13 @@
  * SECURITY
  *	Agent output is untrusted: lines are capped (TAPROTO_LINE_MAX),
  *	parsed by the strict codec, a report is only accepted for a recipient
- *	that was fed to that very agent.  The child gets only the socket on
+ *	that was fed to that very agent.  A retryat hint is honoured but
+ *	bounded by PARAMretryat-max and the messages' expiry
+ *	(retry_hint_bound).  A host reaches an argv word (with-host clause,
+ *	after "--" when it is the last word) or a job line only after
+ *	sched_host_check; PATH= and ZCONFIG= for the child are never cut (the
+ *	child exits EX_CONFIG instead).
+ *	The child gets only the socket on
  *	0/1/2; every other descriptor is closed before execve.  Ids: the
  *	child drops completely (zpriv_drop: the user's groups, real,
  *	effective and saved ids, checked, root not regainable) to the
@@ -392,14 +398,22 @@ static _Noreturn void child_exec(int sock, const sconf_clause *c, char **argv)
 		env[n++] = c->env[i];
 	static char pathv[4200], tzv[256], zcv[4200];
 	const char *p = getenv("PATH");
-	snprintf(pathv, sizeof pathv, "PATH=%s", p ? p : "/usr/bin:/bin");
+	/* a cut PATH or ZCONFIG would run other programs or read another
+	 * configuration: refuse to start instead (the scheduler logs the
+	 * exit status) */
+	int k = snprintf(pathv, sizeof pathv, "PATH=%s", p ? p : "/usr/bin:/bin");
+	if (k < 0 || (size_t)k >= sizeof pathv)
+		_exit(EX_CONFIG);
 	env[n++] = pathv;
 	if ((p = getenv("TZ")) != NULL) {
-		snprintf(tzv, sizeof tzv, "TZ=%s", p);
-		env[n++] = tzv;
+		k = snprintf(tzv, sizeof tzv, "TZ=%s", p);
+		if (k > 0 && (size_t)k < sizeof tzv)
+			env[n++] = tzv;   /* an over-long TZ is dropped: UTC */
 	}
 	if ((p = zconf_path()) != NULL || (p = getenv("ZCONFIG")) != NULL) {
-		snprintf(zcv, sizeof zcv, "ZCONFIG=%s", p);
+		k = snprintf(zcv, sizeof zcv, "ZCONFIG=%s", p);
+		if (k < 0 || (size_t)k >= sizeof zcv)
+			_exit(EX_CONFIG);
 		env[n++] = zcv;
 	}
 	env[n] = NULL;
@@ -414,6 +428,14 @@ static agent *agent_spawn(thread *t)
 	zbuf err = ZBUF_INIT(512);
 	agent *a = NULL;
 	int sv[2] = { -1, -1 };
+	if ((t->clause->flags & SCF_WITHHOST) &&
+	    sched_host_check(zspan_from(t->host->s), &err) != Z_OK) {
+		/* never an argv word (load_file fails such recipients first) */
+		t->why = "invalid host";
+		zlog_error(NULL, "thread %s/%s: host refused for an agent's command line: %s",
+			   t->channel->s, t->host->s, zbuf_cstr(&err));
+		goto out;
+	}
 	if (sconf_expand_command(t->clause, t->channel->s, t->host->s, S.mailbin, &argv, &err) != Z_OK) {
 		t->why = "ConfBUG:NoCmdDefined";
 		zlog_warn(NULL, "thread %s/%s: cannot build agent command: %s", t->channel->s,
@@ -605,16 +627,24 @@ void thread_reschedule(thread *t, time_t hint)
 	hint = t->hint;
 	t->hint = 0;
 	if (hint) {
-		/* an agent's retryat is honoured, but never beyond the longest
-		 * step of the clause's own table (it must not cause an early
-		 * expiry or park a destination for longer than configured) */
-		long maxstep = 1;
-		for (int i = 0; i < t->clause->nretries; i++)
-			if (t->clause->retries[i] > maxstep)
-				maxstep = t->clause->retries[i];
-		time_t cap = now + (time_t)maxstep * (t->clause->interval > 0 ? t->clause->interval : 1);
-		if (hint > cap)
-			hint = cap;
+		/* an agent's retryat is honoured, longer or shorter than the
+		 * clause's table: bounded only by PARAMretryat-max and by the
+		 * earliest expiry among the thread's messages (one past its
+		 * expiry that was never tried drops the hint: it is tried at
+		 * the table's time and then expires) */
+		time_t exp = 0;
+		for (int l = 0; l < 2; l++)
+			for (const vertex *v = l ? t->pending.head : t->done.head; v; v = v->tnext) {
+				time_t e = retry_expiry_time(t->clause, v->file->arrival);
+				if (e == 0 || (e <= now && v->attempts > 0))
+					continue;   /* no expiry, or it expires right now */
+				if (exp == 0 || e < exp)
+					exp = e;    /* e <= now: still owes its first try */
+			}
+		hint = retry_hint_bound(now, hint, S.cfg->retryat_max, exp);
+		if (hint)
+			zlog_info(NULL, "thread %s/%s: next attempt in %lld s as the agent asked",
+				  t->channel->s, t->host->s, (long long)(hint - now));
 	}
 	retry_next(t->clause, &t->rs, now, &S.rng, hint);
 	/* expiry and delay warnings for what was tried in this round */
@@ -724,8 +754,10 @@ static void agent_feed(agent *a)
 					n = snprintf(line, sizeof line, "%s\n", rel);
 				else
 					n = snprintf(line, sizeof line, "%s\t%s\n", rel, t->host->s);
-				if (n < 0 || (size_t)n >= sizeof line) {
-					zlog_error(NULL, "job line too long for %s", rel);
+				if (n < 0 || (size_t)n >= sizeof line ||
+				    (!(t->clause->flags & SCF_WITHHOST) &&
+				     sched_host_check(zspan_from(t->host->s), NULL) != Z_OK)) {
+					zlog_error(NULL, "no job line for %s: host refused or line too long", rel);
 					continue;
 				}
 				for (uint32_t i = 0; i < v->nrcpt; i++)
@@ -905,6 +937,8 @@ static void agent_line(agent *a, const char *p, size_t n)
 	case TAK_RESYNC:
 		handle_resync(a, arg);
 		break;
+	case TAK_KEEPALIVE:
+		break;	/* activity only: last_io is set above (zmta-ta(7)) */
 	case TAK_COMMENT:
 	default:
 		/* "# text" and lines that are not protocol (an agent's own log

@@ -10,6 +10,7 @@
  *	and then the body.
  * SYNOPSIS
  *	file_relpath, file_spoolid, rcpt_final, rcpt_deferred, rcpt_settle,
+ *	sched_host_check, rcpt_fail_at_scan,
  *	vertex_release, vertex_expire, vertex_delay_warn, vertex_age_check,
  *	file_complete, file_kill, complete_retry_pending, statlog
  * DESCRIPTION
@@ -29,7 +30,14 @@
  * SECURITY
  *	Control files are re-read with the strict parser; offsets reported
  *	by agents are only used after matching the model.  Slot writes check
- *	that the bytes being replaced are a DELAY slot.
+ *	that the bytes being replaced are a DELAY slot.  The body opened for
+ *	reports and removed at completion is always queue/<prefix><ino> (the
+ *	message's own id), never what the 'i' line says.  Settling a lost
+ *	agent clears only locks holding its pid; expiry tags a recipient '-'
+ *	even under a foreign lock.  A read error at completion is retried,
+ *	only a parse error quarantines.  sched_host_check and
+ *	rcpt_fail_at_scan fail recipients with invalid hosts when a file is
+ *	read.
  * BUGS
  *	One report per message uses the first recipient's sender ('s' line).
  * SEE ALSO
@@ -47,6 +55,7 @@
 #include "complete.h"
 #include "ctlfile.h"
 #include "dsn.h"
+#include "mhost.h"
 #include "spool.h"
 #include "submit.h"
 #include "zerr.h"
@@ -60,10 +69,13 @@ static zspan text_tail(zspan t);
 static sfile **pend;
 static size_t npend, pendcap;
 
-/* file_relpath - prefix + inode */
+/* file_relpath - prefix + inode ("" when it would not fit: a cut path
+ * would name another file) */
 void file_relpath(const sfile *f, char *buf, size_t bufsz)
 {
-	snprintf(buf, bufsz, "%s%lu", f->prefix, f->ino);
+	int k = snprintf(buf, bufsz, "%s%lu", f->prefix, f->ino);
+	if ((k < 0 || (size_t)k >= bufsz) && bufsz > 0)
+		buf[0] = '\0';
 }
 
 /* file_spoolid - "S..." */
@@ -325,16 +337,66 @@ int rcpt_settle(sfile *f, vertex *v, srcpt *r, pid_t pid, const char *why)
 					     : "failed (found in the control file after the agent was lost)"));
 	}
 	if (tag == '~' && fd >= 0) {
+		/* only this agent's own lock is cleared (pid checked under the
+		 * range lock); a lock of any other process stays, and expiry
+		 * still applies to the recipient (vertex_expire) */
 		zbuf err = ZBUF_INIT(256);
-		(void)pid;
-		if (ctl_lock(fd, r->off, '~', ' ', 0, &err) != Z_OK)
-			zlog_warn(NULL, "cannot clear lock at %u: %s", r->off, zbuf_cstr(&err));
+		int lrc = ctl_lock(fd, r->off, '~', ' ', pid > 0 ? (int)pid : 0, &err);
+		if (lrc != Z_OK)
+			zlog_warn(NULL, "lock at %u not cleared: %s", r->off, zbuf_cstr(&err));
 		zbuf_free(&err);
 	}
 	if (fd >= 0)
 		close(fd);
 	rcpt_deferred(f, v, r, ZSPAN_NULL, t, 1);
 	return 0;
+}
+
+/* sched_host_check - see complete.h */
+int sched_host_check(zspan host, zbuf *why)
+{
+	if (host.n == 1 && host.p[0] == '-')
+		return Z_OK;
+	return mhost_parse(host.p, host.n, NULL, why);
+}
+
+/* rcpt_fail_at_scan - see complete.h */
+int rcpt_fail_at_scan(int fd, const char *rel, const ctl_rcpt *r, const char *reason)
+{
+	char shown[120], text[600];
+	size_t n = r->quad.host.n < sizeof shown - 4 ? r->quad.host.n : sizeof shown - 4;
+	zbuf err = ZBUF_INIT(512);
+	int rc;
+
+	/* the host as it may be shown: bytes outside printable ASCII become '?' */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)r->quad.host.p[i];
+		shown[i] = (c < ' ' || c >= 127 || c == '"') ? '?' : (char)c;
+	}
+	memcpy(shown + n, n < r->quad.host.n ? "..." : "", n < r->quad.host.n ? 4 : 1);
+	int k = snprintf(text, sizeof text, "5.1.2 invalid host \"%s\": %s", shown, reason);
+	if (k < 0 || (size_t)k >= sizeof text)
+		k = snprintf(text, sizeof text, "5.1.2 invalid host \"%s\"", shown);
+	if (k < 0)
+		text[0] = '\0';
+	ctl_diagv d = { .rcpt_off = (long)r->off, .hdr_off = -1, .dsn_off = -1,
+			.when = (long long)sched_now(),
+			.notary = "\003\001failed\0015.1.2\001X-Zmta; invalid host in the control file\001",
+			.text = text };
+	rc = ctl_append_diag(fd, &d, &err);
+	if (rc == Z_OK) {
+		zbuf_reset(&err);
+		rc = ctl_lock(fd, r->off, CTL_TAG_NORMAL, CTL_TAG_NOTOK, 0, &err);
+	}
+	if (rc != Z_OK) {
+		zlog_error(NULL, "%s: cannot fail recipient at %zu with an invalid host: %s", rel,
+			   r->off, zbuf_cstr(&err));
+	} else {
+		S.c_failed++;
+		zlog_info(NULL, "%s: recipient at %zu failed: %s", rel, r->off, text);
+	}
+	zbuf_free(&err);
+	return rc;
 }
 
 /* remote_name - the notary's remote-MTA field without the "(ip|port)"
@@ -411,7 +473,14 @@ int vertex_expire(vertex *v, int hard)
 			break;
 		}
 		zbuf_reset(&err);
-		if (ctl_lock(fd, r->off, ' ', '-', 0, &err) != Z_OK)
+		int lrc = ctl_lock(fd, r->off, ' ', '-', 0, &err);
+		if (lrc == Z_ESTALE) {
+			/* a lock left by a process that is not our agent: expiry
+			 * applies all the same */
+			zbuf_reset(&err);
+			lrc = ctl_lock(fd, r->off, '~', '-', 0, &err);
+		}
+		if (lrc != Z_OK)
 			zlog_warn(id, "expiry: tag at %u: %s", r->off, zbuf_cstr(&err));
 		zbuf_free(&err);
 		S.c_expired++;
@@ -612,12 +681,20 @@ out:
 	return rc;
 }
 
-/* open_body - queue/<prefix><body> read-only */
+/* open_body - queue/<prefix><ino> read-only: a message's body has the
+ * control file's own id (load_file refuses a file whose 'i' line says
+ * otherwise, and a later rewrite of that line changes nothing here);
+ * -1 with errno set on failure */
 static int open_body(const sfile *f, const ctl_file *cf, char *path, size_t psz)
 {
-	char body[80];
-	span_cstr(cf->body, body, sizeof body);
-	snprintf(path, psz, "../queue/%s%s", f->prefix, body);
+	(void)cf;
+	int k = snprintf(path, psz, "../queue/%s%lu", f->prefix, f->ino);
+	if (k < 0 || (size_t)k >= psz) {
+		if (psz)
+			path[0] = '\0';
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	return open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 }
 
@@ -869,8 +946,8 @@ static void removal_add(const char *prefix, const char *qpath, const char *id)
 	if (rm_batch.body == NULL) {
 		/* no memory for a batch: do it the slow way, in order */
 		char dir[16];
-		snprintf(dir, sizeof dir, "./%s", prefix);
-		if (zfsync_dir(dir) != Z_OK)
+		int k = snprintf(dir, sizeof dir, "./%s", prefix);
+		if (k < 0 || (size_t)k >= sizeof dir || zfsync_dir(dir) != Z_OK)
 			zlog_warn(id, "fsync of directory %s: %s", dir, strerror(errno));
 		if (qpath != NULL && unlink(qpath) != 0 && errno != ENOENT)
 			zlog_error(id, "cannot remove body %s: %s", qpath, strerror(errno));
@@ -910,8 +987,8 @@ void removal_flush(void)
 		if (seen_before(rm_batch.dir, i, rm_batch.dir[i]))
 			continue;
 		char dir[16];
-		snprintf(dir, sizeof dir, "./%s", rm_batch.dir[i]);
-		if (zfsync_dir(dir) != Z_OK)
+		int k = snprintf(dir, sizeof dir, "./%s", rm_batch.dir[i]);
+		if (k < 0 || (size_t)k >= sizeof dir || zfsync_dir(dir) != Z_OK)
 			zlog_warn(NULL, "fsync of directory %s: %s", dir, strerror(errno));
 	}
 	/* 2. then the bodies go, and their directories are synced once */
@@ -950,7 +1027,15 @@ int file_complete(sfile *f)
 		drop_model(f);
 		return 1;
 	}
-	if (ctl_read(fd, 0, &cf, &err) != Z_OK) {
+	int rrc = ctl_read(fd, 0, &cf, &err);
+	if (rrc != Z_OK && rrc != Z_EPARSE) {
+		/* out of memory, I/O error: not the file's fault, try again */
+		ctl_free(&cf);
+		zlog_warn(id, "completion: cannot read %s now (%s); will retry", rel, zbuf_cstr(&err));
+		pend_add(f);
+		goto out;
+	}
+	if (rrc != Z_OK) {
 		ctl_free(&cf);
 		zlog_error(id, "completion: cannot parse %s: %s", rel, zbuf_cstr(&err));
 		zbuf_reset(&err);
@@ -986,8 +1071,8 @@ int file_complete(sfile *f)
 		if (s == Z_EAGAIN) {
 			/* a report about a report, kept on request */
 			close(fd); fd = -1;
-			char body[80];
-			span_cstr(cf.body, body, sizeof body);
+			char body[32];
+			snprintf(body, sizeof body, "%lu", f->ino);
 			zbuf_reset(&err);
 			if (spool_quarantine(NULL, rel, body, "error-on-error",
 					     "delivery report about a delivery report", &err) == Z_OK) {

@@ -9,7 +9,7 @@ scheduler_scheduler_SOURCES = scheduler/scheduler.c \
 	scheduler/mqsrv.h scheduler/mqsrv.c
 scheduler_scheduler_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
 scheduler_scheduler_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
-scheduler_scheduler_LDADD = scheduler/libsched.a spool/libspool.a lib/libzmta.a $(SSL_LIBS)
+scheduler_scheduler_LDADD = scheduler/libsched.a spool/libspool.a mail/libmail.a lib/libzmta.a $(SSL_LIBS)
 
 dist_man_MANS += man/scheduler.8
 
@@ -34,3 +34,18 @@ SCHED_ITESTS = \
 TESTS += $(SCHED_ITESTS)
 EXTRA_DIST += $(SCHED_ITESTS) bench/sched-scan.sh
 bench_targets += scheduler/scheduler
+
+# issue 8 mends: host checks at scan, body ownership, stale locks, retry
+# hints, read errors versus parse errors
+SCHED_MEND_ITESTS = \
+	tests/integration/sched-hostcheck.sh \
+	tests/integration/sched-ctlcheck.sh \
+	tests/integration/sched-retryat.sh \
+	tests/integration/sched-readerr.sh
+TESTS += $(SCHED_MEND_ITESTS)
+EXTRA_DIST += $(SCHED_MEND_ITESTS) tests/tools/rderr.c
+# issue 8: log, statistics and pid files never through a symbolic link
+TESTS += tests/integration/sched-logfiles.sh
+EXTRA_DIST += tests/integration/sched-logfiles.sh
+TESTS += tests/integration/sched-keepalive.sh
+EXTRA_DIST += tests/integration/sched-keepalive.sh

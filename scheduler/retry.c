@@ -13,6 +13,8 @@
  *	void retry_kick(retry_state *st, time_t now);
  *	int retry_due(const retry_state *st, const sconf_clause *c, time_t now);
  *	time_t retry_hint_abs(time_t now, long n, int relative);
+ *	time_t retry_hint_bound(time_t now, time_t hint, long max,
+ *			time_t expiry);
  *	time_t retry_next(const sconf_clause *c, retry_state *st, time_t now,
  *			retry_rng *rng, time_t hint);
  *	time_t retry_align(time_t t, long interval, int skew);
@@ -30,8 +32,10 @@
  *	the end of the table it re-enters at a random index in
  *	[0, nretries-2]; the result is pulled towards a multiple of interval
  *	by at most interval/skew seconds and is always later than now.  An
- *	agent's retryat hint wins when it lies in the future (clamped to one
- *	day).  ZMailer's defects (retryindex advanced twice, '=' for '+=' when
+ *	agent's retryat hint wins when it lies in the future, however it
+ *	compares with the table; retry_hint_bound() limits it to the global
+ *	maximum and the messages' expiry (retry_next only applies a hard
+ *	ceiling of 30 days).  ZMailer's defects (retryindex advanced twice, '=' for '+=' when
  *	catching up with the clock) are not reproduced.
  * DIAGNOSTICS
  *	None: every input is clamped to a sane range.
@@ -125,6 +129,27 @@ time_t retry_hint_abs(time_t now, long n, int relative)
 	return t > now ? t : 0;
 }
 
+/* retry_hint_bound - a hint bounded by the global maximum and the expiry */
+time_t retry_hint_bound(time_t now, time_t hint, long max, time_t expiry)
+{
+	time_t lim;
+
+	if (hint <= now)
+		return 0;
+	if (max <= 0)
+		max = RETRY_HINT_MAX;
+	if (max > RETRY_HINT_CEIL)
+		max = RETRY_HINT_CEIL;
+	lim = t_add(now, max);
+	if (hint > lim)
+		hint = lim;
+	if (expiry != 0 && expiry <= now)
+		return 0;       /* already due to expire: the table decides */
+	if (expiry != 0 && hint > expiry)
+		hint = expiry;
+	return hint;
+}
+
 /* retry_align - pull t towards a multiple of interval by <= interval/skew */
 time_t retry_align(time_t t, long interval, int skew)
 {
@@ -168,7 +193,7 @@ time_t retry_next(const sconf_clause *c, retry_state *st, time_t now,
 		t = t_add(t, k > LONG_MAX / interval ? LONG_MAX : k * interval);
 	}
 	if (hint > now)
-		t = hint < t_add(now, RETRY_HINT_MAX) ? hint : t_add(now, RETRY_HINT_MAX);
+		t = hint < t_add(now, RETRY_HINT_CEIL) ? hint : t_add(now, RETRY_HINT_CEIL);
 	if (c != NULL && (c->flags & SCF_QUEUEONLY))
 		t = RETRY_NEVER;
 	st->wakeup = t;

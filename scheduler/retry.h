@@ -22,8 +22,12 @@
  *     whole intervals until it is > now.
  *   - retryat hint: an agent's "retryat N" / "retryat +N" (converted by
  *     retry_hint_abs()) replaces the computed time when it is later than
- *     now; it is clamped to now + RETRY_HINT_MAX.  retryindex still
- *     advances (the attempt happened).
+ *     now, also when it is longer than any step of the clause's table.
+ *     The daemon bounds it first with retry_hint_bound(): at most the
+ *     global maximum (PARAMretryat-max, default RETRY_HINT_MAX = 1 day)
+ *     ahead and never after the earliest expiry of the messages waiting
+ *     in the thread; retry_next() itself only clamps to RETRY_HINT_CEIL.
+ *     retryindex still advances (the attempt happened).
  *   - attempts: retry_next() does NOT count attempts; the daemon calls
  *     retry_attempted() once per report line it receives for the thread
  *     (and counts per vertex itself for expiry decisions).  So a round with
@@ -51,7 +55,8 @@
 #include "sconf.h"
 
 #define RETRY_NEVER ((time_t)INT64_MAX)  /* "no timer wakeup" */
-#define RETRY_HINT_MAX 86400L            /* retryat clamp: at most 1 day ahead */
+#define RETRY_HINT_MAX 86400L            /* default PARAMretryat-max: 1 day */
+#define RETRY_HINT_CEIL (30L * 86400L)   /* hard ceiling of any retryat hint */
 
 typedef struct retry_state {
 	time_t wakeup;        /* next due time; <= now means due; RETRY_NEVER = no timer */
@@ -88,6 +93,11 @@ int retry_due(const retry_state *st, const sconf_clause *c, time_t now);
 /* retry_hint_abs - absolute time from a retryat value: relative ? now+n : n;
  * 0 when the result is not later than now (or n is negative) */
 time_t retry_hint_abs(time_t now, long n, int relative);
+/* retry_hint_bound - hint (absolute, from retry_hint_abs) bounded by
+ * now + max (max <= 0: RETRY_HINT_MAX; at most RETRY_HINT_CEIL) and by
+ * expiry (0 = no expiry); 0 (no hint: the table decides) when hint is not
+ * later than now or expiry is not later than now */
+time_t retry_hint_bound(time_t now, time_t hint, long max, time_t expiry);
 /* retry_next - schedule the next wakeup after a failed round (see above);
  * hint: absolute time from retry_hint_abs() or 0.  Stores and returns
  * st->wakeup.  queueonly clauses get RETRY_NEVER (retryindex still

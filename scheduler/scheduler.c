@@ -22,15 +22,26 @@
  *	scheduler holds the lock; EX_OSERR for system failures at start-up.
  * SECURITY
  *	Control files are untrusted input: parsed by the strict ctl_parse;
- *	a file that does not parse, lacks its body or is otherwise unusable
- *	is moved to postman/ with a reason (spool_quarantine), never unlinked.
- *	Paths are built only from validated numeric names.
+ *	a file that does not parse, lacks its body, or whose 'i' line names
+ *	another message's body (a body belongs to one message: 'i' must be
+ *	the file's own id) is moved to postman/ with a reason
+ *	(spool_quarantine), never unlinked.  A system error while reading
+ *	(ENOMEM, EIO, EMFILE...) is no parse error: the file is read again
+ *	later.  Every recipient host must pass sched_host_check (the RFC 5321
+ *	host grammar, or "-"); one that does not is failed at once with a
+ *	"5.1.2 invalid host" 'd' line and never reaches an agent.  Locks found
+ *	in a file being read are stale whoever holds them (no agent of this
+ *	scheduler can hold them): cleared, so retries and expiry apply.
+ *	Paths are built only from validated numeric names; every path
+ *	snprintf is checked for truncation.
  *	Ids: started as root, the scheduler drops to ZMTA_USER for good
  *	(zpriv_drop_ids) after opening its logs and before it touches the
  *	spool, unless a clause names user=/group= other than ZMTA_USER's
  *	ids (then it keeps root and logs the clause).  A non-root scheduler
  *	refuses (-n, start-up, SIGUSR1) clauses naming ids other than its
  *	own, with file:line.  -X never changes ids.
+ *	The log (-L), statistics log (-l) and pid lock file open with
+ *	O_NOFOLLOW, mode 0640: a symbolic link there is refused.
  * BUGS
  *	Threads busy with an agent during a SIGUSR1 reload keep the old
  *	clause until the next reload.  -H does not move files between hash
@@ -150,7 +161,7 @@ static void quarantine(const char *rel, unsigned long ino, const char *tag, cons
 	char body[32];
 	struct stat st;
 	unsigned long fino = lstat(rel, &st) == 0 ? (unsigned long)st.st_ino : 0;
-	snprintf(body, sizeof body, "%lu", ino);
+	snprintf(body, sizeof body, "%lu", ino);   /* 20 digits at most: fits */
 	if (spool_quarantine(NULL, rel, body, tag, reason, &err) == Z_OK) {
 		S.c_quarantined++;
 		zlog_error(NULL, "%s: %s: moved to postman/%lu.%s (with a .reason file)", rel, reason,
@@ -253,7 +264,7 @@ static int load_file(const char *rel)
 	ctl_file cf;
 	vgroup *g = NULL;
 	size_t *gidx = NULL, hcap = 0;
-	size_t ng = 0;
+	size_t ng = 0, hostfail = 0;
 	char (*tm)[256] = NULL;
 	char prefix[8], body[80], qpath[200];
 
@@ -277,36 +288,85 @@ static int load_file(const char *rel)
 	prefix[plen] = '\0';
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		goto out;
-	if (ctl_read(fd, 0, &cf, &why) != Z_OK) {
+	int rrc = ctl_read(fd, 0, &cf, &why);
+	if (rrc == Z_EPARSE) {
 		scan_bad++;
 		quarantine(rel, ino, "badctl", zbuf_cstr(&why));
 		goto out;
 	}
+	if (rrc != Z_OK) {
+		/* out of memory, an I/O error...: the file is not at fault */
+		zlog_warn(NULL, "%s: cannot read now (%s): retrying at a later scan", rel,
+			  zbuf_cstr(&why));
+		ret = 0;
+		goto out;
+	}
+	/* the body is the message's own: 'i' names the control file's id */
+	const char *own = rel + plen;
+	if (cf.body.n != strlen(own) || memcmp(cf.body.p, own, cf.body.n) != 0) {
+		char shown[64];
+		zspan_copy(cf.body, body, sizeof body);
+		for (size_t i = 0; body[i]; i++)
+			if ((unsigned char)body[i] < ' ' || (unsigned char)body[i] >= 127)
+				body[i] = '?';
+		int k = snprintf(shown, sizeof shown, "%s", body);
+		scan_bad++;
+		zbuf_reset(&why);
+		zbuf_printf(&why, "'i' line names body \"%s%s\", not this message's own id %s",
+			    shown, (k < 0 || (size_t)k >= sizeof shown) ? "..." : "", own);
+		quarantine(rel, ino, "badbody", zbuf_cstr(&why));
+		goto out;
+	}
 	/* the body and arrival */
-	zspan_copy(cf.body, body, sizeof body);
-	snprintf(qpath, sizeof qpath, "../queue/%s%s", prefix, body);
-	if (strchr(body, '/') || lstat(qpath, &qst) != 0 || !S_ISREG(qst.st_mode)) {
+	int k = snprintf(qpath, sizeof qpath, "../queue/%s%s", prefix, own);
+	if (k < 0 || (size_t)k >= sizeof qpath)
+		goto out;   /* cannot happen: rel passed spool_jobpath_check */
+	int bst = lstat(qpath, &qst);
+	if (bst != 0 && errno != ENOENT && errno != ENOTDIR) {
+		zlog_warn(NULL, "%s: cannot stat its body %s (%s): retrying at a later scan", rel,
+			  qpath, strerror(errno));
+		ret = 0;
+		goto out;
+	}
+	if (bst != 0 || !S_ISREG(qst.st_mode)) {
 		scan_bad++;
 		quarantine(rel, ino, "nobody", "message body file is missing from queue/");
 		goto out;
 	}
-	/* stale locks */
+	/* Locks: no agent of this scheduler works on a file that is not in
+	 * the model yet, so every lock found here is stale, whoever holds it
+	 * (a dead agent, an agent of a previous scheduler, a pid reused
+	 * after a reboot, pid 1): cleared, so that retries and expiry apply */
 	for (size_t i = 0; i < cf.nrcpts; i++) {
 		ctl_rcpt *r = &cf.rcpts[i];
 		if (r->tag != CTL_TAG_LOCK)
 			continue;
-		if (pid_alive(r->pid)) {
-			zlog_info(NULL, "%s: recipient at %zu held by live process %d: waiting",
-				  rel, r->off, r->pid);
+		zbuf_reset(&why);
+		if (ctl_lock(fd, r->off, CTL_TAG_LOCK, CTL_TAG_NORMAL, 0, &why) != Z_OK) {
+			zlog_warn(NULL, "%s: cannot clear stale lock at %zu (%s): retrying at a later scan",
+				  rel, r->off, zbuf_cstr(&why));
 			ret = 0;
 			goto out;
 		}
-		zbuf_reset(&why);
-		if (ctl_lock(fd, r->off, CTL_TAG_LOCK, CTL_TAG_NORMAL, 0, &why) != Z_OK)
-			zlog_warn(NULL, "%s: stale lock at %zu: %s", rel, r->off, zbuf_cstr(&why));
-		else
-			zlog_info(NULL, "%s: cleared stale lock of dead process %d at %zu", rel, r->pid, r->off);
+		zlog_info(NULL, "%s: cleared stale lock of %s process %d at %zu", rel,
+			  pid_alive(r->pid) ? "foreign" : "dead", r->pid, r->off);
 		r->tag = CTL_TAG_NORMAL;
+	}
+	/* recipients whose host is not a host fail now, with a diagnostic;
+	 * they never reach an agent (nor its argv) */
+	for (size_t i = 0; i < cf.nrcpts; i++) {
+		ctl_rcpt *r = &cf.rcpts[i];
+		if (r->tag != CTL_TAG_NORMAL || r->xor_group >= 0)
+			continue;
+		zbuf_reset(&why);
+		if (sched_host_check(r->quad.host, &why) == Z_OK)
+			continue;
+		if (rcpt_fail_at_scan(fd, rel, r, zbuf_cstr(&why)) != Z_OK) {
+			ret = 0;
+			goto out;
+		}
+		r->tag = CTL_TAG_NOTOK;
+		hostfail++;
 	}
 	close(fd);
 	fd = -1;
@@ -314,6 +374,8 @@ static int load_file(const char *rel)
 	f->arrival = qst.st_mtime;
 	f->ctime = st.st_ctime;
 	f->nrcpt = (uint32_t)cf.nrcpts;
+	if (hostfail)
+		f->haderror = 1;
 	/* group pending recipients by (channel, host) */
 	/* group index: open addressing on (channel, host) so that a file
 	 * with very many distinct destinations stays linear */
@@ -371,6 +433,7 @@ static int load_file(const char *rel)
 		f->npending++;
 		S.m.nrcpt++;
 	}
+	mqsrv_file_note(f, &cf);        /* addresses for mailq listings */
 	/* link into threads */
 	for (size_t k = 0; k < ng; k++) {
 		const sconf_clause *c = sconf_match(S.cfg, g[k].ch->s, g[k].host->s);
@@ -453,7 +516,9 @@ static int is_etrn(const char *s)
 static void scan_dir(const char *prefix, int depth)
 {
 	char dir[16];
-	snprintf(dir, sizeof dir, "./%s", prefix);
+	int k = snprintf(dir, sizeof dir, "./%s", prefix);
+	if (k < 0 || (size_t)k >= sizeof dir)
+		return;
 	DIR *d = opendir(dir);
 	if (d == NULL)
 		return;
@@ -464,14 +529,17 @@ static void scan_dir(const char *prefix, int depth)
 		if (n[0] >= 'A' && n[0] <= 'Z' && n[1] == '\0') {
 			if (depth < 2 && (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN)) {
 				char sub[16];
-				snprintf(sub, sizeof sub, "%s%c/", prefix, n[0]);
-				scan_dir(sub, depth + 1);
+				int ks = snprintf(sub, sizeof sub, "%s%c/", prefix, n[0]);
+				if (ks > 0 && (size_t)ks < sizeof sub)
+					scan_dir(sub, depth + 1);
 			}
 			continue;
 		}
 		if (strlen(n) > 40)
 			continue;
-		snprintf(rel, sizeof rel, "%s%s", prefix, n);
+		int kr = snprintf(rel, sizeof rel, "%s%s", prefix, n);
+		if (kr < 0 || (size_t)kr >= sizeof rel)
+			continue;
 		if (is_number(n))
 			(void)load_file(rel);
 		else if (is_etrn(n))
@@ -631,7 +699,8 @@ static void signal_io(zev_loop *loop, int fd, unsigned events, void *arg)
 			if (logpath && zlog_set_file(logpath) != Z_OK)
 				zlog_error(NULL, "cannot reopen log %s", logpath);
 			if (statpath && S.statfd >= 0) {
-				int nfd = open(statpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+				int nfd = open(statpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+					       O_NOFOLLOW | O_NOCTTY, 0640);
 				if (nfd >= 0) {
 					close(S.statfd);
 					S.statfd = nfd;
@@ -696,9 +765,13 @@ static void notify_io(zev_loop *loop, int fd, unsigned events, void *arg)
 static void open_notify(void)
 {
 	const char *p = S.cfg->notifysock ? S.cfg->notifysock : zconf_get("SCHEDULERNOTIFY");
-	if (p && *p)
-		zstrlcpy(notifypath, p, sizeof notifypath);
-	else {
+	if (p && *p) {
+		if (zstrlcpy(notifypath, p, sizeof notifypath) != Z_OK) {
+			zlog_warn(NULL, "notify socket path %s too long (rescans only)", p);
+			notifypath[0] = '\0';
+			return;
+		}
+	} else {
 		int n = snprintf(notifypath, sizeof notifypath, "%s/.scheduler.notify", S.postoffice);
 		if (n < 0 || (size_t)n >= sizeof notifypath) {
 			zlog_warn(NULL, "notify socket path too long (rescans only)");
@@ -729,8 +802,10 @@ static void open_notify(void)
 static int take_pidlock(void)
 {
 	char path[4200];
-	snprintf(path, sizeof path, "%s/.pid.scheduler", S.postoffice);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int k = snprintf(path, sizeof path, "%s/.pid.scheduler", S.postoffice);
+	if (k < 0 || (size_t)k >= sizeof path)
+		zlog_fatal(EX_USAGE, NULL, "POSTOFFICE path too long");
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
 	if (fd < 0)
 		zlog_fatal(EX_OSERR, NULL, "cannot open %s: %s", path, strerror(errno));
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -906,7 +981,9 @@ int main(int argc, char **argv)
 	if (cfgpath == NULL) {
 		const char *ms = zconf_get("MAILSHARE");
 		if (ms) {
-			snprintf(defcfg, sizeof defcfg, "%s/scheduler.conf", ms);
+			int k = snprintf(defcfg, sizeof defcfg, "%s/scheduler.conf", ms);
+			if (k < 0 || (size_t)k >= sizeof defcfg)
+				zlog_fatal(EX_CONFIG, NULL, "MAILSHARE path too long");
 			cfgpath = defcfg;
 		}
 	}
@@ -960,13 +1037,15 @@ int main(int argc, char **argv)
 	if (gethostname(S.hostname, sizeof S.hostname - 1) != 0)
 		zstrlcpy(S.hostname, "localhost", sizeof S.hostname);
 	const char *hn = zconf_get("MYHOSTNAME");
-	if (hn && *hn)
-		zstrlcpy(S.hostname, hn, sizeof S.hostname);
+	if (hn && *hn && zstrlcpy(S.hostname, hn, sizeof S.hostname) != Z_OK)
+		zlog_fatal(EX_CONFIG, NULL, "MYHOSTNAME too long");
 
 	if (spool_verify(S.postoffice, &err) != Z_OK)
 		zlog_fatal(EX_OSERR, NULL, "%s", zbuf_cstr(&err));
 	char tdir[4200];
-	snprintf(tdir, sizeof tdir, "%s/transport", S.postoffice);
+	int tk = snprintf(tdir, sizeof tdir, "%s/transport", S.postoffice);
+	if (tk < 0 || (size_t)tk >= sizeof tdir)
+		zlog_fatal(EX_USAGE, NULL, "POSTOFFICE path too long");
 	if (chdir(tdir) != 0)
 		zlog_fatal(EX_OSERR, NULL, "chdir %s: %s", tdir, strerror(errno));
 
@@ -983,7 +1062,8 @@ int main(int argc, char **argv)
 	if (logpath && zlog_set_file(logpath) != Z_OK)
 		zlog_fatal(EX_CANTCREAT, NULL, "cannot open log %s", logpath);
 	if (statpath) {
-		S.statfd = open(statpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		S.statfd = open(statpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+				O_NOFOLLOW | O_NOCTTY, 0640);
 		if (S.statfd < 0)
 			zlog_fatal(EX_CANTCREAT, NULL, "cannot open statistics log %s: %s", statpath,
 				   strerror(errno));

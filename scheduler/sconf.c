@@ -37,7 +37,9 @@
  *	SCONF_MAX_RETRIES retries, SCONF_MAX_ARGS command words,
  *	SCONF_MAX_CLAUSES clauses; NUL bytes are refused.  Host names handed
  *	to sconf_match() and sconf_expand_command() come from the spool and
- *	are only copied, never interpreted by a shell (no shell is used).
+ *	are only copied, never interpreted by a shell (no shell is used); a
+ *	trailing "$host" word gets "--" before it, so a host is an operand,
+ *	never an option (the scheduler checks the host grammar first).
  * BUGS
  *	"syspriority" and "sysnice" are recorded globally (last one wins),
  *	not per clause; the daemon applies them to itself.
@@ -830,6 +832,22 @@ static int sp_param(sp *s, int line, const char *name, const char *v)
 		return sp_interval(s, line, name, v, 0, &cfg->expire_sweep);
 	if (strcasecmp(name, "mailq-timeout") == 0)
 		return sp_interval(s, line, name, v, 0, &cfg->mailq_timeout);
+	if (strcasecmp(name, "mailq-admins") == 0)
+		return sc_set_str(&cfg->mailq_admins, v);
+	if (strcasecmp(name, "mailq-auth-timeout") == 0)
+		return sp_interval(s, line, name, v, 0, &cfg->mailq_auth_timeout);
+	if (strcasecmp(name, "mailq-auth-failures") == 0)
+		return sp_number(s, line, name, v, 1, 100, &cfg->mailq_auth_failures);
+	if (strcasecmp(name, "retryat-max") == 0) {
+		long t = 0;
+		int rc = sp_interval(s, line, name, v, 0, &t);
+		if (rc != Z_OK)
+			return rc;
+		if (t < 1 || t > 30L * 86400L)
+			return sp_error(s, line, Z_EPARSE, "PARAM%s must be 1s..30d", name);
+		cfg->retryat_max = t;
+		return Z_OK;
+	}
 	if (strcasecmp(name, "fork-rate") == 0) {
 		int rc = sp_number(s, line, name, v, 1, 100000, &n);
 		if (rc == Z_OK)
@@ -1020,6 +1038,7 @@ void sconf_free(sconf *cfg)
 	free(cfg->name);
 	free(cfg->authfile);
 	free(cfg->mailqsock);
+	free(cfg->mailq_admins);
 	free(cfg->notifysock);
 	free(cfg);
 }
@@ -1050,6 +1069,9 @@ int sconf_parse(const char *name, const char *text, size_t len, sconf **out, zbu
 	s.cfg->fork_rate = 30;
 	s.cfg->expire_sweep = 900;
 	s.cfg->mailq_timeout = 300;
+	s.cfg->mailq_auth_timeout = 10;
+	s.cfg->mailq_auth_failures = 3;
+	s.cfg->retryat_max = 86400;
 	if ((rc = sp_parse(&s)) != Z_OK)
 		goto out;
 	/* empty clauses at the end: defaults only */
@@ -1195,11 +1217,21 @@ int sconf_expand_command(const sconf_clause *c, const char *channel, const char 
 			zbuf_printf(err, "no command defined for %s/%s", channel, host);
 		return Z_ENOENT;
 	}
-	if ((v = calloc((size_t)c->argc + 1, sizeof *v)) == NULL)
+	if ((v = calloc((size_t)c->argc + 2, sizeof *v)) == NULL)
 		return Z_ENOMEM;
-	for (int i = 0; i < c->argc; i++) {
+	/* "--" before a trailing $host: the host is an operand, never an
+	 * option (the host grammar already excludes a leading '-') */
+	int dashdash = c->argc >= 2 && strcmp(c->argv[c->argc - 1], "$host") == 0 &&
+		strcmp(c->argv[c->argc - 2], "--") != 0;
+	for (int i = 0, o = 0; i < c->argc; i++, o++) {
 		const char *a = c->argv[i];
 		zbuf_reset(&w);
+		if (dashdash && i == c->argc - 1) {
+			if ((v[o++] = strdup("--")) == NULL) {
+				rc = Z_ENOMEM;
+				goto out;
+			}
+		}
 		if (strcmp(a, "$host") == 0)
 			rc = zbuf_puts(&w, host);
 		else if (strcmp(a, "$channel") == 0)
@@ -1226,7 +1258,7 @@ int sconf_expand_command(const sconf_clause *c, const char *channel, const char 
 				zbuf_printf(err, "command word %d too long for %s/%s", i, channel, host);
 			goto out;
 		}
-		if ((v[i] = strdup(zbuf_cstr(&w))) == NULL) {
+		if ((v[o] = strdup(zbuf_cstr(&w))) == NULL) {
 			rc = Z_ENOMEM;
 			goto out;
 		}
@@ -1346,6 +1378,10 @@ int sconf_dump(const sconf *cfg, zbuf *out)
 	zbuf_printf(out, "PARAMfork-rate = %d\n", cfg->fork_rate);
 	zbuf_printf(out, "PARAMexpire-sweep = %ld\n", cfg->expire_sweep);
 	zbuf_printf(out, "PARAMmailq-timeout = %ld\n", cfg->mailq_timeout);
+	sc_dump_opt(out, "mailq-admins", cfg->mailq_admins);
+	zbuf_printf(out, "PARAMmailq-auth-timeout = %ld\n", cfg->mailq_auth_timeout);
+	zbuf_printf(out, "PARAMmailq-auth-failures = %ld\n", cfg->mailq_auth_failures);
+	zbuf_printf(out, "PARAMretryat-max = %ld\n", cfg->retryat_max);
 	if (cfg->has_syspriority)
 		zbuf_printf(out, "# syspriority=%d\n", cfg->syspriority);
 	if (cfg->has_sysnice)

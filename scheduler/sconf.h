@@ -132,6 +132,15 @@ typedef struct sconf {
 	                          * default 900 */
 	long mailq_timeout;      /* PARAMmailq-timeout: idle mailq connection
 	                          * lifetime, default 300 */
+	char *mailq_admins;      /* PARAMmailq-admins: "user1,user2" (names or
+	                          * uids) who may ETRN/KILL over the UNIX socket */
+	long mailq_auth_timeout; /* PARAMmailq-auth-timeout: TCP client must
+	                          * AUTH within this, default 10 */
+	long mailq_auth_failures;/* PARAMmailq-auth-failures: failed AUTHs
+	                          * before the connection is closed, default 3 */
+	long retryat_max;        /* PARAMretryat-max: how far ahead an agent's
+	                          * "retryat" may put a thread, default 86400,
+	                          * at most 30 days */
 	int has_syspriority, syspriority; /* syspriority/sysnice keywords (any */
 	int has_sysnice, sysnice;         /* clause, last wins): for the daemon
 	                                   * itself; sconf never applies them */
@@ -157,6 +166,9 @@ void sconf_free(sconf *cfg);
 const sconf_clause *sconf_match(const sconf *cfg, const char *channel, const char *host);
 
 /* sconf_expand_command - build the TA argv for (channel, host):
+ * (when the last word is exactly "$host" and the word before it is not
+ * "--", a "--" word is inserted before the host, so that no host can
+ * be read as an option by a getopt-style agent)
  * argv words exactly "$host"/"$channel" are replaced by the value; inside
  * other words "${host}", "${channel}" and "${NAME}" (zconf_expand: zmta.conf
  * then environment, unknown = "") are expanded; a program name without '/'

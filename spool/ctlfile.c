@@ -33,10 +33,20 @@
  *	The writer functions produce byte-exact ZMailer records into a zbuf;
  *	ctl_commit makes the result durable (temp file, fsync, rename, fsync
  *	of the directory).  ctl_lock and ctl_set_tag patch tag bytes in
- *	place; ctl_append_diag appends one 'd' line with one write(2).
+ *	place, each under an open-file-description range lock (F_OFD_SETLK)
+ *	on the tag and pid slot, so the check of the old value and the write
+ *	of the new one are one atomic step against every other process that
+ *	uses them (agents and the scheduler).  Releasing a lock ('~' to
+ *	anything) with a pid checks that the slot holds that pid: an agent or
+ *	the scheduler settling an agent clears only that agent's locks; pid 0
+ *	clears whoever's lock it is (stale locks).  ctl_append_diag appends
+ *	one 'd' line with one write(2).
  * DIAGNOSTICS
- *	Z_OK; Z_EPARSE with the reason in err for a malformed file; Z_ESTALE
- *	when a tag byte is not the expected one; Z_EIO for system errors.
+ *	Z_OK; Z_EPARSE with the reason in err for a malformed file (and only
+ *	then: the caller quarantines it); Z_ENOMEM / Z_EIO for system errors
+ *	(the caller retries later); Z_ESTALE when a tag byte is not the
+ *	expected one or a lock belongs to another pid; Z_EAGAIN when another
+ *	process keeps the range lock of a tag for more than about 0.5 s.
  * SECURITY
  *	The file contents are outside data: every length is checked, NUL
  *	bytes and over-long files are refused, spans never leave cf->data.
@@ -53,6 +63,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "zbuf.h"
@@ -106,6 +117,13 @@ static int perr(struct pstate *ps, size_t off, const char *fmt, ...)
 		va_end(ap);
 	}
 	return Z_EPARSE;
+}
+
+/* perr_nomem - "out of memory" is no parse error: Z_ENOMEM, retry later */
+static int perr_nomem(struct pstate *ps, size_t off)
+{
+	(void)perr(ps, off, "out of memory");
+	return Z_ENOMEM;
 }
 
 /* is_sp - space or TAB */
@@ -245,7 +263,7 @@ static int parse_rcpt(struct pstate *ps, size_t off, char type, char tag, zspan 
 	if (rc != Z_OK)
 		return rc;
 	if ((rc = grow((void **)&cf->rcpts, &ps->cap_r, cf->nrcpts, sizeof(r))) != Z_OK)
-		return perr(ps, off, "out of memory");
+		return perr_nomem(ps, off);
 	cf->rcpts[cf->nrcpts] = r;
 	ps->cur_rcpt = (long)cf->nrcpts;
 	cf->nrcpts++;
@@ -358,7 +376,7 @@ static int parse_diag(struct pstate *ps, size_t off, char tag, zspan v)
 	pos += (size_t)t2 + 1;
 	d.text = (zspan){ v.p + pos, v.n - pos };
 	if (grow((void **)&cf->diags, &ps->cap_d, cf->ndiags, sizeof(d)) != Z_OK)
-		return perr(ps, off, "out of memory");
+		return perr_nomem(ps, off);
 	cf->diags[cf->ndiags++] = d;
 	return Z_OK;
 }
@@ -465,7 +483,7 @@ int ctl_parse(const char *data, size_t len, unsigned flags, ctl_file *out, zbuf 
 		return perr(&ps, len, "last line lacks its newline (truncated file?)");
 	cf->data = malloc(len + 1);
 	if (cf->data == NULL)
-		return perr(&ps, 0, "out of memory");
+		return perr_nomem(&ps, 0);
 	memcpy(cf->data, data, len);
 	cf->data[len] = '\0';
 	cf->len = len;
@@ -559,7 +577,7 @@ int ctl_parse(const char *data, size_t len, unsigned flags, ctl_file *out, zbuf 
 			if ((rc = parse_quad(&ps, off, v, &s.quad)) != Z_OK)
 				return rc;
 			if (grow((void **)&cf->senders, &ps.cap_s, cf->nsenders, sizeof(s)) != Z_OK)
-				return perr(&ps, off, "out of memory");
+				return perr_nomem(&ps, off);
 			cf->senders[cf->nsenders++] = s;
 			ps.cur_rcpt = -1;
 			break;
@@ -591,7 +609,7 @@ int ctl_parse(const char *data, size_t len, unsigned flags, ctl_file *out, zbuf 
 		}
 		if (rc != Z_OK) {
 			if (rc == Z_ENOMEM)
-				return perr(&ps, off, "out of memory");
+				return perr_nomem(&ps, off);
 			return rc;
 		}
 		ps.nrec++;
@@ -873,8 +891,12 @@ int ctl_commit(const char *transport_dir, const char *prefix, unsigned long ino,
 	n = snprintf(dir, sizeof(dir), "%s/%s", transport_dir, prefix);
 	if (n < 0 || (size_t)n >= sizeof(dir))
 		return Z_ETOOBIG;
-	snprintf(tmp, sizeof(tmp), "%s.%lu", dir, ino);
-	snprintf(dst, sizeof(dst), "%s%lu", dir, ino);
+	n = snprintf(tmp, sizeof(tmp), "%s.%lu", dir, ino);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return Z_ETOOBIG;
+	n = snprintf(dst, sizeof(dst), "%s%lu", dir, ino);
+	if (n < 0 || (size_t)n >= sizeof(dst))
+		return Z_ETOOBIG;
 	for (int tries = 0; fd < 0; tries++) {
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
 		if (fd >= 0)
@@ -921,31 +943,89 @@ fail:
 
 /* ------------------------------------------------------- in-place patches */
 
-/* ctl_lock - check tag at off+1 and write tag + pid slot */
+/* range_lock - take (F_WRLCK) or drop (F_UNLCK) an open-file-description
+ * lock on bytes [off, off+len) of fd.  OFD locks exclude every other open
+ * of the file, in this process too; where they are missing (EINVAL) a
+ * classic record lock is used.  Taking waits at most ~0.5 s for a holder
+ * (the critical sections are one pread and one pwrite); Z_EAGAIN after
+ * that.  A file system without byte-range locks (ENOLCK) is used unlocked:
+ * *held is 0 then and nothing must be dropped. */
+static int range_lock(int fd, off_t off, off_t len, short type, int *held)
+{
+	struct flock fl;
+	int cmd = F_OFD_SETLK, tries = 0;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = off;
+	fl.l_len = len;
+	if (type == F_UNLCK) {
+		if (!*held)
+			return Z_OK;
+		*held = 0;
+		if (fcntl(fd, F_OFD_SETLK, &fl) != 0)
+			(void)fcntl(fd, F_SETLK, &fl);
+		return Z_OK;
+	}
+	*held = 0;
+	for (;;) {
+		if (fcntl(fd, cmd, &fl) == 0) {
+			*held = 1;
+			return Z_OK;
+		}
+		if (errno == EINVAL && cmd == F_OFD_SETLK) {
+			cmd = F_SETLK;
+			continue;
+		}
+		if (errno == ENOLCK || errno == EINVAL || errno == EBADF)
+			return Z_OK;
+		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+			return Z_EIO;
+		if (++tries > 500)
+			return Z_EAGAIN;
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* ctl_lock - under a range lock on the tag and pid slot: check the tag
+ * (and, to release a lock, its owner) and write tag + pid slot */
 int ctl_lock(int fd, size_t rcpt_off, char expected, char newtag, int pid, zbuf *err)
 {
 	char cur[7], nb[8];
 	ssize_t n;
 	size_t wlen = 7;
+	int held = 0, rc;
 
+	rc = range_lock(fd, (off_t)rcpt_off + 1, 7, F_WRLCK, &held);
+	if (rc != Z_OK) {
+		if (err)
+			zbuf_printf(err, "lock bytes at %zu are busy%s", rcpt_off + 1,
+				    rc == Z_EIO ? " (fcntl failed)" : "");
+		return rc;
+	}
 	do
 		n = pread(fd, cur, sizeof(cur), (off_t)rcpt_off + 1);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		if (err)
 			zbuf_printf(err, "read at %zu: %s", rcpt_off + 1, strerror(errno));
-		return Z_EIO;
+		rc = Z_EIO;
+		goto done;
 	}
 	if (n < 1) {
 		if (err)
 			zbuf_printf(err, "offset %zu is past the end of the file", rcpt_off);
-		return Z_EIO;
+		rc = Z_EIO;
+		goto done;
 	}
 	if (cur[0] != expected) {
 		if (err)
 			zbuf_printf(err, "expected '%c' found '%c'", expected,
 				    (unsigned char)cur[0] >= ' ' && (unsigned char)cur[0] < 127 ? cur[0] : '?');
-		return Z_ESTALE;
+		rc = Z_ESTALE;
+		goto done;
 	}
 	/* old-format line without a pid slot: patch the tag only */
 	if (n < 7)
@@ -953,11 +1033,29 @@ int ctl_lock(int fd, size_t rcpt_off, char expected, char newtag, int pid, zbuf 
 	for (size_t i = 1; i < wlen; i++)
 		if (!slot_byte(cur[i]))
 			wlen = 1;
+	/* releasing a lock: only its owner may (pid 0 = whoever holds it) */
+	if (expected == CTL_TAG_LOCK && pid > 0 && wlen == 7) {
+		int owner = 0;
+		if (parse_slot_pid(cur + 1, &owner) != 0 || owner != pid % 1000000) {
+			if (err)
+				zbuf_printf(err, "lock at %zu is held by pid %d, not %d", rcpt_off,
+					    owner, pid);
+			rc = Z_ESTALE;
+			goto done;
+		}
+	}
 	nb[0] = newtag;
-	if (newtag == CTL_TAG_LOCK)
-		snprintf(nb + 1, sizeof(nb) - 1, "%6d", pid < 0 ? 0 : pid % 1000000);
-	else
+	if (newtag == CTL_TAG_LOCK) {
+		int k = snprintf(nb + 1, sizeof(nb) - 1, "%6d", pid < 0 ? 0 : pid % 1000000);
+		if (k != 6) {
+			if (err)
+				zbuf_puts(err, "pid does not fit the slot");
+			rc = Z_ERR;
+			goto done;
+		}
+	} else {
 		memcpy(nb + 1, "      ", 6);
+	}
 	do
 		n = pwrite(fd, nb, wlen, (off_t)rcpt_off + 1);
 	while (n < 0 && errno == EINTR);
@@ -965,28 +1063,40 @@ int ctl_lock(int fd, size_t rcpt_off, char expected, char newtag, int pid, zbuf 
 		if (err)
 			zbuf_printf(err, "write at %zu: %s", rcpt_off + 1,
 				    n < 0 ? strerror(errno) : "short write");
-		return Z_EIO;
+		rc = Z_EIO;
+		goto done;
 	}
-	return Z_OK;
+	rc = Z_OK;
+done:
+	(void)range_lock(fd, (off_t)rcpt_off + 1, 7, F_UNLCK, &held);
+	return rc;
 }
 
-/* ctl_set_tag - patch the tag byte only */
+/* ctl_set_tag - patch the tag byte only (under the same range lock) */
 int ctl_set_tag(int fd, size_t off, char expected, char newtag)
 {
 	char c;
 	ssize_t n;
+	int held = 0, rc;
 
+	rc = range_lock(fd, (off_t)off + 1, 7, F_WRLCK, &held);
+	if (rc != Z_OK)
+		return rc;
 	do
 		n = pread(fd, &c, 1, (off_t)off + 1);
 	while (n < 0 && errno == EINTR);
 	if (n != 1)
-		return Z_EIO;
-	if (c != expected)
-		return Z_ESTALE;
-	do
-		n = pwrite(fd, &newtag, 1, (off_t)off + 1);
-	while (n < 0 && errno == EINTR);
-	return n == 1 ? Z_OK : Z_EIO;
+		rc = Z_EIO;
+	else if (c != expected)
+		rc = Z_ESTALE;
+	else {
+		do
+			n = pwrite(fd, &newtag, 1, (off_t)off + 1);
+		while (n < 0 && errno == EINTR);
+		rc = n == 1 ? Z_OK : Z_EIO;
+	}
+	(void)range_lock(fd, (off_t)off + 1, 7, F_UNLCK, &held);
+	return rc;
 }
 
 /* ctl_append_diag - one write of a 'd' line at the end, fsync, undo on error */

@@ -86,6 +86,8 @@ typedef struct ctl_file {
 int ctl_parse(const char *data, size_t len, unsigned flags, ctl_file *out, zbuf *err);
 /* ctl_read - read the file at fd (from offset 0) and parse it */
 int ctl_read(int fd, unsigned flags, ctl_file *out, zbuf *err);
+/* (ctl_parse/ctl_read: Z_EPARSE only for a file that does not parse;
+ * Z_ENOMEM and Z_EIO mean "try again later", never quarantine) */
 void ctl_free(ctl_file *cf);
 /* ctl_find_rcpt - recipient with offset off, or NULL */
 const ctl_rcpt *ctl_find_rcpt(const ctl_file *cf, size_t off);
@@ -117,7 +119,12 @@ int ctl_commit(const char *transport_dir, const char *prefix, unsigned long ino,
 	       const zbuf *content, zbuf *err);
 
 /* ctl_lock - at rcpt_off+1 expect tag 'expected'; write newtag + pid
- * ("%6d" when newtag is '~', else 6 spaces).  Z_ESTALE if the tag differs. */
+ * ("%6d" when newtag is '~', else 6 spaces).  Check and write happen under
+ * a byte-range lock (F_OFD_SETLK) on the tag and pid slot: atomic against
+ * other users of ctl_lock/ctl_set_tag.  Z_ESTALE if the tag differs, or
+ * when expected is '~', pid > 0 and the slot holds another pid (only the
+ * owner releases a lock; pid 0 releases anyone's).  Z_EAGAIN when the
+ * range stays locked by someone else. */
 int ctl_lock(int fd, size_t rcpt_off, char expected, char newtag, int pid, zbuf *err);
 /* ctl_set_tag - patch only the tag byte at off+1 (e.g. 'd' line ' ' -> '+') */
 int ctl_set_tag(int fd, size_t off, char expected, char newtag);

@@ -41,6 +41,8 @@
  * DIAGNOSTICS
  *	Z_OK, or a negative Z_E* code with one line of text in err/why.
  * SECURITY
+ *	Every path is built with pathf(), which refuses (Z_ETOOBIG) instead
+ *	of cutting a path short.
  *	Job paths and control-file contents are outside data: they are
  *	validated before any path is built from them.  Nothing here deletes
  *	a message.
@@ -53,6 +55,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +92,29 @@ static const struct spool_dir spool_dirs[] = {
 	{ "freezer", 0750, 0 },
 };
 #define NSPOOL_DIRS (sizeof(spool_dirs) / sizeof(spool_dirs[0]))
+
+static int pathf(zbuf *err, char *buf, size_t sz, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* pathf - snprintf of a path; Z_ETOOBIG with a reason in err when it
+ * would be cut (a cut path names another file) */
+static int pathf(zbuf *err, char *buf, size_t sz, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vsnprintf(buf, sz, fmt, ap);
+	va_end(ap);
+	if (k < 0 || (size_t)k >= sz) {
+		if (sz > 0)
+			buf[0] = '\0';
+		if (err != NULL)
+			zbuf_puts(err, "path too long");
+		return Z_ETOOBIG;
+	}
+	return Z_OK;
+}
 
 /* make_dir - mkdir + chmod (+ chown when uid is not -1); *created tells
  * whether it is new.  Only directories are touched, never files. */
@@ -167,7 +193,8 @@ int spool_init_owned(const char *postoffice, int hashlevels, uid_t uid, gid_t gi
 		note(arg, postoffice, 02755);
 	for (size_t i = 0; i < NSPOOL_DIRS; i++) {
 		mode_t m = 02000 | spool_dirs[i].mode;
-		snprintf(path, sizeof(path), "%s/%s", postoffice, spool_dirs[i].name);
+		if (pathf(err, path, sizeof(path), "%s/%s", postoffice, spool_dirs[i].name) != Z_OK)
+			return Z_ETOOBIG;
 		if ((rc = make_dir(path, m, &created, &own, err)) != Z_OK)
 			return rc;
 		if (created && note)
@@ -175,7 +202,8 @@ int spool_init_owned(const char *postoffice, int hashlevels, uid_t uid, gid_t gi
 		if (!spool_dirs[i].hashed || hashlevels == 0)
 			continue;
 		for (int a = 0; a < 26; a++) {
-			snprintf(sub, sizeof(sub), "%s/%c", path, 'A' + a);
+			if (pathf(err, sub, sizeof(sub), "%s/%c", path, 'A' + a) != Z_OK)
+				return Z_ETOOBIG;
 			if ((rc = make_dir(sub, m, &created, &own, err)) != Z_OK)
 				return rc;
 			if (created && note)
@@ -183,7 +211,8 @@ int spool_init_owned(const char *postoffice, int hashlevels, uid_t uid, gid_t gi
 			if (hashlevels < 2)
 				continue;
 			for (int b = 0; b < 26; b++) {
-				snprintf(sub, sizeof(sub), "%s/%c/%c", path, 'A' + a, 'A' + b);
+				if (pathf(err, sub, sizeof(sub), "%s/%c/%c", path, 'A' + a, 'A' + b) != Z_OK)
+					return Z_ETOOBIG;
 				if ((rc = make_dir(sub, m, &created, &own, err)) != Z_OK)
 					return rc;
 				if (created && note)
@@ -215,7 +244,8 @@ int spool_verify(const char *postoffice, zbuf *err)
 		return Z_EIO;
 	}
 	for (size_t i = 0; i < NSPOOL_DIRS; i++) {
-		snprintf(path, sizeof(path), "%s/%s", postoffice, spool_dirs[i].name);
+		if (pathf(err, path, sizeof(path), "%s/%s", postoffice, spool_dirs[i].name) != Z_OK)
+			return Z_ETOOBIG;
 		if (stat(path, &st) != 0) {
 			zbuf_printf(err, "%s: %s", path, strerror(errno));
 			return Z_EIO;
@@ -500,14 +530,16 @@ int spool_quarantine(const char *postoffice, const char *rel, const char *body,
 			zbuf_puts(err, "quarantine: POSTOFFICE path too long");
 			return Z_ERR;
 		}
-		snprintf(tdir, sizeof(tdir), "%s/transport", postoffice);
-		snprintf(qdir, sizeof(qdir), "%s/queue", postoffice);
-		snprintf(pdir, sizeof(pdir), "%s/postman", postoffice);
+		if (pathf(err, tdir, sizeof(tdir), "%s/transport", postoffice) != Z_OK ||
+		    pathf(err, qdir, sizeof(qdir), "%s/queue", postoffice) != Z_OK ||
+		    pathf(err, pdir, sizeof(pdir), "%s/postman", postoffice) != Z_OK)
+			return Z_ETOOBIG;
 	}
 	slash = strrchr(rel, '/');
 	if (slash)
 		plen = (size_t)(slash - rel) + 1;
-	snprintf(cpath, sizeof(cpath), "%s/%s", tdir, rel);
+	if (pathf(err, cpath, sizeof(cpath), "%s/%s", tdir, rel) != Z_OK)
+		return Z_ETOOBIG;
 	if (lstat(cpath, &st) != 0) {
 		zbuf_printf(err, "quarantine: %s: %s", cpath, strerror(errno));
 		return errno == ENOENT ? Z_ENOENT : Z_EIO;
@@ -518,21 +550,23 @@ int spool_quarantine(const char *postoffice, const char *rel, const char *body,
 	}
 	if (body != NULL) {
 		struct stat bst;
-		snprintf(bpath, sizeof(bpath), "%s/%.*s%s", qdir, (int)plen, rel, body);
+		if (pathf(err, bpath, sizeof(bpath), "%s/%.*s%s", qdir, (int)plen, rel, body) != Z_OK)
+			return Z_ETOOBIG;
 		if (lstat(bpath, &bst) == 0 && S_ISREG(bst.st_mode))
 			have_body = 1;
 	}
 
 	/* claim a base name: <ino>.<tag>, else <ino>.<tag>.<n> */
 	for (int n = 0; n < 100; n++) {
-		if (n == 0)
-			snprintf(base, sizeof(base), "%s/%lu.%s", pdir, (unsigned long)st.st_ino, tag);
-		else
-			snprintf(base, sizeof(base), "%s/%lu.%s.%d", pdir, (unsigned long)st.st_ino, tag, n);
-		snprintf(dst, sizeof(dst), "%s.body", base);
+		int k = n == 0 ?
+			pathf(err, base, sizeof(base), "%s/%lu.%s", pdir, (unsigned long)st.st_ino, tag) :
+			pathf(err, base, sizeof(base), "%s/%lu.%s.%d", pdir, (unsigned long)st.st_ino, tag, n);
+		if (k != Z_OK || pathf(err, dst, sizeof(dst), "%s.body", base) != Z_OK)
+			return Z_ETOOBIG;
 		if (lstat(dst, &xs) == 0)
 			continue;
-		snprintf(dst, sizeof(dst), "%s.reason", base);
+		if (pathf(err, dst, sizeof(dst), "%s.reason", base) != Z_OK)
+			return Z_ETOOBIG;
 		if (lstat(dst, &xs) == 0)
 			continue;
 		if (rename_noreplace(cpath, base) == 0)
@@ -548,7 +582,8 @@ int spool_quarantine(const char *postoffice, const char *rel, const char *body,
 moved:
 	/* from here on the control file is in postman/: every exit fsyncs */
 	if (have_body) {
-		snprintf(dst, sizeof(dst), "%s.body", base);
+		/* base + ".body" was checked to fit above */
+		(void)pathf(NULL, dst, sizeof(dst), "%s.body", base);
 		if (rename_noreplace(bpath, dst) != 0) {
 			zbuf_printf(err, "quarantine: rename %s to %s: %s", bpath, dst,
 				    strerror(errno));
@@ -563,8 +598,9 @@ moved:
 	zbuf_printf(&r, "\ntime: %lld (%s)\ncontrol: transport/%s\nbody: %s\n",
 		    (long long)now, date, rel,
 		    have_body ? bpath : "(none)");
-	snprintf(dst, sizeof(dst), "%s.reason", base);
-	snprintf(tmp, sizeof(tmp), "%s.reason.tmp", base);
+	if (pathf(err, dst, sizeof(dst), "%s.reason", base) != Z_OK ||
+	    pathf(err, tmp, sizeof(tmp), "%s.reason.tmp", base) != Z_OK)
+		goto done;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0) {
 		zbuf_printf(err, "quarantine: %s: %s", tmp, strerror(errno));

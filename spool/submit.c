@@ -31,6 +31,7 @@
  *	in err.  A failed write marks the handle and makes submit_commit
  *	fail, so a partial file never reaches router/.
  * SECURITY
+ *	Paths that would not fit their buffers are refused, never cut.
  *	Envelope keywords and values must not contain a newline: a value
  *	could otherwise forge envelope lines.  The directory name is checked
  *	to be one plain component.
@@ -86,7 +87,13 @@ int submit_open(submit *s, const char *postoffice, zbuf *err)
 			snprintf(name, sizeof(name), "%ld", (long)getpid());
 		else
 			snprintf(name, sizeof(name), "%ld%c", (long)getpid(), 'a' + k);
-		snprintf(s->tmppath, sizeof(s->tmppath), "%s/public/%s:%s", postoffice, host, name);
+		int k = snprintf(s->tmppath, sizeof(s->tmppath), "%s/public/%s:%s", postoffice, host,
+				 name);
+		if (k < 0 || (size_t)k >= sizeof(s->tmppath)) {
+			zbuf_puts(err, "submit: scratch path too long");
+			s->tmppath[0] = '\0';
+			return Z_ERR;
+		}
 		fd = open(s->tmppath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
 		if (fd >= 0 || errno != EEXIST)
 			break;
@@ -179,7 +186,11 @@ int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino
 	}
 	s->fd = -1;
 	spool_hash_prefix(s->ino, hashlevels, prefix, sizeof(prefix));
-	snprintf(dst, sizeof(dst), "%s/%s/%s%lu", s->postoffice, dir, prefix, s->ino);
+	int k = snprintf(dst, sizeof(dst), "%s/%s/%s%lu", s->postoffice, dir, prefix, s->ino);
+	if (k < 0 || (size_t)k >= sizeof(dst)) {
+		zbuf_puts(err, "submit: destination path too long");
+		goto abort;
+	}
 	int dropped = 0;
 	for (int tries = 0;; tries++) {
 		if (rename(s->tmppath, dst) == 0)
@@ -188,8 +199,8 @@ int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino
 			continue;
 		if (errno == ENOENT && hashlevels == 1 && tries == 0) {
 			char hd[4300];
-			snprintf(hd, sizeof(hd), "%s/%s/%c", s->postoffice, dir, prefix[0]);
-			if (mkdir(hd, 0750) == 0 || errno == EEXIST) {
+			int kh = snprintf(hd, sizeof(hd), "%s/%s/%c", s->postoffice, dir, prefix[0]);
+			if (kh > 0 && (size_t)kh < sizeof(hd) && (mkdir(hd, 0750) == 0 || errno == EEXIST)) {
 				(void)chmod(hd, 02750);
 				continue;
 			}
@@ -220,11 +231,14 @@ int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino
 			  dst, strerror(errno));
 	}
 	/* the scratch name is gone either way; this only makes it sooner */
-	snprintf(sock, sizeof(sock), "%s/public", s->postoffice);
-	(void)zfsync_dir(sock);
-	snprintf(sock, sizeof(sock), "%s/.router.notify", s->postoffice);
-	snprintf(msg, sizeof(msg), "NEW %s %s%lu", dir, prefix, s->ino);
-	(void)submit_notify(sock, msg);   /* a lost note only waits for the next scan */
+	k = snprintf(sock, sizeof(sock), "%s/public", s->postoffice);
+	if (k > 0 && (size_t)k < sizeof(sock))
+		(void)zfsync_dir(sock);
+	/* a lost (or unsendable) note only waits for the next scan */
+	k = snprintf(sock, sizeof(sock), "%s/.router.notify", s->postoffice);
+	int km = snprintf(msg, sizeof(msg), "NEW %s %s%lu", dir, prefix, s->ino);
+	if (k > 0 && (size_t)k < sizeof(sock) && km > 0 && (size_t)km < sizeof(msg))
+		(void)submit_notify(sock, msg);
 	return Z_OK;
 abort:
 	submit_abort(s);

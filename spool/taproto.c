@@ -27,7 +27,8 @@
  *	or more (it could not have been sent with its '\n') is refused.
  *
  *	Agent lines: "#hungry" (trailing text tolerated), "" (also hungry, for
- *	old agents), "#resync <jobpath>", any other "#..." (a comment; arg is
+ *	old agents), "#keepalive" (exactly; TAK_KEEPALIVE: the agent is busy),
+ *	"#resync <jobpath>", any other "#..." (a comment; arg is
  *	the text after '#' and blanks), and report lines
  *	"inum/offset\tnotary\tword[ text]" where inum and offset are plain
  *	decimal (digits only, no sign, no overflow), the notary is everything
@@ -290,6 +291,8 @@ enum ta_kind ta_parse_agent_line(const char *line, size_t len, ta_report *rep,
 	if (line[0] == '#') {
 		if (starts(line, len, "#hungry"))
 			return TAK_HUNGRY;
+		if (len == 10 && memcmp(line, "#keepalive", 10) == 0)
+			return TAK_KEEPALIVE;
 		if (starts(line, len, "#resync") &&
 		    (len == 7 || line[7] == ' ' || line[7] == '\t')) {
 			const char *p = line + 7;

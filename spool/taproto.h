@@ -2,7 +2,7 @@
  * taproto.h - the scheduler <-> transport agent line protocol (zmta-ta(7)).
  *
  * Scheduler to agent: "relpath[\thost]", "#idle", "" (exit).
- * Agent to scheduler: "#hungry", "#resync relpath", "# text",
+ * Agent to scheduler: "#hungry", "#keepalive", "#resync relpath", "# text",
  *   "inum/offset\tnotary\tword[ text]" with word one of ok ok2 ok3 error
  *   error2 deferred deferall deferback, or "retryat [+]N[ text]".
  * Lines are at most TAPROTO_LINE_MAX bytes including '\n'.  Notary fields
@@ -31,7 +31,8 @@ enum ta_kind {
 	TAK_COMMENT,   /* "# text" / other "#...": arg = text */
 	TAK_REPORT,    /* report line */
 	TAK_IDLE,      /* "#idle" (scheduler -> agent) */
-	TAK_JOB        /* job line (scheduler -> agent) */
+	TAK_JOB,       /* job line (scheduler -> agent) */
+	TAK_KEEPALIVE  /* "#keepalive": busy, not hung (activity only) */
 };
 
 typedef struct ta_report {

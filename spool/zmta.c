@@ -22,7 +22,9 @@
  *	spool directory (never a file) to it; as another user it only says
  *	what root has to do.  ctlcheck reads only the files named and
  *	prints their values with non-printable bytes replaced by '?'.
- *	quarantine must never delete: it only renames into postman/.
+ *	quarantine must never delete: it only renames into postman/, and
+ *	moves only the body with the control file's own id (never the one
+ *	a forged 'i' line names).
  * BUGS
  *	None known.
  * SEE ALSO
@@ -333,19 +335,23 @@ static int cmd_quarantine(int argc, char **argv)
 	po = postoffice(po);
 	if (strlen(po) > 4000)
 		zlog_fatal(EX_USAGE, NULL, "POSTOFFICE path too long");
-	/* find the body name from the file when it parses, else from the name */
-	snprintf(path, sizeof(path), "%s/transport/%s", po, argv[optind]);
+	/* the body is the message's own: queue/<prefix><the file's own id>
+	 * (the 'i' line must say the same; a file whose 'i' line names another
+	 * message's body must not take that body along) */
+	int k = snprintf(path, sizeof(path), "%s/transport/%s", po, argv[optind]);
+	if (k < 0 || (size_t)k >= sizeof(path))
+		zlog_fatal(EX_USAGE, NULL, "control file path too long");
+	const char *b = strrchr(argv[optind], '/');
+	b = b ? b + 1 : argv[optind];
+	if (zstrlcpy(bodyname, b, sizeof(bodyname)) == Z_OK)
+		body = bodyname;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	memset(&cf, 0, sizeof(cf));
-	if (fd >= 0 && ctl_read(fd, 0, &cf, &err) == Z_OK &&
-	    zspan_copy(cf.body, bodyname, sizeof(bodyname)) == Z_OK) {
-		body = bodyname;
-	} else {
-		const char *b = strrchr(argv[optind], '/');
-		b = b ? b + 1 : argv[optind];
-		if (zstrlcpy(bodyname, b, sizeof(bodyname)) == Z_OK)
-			body = bodyname;
-	}
+	if (fd >= 0 && ctl_read(fd, 0, &cf, &err) == Z_OK && body != NULL &&
+	    (cf.body.n != strlen(body) || memcmp(cf.body.p, body, cf.body.n) != 0))
+		fprintf(stderr, "zmta: note: the 'i' line names another body (%.*s); "
+			"only queue/%s is moved\n", (int)(cf.body.n > 60 ? 60 : cf.body.n),
+			cf.body.p, body);
 	ctl_free(&cf);
 	if (fd >= 0)
 		close(fd);

@@ -22,7 +22,8 @@ wait_udp "$DNSP" || { show "$ZT_W/dnsmasq.out"; fail "dnsmasq did not start"; zt
 
 PO=$ZT_W/po
 mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "DNS_SERVERS=127.0.0.1:$DNSP"
+write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "DNS_SERVERS=127.0.0.1:$DNSP" \
+	"SMTP_TEST_ALLOW_LOOPBACK=yes"
 cat > "$ZT_W/scheduler.conf" <<CF
 */*	interval=2s retries="1 1 2" expiry=1h idlemax=3s
 	maxta=40 maxchannel=40 maxring=40 maxthr=1 overfeed=20

@@ -5,6 +5,8 @@
 # NOTIFY=DELAY also gets a delay report first; transport/ and queue/ end
 # empty; the attempt count is kept in the DELAY slot while queued, so a
 # message past its expiry is expired at once by a restarted scheduler.
+# (PARAMretryat-max = 1s cuts the smtp agent's "retryat +60" after a
+# refused connection, so that the table's schedule shows.)
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
 need_built "$ZT_SCHED" "$ZT_SMTP" "$ZT_MKJOB"
@@ -16,6 +18,7 @@ write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO"
 cat > "$ZT_W/scheduler.conf" <<CF
 PARAMdelay-warning = 2s
 PARAMexpire-sweep = 1s
+PARAMretryat-max = 1s
 */*	interval=1s retries="1 1" expiry=6s idlemax=2s skew=5
 smtp/*	command="$ZT_SMTP -c \$channel -p $DEAD_TCP_PORT"
 CF

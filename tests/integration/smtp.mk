@@ -26,3 +26,7 @@ EXTRA_DIST += $(SMTP_ITESTS) \
 	tests/peers/aiosmtpd-peer.py tests/peers/make-certs.sh tests/peers/mta.test.zone \
 	bench/smtp-pipeline.sh
 
+
+# issue 8: job hosts, option injection, loops to ourselves, caps, keepalive
+TESTS += tests/integration/smtp-hosts.sh
+EXTRA_DIST += tests/integration/smtp-hosts.sh

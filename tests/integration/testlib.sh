@@ -236,6 +236,9 @@ mk_postoffice() {
 }
 # write_zconf FILE NAME=value... - zmta.conf; DNS_SERVERS defaults to a
 # dead local port so a stray lookup fails fast and never leaves the box.
+# The smtp agent treats MX (and -x) addresses on loopback as itself ("MX
+# points back to us"): a test whose DNS names resolve to 127.0.0.x without
+# SMTP_TEST_ADDRMAP mapping them passes "SMTP_TEST_ALLOW_LOOPBACK=yes".
 # Exports ZCONFIG=FILE.
 write_zconf() {
 	local f=$1 kv have_dns=0

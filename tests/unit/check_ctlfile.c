@@ -496,6 +496,67 @@ START_TEST(test_lock)
 }
 END_TEST
 
+/* ofd_hold - another open file description takes (1) or drops (0) the
+ * range lock of the tag and pid slot of the line at off */
+static void ofd_hold(int fd2, off_t off, int take)
+{
+	struct flock fl;
+	memset(&fl, 0, sizeof fl);
+	fl.l_type = take ? F_WRLCK : F_UNLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = off + 1;
+	fl.l_len = 7;
+	ck_assert_int_eq(fcntl(fd2, F_OFD_SETLK, &fl), 0);
+}
+
+/* only the owner releases a lock; check and write are one atomic step */
+START_TEST(test_lock_owner_atomic)
+{
+	zbuf err = ZBUF_INIT(256);
+	char p[512];
+	int fd, fd2;
+
+	mk_tmpdir();
+	fd = put_file("81234", EXAMPLE, strlen(EXAMPLE), 0);
+	ck_assert_int_eq(ctl_lock(fd, 324, ' ', '~', 4711, &err), Z_OK);
+	/* another agent's pid cannot release it ... */
+	zbuf_reset(&err);
+	ck_assert_int_eq(ctl_lock(fd, 324, '~', ' ', 4712, &err), Z_ESTALE);
+	ck_assert_str_eq(zbuf_cstr(&err), "lock at 324 is held by pid 4711, not 4712");
+	ck_assert_int_eq(ctl_lock(fd, 324, '~', '+', 4712, NULL), Z_ESTALE);
+	pread_eq(fd, 324, "r~  4711    smtp");
+	/* ... its owner can (a pid above the slot's width compares modulo) */
+	ck_assert_int_eq(ctl_lock(fd, 324, '~', ' ', 4711, &err), Z_OK);
+	pread_eq(fd, 324, "r           smtp");
+	ck_assert_int_eq(ctl_lock(fd, 324, ' ', '~', 1004711, &err), Z_OK);
+	ck_assert_int_eq(ctl_lock(fd, 324, '~', ' ', 1004711, &err), Z_OK);
+	/* pid 0: a stale lock of whoever */
+	ck_assert_int_eq(ctl_lock(fd, 324, ' ', '~', 1, &err), Z_OK);
+	ck_assert_int_eq(ctl_lock(fd, 324, '~', ' ', 0, &err), Z_OK);
+	pread_eq(fd, 324, "r           smtp");
+
+	/* someone inside the critical section (range lock held on another
+	 * open of the file): nobody else checks-and-writes meanwhile */
+	snprintf(p, sizeof p, "%s/81234", tmpdir);
+	fd2 = open(p, O_RDWR);
+	ck_assert_int_ge(fd2, 0);
+	ofd_hold(fd2, 324, 1);
+	zbuf_reset(&err);
+	ck_assert_int_eq(ctl_lock(fd, 324, ' ', '~', 99, &err), Z_EAGAIN);
+	ck_assert_int_eq(ctl_set_tag(fd, 324, ' ', '-'), Z_EAGAIN);
+	pread_eq(fd, 324, "r           smtp");
+	/* a different line is not affected */
+	ck_assert_int_eq(ctl_lock(fd, 150, ' ', '~', 99, &err), Z_OK);
+	ofd_hold(fd2, 324, 0);
+	ck_assert_int_eq(ctl_lock(fd, 324, ' ', '~', 99, &err), Z_OK);
+	pread_eq(fd, 324, "r~    99    smtp");
+	close(fd2);
+	close(fd);
+	rm_tmpdir();
+	zbuf_free(&err);
+}
+END_TEST
+
 START_TEST(test_append_diag)
 {
 	zbuf err = ZBUF_INIT(256);
@@ -625,6 +686,7 @@ static Suite *ctlfile_suite(void)
 	tcase_add_test(tc, test_parse_old_and_misc);
 	tcase_add_test(tc, test_writer_quoting_refusals);
 	tcase_add_test(tc, test_lock);
+	tcase_add_test(tc, test_lock_owner_atomic);
 	tcase_add_test(tc, test_append_diag);
 	tcase_add_test(tc, test_append_diag_failure);
 	tcase_add_test(tc, test_commit);

@@ -235,6 +235,56 @@ START_TEST(test_never_past)
 }
 END_TEST
 
+/* retry_hint_bound: global maximum and expiry, nothing else */
+START_TEST(test_hint_bound)
+{
+	time_t now = T0;
+	static const struct {
+		long hint_in;   /* seconds ahead, or <= 0 */
+		long max;       /* configured maximum (<= 0: default) */
+		long expiry_in; /* seconds ahead, 0 = none, < 0 = past */
+		long want_in;   /* -1: 0 returned */
+	} tab[] = {
+		{ 8, 0, 0, 8 },                      /* short hint: as asked */
+		{ 3600, 0, 0, 3600 },
+		{ 2 * DAY, 0, 0, DAY },              /* default maximum 1 day */
+		{ 2 * DAY, 3 * DAY, 0, 2 * DAY },    /* configured larger */
+		{ 2 * DAY, 60, 0, 60 },              /* configured smaller */
+		{ 400 * DAY, 400 * DAY, 0, 30 * DAY },/* hard ceiling */
+		{ 600, 0, 300, 300 },                /* not past the expiry */
+		{ 200, 0, 300, 200 },
+		{ 600, 0, -10, -1 },                 /* expiry already past: table */
+		{ 600, 0, 1, 1 },
+		{ 0, 0, 0, -1 },                     /* now: no hint */
+		{ -5, 0, 0, -1 },                    /* past: no hint */
+	};
+	for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+		time_t hint = tab[i].hint_in > 0 ? now + tab[i].hint_in : now + tab[i].hint_in;
+		time_t exp = tab[i].expiry_in == 0 ? 0 : now + tab[i].expiry_in;
+		time_t got = retry_hint_bound(now, hint, tab[i].max, exp);
+		time_t want = tab[i].want_in < 0 ? 0 : now + tab[i].want_in;
+		ck_assert_msg(got == want, "row %zu: got %lld want %lld", i,
+			      (long long)(got ? got - now : -1), (long long)(want ? want - now : -1));
+	}
+}
+END_TEST
+
+/* retryat +8 with interval=1s: the hint, not the table, sets the time */
+START_TEST(test_hint_short_interval)
+{
+	sconf_clause c = clause(1, "1", 5, 0, 0);
+	retry_state st;
+	retry_rng rng;
+	time_t now = T0;
+
+	retry_rng_seed(&rng, 9);
+	retry_init(&st, &c, now);
+	time_t h = retry_hint_bound(now, retry_hint_abs(now, 8, 1), 0, 0);
+	ck_assert_int_eq(h, now + 8);
+	ck_assert_int_eq(retry_next(&c, &st, now, &rng, h), now + 8);
+}
+END_TEST
+
 /* retryat hints */
 START_TEST(test_retryat)
 {
@@ -258,8 +308,12 @@ START_TEST(test_retryat)
 	/* earlier than the table but in the future: honoured too */
 	ck_assert_int_eq(retry_next(&c, &st, now, &rng, now + 10), now + 10);
 	ck_assert_int_eq(st.retryindex, 2);
-	/* absurdly far: clamped to one day */
-	ck_assert_int_eq(retry_next(&c, &st, now, &rng, now + 10 * DAY), now + RETRY_HINT_MAX);
+	/* longer than the table's longest step: honoured */
+	ck_assert_int_eq(retry_next(&c, &st, now, &rng, now + 10 * DAY), now + 10 * DAY);
+	ck_assert_int_eq(st.retryindex, 3);
+	st.retryindex = 2;
+	/* absurdly far: the hard ceiling */
+	ck_assert_int_eq(retry_next(&c, &st, now, &rng, now + 400 * DAY), now + RETRY_HINT_CEIL);
 	/* in the past or absent: the table decides (index 3 -> 3 * 60) */
 	ck_assert_int_eq(retry_next(&c, &st, now, &rng, 0), now + 180);
 }
@@ -421,6 +475,8 @@ static Suite *retry_suite(void)
 	tcase_add_test(tc, test_walk_unaligned);
 	tcase_add_test(tc, test_never_past);
 	tcase_add_test(tc, test_retryat);
+	tcase_add_test(tc, test_hint_bound);
+	tcase_add_test(tc, test_hint_short_interval);
 	tcase_add_test(tc, test_attempts_single_increment);
 	tcase_add_test(tc, test_queueonly);
 	tcase_add_loop_test(tc, test_expiry_table, 0, (int)(sizeof exp_tab / sizeof exp_tab[0]));

@@ -268,6 +268,7 @@ START_TEST(test_params)
 		"PARAMfork-rate = 7\n"
 		"PARAMexpire-sweep = 1m\n"
 		"PARAMmailq-timeout = 30s\n"
+		"PARAMretryat-max = 2d\n"
 		"smtp command=smtp\n";
 	sconf *cfg = parse_ok(t);
 
@@ -282,6 +283,7 @@ START_TEST(test_params)
 	ck_assert_int_eq(cfg->fork_rate, 7);
 	ck_assert_int_eq(cfg->expire_sweep, 60);
 	ck_assert_int_eq(cfg->mailq_timeout, 30);
+	ck_assert_int_eq(cfg->retryat_max, 2 * 86400);
 	ck_assert_int_eq(cfg->nclauses, 1);
 	sconf_free(cfg);
 }
@@ -397,6 +399,43 @@ START_TEST(test_expand_command)
 }
 END_TEST
 
+/* a trailing $host gets "--" before it: never read as an option */
+START_TEST(test_expand_dashdash)
+{
+	sconf *cfg = parse_ok("smtp\tcommand=\"smtp -c $channel $host\"\n"
+			      "twice\tcommand=\"smtp -c x -- $host\"\n"
+			      "mid\tcommand=\"smtp $host -c x\"\n");
+	char **argv = NULL;
+	zbuf err = ZBUF_INIT(256);
+
+	ck_assert_int_eq(sconf_expand_command(sconf_match(cfg, "smtp", "-l/tmp/x"), "smtp",
+					      "-l/tmp/x", "/opt/zmta", &argv, &err), Z_OK);
+	ck_assert_str_eq(argv[0], "/opt/zmta/ta/smtp");
+	ck_assert_str_eq(argv[1], "-c");
+	ck_assert_str_eq(argv[2], "smtp");
+	ck_assert_str_eq(argv[3], "--");
+	ck_assert_str_eq(argv[4], "-l/tmp/x");
+	ck_assert_ptr_null(argv[5]);
+	sconf_argv_free(argv);
+	ck_assert_int_eq(sconf_expand_command(sconf_match(cfg, "twice", "mx.x"), "twice", "mx.x",
+					      "/opt/zmta", &argv, &err), Z_OK);
+	ck_assert_str_eq(argv[3], "--");
+	ck_assert_str_eq(argv[4], "mx.x");
+	ck_assert_ptr_null(argv[5]);
+	sconf_argv_free(argv);
+	/* $host not last: nothing inserted (the scheduler's host check is
+	 * what keeps options out there) */
+	ck_assert_int_eq(sconf_expand_command(sconf_match(cfg, "mid", "mx.x"), "mid", "mx.x",
+					      "/opt/zmta", &argv, &err), Z_OK);
+	ck_assert_str_eq(argv[1], "mx.x");
+	ck_assert_str_eq(argv[2], "-c");
+	ck_assert_ptr_null(argv[4]);
+	sconf_argv_free(argv);
+	zbuf_free(&err);
+	sconf_free(cfg);
+}
+END_TEST
+
 /* ---- the builtin configuration ---- */
 START_TEST(test_builtin_text)
 {
@@ -504,6 +543,7 @@ static Suite *sconf_suite(void)
 	tcase_add_loop_test(tc, test_bad_table, 0, (int)(sizeof bad_tab / sizeof bad_tab[0]));
 	tcase_add_test(tc, test_nul_and_size);
 	tcase_add_test(tc, test_expand_command);
+	tcase_add_test(tc, test_expand_dashdash);
 	tcase_add_test(tc, test_builtin_text);
 	tcase_add_test(tc, test_dump_roundtrip);
 	tcase_add_test(tc, test_load_file);

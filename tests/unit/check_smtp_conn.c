@@ -412,6 +412,120 @@ START_TEST(test_self_addr)
 }
 END_TEST
 
+/* addresses that reach this host whatever its interfaces */
+START_TEST(test_loops_back)
+{
+	static const struct { const char *ip; int loops; } v[] = {
+		{ "127.0.0.1", 1 }, { "127.255.255.254", 1 }, { "127.0.0.2", 1 },
+		{ "0.0.0.0", 1 }, { "0.1.2.3", 1 }, { "::", 1 }, { "::1", 1 },
+		{ "::ffff:127.0.0.1", 1 }, { "::ffff:0.0.0.0", 1 }, { "::127.0.0.1", 1 },
+		{ "::ffff:127.1.2.3", 1 },
+		{ "128.0.0.1", 0 }, { "126.255.255.255", 0 }, { "1.0.0.0", 0 },
+		{ "192.0.2.1", 0 }, { "10.0.0.1", 0 }, { "::2", 1 }, { "::ffff:192.0.2.1", 0 },
+		{ "2001:db8::1", 0 }, { "fe80::1", 0 }, { "::1:0:0:1", 0 },
+		{ "64:ff9b::7f00:1", 0 },
+	};
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		struct sockaddr_storage ss;
+		memset(&ss, 0, sizeof ss);
+		if (strchr(v[i].ip, ':') != NULL) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+			s6->sin6_family = AF_INET6;
+			ck_assert_int_eq(inet_pton(AF_INET6, v[i].ip, &s6->sin6_addr), 1);
+		} else {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+			s4->sin_family = AF_INET;
+			ck_assert_int_eq(inet_pton(AF_INET, v[i].ip, &s4->sin_addr), 1);
+		}
+		ck_assert_msg(smtp_addr_loops_back((struct sockaddr *)&ss) == v[i].loops,
+			      "%s: expected %d", v[i].ip, v[i].loops);
+	}
+	ck_assert_int_eq(smtp_addr_loops_back(NULL), 0);
+}
+END_TEST
+
+/* job hosts: the strict grammar, never a port, a socket path or an option */
+START_TEST(test_dest_parse_job)
+{
+	static const char *bad[] = {
+		"-l/tmp/x", "-lfoo", "UNIX:/tmp/sock", "unix:/run/x", "[127.0.0.1]:2525",
+		"host.example:2525", "example.org:25", "[IPv6:::1]:25", "a b", "",
+		"[2001:db8::1]", "[ipv6 ::1]", "exa/mple", "-", "host..example",
+	};
+	smtp_dest d;
+	zbuf err = ZBUF_INIT(512);
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		zbuf_reset(&err);
+		ck_assert_msg(smtp_dest_parse_job(bad[i], 25, &d, &err) == Z_EPARSE,
+			      "accepted '%s'", bad[i]);
+		ck_assert_msg(strstr(zbuf_cstr(&err), "invalid destination host") != NULL,
+			      "%s", zbuf_cstr(&err));
+	}
+	ck_assert_int_eq(smtp_dest_parse_job(NULL, 25, &d, &err), Z_EPARSE);
+	ck_assert_int_eq(smtp_dest_parse_job("mx.example.org", 25, &d, &err), Z_OK);
+	ck_assert_int_eq(d.kind, SDEST_HOST);
+	ck_assert_str_eq(d.host, "mx.example.org");
+	ck_assert_int_eq(smtp_dest_parse_job("[192.0.2.1]", 2525, &d, &err), Z_OK);
+	ck_assert_int_eq(d.kind, SDEST_LITERAL);
+	ck_assert_int_eq(d.port, 0);
+	ck_assert_int_eq(ntohs(((struct sockaddr_in *)&d.sa)->sin_port), 2525);
+	ck_assert_int_eq(smtp_dest_parse_job("[IPv6:2001:db8::1]", 25, &d, &err), Z_OK);
+	ck_assert_int_eq(d.sa.ss_family, AF_INET6);
+	ck_assert_int_eq(ntohs(((struct sockaddr_in6 *)&d.sa)->sin6_port), 25);
+	/* the trusted -F grammar still takes ports and sockets */
+	ck_assert_int_eq(smtp_dest_parse("[127.0.0.1]:2525", 25, &d, &err), Z_OK);
+	ck_assert_int_eq(smtp_dest_parse("UNIX:/tmp/sock", 25, &d, &err), Z_OK);
+	zbuf_free(&err);
+}
+END_TEST
+
+/* v4-mapped forms of a listed address are self too */
+START_TEST(test_self_mapped)
+{
+	struct sockaddr_in6 s6;
+
+	memset(&s6, 0, sizeof s6);
+	s6.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "::ffff:192.0.2.7", &s6.sin6_addr);
+	ck_assert_int_eq(smtp_is_self_addr((struct sockaddr *)&s6, "192.0.2.7"), 1);
+	ck_assert_int_eq(smtp_is_self_addr((struct sockaddr *)&s6, "192.0.2.8"), 0);
+}
+END_TEST
+
+static int alive_calls;
+static void count_alive(void) { alive_calls++; }
+
+/* smtp_poll calls the keepalive hook during a long wait, and only then */
+START_TEST(test_poll_keepalive)
+{
+	int p[2];
+	struct pollfd pf;
+
+	ck_assert_int_eq(pipe(p), 0);
+	pf.fd = p[0];
+	pf.events = POLLIN;
+	pf.revents = 0;
+	smtp_alive_hook = count_alive;
+	smtp_alive_ms = 20;
+	alive_calls = 0;
+	ck_assert_int_eq(smtp_poll(&pf, 1, 300), 0);	/* times out */
+	ck_assert_int_ge(alive_calls, 1);
+	/* data ready: returns at once */
+	ck_assert_int_eq(write(p[1], "x", 1), 1);
+	ck_assert_int_eq(smtp_poll(&pf, 1, 5000), 1);
+	/* no hook: a plain poll */
+	smtp_alive_hook = NULL;
+	alive_calls = 0;
+	pf.fd = p[1];
+	pf.events = 0;
+	ck_assert_int_eq(smtp_poll(&pf, 1, 30), 0);
+	ck_assert_int_eq(alive_calls, 0);
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
 static Suite *conn_suite(void)
 {
 	Suite *s = suite_create("smtp_conn");
@@ -429,6 +543,10 @@ static Suite *conn_suite(void)
 	tcase_add_test(t, test_connect_unix);
 	tcase_add_test(t, test_addrmap);
 	tcase_add_test(t, test_self_addr);
+	tcase_add_test(t, test_loops_back);
+	tcase_add_test(t, test_dest_parse_job);
+	tcase_add_test(t, test_self_mapped);
+	tcase_add_test(t, test_poll_keepalive);
 	suite_add_tcase(s, t);
 	return s;
 }

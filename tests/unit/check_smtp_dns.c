@@ -266,6 +266,7 @@ static smtp_dns_opts opts(const char *servers)
 	o.myhostname = "zmta-test.invalid";
 	o.timeout_ms = 1000;
 	o.tries = 2;
+	o.allow_loopback = 1;	/* the zone puts every MX on loopback */
 	return o;
 }
 
@@ -490,6 +491,74 @@ START_TEST(test_self)
 }
 END_TEST
 
+/* loopback MX addresses without SMTP_TEST_ALLOW_LOOPBACK: always us */
+START_TEST(test_loopback_self)
+{
+	smtp_dns_opts o = opts(nsd_servers);
+	zbuf why = ZBUF_INIT(1024);
+	int rc;
+
+	o.allow_loopback = 0;
+	/* the only MX is 127.0.0.1: points back to us */
+	rc = resolve(&o, "one.mta.test", &L, &why);
+	ck_assert_int_eq(rc, SDNS_SELF);
+	ck_assert_msg(strstr(zbuf_cstr(&why), "MX points back to us") != NULL, "%s",
+		      zbuf_cstr(&why));
+	ck_assert_msg(strstr(zbuf_cstr(&why), "loopback") != NULL, "%s", zbuf_cstr(&why));
+	/* an IPv6-only MX on ::1 too */
+	rc = resolve(&o, "v6.mta.test", &L, &why);
+	ck_assert_int_eq(rc, SDNS_SELF);
+	/* the best MX (dead, 127.0.0.2) already loops: nothing is left */
+	rc = resolve(&o, "multi.mta.test", &L, &why);
+	ck_assert_int_eq(rc, SDNS_SELF);
+	/* an address rewritten by the test map is the operator's: allowed */
+	o.addrmap = "127.0.0.1=127.0.0.1:2601 ::1=127.0.0.1:2602";
+	rc = resolve(&o, "one.mta.test", &L, &why);
+	ck_assert_msg(rc == SDNS_OK, "%s", zbuf_cstr(&why));
+	ck_assert_int_eq(L.n, 1);
+	ck_assert_int_eq(L.a[0].port, 2601);
+	/* -x: a host with only loopback addresses */
+	o.addrmap = NULL;
+	o.use_mx = 0;
+	rc = resolve(&o, "live1.mta.test", &L, &why);
+	ck_assert_int_eq(rc, SDNS_SELF);
+	/* the test setting allows it */
+	o.allow_loopback = 1;
+	rc = resolve(&o, "live1.mta.test", &L, &why);
+	ck_assert_int_eq(rc, SDNS_OK);
+	o.use_mx = 1;
+	rc = resolve(&o, "one.mta.test", &L, &why);
+	ck_assert_int_eq(rc, SDNS_OK);
+	zbuf_free(&why);
+}
+END_TEST
+
+/* the address cap keeps the best entries in order */
+START_TEST(test_mxlist_cap)
+{
+	static smtp_mxlist l;
+	size_t i;
+
+	memset(&l, 0, sizeof l);
+	for (i = 0; i < 7; i++) {
+		l.a[i].pref = (int)(10 * i);
+		snprintf(l.a[i].name, sizeof l.a[i].name, "mx%zu", i);
+	}
+	l.n = 7;
+	ck_assert_uint_eq(smtp_mxlist_cap(&l, 0), 0);	/* 0: no limit */
+	ck_assert_uint_eq(l.n, 7);
+	ck_assert_uint_eq(smtp_mxlist_cap(&l, 9), 0);
+	ck_assert_uint_eq(l.n, 7);
+	ck_assert_uint_eq(smtp_mxlist_cap(&l, 5), 2);
+	ck_assert_uint_eq(l.n, 5);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(l.a[i].pref, (int)(10 * i));
+	ck_assert_uint_eq(smtp_mxlist_cap(&l, 1), 4);
+	ck_assert_str_eq(l.a[0].name, "mx0");
+	ck_assert_uint_eq(smtp_mxlist_cap(NULL, 1), 0);
+}
+END_TEST
+
 START_TEST(test_addrmap_dns)
 {
 	smtp_dns_opts o = opts(nsd_servers);
@@ -693,6 +762,8 @@ static Suite *dns_suite(void)
 	tcase_add_test(t, test_nxdomain);
 	tcase_add_test(t, test_cname);
 	tcase_add_test(t, test_self);
+	tcase_add_test(t, test_loopback_self);
+	tcase_add_test(t, test_mxlist_cap);
 	tcase_add_test(t, test_addrmap_dns);
 	tcase_add_test(t, test_wks);
 	tcase_add_test(t, test_big_tcp);

@@ -57,6 +57,8 @@ static const struct agent_vec good_agent[] = {
 	{ L("#HELP! diagnostic writeout failed"), TAK_COMMENT, 0, 0, 0, 0, 0,
 	  "HELP! diagnostic writeout failed" },
 	{ L("#"), TAK_COMMENT, 0, 0, 0, 0, 0, "" },
+	{ L("#keepalive"), TAK_KEEPALIVE, 0, 0, 0, 0, 0, "" },
+	{ L("#keepalive now"), TAK_COMMENT, 0, 0, 0, 0, 0, "keepalive now" },
 	{ L("81234/324\t\tok3 x"), TAK_REPORT, 81234, 324, TA_OK3, 0, 0, "x" },
 	{ L("81234/324\t\tok"), TAK_REPORT, 81234, 324, TA_OK, 0, 0, "" },
 	{ L("81234/324\t\tok2 delivered fine"), TAK_REPORT, 81234, 324, TA_OK2, 0, 0,

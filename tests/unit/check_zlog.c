@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "zbuf.h"
@@ -129,6 +130,29 @@ START_TEST(test_truncate)
 }
 END_TEST
 
+/* a log file that is a symbolic link is refused, its target untouched */
+START_TEST(test_nofollow)
+{
+	char target[1200], link_[1200];
+	struct stat st;
+
+	snprintf(target, sizeof(target), "%s.target", path);
+	snprintf(link_, sizeof(link_), "%s.link", path);
+	unlink(target);
+	unlink(link_);
+	ck_assert_int_eq(symlink(target, link_), 0);
+	ck_assert_int_eq(zlog_set_file(link_), Z_EIO);
+	ck_assert_int_ne(lstat(target, &st), 0);	/* not created through the link */
+	unlink(link_);
+	/* a new file is not readable by others */
+	ck_assert_int_eq(zlog_set_file(target), Z_OK);
+	ck_assert_int_eq(stat(target, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07, 0);
+	zlog_set_file(path);
+	unlink(target);
+}
+END_TEST
+
 START_TEST(test_reopen)
 {
 	char moved[1200];
@@ -193,6 +217,7 @@ int main(void)
 	tcase_add_test(tc, test_format);
 	tcase_add_test(tc, test_truncate);
 	tcase_add_test(tc, test_reopen);
+	tcase_add_test(tc, test_nofollow);
 	tcase_add_test(tc, test_fatal_panic);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -23,6 +23,7 @@
  *	int ta_diagnostic(ta_ctx *ctx, ta_msg *m, ta_rcpt *r, int exitcode,
  *		long retry_secs, const char *fmt, ...);
  *	void ta_say(ta_ctx *ctx, const char *fmt, ...);
+ *	int ta_keepalive(ta_ctx *ctx);
  *
  * DESCRIPTION
  *	The agent runs with cwd $POSTOFFICE/transport.  ta_jobloop() writes
@@ -46,6 +47,10 @@
  *	ta_diagnostic() implements the sysexits table of zmta-ta(7): the
  *	'd' line (when the word needs one) is appended first, then the tag
  *	is patched, then the report line is written, then a log line.
+ *
+ *	ta_keepalive() writes "#keepalive": an agent waiting long for a peer
+ *	calls it now and then (at most every few seconds) so that the
+ *	scheduler's silence limit only catches hung agents.
  *
  * DIAGNOSTICS
  *	Library functions return Z_OK or a Z_E* code with text in err.  Agent
@@ -178,7 +183,15 @@ static int put_line(ta_ctx *ctx, const char *p, size_t n)
 	return zwrite_all(ctx->out_fd, p, n);
 }
 
-/* ta_say - "# prog:pid: text" log line to the scheduler */
+/* ta_keepalive - tell the scheduler we are alive during a long wait */
+int ta_keepalive(ta_ctx *ctx)
+{
+	static const char line[] = "#keepalive\n";
+
+	return put_line(ctx, line, sizeof(line) - 1) == Z_OK ? Z_OK : Z_EIO;
+}
+
+/* ta_say - "# prog:pid: text" to the scheduler */
 void ta_say(ta_ctx *ctx, const char *fmt, ...)
 {
 	char raw[TAPROTO_LINE_MAX / 2], txt[TAPROTO_LINE_MAX / 2];

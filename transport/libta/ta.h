@@ -93,6 +93,10 @@ int ta_diagnostic(ta_ctx *ctx, ta_msg *m, ta_rcpt *r, int exitcode,
 /* ta_say - "# prog:pid: text" log line to the scheduler */
 void ta_say(ta_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ta_keepalive - "#keepalive" to the scheduler: the agent is busy, not
+ * hung (zmta-ta(7)); Z_OK or Z_EIO when the scheduler is gone */
+int ta_keepalive(ta_ctx *ctx);
+
 /* callbacks for ta_jobloop */
 typedef struct ta_agent_ops {
 	/* deliver every locked recipient of m; host is the job's host */

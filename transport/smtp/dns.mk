@@ -8,11 +8,11 @@ tests_unit_check_smtp_conn_SOURCES = tests/unit/check_smtp_conn.c \
 	transport/smtp/smtp_conn.c transport/smtp/smtp_dns.c
 tests_unit_check_smtp_conn_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/smtp
 tests_unit_check_smtp_conn_CFLAGS = $(UNIT_CFLAGS) $(CARES_CFLAGS)
-tests_unit_check_smtp_conn_LDADD = lib/libzmta.a $(CHECK_LIBS) $(CARES_LIBS)
+tests_unit_check_smtp_conn_LDADD = mail/libmail.a lib/libzmta.a $(CHECK_LIBS) $(CARES_LIBS)
 tests_unit_check_smtp_dns_SOURCES = tests/unit/check_smtp_dns.c \
 	transport/smtp/smtp_conn.c transport/smtp/smtp_dns.c
 tests_unit_check_smtp_dns_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/smtp \
 	-DDNS_TESTDIR='"$(abs_top_srcdir)/tests/integration/dns"'
 tests_unit_check_smtp_dns_CFLAGS = $(UNIT_CFLAGS) $(CARES_CFLAGS)
-tests_unit_check_smtp_dns_LDADD = lib/libzmta.a $(CHECK_LIBS) $(CARES_LIBS)
+tests_unit_check_smtp_dns_LDADD = mail/libmail.a lib/libzmta.a $(CHECK_LIBS) $(CARES_LIBS)
 endif

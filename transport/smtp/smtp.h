@@ -232,6 +232,9 @@ typedef struct smtp_opts {
 	int expensive_mx, reserved_port, check_wks, one_per_conn, debug, test_only;
 	smtp_timeouts to;
 	const char *dns_servers, *addrmap, *selfaddrs, *defcharset;
+	int allow_loopback;      /* SMTP_TEST_ALLOW_LOOPBACK=yes (tests only) */
+	long mx_address_limit;   /* SMTP_MX_ADDRESS_LIMIT: addresses per attempt, 0 = all */
+	long mx_session_limit;   /* SMTP_MX_SESSION_LIMIT: sessions per attempt, 0 = all */
 	smtp_tls_conf tls;
 	int tls_loaded;
 } smtp_opts;

@@ -9,12 +9,17 @@
  *
  * SYNOPSIS
  *	int smtp_dest_parse(const char *s, int default_port, smtp_dest *out, zbuf *err);
+ *	int smtp_dest_parse_job(const char *s, int default_port, smtp_dest *out, zbuf *err);
  *	int smtp_connect(const struct sockaddr *sa, socklen_t salen, const smtp_bind *b,
  *			 int timeout_ms, zbuf *err);
  *	int smtp_connect_unix(const char *path, int timeout_ms, zbuf *err);
  *	int smtp_localident(const char *ident, int family, struct sockaddr_storage *out,
  *			    socklen_t *outlen, zbuf *err);
  *	int smtp_is_self_addr(const struct sockaddr *sa, const char *selfaddrs);
+ *	int smtp_addr_loops_back(const struct sockaddr *sa);
+ *	void smtp_alive_tick(void);
+ *	int smtp_poll(struct pollfd *fds, unsigned long nfds, int timeout_ms);
+ *	extern void (*smtp_alive_hook)(void); extern long smtp_alive_ms;
  *
  * DESCRIPTION
  *	smtp_dest_parse() accepts "UNIX:/abs/path" (prefix case-insensitive),
@@ -24,7 +29,12 @@
  *	":port" after the ']', or a host name (letters, digits, '-', '.',
  *	'_') with an optional ":port".  Ports are 1..65535.  A literal has
  *	its sockaddr filled with the explicit port or default_port; out->port
- *	is the explicit port or 0.
+ *	is the explicit port or 0.  This grammar is for -F only (trusted).
+ *
+ *	smtp_dest_parse_job() is for hosts that come from the scheduler (a
+ *	job line, the host argument): mhost_parse() (mail/mhost.h) decides,
+ *	so only a domain or "[a.b.c.d]" / "[IPv6:...]", no port, no UNIX:,
+ *	nothing starting with '-'.  A literal gets default_port.
  *
  *	smtp_connect() opens socket(family, SOCK_STREAM|SOCK_NONBLOCK|
  *	SOCK_CLOEXEC), sets SO_SNDBUF when b->sndbuf > 0, binds per -L and
@@ -47,7 +57,20 @@
  *	comma/space separated numeric list selfaddrs, or is an address of
  *	one of our interfaces.  Loopback addresses (127.0.0.0/8, ::1, and
  *	interfaces flagged IFF_LOOPBACK) only count when listed in
- *	selfaddrs: test set-ups run every peer on loopback.
+ *	selfaddrs here; the MX walk adds them through smtp_addr_loops_back().
+ *	IPv4-mapped IPv6 addresses compare as their IPv4 address.
+ *
+ *	smtp_addr_loops_back() says 1 for 0.0.0.0/8, 127.0.0.0/8, ::, ::1 and
+ *	the IPv4-mapped (::ffff:a.b.c.d) and -compatible (::a.b.c.d) forms of
+ *	0/8 and 127/8: addresses that reach this host whatever its
+ *	interfaces.  Pure, no system calls.
+ *
+ *	smtp_poll() is poll(2) for every wait of the agent (connect here,
+ *	socket I/O in smtp_io.c, DNS in smtp_dns.c): the timeout is cut into
+ *	slices so that smtp_alive_hook, when set, runs at most every
+ *	smtp_alive_ms while the agent waits (the "#keepalive" line of
+ *	zmta-ta(7)); the clock starts at the first wait.  No threads, no
+ *	signals; a hook must not touch the socket.
  *
  * DIAGNOSTICS
  *	Errors read "connect to [127.0.0.1]:2525: Connection refused",
@@ -59,7 +82,10 @@
  *
  * SECURITY
  *	Destination strings come from the command line or routing results
- *	and are checked for length and syntax before use.  Nothing here
+ *	and are checked for length and syntax before use.  A host from a job
+ *	line never reaches smtp_dest_parse(): a port or a UNIX socket path
+ *	there would let whoever writes control files reach any local
+ *	service.  Nothing here
  *	writes outside the fixed-size fields of smtp_dest.
  *
  * BUGS
@@ -71,6 +97,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
@@ -83,9 +110,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mhost.h"
 #include "zbuf.h"
 #include "zerr.h"
 #include "smtp_conn.h"
+
+void (*smtp_alive_hook)(void);
+long smtp_alive_ms = 60000;
+static long long alive_last;        /* now_ms() of the last hook call */
 
 /* now_ms - monotonic milliseconds */
 static long long now_ms(void)
@@ -253,6 +285,62 @@ int smtp_dest_parse(const char *s, int default_port, smtp_dest *out, zbuf *err)
 	return Z_OK;
 }
 
+/* smtp_dest_parse_job - a host from a job line: the strict grammar only */
+int smtp_dest_parse_job(const char *s, int default_port, smtp_dest *out, zbuf *err)
+{
+	zbuf why = ZBUF_INIT(256);
+	mhost h;
+	int rc = Z_EPARSE;
+
+	memset(out, 0, sizeof *out);
+	if (s == NULL || mhost_parse(s, strlen(s), &h, &why) != Z_OK) {
+		/* the host is untrusted: show it cut and with odd bytes as '?' */
+		char shown[80];
+		size_t i;
+		for (i = 0; s != NULL && s[i] != '\0' && i < sizeof shown - 1; i++)
+			shown[i] = (unsigned char)s[i] < ' ' || (unsigned char)s[i] >= 0x7f ? '?' : s[i];
+		shown[i] = '\0';
+		seterr(err, "invalid destination host '%s%s': %s", shown,
+		       s != NULL && s[i] != '\0' ? "..." : "",
+		       why.len ? zbuf_cstr(&why) : "not a host name or address literal");
+		goto done;
+	}
+	switch (h.kind) {
+	case MHOST_DOMAIN:
+		if (zstrlcpy(out->host, s, sizeof out->host) != Z_OK) {
+			seterr(err, "invalid destination host: too long");
+			goto done;
+		}
+		out->kind = SDEST_HOST;
+		break;
+	case MHOST_IPV4: {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&out->sa;
+		s4->sin_family = AF_INET;
+		s4->sin_addr = h.v4;
+		out->salen = sizeof *s4;
+		out->kind = SDEST_LITERAL;
+		break;
+	}
+	case MHOST_IPV6: {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->sa;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = h.v6;
+		out->salen = sizeof *s6;
+		out->kind = SDEST_LITERAL;
+		break;
+	}
+	default:
+		seterr(err, "invalid destination host: unknown kind");
+		goto done;
+	}
+	if (out->kind == SDEST_LITERAL)
+		set_port(&out->sa, default_port);
+	rc = Z_OK;
+done:
+	zbuf_free(&why);
+	return rc;
+}
+
 /* fmt_addr - "[1.2.3.4]:25" or "[::1]:25" for messages */
 static void fmt_addr(const struct sockaddr *sa, char *buf, size_t bufsz)
 {
@@ -388,7 +476,7 @@ static int wait_connect(int fd, int timeout_ms)
 		p.fd = fd;
 		p.events = POLLOUT;
 		p.revents = 0;
-		rc = poll(&p, 1, left > 1000000 ? 1000000 : (int)left);
+		rc = smtp_poll(&p, 1, left > 1000000 ? 1000000 : (int)left);
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
@@ -539,9 +627,18 @@ int smtp_connect_unix(const char *path, int timeout_ms, zbuf *err)
 	return rc;
 }
 
+static const struct sockaddr *unmap_v4(const struct sockaddr *sa, struct sockaddr_in *tmp);
+
 /* same_addr - compare the address part (not port) of two sockaddrs */
 static int same_addr(const struct sockaddr *a, const struct sockaddr *b)
 {
+	struct sockaddr_in ta, tb;
+
+	memset(&ta, 0, sizeof ta);
+	memset(&tb, 0, sizeof tb);
+
+	a = unmap_v4(a, &ta);
+	b = unmap_v4(b, &tb);
 	if (a->sa_family != b->sa_family)
 		return 0;
 	if (a->sa_family == AF_INET)
@@ -563,14 +660,57 @@ static int is_loopback(const struct sockaddr *sa)
 	return 0;
 }
 
+/* unmap_v4 - an IPv4-mapped IPv6 address as the IPv4 address in *tmp;
+ * any other address unchanged */
+static const struct sockaddr *unmap_v4(const struct sockaddr *sa, struct sockaddr_in *tmp)
+{
+	const struct in6_addr *a6;
+
+	if (sa->sa_family != AF_INET6)
+		return sa;
+	a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	if (!IN6_IS_ADDR_V4MAPPED(a6))
+		return sa;
+	memset(tmp, 0, sizeof *tmp);
+	tmp->sin_family = AF_INET;
+	memcpy(&tmp->sin_addr, &a6->s6_addr[12], 4);
+	return (const struct sockaddr *)tmp;
+}
+
+/* smtp_addr_loops_back - 0/8, 127/8, ::, ::1 and mapped/compatible forms */
+int smtp_addr_loops_back(const struct sockaddr *sa)
+{
+	if (sa == NULL)
+		return 0;
+	if (sa->sa_family == AF_INET) {
+		unsigned long a = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+		return (a >> 24) == 127 || (a >> 24) == 0;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const unsigned char *b = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+		static const unsigned char zero[10];
+		/* ::ffff:a.b.c.d (mapped) and ::a.b.c.d (compatible, which also
+		 * covers :: and ::1) carry an IPv4 address in the last four bytes */
+		if (memcmp(b, zero, 10) == 0 &&
+		    ((b[10] == 0xff && b[11] == 0xff) || (b[10] == 0 && b[11] == 0)))
+			return b[12] == 127 || b[12] == 0;
+		return 0;
+	}
+	return 0;
+}
+
 /* smtp_is_self_addr - is sa one of our addresses (interfaces or selfaddrs) */
 int smtp_is_self_addr(const struct sockaddr *sa, const char *selfaddrs)
 {
 	struct ifaddrs *ifa0, *ifa;
+	struct sockaddr_in v4;
+
+	memset(&v4, 0, sizeof v4);
 	int self = 0;
 
 	if (sa == NULL || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
 		return 0;
+	sa = unmap_v4(sa, &v4);
 	if (selfaddrs != NULL) {
 		const char *p = selfaddrs;
 		while (*p != '\0') {
@@ -618,4 +758,53 @@ int smtp_is_self_addr(const struct sockaddr *sa, const char *selfaddrs)
 	}
 	freeifaddrs(ifa0);
 	return self;
+}
+
+/* smtp_alive_tick - call the keepalive hook when its interval has passed */
+void smtp_alive_tick(void)
+{
+	long long now;
+
+	if (smtp_alive_hook == NULL || smtp_alive_ms <= 0)
+		return;
+	now = now_ms();
+	if (alive_last == 0) {
+		alive_last = now;	/* the clock starts with the first wait */
+		return;
+	}
+	if (now - alive_last >= smtp_alive_ms) {
+		alive_last = now;
+		smtp_alive_hook();
+	}
+}
+
+/* smtp_poll - poll(2) cut into slices no longer than the keepalive
+ * interval; the hook runs between slices */
+int smtp_poll(struct pollfd *fds, unsigned long nfds, int timeout_ms)
+{
+	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+
+	for (;;) {
+		long long now, left, slice;
+		int rc;
+
+		smtp_alive_tick();
+		now = now_ms();
+		left = deadline < 0 ? INT_MAX : deadline - now;
+		if (left < 0)
+			left = 0;
+		slice = left > INT_MAX ? INT_MAX : left;
+		if (smtp_alive_hook != NULL && smtp_alive_ms > 0 && alive_last != 0) {
+			long long next = alive_last + smtp_alive_ms - now;
+			if (next < 1)
+				next = 1;
+			if (next < slice)
+				slice = next;
+		}
+		rc = poll(fds, (nfds_t)nfds, (int)slice);
+		if (rc != 0)
+			return rc;
+		if (deadline >= 0 && now_ms() >= deadline)
+			return 0;
+	}
 }

@@ -7,6 +7,7 @@
 #define ZMTA_SMTP_CONN_H
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include "zbuf.h"
@@ -22,10 +23,15 @@ typedef struct smtp_dest {
 	int port;                      /* explicit ":port", or 0 */
 } smtp_dest;
 
-/* smtp_dest_parse - "UNIX:/path", "[192.0.2.1]", "[IPv6:2001:db8::1]"
+/* smtp_dest_parse - the trusted -F grammar (the operator's command line):
+ * "UNIX:/path", "[192.0.2.1]", "[IPv6:2001:db8::1]"
  * (also "[ipv6.…]", "[ipv6 …]"), optional ":port" after ']', or a host name
  * with optional ":port".  Z_OK or Z_EPARSE with text in err. */
 int smtp_dest_parse(const char *s, int default_port, smtp_dest *out, zbuf *err);
+/* smtp_dest_parse_job - a host from a job line, a control file or the
+ * scheduler's argv: only the RFC 5321 host grammar (mhost_parse: a domain
+ * or an address literal, no port, no UNIX:).  Z_OK or Z_EPARSE with text. */
+int smtp_dest_parse_job(const char *s, int default_port, smtp_dest *out, zbuf *err);
 
 typedef struct smtp_bind {
 	const char *localident;  /* -L: "iface:eth0", "[1.2.3.4]", "[IPv6:…]", host name; NULL */
@@ -46,5 +52,19 @@ int smtp_localident(const char *ident, int family, struct sockaddr_storage *out,
 /* smtp_is_self_addr - 1 if sa is an address of one of our interfaces or in
  * selfaddrs ("a,b,c") */
 int smtp_is_self_addr(const struct sockaddr *sa, const char *selfaddrs);
+/* smtp_addr_loops_back - 1 if sa reaches this host whatever its interfaces:
+ * 0.0.0.0/8, 127.0.0.0/8, ::, ::1 and their IPv4-mapped/-compatible forms */
+int smtp_addr_loops_back(const struct sockaddr *sa);
+
+/* keepalive (smtp(8), zmta-ta(7)): every wait of the agent goes through
+ * smtp_poll(), which calls smtp_alive_hook (when set) at most every
+ * smtp_alive_ms milliseconds while it waits, so that the scheduler hears
+ * from an agent that waits long for a peer.  No threads, no signals. */
+extern void (*smtp_alive_hook)(void);
+extern long smtp_alive_ms;
+/* smtp_alive_tick - call the hook if smtp_alive_ms passed since it last ran */
+void smtp_alive_tick(void);
+/* smtp_poll - poll(2) with the keepalive: same arguments and result */
+int smtp_poll(struct pollfd *fds, unsigned long nfds, int timeout_ms);
 
 #endif

@@ -11,8 +11,9 @@
  *	int smtp_dns_resolve(smtp_dns *d, const char *domain, smtp_mxlist *out, zbuf *why);
  *	int smtp_dns_host_addrs(smtp_dns *d, const char *host, smtp_mxlist *out, zbuf *why);
  *	int smtp_dns_has_mx(smtp_dns *d, const char *domain, const char *mxhost);
- *	void smtp_addrmap_apply(const smtp_dns_opts *o, struct sockaddr_storage *sa,
- *				socklen_t *salen, int *port);
+ *	int smtp_addrmap_apply(const smtp_dns_opts *o, struct sockaddr_storage *sa,
+ *			       socklen_t *salen, int *port);
+ *	size_t smtp_mxlist_cap(smtp_mxlist *l, size_t max);
  *
  * DESCRIPTION
  *	One c-ares channel lives as long as the agent.  With o->servers set
@@ -44,10 +45,12 @@
  *	  preference group are stably reordered IPv6 first.
  *	- Self: an MX whose name (or the canonical name of its address
  *	  lookup) equals o->myhostname, case-insensitively, or one of whose
- *	  addresses smtp_is_self_addr() accepts, cuts the list: every entry
- *	  with preference >= that MX's preference is dropped.  Loopback
- *	  addresses are NOT self unless listed in o->selfaddrs (tests run all
- *	  peers on 127.0.0.1).  Nothing left: SDNS_SELF.
+ *	  addresses smtp_is_self_addr() accepts or loops back
+ *	  (smtp_addr_loops_back(): 0/8, 127/8, ::, ::1, mapped forms), cuts
+ *	  the list: every entry with preference >= that MX's preference is
+ *	  dropped.  Nothing left: SDNS_SELF, "MX points back to us".  The
+ *	  loop-back rule is off with o->allow_loopback (SMTP_TEST_ALLOW_LOOPBACK,
+ *	  -F) and for addresses the test address map rewrites.
  *	- check_wks (-W): an MX host without a WKS record whose protocol is
  *	  TCP and whose bitmap has port 25 is dropped; all dropped: SDNS_NOWKS.
  *	- An MX host that does not exist or has no address is skipped; one
@@ -59,7 +62,12 @@
  *	  smtp_addrmap_apply() (self detection sees the unmapped address).
  *
  *	smtp_dns_host_addrs(): the A and AAAA of one host (a numeric address
- *	is taken as is, without DNS), preference 0, no self cut.
+ *	is taken as is, without DNS), preference 0, no self cut; addresses
+ *	that loop back are dropped under the same rule, and when nothing else
+ *	is left the result is SDNS_SELF.
+ *
+ *	smtp_mxlist_cap(): SMTP_MX_ADDRESS_LIMIT, the first max entries of
+ *	the ordered list.  Waits go through smtp_poll() (keepalive).
  *
  *	smtp_addrmap_apply(): o->addrmap is a space/comma separated list
  *	"FROM=TO[:PORT]" (IPv6 TO as "[addr]:port"); a matching address is
@@ -70,13 +78,14 @@
  *	retry)", "DNS timeout looking up MX for example.org (will retry)",
  *	"example.org: no such domain", "example.org publishes a null MX (RFC
  *	7505): it accepts no mail", "example.org: no address for any MX host",
- *	"example.org: we are the best MX (mx.example.org) but this is not a
- *	local domain", "example.org: no MX host has a WKS record for SMTP".
+ *	"example.org: MX points back to us (mx.example.org [127.0.0.1] is a
+ *	loopback address): we are the best MX but this is not a local domain", "example.org: no MX host has a WKS record for SMTP".
  *
  * SECURITY
  *	DNS answers are outside input: every RR is bounds-checked against the
  *	answer length before use, names are expanded by ares_expand_name and
  *	copied into fixed buffers only when they fit, counts are capped.
+ *	A hostile DNS cannot point us at ourselves (loopback, our addresses).
  *
  * BUGS
  *	The additional section of MX answers is not used; every MX host has
@@ -369,7 +378,7 @@ static void run(smtp_dns *d)
 		maxtv.tv_usec = 0;
 		tv = ares_timeout(d->ch, &maxtv, &tvbuf);
 		ms = (int)(tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000);
-		rc = poll(pf, (nfds_t)n, ms);
+		rc = smtp_poll(pf, (unsigned long)n, ms);
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
@@ -731,14 +740,38 @@ static int is_me(smtp_dns *d, const char *name)
 	       name != NULL && name[0] != '\0' && name_eq(name, d->o.myhostname);
 }
 
-/* any_self - is any of a host's addresses ours */
-static int any_self(smtp_dns *d, const haddrs *h)
+/* loops_back - an address that reaches this host and is not allowed:
+ * not under allow_loopback and not rewritten by the test address map */
+static int loops_back(smtp_dns *d, const struct sockaddr_storage *ss)
 {
+	struct sockaddr_storage t = *ss;
+	socklen_t tl = sizeof t;
+	int port = 0;
+
+	if (d->o.allow_loopback || !smtp_addr_loops_back((const struct sockaddr *)ss))
+		return 0;
+	return !smtp_addrmap_apply(&d->o, &t, &tl, &port);
+}
+
+/* any_self - is any of a host's addresses ours; why says which */
+static int any_self(smtp_dns *d, const haddrs *h, char *why, size_t whysz)
+{
+	char ip[INET6_ADDRSTRLEN];
 	int i;
 
-	for (i = 0; i < h->n; i++)
-		if (smtp_is_self_addr((const struct sockaddr *)&h->sa[i], d->o.selfaddrs))
-			return 1;
+	for (i = 0; i < h->n; i++) {
+		const struct sockaddr *sa = (const struct sockaddr *)&h->sa[i];
+		int lb = loops_back(d, &h->sa[i]);
+		if (!lb && !smtp_is_self_addr(sa, d->o.selfaddrs))
+			continue;
+		if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof ip);
+		else
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip, sizeof ip);
+		snprintf(why, whysz, "[%s] is %s", ip, lb ? "a loopback address" :
+			 "one of our addresses");
+		return 1;
+	}
 	return 0;
 }
 
@@ -819,7 +852,7 @@ int smtp_dns_resolve(smtp_dns *d, const char *domain, smtp_mxlist *out, zbuf *wh
 	rrinfo *rr = NULL;
 	int nmx = 0, nullmx = 0, ast = 0, i, rc;
 	int cutoff = -1, anytemp = 0, tstatus = 0, wksdropped = 0, selfcut = 0;
-	char selfname[256] = "";
+	char selfname[256] = "", selfwhy[128] = "is our host name";
 
 	memset(out, 0, sizeof *out);
 	if (domain == NULL || domain[0] == '\0' || strlen(domain) > 253) {
@@ -879,7 +912,7 @@ int smtp_dns_resolve(smtp_dns *d, const char *domain, smtp_mxlist *out, zbuf *wh
 			}
 		}
 		lookup_host(d, mx[i].name, &h, rr);
-		if (any_self(d, &h) || (h.canon[0] && is_me(d, h.canon))) {
+		if (any_self(d, &h, selfwhy, sizeof selfwhy) || (h.canon[0] && is_me(d, h.canon))) {
 			cutoff = mx[i].pref;
 			zstrlcpy(selfname, mx[i].name, sizeof selfname);
 			break;
@@ -912,8 +945,8 @@ int smtp_dns_resolve(smtp_dns *d, const char *domain, smtp_mxlist *out, zbuf *wh
 		       temp_text(tstatus), domain);
 		rc = SDNS_TEMPFAIL;
 	} else if (selfcut) {
-		seterr(why, "%s: we are the best MX (%s) but this is not a local domain",
-		       domain, selfname);
+		seterr(why, "%s: MX points back to us (%s %s): we are the best MX "
+		       "but this is not a local domain", domain, selfname, selfwhy);
 		rc = SDNS_SELF;
 	} else if (wksdropped) {
 		seterr(why, "%s: no MX host has a WKS record for SMTP", domain);
@@ -950,6 +983,10 @@ int smtp_dns_host_addrs(smtp_dns *d, const char *host, smtp_mxlist *out, zbuf *w
 		ss.ss_family = AF_INET6;
 	}
 	if (ss.ss_family != 0) {
+		if (loops_back(d, &ss)) {
+			seterr(why, "%s: address points back to us (loopback)", host);
+			return SDNS_SELF;
+		}
 		fill_entry(d, &out->a[0], host, 0, &ss);
 		out->n = 1;
 		return SDNS_OK;
@@ -963,6 +1000,22 @@ int smtp_dns_host_addrs(smtp_dns *d, const char *host, smtp_mxlist *out, zbuf *w
 	free(rr);
 	if (h.canon[0])
 		zstrlcpy(out->canon, h.canon, sizeof out->canon);
+	{
+		/* addresses that loop back are never a destination (-x) */
+		int k = 0, i, looped = 0;
+		for (i = 0; i < h.n; i++) {
+			if (loops_back(d, &h.sa[i])) {
+				looped++;
+				continue;
+			}
+			h.sa[k++] = h.sa[i];
+		}
+		h.n = k;
+		if (k == 0 && looped > 0) {
+			seterr(why, "%s: host points back to us (only loopback addresses)", host);
+			return SDNS_SELF;
+		}
+	}
 	add_host(d, out, host, 0, &h);
 	if (d->o.prefer_v6)
 		v6_first(out);
@@ -1033,12 +1086,12 @@ static int parse_map_addr(const char *s, size_t n, struct sockaddr_storage *ss)
 }
 
 /* smtp_addrmap_apply - test-only address rewrite "FROM=TO[:PORT] ..." */
-void smtp_addrmap_apply(const smtp_dns_opts *o, struct sockaddr_storage *sa, socklen_t *salen, int *port)
+int smtp_addrmap_apply(const smtp_dns_opts *o, struct sockaddr_storage *sa, socklen_t *salen, int *port)
 {
 	const char *p;
 
 	if (o == NULL || o->addrmap == NULL)
-		return;
+		return 0;
 	p = o->addrmap;
 	while (*p != '\0') {
 		size_t n = strcspn(p, " \t,");
@@ -1097,11 +1150,24 @@ void smtp_addrmap_apply(const smtp_dns_opts *o, struct sockaddr_storage *sa, soc
 				((struct sockaddr_in6 *)sa)->sin6_port = htons((unsigned short)*port);
 				*salen = sizeof(struct sockaddr_in6);
 			}
-			return;
+			return 1;
 		}
 next:
 		p += n;
 		while (*p == ' ' || *p == '\t' || *p == ',')
 			p++;
 	}
+	return 0;
+}
+
+/* smtp_mxlist_cap - keep the first max entries of an ordered list */
+size_t smtp_mxlist_cap(smtp_mxlist *l, size_t max)
+{
+	size_t dropped;
+
+	if (l == NULL || max == 0 || l->n <= max)
+		return 0;
+	dropped = l->n - max;
+	l->n = max;
+	return dropped;
 }

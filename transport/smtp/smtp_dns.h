@@ -9,9 +9,10 @@
  * preference dropped, null MX (RFC 7505) reported as such.
  *
  * Self detection: an MX is "us" when its name (or the canonical name of its
- * address lookup) equals myhostname, or smtp_is_self_addr() accepts one of
- * its addresses.  Loopback (127/8, ::1) counts only when listed in
- * selfaddrs, because tests run every peer on loopback.  Self detection sees
+ * address lookup) equals myhostname, smtp_is_self_addr() accepts one of
+ * its addresses, or one of its addresses loops back (0/8, 127/8, ::, ::1,
+ * IPv4-mapped forms; smtp_addr_loops_back) -- unless allow_loopback is set
+ * or the test address map rewrites that address.  Self detection sees
  * addresses before the test address map is applied.
  *
  * addrmap (SMTP_TEST_ADDRMAP, tests only): "FROM=TO[:PORT] ..." separated by
@@ -63,6 +64,8 @@ typedef struct smtp_dns_opts {
 	const char *addrmap;      /* SMTP_TEST_ADDRMAP "127.0.0.2=127.0.0.1:2601 ..." or NULL */
 	const char *myhostname;   /* our name, for self detection */
 	const char *selfaddrs;    /* SELFADDRESSES "a,b" */
+	int allow_loopback;       /* SMTP_TEST_ALLOW_LOOPBACK or -F: addresses that
+				     loop back (smtp_addr_loops_back) are not self */
 	int timeout_ms;           /* per query try (c-ares doubles it per round); <=0: 5000 */
 	int tries;                /* <=0: 2, capped at 10 */
 } smtp_dns_opts;
@@ -80,7 +83,11 @@ int smtp_dns_host_addrs(smtp_dns *d, const char *host, smtp_mxlist *out, zbuf *w
 /* smtp_dns_has_mx - 1 if domain has an MX record naming mxhost (for -e),
  * 0 if not, <0 on DNS trouble */
 int smtp_dns_has_mx(smtp_dns *d, const char *domain, const char *mxhost);
-/* smtp_addrmap_apply - rewrite sa per the test address map (no-op if none) */
-void smtp_addrmap_apply(const smtp_dns_opts *o, struct sockaddr_storage *sa, socklen_t *salen, int *port);
+/* smtp_mxlist_cap - keep the first max entries (max 0: no limit); returns
+ * how many were dropped */
+size_t smtp_mxlist_cap(smtp_mxlist *l, size_t max);
+/* smtp_addrmap_apply - rewrite sa per the test address map (no-op if none);
+ * 1 if an entry matched, else 0 */
+int smtp_addrmap_apply(const smtp_dns_opts *o, struct sockaddr_storage *sa, socklen_t *salen, int *port);
 
 #endif

@@ -30,7 +30,9 @@
  *	deadlock.  The write timeout restarts whenever bytes move.
  *	smtp_io_wait_hook, when set, is called each time smtp_io_reply() is
  *	about to block in poll(2) (the agent does deferred work there); it
- *	must not touch the socket.
+ *	must not touch the socket.  Every wait goes through smtp_poll()
+ *	(smtp_conn.h), which writes the agent's "#keepalive" during long
+ *	waits.
  * DIAGNOSTICS
  *	Z_EAGAIN on timeout, Z_EIO when the peer closed or a system call
  *	failed, Z_EPARSE/Z_ETOOBIG for bad replies; a human reason in err.
@@ -366,7 +368,7 @@ static int io_poll(smtp_io *io, short ev, long long deadline)
 		p.fd = io->fd;
 		p.events = ev;
 		p.revents = 0;
-		rc = poll(&p, 1, (int)(left > 60000 ? 60000 : left));
+		rc = smtp_poll(&p, 1, (int)(left > 60000 ? 60000 : left));
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc < 0)

@@ -15,14 +15,18 @@
  *	bits of the process start time, per-process line counter (wraps at
  *	9999), seconds since start modulo 10000, then the kind: 'w' command
  *	written, 'r' reply line read, '#' comment.  The file is opened
- *	O_APPEND|O_CREAT mode 0644 and each line is one write(2), so lines
- *	of concurrent processes never mix.  Non-printable bytes are shown as
+ *	O_APPEND|O_CREAT|O_NOFOLLOW|O_CLOEXEC mode 0640 and must be a
+ *	regular file; each line is one write(2), so lines of concurrent
+ *	processes never mix.  Non-printable bytes are shown as
  *	'?'; a line is cut at 1000 bytes.
  * DIAGNOSTICS
  *	smtp_log_open() fails with Z_EIO and the reason; logging itself
  *	never fails visibly.
  * SECURITY
  *	AUTH exchanges are logged by the caller only as "AUTH ... (hidden)".
+ *	The -l path is the operator's, but the agent may run as root: a
+ *	symbolic link (the last component) is refused, as is anything but a
+ *	regular file, and a new file is not readable by others.
  * BUGS
  *	None known.
  * SEE ALSO
@@ -33,6 +37,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "smtp.h"
@@ -45,11 +50,29 @@ static time_t log_start;
 /* smtp_log_open - open (append) the transcript file */
 int smtp_log_open(const char *path, zbuf *err)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	/* never through a symbolic link (another user's trap in a shared
+	 * directory), never a FIFO or device, never readable by others */
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+		      O_NOCTTY | O_NONBLOCK, 0640);
+	struct stat st;
 
 	if (fd < 0) {
-		zbuf_printf(err, "%s: %s", path, strerror(errno));
+		zbuf_printf(err, "%s: %s%s", path, strerror(errno),
+			    errno == ELOOP ? " (a symbolic link is refused)" : "");
 		return Z_EIO;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		zbuf_printf(err, "%s: not a regular file", path);
+		close(fd);
+		return Z_EIO;
+	}
+	{
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+			zbuf_printf(err, "%s: fcntl: %s", path, strerror(errno));
+			close(fd);
+			return Z_EIO;
+		}
 	}
 	if (log_fd >= 0)
 		close(log_fd);

@@ -9,12 +9,19 @@
  * SYNOPSIS
  *	smtp [-678deEHMrPsVxXW1D] [-c channel] [-h heloname] [-l logfile]
  *	     [-p port] [-T timeouts] [-S smtp-tls.conf] [-F forcedest]
- *	     [-L localidentity] [-A authfile] [-w sndbuf] [-O opt] [-Z x] [host]
+ *	     [-L localidentity] [-A authfile] [-w sndbuf] [-O opt] [-Z x] [--] [host]
  * DESCRIPTION
  *	Run with cwd $POSTOFFICE/transport.  -77 (the -7 flag given twice)
  *	turns off ESMTP altogether.  -M (LMTP) refuses port 25 unless -F
  *	names a UNIX socket.  zmta.conf values used: DNS_SERVERS,
- *	SMTP_TEST_ADDRMAP, SELFADDRESSES, DEFCHARSET.  -d turns on debug
+ *	SMTP_TEST_ADDRMAP, SELFADDRESSES, DEFCHARSET, SMTP_TEST_ALLOW_LOOPBACK
+ *	(yes/no), SMTP_MX_ADDRESS_LIMIT (5), SMTP_MX_SESSION_LIMIT (2),
+ *	SMTP_KEEPALIVE (interval, 60s; 0 off).  Options are parsed the POSIX
+ *	way ('+' optstring): they end at the first operand or "--"; the host
+ *	operand must pass mhost_valid() (except with -D, the operator's
+ *	probe).  "#keepalive" is written through smtp_poll()'s hook while
+ *	the agent waits for a peer, and from the job loop while a dot reply
+ *	is outstanding; never while idle.  -d turns on debug
  *	log lines (zlog_set_debug), -dd adds protocol state changes.
  *
  *	The job loop does what ta_jobloop() does (zmta-ta(7): "#hungry"
@@ -28,11 +35,17 @@
  *	While the session waits for the peer it calls prefetch(), which takes
  *	the next buffered job line when it is for the same host, writes its
  *	"#hungry" and opens it ahead; the loop delivers that job next, even
- *	after a stop signal (its line was already taken). * DIAGNOSTICS
- *	Bad options: usage on stderr, exit EX_USAGE.  Otherwise the exit
+ *	after a stop signal (its line was already taken).
+ * DIAGNOSTICS
+ *	Bad options or an invalid host operand: usage on stderr, exit
+ *	EX_USAGE; bad zmta.conf values EX_CONFIG; an unsafe -l file
+ *	EX_CANTCREAT.  Otherwise the exit
  *	code of the job loop (EX_OK, EX_DATAERR, EX_IOERR).
  * SECURITY
  *	Runs unprivileged; the -A file must not be readable by others.
+ *	The host operand usually is the scheduler's $host: it can never
+ *	become an option and must be a host.  -l is opened without
+ *	following a symbolic link, mode 0640.
  * BUGS
  *	-O and -Z are accepted and ignored.
  * SEE ALSO
@@ -46,6 +59,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include "mhost.h"
 #include "smtp.h"
 #include "zconf.h"
 #include "zline.h"
@@ -80,6 +94,42 @@ static long num_opt(const char *s, long min, long max, const char *what)
 		usage(m);
 	}
 	return v;
+}
+
+/* conf_yes - a zmta.conf yes/no variable (unset: no) */
+static int conf_yes(const char *name)
+{
+	const char *v = zconf_get(name);
+
+	if (v == NULL || *v == '\0' || strcasecmp(v, "no") == 0 || strcmp(v, "0") == 0 ||
+	    strcasecmp(v, "false") == 0)
+		return 0;
+	if (strcasecmp(v, "yes") == 0 || strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0)
+		return 1;
+	zlog_fatal(EX_CONFIG, NULL, "zmta.conf: %s \"%.60s\": not yes or no", name, v);
+}
+
+/* conf_num - a zmta.conf count 0..max (0 = no limit), def when unset */
+static long conf_num(const char *name, long def, long max)
+{
+	const char *v = zconf_get(name);
+	long n;
+
+	if (v == NULL)
+		return def;
+	if (zparse_long(v, 0, max, &n) != Z_OK)
+		zlog_fatal(EX_CONFIG, NULL, "zmta.conf: %s \"%.60s\": not a number 0..%ld",
+			   name, v, max);
+	return n;
+}
+
+static ta_ctx *alive_ctx;
+
+/* alive - the keepalive hook of smtp_poll(): "#keepalive" to the scheduler */
+static void alive(void)
+{
+	if (alive_ctx != NULL)
+		(void)ta_keepalive(alive_ctx);
 }
 
 /* the job loop's state (one loop per process) */
@@ -264,8 +314,14 @@ static int job_loop(ta_ctx *ctx, const ta_agent_ops *ops)
 				pfd[1].revents = 0;
 				np = 2;
 			}
-			r = poll(pfd, (nfds_t)np, ctx->idle_timeout_ms > 0 ?
-				 (ctx->idle_timeout_ms > INT_MAX ? INT_MAX : (int)ctx->idle_timeout_ms) : -1);
+			{
+				int ms = ctx->idle_timeout_ms > 0 ? (ctx->idle_timeout_ms > INT_MAX ?
+					 INT_MAX : (int)ctx->idle_timeout_ms) : -1;
+				/* a dot reply outstanding: the scheduler waits for
+				 * its report, keep it informed; idle: stay quiet */
+				r = np == 2 ? smtp_poll(pfd, (unsigned long)np, ms) :
+					poll(pfd, (nfds_t)np, ms);
+			}
 			if (r < 0) {
 				if (errno == EINTR)
 					continue;
@@ -373,7 +429,9 @@ int main(int argc, char **argv)
 	o.port = 25;
 	smtp_timeouts_default(&o.to);
 	opterr = 0;
-	while ((c = getopt(argc, argv, ":A:c:deh:l:p:rsvw:xXDEF:L:HMO:PS:T:VWZ:1678")) != -1) {
+	/* '+': POSIX parsing, options end at the first operand (or "--"),
+	 * so a host can never be taken for an option */
+	while ((c = getopt(argc, argv, "+:A:c:deh:l:p:rsvw:xXDEF:L:HMO:PS:T:VWZ:1678")) != -1) {
 		switch (c) {
 		case 'A': o.authfile = optarg; break;
 		case 'c': o.channel = optarg; break;
@@ -428,6 +486,21 @@ int main(int argc, char **argv)
 		o.noesmtp = 1;
 	if (argc - optind > 1)
 		usage("at most one host argument");
+	if (o.test_only && optind < argc && o.forcedest == NULL) {
+		/* -D is the operator's probe: its host is a -F destination */
+		o.forcedest = argv[optind];
+	} else if (optind < argc && !mhost_valid(argv[optind])) {
+		/* the host argument usually comes from the scheduler ($host):
+		 * only the RFC 5321 host grammar, never a port, path or option */
+		char m[200], shown[64];
+		size_t i;
+		for (i = 0; argv[optind][i] != '\0' && i < sizeof(shown) - 1; i++)
+			shown[i] = (unsigned char)argv[optind][i] < ' ' ? '?' : argv[optind][i];
+		shown[i] = '\0';
+		snprintf(m, sizeof(m), "invalid host argument '%s': not a host name or "
+			 "address literal", shown);
+		usage(m);
+	}
 	if (o.forcedest != NULL) {
 		smtp_dest fd;
 		zbuf_reset(&err);
@@ -453,6 +526,17 @@ int main(int argc, char **argv)
 	o.addrmap = zconf_get("SMTP_TEST_ADDRMAP");
 	o.selfaddrs = zconf_get("SELFADDRESSES");
 	o.defcharset = zconf_get_default("DEFCHARSET", "UTF-8");
+	o.allow_loopback = conf_yes("SMTP_TEST_ALLOW_LOOPBACK");
+	o.mx_address_limit = conf_num("SMTP_MX_ADDRESS_LIMIT", 5, SMTP_MX_MAX);
+	o.mx_session_limit = conf_num("SMTP_MX_SESSION_LIMIT", 2, SMTP_MX_MAX);
+	{
+		const char *ka = zconf_get("SMTP_KEEPALIVE");
+		long secs = 60;
+		if (ka != NULL && (zinterval_parse(ka, &secs) != Z_OK || secs < 0 || secs > 86400))
+			zlog_fatal(EX_CONFIG, NULL, "zmta.conf: SMTP_KEEPALIVE \"%.60s\": "
+				   "not an interval of 0s..1d", ka);
+		smtp_alive_ms = secs * 1000;
+	}
 	if (o.localident == NULL)
 		o.localident = zconf_get("BINDADDR");
 	if (o.heloname == NULL) {
@@ -489,6 +573,9 @@ int main(int argc, char **argv)
 	if (smtp_sess_new(&sess, &o, &err) != Z_OK)
 		zlog_fatal(EX_OSERR, NULL, "out of memory");
 	ctx.agent = sess;
+	alive_ctx = &ctx;
+	if (!o.test_only)
+		smtp_alive_hook = alive;
 
 	if (o.test_only) {
 		rc = smtp_probe(sess, o.forcedest ? o.forcedest : argv[optind]);

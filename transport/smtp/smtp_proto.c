@@ -45,7 +45,11 @@
  *	reply per accepted recipient after the final dot (or BDAT LAST).
  *	A server that closed or spoke on an idle kept connection, a failed
  *	RSET, or a 421 makes the agent drop the connection and reconnect for
- *	the next transaction.
+ *	the next transaction.  open_conn() parses a job host with the strict
+ *	grammar (smtp_dest_parse_job: no port, no UNIX:; a failure is a
+ *	permanent 5.1.2 for every recipient) and only -F with the trusted
+ *	one; it tries at most SMTP_MX_ADDRESS_LIMIT addresses and stops after
+ *	SMTP_MX_SESSION_LIMIT established sessions that failed.
  * DIAGNOSTICS
  *	Per recipient through ta_diagnostic(): reply codes map per
  *	smtp_code_map(); connection failures give "retryat +60"; DNS
@@ -148,6 +152,7 @@ struct smtp_sess {
 	 * is done while we would otherwise wait for the peer) */
 	struct smtp_pend *pend, *done;
 	int drain_lost;          /* the last wait_reply failed reading pend's reply */
+	int conn_up;             /* try_addr got a connection (a session) */
 };
 
 static void pend_lost(smtp_sess *s, const char *why);
@@ -954,6 +959,7 @@ again:
 		smtp_io_attach(&s->io, fd);
 		s->io.tcpw_ms = tmo_ms(s, S_BODY);
 		s->connected = 1;
+		s->conn_up = 1;
 	}
 	if (wait_reply(s, S_GREET, &s->tr) != Z_OK)
 		return -1;
@@ -1014,15 +1020,24 @@ static int open_conn(smtp_sess *s, const char *dest)
 	smtp_mxlist *mx = NULL;
 	zbuf why = ZBUF_INIT(1024), all = ZBUF_INIT(4096);
 	int rc = Z_ERR;
+	long sessions = 0;
 
 	(void)zstrlcpy(s->host, dest, sizeof(s->host));
 	s->remote[0] = '\0';
 	s->ip[0] = '\0';
 	s->mxname[0] = '\0';
 	s->port = s->o->port;
-	if (smtp_dest_parse(dest, s->o->port, &d, &why) != Z_OK) {
-		zbuf_printf(&all, "bad destination '%s': %s", dest, zbuf_cstr(&why));
-		cf_set(s, EX_NOHOST, 0, "5.1.2", zbuf_cstr(&all));
+	/* -F is the operator's: the trusted grammar; a job host only the
+	 * strict one (no port, no UNIX:) */
+	if (s->o->forcedest != NULL && dest == s->o->forcedest) {
+		if (smtp_dest_parse(dest, s->o->port, &d, &why) != Z_OK) {
+			zbuf_printf(&all, "bad destination '%s': %s", dest, zbuf_cstr(&why));
+			cf_set(s, EX_NOHOST, 0, "5.1.2", zbuf_cstr(&all));
+			goto done;
+		}
+	} else if (smtp_dest_parse_job(dest, s->o->port, &d, &why) != Z_OK) {
+		smtp_log('#', "%s", zbuf_cstr(&why));
+		cf_set(s, EX_NOHOST, 0, "5.1.2", zbuf_cstr(&why));
 		goto done;
 	}
 	mx = calloc(1, sizeof(*mx));
@@ -1096,6 +1111,12 @@ static int open_conn(smtp_sess *s, const char *dest)
 			goto done;
 		}
 	}
+	{
+		size_t cut = smtp_mxlist_cap(mx, (size_t)s->o->mx_address_limit);
+		if (cut > 0)
+			DBG(s, 1, "destination %s: %zu address%s over SMTP_MX_ADDRESS_LIMIT %ld not tried",
+			    dest, cut, cut == 1 ? "" : "es", s->o->mx_address_limit);
+	}
 	DBG(s, 1, "destination %s: %zu address%s to try", dest, mx->n, mx->n == 1 ? "" : "es");
 	for (size_t i = 0; i < mx->n; i++)
 		DBG(s, 1, "  #%zu %s [%s]:%d", i + 1, mx->a[i].name, mx->a[i].ip,
@@ -1115,7 +1136,13 @@ static int open_conn(smtp_sess *s, const char *dest)
 			zbuf_printf(&all, "%s[%s] is one of our own addresses (use -X)\n", a->name, a->ip);
 			continue;
 		}
+		if (s->o->mx_session_limit > 0 && sessions >= s->o->mx_session_limit) {
+			zbuf_printf(&all, "%ld session%s failed: SMTP_MX_SESSION_LIMIT reached\n",
+				    sessions, sessions == 1 ? "" : "s");
+			break;
+		}
 		DBG(s, 1, "trying %s [%s]:%d", a->name, a->ip, s->port);
+		s->conn_up = 0;
 		if (try_addr(s, &d, a) == 0) {
 			DBG(s, 1, "connected to %s [%s]:%d%s, caps 0x%x, rcpt limit %lu", s->mxname,
 			    s->ip, s->port, s->tls_on ? " with TLS" : "", s->caps.flags,
@@ -1124,6 +1151,8 @@ static int open_conn(smtp_sess *s, const char *dest)
 			rc = Z_OK;
 			goto done;
 		}
+		if (s->conn_up)
+			sessions++;
 		if (all.len + s->err.len + 2 < all.max)
 			zbuf_printf(&all, "%s\n", zbuf_cstr(&s->err));
 	}
@@ -2271,6 +2300,8 @@ int smtp_sess_new(smtp_sess **sp, smtp_opts *o, zbuf *err)
 	s->dopts.addrmap = o->addrmap;
 	s->dopts.myhostname = o->heloname;
 	s->dopts.selfaddrs = o->selfaddrs;
+	/* -F names the operator's own target: it may be on loopback */
+	s->dopts.allow_loopback = o->allow_loopback || o->forcedest != NULL;
 	s->dopts.timeout_ms = 5000;
 	s->dopts.tries = 3;
 	smtp_io_line_hook = line_hook;
