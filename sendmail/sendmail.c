@@ -15,8 +15,10 @@
  *	the missing header fields, writes the envelope and the header, then
  *	streams the body through the input filter into the file, bounded by
  *	MESSAGE_SIZE_LIMIT, and commits it (fsync, rename into router/ or
- *	public/<ino>, directory fsync, notify the router).  Output is
- *	buffered in 64 KiB blocks.
+ *	public/<ino>, directory fsync, notify the router); a file left in
+ *	public/<ino> is fsynced once more, which commits its rename on
+ *	journalling file systems (the user cannot open public/ to sync it).
+ *	Output is buffered in 64 KiB blocks.
  * DIAGNOSTICS
  *	One "sendmail: ..." line on standard error (none with -oeq) and a
  *	sysexits(3) code: EX_USAGE bad options or no recipients, EX_NOINPUT
@@ -199,6 +201,28 @@ static int other_modes(const sm_opts *o)
 	return EX_SOFTWARE;
 }
 
+/* sync_public - a user who is not the mail system cannot open public/
+ * to fsync it after submit_commit renamed his file to public/<ino>; an
+ * fsync of the file itself commits the rename with it on Linux's
+ * journalling file systems (ext4, xfs, btrfs).  The router may have
+ * taken the file already: then it is the router's. */
+static void sync_public(const char *po, unsigned long ino)
+{
+	char path[4300];
+	struct stat st;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/public/%lu", po, ino) >= (int)sizeof(path))
+		return;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == getuid() &&
+	    (unsigned long)st.st_ino == ino)
+		(void)fsync(fd);
+	close(fd);
+}
+
 /* read_block - read up to n bytes of stdin; bytes, 0 at EOF, -1 on error */
 static ssize_t read_block(char *buf, size_t n)
 {
@@ -225,6 +249,7 @@ int main(int argc, char **argv)
 	zbuf out = ZBUF_INIT(SM_HEADER_MAX * 2 + 4 * READ_BLOCK), sender = ZBUF_INIT(1024);
 	zbuf tmp = ZBUF_INIT(4096), from_hdr = ZBUF_INIT(2048), warn = ZBUF_INIT(2048);
 	zbuf fullname = ZBUF_INIT(1024), env = ZBUF_INIT(16u * 1024u * 1024u);
+	zbuf po_path = ZBUF_INIT(4200);
 	char login[256], myhost[256], date[64], msgid[512], *buf = NULL;
 	unsigned long limit = SM_SIZE_DEFAULT;
 	struct passwd *pw;
@@ -419,6 +444,8 @@ int main(int argc, char **argv)
 	{
 		const char *po = o.postoffice ? o.postoffice : zconf_get("POSTOFFICE");
 
+		zbuf_puts(&po_path, po ? po : "");
+
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
 		signal(SIGHUP, on_signal);
@@ -530,6 +557,7 @@ int main(int argc, char **argv)
 		}
 		have_scratch = 0;
 		sigprocmask(SIG_SETMASK, &old, NULL);
+		sync_public(zbuf_cstr(&po_path), ino);
 		if (o.verbose) {
 			fprintf(stderr, "sendmail: message %lu submitted from <%s> to %zu recipient%s:\n",
 				ino, zbuf_cstr(&sender), r.n, r.n == 1 ? "" : "s");
@@ -564,6 +592,7 @@ done:
 	zbuf_free(&warn);
 	zbuf_free(&fullname);
 	zbuf_free(&env);
+	zbuf_free(&po_path);
 	zconf_free();
 	return ex;
 }

@@ -218,6 +218,22 @@ EOF
 		check_nomatch "-f own address ($a) as nobody: no warning" 'X-Authentication-Warning' "$(cat "$f")"
 		check_eq "-f own address ($a) as nobody: sender" "from <nobody@$H>" "$(head -1 "$f")"
 	done
+	# the rename into public/<ino> is committed by an fsync of the file
+	# (nobody cannot open public/ to sync the directory)
+	if command -v strace >/dev/null 2>&1; then
+		clean_spool
+		SM_PREFIX=(strace -f -e trace=openat,fsync -o "$ZT_W/strace.out" "${AS_NOBODY[@]}")
+		sm f1 r@dst.test
+		SM_PREFIX=("${AS_NOBODY[@]}")
+		ino=$(basename "$(the_file)")
+		if grep -q 'fsync' "$ZT_W/strace.out"; then
+			check_match "public/<ino> fsynced after the rename (as nobody)" \
+				"openat\\(.*/public/$ino\", O_RDONLY.* = ([0-9]+).*fsync\\(\\1\\) += 0" \
+				"$(tr '\n' ' ' < "$ZT_W/strace.out")"
+		else
+			info "strace does not work here: the public/<ino> fsync check is skipped"
+		fi
+	fi
 	conf "TRUSTED_USERS=daemon, nobody"
 	clean_spool
 	sm f1 -f boss@src.test r@dst.test
