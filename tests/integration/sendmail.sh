@@ -222,9 +222,12 @@ EOF
 	# (nobody cannot open public/ to sync the directory)
 	if command -v strace >/dev/null 2>&1; then
 		clean_spool
-		SM_PREFIX=(strace -f -e trace=openat,fsync -o "$ZT_W/strace.out" "${AS_NOBODY[@]}")
+		# (LeakSanitizer cannot run under ptrace)
+		SM_PREFIX=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+			   strace -f -e trace=openat,fsync -o "$ZT_W/strace.out" "${AS_NOBODY[@]}")
 		sm f1 r@dst.test
 		SM_PREFIX=("${AS_NOBODY[@]}")
+		check_eq "under strace as nobody: exit 0" 0 "$RC"
 		ino=$(basename "$(the_file)")
 		if grep -q 'fsync' "$ZT_W/strace.out"; then
 			check_match "public/<ino> fsynced after the rename (as nobody)" \
