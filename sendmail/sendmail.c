@@ -243,6 +243,7 @@ static int flush_out(submit *s, zbuf *out)
 	return rc;
 }
 
+/* main - parse, read, submit; the exit status is a sysexits code */
 int main(int argc, char **argv)
 {
 	zbuf err = ZBUF_INIT(4096), head = ZBUF_INIT(SM_HEADER_MAX + READ_BLOCK + 16);

@@ -15,6 +15,9 @@
 #   added fields  From (gecos / -F, login@MYHOSTNAME), Date, Message-ID
 #                 (with the message's inode number);
 #   notify        "NEW router <ino>" reaches $POSTOFFICE/.router.notify;
+#   durability    as nobody, public/<ino> is fsynced after the rename
+#                 (seen with strace when it works here);
+#   SIGTERM       while the body is read: exit 75, the scratch file gone;
 #   failures      ENOSPC in public/ (write and fsync, through the
 #                 tests/tools/enospc.c shim), a missing spool and a public/
 #                 nobody may not write: exit EX_TEMPFAIL (75), a clear
@@ -417,6 +420,25 @@ sm u15 r@dst.test
 check_eq "missing spool: EX_TEMPFAIL" 75 "$RC"
 check_match "missing spool: clear message" 'cannot queue the message' "$(cat "$ZT_W/u15.err")"
 conf
+
+# --- SIGTERM while the body is read: the scratch file goes away ---------------
+clean_spool
+mkfifo "$ZT_W/fifo"
+"$SM" r@dst.test < "$ZT_W/fifo" > "$ZT_W/s1.out" 2> "$ZT_W/s1.err" &
+spid=$!
+track "$spid"
+exec 7> "$ZT_W/fifo"
+printf 'Subject: slow\n\nfirst line\n' >&7
+for i in $(seq 1 100); do
+	[ "$(find "$PO/public" -type f -name '*:*' | wc -l)" -ge 1 ] && break
+	sleep 0.05
+done
+check_eq "SIGTERM: the scratch file exists while reading" 1 "$(find "$PO/public" -type f -name '*:*' | wc -l)"
+kill -TERM "$spid"
+wait "$spid"
+check_eq "SIGTERM: exit EX_TEMPFAIL" 75 "$?"
+exec 7>&-
+check_eq "SIGTERM: scratch file removed, nothing queued" 0 "$(spool_files)"
 
 # --- ENOSPC -------------------------------------------------------------------
 SHIM=$ZT_W/enospc.so
