@@ -12,7 +12,7 @@
 #include "zbuf.h"
 
 #define SM_HEADER_MAX (1024u * 1024u)   /* whole header block */
-#define SM_FIELD_MAX 65536u             /* one field, folded */
+#define SM_FIELD_MAX SM_HEADER_MAX       /* one field, folded: only the header bound */
 #define SM_FIELDS_MAX 4096u             /* fields in a header */
 #define SM_RCPT_MAX 10000u              /* envelope recipients */
 #define SM_SIZE_DEFAULT 10240000ul      /* MESSAGE_SIZE_LIMIT default */
