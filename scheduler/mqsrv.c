@@ -859,9 +859,15 @@ static int auth_lookup(const struct sockaddr_storage *peer, const char *user, ch
 					char save = *e;
 					*e = '\0';
 					if (*t && net_match(peer, t)) {
-						found = 1;
-						zstrlcpy(pw, f[1], pwsz);
-						*attrs = attr_bits(f[2]);
+						/* a cut password would accept its prefix */
+						if (zstrlcpy(pw, f[1], pwsz) != Z_OK) {
+							zlog_warn(NULL, "mailq authfile: password of %s too long;"
+								  " line ignored", f[0]);
+							pw[0] = '\0';
+						} else {
+							found = 1;
+							*attrs = attr_bits(f[2]);
+						}
 					}
 					*e = save;
 					t = e;
@@ -986,8 +992,9 @@ static int uid_is_admin(uid_t uid)
 		return 0;
 	struct passwd pwd, *res = NULL;
 	char buf[4096];
-	if (getpwuid_r(uid, &pwd, buf, sizeof buf, &res) == 0 && res != NULL)
-		zstrlcpy(name, res->pw_name, sizeof name);
+	if (getpwuid_r(uid, &pwd, buf, sizeof buf, &res) == 0 && res != NULL &&
+	    zstrlcpy(name, res->pw_name, sizeof name) != Z_OK)
+		name[0] = '\0';        /* a cut name must never match an admin entry */
 	while (*l) {
 		size_t n = strcspn(l, ", \t");
 		if (n > 0 && n < sizeof w) {
