@@ -1,6 +1,6 @@
 /*
  * check_smtp_conn.c - unit tests for transport/smtp/smtp_conn.c (and the
- * address map of smtp_dns.c): destination parsing, connect with -L, -r,
+ * address map of smtp_mx.c): destination parsing, connect with -L, -r,
  * -w, refused ports, UNIX sockets, self-address checks.  Every socket is on
  * 127.0.0.1 or in a temporary directory.
  *
@@ -25,7 +25,7 @@
 
 #include "zbuf.h"
 #include "smtp_conn.h"
-#include "smtp_dns.h"
+#include "smtp_mx.h"
 
 /* listen_lo - listening TCP socket on 127.0.0.1, ephemeral port */
 static int listen_lo(int *port)

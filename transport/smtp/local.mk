@@ -9,10 +9,10 @@ transport_smtp_libsmtp_a_SOURCES = \
 	transport/smtp/smtp_tls.c \
 	transport/smtp/smtp_auth.c \
 	transport/smtp/smtp_log.c \
-	transport/smtp/smtp_dns.h transport/smtp/smtp_dns.c \
+	transport/smtp/smtp_mx.h transport/smtp/smtp_mx.c \
 	transport/smtp/smtp_conn.h transport/smtp/smtp_conn.c
 transport_smtp_libsmtp_a_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS) $(SSL_CFLAGS)
-SMTP_LIBS = transport/smtp/libsmtp.a transport/libta/libta.a spool/libspool.a mail/libmail.a lib/libzmta.a \
+SMTP_LIBS = transport/smtp/libsmtp.a transport/libta/libta.a spool/libspool.a dns/libzdns.a mail/libmail.a lib/libzmta.a \
 	$(CARES_LIBS) $(SSL_LIBS)
 
 ta_PROGRAMS += transport/smtp/smtp

@@ -17,7 +17,7 @@
 #include <sys/types.h>
 #include "zbuf.h"
 #include "ta.h"
-#include "smtp_dns.h"
+#include "smtp_mx.h"
 #include "smtp_conn.h"
 
 /* ---- limits ---- */

@@ -66,7 +66,7 @@
  *	interfaces.  Pure, no system calls.
  *
  *	smtp_poll() is poll(2) for every wait of the agent (connect here,
- *	socket I/O in smtp_io.c, DNS in smtp_dns.c): the timeout is cut into
+ *	socket I/O in smtp_io.c, DNS in smtp_mx.c): the timeout is cut into
  *	slices so that smtp_alive_hook, when set, runs at most every
  *	smtp_alive_ms while the agent waits (the "#keepalive" line of
  *	zmta-ta(7)); the clock starts at the first wait.  No threads, no
@@ -92,7 +92,7 @@
  *	getifaddrs() is called for every self check.
  *
  * SEE ALSO
- *	smtp_dns.c, smtp(8), getifaddrs(3), ip(7), unix(7)
+ *	smtp_mx.c, smtp(8), getifaddrs(3), ip(7), unix(7)
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,9 +1,10 @@
 /*
  * NAME
- *	smtp_dns.c - MX resolution for the smtp transport agent (c-ares)
+ *	smtp_mx.c - MX resolution policy of the smtp transport agent
  *
  * SUMMARY
- *	Turn a destination domain into an ordered list of addresses to try.
+ *	Turn a destination domain into an ordered list of addresses to try,
+ *	over the lookups of the DNS layer (dns/zdns.h).
  *
  * SYNOPSIS
  *	int smtp_dns_init(smtp_dns **d, const smtp_dns_opts *o, zbuf *err);
@@ -16,23 +17,20 @@
  *	size_t smtp_mxlist_cap(smtp_mxlist *l, size_t max);
  *
  * DESCRIPTION
- *	One c-ares channel lives as long as the agent.  With o->servers set
- *	(DNS_SERVERS, "ip:port,ip:port") the channel is created with a
- *	placeholder server and then given exactly that list, so the servers
- *	of /etc/resolv.conf are never queried; without it the system
- *	configuration is used.  An empty o->servers string is an error.
- *	Defaults: timeout_ms 5000, tries 2 (at most 10), port 25.  Only DNS queries are made (ares_query with
- *	absolute names: no search list, no /etc/hosts).  ARES_FLAG_NOCHECKRESP
- *	keeps SERVFAIL and REFUSED apart from "could not contact".  The
- *	channel is driven synchronously with ares_getsock/ares_timeout/poll;
- *	o->timeout_ms is the first per-try timeout (c-ares doubles it on
- *	later rounds), o->tries the number of tries.
+ *	One DNS channel (zdns_init) lives as long as the agent; the DNS
+ *	layer does the queries, the CNAME chains and the null-MX rule
+ *	(zmta-dns(3)).  o->servers (DNS_SERVERS), o->timeout_ms and o->tries
+ *	go to it unchanged; an empty o->servers is an error, without it the
+ *	system configuration is used.  Every DNS wait goes through
+ *	smtp_poll() (keepalive).  Default port 25.  What is here is the
+ *	agent's policy: ordering, self detection, -W, -6, the test address
+ *	map and the address cap.
  *
  *	smtp_dns_resolve():
- *	- MX query.  CNAMEs in the answer are followed; the end of the chain
- *	  is reported in out->canon (the domain itself when there is none).
- *	  An answer holding only a CNAME makes a fresh MX query for its target
- *	  (at most 8 hops).
+ *	- MX query (zdns_mx).  CNAMEs in the answer are followed; the end of
+ *	  the chain is reported in out->canon (the domain itself when there
+ *	  is none).  An answer holding only a CNAME makes a fresh MX query
+ *	  for its target (at most 8 hops).
  *	- NXDOMAIN: SDNS_NXDOMAIN.  SERVFAIL, REFUSED, timeout, no server
  *	  reachable, malformed answer: SDNS_TEMPFAIL.
  *	- One MX record with an empty host ("MX 0 ."): SDNS_NULLMX.  A null MX
@@ -52,7 +50,8 @@
  *	  loop-back rule is off with o->allow_loopback (SMTP_TEST_ALLOW_LOOPBACK,
  *	  -F) and for addresses the test address map rewrites.
  *	- check_wks (-W): an MX host without a WKS record whose protocol is
- *	  TCP and whose bitmap has port 25 is dropped; all dropped: SDNS_NOWKS.
+ *	  TCP and whose bitmap has port 25 (zdns_wks) is dropped; all
+ *	  dropped: SDNS_NOWKS.
  *	- An MX host that does not exist or has no address is skipped; one
  *	  whose lookup fails temporarily is skipped too.  Nothing usable
  *	  left: SDNS_TEMPFAIL if any lookup failed temporarily, else SDNS_SELF
@@ -67,7 +66,7 @@
  *	is left the result is SDNS_SELF.
  *
  *	smtp_mxlist_cap(): SMTP_MX_ADDRESS_LIMIT, the first max entries of
- *	the ordered list.  Waits go through smtp_poll() (keepalive).
+ *	the ordered list.
  *
  *	smtp_addrmap_apply(): o->addrmap is a space/comma separated list
  *	"FROM=TO[:PORT]" (IPv6 TO as "[addr]:port"); a matching address is
@@ -82,80 +81,42 @@
  *	loopback address): we are the best MX but this is not a local domain", "example.org: no MX host has a WKS record for SMTP".
  *
  * SECURITY
- *	DNS answers are outside input: every RR is bounds-checked against the
- *	answer length before use, names are expanded by ares_expand_name and
- *	copied into fixed buffers only when they fit, counts are capped.
- *	A hostile DNS cannot point us at ourselves (loopback, our addresses).
+ *	DNS answers are outside input; they are parsed in the DNS layer
+ *	(dns/zdns_msg.c) and reach this file as bounded lists.  A hostile
+ *	DNS cannot point us at ourselves (loopback, our addresses).
  *
  * BUGS
  *	The additional section of MX answers is not used; every MX host has
  *	its own A and AAAA queries.
  *
  * SEE ALSO
- *	smtp_conn.c, smtp(8), RFC 5321 section 5, RFC 7505, RFC 974
+ *	dns/zdns.c, smtp_conn.c, smtp(8), zmta-dns(3), RFC 5321 section 5,
+ *	RFC 7505, RFC 974
  */
 #include <arpa/inet.h>
-#include <ares.h>
-#include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
 #include "zbuf.h"
 #include "zerr.h"
+#include "zdns.h"
 #include "smtp_conn.h"
-#include "smtp_dns.h"
-
-#define T_A 1
-#define T_CNAME 5
-#define T_WKS 11
-#define T_MX 15
-#define T_AAAA 28
-#define MAX_RR 256
-#define MAX_CHAIN 9
-
-struct qres {
-	int done;
-	int status;
-	unsigned char *buf;
-	int len;
-};
+#include "smtp_mx.h"
 
 struct smtp_dns {
-	ares_channel ch;
+	zdns *z;
 	smtp_dns_opts o;
 	char *servers, *addrmap, *myhostname, *selfaddrs;
-	int pending;
-	int nservers;
 };
-
-typedef struct rrinfo {
-	char owner[256];
-	int type;
-	const unsigned char *rd;
-	int rdlen;
-} rrinfo;
 
 typedef struct mxhost {
 	char name[256];
 	int pref;
 } mxhost;
-
-static int lib_inited;
-
-/* now_ms - monotonic milliseconds */
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* seterr - replace text in why (may be NULL) */
 static void seterr(zbuf *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -184,23 +145,14 @@ static char *dupstr(const char *s, int *fail)
 	return r;
 }
 
-/* smtp_dns_init - create the c-ares channel */
+/* smtp_dns_init - the agent's DNS channel and its policy options */
 int smtp_dns_init(smtp_dns **dp, const smtp_dns_opts *o, zbuf *err)
 {
-	struct ares_options ao;
-	struct in_addr placeholder;
+	zdns_opts zo;
 	smtp_dns *d;
-	int mask, rc, fail = 0;
+	int rc, fail = 0;
 
 	*dp = NULL;
-	if (!lib_inited) {
-		rc = ares_library_init(ARES_LIB_INIT_ALL);
-		if (rc != ARES_SUCCESS) {
-			seterr(err, "c-ares init: %s", ares_strerror(rc));
-			return Z_ERR;
-		}
-		lib_inited = 1;
-	}
 	d = calloc(1, sizeof *d);
 	if (d == NULL) {
 		seterr(err, "out of memory");
@@ -220,55 +172,17 @@ int smtp_dns_init(smtp_dns **dp, const smtp_dns_opts *o, zbuf *err)
 		smtp_dns_free(d);
 		return Z_ENOMEM;
 	}
-	if (d->servers != NULL && d->servers[0] == '\0') {
-		seterr(err, "DNS_SERVERS is empty (leave it unset to use the system resolver configuration)");
-		smtp_dns_free(d);
-		return Z_EPARSE;
-	}
-	if (d->o.timeout_ms <= 0)
-		d->o.timeout_ms = 5000;
-	if (d->o.tries <= 0)
-		d->o.tries = 2;
-	if (d->o.tries > 10)
-		d->o.tries = 10;
 	if (d->o.port <= 0 || d->o.port > 65535)
 		d->o.port = 25;
-
-	memset(&ao, 0, sizeof ao);
-	ao.flags = ARES_FLAG_NOCHECKRESP;
-	ao.timeout = d->o.timeout_ms;
-	ao.tries = d->o.tries;
-	mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
-	if (d->servers != NULL) {
-		/* never read the resolv.conf servers: start from a placeholder */
-		placeholder.s_addr = htonl(INADDR_LOOPBACK);
-		ao.servers = &placeholder;
-		ao.nservers = 1;
-		ao.ndomains = 0;
-		ao.domains = NULL;
-		mask |= ARES_OPT_SERVERS | ARES_OPT_DOMAINS;
-	}
-	rc = ares_init_options(&d->ch, &ao, mask);
-	if (rc != ARES_SUCCESS) {
-		seterr(err, "c-ares channel: %s", ares_strerror(rc));
-		d->ch = NULL;
+	memset(&zo, 0, sizeof zo);
+	zo.servers = d->servers;
+	zo.timeout_ms = d->o.timeout_ms;
+	zo.tries = d->o.tries;
+	zo.poll = smtp_poll;
+	rc = zdns_init(&d->z, &zo, err);
+	if (rc != Z_OK) {
 		smtp_dns_free(d);
-		return Z_ERR;
-	}
-	d->nservers = 1;
-	if (d->servers != NULL) {
-		const char *p;
-		rc = ares_set_servers_ports_csv(d->ch, d->servers);
-		if (rc != ARES_SUCCESS) {
-			seterr(err, "DNS_SERVERS \"%s\": %s", d->servers, ares_strerror(rc));
-			smtp_dns_free(d);
-			return Z_EPARSE;
-		}
-		for (p = d->servers; *p; p++)
-			if (*p == ',')
-				d->nservers++;
-	} else {
-		d->nservers = 3;
+		return rc;
 	}
 	*dp = d;
 	return Z_OK;
@@ -279,365 +193,12 @@ void smtp_dns_free(smtp_dns *d)
 {
 	if (d == NULL)
 		return;
-	if (d->ch != NULL)
-		ares_destroy(d->ch);
+	zdns_free(d->z);
 	free(d->servers);
 	free(d->addrmap);
 	free(d->myhostname);
 	free(d->selfaddrs);
 	free(d);
-}
-
-/* qcb - c-ares callback: keep a copy of the answer */
-static void qcb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
-{
-	struct qres *q = arg;
-	(void)timeouts;
-
-	q->status = status;
-	q->buf = NULL;
-	q->len = 0;
-	if (abuf != NULL && alen > 0) {
-		q->buf = malloc((size_t)alen);
-		if (q->buf != NULL) {
-			memcpy(q->buf, abuf, (size_t)alen);
-			q->len = alen;
-		} else if (status == ARES_SUCCESS) {
-			q->status = ARES_ENOMEM;
-		}
-	}
-	q->done = 1;
-}
-
-/* pcb - per-channel pending counter wrapper */
-struct pq {
-	struct qres *q;
-	smtp_dns *d;
-};
-
-/* pending_cb - callback that also decrements the pending count */
-static void pending_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
-{
-	struct pq *p = arg;
-
-	qcb(p->q, status, timeouts, abuf, alen);
-	p->d->pending--;
-	free(p);
-}
-
-/* start_query - issue one query; completion lands in q */
-static void start_query(smtp_dns *d, const char *name, int type, struct qres *q)
-{
-	struct pq *p;
-
-	memset(q, 0, sizeof *q);
-	p = malloc(sizeof *p);
-	if (p == NULL) {
-		q->status = ARES_ENOMEM;
-		q->done = 1;
-		return;
-	}
-	p->q = q;
-	p->d = d;
-	d->pending++;
-	ares_query(d->ch, name, 1 /* C_IN */, type, pending_cb, p);
-}
-
-/* run - drive the channel until every pending query has completed */
-static void run(smtp_dns *d)
-{
-	long long guard = now_ms() +
-		(long long)d->o.timeout_ms * ((1LL << d->o.tries)) * d->nservers + 5000;
-
-	while (d->pending > 0) {
-		ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-		struct pollfd pf[ARES_GETSOCK_MAXNUM];
-		struct timeval maxtv, tvbuf, *tv;
-		int bits, i, n = 0, ms, rc;
-
-		if (now_ms() > guard) {
-			ares_cancel(d->ch);
-			continue;
-		}
-		bits = ares_getsock(d->ch, socks, ARES_GETSOCK_MAXNUM);
-		for (i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			short ev = 0;
-			/* the ARES_GETSOCK_* macros shift a signed int into bit 31 */
-			if (((unsigned)bits >> i) & 1u)
-				ev |= POLLIN;
-			if (((unsigned)bits >> (i + ARES_GETSOCK_MAXNUM)) & 1u)
-				ev |= POLLOUT;
-			if (ev == 0)
-				continue;
-			pf[n].fd = socks[i];
-			pf[n].events = ev;
-			pf[n].revents = 0;
-			n++;
-		}
-		maxtv.tv_sec = 1;
-		maxtv.tv_usec = 0;
-		tv = ares_timeout(d->ch, &maxtv, &tvbuf);
-		ms = (int)(tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000);
-		rc = smtp_poll(pf, (unsigned long)n, ms);
-		if (rc < 0) {
-			if (errno == EINTR)
-				continue;
-			ares_cancel(d->ch);
-			continue;
-		}
-		if (rc == 0) {
-			ares_process_fd(d->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-			continue;
-		}
-		for (i = 0; i < n; i++) {
-			if (pf[i].revents == 0)
-				continue;
-			ares_process_fd(d->ch,
-				(pf[i].revents & (POLLIN | POLLERR | POLLHUP)) ? pf[i].fd : ARES_SOCKET_BAD,
-				(pf[i].revents & POLLOUT) ? pf[i].fd : ARES_SOCKET_BAD);
-		}
-	}
-}
-
-/* qfree - release an answer copy */
-static void qfree(struct qres *q)
-{
-	free(q->buf);
-	q->buf = NULL;
-	q->len = 0;
-}
-
-/* get16 - big-endian 16 bits */
-static int get16(const unsigned char *p)
-{
-	return (p[0] << 8) | p[1];
-}
-
-/* expand - expand a compressed name at p into dst; -1 on error/too long */
-static int expand(const unsigned char *p, const unsigned char *abuf, int alen,
-		  char *dst, size_t dstsz, long *enclen)
-{
-	char *s = NULL;
-	long el = 0;
-	int rc;
-
-	if (ares_expand_name(p, abuf, alen, &s, &el) != ARES_SUCCESS)
-		return -1;
-	rc = zstrlcpy(dst, s, dstsz) == Z_OK ? 0 : -1;
-	ares_free_string(s);
-	if (enclen)
-		*enclen = el;
-	return rc;
-}
-
-/* parse_answers - walk the answer section of a DNS message into rr[] */
-static int parse_answers(const unsigned char *abuf, int alen, rrinfo *rr, int max, int *nrr)
-{
-	const unsigned char *p, *end;
-	int qd, an, i;
-
-	*nrr = 0;
-	if (abuf == NULL || alen < 12)
-		return -1;
-	end = abuf + alen;
-	qd = get16(abuf + 4);
-	an = get16(abuf + 6);
-	p = abuf + 12;
-	for (i = 0; i < qd; i++) {
-		char tmp[256];
-		long el;
-		if (expand(p, abuf, alen, tmp, sizeof tmp, &el) != 0)
-			return -1;
-		if (el <= 0 || end - p < el + 4)
-			return -1;
-		p += el + 4;
-	}
-	for (i = 0; i < an && *nrr < max; i++) {
-		rrinfo *r = &rr[*nrr];
-		long el;
-		int rdlen;
-
-		if (expand(p, abuf, alen, r->owner, sizeof r->owner, &el) != 0)
-			return -1;
-		if (el <= 0 || end - p < el + 10)
-			return -1;
-		p += el;
-		r->type = get16(p);
-		rdlen = get16(p + 8);
-		p += 10;
-		if (end - p < rdlen)
-			return -1;
-		r->rd = p;
-		r->rdlen = rdlen;
-		if (get16(p - 8) == 1) /* class IN only */
-			(*nrr)++;
-		p += rdlen;
-	}
-	return 0;
-}
-
-/* name_eq - case-insensitive name comparison ignoring one trailing dot */
-static int name_eq(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-
-	if (la > 0 && a[la - 1] == '.')
-		la--;
-	if (lb > 0 && b[lb - 1] == '.')
-		lb--;
-	return la == lb && strncasecmp(a, b, la) == 0;
-}
-
-/* chain - follow CNAMEs from qname through the answer; names in names[] */
-static int chain(const unsigned char *abuf, int alen, const rrinfo *rr, int nrr,
-		 const char *qname, char names[][256])
-{
-	int n = 1, i, moved;
-
-	if (zstrlcpy(names[0], qname, 256) != Z_OK)
-		return 0;
-	do {
-		moved = 0;
-		for (i = 0; i < nrr && n < MAX_CHAIN; i++) {
-			if (rr[i].type != T_CNAME || !name_eq(rr[i].owner, names[n - 1]))
-				continue;
-			if (expand(rr[i].rd, abuf, alen, names[n], 256, NULL) != 0)
-				return n;
-			n++;
-			moved = 1;
-			break;
-		}
-	} while (moved && n < MAX_CHAIN);
-	return n;
-}
-
-/* in_chain - is name one of names[0..n) */
-static int in_chain(const char *name, char names[][256], int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (name_eq(name, names[i]))
-			return 1;
-	return 0;
-}
-
-/* temp_text - short text for a temporary c-ares status */
-static const char *temp_text(int st)
-{
-	switch (st) {
-	case ARES_ETIMEOUT: return "DNS timeout";
-	case ARES_EREFUSED: return "DNS server refused the query";
-	case ARES_ECONNREFUSED: return "no DNS server reachable";
-	case ARES_ESERVFAIL: return "DNS server failure";
-	default: return "DNS failure";
-	}
-}
-
-/* host list for one name: addresses per family */
-typedef struct haddrs {
-	struct sockaddr_storage sa[SMTP_MX_MAX];
-	int n;
-	int temp;         /* a lookup failed temporarily */
-	int exists;       /* some lookup said the name exists */
-	int nx;           /* every lookup said NXDOMAIN */
-	char canon[256];
-	int tstatus;
-} haddrs;
-
-/* collect_addrs - add A or AAAA records from an answer */
-static void collect_addrs(struct qres *q, const char *name, int type, haddrs *h, rrinfo *rr)
-{
-	char names[MAX_CHAIN][256];
-	int nrr = 0, nn, i;
-
-	if (q->status == ARES_ENOTFOUND)
-		return;
-	h->nx = 0;
-	if (q->status == ARES_ENODATA) {
-		h->exists = 1;
-		return;
-	}
-	if (q->status != ARES_SUCCESS) {
-		h->temp = 1;
-		h->tstatus = q->status;
-		return;
-	}
-	h->exists = 1;
-	if (parse_answers(q->buf, q->len, rr, MAX_RR, &nrr) != 0) {
-		h->temp = 1;
-		h->tstatus = ARES_EBADRESP;
-		return;
-	}
-	nn = chain(q->buf, q->len, rr, nrr, name, names);
-	if (nn > 1)
-		zstrlcpy(h->canon, names[nn - 1], sizeof h->canon);
-	for (i = 0; i < nrr && h->n < SMTP_MX_MAX; i++) {
-		struct sockaddr_storage *ss = &h->sa[h->n];
-		if (rr[i].type != type || !in_chain(rr[i].owner, names, nn))
-			continue;
-		memset(ss, 0, sizeof *ss);
-		if (type == T_A && rr[i].rdlen == 4) {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-			s4->sin_family = AF_INET;
-			memcpy(&s4->sin_addr, rr[i].rd, 4);
-			h->n++;
-		} else if (type == T_AAAA && rr[i].rdlen == 16) {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-			s6->sin6_family = AF_INET6;
-			memcpy(&s6->sin6_addr, rr[i].rd, 16);
-			h->n++;
-		}
-	}
-}
-
-/* lookup_host - A then AAAA of one name (both queries in flight together) */
-static void lookup_host(smtp_dns *d, const char *name, haddrs *h, rrinfo *rr)
-{
-	struct qres qa, q6;
-
-	memset(h, 0, sizeof *h);
-	h->nx = 1;
-	start_query(d, name, T_A, &qa);
-	start_query(d, name, T_AAAA, &q6);
-	run(d);
-	collect_addrs(&qa, name, T_A, h, rr);
-	collect_addrs(&q6, name, T_AAAA, h, rr);
-	qfree(&qa);
-	qfree(&q6);
-}
-
-/* wks_has_smtp - 1 if name has a WKS record for TCP port 25, 0 if not, -1 temp */
-static int wks_has_smtp(smtp_dns *d, const char *name, rrinfo *rr)
-{
-	struct qres q;
-	char names[MAX_CHAIN][256];
-	int nrr = 0, nn, i, found = 0;
-
-	start_query(d, name, T_WKS, &q);
-	run(d);
-	if (q.status == ARES_ENOTFOUND || q.status == ARES_ENODATA) {
-		qfree(&q);
-		return 0;
-	}
-	if (q.status != ARES_SUCCESS || parse_answers(q.buf, q.len, rr, MAX_RR, &nrr) != 0) {
-		qfree(&q);
-		return -1;
-	}
-	nn = chain(q.buf, q.len, rr, nrr, name, names);
-	for (i = 0; i < nrr; i++) {
-		/* RDATA: address(4) protocol(1) bitmap(rdlen-5); port 25 = byte 3, mask 0x40 */
-		if (rr[i].type != T_WKS || !in_chain(rr[i].owner, names, nn) || rr[i].rdlen < 5)
-			continue;
-		if (rr[i].rd[4] != 6 /* TCP */)
-			continue;
-		if (rr[i].rdlen - 5 > 3 && (rr[i].rd[5 + 3] & 0x40)) {
-			found = 1;
-			break;
-		}
-	}
-	qfree(&q);
-	return found;
 }
 
 /* fill_entry - finish one list entry: port, printable form, address map */
@@ -670,7 +231,7 @@ static void fill_entry(smtp_dns *d, smtp_mxaddr *e, const char *name, int pref,
 }
 
 /* add_host - append a host's addresses (A first, then AAAA) */
-static void add_host(smtp_dns *d, smtp_mxlist *out, const char *name, int pref, const haddrs *h)
+static void add_host(smtp_dns *d, smtp_mxlist *out, const char *name, int pref, const zdns_addrset *h)
 {
 	int fam, i;
 
@@ -737,7 +298,7 @@ static void shuffle_groups(mxhost *mx, int n)
 static int is_me(smtp_dns *d, const char *name)
 {
 	return d->o.myhostname != NULL && d->o.myhostname[0] != '\0' &&
-	       name != NULL && name[0] != '\0' && name_eq(name, d->o.myhostname);
+	       name != NULL && name[0] != '\0' && zdns_name_eq(name, d->o.myhostname);
 }
 
 /* loops_back - an address that reaches this host and is not allowed:
@@ -754,7 +315,7 @@ static int loops_back(smtp_dns *d, const struct sockaddr_storage *ss)
 }
 
 /* any_self - is any of a host's addresses ours; why says which */
-static int any_self(smtp_dns *d, const haddrs *h, char *why, size_t whysz)
+static int any_self(smtp_dns *d, const zdns_addrset *h, char *why, size_t whysz)
 {
 	char ip[INET6_ADDRSTRLEN];
 	int i;
@@ -775,82 +336,29 @@ static int any_self(smtp_dns *d, const haddrs *h, char *why, size_t whysz)
 	return 0;
 }
 
-/* query_mx - MX query following CNAME-only answers; fills mx[], canon */
-static int query_mx(smtp_dns *d, const char *domain, mxhost *mx, int *nmx, int *nullmx,
-		    char *canon, rrinfo *rr, int *astatus)
+/* load_mx - the MX hosts of a zdns_mx answer, sorted, equal ones shuffled */
+static int load_mx(const zdns_mxset *set, mxhost *mx)
 {
-	char cur[256];
-	int hop;
+	int i, n = 0;
 
-	*nmx = 0;
-	*nullmx = 0;
-	zstrlcpy(canon, domain, 256);
-	if (zstrlcpy(cur, domain, sizeof cur) != Z_OK) {
-		*astatus = ARES_EBADNAME;
-		return -1;
-	}
-	for (hop = 0; hop < 8; hop++) {
-		struct qres q;
-		char names[MAX_CHAIN][256];
-		int nrr = 0, nn, i, real = 0, nulls = 0;
-
-		start_query(d, cur, T_MX, &q);
-		run(d);
-		*astatus = q.status;
-		if (q.status != ARES_SUCCESS) {
-			qfree(&q);
-			return -1;
-		}
-		if (parse_answers(q.buf, q.len, rr, MAX_RR, &nrr) != 0) {
-			qfree(&q);
-			*astatus = ARES_EBADRESP;
-			return -1;
-		}
-		nn = chain(q.buf, q.len, rr, nrr, cur, names);
-		zstrlcpy(canon, names[nn - 1], 256);
-		for (i = 0; i < nrr; i++) {
-			mxhost *m;
-			if (rr[i].type != T_MX || rr[i].rdlen < 3 || !in_chain(rr[i].owner, names, nn))
-				continue;
-			if (*nmx >= SMTP_MX_MAX)
-				break;
-			m = &mx[*nmx];
-			m->pref = get16(rr[i].rd);
-			if (expand(rr[i].rd + 2, q.buf, q.len, m->name, sizeof m->name, NULL) != 0)
-				continue;
-			if (m->name[0] == '\0' || strcmp(m->name, ".") == 0) {
-				nulls++;
-				continue;
-			}
-			real++;
-			(*nmx)++;
-		}
-		qfree(&q);
-		if (real == 0 && nulls > 0) {
-			*nullmx = 1;
-			return 0;
-		}
-		if (real > 0)
-			return 0;
-		if (nn > 1 && !name_eq(names[nn - 1], cur)) {
-			/* only a CNAME: ask again for the target's MX */
-			zstrlcpy(cur, names[nn - 1], sizeof cur);
+	for (i = 0; i < set->n && n < SMTP_MX_MAX; i++) {
+		if (zstrlcpy(mx[n].name, set->mx[i].host, sizeof mx[n].name) != Z_OK)
 			continue;
-		}
-		*astatus = ARES_ENODATA;
-		return -1;
+		mx[n].pref = set->mx[i].pref;
+		n++;
 	}
-	*astatus = ARES_ENODATA;
-	return -1;
+	qsort(mx, (size_t)n, sizeof mx[0], mx_cmp);
+	shuffle_groups(mx, n);
+	return n;
 }
 
 /* smtp_dns_resolve - destination domain to an ordered address list */
 int smtp_dns_resolve(smtp_dns *d, const char *domain, smtp_mxlist *out, zbuf *why)
 {
 	static mxhost mx[SMTP_MX_MAX];
-	static haddrs h;
-	rrinfo *rr = NULL;
-	int nmx = 0, nullmx = 0, ast = 0, i, rc;
+	static zdns_addrset h;
+	zdns_mxset *set = NULL;
+	int nmx = 0, i, rc, st;
 	int cutoff = -1, anytemp = 0, tstatus = 0, wksdropped = 0, selfcut = 0;
 	char selfname[256] = "", selfwhy[128] = "is our host name";
 
@@ -861,35 +369,37 @@ int smtp_dns_resolve(smtp_dns *d, const char *domain, smtp_mxlist *out, zbuf *wh
 	}
 	if (!d->o.use_mx)
 		return smtp_dns_host_addrs(d, domain, out, why);
-	rr = calloc(MAX_RR, sizeof *rr);
-	if (rr == NULL) {
+	set = calloc(1, sizeof *set);
+	if (set == NULL) {
 		seterr(why, "out of memory looking up MX for %s (will retry)", domain);
 		return SDNS_TEMPFAIL;
 	}
-	if (query_mx(d, domain, mx, &nmx, &nullmx, out->canon, rr, &ast) != 0) {
-		if (ast == ARES_ENOTFOUND || ast == ARES_EBADNAME) {
-			seterr(why, "%s: no such domain", domain);
-			rc = SDNS_NXDOMAIN;
-			goto done;
-		}
-		if (ast != ARES_ENODATA) {
-			seterr(why, "%s looking up MX for %s (will retry)", temp_text(ast), domain);
-			rc = SDNS_TEMPFAIL;
-			goto done;
-		}
+	st = zdns_mx(d->z, domain, set);
+	zstrlcpy(out->canon, set->canon[0] ? set->canon : domain, sizeof out->canon);
+	if (st == ZDNS_NXDOMAIN) {
+		seterr(why, "%s: no such domain", domain);
+		rc = SDNS_NXDOMAIN;
+		goto done;
+	}
+	if (st != ZDNS_OK && st != ZDNS_NODATA) {
+		seterr(why, "%s looking up MX for %s (will retry)", zdns_status_text(st), domain);
+		rc = SDNS_TEMPFAIL;
+		goto done;
+	}
+	if (set->nullmx) {
+		seterr(why, "%s publishes a null MX (RFC 7505): it accepts no mail", domain);
+		rc = SDNS_NULLMX;
+		goto done;
+	}
+	if (st == ZDNS_NODATA) {
 		/* implicit MX: the name exists but has no MX */
 		out->implicit = 1;
 		mx[0].pref = 0;
 		zstrlcpy(mx[0].name, out->canon, sizeof mx[0].name);
 		nmx = 1;
+	} else {
+		nmx = load_mx(set, mx);
 	}
-	if (nullmx) {
-		seterr(why, "%s publishes a null MX (RFC 7505): it accepts no mail", domain);
-		rc = SDNS_NULLMX;
-		goto done;
-	}
-	qsort(mx, (size_t)nmx, sizeof mx[0], mx_cmp);
-	shuffle_groups(mx, nmx);
 
 	for (i = 0; i < nmx && out->n < SMTP_MX_MAX; i++) {
 		if (cutoff >= 0 && mx[i].pref >= cutoff)
@@ -900,10 +410,10 @@ int smtp_dns_resolve(smtp_dns *d, const char *domain, smtp_mxlist *out, zbuf *wh
 			break;
 		}
 		if (d->o.check_wks) {
-			int w = wks_has_smtp(d, mx[i].name, rr);
+			int w = zdns_wks(d->z, mx[i].name, 6 /* TCP */, 25);
 			if (w < 0) {
 				anytemp = 1;
-				tstatus = ARES_ESERVFAIL;
+				tstatus = ZDNS_SERVFAIL;
 				continue;
 			}
 			if (w == 0) {
@@ -911,16 +421,16 @@ int smtp_dns_resolve(smtp_dns *d, const char *domain, smtp_mxlist *out, zbuf *wh
 				continue;
 			}
 		}
-		lookup_host(d, mx[i].name, &h, rr);
+		st = zdns_addrs(d->z, mx[i].name, &h);
 		if (any_self(d, &h, selfwhy, sizeof selfwhy) || (h.canon[0] && is_me(d, h.canon))) {
 			cutoff = mx[i].pref;
 			zstrlcpy(selfname, mx[i].name, sizeof selfname);
 			break;
 		}
 		if (h.n == 0) {
-			if (h.temp) {
+			if (zdns_temp(st)) {
 				anytemp = 1;
-				tstatus = h.tstatus;
+				tstatus = st;
 			}
 			continue;
 		}
@@ -942,7 +452,7 @@ int smtp_dns_resolve(smtp_dns *d, const char *domain, smtp_mxlist *out, zbuf *wh
 	}
 	if (anytemp) {
 		seterr(why, "%s looking up the addresses of the MX hosts of %s (will retry)",
-		       temp_text(tstatus), domain);
+		       zdns_status_text(tstatus), domain);
 		rc = SDNS_TEMPFAIL;
 	} else if (selfcut) {
 		seterr(why, "%s: MX points back to us (%s %s): we are the best MX "
@@ -959,16 +469,16 @@ int smtp_dns_resolve(smtp_dns *d, const char *domain, smtp_mxlist *out, zbuf *wh
 		rc = SDNS_NOADDR;
 	}
 done:
-	free(rr);
+	free(set);
 	return rc;
 }
 
 /* smtp_dns_host_addrs - A/AAAA of one host (no MX) */
 int smtp_dns_host_addrs(smtp_dns *d, const char *host, smtp_mxlist *out, zbuf *why)
 {
-	static haddrs h;
-	rrinfo *rr;
+	static zdns_addrset h;
 	struct sockaddr_storage ss;
+	int st;
 
 	memset(out, 0, sizeof *out);
 	if (host == NULL || host[0] == '\0' || strlen(host) > 253) {
@@ -991,13 +501,7 @@ int smtp_dns_host_addrs(smtp_dns *d, const char *host, smtp_mxlist *out, zbuf *w
 		out->n = 1;
 		return SDNS_OK;
 	}
-	rr = calloc(MAX_RR, sizeof *rr);
-	if (rr == NULL) {
-		seterr(why, "out of memory looking up %s (will retry)", host);
-		return SDNS_TEMPFAIL;
-	}
-	lookup_host(d, host, &h, rr);
-	free(rr);
+	st = zdns_addrs(d->z, host, &h);
 	if (h.canon[0])
 		zstrlcpy(out->canon, h.canon, sizeof out->canon);
 	{
@@ -1021,11 +525,11 @@ int smtp_dns_host_addrs(smtp_dns *d, const char *host, smtp_mxlist *out, zbuf *w
 		v6_first(out);
 	if (out->n > 0)
 		return SDNS_OK;
-	if (h.temp) {
-		seterr(why, "%s looking up the address of %s (will retry)", temp_text(h.tstatus), host);
+	if (zdns_temp(st)) {
+		seterr(why, "%s looking up the address of %s (will retry)", zdns_status_text(st), host);
 		return SDNS_TEMPFAIL;
 	}
-	if (h.nx) {
+	if (st == ZDNS_NXDOMAIN) {
 		seterr(why, "%s: no such host", host);
 		return SDNS_NXDOMAIN;
 	}
@@ -1036,27 +540,26 @@ int smtp_dns_host_addrs(smtp_dns *d, const char *host, smtp_mxlist *out, zbuf *w
 /* smtp_dns_has_mx - does domain list mxhost among its MX records */
 int smtp_dns_has_mx(smtp_dns *d, const char *domain, const char *mxhost_name)
 {
-	static mxhost mx[SMTP_MX_MAX];
-	char canon[256];
-	rrinfo *rr;
-	int nmx = 0, nullmx = 0, ast = 0, i, rc = 0;
+	zdns_mxset *set;
+	int i, st, rc = 0;
 
 	if (domain == NULL || mxhost_name == NULL || strlen(domain) > 253)
 		return 0;
-	rr = calloc(MAX_RR, sizeof *rr);
-	if (rr == NULL)
+	set = calloc(1, sizeof *set);
+	if (set == NULL)
 		return Z_ENOMEM;
-	if (query_mx(d, domain, mx, &nmx, &nullmx, canon, rr, &ast) != 0) {
-		rc = (ast == ARES_ENOTFOUND || ast == ARES_ENODATA || ast == ARES_EBADNAME) ? 0 : Z_EAGAIN;
+	st = zdns_mx(d->z, domain, set);
+	if (st != ZDNS_OK) {
+		rc = zdns_temp(st) ? Z_EAGAIN : 0;
 		goto done;
 	}
-	for (i = 0; i < nmx; i++)
-		if (name_eq(mx[i].name, mxhost_name)) {
+	for (i = 0; i < set->n; i++)
+		if (zdns_name_eq(set->mx[i].host, mxhost_name)) {
 			rc = 1;
 			break;
 		}
 done:
-	free(rr);
+	free(set);
 	return rc;
 }
 

@@ -1,5 +1,5 @@
 /*
- * smtp_dns.h - MX resolution for the smtp agent, through c-ares only.
+ * smtp_mx.h - the smtp agent's delivery policy over the DNS layer (dns/zdns.h).
  *
  * smtp_dns_resolve() turns a destination domain into an ordered list of
  * addresses to try: MX records sorted by preference, equal preferences
@@ -15,11 +15,14 @@
  * or the test address map rewrites that address.  Self detection sees
  * addresses before the test address map is applied.
  *
+ * The lookups themselves (c-ares, CNAME chains, null MX) are the DNS layer's
+ * (dns/zdns.h, zmta-dns(3)); this is the agent's policy on top of them.
+ *
  * addrmap (SMTP_TEST_ADDRMAP, tests only): "FROM=TO[:PORT] ..." separated by
  * spaces or commas; IPv6 TO with a port is written "[addr]:port".
  */
-#ifndef ZMTA_SMTP_DNS_H
-#define ZMTA_SMTP_DNS_H
+#ifndef ZMTA_SMTP_MX_H
+#define ZMTA_SMTP_MX_H
 
 #include <netinet/in.h>
 #include <stddef.h>
@@ -72,7 +75,7 @@ typedef struct smtp_dns_opts {
 
 typedef struct smtp_dns smtp_dns;
 
-/* smtp_dns_init - one c-ares channel for the life of the agent */
+/* smtp_dns_init - one DNS channel (zdns) for the life of the agent */
 int smtp_dns_init(smtp_dns **d, const smtp_dns_opts *o, zbuf *err);
 void smtp_dns_free(smtp_dns *d);
 /* smtp_dns_resolve - returns an smtp_dns_status; why gets a human reason

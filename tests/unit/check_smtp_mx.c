@@ -1,7 +1,7 @@
 /*
- * check_smtp_dns.c - unit tests for transport/smtp/smtp_dns.c against real
- * DNS servers on loopback: nsd serving tests/integration/dns/mta.test.zone,
- * and dns-faulty.py (python3-dnslib) for SERVFAIL, REFUSED and timeouts.
+ * check_smtp_mx.c - unit tests for transport/smtp/smtp_mx.c (the agent's MX
+ * policy over the DNS layer) against real DNS servers on loopback: nsd
+ * serving tests/integration/dns/mta.test.zone, and dns-faulty.py (python3-dnslib) for SERVFAIL, REFUSED and timeouts.
  * Both are started here on free 127.0.0.1 ports and stopped by their PIDs;
  * c-ares is always given DNS_SERVERS-style server lists, so the servers of
  * /etc/resolv.conf are never asked.  Skips (77) without nsd.
@@ -10,249 +10,19 @@
  *	Starts only its own DNS servers on 127.0.0.1 and stops them by PID;
  *	must never let c-ares ask the servers of /etc/resolv.conf.
  * SEE ALSO
- *	transport/smtp/smtp_dns.c, smtp(8)
+ *	transport/smtp/smtp_mx.c, tests/unit/dnspeer.h, smtp(8)
  */
 #include <arpa/inet.h>
 #include <check.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "zbuf.h"
+#include "dnspeer.h"
 #include "smtp_conn.h"
-#include "smtp_dns.h"
-
-#ifndef DNS_TESTDIR
-#define DNS_TESTDIR "tests/integration/dns"
-#endif
-
-static const char *NSD = "/usr/sbin/nsd";
-static char tmpdir[128];
-static pid_t nsd_pid = -1, faulty_pid = -1;
-static char nsd_servers[64], faulty_servers[64];
-
-/* free_port - a port free for both UDP and TCP on 127.0.0.1 right now */
-static int free_port(void)
-{
-	int tries;
-
-	for (tries = 0; tries < 50; tries++) {
-		struct sockaddr_in sin;
-		socklen_t sl = sizeof sin;
-		int u = socket(AF_INET, SOCK_DGRAM, 0), t, port, ok;
-
-		memset(&sin, 0, sizeof sin);
-		sin.sin_family = AF_INET;
-		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		if (u < 0 || bind(u, (struct sockaddr *)&sin, sizeof sin) != 0 ||
-		    getsockname(u, (struct sockaddr *)&sin, &sl) != 0) {
-			if (u >= 0)
-				close(u);
-			continue;
-		}
-		port = ntohs(sin.sin_port);
-		t = socket(AF_INET, SOCK_STREAM, 0);
-		ok = t >= 0 && bind(t, (struct sockaddr *)&sin, sizeof sin) == 0;
-		close(u);
-		if (t >= 0)
-			close(t);
-		if (ok)
-			return port;
-	}
-	return -1;
-}
-
-/* spawn - fork/exec argv with stdout to outfile; child dies with us */
-static pid_t spawn(char *const argv[], const char *outfile)
-{
-	pid_t parent = getpid();
-	pid_t p = fork();
-
-	if (p == 0) {
-		int fd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() != parent)
-			_exit(1);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	return p;
-}
-
-/* file_has - does the file contain text */
-static int file_has(const char *path, const char *text)
-{
-	char buf[4096];
-	ssize_t n;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return strstr(buf, text) != NULL;
-}
-
-/* stop - terminate one child we started and reap it */
-static void stop(pid_t *pid)
-{
-	int i;
-
-	if (*pid <= 0)
-		return;
-	kill(*pid, SIGTERM);
-	for (i = 0; i < 100; i++) {
-		if (waitpid(*pid, NULL, WNOHANG) == *pid)
-			break;
-		usleep(20000);
-	}
-	if (i == 100) {
-		kill(*pid, SIGKILL);
-		waitpid(*pid, NULL, 0);
-	}
-	*pid = -1;
-}
-
-/* sleep_ms - short pause */
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
-/* start_nsd - nsd -d on a free port with our zone; 0 on success */
-static int start_nsd(void)
-{
-	char conf[256], log[256], zone[256], cmd[512], out[256];
-	int attempt;
-
-	snprintf(zone, sizeof zone, "%s/mta.test.zone", tmpdir);
-	snprintf(cmd, sizeof cmd, "cp '%s/mta.test.zone' '%s'", DNS_TESTDIR, zone);
-	if (system(cmd) != 0)
-		return -1;
-	snprintf(conf, sizeof conf, "%s/nsd.conf", tmpdir);
-	snprintf(log, sizeof log, "%s/nsd.log", tmpdir);
-	snprintf(out, sizeof out, "%s/nsd.out", tmpdir);
-	for (attempt = 0; attempt < 5; attempt++) {
-		int port = free_port(), i;
-		FILE *f = fopen(conf, "w");
-		char *argv[] = { (char *)NSD, (char *)"-d", (char *)"-c", conf, NULL };
-
-		if (f == NULL || port < 0)
-			return -1;
-		fprintf(f, "server:\n  ip-address: 127.0.0.1@%d\n  do-ip6: no\n"
-			"  username: \"\"\n  chroot: \"\"\n  zonesdir: \"%s\"\n  database: \"\"\n"
-			"  zonelistfile: \"%s/zone.list\"\n  xfrdfile: \"%s/xfrd.state\"\n"
-			"  xfrdir: \"%s\"\n  pidfile: \"%s/nsd.pid\"\n  logfile: \"%s\"\n"
-			"  server-count: 1\n  verbosity: 1\n  hide-version: yes\n"
-			"remote-control:\n  control-enable: no\n"
-			"zone:\n  name: \"mta.test\"\n  zonefile: \"mta.test.zone\"\n",
-			port, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, log);
-		fclose(f);
-		unlink(log);
-		nsd_pid = spawn(argv, out);
-		for (i = 0; i < 200; i++) {
-			if (waitpid(nsd_pid, NULL, WNOHANG) == nsd_pid) {
-				nsd_pid = -1;
-				break;
-			}
-			if (file_has(log, "nsd started")) {
-				snprintf(nsd_servers, sizeof nsd_servers, "127.0.0.1:%d", port);
-				return 0;
-			}
-			sleep_ms(25);
-		}
-		stop(&nsd_pid);
-	}
-	return -1;
-}
-
-/* start_faulty - dns-faulty.py on a free port; 0 on success */
-static int start_faulty(void)
-{
-	char out[256], script[256];
-	const char *py = getenv("SYS_PYTHON3");
-	int i;
-
-	if (py == NULL || *py == '\0')
-		py = "/usr/bin/python3";
-	snprintf(script, sizeof script, "%s/dns-faulty.py", DNS_TESTDIR);
-	snprintf(out, sizeof out, "%s/faulty.out", tmpdir);
-	{
-		char *argv[] = { (char *)py, script, (char *)"--port", (char *)"0",
-				 (char *)"--delay", (char *)"3", NULL };
-		faulty_pid = spawn(argv, out);
-	}
-	for (i = 0; i < 400; i++) {
-		char buf[256];
-		int fd, port;
-		ssize_t n;
-		const char *p;
-
-		if (waitpid(faulty_pid, NULL, WNOHANG) == faulty_pid) {
-			faulty_pid = -1;
-			return -1;
-		}
-		fd = open(out, O_RDONLY);
-		if (fd >= 0) {
-			n = read(fd, buf, sizeof buf - 1);
-			close(fd);
-			if (n > 0) {
-				buf[n] = '\0';
-				p = strstr(buf, " port ");
-				if (p != NULL && sscanf(p, " port %d", &port) == 1 && strchr(p, '\n')) {
-					snprintf(faulty_servers, sizeof faulty_servers, "127.0.0.1:%d", port);
-					return 0;
-				}
-			}
-		}
-		sleep_ms(25);
-	}
-	stop(&faulty_pid);
-	return -1;
-}
-
-static void setup_servers(void)
-{
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/check_smtp_dns.XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
-		ck_abort_msg("mkdtemp: %s", strerror(errno));
-	if (start_nsd() != 0)
-		ck_abort_msg("could not start nsd (see %s)", tmpdir);
-	if (start_faulty() != 0)
-		faulty_servers[0] = '\0'; /* those tests skip themselves */
-}
-
-static void teardown_servers(void)
-{
-	char cmd[256];
-
-	stop(&nsd_pid);
-	stop(&faulty_pid);
-	if (tmpdir[0] != '\0') {
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", tmpdir);
-		tmpdir[0] = '\0';
-	}
-}
+#include "smtp_mx.h"
 
 /* opts - options pointing at a server list */
 static smtp_dns_opts opts(const char *servers)
@@ -715,7 +485,7 @@ START_TEST(test_faulty)
 	int rc;
 
 	if (faulty_servers[0] == '\0') {
-		fprintf(stderr, "check_smtp_dns: dns-faulty.py not running (python3-dnslib?): fault tests skipped\n");
+		fprintf(stderr, "check_smtp_mx: dns-faulty.py not running (python3-dnslib?): fault tests skipped\n");
 		return;
 	}
 	o = opts(faulty_servers);
@@ -749,7 +519,7 @@ END_TEST
 
 static Suite *dns_suite(void)
 {
-	Suite *s = suite_create("smtp_dns");
+	Suite *s = suite_create("smtp_mx");
 	TCase *t = tcase_create("nsd");
 
 	tcase_add_unchecked_fixture(t, setup_servers, teardown_servers);
@@ -782,9 +552,10 @@ int main(void)
 	int failed;
 
 	if (access(NSD, X_OK) != 0) {
-		fprintf(stderr, "check_smtp_dns: %s not installed, skipped\n", NSD);
+		fprintf(stderr, "check_smtp_mx: %s not installed, skipped\n", NSD);
 		return 77;
 	}
+	dnspeer_name = "check_smtp_mx";
 	/* bound the whole run, servers included */
 	alarm(300);
 	sr = srunner_create(dns_suite());
