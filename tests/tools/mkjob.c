@@ -9,7 +9,7 @@
  *	mkjob -P postoffice [-H hashlevels] [-f sender] [-c channel]
  *	      [-N notify] [-O orcpt] [-R FULL|HDRS] [-n envid]
  *	      [-b bodyfile | -z bodybytes] [-8] [-h 'Header: value']...
- *	      [-m count] [-q] rcpt@host...
+ *	      [-m count] [-q] [-X host] [-u privilege] [-s] rcpt@host...
  * DESCRIPTION
  *	For each message: the submission file (envelope lines, "env-end",
  *	headers, empty line, body) is created O_EXCL in public/ and renamed
@@ -29,6 +29,11 @@
  *	-m N makes N messages, -H 0|1|2 hash levels (the spool is initialised
  *	with spool_init first), -q skips fsync (ctl_commit is replaced by a
  *	plain write + rename: for benchmarks that make 100k jobs).
+ *	-X host puts that host into every recipient quad instead of the
+ *	recipient's domain (channel error: a form name; channel hold: a
+ *	condition such as NS:example.org; sm/local: a login name), -u N
+ *	makes N the recipients' privilege (default 0), -s gives the sender
+ *	quad channel local (host and user = the sender, privilege -u).
  * DIAGNOSTICS
  *	Exit 0, or 64 (usage) / 73 (cannot create) / 74 (I/O) with a message
  *	on stderr.
@@ -71,6 +76,9 @@ struct opts {
 	int nhdrs;
 	unsigned long count;
 	int quick;
+	const char *rhost;
+	long priv;
+	int local_sender;
 	char **rcpts;
 	int nrcpts;
 };
@@ -82,7 +90,8 @@ static _Noreturn void usage(const char *why)
 		fprintf(stderr, "mkjob: %s\n", why);
 	fputs("usage: mkjob -P postoffice [-H hashlevels] [-f sender] [-c channel] [-N notify]\n"
 	      "             [-O orcpt] [-R FULL|HDRS] [-n envid] [-b bodyfile | -z bodybytes] [-8]\n"
-	      "             [-h 'Header: value']... [-m count] [-q] rcpt@host...\n", stderr);
+	      "             [-h 'Header: value']... [-m count] [-q] [-X host] [-u privilege] [-s]\n"
+	      "             rcpt@host...\n", stderr);
 	exit(EX_USAGE);
 }
 
@@ -294,6 +303,11 @@ static void make_one(const struct opts *o, unsigned long seq, const zbuf *body)
 	rc |= ctlw_record(&ctl, 'l', msgid);
 	if (*o->sender) {
 		ctl_quadv s = { "smtp", domain_of(o->sender), o->sender, 0 };
+		if (o->local_sender) {
+			s.channel = "local";
+			s.host = o->sender;
+			s.privilege = o->priv;
+		}
 		rc |= ctlw_record(&ctl, 'e', o->sender);
 		rc |= ctlw_sender(&ctl, &s);
 	} else {
@@ -301,7 +315,7 @@ static void make_one(const struct opts *o, unsigned long seq, const zbuf *body)
 		rc |= ctlw_sender(&ctl, &s);
 	}
 	for (int i = 0; i < o->nrcpts; i++) {
-		ctl_quadv r = { o->channel, domain_of(o->rcpts[i]), o->rcpts[i], 0 };
+		ctl_quadv r = { o->channel, o->rhost ? o->rhost : domain_of(o->rcpts[i]), o->rcpts[i], o->priv };
 		rc |= ctlw_rcpt(&ctl, &r, &roff);
 		if (o->notify || o->orcpt) {
 			int n;
@@ -352,7 +366,7 @@ int main(int argc, char **argv)
 	unsigned long v;
 	int c;
 
-	while ((c = getopt(argc, argv, "P:H:f:c:N:O:R:n:b:z:8h:m:q")) != -1) {
+	while ((c = getopt(argc, argv, "P:H:f:c:N:O:R:n:b:z:8h:m:qX:u:s")) != -1) {
 		switch (c) {
 		case 'P': o.po = optarg; break;
 		case 'H':
@@ -386,6 +400,13 @@ int main(int argc, char **argv)
 			o.count = v;
 			break;
 		case 'q': o.quick = 1; break;
+		case 'X': o.rhost = optarg; break;
+		case 'u':
+			if (zparse_ulong(optarg, 0x7fffffffUL, &v) != Z_OK)
+				usage("-u takes a uid");
+			o.priv = (long)v;
+			break;
+		case 's': o.local_sender = 1; break;
 		default: usage(NULL);
 		}
 	}
@@ -395,6 +416,8 @@ int main(int argc, char **argv)
 		usage("no recipients");
 	o.rcpts = argv + optind;
 	o.nrcpts = argc - optind;
+	if (has_nl(o.rhost) || (o.rhost && (strchr(o.rhost, ' ') || strchr(o.rhost, '\t'))))
+		usage("-X host with blanks or a newline");
 	if (has_nl(o.sender) || has_nl(o.channel) || has_nl(o.notify) || has_nl(o.orcpt) ||
 	    has_nl(o.ret) || has_nl(o.envid))
 		usage("newline in an argument");
