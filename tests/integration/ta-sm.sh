@@ -73,7 +73,7 @@ chmod 755 "$B"
 chmod 1777 "$REC"
 printf '#!/bin/sh\necho "try again later" >&2\nexit 75\n' > "$B/exit75"
 printf '#!/bin/sh\necho "mailbox disabled" >&2\nexit 69\n' > "$B/exit69"
-printf '#!/bin/sh\nexec sleep 30\n' > "$B/sleeper"
+printf '#!/bin/sh\necho $$ > %s/sleeper.pid\nexec sleep 30\n' "$REC" > "$B/sleeper"
 cat > "$B/record" <<'EOF'
 #!/bin/sh
 # record: argv, environment, ids and stdin of one run into $REC
@@ -138,6 +138,13 @@ j=$(mkjob -P "$PO" -c local -X "$U" -u "$UID_U" "$U")
 run_sm "$ZT_W/t6" "$j$T$U"$'\n' -f "$ZT_W/sm.conf" -c local -t 2 sleeper
 check_eq "time limit: deferred" deferred "$(report_word "$ZT_W/t6.out" "$(rcpt_id "$j" 1)")"
 check_match "time limit: said so" 'ran longer than 2s' "$(report_line "$ZT_W/t6.out" "$(rcpt_id "$j" 1)")"
+sp=$(cat "$REC/sleeper.pid" 2>/dev/null)
+if [ -n "$sp" ] && kill -0 "$sp" 2>/dev/null; then
+	fail "time limit: the mailer process $sp still runs"; stop_pid "$sp"
+else
+	pass "time limit: the mailer process is gone"
+fi
+rm -f "$REC/sleeper.pid"
 
 # 6. flag m: one run for two recipients, $u repeated; E escapes "From "; P
 printf 'line one\nFrom the start\n.dot line\n' > "$ZT_W/body"

@@ -128,6 +128,7 @@ static int run_script(const hold_cond *c, zbuf *why)
 		execve(path, argv, envp);
 		_exit(127);
 	}
+	(void)setpgid(pid, pid);   /* also here: kill(-pid) must find the group */
 	deadline = zmono_ms() + G.script_secs * 1000;
 	for (;;) {
 		pid_t w = waitpid(pid, &st, WNOHANG);

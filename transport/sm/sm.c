@@ -275,6 +275,28 @@ static int value_ok(const char *s)
 	return 1;
 }
 
+/* word_uses - the argv word w holds the macro m ("$h"), not "$$h" */
+static int word_uses(const char *w, const char *m)
+{
+	for (const char *p = strstr(w, m); p != NULL; p = strstr(p + 1, m)) {
+		size_t d = 0;
+		while (p - d > w && p[-1 - (long)d] == '$')
+			d++;
+		if (d % 2 == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* argv_uses - some argv word of the mailer holds the macro m */
+static int argv_uses(const char *m)
+{
+	for (size_t i = 0; i < G.mailer->argc; i++)
+		if (word_uses(G.mailer->argv[i], m))
+			return 1;
+	return 0;
+}
+
 /* zenv_get - ${NAME} from zmta.conf */
 static const char *zenv_get(const char *name)
 {
@@ -369,7 +391,7 @@ static int build_argv(ta_msg *m, ta_rcpt **rs, size_t n, const char *sender, con
 	if (rc != Z_OK || zbuf_append(path, w.data, w.len) != Z_OK)
 		goto bad;
 	for (size_t a = 0; a < ml->argc; a++) {
-		int per_rcpt = strstr(ml->argv[a], "$u") != NULL;
+		int per_rcpt = word_uses(ml->argv[a], "$u");
 		size_t reps = per_rcpt ? ((ml->flags & SMF_m) ? n : 1) : 1;
 		for (size_t i = 0; i < reps; i++) {
 			zbuf_reset(&w);
@@ -613,13 +635,21 @@ static void run_mailer(ta_ctx *ctx, ta_msg *m, ta_rcpt **rs, size_t n, const cha
 		zbuf_reset(&sender);
 		(void)zbuf_puts(&sender, "<>");
 	}
-	if (!value_ok(zbuf_cstr(&sender)) || !value_ok(host)) {
+	/* only values that go into argv must look like non-options */
+	if (((G.mailer->flags & (SMF_f | SMF_r)) || argv_uses("$g") || argv_uses("$f")) &&
+	    strcmp(zbuf_cstr(&sender), "<>") != 0 && !value_ok(zbuf_cstr(&sender))) {
 		o->code = EX_UNAVAILABLE;
 		o->status = "5.1.7";
-		snprintf(o->text, sizeof(o->text), "sender or host unsafe as a program argument");
+		snprintf(o->text, sizeof(o->text), "sender unsafe as a program argument");
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
+	if (argv_uses("$h") && !value_ok(host)) {
+		o->code = EX_UNAVAILABLE;
+		o->status = "5.1.2";
+		snprintf(o->text, sizeof(o->text), "host unsafe as a program argument");
+		goto out;
+	}
+	for (size_t i = 0; i < n && G.mailer->has_u; i++)
 		if (!value_ok(rs[i]->user)) {
 			o->code = EX_UNAVAILABLE;
 			o->status = "5.1.3";
@@ -678,6 +708,10 @@ static void run_mailer(ta_ctx *ctx, ta_msg *m, ta_rcpt **rs, size_t n, const cha
 	/* read the rest of the output until EOF or the time limit */
 	if (!r.timed_out)
 		(void)pump(&r, NULL, 0);
+	if (r.timed_out) {
+		kill(-r.pid, SIGKILL);
+		kill(r.pid, SIGKILL);
+	}
 	for (;;) {
 		pid_t x = waitpid(r.pid, &st, r.timed_out ? 0 : WNOHANG);
 		if (x == r.pid)
