@@ -69,9 +69,11 @@ static void wait_done(ares_channel ch, struct qstate *q)
 
 		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
 			short ev = 0;
-			if (ARES_GETSOCK_READABLE(bits, i))
+			/* c-ares' ARES_GETSOCK_WRITABLE shifts a signed 1 by up
+			 * to 31: test the bits unsigned instead */
+			if (((unsigned)bits >> i) & 1u)
 				ev |= POLLIN;
-			if (ARES_GETSOCK_WRITABLE(bits, i))
+			if (((unsigned)bits >> (i + ARES_GETSOCK_MAXNUM)) & 1u)
 				ev |= POLLOUT;
 			if (ev) {
 				pfd[n].fd = socks[i];
