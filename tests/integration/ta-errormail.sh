@@ -80,6 +80,16 @@ check_eq "missing form: ok3" ok3 "$(report_word "$ZT_W/t4.out" "$(rcpt_id "$j" 1
 B=$(comm -13 <(echo "$before") <(new_bounces) | head -1)
 check_match "missing form: built-in text" 'could not be delivered to the addresses below' "$(cat "$B" 2>/dev/null)"
 
+# 4b. a form name that tries to leave the forms directory is not opened
+before=$(new_bounces)
+j=$(mkjob -P "$PO" -c error -X ../../../../../etc/passwd -f erin@src.test fred@local.test)
+run_em "$ZT_W/t4b" "$j${T}../../../../../etc/passwd"$'\n' -c error
+check_eq "path as form name: ok3" ok3 "$(report_word "$ZT_W/t4b.out" "$(rcpt_id "$j" 1)")"
+B=$(comm -13 <(echo "$before") <(new_bounces) | head -1)
+check_match "path as form name: built-in text" 'could not be delivered to the addresses below' "$(cat "$B" 2>/dev/null)"
+check_nomatch "path as form name: no passwd content" '^root:' "$(cat "$B" 2>/dev/null)"
+check_match "path as form name: logged" 'not a valid form name' "$(cat "$ZT_W/t4b.err" "$ZT_W/t4b.out")"
+
 # 5. RET=HDRS: only the headers come back; two recipients -> one bounce
 before=$(new_bounces)
 j=$(mkjob -P "$PO" -c error -X nosuchuser -f gina@src.test -R HDRS -z 3000 h1@local.test h2@local.test)

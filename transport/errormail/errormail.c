@@ -187,8 +187,12 @@ static int form_load(const char *name, form *f, zbuf *why)
 	k = snprintf(path, sizeof(path), "%s/%s", G.formsdir, name);
 	if (!form_name_ok(name) || k < 0 || (size_t)k >= sizeof(path) ||
 	    zread_file(path, FORM_MAX, &raw, why) != Z_OK) {
-		if (form_name_ok(name) && why->len == 0)
+		if (!form_name_ok(name)) {
+			zbuf_reset(why);
+			zbuf_puts(why, "not a valid form name");
+		} else if (why->len == 0) {
 			zbuf_printf(why, "form %s cannot be read", path);
+		}
 		rc = zbuf_puts(&f->text, "Your message could not be delivered to the addresses below.\n");
 		zbuf_free(&raw);
 		return rc == Z_OK ? Z_ENOENT : rc;
@@ -276,21 +280,17 @@ static int acc_put(void *arg, const void *p, size_t n)
 }
 
 /* compose - the whole bounce (headers + multipart body) into msg */
-static int compose(ta_msg *m, ta_rcpt **rs, size_t n, const char *sender, zbuf *msg)
+static int compose(ta_msg *m, ta_rcpt **rs, size_t n, const char *sender, const form *fp,
+		   zbuf *msg)
 {
 	zbuf bnd = ZBUF_INIT(512), body = ZBUF_INIT(BODY_CAP + 1);
 	zspan hdr = ta_rcpt_headers(m, rs[0]);
-	char date[64], arrival[64], formname[256];
-	form f;
+	char date[64], arrival[64];
+	const form f = *fp;
 	int rc = Z_OK, want_body, eightbit;
 	acc a = { &body, BODY_CAP, 0 };
-	zbuf why = ZBUF_INIT(512);
 	time_t now = time(NULL);
 
-	if (zspan_copy(rs[0]->r->quad.host, formname, sizeof(formname)) != Z_OK)
-		zstrlcpy(formname, "-", sizeof(formname));
-	if (form_load(formname, &f, &why) == Z_ENOENT)
-		zlog_warn(m->spoolid, "form \"%s\": %s; using the built-in text", formname, zbuf_cstr(&why));
 	if (ztime_rfc5322(now, date, sizeof(date)) != Z_OK)
 		zstrlcpy(date, "Thu, 01 Jan 1970 00:00:00 +0000", sizeof(date));
 	if (m->arrival <= 0 || ztime_rfc5322(m->arrival, arrival, sizeof(arrival)) != Z_OK)
@@ -384,10 +384,8 @@ static int compose(ta_msg *m, ta_rcpt **rs, size_t n, const char *sender, zbuf *
 		}
 	}
 	rc |= zbuf_printf(msg, "\n--%s--\n", zbuf_cstr(&bnd));
-	form_free(&f);
 	zbuf_free(&bnd);
 	zbuf_free(&body);
-	zbuf_free(&why);
 	return rc == Z_OK ? Z_OK : Z_ETOOBIG;
 }
 
@@ -401,14 +399,16 @@ static int bounce(ta_msg *m, ta_rcpt **rs, size_t n, const char *sender, unsigne
 	char formname[256];
 	int rc;
 
-	rc = compose(m, rs, n, sender, &msg);
-	if (rc != Z_OK) {
-		zbuf_puts(err, "the bounce is too large");
-		goto out;
-	}
 	if (zspan_copy(rs[0]->r->quad.host, formname, sizeof(formname)) != Z_OK)
 		zstrlcpy(formname, "-", sizeof(formname));
-	(void)form_load(formname, &f, &why);
+	if (form_load(formname, &f, &why) == Z_ENOENT)
+		zlog_warn(m->spoolid, "form \"%s\": %s; using the built-in text", formname, zbuf_cstr(&why));
+	rc = compose(m, rs, n, sender, &f, &msg);
+	if (rc != Z_OK) {
+		zbuf_puts(err, "the bounce is too large");
+		form_free(&f);
+		goto out;
+	}
 	rc = submit_open(&s, "..", err);
 	if (rc != Z_OK) {
 		form_free(&f);
