@@ -90,6 +90,8 @@ exit69   n   $B/exit69  exit69 \$u
 sleeper  n   $B/sleeper sleeper
 multi    mEP $B/record  record -h \$h -- \$u
 fromflag fn  $B/record  record \$u
+stuff    nX7 $B/record  record \$u
+envhdr   nRe $B/record  record \$u
 EOF
 smtp_env "DEFAULT_PRIVILEGE=nobody"
 T=$'\t'
@@ -172,6 +174,29 @@ check_eq "f: ok3" ok3 "$(report_word "$ZT_W/t8.out" "$(rcpt_id "$j" 1)")"
 R=$(ls "$REC"/* 2>/dev/null | head -1)
 check_eq "f: argv" "ARGV -f carol@src.test $U" "$(grep '^ARGV' "$R" 2>/dev/null)"
 check_eq "privilege 0: ran as nobody" "UID $(id -u nobody)" "$(grep '^UID' "$R" 2>/dev/null)"
+rm -f "$REC"/*
+
+# 7b. X: dot stuffing and a final dot; 7: 8th bit cleared in the body
+printf 'caf\xc3\xa9\n.hidden\n' > "$ZT_W/body8"
+j=$(mkjob -P "$PO" -c local -X "$U" -u "$UID_U" -b "$ZT_W/body8" "$U")
+run_sm "$ZT_W/t8b" "$j$T$U"$'\n' -f "$ZT_W/sm.conf" -c local stuff
+check_eq "X7: ok3" ok3 "$(report_word "$ZT_W/t8b.out" "$(rcpt_id "$j" 1)")"
+R=$(ls "$REC"/* 2>/dev/null | head -1)
+check_match "X: leading dot doubled" '^\.\.hidden$' "$(cat "$R" 2>/dev/null)"
+check_eq "X: ends with a lone dot" "." "$(tail -1 "$R" 2>/dev/null)"
+check_eq "7: no 8-bit byte left" 0 "$(LC_ALL=C grep -c $'[\x80-\xff]' "$R" 2>/dev/null)"
+rm -f "$REC"/*
+
+# 7c. R: CRLF line ends; e: Envelope-Id, X-Envelope-To, Original-Recipient
+j=$(mkjob -P "$PO" -c local -X "$U" -u "$UID_U" -n ENV77 -N FAILURE -O rfc822\;orig@src.test "$U")
+run_sm "$ZT_W/t8c" "$j$T$U"$'\n' -f "$ZT_W/sm.conf" -c local envhdr
+check_eq "Re: ok3" ok3 "$(report_word "$ZT_W/t8c.out" "$(rcpt_id "$j" 1)")"
+R=$(ls "$REC"/* 2>/dev/null | head -1)
+D=$(sed -n '/^DATA$/,$p' "$R" 2>/dev/null | tail -n +2)
+check_match "R: CRLF line ends" $'^Subject: .*\r$' "$D"
+check_match "e: Envelope-Id" $'^Envelope-Id: ENV77\r$' "$D"
+check_match "e: X-Envelope-To" "^X-Envelope-To: <$U>"$'\r$' "$D"
+check_match "e: Original-Recipient" $'^Original-Recipient: rfc822;orig@src\\.test\r$' "$D"
 rm -f "$REC"/*
 
 # 8. a recipient that would be an option is refused, nothing runs
