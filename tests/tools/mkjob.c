@@ -9,7 +9,7 @@
  *	mkjob -P postoffice [-H hashlevels] [-f sender] [-c channel]
  *	      [-N notify] [-O orcpt] [-R FULL|HDRS] [-n envid]
  *	      [-b bodyfile | -z bodybytes] [-8] [-h 'Header: value']...
- *	      [-m count] [-q] [-X host] [-u privilege] [-s] rcpt@host...
+ *	      [-m count] [-q] [-X host] [-u privilege] rcpt@host...
  * DESCRIPTION
  *	For each message: the submission file (envelope lines, "env-end",
  *	headers, empty line, body) is created O_EXCL in public/ and renamed
@@ -32,8 +32,7 @@
  *	-X host puts that host into every recipient quad instead of the
  *	recipient's domain (channel error: a form name; channel hold: a
  *	condition such as NS:example.org; sm/local: a login name), -u N
- *	makes N the recipients' privilege (default 0), -s gives the sender
- *	quad channel local (host and user = the sender, privilege -u).
+ *	makes N the recipients' privilege (default 0).
  * DIAGNOSTICS
  *	Exit 0, or 64 (usage) / 73 (cannot create) / 74 (I/O) with a message
  *	on stderr.
@@ -78,7 +77,6 @@ struct opts {
 	int quick;
 	const char *rhost;
 	long priv;
-	int local_sender;
 	char **rcpts;
 	int nrcpts;
 };
@@ -90,7 +88,7 @@ static _Noreturn void usage(const char *why)
 		fprintf(stderr, "mkjob: %s\n", why);
 	fputs("usage: mkjob -P postoffice [-H hashlevels] [-f sender] [-c channel] [-N notify]\n"
 	      "             [-O orcpt] [-R FULL|HDRS] [-n envid] [-b bodyfile | -z bodybytes] [-8]\n"
-	      "             [-h 'Header: value']... [-m count] [-q] [-X host] [-u privilege] [-s]\n"
+	      "             [-h 'Header: value']... [-m count] [-q] [-X host] [-u privilege]\n"
 	      "             rcpt@host...\n", stderr);
 	exit(EX_USAGE);
 }
@@ -303,11 +301,6 @@ static void make_one(const struct opts *o, unsigned long seq, const zbuf *body)
 	rc |= ctlw_record(&ctl, 'l', msgid);
 	if (*o->sender) {
 		ctl_quadv s = { "smtp", domain_of(o->sender), o->sender, 0 };
-		if (o->local_sender) {
-			s.channel = "local";
-			s.host = o->sender;
-			s.privilege = o->priv;
-		}
 		rc |= ctlw_record(&ctl, 'e', o->sender);
 		rc |= ctlw_sender(&ctl, &s);
 	} else {
@@ -366,7 +359,7 @@ int main(int argc, char **argv)
 	unsigned long v;
 	int c;
 
-	while ((c = getopt(argc, argv, "P:H:f:c:N:O:R:n:b:z:8h:m:qX:u:s")) != -1) {
+	while ((c = getopt(argc, argv, "P:H:f:c:N:O:R:n:b:z:8h:m:qX:u:")) != -1) {
 		switch (c) {
 		case 'P': o.po = optarg; break;
 		case 'H':
@@ -406,7 +399,6 @@ int main(int argc, char **argv)
 				usage("-u takes a uid");
 			o.priv = (long)v;
 			break;
-		case 's': o.local_sender = 1; break;
 		default: usage(NULL);
 		}
 	}
