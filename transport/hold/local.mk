@@ -18,3 +18,18 @@ tests_unit_check_holdcond_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/ho
 tests_unit_check_holdcond_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_holdcond_LDADD = transport/hold/libhold.a mail/libmail.a $(UNIT_LIBS)
 endif
+
+# fuzz replay of the condition parser
+check_PROGRAMS += tests/fuzz/replay_holdcond
+TESTS += tests/fuzz/replay_holdcond
+tests_fuzz_replay_holdcond_SOURCES = tests/fuzz/fuzz_holdcond.c tests/fuzz/replay_main.c
+tests_fuzz_replay_holdcond_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/hold \
+	-DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/holdcond"'
+tests_fuzz_replay_holdcond_LDADD = transport/hold/libhold.a mail/libmail.a $(FUZZ_LIBS)
+if FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_holdcond
+tests_fuzz_fuzz_holdcond_SOURCES = tests/fuzz/fuzz_holdcond.c
+tests_fuzz_fuzz_holdcond_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/hold
+tests_fuzz_fuzz_holdcond_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_holdcond_LDADD = transport/hold/libhold.a mail/libmail.a $(FUZZ_LIBS)
+endif
