@@ -40,3 +40,5 @@ uninstall-local:
 		if test -f $$b && cmp -s $$b '$(srcdir)/'$$f; then rm -f $$b; fi; \
 		rm -f $$b.sample; \
 	done
+# sm.conf(5): the sm agent mailer table (transport/sm/local.mk)
+sample_confs += etc/sm.conf

@@ -33,6 +33,8 @@
  *	blanks), -m N makes N messages, -H 0|1|2 hash levels (the spool is initialised
  *	with spool_init first), -q skips fsync (ctl_commit is replaced by a
  *	plain write + rename: for benchmarks that make 100k jobs).
+ *	-X is another name for -x (channel error: a form name; channel hold:
+ *	a condition such as NS:example.org).
  * DIAGNOSTICS
  *	Exit 0, or 64 (usage) / 73 (cannot create) / 74 (I/O) with a message
  *	on stderr.
@@ -360,7 +362,7 @@ int main(int argc, char **argv)
 	unsigned long v;
 	int c;
 
-	while ((c = getopt(argc, argv, "P:H:f:c:N:O:R:n:b:z:8h:m:qx:u:")) != -1) {
+	while ((c = getopt(argc, argv, "P:H:f:c:N:O:R:n:b:z:8h:m:qx:X:u:")) != -1) {
 		switch (c) {
 		case 'P': o.po = optarg; break;
 		case 'H':
@@ -394,7 +396,8 @@ int main(int argc, char **argv)
 			o.count = v;
 			break;
 		case 'q': o.quick = 1; break;
-		case 'x': o.rcpthost = optarg; break;
+		case 'x':
+		case 'X': o.rcpthost = optarg; break;
 		case 'u':
 			if (zparse_long(optarg, -1, 2147483647L, &o.privilege) != Z_OK)
 				usage("-u takes a uid");
