@@ -50,3 +50,7 @@ tests_fuzz_fuzz_routerconf_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/router
 tests_fuzz_fuzz_routerconf_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_routerconf_LDADD = $(ROUTER_FUZZ_LIBS)
 endif
+
+ROUTER_ITESTS = tests/integration/router-basic.sh
+TESTS += $(ROUTER_ITESTS)
+EXTRA_DIST += $(ROUTER_ITESTS)

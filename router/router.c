@@ -748,7 +748,10 @@ static int route_job(struct job *j)
 			memset(&d, 0, sizeof(d));
 			zstrlcpy(d.channel, "error", sizeof(d.channel));
 			zstrlcpy(d.host, "loopexceeded", sizeof(d.host));
-			zstrlcpy(d.user, *a ? a : "-", sizeof(d.user));
+			if (strchr(a, '@') == NULL && *a)
+				snprintf(d.user, sizeof(d.user), "%.300s@%.300s", a, myhost);
+			else
+				zstrlcpy(d.user, *a ? a : "-", sizeof(d.user));
 			zstrlcpy(d.status, "5.4.6", sizeof(d.status));
 			snprintf(d.reason, sizeof(d.reason), "mail loop: %lu Received header fields (limit %lu)",
 				 received, rt_hop_limit(rt));
@@ -857,8 +860,8 @@ static int route_job(struct job *j)
 			char u[1024];
 			zstrlcpy(u, o->d.user, sizeof(u));
 			clean_text(u);
-			snprintf(notary, sizeof(notary), "%s\001failed\001%s (%s)\001x-local; 550 %s %s\001dns; %s",
-				 u, o->d.status[0] ? o->d.status : "5.0.0", o->d.reason, o->d.status, o->d.reason, myhost);
+			snprintf(notary, sizeof(notary), "%s\001failed\001%s (%s)\001x-local; 550 %s %s\001",
+				 u, o->d.status[0] ? o->d.status : "5.0.0", o->d.reason, o->d.status, o->d.reason);
 			int ln = snprintf(line, sizeof(line), "%zu:%zu:%ld::%lld\t%s\t%s: %s", o->off,
 					  moff + 2, o->noff, (long long)time(NULL), notary, u, o->d.reason);
 			if (ln < 0 || (size_t)ln >= sizeof(line))
