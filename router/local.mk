@@ -51,6 +51,6 @@ tests_fuzz_fuzz_routerconf_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_routerconf_LDADD = $(ROUTER_FUZZ_LIBS)
 endif
 
-ROUTER_ITESTS = tests/integration/router-basic.sh
+ROUTER_ITESTS = tests/integration/router-basic.sh tests/integration/router-kill.sh
 TESTS += $(ROUTER_ITESTS)
 EXTRA_DIST += $(ROUTER_ITESTS)

@@ -552,16 +552,13 @@ static int commit_job(struct job *j, const zbuf *ctl)
 		zbuf_printf(&err, "cannot create %s: %s", tmp, strerror(errno));
 		goto fail;
 	}
+	/* the lock tells a restarted master's recovery that a worker still
+	 * owns this temp file (a master killed alone leaves its workers) */
+	(void)flock(fd, LOCK_EX);
 	if (zwrite_all(fd, ctl->data, ctl->len) != Z_OK || fsync(fd) != 0) {
 		zbuf_printf(&err, "cannot write %s: %s", tmp, strerror(errno));
 		goto fail;
 	}
-	if (close(fd) != 0) {
-		fd = -1;
-		zbuf_printf(&err, "cannot close %s: %s", tmp, strerror(errno));
-		goto fail;
-	}
-	fd = -1;
 	struct stat qs;
 	if (lstat(qdst, &qs) == 0) {
 		zbuf_printf(&err, "%s exists already", qdst);
@@ -575,11 +572,14 @@ static int commit_job(struct job *j, const zbuf *ctl)
 	}
 	if (rename(tmp, dst) != 0) {
 		/* the body is in queue/: the temp file stays for recovery */
-		zlog_error(j->id, "cannot rename %s to %s: %s (finished at the next start)", tmp, dst,
+		zlog_error(j->id, "cannot rename %s to %s: %s (finished by recovery)", tmp, dst,
 			   strerror(errno));
+		close(fd);
 		zbuf_free(&err);
 		return W_FAILED;
 	}
+	close(fd);
+	fd = -1;
 	char srcdir[64];
 	zstrlcpy(srcdir, j->rel, sizeof(srcdir));
 	*strrchr(srcdir, '/') = '\0';
@@ -976,6 +976,13 @@ static void recover_dir(const char *tdir, const char *prefix)
 		snprintf(dst, sizeof(dst), "%s/%s", tdir, de->d_name + 1);
 		snprintf(q, sizeof(q), "queue/%s%s", prefix, de->d_name + 1);
 		struct stat st;
+		int lfd = open(tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (lfd < 0)
+			continue;
+		if (flock(lfd, LOCK_EX | LOCK_NB) != 0) {
+			close(lfd);   /* a live worker (of a killed master) owns it */
+			continue;
+		}
 		if (lstat(q, &st) == 0 && lstat(dst, &st) != 0) {
 			if (rename(tmp, dst) == 0) {
 				(void)zfsync_dir(tdir);
@@ -984,9 +991,13 @@ static void recover_dir(const char *tdir, const char *prefix)
 				const char *sn = zconf_get("SCHEDULERNOTIFY");
 				(void)submit_notify(sn && *sn ? sn : ".scheduler.notify", msg);
 			}
-		} else if (unlink(tmp) == 0) {
+		} else if (fstat(lfd, &st) == 0 && st.st_mtime + 60 < time(NULL) &&
+			   !busy_has(strtoul(de->d_name + 1, NULL, 10)) && unlink(tmp) == 0) {
+			/* the message is still in router/ (or done): a worker
+			 * that takes it again would replace this file anyway */
 			zlog_info(NULL, "removed unfinished temp control file %s", tmp);
 		}
+		close(lfd);
 	}
 	closedir(d);
 }
@@ -1117,6 +1128,9 @@ static void reap(void)
 /* rescan - every input directory; tables changed? deferred due? */
 static void rescan(void)
 {
+	static unsigned n;
+	if (++n % 6 == 0)
+		recover();   /* temp files of workers that died since */
 	scan_dir("router", 1);
 	scan_dir("public", 0);
 	if (R.rt && rt_changed(R.rt))
