@@ -1255,7 +1255,7 @@ static long long_conf(const char *name, long def, long min, long max)
 
 int main(int argc, char **argv)
 {
-	int ch, checkonly = 0;
+	int ch, checkonly = 0, hash_given = 0;
 	const char *po = NULL, *logpath = NULL, *conf = NULL;
 	zbuf err = ZBUF_INIT(4096);
 	char confbuf[4200];
@@ -1279,6 +1279,7 @@ int main(int argc, char **argv)
 			if (zparse_ulong(optarg, 2, &h) != Z_OK)
 				usage();
 			R.hashlevels = (int)h;
+			hash_given = 1;
 			break;
 		}
 		default: usage();
@@ -1334,6 +1335,8 @@ int main(int argc, char **argv)
 	if (po == NULL || chdir(po) != 0)
 		zlog_fatal(EX_OSFILE, NULL, "POSTOFFICE %s: %s", po ? po : "(unset)", strerror(errno));
 	R.postoffice = po;
+	if (!hash_given)
+		R.hashlevels = (int)long_conf("SCHEDULERDIRHASH", 0, 0, 2);
 	R.workers = w ? (unsigned)w : (unsigned)long_conf("ROUTER_WORKERS", 4, 1, 64);
 	R.rescan_s = long_conf("ROUTER_RESCAN", 10, 1, 3600);
 	R.defer_s = long_conf("ROUTER_DEFER_RETRY", 300, 1, 86400);
