@@ -36,10 +36,13 @@
  *	Z_ETOOBIG/Z_ENOMEM from the output buffer.
  * SECURITY
  *	Input is untrusted and may hold any byte.  A parsed address never
- *	holds a control byte, NUL, blank outside a quoted local part, '<',
- *	'>' or (unquoted) '"'; the decoded local part may hold blanks and
- *	quotes that maddr_put_local escapes again, so always format an
- *	address with these functions before it goes back on the wire.
+ *	holds a control byte, NUL or DEL; its domain never holds a blank,
+ *	'<', '>' or '"'.  A local part that was quoted may hold blanks,
+ *	quotes, '<', '>', '@' and '\' (RFC 5321 qtextSMTP), which
+ *	maddr_put_local quotes and escapes again, so always format an
+ *	address with these functions before it goes back on the wire or
+ *	into a file, and never use the decoded local part as a file name
+ *	or argument unchecked.
  *	Reads at most n bytes; no allocation except in err and outputs.
  * BUGS
  *	The label-length check of an internationalised domain counts each

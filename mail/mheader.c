@@ -53,7 +53,7 @@
  *	becomes an envelope address.  Reasons never echo input bytes.
  * BUGS
  *	Encoded words (RFC 2047) in display names are not decoded.  A
- *	domain literal is copied as written (blanks inside kept).
+ *	domain literal is copied without the blanks and folding inside it.
  * SEE ALSO
  *	RFC 5322 2.2, 3.2, 3.4, 4; mail/maddr.h
  */
@@ -418,8 +418,9 @@ static int ap_domain(ap *p, zbuf *text)
 	int rc = Z_OK, want_atom = 1;
 
 	if (p->tok.kind == MTOK_DLITERAL) {
+		/* folding and blanks inside the brackets carry no meaning */
 		for (size_t i = 0; i < p->tok.raw.n && rc == Z_OK; i++)
-			if (p->tok.raw.p[i] != '\r' && p->tok.raw.p[i] != '\n')
+			if (!mtok_ws((unsigned char)p->tok.raw.p[i]))
 				rc = zbuf_putc(text, (unsigned char)p->tok.raw.p[i]);
 		return rc == Z_OK ? ap_advance(p) : rc;
 	}

@@ -32,6 +32,11 @@ tests_unit_check_dsn_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_dsn_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler \
 	-DGOLDEN_DIR='"$(abs_top_srcdir)/tests/unit/golden"'
 tests_unit_check_dsn_LDADD = scheduler/libsched.a $(UNIT_LIBS)
+check_PROGRAMS += tests/unit/check_mq2auth
+TESTS += tests/unit/check_mq2auth
+tests_unit_check_mq2auth_CFLAGS = $(UNIT_CFLAGS) $(SSL_CFLAGS)
+tests_unit_check_mq2auth_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
+tests_unit_check_mq2auth_LDADD = scheduler/libsched.a $(UNIT_LIBS) $(SSL_LIBS)
 endif
 
 # fuzz target: scheduler.conf parser

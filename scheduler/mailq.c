@@ -10,8 +10,9 @@
  * DESCRIPTION
  *	Connects to $POSTOFFICE/.mailq.sock (or the -p address), reads the
  *	"version ..." greeting, answers the AUTH challenge when the server
- *	sends one (TCP only), sends one command, prints the reply, sends
- *	QUIT.  Listings are dot-stuffed and end with "."; they are printed
+ *	sends one (TCP only: HMAC-SHA-256 of the challenge line and the user
+ *	name keyed with the password, mq2proto.h), sends one command, prints
+ *	the reply, sends QUIT.  Listings are dot-stuffed and end with "."; they are printed
  *	line by line with the stuffing removed.  With --json the command
  *	gets the JSON modifier and the lines (one JSON object each) are
  *	printed unchanged.  A version 1 server (greeting "version zmailer
@@ -22,14 +23,18 @@
  *	it running?)"); EX_PROTOCOL for a malformed or over-long reply or a
  *	timeout; EX_NOPERM when authentication is refused; 1 when the server
  *	answers a command with -ERR / -MAILQ2 (the reason is printed on
- *	stderr); EX_USAGE for bad options.
+ *	stderr, e.g. "permission denied" for ETRN or KILL by a user who is not
+ *	an admin); EX_UNAVAILABLE also when the server refuses the connection
+ *	("too many clients", back-off after failed AUTHs); EX_USAGE for bad
+ *	options.
  * SECURITY
  *	The reply carries addresses and diagnostics from remote peers: every
  *	byte outside printable ASCII (except TAB) is printed as '?', so no
  *	terminal escape sequence reaches the user's terminal (with --json,
  *	bytes >= 128 pass through as UTF-8; control bytes are still '?').  Lines are
  *	bounded by MQ2_REPLY_LINE_MAX; every read has a timeout.  The
- *	password given with -U is visible in ps; prefer $MAILQ_AUTH.
+ *	password given with -U is visible in ps; prefer $MAILQ_AUTH.  The
+ *	password is only used as the HMAC key; it is never sent.
  * BUGS
  *	One command per run.
  * SEE ALSO
@@ -48,6 +53,7 @@
 #include <sys/un.h>
 #include <sysexits.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
 #include "mq2proto.h"
 #include "zbuf.h"
 #include "zconf.h"
@@ -249,10 +255,11 @@ static void must_line(mqconn *c, zbuf *line, const char *what)
 		die(EX_PROTOCOL, "reading %s from the scheduler: %s", what, strerror(errno));
 }
 
-/* do_auth - answer the challenge with user:password */
+/* do_auth - answer the challenge with user:password (HMAC-SHA-256,
+ * mq2proto.h); the password never goes on the wire */
 static void do_auth(mqconn *c, const char *challenge, const char *cred)
 {
-	char user[128], hex[33];
+	char user[128], hex[MQ2_HEX_LEN + 1];
 	const char *colon = strpbrk(cred, ":/,");
 	zbuf cmd = ZBUF_INIT(MQ2_LINE_MAX), line = ZBUF_INIT(MQ2_REPLY_LINE_MAX);
 
@@ -260,11 +267,14 @@ static void do_auth(mqconn *c, const char *challenge, const char *cred)
 		die(EX_USAGE, "credentials must be user:password (or user/password)");
 	memcpy(user, cred, (size_t)(colon - cred));
 	user[colon - cred] = '\0';
-	if (mq2_authenticator(challenge, colon + 1, hex) != Z_OK)
-		die(EX_SOFTWARE, "MD5 is not available");
+	if (strpbrk(user, " \t\r\n") != NULL)
+		die(EX_USAGE, "bad user name '%s' (one word expected)", user);
+	if (mq2_auth_response(challenge, user, colon + 1, hex) != Z_OK)
+		die(EX_SOFTWARE, "HMAC-SHA-256 is not available");
 	if (zbuf_printf(&cmd, "%s %s %s", MQ2_CMD_AUTH, user, hex) != Z_OK)
 		die(EX_USAGE, "user name too long");
 	mq_send(c, zbuf_cstr(&cmd));
+	OPENSSL_cleanse(hex, sizeof hex);
 	must_line(c, &line, "the AUTH reply");
 	if (strncmp(zbuf_cstr(&line), MQ2_OK, 3) != 0)
 		die(EX_NOPERM, "authentication refused: %s", zbuf_cstr(&line));
@@ -408,6 +418,11 @@ int main(int argc, char **argv)
 		    zbuf_cstr(&path), zbuf_cstr(&err));
 
 	must_line(&c, &line, "the greeting");
+	if (line.len > 0 && (line.data[0] == '-' || line.data[0] == '5')) {
+		fprintf(stderr, "mailq: the scheduler refused the connection: ");
+		print_clean(stderr, line.data, line.len);
+		exit(EX_UNAVAILABLE);   /* like die(): main's buffers stay reachable */
+	}
 	if (strncmp(zbuf_cstr(&line), MQ2_GREETING_PREFIX, strlen(MQ2_GREETING_PREFIX)) != 0)
 		die(EX_PROTOCOL, "unexpected greeting '%s'", zbuf_cstr(&line));
 	if (strstr(zbuf_cstr(&line), " 1.") != NULL) {
@@ -419,6 +434,9 @@ int main(int argc, char **argv)
 	}
 	if (c.tcp) {
 		must_line(&c, &line, "the AUTH challenge");
+		if (strncmp(zbuf_cstr(&line), "220 MAILQ-V2-CHALLENGE:", 23) == 0)
+			die(EX_PROTOCOL, "the scheduler offers only the old MD5 challenge, "
+			    "which this mailq no longer answers");
 		if (strncmp(zbuf_cstr(&line), MQ2_CHALLENGE_PREFIX, strlen(MQ2_CHALLENGE_PREFIX)) != 0)
 			die(EX_PROTOCOL, "expected an AUTH challenge, got '%s'", zbuf_cstr(&line));
 		do_auth(&c, zbuf_cstr(&line), cred != NULL ? cred : "nobody:nobody");

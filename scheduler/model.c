@@ -8,13 +8,16 @@
  *	no I/O, no clock except what callers pass in.
  * SYNOPSIS
  *	model_init, model_free, model_sym, model_sym_find, model_file_find,
- *	model_file_new, model_file_remove, model_thread_get, model_thread_find,
+ *	model_file_new, model_file_remove, model_thread_get, model_thread_lookup,
+ *	model_thread_find,
  *	model_thread_delete, model_ring_get, vlist_push, vlist_remove,
  *	vlist_pop, thread_add_vertex, thread_unlink_vertex, thread_new_round,
  *	vertex_new, vertex_find_rcpt, notify_bits
  * DESCRIPTION
  *	Channel and host strings are interned once (sym) so a recipient costs
- *	only its srcpt record (8 bytes) plus its share of a vertex.  A thread
+ *	only its srcpt record (8 bytes) plus its share of a vertex and its
+ *	address in the file's strs (sender and recipient addresses kept for
+ *	mailq(1), so listings never re-read control files).  A thread
  *	is keyed by (clause, channel, host); a ring by (clause, channel) and
  *	also host when the clause is with-host.  Threads keep two lists:
  *	pending (not yet fed in this round) and done (fed or reported in this
@@ -104,7 +107,7 @@ void model_free(model *m)
 	}
 	for (size_t i = 0; i < m->fcap; i++) {
 		sfile *f = m->ftab[i], *n;
-		for (; f; f = n) { n = f->hnext; free_vertices(f); free(f); }
+		for (; f; f = n) { n = f->hnext; free_vertices(f); free(f->strs); free(f); }
 	}
 	thread *t = m->threads, *tn;
 	for (; t; t = tn) { tn = t->all_next; free(t); }
@@ -241,6 +244,7 @@ void model_file_remove(model *m, sfile *f)
 	for (vertex *v = f->vertices; v; v = v->fnext)
 		m->nvertex--;
 	free_vertices(f);
+	free(f->strs);
 	free(f);
 }
 
@@ -310,6 +314,18 @@ ring *model_ring_get(model *m, const sconf_clause *c, sym *channel, sym *host)
 	m->rings = r;
 	m->nring++;
 	return r;
+}
+
+/* model_thread_lookup - see model.h */
+thread *model_thread_lookup(model *m, const sconf_clause *c, const sym *channel, const sym *host)
+{
+	if (m->tcap == 0)
+		return NULL;
+	size_t h = thread_hash(c, channel, host) & (m->tcap - 1);
+	for (thread *t = m->ttab[h]; t; t = t->next)
+		if (t->clause == c && t->channel == channel && t->host == host)
+			return t;
+	return NULL;
 }
 
 /* model_thread_get - find or create a thread */

@@ -75,6 +75,11 @@ typedef struct sfile {
 	uint32_t npending;             /* recipients not final */
 	uint32_t nrcpt;
 	char prefix[6];                /* "", "K/" or "E/K/" */
+	char *strs;                    /* for mailq: sender NUL, then each
+					* recipient's address NUL, in the order of
+					* vertices and their r[]; NULL = not known */
+	size_t strslen;
+	size_t size;                   /* control file size (mailq) */
 	uint8_t dead;                  /* killed / completed: ignore reports */
 	uint8_t haderror;
 } sfile;
@@ -142,6 +147,9 @@ void model_file_remove(model *m, sfile *f);
 
 /* model_thread_get - find or create the thread for (clause, channel, host) */
 thread *model_thread_get(model *m, const sconf_clause *c, sym *channel, sym *host, time_t now);
+/* model_thread_lookup - the thread of exactly (clause, channel, host), or
+ * NULL; never creates one */
+thread *model_thread_lookup(model *m, const sconf_clause *c, const sym *channel, const sym *host);
 /* model_thread_find - lookup by channel/host strings (any clause) */
 thread *model_thread_find(model *m, const char *channel, const char *host);
 /* model_thread_delete - unlink a thread that has no vertices and no agents */

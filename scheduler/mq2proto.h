@@ -3,21 +3,39 @@
  * scheduler's mailq listener (shared by both sides; see mailq(1)).
  *
  * Transport: a stream socket.  Default: the UNIX socket
- * $POSTOFFICE/.mailq.sock (MQ2_SOCK_NAME), mode 0660 owned by the zmta
- * group - access is by file permission, there is NO AUTH step over it.
+ * $POSTOFFICE/.mailq.sock (MQ2_SOCK_NAME), mode 0660 owned by the
+ * scheduler's group.  There is no AUTH step over it: the server reads the
+ * peer's uid with SO_PEERCRED.  Every member of the group may list (SHOW
+ * ...); commands that change state (ETRN, KILL MSG) are for root, the
+ * scheduler's own uid and the users of PARAMmailq-admins only, anyone else
+ * gets "-ERR permission denied ...".
  * Optionally TCP (PARAMmailqsock = TCP:port[@addr]); TCP always requires
- * AUTH and is only enabled when PARAMauthfile names a readable file.
+ * AUTH and is only enabled when PARAMauthfile names a file readable and
+ * writable by its owner only (mode 0600 or 0400).
  * Lines end in "\n" (a client may send "\r\n"; the server strips "\r").
  * A command line is at most MQ2_LINE_MAX bytes.
  *
  * Conversation:
  *   S: version zmta 2.0                                 (MQ2_GREETING)
  *   TCP only:
- *   S: 220 MAILQ-V2-CHALLENGE: <sec>.<usec>.<counter>
- *   C: AUTH <user> <hex>     hex = lowercase hex MD5(challenge line without
- *                            the "\n", immediately followed by the password)
+ *   S: 220 MAILQ-V2-HMAC-SHA256 <64 hex digits: 32 random bytes>
+ *   C: AUTH <user> <hex>     hex = lowercase (any case accepted) hex of
+ *                            HMAC-SHA-256(key = the user's password,
+ *                            message = the challenge line without its "\n",
+ *                            then one "\n", then the user name)
  *   S: +OK  |  -BAD USER OR PASSWORD
  *   (any other command before AUTH on TCP: "-BAD; USER MUST AUTHENTICATE")
+ *   After PARAMmailq-auth-failures (default 3) failed AUTHs the server
+ *   closes the connection, and the client's address is refused for a
+ *   back-off time that doubles with every further round of failures
+ *   (30 s up to 1 h; "-BAD too many failed attempts, try later").  A TCP
+ *   client that has not authenticated within PARAMmailq-auth-timeout
+ *   (default 10 s) is closed.  TCP clients get at most MQ2_TCP_CLIENTS of
+ *   the server's MQ2_CLIENTS slots, and clients that are not root or an
+ *   admin at most MQ2_CLIENTS - MQ2_ADMIN_RESERVE, so local admins are
+ *   never locked out; a client over its limit gets "-ERR too many
+ *   clients" instead of the greeting.
+ *   The old MD5 challenge ("220 MAILQ-V2-CHALLENGE: ...") is gone.
  *
  *   C: <command>[ JSON]
  *   S: +OK<text>                 then data lines, dot-stuffed (a line that
@@ -34,9 +52,9 @@
  *   SHOW COUNTERS [JSON]         "name value" lines (uptime, kids, idle,
  *                                msgs, threads, rcpts, forks, delivered,
  *                                failed, deferred, expired, reports)
- *   ETRN <host>                  "+OK; an ETRN started something." or
+ *   ETRN <host>                  (admins) "+OK; an ETRN started something." or
  *                                "+OK; an ETRN didn't start anything."
- *   KILL MSG <spoolid|msgid>     remove the message without a report:
+ *   KILL MSG <spoolid|msgid>     (admins) remove the message without a report:
  *                                "+OK killed <spoolid>" or "-ERR no such message"
  *   QUIT (or EXIT)               "+Bye bye", server closes
  *
@@ -46,6 +64,9 @@
  *     {"spoolid":"S1A2B","msgid":"81234","arrival":1790000000,"size":1234,
  *      "sender":"a@b","rcpts":[{"addr":"c@d","channel":"smtp","host":"d",
  *      "attempts":2,"wakeup":1790000600,"diag":"..."}]}
+ *     A message whose line would pass MQ2_REPLY_LINE_MAX lists the
+ *     recipients that fit and ends in ],"omitted":<count of the others>}
+ *     (SHOW THREAD JSON has one line per recipient).
  *   SHOW QUEUE THREADS JSON:
  *     {"channel":"smtp","host":"d","rcpts":3,"attempts":2,"procs":[4711],
  *      "state":"IDLE","unfed":0,"age":620,"wakeup_in":540,"pending":""}
@@ -69,10 +90,17 @@
  */
 #ifndef ZMTA_MQ2PROTO_H
 #define ZMTA_MQ2PROTO_H
+#include <stddef.h>
 
 #define MQ2_GREETING "version zmta 2.0"
 #define MQ2_GREETING_PREFIX "version "
-#define MQ2_CHALLENGE_PREFIX "220 MAILQ-V2-CHALLENGE: "
+#define MQ2_CHALLENGE_PREFIX "220 MAILQ-V2-HMAC-SHA256 "
+#define MQ2_NONCE_LEN 32                 /* random bytes in a challenge */
+#define MQ2_MAC_LEN 32                   /* HMAC-SHA-256 */
+#define MQ2_HEX_LEN 64                   /* its hex form */
+#define MQ2_CLIENTS 32                   /* server: clients at a time */
+#define MQ2_TCP_CLIENTS 24               /* server: TCP clients at most */
+#define MQ2_ADMIN_RESERVE 2              /* server: slots only root/admins get */
 #define MQ2_SOCK_NAME ".mailq.sock"      /* under $POSTOFFICE */
 #define MQ2_LINE_MAX 1024                /* a command line, with "\n" */
 #define MQ2_REPLY_LINE_MAX 65536         /* one data/reply line, with "\n" */
@@ -94,8 +122,16 @@
 #define MQ2_BYE "+Bye bye"
 #define MQ2_END "."
 
-/* mq2_authenticator - lowercase hex MD5 of the whole challenge line
- * followed by the password (scheduler/mq2auth.c); out gets 32 hex + NUL */
-int mq2_authenticator(const char *challenge, const char *password, char out[33]);
+/* mq2_hmac_hex - lowercase hex HMAC-SHA-256(key, msg) (scheduler/mq2auth.c) */
+int mq2_hmac_hex(const void *key, size_t keylen, const void *msg, size_t msglen,
+		 char out[MQ2_HEX_LEN + 1]);
+/* mq2_auth_response - hex HMAC-SHA-256(password, challenge "\n" user):
+ * what the client sends after "AUTH <user> "; Z_OK or Z_ERR */
+int mq2_auth_response(const char *challenge, const char *user, const char *password,
+		      char out[MQ2_HEX_LEN + 1]);
+/* mq2_auth_verify - Z_OK when hex is the right response (constant-time
+ * compare), Z_ERR otherwise */
+int mq2_auth_verify(const char *challenge, const char *user, const char *password,
+		    const char *hex);
 
 #endif

@@ -371,6 +371,7 @@ static int load_file(const char *rel)
 		f->npending++;
 		S.m.nrcpt++;
 	}
+	mqsrv_file_note(f, &cf);        /* addresses for mailq listings */
 	/* link into threads */
 	for (size_t k = 0; k < ng; k++) {
 		const sconf_clause *c = sconf_match(S.cfg, g[k].ch->s, g[k].host->s);

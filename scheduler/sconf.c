@@ -830,6 +830,12 @@ static int sp_param(sp *s, int line, const char *name, const char *v)
 		return sp_interval(s, line, name, v, 0, &cfg->expire_sweep);
 	if (strcasecmp(name, "mailq-timeout") == 0)
 		return sp_interval(s, line, name, v, 0, &cfg->mailq_timeout);
+	if (strcasecmp(name, "mailq-admins") == 0)
+		return sc_set_str(&cfg->mailq_admins, v);
+	if (strcasecmp(name, "mailq-auth-timeout") == 0)
+		return sp_interval(s, line, name, v, 0, &cfg->mailq_auth_timeout);
+	if (strcasecmp(name, "mailq-auth-failures") == 0)
+		return sp_number(s, line, name, v, 1, 100, &cfg->mailq_auth_failures);
 	if (strcasecmp(name, "fork-rate") == 0) {
 		int rc = sp_number(s, line, name, v, 1, 100000, &n);
 		if (rc == Z_OK)
@@ -1020,6 +1026,7 @@ void sconf_free(sconf *cfg)
 	free(cfg->name);
 	free(cfg->authfile);
 	free(cfg->mailqsock);
+	free(cfg->mailq_admins);
 	free(cfg->notifysock);
 	free(cfg);
 }
@@ -1050,6 +1057,8 @@ int sconf_parse(const char *name, const char *text, size_t len, sconf **out, zbu
 	s.cfg->fork_rate = 30;
 	s.cfg->expire_sweep = 900;
 	s.cfg->mailq_timeout = 300;
+	s.cfg->mailq_auth_timeout = 10;
+	s.cfg->mailq_auth_failures = 3;
 	if ((rc = sp_parse(&s)) != Z_OK)
 		goto out;
 	/* empty clauses at the end: defaults only */
@@ -1346,6 +1355,9 @@ int sconf_dump(const sconf *cfg, zbuf *out)
 	zbuf_printf(out, "PARAMfork-rate = %d\n", cfg->fork_rate);
 	zbuf_printf(out, "PARAMexpire-sweep = %ld\n", cfg->expire_sweep);
 	zbuf_printf(out, "PARAMmailq-timeout = %ld\n", cfg->mailq_timeout);
+	sc_dump_opt(out, "mailq-admins", cfg->mailq_admins);
+	zbuf_printf(out, "PARAMmailq-auth-timeout = %ld\n", cfg->mailq_auth_timeout);
+	zbuf_printf(out, "PARAMmailq-auth-failures = %ld\n", cfg->mailq_auth_failures);
 	if (cfg->has_syspriority)
 		zbuf_printf(out, "# syspriority=%d\n", cfg->syspriority);
 	if (cfg->has_sysnice)

@@ -132,6 +132,12 @@ typedef struct sconf {
 	                          * default 900 */
 	long mailq_timeout;      /* PARAMmailq-timeout: idle mailq connection
 	                          * lifetime, default 300 */
+	char *mailq_admins;      /* PARAMmailq-admins: "user1,user2" (names or
+	                          * uids) who may ETRN/KILL over the UNIX socket */
+	long mailq_auth_timeout; /* PARAMmailq-auth-timeout: TCP client must
+	                          * AUTH within this, default 10 */
+	long mailq_auth_failures;/* PARAMmailq-auth-failures: failed AUTHs
+	                          * before the connection is closed, default 3 */
 	int has_syspriority, syspriority; /* syspriority/sysnice keywords (any */
 	int has_sysnice, sysnice;         /* clause, last wins): for the daemon
 	                                   * itself; sconf never applies them */

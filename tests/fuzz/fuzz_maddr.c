@@ -8,8 +8,8 @@
  *	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * DESCRIPTION
  *	Promises checked: the path used is at most 256 octets and the local
- *	part at most 64; no control byte, NUL or '<' '>' in local part or
- *	domain; the canonical path is no longer than the input path and
+ *	part at most 64; no control byte or NUL in local part or domain, no
+ *	'<' '>' in the domain, and a local part with specials is quoted; the canonical path is no longer than the input path and
  *	parses back to the same kind, local part and domain; a rejected
  *	path has a reason and a 5.x.x code suggestion.
  * DIAGNOSTICS
@@ -29,7 +29,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* clean - no control bytes, DEL, '<' or '>' */
+/* clean - no control bytes, DEL, '<' or '>' (for the domain) */
 static int clean(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -64,8 +64,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (used < n && s[used] != ' '))
 		abort();
 	if (!clean(a.domain, a.domain_len) || strlen(a.domain) != a.domain_len ||
-	    !clean(a.local, a.local_len) || strlen(a.local) != a.local_len)
+	    strlen(a.local) != a.local_len)
 		abort();
+	/* a local part with specials in it is always quoted on output */
+	for (size_t i = 0; i < a.local_len; i++) {
+		unsigned char c = (unsigned char)a.local[i];
+		if (c < 32 || c == 127)
+			abort();
+		if (strchr(" \"\\<>@,;:()[]", c) != NULL && !maddr_local_needs_quote(a.local, a.local_len))
+			abort();
+	}
 	if (maddr_format_path(&a, &out) != Z_OK)
 		abort();
 	if (out.len > used && !(flags & MADDR_NO_ANGLE_OK))

@@ -12,7 +12,7 @@
  *	line end; the tokenizer always advances and its tokens lie inside
  *	the value; every address returned has its offsets inside the text
  *	buffer, NUL-terminated, and no blank or line end outside quotes in
- *	its addr-spec.
+ *	its addr-spec (domain literals included).
  * DIAGNOSTICS
  *	Crashes, sanitizer reports and abort() on a broken promise.
  * SECURITY

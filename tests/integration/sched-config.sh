@@ -67,6 +67,7 @@ kill -TERM "$SPID"; wait "$SPID" 2>/dev/null
 # AUTH is required, attributes limit the commands
 MQP=$(pick_port)
 printf 'ops:secret:QQ TT SNMP:[127.0.0.1]/32\nnobody:nobody:SNMP:[127.0.0.0]/8\n' > "$ZT_W/auth"
+chmod 600 "$ZT_W/auth"
 { printf 'PARAMmailqsock = "TCP:%s@127.0.0.1"\nPARAMauthfile = "%s"\n' "$MQP" "$ZT_W/auth"; cat "$ZT_W/good.conf"; } > "$ZT_W/tcp.conf"
 "$ZT_SCHED" -i -f "$ZT_W/tcp.conf" -P "$PO" -L "$ZT_W/sched-tcp.log" &
 SPID=$!
@@ -74,7 +75,7 @@ track "$SPID"
 wait_port "$MQP" 10 && pass "TCP mailq listening on 127.0.0.1" || fail "no TCP mailq listener"
 check_eq "TCP mailq bound to loopback only" 0 "$(ss -Hltn "sport = :$MQP" | grep -vc '127.0.0.1')"
 out=$(printf 'SHOW COUNTERS\nQUIT\n' | timeout 5 socat - "TCP:127.0.0.1:$MQP" 2>&1)
-check_match "TCP: challenge" '^220 MAILQ-V2-CHALLENGE: ' "$(printf '%s' "$out" | sed -n 2p)"
+check_match "TCP: challenge" '^220 MAILQ-V2-HMAC-SHA256 [0-9a-f]{64}$' "$(printf '%s' "$out" | sed -n 2p)"
 check_match "TCP: command before AUTH refused" 'USER MUST AUTHENTICATE' "$out"
 if [ -x "$top_builddir/scheduler/mailq" ]; then
 	MAILQ_AUTH=ops:secret "$top_builddir/scheduler/mailq" -P "$PO" -p "127.0.0.1:$MQP" -Q > "$ZT_W/mq1.out" 2>&1

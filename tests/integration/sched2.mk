@@ -3,6 +3,7 @@
 SCHED2_ITESTS = \
 	tests/integration/sched-signals.sh \
 	tests/integration/sched-mailq.sh \
+	tests/integration/sched-mailqsec.sh \
 	tests/integration/sched-wait.sh \
 	tests/integration/sched-privs.sh
 TESTS += $(SCHED2_ITESTS)

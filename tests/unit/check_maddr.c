@@ -55,6 +55,7 @@ static const struct good good[] = {
 	{ "<\"a\\\"b\"@example.org>", 0, "a\"b", "example.org", "<\"a\\\"b\"@example.org>", 20 },
 	{ "<\"a\\bc\"@example.org>", 0, "abc", "example.org", "<abc@example.org>", 20 },
 	{ "<\"a..b\"@example.org>", 0, "a..b", "example.org", "<\"a..b\"@example.org>", 20 },
+	{ "<\"a<b>@c\"@example.org>", 0, "a<b>@c", "example.org", "<\"a<b>@c\"@example.org>", 22 },
 	{ "<\"\"@example.org>", 0, "", "example.org", "<\"\"@example.org>", 16 },
 	{ "<\"a\\\\b\"@x.example>", 0, "a\\b", "x.example", "<\"a\\\\b\"@x.example>", 18 },
 	{ "<!#$%&'*+-/=?^_`{|}~@example.org>", 0, "!#$%&'*+-/=?^_`{|}~", "example.org",

@@ -224,6 +224,7 @@ START_TEST(test_addrlist)
 		{ "a . b @ example . org", "a.b@example.org" },
 		{ "a(c1).b(c2)@(c3)example.org", "a.b@example.org" },
 		{ "u@[192.0.2.1]", "u@[192.0.2.1]" },
+		{ "u@[ 192.0.2 .1\r\n ]", "u@[192.0.2.1]" },
 		{ "Team: a@example.org, B <b@example.org>;",
 		  "a@example.org {Team} | b@example.org [B] {Team}" },
 		{ "undisclosed-recipients:;", "" },

@@ -126,12 +126,19 @@ START_TEST(t_threads_rings)
 	ck_assert_uint_eq(m.nthr, 4);
 	ck_assert_ptr_eq(model_thread_find(&m, "SMTP", "B.test"), t2);
 	ck_assert_ptr_null(model_thread_find(&m, "smtp", "c.test"));
+	/* exact-key lookup (mailq listings): never creates */
+	ck_assert_ptr_eq(model_thread_lookup(&m, cs, smtp, hb), t2);
+	ck_assert_ptr_eq(model_thread_lookup(&m, cl, local, ha), l1);
+	ck_assert_ptr_null(model_thread_lookup(&m, cl, smtp, ha));
+	ck_assert_ptr_null(model_thread_lookup(&m, cs, smtp, model_sym(&m, "c.test", 6)));
+	ck_assert_uint_eq(m.nthr, 4);
 	/* new threads are due at once */
 	ck_assert_int_eq((long)t1->rs.wakeup, 1000);
 	model_thread_delete(&m, t2);
 	ck_assert_uint_eq(m.nthr, 3);
 	ck_assert_uint_eq(t1->ring->nthreads, 1);
 	ck_assert_ptr_null(model_thread_find(&m, "smtp", "b.test"));
+	ck_assert_ptr_null(model_thread_lookup(&m, cs, smtp, hb));
 	/* a queueonly clause is never due by timer */
 	const sconf_clause *cq = sconf_match(cfg, "queued", "q");
 	thread *q = model_thread_get(&m, cq, model_sym(&m, "queued", 6), ha, 1000);
