@@ -54,3 +54,4 @@ endif
 ROUTER_ITESTS = tests/integration/router-basic.sh tests/integration/router-kill.sh
 TESTS += $(ROUTER_ITESTS)
 EXTRA_DIST += $(ROUTER_ITESTS)
+EXTRA_DIST += bench/route.sh
