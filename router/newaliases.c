@@ -56,6 +56,7 @@ int main(int argc, char **argv)
 	}
 	if (zconf_load(NULL, &err) != Z_OK) {
 		fprintf(stderr, "newaliases: %s\n", zbuf_cstr(&err));
+		zbuf_free(&err);
 		return EX_CONFIG;
 	}
 	if (conf == NULL) {
@@ -68,6 +69,7 @@ int main(int argc, char **argv)
 	}
 	if (rt_load(conf, &rt, &err) != Z_OK) {
 		fprintf(stderr, "newaliases: %s\n", zbuf_cstr(&err));
+		zbuf_free(&err);
 		return EX_CONFIG;
 	}
 	if (!quiet) {

@@ -1304,6 +1304,7 @@ int main(int argc, char **argv)
 	if (rt_load(conf, &R.rt, &err) != Z_OK) {
 		if (checkonly) {
 			fprintf(stderr, "router: %s\n", zbuf_cstr(&err));
+			zbuf_free(&err);
 			return EX_CONFIG;
 		}
 		zlog_fatal(EX_CONFIG, NULL, "%s", zbuf_cstr(&err));
@@ -1314,6 +1315,7 @@ int main(int argc, char **argv)
 		printf("%s: ok\n%s", conf, zbuf_cstr(&rep));
 		zbuf_free(&rep);
 		rt_free(R.rt);
+		zbuf_free(&err);
 		return 0;
 	}
 	if (logpath && zlog_set_file(logpath) != Z_OK)
