@@ -18,7 +18,8 @@ need_built "$ROUTER" "$NEWALIASES" "$MKSUB" "$ZT_SCHED"
 
 PO=$ZT_W/po
 mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "ROUTER_RESCAN=1" "ROUTERCONF=$ZT_W/router.conf"
+write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "ROUTER_RESCAN=1" "ROUTER_DEFER_RETRY=2" \
+	"ROUTERCONF=$ZT_W/router.conf"
 ME=$(id -un)
 cat > "$ZT_W/router.conf" <<EOF
 # test configuration
@@ -138,6 +139,18 @@ if [ "$(id -u)" = 0 ]; then
 else
 	info "not root: untrusted-submitter case skipped"
 fi
+
+# 6b: a control file that cannot be written: the message goes to
+# deferred/ and comes back when the obstacle is gone
+printf 'from <bob@remote.test>\nto <%s>\nenv-end\nSubject: deferred\n\nbody\n' "$ME" > "$PO/public/scratch"
+INO=$(stat -c %i "$PO/public/scratch")
+mkdir "$PO/transport/.$INO" && touch "$PO/transport/.$INO/block"
+mv "$PO/public/scratch" "$PO/router/$INO"
+wait_file "$PO/deferred/$INO.deferred" 20 || fail "not deferred"
+check_match "deferral logged" "S$INO.*deferred: cannot create transport/.$INO" "$(cat "$ZT_W/router.log")"
+rm -rf "$PO/transport/.$INO"
+wait_file "$PO/transport/$INO" 20 || fail "deferred message not routed after the retry"
+check_eq "deferred/ empty again" 0 "$(find "$PO/deferred" -type f | wc -l)"
 
 # 7: a broken alias table keeps the old one; newaliases reports it
 cp "$ZT_W/aliases" "$ZT_W/aliases.good"
