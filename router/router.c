@@ -110,6 +110,7 @@ static struct {
 	struct { pid_t pid; unsigned long ino; } *run;
 	size_t nrun;
 	long long next_defer_ms;
+	long long next_auto_reload_ms;   /* after a failed reload: not before */
 } R;
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -1068,7 +1069,11 @@ static void reload(const char *why)
 	zbuf err = ZBUF_INIT(2048);
 	if (rt_load(R.confpath, &nc, &err) != Z_OK) {
 		zlog_error(NULL, "%s: reload failed, old tables kept: %s", why, zbuf_cstr(&err));
+		/* a file that stays broken is not retried (and logged) at
+		 * every scan: once a minute, or at SIGHUP / RELOAD */
+		R.next_auto_reload_ms = zmono_ms() + 60000;
 	} else {
+		R.next_auto_reload_ms = 0;
 		rt_free(R.rt);
 		R.rt = nc;
 		zlog_info(NULL, "%s: tables reloaded from %s", why, R.confpath);
@@ -1133,7 +1138,7 @@ static void rescan(void)
 		recover();   /* temp files of workers that died since */
 	scan_dir("router", 1);
 	scan_dir("public", 0);
-	if (R.rt && rt_changed(R.rt))
+	if (R.rt && zmono_ms() >= R.next_auto_reload_ms && rt_changed(R.rt))
 		reload("a table file changed");
 	if (zmono_ms() >= R.next_defer_ms) {
 		retry_deferred();
