@@ -22,16 +22,19 @@
  *	file renamed to transport/<ino>; directories fsynced; "NEW <ino>" to
  *	the scheduler.  Recipients that fail at routing time (unknown user,
  *	loop, hop limit) are written already failed ('-' tag) with a 'd'
- *	line, so the scheduler sends the RFC 3464 report.  At start-up,
- *	temp control files left by a killed worker are finished (the body
- *	is in queue/) or removed (the message is still in router/).
+ *	line, so the scheduler sends the RFC 3464 report.  At start-up and
+ *	every sixth scan, temp control files that no live worker holds
+ *	(workers flock them; a master killed alone leaves its workers
+ *	running) are finished when the body is in queue/, or removed after a
+ *	minute when the message is still in router/.
  *	Files that cannot be finished for a passing reason go to
  *	deferred/<ino>.deferred and are moved back every ROUTER_DEFER_RETRY
  *	seconds; malformed submissions go to postman/<ino>.<why> with a
  *	.reason file.  Nothing is unlinked.  router -n checks router.conf
  *	and prints the table sizes.  Tables are reloaded on SIGHUP, on a
  *	"RELOAD" datagram (newaliases) and when a file changed; a table
- *	that does not load keeps the old one and the error is logged.
+ *	that does not load keeps the old one and the error is logged (an
+ *	automatic retry at most once a minute).
  * DIAGNOSTICS
  *	Log lines carry the spool id.  Exit codes: sysexits.
  * SECURITY
