@@ -1,6 +1,7 @@
 # etc/local.mk - sample configuration, installed without overwriting
 zmtaconfdir = $(sysconfdir)/zmta
 sample_confs = etc/zmta.conf etc/scheduler.conf etc/smtp-tls.conf
+sample_confs += etc/router.conf etc/aliases
 EXTRA_DIST += $(sample_confs)
 
 install-data-local:
