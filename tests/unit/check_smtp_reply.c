@@ -3,7 +3,7 @@
  *	check_smtp_reply - unit tests of the smtp agent's parsers
  * SUMMARY
  *	Tables of good and bad SMTP reply lines, multi-line assembly,
- *	EHLO capability parsing, xtext, -T parsing, reply-code mapping,
+ *	EHLO capability parsing, -T parsing, reply-code mapping,
  *	the -A file line format, mechanism choice, CRAM-MD5 and base64,
  *	and smtp-tls.conf parsing.
  * SECURITY
@@ -156,35 +156,6 @@ START_TEST(test_caps)
 	ck_assert_uint_eq(c.size_max, 0);
 	smtp_reply_free(&r);
 	zbuf_free(&err);
-}
-END_TEST
-
-static const struct { const char *in, *out; } xtext_tab[] = {
-	{ "a@b.example", "a@b.example" },
-	{ "a+b=c", "a+2Bb+3Dc" },
-	{ "sp ace", "sp+20ace" },
-	{ "\x7f\x01", "+7F+01" },
-	{ "", "" },
-};
-
-START_TEST(test_xtext)
-{
-	zbuf o = ZBUF_INIT(256);
-	ck_assert_int_eq(smtp_xtext(zspan_from(xtext_tab[_i].in), &o), Z_OK);
-	ck_assert_str_eq(zbuf_cstr(&o), xtext_tab[_i].out);
-	ck_assert(smtp_xtext_valid(zspan_from(zbuf_cstr(&o))));
-	zbuf_free(&o);
-}
-END_TEST
-
-START_TEST(test_xtext_valid)
-{
-	ck_assert(smtp_xtext_valid(zspan_from("rfc822+3Bx")));
-	ck_assert(!smtp_xtext_valid(zspan_from("a=b")));
-	ck_assert(!smtp_xtext_valid(zspan_from("a+2")));
-	ck_assert(!smtp_xtext_valid(zspan_from("a+2g")));
-	ck_assert(!smtp_xtext_valid(zspan_from("a b")));
-	ck_assert(!smtp_xtext_valid(zspan_from("a+")));
 }
 END_TEST
 
@@ -513,8 +484,6 @@ static Suite *suite(void)
 	tcase_add_test(t, test_reply_nul_and_limits);
 	tcase_add_test(t, test_reply_last);
 	tcase_add_test(t, test_caps);
-	tcase_add_loop_test(t, test_xtext, 0, sizeof(xtext_tab) / sizeof(xtext_tab[0]));
-	tcase_add_test(t, test_xtext_valid);
 	tcase_add_loop_test(t, test_timeouts, 0, sizeof(t_tab) / sizeof(t_tab[0]));
 	tcase_add_loop_test(t, test_codemap, 0, sizeof(map_tab) / sizeof(map_tab[0]));
 	tcase_add_test(t, test_auth_line);

@@ -69,10 +69,6 @@ typedef struct smtp_caps {
 /* smtp_caps_parse - from a complete EHLO/LHLO reply (first line skipped) */
 void smtp_caps_parse(const smtp_reply *r, smtp_caps *c);
 
-/* smtp_xtext - RFC 3461 xtext of s appended to out */
-int smtp_xtext(zspan s, zbuf *out);
-/* smtp_xtext_valid - 1 if s is syntactically valid xtext */
-int smtp_xtext_valid(zspan s);
 
 /* ---- timeouts (smtp_proto.c) ---- */
 typedef struct smtp_timeouts {

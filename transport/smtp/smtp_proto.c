@@ -16,7 +16,6 @@
  *	void smtp_release(ta_ctx *ctx, ta_msg *m)
  *	int smtp_window_fd(ta_ctx *ctx), void smtp_window_drain(ta_ctx *ctx)
  *	void smtp_caps_parse(const smtp_reply *r, smtp_caps *c)
- *	int smtp_xtext(zspan s, zbuf *out), smtp_xtext_valid(zspan s)
  *	void smtp_timeouts_default(smtp_timeouts *t)
  *	int smtp_timeouts_parse(const char *spec, smtp_timeouts *t, zbuf *err)
  *	int smtp_code_map(int code, const char *enh, char *status, size_t statussz)
@@ -84,6 +83,7 @@
 #include <arpa/inet.h>
 #include "smtp.h"
 #include "mime.h"
+#include "xtext.h"
 #include "zlog.h"
 #include "zutil.h"
 
@@ -294,46 +294,6 @@ int smtp_code_map(int code, const char *enh, char *status, size_t statussz)
 	if (status != NULL && statussz > 0)
 		(void)zstrlcpy(status, st, statussz);
 	return ex;
-}
-
-/* smtp_xtext - RFC 3461 encoding */
-int smtp_xtext(zspan s, zbuf *out)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	for (size_t i = 0; i < s.n; i++) {
-		unsigned char c = (unsigned char)s.p[i];
-		int rc;
-		if (c < 33 || c > 126 || c == '+' || c == '=') {
-			char e[3] = { '+', hex[c >> 4], hex[c & 15] };
-			rc = zbuf_append(out, e, 3);
-		} else {
-			rc = zbuf_putc(out, c);
-		}
-		if (rc != Z_OK)
-			return rc;
-	}
-	return Z_OK;
-}
-
-/* smtp_xtext_valid - syntax check of xtext */
-int smtp_xtext_valid(zspan s)
-{
-	for (size_t i = 0; i < s.n; i++) {
-		unsigned char c = (unsigned char)s.p[i];
-		if (c == '+') {
-			if (i + 2 >= s.n)
-				return 0;
-			for (int k = 1; k <= 2; k++) {
-				unsigned char h = (unsigned char)s.p[i + k];
-				if (!((h >= '0' && h <= '9') || (h >= 'A' && h <= 'F')))
-					return 0;
-			}
-			i += 2;
-		} else if (c < 33 || c > 126 || c == '=') {
-			return 0;
-		}
-	}
-	return 1;
 }
 
 /* word_eq - keyword compare ignoring case */
@@ -1726,10 +1686,10 @@ static int transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 			zbuf_printf(&cmd, " RET=%.*s", (int)r0->ret.n, r0->ret.p);
 		if (r0->envid.n > 0) {
 			zbuf e = ZBUF_INIT(1024);
-			if (smtp_xtext_valid(r0->envid))
+			if (xtext_valid(r0->envid))
 				zbuf_append(&e, r0->envid.p, r0->envid.n);
 			else
-				smtp_xtext(r0->envid, &e);
+				xtext_encode(&e, r0->envid);
 			if (e.len > 0 && e.len <= 100)     /* RFC 3461: at most 100 */
 				zbuf_printf(&cmd, " ENVID=%s", zbuf_cstr(&e));
 			zbuf_free(&e);
@@ -1769,13 +1729,13 @@ static int transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 				long semi = zspan_chr(cr->orcpt, ';');
 				zspan rest = { cr->orcpt.p + semi + 1, cr->orcpt.n - (size_t)semi - 1 };
 				zbuf_printf(&cmd, " ORCPT=%.*s", (int)semi + 1, cr->orcpt.p);
-				if (smtp_xtext_valid(rest))
+				if (xtext_valid(rest))
 					zbuf_append(&cmd, rest.p, rest.n);
 				else
-					smtp_xtext(rest, &cmd);
+					xtext_encode(&cmd, rest);
 			} else {
 				zbuf_puts(&cmd, " ORCPT=rfc822;");
-				smtp_xtext(zspan_from(user), &cmd);
+				xtext_encode(&cmd, zspan_from(user));
 			}
 		}
 		if (send_cmd(s, &v[i].tr, 0, "%s", zbuf_cstr(&cmd)) != Z_OK) {
