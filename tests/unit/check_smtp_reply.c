@@ -9,7 +9,8 @@
  * SECURITY
  *	Test code; inputs are the tables below.
  * SEE ALSO
- *	transport/smtp/smtp_io.c, smtp_proto.c, smtp_auth.c, smtp_tls.c
+ *	smtp/smtp_reply.c, smtp_ehlo.c, smtp_state.c, smtp_tls.c, smtp_sasl.c;
+ *	transport/smtp/smtp_proto.c, smtp_auth.c
  */
 #include <check.h>
 #include <fcntl.h>
@@ -316,21 +317,19 @@ END_TEST
 
 
 /* io_pair - socketpair: *mine non-blocking, attached to io */
-static void io_pair(smtp_io *io, int *peer)
+static void io_pair(smtp_session *io, int *peer)
 {
 	int sv[2];
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	ck_assert_int_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
-	smtp_io_init(io);
-	smtp_io_attach(io, sv[0]);
+	smtp_session_init(io, NULL);
+	smtp_session_attach(io, sv[0]);
 	*peer = sv[1];
 }
 
-static void io_done(smtp_io *io)
+static void io_done(smtp_session *io)
 {
-	smtp_io_close(io);
-	zbuf_free(&io->rbuf);
-	zbuf_free(&io->wbuf);
+	smtp_session_free(io);
 }
 
 /* writer - child: write the pieces with pauses, then exit */
@@ -352,7 +351,7 @@ static pid_t writer(int fd, const char *const *pieces, int pause_us)
 START_TEST(test_io_split_reply)
 {
 	static const char *const pieces[] = { "25", "0-mx.exa", "mple\r\n250-PIPE", "LINING\r", "\n250 SIZE 1000\r\n", NULL };
-	smtp_io io;
+	smtp_session io;
 	smtp_reply r;
 	smtp_caps c;
 	zbuf err = ZBUF_INIT(512);
@@ -362,7 +361,7 @@ START_TEST(test_io_split_reply)
 	io_pair(&io, &peer);
 	smtp_reply_init(&r);
 	pid = writer(peer, pieces, 20000);
-	ck_assert_int_eq(smtp_io_reply(&io, 5000, &r, &err), Z_OK);
+	ck_assert_int_eq(smtp_session_reply(&io, 5000, &r, &err), Z_OK);
 	ck_assert_int_eq(r.code, 250);
 	ck_assert_int_eq(r.nlines, 3);
 	smtp_caps_parse(&r, &c);
@@ -378,7 +377,7 @@ END_TEST
 
 START_TEST(test_io_bad_replies)
 {
-	smtp_io io;
+	smtp_session io;
 	smtp_reply r;
 	zbuf err = ZBUF_INIT(512);
 	int peer;
@@ -390,14 +389,14 @@ START_TEST(test_io_bad_replies)
 	memset(big, 'x', sizeof(big));
 	memcpy(big, "250 ", 4);
 	ck_assert_int_eq(write(peer, big, sizeof(big)), (ssize_t)sizeof(big));
-	ck_assert_int_eq(smtp_io_reply(&io, 2000, &r, &err), Z_ETOOBIG);
+	ck_assert_int_eq(smtp_session_reply(&io, 2000, &r, &err), Z_ETOOBIG);
 	close(peer);
 	io_done(&io);
 
 	/* malformed */
 	io_pair(&io, &peer);
 	ck_assert_int_eq(write(peer, "hello\r\n", 7), 7);
-	ck_assert_int_eq(smtp_io_reply(&io, 2000, &r, &err), Z_EPARSE);
+	ck_assert_int_eq(smtp_session_reply(&io, 2000, &r, &err), Z_EPARSE);
 	close(peer);
 	io_done(&io);
 
@@ -405,14 +404,14 @@ START_TEST(test_io_bad_replies)
 	io_pair(&io, &peer);
 	ck_assert_int_eq(write(peer, "250-one\r\n", 9), 9);
 	close(peer);
-	ck_assert_int_eq(smtp_io_reply(&io, 2000, &r, &err), Z_EIO);
+	ck_assert_int_eq(smtp_session_reply(&io, 2000, &r, &err), Z_EIO);
 	ck_assert(strstr(zbuf_cstr(&err), "middle") != NULL);
 	io_done(&io);
 
 	/* stall: the timeout fires */
 	io_pair(&io, &peer);
 	ck_assert_int_eq(write(peer, "250-one\r\n", 9), 9);
-	ck_assert_int_eq(smtp_io_reply(&io, 300, &r, &err), Z_EAGAIN);
+	ck_assert_int_eq(smtp_session_reply(&io, 300, &r, &err), Z_EAGAIN);
 	ck_assert(strstr(zbuf_cstr(&err), "timeout") != NULL);
 	close(peer);
 	io_done(&io);
@@ -420,9 +419,9 @@ START_TEST(test_io_bad_replies)
 	/* two replies in one read come out one by one */
 	io_pair(&io, &peer);
 	ck_assert_int_eq(write(peer, "250 a\r\n550 5.1.1 b\r\n", 20), 20);
-	ck_assert_int_eq(smtp_io_reply(&io, 2000, &r, &err), Z_OK);
+	ck_assert_int_eq(smtp_session_reply(&io, 2000, &r, &err), Z_OK);
 	ck_assert_int_eq(r.code, 250);
-	ck_assert_int_eq(smtp_io_reply(&io, 2000, &r, &err), Z_OK);
+	ck_assert_int_eq(smtp_session_reply(&io, 2000, &r, &err), Z_OK);
 	ck_assert_int_eq(r.code, 550);
 	ck_assert_str_eq(r.enh, "5.1.1");
 	close(peer);
@@ -436,7 +435,7 @@ START_TEST(test_io_no_deadlock)
 {
 	/* the peer writes 200 KB of replies before it reads anything; our
 	 * 2 MB write must still finish because flush reads meanwhile */
-	smtp_io io;
+	smtp_session io;
 	zbuf err = ZBUF_INIT(512);
 	int peer, small = 4096;
 	pid_t pid;
@@ -464,8 +463,8 @@ START_TEST(test_io_no_deadlock)
 		}
 		_exit(0);
 	}
-	ck_assert_int_eq(smtp_io_queue(&io, blob, 2u * 1024u * 1024u), Z_OK);
-	ck_assert_int_eq(smtp_io_flush(&io, 10000, &err), Z_OK);
+	ck_assert_int_eq(smtp_session_queue(&io, blob, 2u * 1024u * 1024u), Z_OK);
+	ck_assert_int_eq(smtp_session_flush(&io, 10000, &err), Z_OK);
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	ck_assert(io.rbuf.len > 0);

@@ -34,7 +34,7 @@
  *	s->pend and smtp_deliver() returns.  Every later reply read
  *	(wait_reply) first reads that dot reply (pend_drain) and moves the
  *	message to s->done; its recipients are reported by settle() when
- *	the agent would next block on the peer (smtp_io wait hook), when the
+ *	the agent would next block on the peer (the session's wait hook), when the
  *	job loop waits, or before the connection goes.  A connection lost
  *	with a message in s->pend defers its recipients as "delivery status
  *	unknown"; the transaction written behind it is run again on a new
@@ -87,38 +87,6 @@
 #include "zlog.h"
 #include "zutil.h"
 
-/* ---- the state table ---- */
-enum tclass { TC_CONN, TC_CMD, TC_DATA, TC_DOT, TC_TCPW, TC_SHORT };
-enum sstate {
-	S_IDLE, S_CONNECT, S_GREET, S_EHLO, S_HELO, S_LHLO, S_STARTTLS, S_TLS,
-	S_AUTH, S_RSET, S_MAIL, S_RCPT, S_DATA, S_BODY, S_DOT, S_BDAT, S_NOOP, S_QUIT,
-	S_NSTATES
-};
-static const struct {
-	const char *name;
-	enum tclass tc;
-	const char *desc;
-} states[S_NSTATES] = {
-	[S_IDLE] = { "idle", TC_SHORT, "while idle" },
-	[S_CONNECT] = { "connect", TC_CONN, "while connecting" },
-	[S_GREET] = { "greeting", TC_CMD, "while waiting for the greeting" },
-	[S_EHLO] = { "EHLO", TC_CMD, "while waiting for the reply to EHLO" },
-	[S_HELO] = { "HELO", TC_CMD, "while waiting for the reply to HELO" },
-	[S_LHLO] = { "LHLO", TC_CMD, "while waiting for the reply to LHLO" },
-	[S_STARTTLS] = { "STARTTLS", TC_CMD, "while waiting for the reply to STARTTLS" },
-	[S_TLS] = { "TLS", TC_CMD, "during the TLS handshake" },
-	[S_AUTH] = { "AUTH", TC_CMD, "during AUTH" },
-	[S_RSET] = { "RSET", TC_SHORT, "while waiting for the reply to RSET" },
-	[S_MAIL] = { "MAIL", TC_CMD, "while waiting for the reply to MAIL FROM" },
-	[S_RCPT] = { "RCPT", TC_CMD, "while waiting for the reply to RCPT TO" },
-	[S_DATA] = { "DATA", TC_DATA, "while waiting for the reply to DATA" },
-	[S_BODY] = { "body", TC_TCPW, "while sending the message body" },
-	[S_DOT] = { "dot", TC_DOT, "while waiting for the reply to the end of data" },
-	[S_BDAT] = { "BDAT", TC_DOT, "while waiting for the reply to BDAT" },
-	[S_NOOP] = { "NOOP", TC_SHORT, "while waiting for the reply to NOOP" },
-	[S_QUIT] = { "QUIT", TC_SHORT, "while waiting for the reply to QUIT" },
-};
-
 struct smtp_pend;
 
 struct smtp_sess {
@@ -126,7 +94,7 @@ struct smtp_sess {
 	ta_ctx *ctx;
 	smtp_dns *dns;
 	smtp_dns_opts dopts;
-	smtp_io io;
+	smtp_session io;          /* the connection (smtp/ layer) */
 	smtp_reply rep;
 	int connected;
 	int state;
@@ -159,7 +127,6 @@ static void pend_lost(smtp_sess *s, const char *why);
 static void settle(smtp_sess *s);
 static int pend_drain(smtp_sess *s);
 
-static smtp_sess *the_sess;
 void (*smtp_prefetch_hook)(ta_ctx *ctx);
 
 /* DBG - a debug line on stderr (-d; -dd for level 2) */
@@ -170,89 +137,17 @@ void (*smtp_prefetch_hook)(ta_ctx *ctx);
 
 /* ---- small helpers ---- */
 
+/* agent_poll - the session's poll hook: smtp_poll() writes the keepalive */
+static int agent_poll(void *arg, struct pollfd *fds, unsigned long nfds, int ms)
+{
+	(void)arg;
+	return smtp_poll(fds, nfds, ms);
+}
+
 /* tmo_ms - timeout for a state in milliseconds */
 static long tmo_ms(const smtp_sess *s, int st)
 {
-	const smtp_timeouts *t = &s->o->to;
-	switch (states[st].tc) {
-	case TC_CONN: return t->conn * 1000;
-	case TC_CMD: return t->cmd * 1000;
-	case TC_DATA: return t->data * 1000;
-	case TC_DOT: return t->dot * 1000;
-	case TC_TCPW: return t->tcpw * 1000;
-	case TC_SHORT: default: return 30000;
-	}
-}
-
-/* smtp_timeouts_default - RFC 5321 section 4.5.3.2 values */
-void smtp_timeouts_default(smtp_timeouts *t)
-{
-	t->conn = 180;
-	t->tcpw = 180;
-	t->cmd = 300;
-	t->data = 120;
-	t->dot = 600;
-}
-
-/* smtp_timeouts_parse - -T spec */
-int smtp_timeouts_parse(const char *spec, smtp_timeouts *t, zbuf *err)
-{
-	char buf[256];
-	char *p, *next;
-
-	if (zstrlcpy(buf, spec, sizeof(buf)) != Z_OK) {
-		zbuf_printf(err, "-T %.60s...: too long", spec);
-		return Z_EPARSE;
-	}
-	if (buf[0] == '\0') {
-		zbuf_puts(err, "-T: empty value");
-		return Z_EPARSE;
-	}
-	for (p = buf; p != NULL; p = next) {
-		char *eq, *comma = strchr(p, ',');
-		const char *key = "cmd", *val = p;
-		long secs, *slot, min;
-
-		next = NULL;
-		if (comma != NULL) {
-			*comma = '\0';
-			next = comma + 1;
-		}
-		eq = strchr(p, '=');
-		if (eq != NULL) {
-			*eq = '\0';
-			key = p;
-			val = eq + 1;
-		}
-		if (strcmp(key, "conn") == 0) {
-			slot = &t->conn; min = 10;
-		} else if (strcmp(key, "tcpw") == 0) {
-			slot = &t->tcpw; min = 10;
-		} else if (strcmp(key, "cmd") == 0) {
-			slot = &t->cmd; min = 5;
-		} else if (strcmp(key, "data") == 0) {
-			slot = &t->data; min = 10;
-		} else if (strcmp(key, "dot") == 0) {
-			slot = &t->dot; min = 10;
-		} else {
-			zbuf_printf(err, "-T: unknown timeout '%s' (conn tcpw cmd data dot)", key);
-			return Z_EPARSE;
-		}
-		if (zinterval_parse(val, &secs) != Z_OK) {
-			zbuf_printf(err, "-T %s=%s: not a time interval", key, val);
-			return Z_EPARSE;
-		}
-		if (secs < min) {
-			zbuf_printf(err, "-T %s=%s: below the minimum of %ld seconds", key, val, min);
-			return Z_EPARSE;
-		}
-		if (secs > 86400) {
-			zbuf_printf(err, "-T %s=%s: above the maximum of one day", key, val);
-			return Z_EPARSE;
-		}
-		*slot = secs;
-	}
-	return Z_OK;
+	return smtp_state_timeout_ms(&s->o->to, st);
 }
 
 /* smtp_code_map - reply code to sysexits code and notary status */
@@ -294,116 +189,6 @@ int smtp_code_map(int code, const char *enh, char *status, size_t statussz)
 	if (status != NULL && statussz > 0)
 		(void)zstrlcpy(status, st, statussz);
 	return ex;
-}
-
-/* word_eq - keyword compare ignoring case */
-static int word_eq(zspan w, const char *lit)
-{
-	return zspan_caseeq(w, lit);
-}
-
-/* caps_auth_words - add mechanisms named in rest */
-static void caps_auth_words(zspan rest, smtp_caps *c)
-{
-	zcur cur;
-	zcur_init(&cur, rest.p, rest.n);
-	for (;;) {
-		zspan w;
-		zcur_skip_ws(&cur);
-		if (zcur_take_token(&cur, &w) != Z_OK)
-			break;
-		if (word_eq(w, "PLAIN"))
-			c->auth |= AUTHM_PLAIN;
-		else if (word_eq(w, "LOGIN"))
-			c->auth |= AUTHM_LOGIN;
-		else if (word_eq(w, "CRAM-MD5"))
-			c->auth |= AUTHM_CRAMMD5;
-	}
-}
-
-/* smtp_caps_parse - EHLO keywords */
-void smtp_caps_parse(const smtp_reply *r, smtp_caps *c)
-{
-	zspan all = { r->text.data ? r->text.data : "", r->text.len };
-	int first = 1;
-
-	memset(c, 0, sizeof(*c));
-	c->rcptlimit = SMTP_RCPTLIMIT_DEFAULT;
-	while (all.n > 0) {
-		long nl = zspan_chr(all, '\n');
-		zspan line = { all.p, nl >= 0 ? (size_t)nl : all.n };
-		zspan kw, rest;
-		zcur cur;
-
-		all.p += line.n + (nl >= 0);
-		all.n -= line.n + (nl >= 0);
-		if (first) {
-			first = 0;
-			continue;
-		}
-		if (line.n < 4)
-			continue;
-		zcur_init(&cur, line.p + 4, line.n - 4);
-		zcur_skip_ws(&cur);
-		if (zcur_take_token(&cur, &kw) != Z_OK)
-			continue;
-		zcur_take_rest(&cur, &rest);
-		if (kw.n > 5 && zspan_startswith_case(kw, "AUTH=")) {
-			zspan m = { kw.p + 5, kw.n - 5 };
-			c->flags |= CAP_AUTH;
-			caps_auth_words(m, c);
-			caps_auth_words(rest, c);
-		} else if (word_eq(kw, "AUTH")) {
-			c->flags |= CAP_AUTH;
-			caps_auth_words(rest, c);
-		} else if (word_eq(kw, "8BITMIME")) {
-			c->flags |= CAP_8BITMIME;
-		} else if (word_eq(kw, "DSN")) {
-			c->flags |= CAP_DSN;
-		} else if (word_eq(kw, "ENHANCEDSTATUSCODES")) {
-			c->flags |= CAP_ENHSTATUS;
-		} else if (word_eq(kw, "CHUNKING")) {
-			c->flags |= CAP_CHUNKING;
-		} else if (word_eq(kw, "BINARYMIME")) {
-			c->flags |= CAP_BINARYMIME;
-		} else if (word_eq(kw, "PIPELINING")) {
-			c->flags |= CAP_PIPELINING;
-		} else if (word_eq(kw, "STARTTLS")) {
-			c->flags |= CAP_STARTTLS;
-		} else if (word_eq(kw, "SIZE")) {
-			unsigned long v;
-			zspan t = zspan_trim(rest);
-			c->flags |= CAP_SIZE;
-			c->size_max = 0;
-			if (t.n > 0 && zspan_to_ulong(t, 0xffffffffffUL, &v) == Z_OK)
-				c->size_max = v;
-		} else if (word_eq(kw, "X-RCPTLIMIT")) {
-			unsigned long v;
-			zspan t = zspan_trim(rest);
-			if (zspan_to_ulong(t, 100000000UL, &v) == Z_OK) {
-				if (v < 10)
-					v = 10;
-				if (v > 100000)
-					v = 100000;
-				c->rcptlimit = v;
-			}
-		} else if (word_eq(kw, "LIMITS")) {
-			zcur lc;
-			zspan w;
-			zcur_init(&lc, rest.p, rest.n);
-			for (;;) {
-				zcur_skip_ws(&lc);
-				if (zcur_take_token(&lc, &w) != Z_OK)
-					break;
-				if (w.n > 8 && zspan_startswith_case(w, "RCPTMAX=")) {
-					unsigned long v;
-					zspan num = { w.p + 8, w.n - 8 };
-					if (zspan_to_ulong(num, 100000000UL, &v) == Z_OK && v >= 1)
-						c->rcptlimit = v > 100000 ? 100000 : v;
-				}
-			}
-		}
-	}
 }
 
 /* ---- transcript, diagnostics ---- */
@@ -510,20 +295,20 @@ static int send_cmd(smtp_sess *s, zbuf *tr, int hide, const char *fmt, ...)
 	}
 	line[n] = '\r';
 	line[n + 1] = '\n';
-	rc = smtp_io_queue(&s->io, line, (size_t)n + 2);
+	rc = smtp_session_queue(&s->io, line, (size_t)n + 2);
 	if (hide)
 		explicit_bzero(line, sizeof(line));
 	return rc;
 }
 
-/* set_state - state change (title for -s) */
-static void set_state(smtp_sess *s, int st)
+/* progress - the session's progress hook: debug line and -s title from
+ * the state table */
+static void progress(void *arg, int st)
 {
-	const char *t = st == S_DOT ? "DATA-dot wait" : st == S_RSET ? "RSET wait" :
-		st == S_BODY ? "DATA" : states[st].name;
+	smtp_sess *s = arg;
+	const char *t = smtp_state(st)->title;
 
-	s->state = st;
-	DBG(s, 2, "state %s", states[st].name);
+	DBG(s, 2, "state %s", smtp_state(st)->name);
 	if (s->o->progress) {
 		if (s->connected)
 			smtp_title(1, ">%s|%d %s %s", s->ip, s->port, s->host, t);
@@ -532,11 +317,18 @@ static void set_state(smtp_sess *s, int st)
 	}
 }
 
+/* set_state - state change (the session tells progress()) */
+static void set_state(smtp_sess *s, int st)
+{
+	s->state = st;
+	smtp_session_state(&s->io, st);
+}
+
 /* io_fail_text - "reason, while <state>" into s->err */
 static void io_fail_text(smtp_sess *s, int st, const zbuf *why)
 {
 	zbuf_reset(&s->err);
-	zbuf_printf(&s->err, "%s, %s (%s [%s])", zbuf_cstr(why), states[st].desc,
+	zbuf_printf(&s->err, "%s, %s (%s [%s])", zbuf_cstr(why), smtp_state(st)->desc,
 		    s->mxname, s->ip);
 }
 
@@ -547,7 +339,7 @@ static void drop_conn(smtp_sess *s, const char *why)
 	pend_lost(s, why);
 	if (s->connected) {
 		smtp_log('#', "(closed SMTP channel - %s)", why);
-		smtp_io_close(&s->io);
+		smtp_session_close(&s->io);
 	}
 	s->connected = 0;
 	s->tls_on = 0;
@@ -564,7 +356,7 @@ static int wait_reply(smtp_sess *s, int st, zbuf *tr)
 	int rc;
 
 	set_state(s, st);
-	rc = smtp_io_flush(&s->io, tmo_ms(s, S_BODY), &why);
+	rc = smtp_session_flush(&s->io, tmo_ms(s, S_BODY), &why);
 	if (rc == Z_OK && s->pend != NULL) {
 		/* replies come in order: the previous message's dot reply first */
 		if (pend_drain(s) != Z_OK) {
@@ -576,7 +368,7 @@ static int wait_reply(smtp_sess *s, int st, zbuf *tr)
 		set_state(s, st);
 	}
 	if (rc == Z_OK)
-		rc = smtp_io_reply(&s->io, tmo_ms(s, st), &s->rep, &why);
+		rc = smtp_session_reply(&s->io, tmo_ms(s, st), &s->rep, &why);
 	if (rc != Z_OK) {
 		io_fail_text(s, st, &why);
 		tr_add(tr, "--- ", zbuf_cstr(&s->err), strlen(zbuf_cstr(&s->err)));
@@ -588,10 +380,12 @@ static int wait_reply(smtp_sess *s, int st, zbuf *tr)
 	return rc;
 }
 
-/* line_hook - reply lines into the -l transcript */
-static void line_hook(const char *line, size_t n)
+/* line_hook - the session's line hook: reply lines into the -l transcript */
+static void line_hook(void *arg, const char *line, size_t n)
 {
-	DBG(the_sess, 1, "->> %.*s", (int)(n > 1000 ? 1000 : n), line);
+	smtp_sess *s = arg;
+
+	DBG(s, 1, "->> %.*s", (int)(n > 1000 ? 1000 : n), line);
 	smtp_log_data('r', line, n);
 }
 
@@ -606,8 +400,8 @@ static void quit_close(smtp_sess *s)
 	if (!s->io.broken) {
 		zbuf why = ZBUF_INIT(256);
 		if (send_cmd(s, NULL, 0, "QUIT") == Z_OK &&
-		    smtp_io_flush(&s->io, 30000, &why) == Z_OK)
-			(void)smtp_io_reply(&s->io, 30000, &s->rep, &why);
+		    smtp_session_flush(&s->io, 30000, &why) == Z_OK)
+			(void)smtp_session_reply(&s->io, 30000, &s->rep, &why);
 		zbuf_free(&why);
 	}
 	drop_conn(s, "QUIT");
@@ -673,13 +467,6 @@ caps_done:
 	return 0;
 }
 
-/* wipe_wbuf - clear what the output buffer ever held (secrets went through it) */
-static void wipe_wbuf(smtp_sess *s)
-{
-	if (s->io.wbuf.data != NULL)
-		explicit_bzero(s->io.wbuf.data + s->io.wbuf.len, s->io.wbuf.cap - s->io.wbuf.len);
-}
-
 /* do_auth - AUTH when -A has a line for this server; 0 ok/skipped, -1 failed */
 static int do_auth(smtp_sess *s)
 {
@@ -718,7 +505,7 @@ static int do_auth(smtp_sess *s)
 	DBG(s, 1, "AUTH: line %d of %s matches %s [%s]; TLS %s; mechanism %s", e.lineno,
 	    s->o->authfile, s->mxname, s->ip,
 	    s->tls_state == STLS_VERIFIED ? "verified" : s->tls_state == STLS_UNVERIFIED ?
-	    "not verified" : "off", mech ? smtp_auth_mech_name(mech) : "none");
+	    "not verified" : "off", mech ? smtp_sasl_mech_name(mech) : "none");
 	if (mech == 0) {
 		zbuf_reset(&s->err);
 		zbuf_printf(&s->err, "no acceptable AUTH mechanism at %s [%s] (%s)", s->mxname,
@@ -728,11 +515,7 @@ static int do_auth(smtp_sess *s)
 		goto done;
 	}
 	if (mech == AUTHM_PLAIN) {
-		zbuf_putc(&raw, '\0');
-		zbuf_puts(&raw, e.user);
-		zbuf_putc(&raw, '\0');
-		zbuf_puts(&raw, e.secret);
-		if (smtp_b64_encode(raw.data, raw.len, &b) != Z_OK ||
+		if (smtp_sasl_plain(e.user, e.secret, &b) != Z_OK ||
 		    send_cmd(s, &s->tr, 10, "AUTH PLAIN %s", zbuf_cstr(&b)) != Z_OK) {
 			zbuf_reset(&s->err);
 			zbuf_puts(&s->err, "AUTH PLAIN: user and secret too long");
@@ -794,15 +577,15 @@ static int do_auth(smtp_sess *s)
 	}
 	if (s->rep.code != 235) {
 		zbuf_reset(&s->err);
-		zbuf_printf(&s->err, "AUTH %s failed at %s: %s", smtp_auth_mech_name(mech),
+		zbuf_printf(&s->err, "AUTH %s failed at %s: %s", smtp_sasl_mech_name(mech),
 			    s->mxname, zbuf_cstr(&s->rep.text));
 		rc = -1;
 		goto done;
 	}
-	smtp_log('#', "AUTH %s ok", smtp_auth_mech_name(mech));
+	smtp_log('#', "AUTH %s ok", smtp_sasl_mech_name(mech));
 done:
 	explicit_bzero(&e, sizeof(e));
-	wipe_wbuf(s);
+	smtp_session_wipe(&s->io);
 	zbuf_free(&why);
 	smtp_zbuf_wipe(&b);
 	smtp_zbuf_wipe(&d);
@@ -817,7 +600,7 @@ static int do_starttls(smtp_sess *s, int notls)
 	smtp_tls_conf *tc = &s->o->tls;
 	zbuf why = ZBUF_INIT(512), info = ZBUF_INIT(512);
 	const char *name;
-	int rc = 0, st = STLS_OFF;
+	int rc = 0;
 
 	if (!s->o->tls_loaded || tc->mode == TLSM_NONE)
 		goto done;
@@ -856,7 +639,7 @@ static int do_starttls(smtp_sess *s, int notls)
 	}
 	set_state(s, S_TLS);
 	name = tc->verifyname[0] ? tc->verifyname : s->mxname;
-	if (smtp_tls_start(tc, &s->io, s->mxname, s->host, tmo_ms(s, S_TLS), &st, &info,
+	if (smtp_tls_start(tc, &s->io, s->mxname, s->host, tmo_ms(s, S_TLS), &info,
 			   &why) != Z_OK) {
 		zbuf_reset(&s->err);
 		zbuf_printf(&s->err, "TLS with %s [%s] failed: %s", s->mxname, s->ip,
@@ -866,7 +649,7 @@ static int do_starttls(smtp_sess *s, int notls)
 		goto done;
 	}
 	s->tls_on = 1;
-	s->tls_state = st;
+	s->tls_state = s->io.tls;
 	DBG(s, 1, "TLS with %s [%s] (MX host %s, next hop %s, mode %s): %s", s->mxname, s->ip,
 	    name, s->host, smtp_tls_mode_name(tc->mode), zbuf_cstr(&info));
 	smtp_log('#', "TLS: %s", zbuf_cstr(&info));
@@ -916,7 +699,7 @@ again:
 			    zbuf_cstr(&s->err));
 			return -1;
 		}
-		smtp_io_attach(&s->io, fd);
+		smtp_session_attach(&s->io, fd);
 		s->io.tcpw_ms = tmo_ms(s, S_BODY);
 		s->connected = 1;
 		s->conn_up = 1;
@@ -1290,8 +1073,8 @@ static int bdat_chunk(struct bodyout *b)
 		return -1;
 	smtp_log('w', "BDAT %zu", b->mem->len);
 	DBG(b->s, 1, "<<- BDAT %zu (chunk)", b->mem->len);
-	if (smtp_io_queue(&b->s->io, cmd, (size_t)n) != Z_OK ||
-	    smtp_io_queue(&b->s->io, b->mem->data ? b->mem->data : "", b->mem->len) != Z_OK) {
+	if (smtp_session_queue(&b->s->io, cmd, (size_t)n) != Z_OK ||
+	    smtp_session_queue(&b->s->io, b->mem->data ? b->mem->data : "", b->mem->len) != Z_OK) {
 		b->failed = 1;
 		zbuf_puts(&b->why, "out of memory queueing a BDAT chunk");
 		return -1;
@@ -1300,7 +1083,7 @@ static int bdat_chunk(struct bodyout *b)
 	b->nchunks++;
 	zbuf_reset(b->mem);
 	if (b->s->io.wbuf.len >= 4 * SMTP_BDAT_CHUNK &&
-	    smtp_io_flush(&b->s->io, tmo_ms(b->s, S_BODY), &b->why) != Z_OK) {
+	    smtp_session_flush(&b->s->io, tmo_ms(b->s, S_BODY), &b->why) != Z_OK) {
 		b->failed = 1;
 		return -1;
 	}
@@ -1329,14 +1112,14 @@ static int body_out(void *arg, const char *p, size_t n)
 		}
 		return 0;
 	}
-	if (smtp_io_queue(&b->s->io, p, n) != Z_OK) {
+	if (smtp_session_queue(&b->s->io, p, n) != Z_OK) {
 		b->failed = 1;
 		zbuf_puts(&b->why, "out of memory queueing the body");
 		return -1;
 	}
 	b->sent += n;
 	if (b->s->io.wbuf.len >= 65536) {
-		if (smtp_io_flush(&b->s->io, tmo_ms(b->s, S_BODY), &b->why) != Z_OK) {
+		if (smtp_session_flush(&b->s->io, tmo_ms(b->s, S_BODY), &b->why) != Z_OK) {
 			b->failed = 1;
 			return -1;
 		}
@@ -1451,14 +1234,14 @@ static void pend_lost(smtp_sess *s, const char *why)
 	pend_report(s, p, NULL, why);
 }
 
-/* wait_hook - smtp_io is about to block for a reply: report meanwhile */
-static void wait_hook(void)
+/* wait_hook - the session is about to block for a reply: report meanwhile */
+static void wait_hook(void *arg)
 {
-	if (the_sess != NULL) {
-		settle(the_sess);
-		if (smtp_prefetch_hook != NULL && the_sess->ctx != NULL)
-			smtp_prefetch_hook(the_sess->ctx);
-	}
+	smtp_sess *s = arg;
+
+	settle(s);
+	if (smtp_prefetch_hook != NULL && s->ctx != NULL)
+		smtp_prefetch_hook(s->ctx);
 }
 
 /* pend_drain - read the pending dot reply; the message moves to s->done
@@ -1473,11 +1256,11 @@ static int pend_drain(smtp_sess *s)
 	if (p == NULL)
 		return Z_OK;
 	set_state(s, S_DOT);
-	rc = smtp_io_flush(&s->io, tmo_ms(s, S_BODY), &why);
+	rc = smtp_session_flush(&s->io, tmo_ms(s, S_BODY), &why);
 	if (rc == Z_OK) {
 		/* the dot timeout counts from the dot, not from now */
 		long long left = tmo_ms(s, S_DOT) - (zmono_ms() - p->since);
-		rc = smtp_io_reply(&s->io, left < 1000 ? 1000 : (long)left, &s->rep, &why);
+		rc = smtp_session_reply(&s->io, left < 1000 ? 1000 : (long)left, &s->rep, &why);
 		if (rc == Z_EAGAIN) {
 			zbuf_reset(&why);
 			zbuf_printf(&why, "timeout after %ld s waiting for the reply",
@@ -1528,7 +1311,7 @@ int smtp_window_fd(ta_ctx *ctx)
 		settle(s);
 		return -1;
 	}
-	if (smtp_io_flush(&s->io, tmo_ms(s, S_BODY), &why) != Z_OK) {
+	if (smtp_session_flush(&s->io, tmo_ms(s, S_BODY), &why) != Z_OK) {
 		io_fail_text(s, S_BODY, &why);
 		drop_conn(s, zbuf_cstr(&s->err));
 		zbuf_free(&why);
@@ -1536,7 +1319,7 @@ int smtp_window_fd(ta_ctx *ctx)
 	}
 	zbuf_free(&why);
 	settle(s);
-	if (smtp_io_buffered(&s->io)) {
+	if (smtp_session_buffered(&s->io)) {
 		(void)pend_drain(s);
 		settle(s);
 		return -1;
@@ -1852,7 +1635,7 @@ static int transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 			zbuf_reset(&s->err);
 			zbuf_printf(&s->err, "%s, %s (%s [%s])", bo.why.len ? zbuf_cstr(&bo.why) :
 				    "error reading or converting the message body",
-				    states[S_BODY].desc, s->mxname, s->ip);
+				    smtp_state(S_BODY)->desc, s->mxname, s->ip);
 			drop_conn(s, zbuf_cstr(&s->err));
 			goto lost;
 		}
@@ -1861,7 +1644,7 @@ static int transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 				    bo.nchunks, bo.sent);
 		}
 		send_cmd(s, &post, 0, "BDAT %zu LAST", mem.len);
-		smtp_io_queue(&s->io, mem.data ? mem.data : "", mem.len);
+		smtp_session_queue(&s->io, mem.data ? mem.data : "", mem.len);
 		smtp_log('#', "%zu bytes in %zu BDAT chunks", bo.sent + mem.len, bo.nchunks + 1);
 		smtp_reply_init(&bad);
 		for (size_t k = 0; k < bo.nchunks; k++) {
@@ -1908,14 +1691,14 @@ static int transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 			zbuf_reset(&s->err);
 			if (bo.why.len)
 				zbuf_printf(&s->err, "%s, %s (%s [%s])", zbuf_cstr(&bo.why),
-					    states[S_BODY].desc, s->mxname, s->ip);
+					    smtp_state(S_BODY)->desc, s->mxname, s->ip);
 			else
 				zbuf_printf(&s->err, "error reading or converting the message body");
 			drop_conn(s, zbuf_cstr(&s->err));
 			goto lost;
 		}
 		tr_add(&post, "<<- ", "(message body)", 14);
-		smtp_io_queue(&s->io, ".\r\n", 3);
+		smtp_session_queue(&s->io, ".\r\n", 3);
 		DBG(s, 1, "<<- (message body, %zu bytes)", bo.sent);
 		DBG(s, 1, "<<- .");
 		smtp_log('w', ".");
@@ -2045,7 +1828,7 @@ int smtp_deliver(ta_ctx *ctx, ta_msg *m, const char *host)
 	}
 	if (s->connected && strcasecmp(s->host, dest) != 0)
 		quit_close(s);
-	if (s->connected && s->pend == NULL && smtp_io_readable(&s->io, 0)) {
+	if (s->connected && s->pend == NULL && smtp_session_readable(&s->io, 0)) {
 		/* EOF or an unsolicited reply (421) on the idle connection */
 		drop_conn(s, "peer closed or spoke on the idle connection");
 	}
@@ -2243,11 +2026,19 @@ int smtp_probe(smtp_sess *s, const char *host)
 int smtp_sess_new(smtp_sess **sp, smtp_opts *o, zbuf *err)
 {
 	smtp_sess *s = calloc(1, sizeof(*s));
+	smtp_session_cb cb;
+
 	(void)err;
 	if (s == NULL)
 		return Z_ENOMEM;
 	s->o = o;
-	smtp_io_init(&s->io);
+	memset(&cb, 0, sizeof(cb));
+	cb.arg = s;
+	cb.line = line_hook;
+	cb.wait = wait_hook;
+	cb.progress = progress;
+	cb.poll = agent_poll;
+	smtp_session_init(&s->io, &cb);
 	smtp_reply_init(&s->rep);
 	zbuf_init(&s->err, 4096);
 	zbuf_init(&s->tr, 16384);
@@ -2264,9 +2055,6 @@ int smtp_sess_new(smtp_sess **sp, smtp_opts *o, zbuf *err)
 	s->dopts.allow_loopback = o->allow_loopback || o->forcedest != NULL;
 	s->dopts.timeout_ms = 5000;
 	s->dopts.tries = 3;
-	smtp_io_line_hook = line_hook;
-	smtp_io_wait_hook = wait_hook;
-	the_sess = s;
 	*sp = s;
 	return Z_OK;
 }
@@ -2279,14 +2067,10 @@ void smtp_sess_free(smtp_sess *s)
 	quit_close(s);
 	if (s->dns != NULL)
 		smtp_dns_free(s->dns);
-	smtp_io_close(&s->io);
-	zbuf_free(&s->io.rbuf);
-	zbuf_free(&s->io.wbuf);
+	smtp_session_free(&s->io);
 	smtp_reply_free(&s->rep);
 	zbuf_free(&s->err);
 	zbuf_free(&s->tr);
 	zbuf_free(&s->cf_text);
-	if (the_sess == s)
-		the_sess = NULL;
 	free(s);
 }
