@@ -8,7 +8,8 @@
  *               per-job delivery;
  * smtp_auth.c   the -A secrets file and which mechanism it allows;
  * smtp_log.c    the -l transcript and the -s process title;
- * smtp_main.c   options, zmta.conf, the job loop (with the window).
+ * smtp_main.c   options, zmta.conf; the job loop is libta's (ta_jobloop)
+ *               with the window callbacks.
  */
 #ifndef ZMTA_SMTP_H
 #define ZMTA_SMTP_H
@@ -114,7 +115,7 @@ void smtp_idle(ta_ctx *ctx);
 void smtp_idlecmd(ta_ctx *ctx);
 void smtp_finish(ta_ctx *ctx);
 int smtp_select_mx(ta_ctx *ctx, const ctl_rcpt *r, zspan host, void *arg);
-/* the window (smtp_main.c runs the job loop, see smtp(8) PIPELINING):
+/* the window (ta_jobloop's wait_fd/drain/release, see smtp(8) PIPELINING):
  * smtp_deliver() may return with the dot reply of m unread;
  * smtp_release() hands m (malloc'd, ta_ctlopen'ed) back: closed and freed
  * now or once its reply is read.  smtp_window_fd() flushes and gives the
@@ -123,9 +124,6 @@ int smtp_select_mx(ta_ctx *ctx, const ctl_rcpt *r, zspan host, void *arg);
 void smtp_release(ta_ctx *ctx, ta_msg *m);
 int smtp_window_fd(ta_ctx *ctx);
 void smtp_window_drain(ta_ctx *ctx);
-/* called (with the job loop's ctx) while the agent waits for the peer:
- * the job loop opens the next buffered job for the same host ahead */
-extern void (*smtp_prefetch_hook)(ta_ctx *ctx);
 /* smtp_probe - -D: connect to host, greet, EHLO, QUIT; exit code */
 int smtp_probe(smtp_sess *s, const char *host);
 

@@ -127,7 +127,6 @@ static void pend_lost(smtp_sess *s, const char *why);
 static void settle(smtp_sess *s);
 static int pend_drain(smtp_sess *s);
 
-void (*smtp_prefetch_hook)(ta_ctx *ctx);
 
 /* DBG - a debug line on stderr (-d; -dd for level 2) */
 #define DBG(s, lvl, ...) do { \
@@ -1240,8 +1239,8 @@ static void wait_hook(void *arg)
 	smtp_sess *s = arg;
 
 	settle(s);
-	if (smtp_prefetch_hook != NULL && s->ctx != NULL)
-		smtp_prefetch_hook(s->ctx);
+	if (s->ctx != NULL)
+		ta_prefetch(s->ctx);
 }
 
 /* pend_drain - read the pending dot reply; the message moves to s->done
