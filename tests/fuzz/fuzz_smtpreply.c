@@ -10,7 +10,7 @@
  * SECURITY
  *	Inputs are arbitrary bytes; the target must never crash or leak.
  * SEE ALSO
- *	transport/smtp/smtp_io.c, smtp_proto.c
+ *	smtp/smtp_reply.c, smtp/smtp_ehlo.c, transport/smtp/smtp_sess.c
  */
 #include <stddef.h>
 #include <stdint.h>

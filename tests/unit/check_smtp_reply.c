@@ -10,7 +10,7 @@
  *	Test code; inputs are the tables below.
  * SEE ALSO
  *	smtp/smtp_reply.c, smtp_ehlo.c, smtp_state.c, smtp_tls.c, smtp_sasl.c;
- *	transport/smtp/smtp_proto.c, smtp_auth.c
+ *	transport/smtp/smtp_sess.c, smtp_auth.c
  */
 #include <check.h>
 #include <fcntl.h>

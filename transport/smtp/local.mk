@@ -3,8 +3,13 @@
 # and the fuzz replay link the same objects.
 noinst_LIBRARIES += transport/smtp/libsmtp.a
 transport_smtp_libsmtp_a_SOURCES = \
-	transport/smtp/smtp.h \
-	transport/smtp/smtp_proto.c \
+	transport/smtp/smtp.h transport/smtp/smtp_agent.h \
+	transport/smtp/smtp_sess.c \
+	transport/smtp/smtp_open.c \
+	transport/smtp/smtp_xact.c \
+	transport/smtp/smtp_result.c \
+	transport/smtp/smtp_window.c \
+	transport/smtp/smtp_deliver.c \
 	transport/smtp/smtp_auth.c \
 	transport/smtp/smtp_log.c \
 	transport/smtp/smtp_dns.h transport/smtp/smtp_dns.c \

@@ -4,8 +4,11 @@
  * The protocol itself (sessions, replies, EHLO keywords, the client's
  * state table and -T, TLS, SASL) is the smtp/ layer (libzsmtp.a,
  * zmta-smtp(3)); this agent holds the delivery policy:
- * smtp_proto.c  the SMTP/LMTP client state machine, reply-code mapping,
- *               per-job delivery;
+ * smtp_sess.c, smtp_open.c, smtp_xact.c, smtp_result.c, smtp_window.c,
+ * smtp_deliver.c  the SMTP/LMTP client: session and reports, connection
+ *               set-up, one transaction as a list of steps, per-recipient
+ *               results, the pipelining window, the job callbacks
+ *               (smtp_agent.h is their shared state);
  * smtp_auth.c   the -A secrets file and which mechanism it allows;
  * smtp_log.c    the -l transcript and the -s process title;
  * smtp_main.c   options, zmta.conf; the job loop is libta's (ta_jobloop)
@@ -30,7 +33,7 @@
 /* ---- limits ---- */
 #define SMTP_BDAT_CHUNK 65536        /* BDAT chunk size */
 
-/* ---- reply code mapping (smtp_proto.c) ---- */
+/* ---- reply code mapping (smtp_sess.c) ---- */
 /* smtp_code_map - sysexits code and default status for a reply code; when
  * enh is a valid enhanced code of the same class it replaces the status. */
 int smtp_code_map(int code, const char *enh, char *status, size_t statussz);
@@ -103,7 +106,7 @@ typedef struct smtp_opts {
 	int tls_loaded;
 } smtp_opts;
 
-/* ---- per-agent session (smtp_proto.c) ---- */
+/* ---- per-agent session (smtp_sess.c and the modules above) ---- */
 typedef struct smtp_sess smtp_sess;
 
 int smtp_sess_new(smtp_sess **s, smtp_opts *o, zbuf *err);
