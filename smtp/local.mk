@@ -37,4 +37,9 @@ tests_unit_check_smtp_tls_SOURCES = tests/unit/check_smtp_tls.c tests/unit/scrat
 tests_unit_check_smtp_tls_CPPFLAGS = $(AM_CPPFLAGS) $(ZSMTP_CPPFLAGS)
 tests_unit_check_smtp_tls_CFLAGS = $(UNIT_CFLAGS) $(SSL_CFLAGS)
 tests_unit_check_smtp_tls_LDADD = $(ZSMTP_LIBS) $(CHECK_LIBS)
+check_PROGRAMS += tests/unit/check_smtp_reply
+TESTS += tests/unit/check_smtp_reply
+tests_unit_check_smtp_reply_CPPFLAGS = $(AM_CPPFLAGS) $(ZSMTP_CPPFLAGS)
+tests_unit_check_smtp_reply_CFLAGS = $(UNIT_CFLAGS) $(SSL_CFLAGS)
+tests_unit_check_smtp_reply_LDADD = $(ZSMTP_LIBS) $(CHECK_LIBS)
 endif

@@ -27,15 +27,6 @@ transport_smtp_smtp_LDADD = $(SMTP_LIBS)
 
 dist_man_MANS += man/smtp.8
 
-if HAVE_CHECK
-check_PROGRAMS += tests/unit/check_smtp_reply
-TESTS += tests/unit/check_smtp_reply
-tests_unit_check_smtp_reply_SOURCES = tests/unit/check_smtp_reply.c
-tests_unit_check_smtp_reply_CPPFLAGS = $(AM_CPPFLAGS) $(ZSMTP_CPPFLAGS) -I$(top_srcdir)/transport/smtp
-tests_unit_check_smtp_reply_CFLAGS = $(UNIT_CFLAGS) $(CARES_CFLAGS) $(SSL_CFLAGS)
-tests_unit_check_smtp_reply_LDADD = $(SMTP_LIBS) $(CHECK_LIBS)
-endif
-
 check_PROGRAMS += tests/fuzz/replay_smtpreply
 TESTS += tests/fuzz/replay_smtpreply
 tests_fuzz_replay_smtpreply_SOURCES = tests/fuzz/fuzz_smtpreply.c tests/fuzz/replay_main.c
