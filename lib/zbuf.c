@@ -10,8 +10,6 @@
  *	int zbuf_printf(zbuf *b, const char *fmt, ...);
  *	int zcur_take_until(zcur *c, char delim, zspan *out);
  *	int zparse_ulong(const char *s, unsigned long max, unsigned long *out);
- *	int zbuf_xtext_encode(zbuf *out, zspan in);
- *	int zbuf_xtext_decode(zbuf *out, zspan in);
  *	(see zbuf.h for the full list)
  * DESCRIPTION
  *	Storage grows by doubling, capped at max+1 bytes (room for the NUL).
@@ -562,57 +560,6 @@ int zhexval(int c)
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
 	return -1;
-}
-
-/* zbuf_xtext_encode - RFC 3461 xtext of in, appended to out */
-int zbuf_xtext_encode(zbuf *out, zspan in)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t old = out != NULL ? out->len : 0;
-	int rc = Z_OK;
-
-	for (size_t i = 0; i < in.n && rc == Z_OK; i++) {
-		unsigned char c = (unsigned char)in.p[i];
-		if (c < 33 || c > 126 || c == '+' || c == '=') {
-			char e[3] = { '+', hex[c >> 4], hex[c & 15] };
-			rc = zbuf_append(out, e, sizeof(e));
-		} else {
-			rc = zbuf_putc(out, c);
-		}
-	}
-	if (rc != Z_OK && out != NULL)
-		zbuf_truncate(out, old);
-	return rc;
-}
-
-/* zbuf_xtext_decode - undo xtext into out; malformed +XX is Z_EPARSE */
-int zbuf_xtext_decode(zbuf *out, zspan in)
-{
-	size_t old = out != NULL ? out->len : 0;
-	int rc = Z_OK;
-
-	for (size_t i = 0; i < in.n && rc == Z_OK; i++) {
-		int hi, lo;
-		if (in.p[i] != '+') {
-			rc = zbuf_putc(out, in.p[i]);
-			continue;
-		}
-		if (in.n - i < 3) {
-			rc = Z_EPARSE;
-			break;
-		}
-		hi = zhexval((unsigned char)in.p[i + 1]);
-		lo = zhexval((unsigned char)in.p[i + 2]);
-		if (hi < 0 || lo < 0) {
-			rc = Z_EPARSE;
-			break;
-		}
-		rc = zbuf_putc(out, hi * 16 + lo);
-		i += 2;
-	}
-	if (rc != Z_OK && out != NULL)
-		zbuf_truncate(out, old);
-	return rc;
 }
 
 /* zstrlcpy - bounded copy with NUL */

@@ -113,12 +113,6 @@ int zcur_expect(zcur *c, const char *lit);
 
 /* zhexval - value of one hex digit (either case) or -1 */
 int zhexval(int c);
-/* zbuf_xtext_encode - append in as RFC 3461 xtext: bytes outside 33..126,
- * '+' and '=' become +XX (upper-case hex) */
-int zbuf_xtext_encode(zbuf *out, zspan in);
-/* zbuf_xtext_decode - append the decoded xtext; Z_EPARSE (out unchanged) if
- * a '+' is not followed by two hex digits; out NULL only checks */
-int zbuf_xtext_decode(zbuf *out, zspan in);
 
 /* Overflow-checked size arithmetic: Z_OK or Z_ETOOBIG. */
 int zsize_add(size_t a, size_t b, size_t *out);

@@ -2,7 +2,7 @@
  * xtext.h - RFC 3461 xtext: the "+XX" encoding of ENVID, ORCPT and AUTH=.
  *
  * The one implementation for the tree (no I/O).  Encoding and lenient
- * decoding behave exactly like lib/zbuf.c's zbuf_xtext_encode/decode;
+ * decoding are what the DSN renderer and the smtp agent use;
  * xtext_check is the strict syntax check a server applies to what a
  * client sent.
  */

@@ -52,6 +52,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "dsn.h"
+#include "xtext.h"
 #include "zutil.h"
 
 #define DSN_DIAG_MAX 2000   /* bytes of one diagnostic kept in a report */
@@ -194,16 +195,16 @@ enum dsn_disp dsn_disposition(const char *erraddr, int sender_is_error_channel, 
 	return DSN_TO_POSTMASTER;
 }
 
-/* dsn_xtext_encode - RFC 3461 xtext of the C string s (lib/zbuf.h) */
+/* dsn_xtext_encode - RFC 3461 xtext of the C string s (mail/xtext.h) */
 int dsn_xtext_encode(zbuf *out, const char *s)
 {
-	return zbuf_xtext_encode(out, zspan_from(s));
+	return xtext_encode(out, zspan_from(s));
 }
 
-/* dsn_xtext_decode - undo xtext (lib/zbuf.h); out unchanged on Z_EPARSE */
+/* dsn_xtext_decode - undo xtext (mail/xtext.h); out unchanged on Z_EPARSE */
 int dsn_xtext_decode(zspan in, zbuf *out)
 {
-	return zbuf_xtext_decode(out, in);
+	return xtext_decode(out, in);
 }
 
 /* put_clean - append bytes with everything outside printable ASCII as '?' */

@@ -8,13 +8,13 @@ scheduler_libsched_a_SOURCES = \
 	scheduler/retry.h scheduler/retry.c \
 	scheduler/dsn.h scheduler/dsn.c \
 	scheduler/mq2proto.h scheduler/mq2auth.c
-SCHED_LIBS = scheduler/libsched.a spool/libspool.a lib/libzmta.a
+SCHED_LIBS = scheduler/libsched.a spool/libspool.a mail/libmail.a lib/libzmta.a
 
 # mailq(1): client of the scheduler's MAILQ v2 socket
 bin_PROGRAMS += scheduler/mailq
 scheduler_mailq_SOURCES = scheduler/mailq.c scheduler/mq2proto.h
 scheduler_mailq_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
-scheduler_mailq_LDADD = scheduler/libsched.a lib/libzmta.a $(SSL_LIBS)
+scheduler_mailq_LDADD = scheduler/libsched.a mail/libmail.a lib/libzmta.a $(SSL_LIBS)
 
 dist_man_MANS += man/scheduler.conf.5 man/mailq.1
 EXTRA_DIST += tests/unit/golden

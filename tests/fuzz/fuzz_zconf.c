@@ -9,11 +9,10 @@
  * DESCRIPTION
  *	The input is parsed as a whole file; then the first line is used as
  *	an interval and as a glob pattern matched against the rest (split at
- *	the first newline), with and without ZGLOB_NOCASE.  The raw bytes
- *	also go through the xtext decoder, and through encoder then decoder,
- *	which must give them back unchanged.
+ *	the first newline), with and without ZGLOB_NOCASE.  (xtext is
+ *	fuzzed by fuzz_mxtext.)
  * DIAGNOSTICS
- *	Crashes, sanitizer reports and abort() on a failed xtext round trip.
+ *	Crashes and sanitizer reports.
  * SECURITY
  *	Input is arbitrary; everything is freed after each run.
  * BUGS
@@ -39,21 +38,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	long secs;
 
 	zconf_parse("fuzz.conf", (const char *)data, size, &err);
-	if (size <= 65536) {
-		/* xtext: decoding is total or Z_EPARSE; encode+decode is identity */
-		zspan in = { (const char *)data, size };
-		zbuf enc = ZBUF_INIT(3 * 65536), dec = ZBUF_INIT(65536);
-		int rc = zbuf_xtext_decode(&dec, in);
-		if (rc != Z_OK && rc != Z_EPARSE)
-			abort();
-		zbuf_reset(&dec);
-		if (zbuf_xtext_encode(&enc, in) != Z_OK ||
-		    zbuf_xtext_decode(&dec, (zspan){ enc.data, enc.len }) != Z_OK ||
-		    dec.len != size || (size && memcmp(dec.data, data, size) != 0))
-			abort();
-		zbuf_free(&enc);
-		zbuf_free(&dec);
-	}
 	if (size > 65536)
 		goto done;
 	copy = malloc(size + 1);

@@ -1,7 +1,7 @@
 # tests/fuzz/local.mk - fuzz targets; make check replays their corpora
 # For a target NAME: tests/fuzz/fuzz_NAME.c and tests/fuzz/corpus/NAME/.
 # The replay program links fuzz_NAME.c with replay_main.c.
-FUZZ_LIBS = transport/libta/libta.a spool/libspool.a lib/libzmta.a
+FUZZ_LIBS = transport/libta/libta.a spool/libspool.a mail/libmail.a lib/libzmta.a
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/replay_main.c
 
 # Pattern for a target NAME (copy and replace NAME):

@@ -600,6 +600,81 @@ START_TEST(test_jobloop)
 }
 END_TEST
 
+/* an agent with work outstanding after deliver (the smtp window): it
+ * keeps the message, reports it when its fd is readable */
+static ta_msg *win_held;
+static int win_pipe[2];
+
+/* win_report - report and close the held message */
+static void win_report(ta_ctx *ctx)
+{
+	char b;
+	if (win_held == NULL)
+		return;
+	ck_assert_int_eq(read(win_pipe[0], &b, 1), 1);
+	(void)loop_deliver(ctx, win_held, "drained");
+	ta_ctlclose(ctx, win_held);
+	free(win_held);
+	win_held = NULL;
+}
+
+/* win_deliver - open the next job ahead, leave the reports for later */
+static int win_deliver(ta_ctx *ctx, ta_msg *m, const char *host)
+{
+	(void)m;
+	(void)host;
+	ta_prefetch(ctx);
+	ck_assert_int_eq(write(win_pipe[1], "x", 1), 1);
+	return EX_OK;
+}
+
+static void win_release(ta_ctx *ctx, ta_msg *m)
+{
+	win_report(ctx);
+	win_held = m;
+}
+
+static int win_fd(ta_ctx *ctx)
+{
+	(void)ctx;
+	return win_held != NULL ? win_pipe[0] : -1;
+}
+
+START_TEST(test_jobloop_window)
+{
+	static const char feed[] = "E/K/81234\tmx.example.com\nE/K/81234\tmx.example.com\n";
+	ta_agent_ops ops;
+	pid_t pid;
+	char out[8192], want[8192];
+	int fd;
+
+	make_spool();
+	ck_assert_int_eq(pipe(win_pipe), 0);
+	memset(&ops, 0, sizeof(ops));
+	ops.deliver = win_deliver;
+	ops.release = win_release;
+	ops.wait_fd = win_fd;
+	ops.drain = win_report;
+	ops.finish = loop_finish;
+	pid = run_child(&ops, -1, &fd);
+	ck_assert_int_eq(talk(pid, fd, feed, sizeof(feed) - 1, out, sizeof(out)), EX_OK);
+	/* the second line is taken ahead (its "#hungry" written) while the
+	 * first job's reports are outstanding; they come when the loop waits */
+	snprintf(want, sizeof(want),
+		 "#hungry\n"
+		 "#hungry\n"
+		 "#resync E/K/81234\n"
+		 "#hungry\n"
+		 "81234/%zu\t\tok2 done for drained\n"
+		 "81234/%zu\t\tok3 done for drained\n"
+		 "# smtp:%d: finish\n",
+		 off_carol, off_dave, (int)pid);
+	ck_assert_str_eq(out, want);
+	close(win_pipe[0]);
+	close(win_pipe[1]);
+}
+END_TEST
+
 START_TEST(test_jobloop_empty_line_and_stop)
 {
 	ta_agent_ops ops;
@@ -771,6 +846,7 @@ static Suite *libta_suite(void)
 	tcase_add_test(tc, test_bad_control_file);
 	tcase_add_test(tc, test_diag_writeout_failure);
 	tcase_add_test(tc, test_jobloop);
+	tcase_add_test(tc, test_jobloop_window);
 	tcase_add_test(tc, test_jobloop_empty_line_and_stop);
 	tcase_add_test(tc, test_jobloop_idle_timeout);
 	tcase_add_test(tc, test_jobloop_stop_dataerr_long);

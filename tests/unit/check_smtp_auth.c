@@ -8,18 +8,20 @@
  *	first-match lookup over a file's text and over a real file (mode and
  *	owner checks), the mechanism choice per TLS state, the reference
  *	identities of the TLS levels and certificate name matching with
- *	in-memory certificates (RFC 6125 wildcards).
+ *	in-memory certificates (RFC 6125 wildcards); reply-code mapping
+ *	(smtp_code_map).
  * SECURITY
  *	Test code; inputs are the tables below.  Files are made in the
  *	run's scratch directory.
  * SEE ALSO
- *	transport/smtp/smtp_auth.c, transport/smtp/smtp_tls.c, smtp(8)
+ *	transport/smtp/smtp_auth.c, smtp_sess.c, smtp/smtp_tls.c, smtp(8)
  */
 #include <check.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <unistd.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -358,6 +360,79 @@ START_TEST(test_cert_match)
 }
 END_TEST
 
+static const struct { int code; const char *enh; int ex; const char *st; } map_tab[] = {
+	{ 250, "", EX_OK, "2.0.0" },
+	{ 251, "2.1.5", EX_OK, "2.1.5" },
+	{ 421, "", EX_TEMPFAIL, "4.0.0" },
+	{ 450, "4.2.1", EX_TEMPFAIL, "4.2.1" },
+	{ 451, "", EX_TEMPFAIL, "4.0.0" },
+	{ 452, "4.5.3", EX_TEMPFAIL, "4.5.3" },
+	{ 455, "", EX_USAGE, "5.5.4" },
+	{ 471, "", EX_TEMPFAIL, "4.0.0" },
+	{ 500, "", EX_PROTOCOL, "5.5.1" },
+	{ 501, "", EX_USAGE, "5.5.2" },
+	{ 502, "", EX_PROTOCOL, "5.5.1" },
+	{ 503, "5.5.1", EX_TEMPFAIL, "4.5.0" },
+	{ 504, "", EX_PROTOCOL, "5.5.4" },
+	{ 550, "", EX_NOUSER, "5.1.1" },
+	{ 550, "5.7.1", EX_NOUSER, "5.7.1" },
+	{ 550, "4.7.1", EX_NOUSER, "5.1.1" },
+	{ 551, "", EX_NOUSER, "5.1.6" },
+	{ 552, "", EX_UNAVAILABLE, "5.2.3" },
+	{ 553, "", EX_NOUSER, "5.1.3" },
+	{ 554, "", EX_NOUSER, "5.1.1" },
+	{ 555, "", EX_USAGE, "5.5.4" },
+	{ 571, "", EX_NOUSER, "5.7.1" },
+	{ 521, "", EX_UNAVAILABLE, "5.0.0" },
+	{ 199, "", EX_TEMPFAIL, "4.5.0" },
+};
+
+START_TEST(test_codemap)
+{
+	char st[24];
+	int ex = smtp_code_map(map_tab[_i].code, map_tab[_i].enh, st, sizeof(st));
+	ck_assert_msg(ex == map_tab[_i].ex, "%d: ex %d", map_tab[_i].code, ex);
+	ck_assert_str_eq(st, map_tab[_i].st);
+}
+END_TEST
+
+START_TEST(test_auth_line)
+{
+	/* ZMailer's format: base64 user and secret; flags in a fifth field */
+	smtp_auth_entry e;
+	zbuf err = ZBUF_INIT(256);
+	ck_assert_int_eq(smtp_auth_parse_line(zspan_from("smtp mx.example dXNlcg== czNjcmV0"), &e, &err), Z_OK);
+	ck_assert_str_eq(e.channel, "smtp");
+	ck_assert_str_eq(e.host, "mx.example");
+	ck_assert_str_eq(e.user, "user");
+	ck_assert_str_eq(e.secret, "s3cret");
+	ck_assert_uint_eq(e.flags, 0);
+	ck_assert_int_eq(smtp_auth_parse_line(zspan_from("* mx dQ== cA== plain-clear"), &e, &err), Z_OK);
+	ck_assert(e.flags & AUTHF_PLAIN_CLEAR);
+	ck_assert_int_eq(smtp_auth_parse_line(zspan_from("* mx dQ=="), &e, &err), Z_EPARSE);
+	ck_assert_int_eq(smtp_auth_parse_line(zspan_from("* mx dQ== cA== bogus"), &e, &err), Z_EPARSE);
+	/* the old literal format is no longer read */
+	ck_assert_int_eq(smtp_auth_parse_line(zspan_from("smtp mx.example user s3cret"), &e, &err), Z_EPARSE);
+	zbuf_free(&err);
+}
+END_TEST
+
+START_TEST(test_auth_pick)
+{
+	unsigned all = AUTHM_PLAIN | AUTHM_LOGIN | AUTHM_CRAMMD5;
+	/* default: nothing without a verified TLS session */
+	ck_assert_uint_eq(smtp_auth_pick(all, STLS_OFF, 0), 0);
+	ck_assert_uint_eq(smtp_auth_pick(all, STLS_UNVERIFIED, 0), 0);
+	ck_assert_uint_eq(smtp_auth_pick(all, STLS_VERIFIED, 0), AUTHM_CRAMMD5);
+	ck_assert_uint_eq(smtp_auth_pick(AUTHM_PLAIN | AUTHM_LOGIN, STLS_VERIFIED, 0), AUTHM_PLAIN);
+	ck_assert_uint_eq(smtp_auth_pick(AUTHM_PLAIN | AUTHM_LOGIN, STLS_UNVERIFIED, AUTHF_TLS_ANY), AUTHM_PLAIN);
+	ck_assert_uint_eq(smtp_auth_pick(all, STLS_OFF, AUTHF_CLEAR), AUTHM_CRAMMD5);
+	ck_assert_uint_eq(smtp_auth_pick(AUTHM_PLAIN | AUTHM_LOGIN, STLS_OFF, AUTHF_CLEAR), 0);
+	ck_assert_uint_eq(smtp_auth_pick(AUTHM_LOGIN, STLS_OFF, AUTHF_PLAIN_CLEAR), AUTHM_LOGIN);
+	ck_assert_uint_eq(smtp_auth_pick(0, STLS_VERIFIED, AUTHF_PLAIN_CLEAR), 0);
+}
+END_TEST
+
 static Suite *auth_suite(void)
 {
 	Suite *s = suite_create("smtp_auth");
@@ -371,6 +446,9 @@ static Suite *auth_suite(void)
 	tcase_add_test(t, test_check_mode);
 	tcase_add_test(t, test_lookup_file);
 	tcase_add_test(t, test_pick);
+	tcase_add_loop_test(t, test_codemap, 0, sizeof(map_tab) / sizeof(map_tab[0]));
+	tcase_add_test(t, test_auth_line);
+	tcase_add_test(t, test_auth_pick);
 	tcase_add_loop_test(t, test_tls_refs, 0, (int)(sizeof(refs_tab) / sizeof(refs_tab[0])));
 	tcase_add_test(t, test_tls_match_conf);
 	tcase_add_loop_test(t, test_cert_match, 0, (int)(sizeof(cert_tab) / sizeof(cert_tab[0])));

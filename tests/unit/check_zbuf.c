@@ -303,62 +303,6 @@ START_TEST(test_set_alias)
 END_TEST
 
 /* xtext round trips and malformed escapes */
-static const struct {
-	const char *raw;   /* decoded form (NULL: enc is malformed) */
-	const char *enc;
-} xtext_cases[] = {
-	{ "", "" },
-	{ "user@example.org", "user@example.org" },
-	{ "a+b=c", "a+2Bb+3Dc" },
-	{ "sp ace\t", "sp+20ace+09" },
-	{ "\x7f\xff\x01", "+7F+FF+01" },
-	{ NULL, "abc+" },
-	{ NULL, "abc+4" },
-	{ NULL, "+G0" },
-	{ NULL, "x+0g" },
-};
-
-START_TEST(test_xtext)
-{
-	zbuf b = ZBUF_INIT(64);
-	const char *raw = xtext_cases[_i].raw, *enc = xtext_cases[_i].enc;
-
-	ck_assert_int_eq(zbuf_puts(&b, "K"), Z_OK);
-	if (raw == NULL) {
-		ck_assert_int_eq(zbuf_xtext_decode(&b, zspan_from(enc)), Z_EPARSE);
-		ck_assert_int_eq(zbuf_xtext_decode(NULL, zspan_from(enc)), Z_EPARSE);
-		ck_assert_str_eq(zbuf_cstr(&b), "K");     /* unchanged on error */
-	} else {
-		ck_assert_int_eq(zbuf_xtext_encode(&b, zspan_from(raw)), Z_OK);
-		ck_assert_uint_eq(b.len, 1 + strlen(enc));
-		ck_assert_mem_eq(b.data + 1, enc, strlen(enc));
-		zbuf_truncate(&b, 1);
-		ck_assert_int_eq(zbuf_xtext_decode(&b, zspan_from(enc)), Z_OK);
-		ck_assert_uint_eq(b.len, 1 + strlen(raw));
-		ck_assert_mem_eq(b.data + 1, raw, strlen(raw));
-	}
-	zbuf_free(&b);
-}
-END_TEST
-
-/* xtext: lower-case hex decodes, a full buffer leaves out unchanged */
-START_TEST(test_xtext_edges)
-{
-	zbuf b = ZBUF_INIT(4);
-
-	ck_assert_int_eq(zhexval('a'), 10);
-	ck_assert_int_eq(zhexval('F'), 15);
-	ck_assert_int_eq(zhexval('g'), -1);
-	ck_assert_int_eq(zbuf_xtext_decode(&b, zspan_from("+2b")), Z_OK);
-	ck_assert_str_eq(zbuf_cstr(&b), "+");
-	ck_assert_int_eq(zbuf_xtext_encode(&b, zspan_from("==")), Z_ETOOBIG);
-	ck_assert_str_eq(zbuf_cstr(&b), "+");
-	ck_assert_int_eq(zbuf_xtext_decode(&b, zspan_from("abcd")), Z_ETOOBIG);
-	ck_assert_str_eq(zbuf_cstr(&b), "+");
-	zbuf_free(&b);
-}
-END_TEST
-
 /* main - run the suite */
 int main(void)
 {
@@ -378,8 +322,6 @@ int main(void)
 	tcase_add_loop_test(tc, test_parse_long, 0, sizeof(long_cases) / sizeof(long_cases[0]));
 	tcase_add_test(tc, test_strlcpy);
 	tcase_add_test(tc, test_set_alias);
-	tcase_add_loop_test(tc, test_xtext, 0, sizeof(xtext_cases) / sizeof(xtext_cases[0]));
-	tcase_add_test(tc, test_xtext_edges);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -7,4 +7,4 @@
 #   tests_unit_check_zbuf_LDADD = $(UNIT_LIBS)
 #   endif
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-UNIT_LIBS = transport/libta/libta.a spool/libspool.a lib/libzmta.a $(CHECK_LIBS)
+UNIT_LIBS = transport/libta/libta.a spool/libspool.a mail/libmail.a lib/libzmta.a $(CHECK_LIBS)

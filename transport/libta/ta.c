@@ -14,6 +14,7 @@
  *
  *	void ta_init(ta_ctx *ctx, const char *progname, const char *channel);
  *	int ta_jobloop(ta_ctx *ctx, const ta_agent_ops *ops);
+ *	void ta_prefetch(ta_ctx *ctx);
  *	int ta_diag_failed(void);
  *	int ta_ctlopen(ta_ctx *ctx, const char *relpath, const char *host,
  *		ta_selector_fn sel, void *selarg, ta_msg *m, zbuf *err);
@@ -33,7 +34,12 @@
  *	line or EOF calls ops->finish and returns EX_OK; a partial last line
  *	at EOF is discarded; no input for ctx->idle_timeout_ms (> 0) calls
  *	ops->idle.  SIGTERM, SIGINT, SIGHUP and SIGQUIT set ctx->stop: the
- *	current job is finished, then the loop returns EX_OK.  SIGPIPE is
+ *	current job is finished, then the loop returns EX_OK.  It is the one
+ *	job loop of every agent: an agent that keeps work outstanding after
+ *	deliver returns (the smtp agent's pipelining window) gives wait_fd,
+ *	drain, release and poll (ta.h); the loop then waits on the job input
+ *	and that fd together, and ta_prefetch() lets the agent open the next
+ *	buffered job for the same host while it waits for its peer.  SIGPIPE is
  *	ignored (a dead scheduler shows up as a write error).
  *
  *	ta_ctlopen() selects 'r' lines with tag ' ', channel equal to
@@ -750,15 +756,41 @@ static int any_locked(const ta_msg *m)
 	return 0;
 }
 
-/* run_job - open, deliver and close one job; EX_DATAERR after a bad append */
-static int run_job(ta_ctx *ctx, const ta_agent_ops *ops, const char *path,
-		   const char *host)
+/* the job loop's state (ctx->loop while ta_jobloop runs) */
+struct ta_loop {
+	const ta_agent_ops *ops;
+	int running;                  /* prefetch allowed */
+	zline zl;
+	char look[TAPROTO_LINE_MAX];  /* a line taken from zl, not yet used */
+	size_t looklen;
+	int have_look, toolong;
+	char lasthost[256];
+	int have_last;
+	ta_msg *ahead;                /* a job opened ahead ("#hungry" written) */
+	char ahead_host[256];         /* its job host, "" if none */
+};
+
+static const char hungry[] = "#hungry\n";
+
+/* stopping - a stop was asked for (flag or signal) */
+static int stopping(const ta_ctx *ctx)
 {
-	ta_msg m;
+	return ctx->stop || sig_seen;
+}
+
+/* open_job - ta_ctlopen into a malloc'd message; NULL after "#resync" */
+static ta_msg *open_job(ta_ctx *ctx, const ta_agent_ops *ops, const char *path,
+			const char *host)
+{
 	zbuf err = ZBUF_INIT(TA_ERRMAX);
+	ta_msg *m = malloc(sizeof(*m));
 	int rc;
 
-	rc = ta_ctlopen(ctx, path, host, ops->select, ops->selarg, &m, &err);
+	if (m == NULL) {
+		ta_say(ctx, "%s: out of memory", path);
+		return NULL;	/* nothing locked: the scheduler retries later */
+	}
+	rc = ta_ctlopen(ctx, path, host, ops->select, ops->selarg, m, &err);
 	if (rc != Z_OK) {
 		char line[SPOOL_JOBPATH_MAX + 16];
 		int n;
@@ -767,24 +799,160 @@ static int run_job(ta_ctx *ctx, const ta_agent_ops *ops, const char *path,
 		n = snprintf(line, sizeof(line), "#resync %s\n", path);
 		if (n > 0 && (size_t)n < sizeof(line))
 			(void)put_line(ctx, line, (size_t)n);
-		zbuf_free(&err);
-		return diag_failed ? EX_DATAERR : EX_OK;
+		free(m);
+		m = NULL;
 	}
-	if (any_locked(&m) && ops->deliver != NULL) {
-		rc = ops->deliver(ctx, &m, host ? host :
-				  ctx->fixed_host ? ctx->fixed_host : "");
-		if (rc == EX_DATAERR)
-			diag_failed = 1;
-	}
-	ta_ctlclose(ctx, &m);
 	zbuf_free(&err);
+	return m;
+}
+
+/* release - hand m back: the agent's release, else close and free now */
+static void release(ta_ctx *ctx, const ta_agent_ops *ops, ta_msg *m)
+{
+	if (ops->release != NULL) {
+		ops->release(ctx, m);
+		return;
+	}
+	ta_ctlclose(ctx, m);
+	free(m);
+}
+
+/* deliver_job - deliver an opened job and release it; EX_DATAERR after a
+ * failed 'd' line append */
+static int deliver_job(ta_ctx *ctx, const ta_agent_ops *ops, ta_msg *m, const char *host)
+{
+	if (any_locked(m) && ops->deliver != NULL &&
+	    ops->deliver(ctx, m, host ? host : ctx->fixed_host ? ctx->fixed_host : "") ==
+	    EX_DATAERR)
+		diag_failed = 1;
+	release(ctx, ops, m);
 	return diag_failed ? EX_DATAERR : EX_OK;
 }
 
-/* ta_diag_failed - a 'd' line append failed in this process */
-int ta_diag_failed(void)
+/* ta_prefetch - the agent waits for its peer: when the next job line is
+ * already read and is for the same host, write "#hungry", take it and
+ * open its control file now; the loop delivers it next */
+void ta_prefetch(ta_ctx *ctx)
 {
-	return diag_failed;
+	struct ta_loop *jl = ctx->loop;
+	zbuf why = ZBUF_INIT(256);
+	char path[SPOOL_JOBPATH_MAX + 1], host[256];
+	const char *h;
+
+	if (jl == NULL || !jl->running || jl->ahead != NULL || jl->toolong || stopping(ctx) ||
+	    diag_failed)
+		goto done;
+	if (!jl->have_look) {
+		zspan line = ZSPAN_NULL;
+		int r = zline_next(&jl->zl, &line);
+		if (r == Z_ETOOBIG || (r == 1 && line.n > sizeof(jl->look)))
+			jl->toolong = 1;	/* the loop reports it in its turn */
+		if (r != 1 || jl->toolong)
+			goto done;
+		memcpy(jl->look, line.p, line.n);
+		jl->looklen = line.n;
+		jl->have_look = 1;
+	}
+	if (ta_job_decode(jl->look, jl->looklen, path, sizeof(path), host, sizeof(host),
+			  &why) != TAK_JOB)
+		goto done;	/* the loop deals with it */
+	h = host[0] ? host : ctx->fixed_host;
+	if (h != NULL && (!jl->have_last || strcasecmp(h, jl->lasthost) != 0))
+		goto done;	/* another host: the loop calls newhost first */
+	if (put_line(ctx, hungry, sizeof(hungry) - 1) != Z_OK)
+		goto done;
+	jl->have_look = 0;
+	(void)zstrlcpy(jl->ahead_host, host, sizeof(jl->ahead_host));
+	jl->ahead = open_job(ctx, jl->ops, path, host[0] ? host : NULL);
+done:
+	zbuf_free(&why);
+}
+
+/* drain - the agent's outstanding work, now; EX_DATAERR if a report failed */
+static int drain(ta_ctx *ctx, const ta_agent_ops *ops)
+{
+	if (ops->drain != NULL)
+		ops->drain(ctx);
+	return diag_failed ? EX_DATAERR : EX_OK;
+}
+
+/* read_job_line - wait for the next job line (with the agent's fd, when it
+ * has one outstanding); 1 line, 0 end (ret set), -1 skip (bad line said) */
+static int read_job_line(ta_ctx *ctx, struct ta_loop *jl, zspan *line, int *ret)
+{
+	const ta_agent_ops *ops = jl->ops;
+
+	for (;;) {
+		struct pollfd pfd[2];
+		long nr;
+		int r, sfd, np = 1, ms;
+
+		if (jl->have_look) {
+			line->p = jl->look;
+			line->n = jl->looklen;
+			jl->have_look = 0;
+			return 1;
+		}
+		r = jl->toolong ? Z_ETOOBIG : zline_next(&jl->zl, line);
+		jl->toolong = 0;
+		if (r == 1)
+			return 1;
+		if (r == Z_ETOOBIG) {
+			ta_say(ctx, "bad job line: line too long");
+			return -1;
+		}
+		if (stopping(ctx))
+			return 0;
+		sfd = ops->wait_fd != NULL ? ops->wait_fd(ctx) : -1;
+		if (diag_failed) {
+			/* a report of the last job failed its 'd' line: take
+			 * no other job (zmta-ta(7)) */
+			*ret = EX_DATAERR;
+			return 0;
+		}
+		pfd[0].fd = ctx->in_fd;
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		if (sfd >= 0) {
+			pfd[1].fd = sfd;
+			pfd[1].events = POLLIN;
+			pfd[1].revents = 0;
+			np = 2;
+		}
+		ms = ctx->idle_timeout_ms > 0 ? (ctx->idle_timeout_ms > INT_MAX ? INT_MAX :
+						 (int)ctx->idle_timeout_ms) : -1;
+		/* work outstanding: the scheduler waits for its report, the
+		 * agent's poll keeps it informed; idle: stay quiet */
+		r = np == 2 && ops->poll != NULL ? ops->poll(pfd, (unsigned long)np, ms) :
+			poll(pfd, (nfds_t)np, ms);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			*ret = EX_IOERR;
+			return 0;
+		}
+		if (r == 0) {
+			if (ops->idle != NULL)
+				ops->idle(ctx);
+			continue;
+		}
+		if (np == 2 && pfd[1].revents != 0 && pfd[0].revents == 0) {
+			if (drain(ctx, ops) != EX_OK) {
+				*ret = EX_DATAERR;
+				return 0;
+			}
+			continue;
+		}
+		nr = zline_fill(&jl->zl, ctx->in_fd);
+		if (nr == 0)
+			return 0;	/* EOF; a partial last line is dropped */
+		if (nr == Z_EAGAIN)
+			continue;
+		if (nr < 0) {
+			*ret = EX_IOERR;
+			return 0;
+		}
+	}
 }
 
 /* ta_job_decode - parse a scheduler line and copy a job's path and host */
@@ -807,71 +975,48 @@ enum ta_kind ta_job_decode(const char *line, size_t n, char *path, size_t pathsz
 	return TAK_JOB;
 }
 
-/* ta_jobloop - run until EOF, empty line or ctx->stop; returns an exit code */
+/* ta_jobloop - "#hungry", read a job line, open, deliver, release; see
+ * ta.h for the optional callbacks of agents that keep work outstanding */
 int ta_jobloop(ta_ctx *ctx, const ta_agent_ops *ops)
 {
-	static const char hungry[] = "#hungry\n";
-	zline zl;
+	struct ta_loop *jl = calloc(1, sizeof(*jl));
 	zbuf why = ZBUF_INIT(TA_ERRMAX);
-	char lasthost[256], path[SPOOL_JOBPATH_MAX + 1], host[256];
-	int have_last = 0, ret = EX_OK;
+	char path[SPOOL_JOBPATH_MAX + 1], host[256];
+	int ret = EX_OK;
 
-	zline_init(&zl, TAPROTO_LINE_MAX);
-	lasthost[0] = '\0';
+	if (jl == NULL)
+		return EX_OSERR;
+	jl->ops = ops;
+	zline_init(&jl->zl, TAPROTO_LINE_MAX);
+	jl->running = 1;
+	ctx->loop = jl;
 	for (;;) {
 		zspan line = ZSPAN_NULL;
 		enum ta_kind k;
-		int got = 0;
+		int got;
 
-		if (ctx->stop || sig_seen)
+		if (jl->ahead != NULL) {
+			/* opened ahead: its "#hungry" is written, finish it even
+			 * when asked to stop */
+			ta_msg *m = jl->ahead;
+			jl->ahead = NULL;
+			(void)zstrlcpy(host, jl->ahead_host, sizeof(host));
+			ret = deliver_job(ctx, ops, m, host[0] ? host : NULL);
+			if (ret != EX_OK)
+				break;
+			continue;
+		}
+		if (stopping(ctx))
 			break;
 		if (put_line(ctx, hungry, sizeof(hungry) - 1) != Z_OK) {
 			ret = EX_IOERR;
 			break;
 		}
-		/* read one line, calling ops->idle while nothing comes */
-		while (!got) {
-			struct pollfd pfd;
-			long nr;
-			int r = zline_next(&zl, &line);
-
-			if (r == 1) {
-				got = 1;
-				break;
-			}
-			if (r == Z_ETOOBIG) {
-				ta_say(ctx, "bad job line: line too long");
-				got = -1;
-				break;
-			}
-			if (ctx->stop || sig_seen)
-				goto out;
-			pfd.fd = ctx->in_fd;
-			pfd.events = POLLIN;
-			pfd.revents = 0;
-			r = poll(&pfd, 1, ctx->idle_timeout_ms > 0 ?
-				 (ctx->idle_timeout_ms > INT_MAX ? INT_MAX : (int)ctx->idle_timeout_ms) : -1);
-			if (r < 0) {
-				if (errno == EINTR)
-					continue;
-				ret = EX_IOERR;
-				goto out;
-			}
-			if (r == 0) {
-				if (ops->idle != NULL)
-					ops->idle(ctx);
-				continue;
-			}
-			nr = zline_fill(&zl, ctx->in_fd);
-			if (nr == 0)
-				goto out;	/* EOF; a partial last line is dropped */
-			if (nr == Z_EAGAIN)
-				continue;
-			if (nr < 0) {
-				ret = EX_IOERR;
-				goto out;
-			}
-		}
+		jl->running = 0;	/* this "#hungry" is for the loop's own read */
+		got = read_job_line(ctx, jl, &line, &ret);
+		jl->running = 1;
+		if (got == 0)
+			break;
 		if (got < 0)
 			continue;
 		k = ta_job_decode(line.p, line.n, path, sizeof(path), host, sizeof(host), &why);
@@ -879,6 +1024,10 @@ int ta_jobloop(ta_ctx *ctx, const ta_agent_ops *ops)
 		case TAK_EMPTY:
 			goto out;
 		case TAK_IDLE:
+			if (drain(ctx, ops) != EX_OK) {
+				ret = EX_DATAERR;
+				goto out;
+			}
 			if (ops->idlecmd != NULL)
 				ops->idlecmd(ctx);
 			continue;
@@ -890,21 +1039,39 @@ int ta_jobloop(ta_ctx *ctx, const ta_agent_ops *ops)
 		}
 		{
 			const char *h = host[0] ? host : ctx->fixed_host;
-			if (h != NULL && (!have_last || strcasecmp(h, lasthost) != 0)) {
+			if (h != NULL && (!jl->have_last || strcasecmp(h, jl->lasthost) != 0)) {
+				jl->running = 0;	/* no read-ahead for the old host */
 				if (ops->newhost != NULL)
 					ops->newhost(ctx, h);
-				zstrlcpy(lasthost, h, sizeof(lasthost));
-				have_last = 1;
+				jl->running = 1;
+				(void)zstrlcpy(jl->lasthost, h, sizeof(jl->lasthost));
+				jl->have_last = 1;
 			}
 		}
-		ret = run_job(ctx, ops, path, host[0] ? host : NULL);
+		{
+			ta_msg *m = open_job(ctx, ops, path, host[0] ? host : NULL);
+			ret = m != NULL ? deliver_job(ctx, ops, m, host[0] ? host : NULL) :
+				diag_failed ? EX_DATAERR : EX_OK;
+		}
 		if (ret != EX_OK)
 			break;
 	}
 out:
+	jl->running = 0;
+	(void)drain(ctx, ops);
+	if (jl->ahead != NULL) {
+		/* only after a failed 'd' line append: defer it unsent */
+		release(ctx, ops, jl->ahead);
+		jl->ahead = NULL;
+	}
 	if (ops->finish != NULL)
 		ops->finish(ctx);
-	zline_free(&zl);
+	/* the last reports may have been written only now */
+	if (diag_failed && (ret == EX_OK || ret == EX_DATAERR))
+		ret = EX_DATAERR;
+	ctx->loop = NULL;
+	zline_free(&jl->zl);
+	free(jl);
 	zbuf_free(&why);
 	return ret;
 }

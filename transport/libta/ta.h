@@ -1,5 +1,5 @@
 /*
- * ta.h - the transport-agent library: job loop, ctlopen/ctlclose,
+ * ta.h - the transport-agent library: the one job loop, ctlopen/ctlclose,
  * diagnostic() and notary handling, shared by every agent in transport/.
  *
  * An agent runs with cwd $POSTOFFICE/transport.  ta_jobloop() writes
@@ -12,6 +12,7 @@
 #ifndef ZMTA_TA_H
 #define ZMTA_TA_H
 
+#include <poll.h>
 #include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
@@ -31,6 +32,7 @@ typedef struct ta_ctx {
 	volatile int stop;        /* set by signal handlers: finish job, exit */
 	long idle_timeout_ms;     /* call idle callback after this long waiting */
 	void *agent;              /* agent private data */
+	void *loop;               /* ta_jobloop's state while it runs (ta_prefetch) */
 } ta_ctx;
 
 typedef struct ta_rcpt {
@@ -112,6 +114,22 @@ typedef struct ta_agent_ops {
 	/* select recipients for other hosts (may be NULL) */
 	ta_selector_fn select;
 	void *selarg;
+	/* optional, for an agent that keeps work outstanding past deliver
+	 * (the smtp agent's pipelining window, smtp(8)):
+	 * wait_fd - before every wait for a job line: an fd whose input
+	 *     finishes outstanding work (-1: none); the loop waits on the job
+	 *     input and on it together;
+	 * drain - that fd is readable, "#idle" came, or the loop ends: finish
+	 *     the outstanding work (write its reports) now;
+	 * release - the loop is done with m (malloc'd, ta_ctlopen'ed): close
+	 *     and free it now or once its work is done (NULL: ta_ctlclose and
+	 *     free at once);
+	 * poll - used instead of poll(2) while wait_fd is waited on (the
+	 *     agent's "#keepalive": the scheduler waits for those reports) */
+	int (*wait_fd)(ta_ctx *ctx);
+	void (*drain)(ta_ctx *ctx);
+	void (*release)(ta_ctx *ctx, ta_msg *m);
+	int (*poll)(struct pollfd *fds, unsigned long nfds, int timeout_ms);
 } ta_agent_ops;
 
 /* ta_job_decode - one line from the scheduler: TAK_EMPTY, TAK_IDLE, or
@@ -121,8 +139,16 @@ typedef struct ta_agent_ops {
 enum ta_kind ta_job_decode(const char *line, size_t n, char *path, size_t pathsz,
 			   char *host, size_t hostsz, zbuf *why);
 
-/* ta_jobloop - run until EOF, empty line or ctx->stop; returns an exit code */
+/* ta_jobloop - run until EOF, empty line or ctx->stop; returns an exit
+ * code.  The one job loop of every agent. */
 int ta_jobloop(ta_ctx *ctx, const ta_agent_ops *ops);
+
+/* ta_prefetch - called by an agent (inside deliver) while it waits for its
+ * peer: when the next job line is already read and names the same host,
+ * "#hungry" is written, the line taken and its control file opened ahead;
+ * ta_jobloop delivers that job next, even after a stop signal (its line
+ * was taken).  Does nothing outside ta_jobloop. */
+void ta_prefetch(ta_ctx *ctx);
 
 /* ta_diag_failed - a 'd' line append failed ("#HELP!" was written): an
  * agent running its own job loop must stop after the current job and exit
@@ -155,6 +181,10 @@ int ta_diag_failed(void);
  *   else ctx->fixed_host, else "".
  * - ops->newhost is called before the first job and whenever the job host
  *   (or fixed host) differs, ignoring case, from the previous one.
+ * - The message given to ops->deliver is malloc'd and handed to
+ *   ops->release (or closed and freed) after deliver returns.  A failed
+ *   'd' line append seen while waiting (after ops->wait_fd or a drain)
+ *   ends the loop with EX_DATAERR before the next job is taken.
  */
 
 #endif

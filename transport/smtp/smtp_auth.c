@@ -4,8 +4,8 @@
  * SUMMARY
  *	Reads ZMailer's secrets file (base64 user and secret), matches a
  *	line against the server (MX name, destination, address), decides
- *	which SASL mechanism may carry the secret over the session at hand,
- *	computes CRAM-MD5 responses, base64.
+ *	which SASL mechanism may carry the secret over the session at hand;
+ *	the mechanisms themselves are in smtp/smtp_sasl.c.
  * SYNOPSIS
  *	int smtp_auth_lookup(const char *path, const smtp_auth_target *t,
  *	                     smtp_auth_entry *out, zbuf *err)
@@ -17,15 +17,8 @@
  *	int smtp_auth_entry_match(const smtp_auth_entry *e,
  *	                          const smtp_auth_target *t)
  *	int smtp_auth_host_match(const char *pattern, const char *host)
- *	int smtp_host_norm(const char *in, char *out, size_t outsz)
  *	unsigned smtp_auth_pick(unsigned offered, int tls, unsigned flags)
  *	const char *smtp_auth_refusal(unsigned offered, int tls, unsigned flags)
- *	const char *smtp_auth_mech_name(unsigned m)
- *	int smtp_cram_md5(const char *user, const char *secret,
- *	                  const char *chal, size_t chlen, zbuf *out)
- *	int smtp_b64_encode(const void *p, size_t n, zbuf *out)
- *	int smtp_b64_decode(zspan in, zbuf *out)
- *	void smtp_zbuf_wipe(zbuf *b)
  * DESCRIPTION
  *	File format (ZMailer's), one entry per line, fields separated by
  *	blanks:
@@ -74,26 +67,6 @@
 #include "smtp.h"
 #include "zutil.h"
 
-/* smtp_zbuf_wipe - clear everything a buffer ever held, then free it */
-void smtp_zbuf_wipe(zbuf *b)
-{
-	if (b->data != NULL)
-		OPENSSL_cleanse(b->data, b->cap);
-	b->len = 0;
-	zbuf_free(b);
-}
-
-/* smtp_auth_mech_name - SASL name */
-const char *smtp_auth_mech_name(unsigned m)
-{
-	switch (m) {
-	case AUTHM_PLAIN: return "PLAIN";
-	case AUTHM_LOGIN: return "LOGIN";
-	case AUTHM_CRAMMD5: return "CRAM-MD5";
-	}
-	return "?";
-}
-
 /* allowed - which mechanisms may carry the secret on this session */
 static void allowed(int tls, unsigned flags, int *cram, int *plain)
 {
@@ -135,83 +108,6 @@ const char *smtp_auth_refusal(unsigned offered, int tls, unsigned flags)
 			"(flag plain-clear in the secrets file allows it)";
 	return "no TLS, secrets withheld (flags clear or plain-clear in the secrets "
 		"file allow it)";
-}
-
-/* is_digits - non-empty, digits only */
-static int is_digits(const char *p, size_t n)
-{
-	if (n == 0)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (p[i] < '0' || p[i] > '9')
-			return 0;
-	return 1;
-}
-
-/* addr_canon - "[canonical address]" if s[n] is an IPv4/IPv6 address */
-static int addr_canon(const char *s, size_t n, char *out, size_t outsz)
-{
-	char tmp[INET6_ADDRSTRLEN + 8], txt[INET6_ADDRSTRLEN];
-	unsigned char bin[16];
-	int af;
-
-	if (n >= 5 && strncasecmp(s, "IPv6:", 5) == 0) {
-		s += 5;
-		n -= 5;
-	}
-	if (n == 0 || n >= sizeof(tmp))
-		return Z_EPARSE;
-	memcpy(tmp, s, n);
-	tmp[n] = '\0';
-	if (inet_pton(AF_INET, tmp, bin) == 1)
-		af = AF_INET;
-	else if (inet_pton(AF_INET6, tmp, bin) == 1)
-		af = AF_INET6;
-	else
-		return Z_EPARSE;
-	if (inet_ntop(af, bin, txt, sizeof(txt)) == NULL)
-		return Z_EPARSE;
-	if ((size_t)snprintf(out, outsz, "[%s]", txt) >= outsz)
-		return Z_ETOOBIG;
-	return Z_OK;
-}
-
-/* smtp_host_norm - comparable form of a host: a name in lower case
- * without trailing dot and ":port", an address as "[canonical]" */
-int smtp_host_norm(const char *in, char *out, size_t outsz)
-{
-	size_t n = strlen(in);
-	const char *colon;
-
-	if (outsz == 0)
-		return Z_ETOOBIG;
-	out[0] = '\0';
-	if (in[0] == '[') {
-		const char *end = strchr(in, ']');
-		if (end == NULL)
-			return Z_EPARSE;
-		/* "[ip]" or "[ip]:port" */
-		if (end[1] != '\0' && !(end[1] == ':' && is_digits(end + 2, strlen(end + 2))))
-			return Z_EPARSE;
-		return addr_canon(in + 1, (size_t)(end - in - 1), out, outsz);
-	}
-	if (addr_canon(in, n, out, outsz) == Z_OK)
-		return Z_OK;
-	colon = strrchr(in, ':');
-	if (colon != NULL && strchr(in, ':') == colon && is_digits(colon + 1, strlen(colon + 1)))
-		n = (size_t)(colon - in);        /* "host:port" */
-	if (n > 0 && in[n - 1] == '.')
-		n--;
-	if (n == 0 || n >= outsz)
-		return n == 0 ? Z_EPARSE : Z_ETOOBIG;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)in[i];
-		if (c <= ' ' || c == 0x7f)
-			return Z_EPARSE;
-		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-	}
-	out[n] = '\0';
-	return Z_OK;
 }
 
 /* smtp_auth_host_match - 1 if the remotehost field matches host */
@@ -479,76 +375,4 @@ done:
 	smtp_zbuf_wipe(&data);
 	zbuf_free(&why);
 	return rc;
-}
-/* smtp_b64_encode - base64 of p[n] appended to out */
-int smtp_b64_encode(const void *p, size_t n, zbuf *out)
-{
-	size_t need;
-	int rc;
-
-	if (n > 3u * 1024u * 1024u)
-		return Z_ETOOBIG;
-	need = 4 * ((n + 2) / 3) + 1;
-	rc = zbuf_reserve(out, need);
-	if (rc != Z_OK)
-		return rc;
-	rc = EVP_EncodeBlock((unsigned char *)out->data + out->len, p, (int)n);
-	out->len += (size_t)rc;
-	out->data[out->len] = '\0';
-	return Z_OK;
-}
-
-/* smtp_b64_decode - strict base64 decoding */
-int smtp_b64_decode(zspan in, zbuf *out)
-{
-	size_t pad = 0;
-	int rc, n;
-
-	if (in.n % 4 != 0 || in.n > 64u * 1024u)
-		return Z_EPARSE;
-	for (size_t i = 0; i < in.n; i++) {
-		unsigned char c = (unsigned char)in.p[i];
-		if (c == '=') {
-			if (i < in.n - 2)
-				return Z_EPARSE;
-			pad++;
-		} else if (pad || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-				    (c >= '0' && c <= '9') || c == '+' || c == '/')) {
-			return Z_EPARSE;
-		}
-	}
-	if (in.n == 0)
-		return Z_OK;
-	rc = zbuf_reserve(out, in.n);
-	if (rc != Z_OK)
-		return rc;
-	n = EVP_DecodeBlock((unsigned char *)out->data + out->len, (const unsigned char *)in.p,
-			    (int)in.n);
-	if (n < 0 || (size_t)n < pad)
-		return Z_EPARSE;
-	out->len += (size_t)n - pad;
-	out->data[out->len] = '\0';
-	return Z_OK;
-}
-
-/* smtp_cram_md5 - "user hex(HMAC-MD5(secret, challenge))" */
-int smtp_cram_md5(const char *user, const char *secret, const char *chal,
-		  size_t chlen, zbuf *out)
-{
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int maclen = 0;
-	static const char hex[] = "0123456789abcdef";
-
-	if (HMAC(EVP_md5(), secret, (int)strlen(secret), (const unsigned char *)chal, chlen,
-		 mac, &maclen) == NULL)
-		return Z_ERR;
-	if (zbuf_puts(out, user) != Z_OK || zbuf_putc(out, ' ') != Z_OK)
-		return Z_ETOOBIG;
-	for (unsigned i = 0; i < maclen; i++) {
-		char h[2] = { hex[mac[i] >> 4], hex[mac[i] & 15] };
-		if (zbuf_append(out, h, 2) != Z_OK)
-			return Z_ETOOBIG;
-	}
-	explicit_bzero(mac, sizeof(mac));
-	return Z_OK;
 }

@@ -66,9 +66,9 @@
  *	interfaces.  Pure, no system calls.
  *
  *	smtp_poll() is poll(2) for every wait of the agent (connect here,
- *	socket I/O in smtp_io.c, DNS in smtp_mx.c): the timeout is cut into
- *	slices so that smtp_alive_hook, when set, runs at most every
- *	smtp_alive_ms while the agent waits (the "#keepalive" line of
+ *	the session's socket I/O through its poll hook, DNS in dns/ through smtp_mx.c):
+ *	the timeout is cut into slices so that smtp_alive_hook, when set,
+ *	runs at most every smtp_alive_ms while the agent waits (the "#keepalive" line of
  *	zmta-ta(7)); the clock starts at the first wait.  No threads, no
  *	signals; a hook must not touch the socket.
  *

@@ -3,9 +3,8 @@
  *	smtp_main - command line, site configuration and job loop of smtp(8)
  * SUMMARY
  *	Parses the ZMailer-compatible options, reads zmta.conf, sets up the
- *	transcript log and TLS, then runs its own job loop, built from the
- *	libta pieces (ta_ctlopen, ta_diagnostic through the session,
- *	ta_ctlclose through smtp_release), so that pipelining can span jobs.
+ *	transcript log and TLS, then runs libta's job loop with the window
+ *	callbacks, so that pipelining can span jobs.
  * SYNOPSIS
  *	smtp [-678deEHMrPsVxXW1D] [-c channel] [-h heloname] [-l logfile]
  *	     [-p port] [-T timeouts] [-S smtp-tls.conf] [-F forcedest]
@@ -24,18 +23,15 @@
  *	is outstanding; never while idle.  -d turns on debug
  *	log lines (zlog_set_debug), -dd adds protocol state changes.
  *
- *	The job loop does what ta_jobloop() does (zmta-ta(7): "#hungry"
- *	before every job line taken, #idle, empty line/EOF, bad lines,
- *	#resync when nothing is selectable, newhost before a job for another
- *	host, stop after the current job on a signal, EX_DATAERR after a
- *	failed 'd' line append) plus the window of smtp(8): a message may
- *	still have its dot reply outstanding when smtp_deliver() returns;
- *	smtp_release() then keeps it open until the reply is read.  While no
- *	job line is buffered the loop polls stdin and that socket together.
- *	While the session waits for the peer it calls prefetch(), which takes
- *	the next buffered job line when it is for the same host, writes its
- *	"#hungry" and opens it ahead; the loop delivers that job next, even
- *	after a stop signal (its line was already taken).
+ *	The job loop is ta_jobloop() (zmta-ta(7)) with the window of
+ *	smtp(8): a message may still have its dot reply outstanding when
+ *	smtp_deliver() returns; smtp_release() then keeps it open until the
+ *	reply is read.  While no job line is buffered the loop polls stdin
+ *	and that socket (smtp_window_fd) together, through smtp_poll (the
+ *	keepalive).  While the session waits for the peer it calls
+ *	ta_prefetch(), which takes the next buffered job line when it is for
+ *	the same host, writes its "#hungry" and opens it ahead; the loop
+ *	delivers that job next, even after a stop signal.
  * DIAGNOSTICS
  *	Bad options or an invalid host operand: usage on stderr, exit
  *	EX_USAGE; bad zmta.conf values EX_CONFIG; an unsafe -l file
@@ -62,7 +58,6 @@
 #include "mhost.h"
 #include "smtp.h"
 #include "zconf.h"
-#include "zline.h"
 #include "zlog.h"
 #include "zutil.h"
 
@@ -132,283 +127,10 @@ static void alive(void)
 		(void)ta_keepalive(alive_ctx);
 }
 
-/* the job loop's state (one loop per process) */
-static struct jobloop {
-	ta_ctx *ctx;
-	const ta_agent_ops *ops;
-	int running;                  /* prefetch allowed */
-	zline zl;
-	char look[TAPROTO_LINE_MAX];  /* a line taken from zl, not yet used */
-	size_t looklen;
-	int have_look, toolong;
-	char lasthost[256];
-	int have_last;
-	ta_msg *ahead;                /* a job opened ahead ("#hungry" written) */
-	char ahead_host[256];         /* its job host, "" if none */
-} jl;
-
-static const char hungry[] = "#hungry\n";
-
-/* any_locked - m holds at least one lock */
-static int any_locked(const ta_msg *m)
+/* window_poll - the job loop's poll while a dot reply is outstanding */
+static int window_poll(struct pollfd *fds, unsigned long nfds, int ms)
 {
-	for (size_t i = 0; i < m->nrcpts; i++)
-		if (m->rcpts[i].locked)
-			return 1;
-	return 0;
-}
-
-/* open_job - ta_ctlopen into a malloc'd message; NULL after "#resync" */
-static ta_msg *open_job(ta_ctx *ctx, const ta_agent_ops *ops, const char *path,
-			const char *host)
-{
-	zbuf err = ZBUF_INIT(1024);
-	ta_msg *m = malloc(sizeof(*m));
-	int rc;
-
-	if (m == NULL) {
-		ta_say(ctx, "%s: out of memory", path);
-		return NULL;	/* nothing locked: the scheduler retries later */
-	}
-	rc = ta_ctlopen(ctx, path, host, ops->select, ops->selarg, m, &err);
-	if (rc != Z_OK) {
-		char line[SPOOL_JOBPATH_MAX + 16];
-		int n;
-		if (rc != Z_ENOENT)
-			zlog_warn(NULL, "%s: %s", path, zbuf_cstr(&err));
-		n = snprintf(line, sizeof(line), "#resync %s\n", path);
-		if (n > 0 && (size_t)n < sizeof(line))
-			(void)zwrite_all(ctx->out_fd, line, (size_t)n);
-		free(m);
-		m = NULL;
-	}
-	zbuf_free(&err);
-	return m;
-}
-
-/* deliver_job - deliver an opened job, hand it back to the session */
-static int deliver_job(ta_ctx *ctx, const ta_agent_ops *ops, ta_msg *m, const char *host)
-{
-	if (any_locked(m))
-		(void)ops->deliver(ctx, m, host ? host : ctx->fixed_host ? ctx->fixed_host : "");
-	smtp_release(ctx, m);
-	return ta_diag_failed() ? EX_DATAERR : EX_OK;
-}
-
-/* prefetch - called while the agent waits for the peer: when the next job
- * line is already read from stdin and is for the same host, say "#hungry",
- * take it and open its control file now */
-static void prefetch(ta_ctx *ctx)
-{
-	zbuf why = ZBUF_INIT(256);
-	char path[SPOOL_JOBPATH_MAX + 1], host[256];
-	const char *h;
-
-	if (!jl.running || jl.ahead != NULL || jl.toolong || ctx->stop || ta_diag_failed())
-		goto done;
-	if (!jl.have_look) {
-		zspan line = ZSPAN_NULL;
-		int r = zline_next(&jl.zl, &line);
-		if (r == Z_ETOOBIG || (r == 1 && line.n > sizeof(jl.look)))
-			jl.toolong = 1;	/* the loop reports it in its turn */
-		if (r != 1 || jl.toolong)
-			goto done;
-		memcpy(jl.look, line.p, line.n);
-		jl.looklen = line.n;
-		jl.have_look = 1;
-	}
-	if (ta_job_decode(jl.look, jl.looklen, path, sizeof(path), host, sizeof(host),
-			  &why) != TAK_JOB)
-		goto done;	/* the loop deals with it */
-	h = host[0] ? host : ctx->fixed_host;
-	if (h != NULL && (!jl.have_last || strcasecmp(h, jl.lasthost) != 0))
-		goto done;	/* another host: the loop calls newhost first */
-	if (zwrite_all(ctx->out_fd, hungry, sizeof(hungry) - 1) != Z_OK)
-		goto done;
-	jl.have_look = 0;
-	(void)zstrlcpy(jl.ahead_host, host, sizeof(jl.ahead_host));
-	jl.ahead = open_job(ctx, jl.ops, path, host[0] ? host : NULL);
-done:
-	zbuf_free(&why);
-}
-
-/* job_loop - ta_jobloop(3) with the window (smtp(8) PIPELINING): while
- * the end-of-data reply of the last message is unread, wait for the next
- * job line and for that reply at once; a job line already read ahead goes
- * out right behind the dot, and while the agent waits for the peer the
- * next buffered job is opened ahead.  "#hungry" is written before every
- * job line taken, as zmta-ta(7) requires. */
-static int job_loop(ta_ctx *ctx, const ta_agent_ops *ops)
-{
-	zbuf why = ZBUF_INIT(1024);
-	char path[SPOOL_JOBPATH_MAX + 1], host[256];
-	int ret = EX_OK;
-
-	memset(&jl, 0, sizeof(jl));
-	jl.ctx = ctx;
-	jl.ops = ops;
-	zline_init(&jl.zl, TAPROTO_LINE_MAX);
-	jl.running = 1;
-	smtp_prefetch_hook = prefetch;
-	for (;;) {
-		zspan line = ZSPAN_NULL;
-		enum ta_kind k;
-		int got = 0;
-
-		if (jl.ahead != NULL) {
-			/* opened ahead: its "#hungry" is written, finish it even
-			 * when asked to stop */
-			ta_msg *m = jl.ahead;
-			jl.ahead = NULL;
-			(void)zstrlcpy(host, jl.ahead_host, sizeof(host));
-			ret = deliver_job(ctx, ops, m, host[0] ? host : NULL);
-			if (ret != EX_OK)
-				break;
-			continue;
-		}
-		if (ctx->stop)
-			break;
-		if (zwrite_all(ctx->out_fd, hungry, sizeof(hungry) - 1) != Z_OK) {
-			ret = EX_IOERR;
-			break;
-		}
-		jl.running = 0;		/* this "#hungry" is for the loop's own read */
-		while (!got) {
-			struct pollfd pfd[2];
-			long nr;
-			int r, sfd, np = 1;
-
-			if (jl.have_look) {
-				line.p = jl.look;
-				line.n = jl.looklen;
-				jl.have_look = 0;
-				got = 1;
-				break;
-			}
-			r = jl.toolong ? Z_ETOOBIG : zline_next(&jl.zl, &line);
-			jl.toolong = 0;
-			if (r == 1) {
-				got = 1;
-				break;
-			}
-			if (r == Z_ETOOBIG) {
-				ta_say(ctx, "bad job line: line too long");
-				got = -1;
-				break;
-			}
-			if (ctx->stop)
-				goto out;
-			sfd = smtp_window_fd(ctx);
-			if (ta_diag_failed()) {
-				/* a report of the last job failed its 'd' line:
-				 * take no other job (zmta-ta(7)) */
-				ret = EX_DATAERR;
-				goto out;
-			}
-			pfd[0].fd = ctx->in_fd;
-			pfd[0].events = POLLIN;
-			pfd[0].revents = 0;
-			if (sfd >= 0) {
-				pfd[1].fd = sfd;
-				pfd[1].events = POLLIN;
-				pfd[1].revents = 0;
-				np = 2;
-			}
-			{
-				int ms = ctx->idle_timeout_ms > 0 ? (ctx->idle_timeout_ms > INT_MAX ?
-					 INT_MAX : (int)ctx->idle_timeout_ms) : -1;
-				/* a dot reply outstanding: the scheduler waits for
-				 * its report, keep it informed; idle: stay quiet */
-				r = np == 2 ? smtp_poll(pfd, (unsigned long)np, ms) :
-					poll(pfd, (nfds_t)np, ms);
-			}
-			if (r < 0) {
-				if (errno == EINTR)
-					continue;
-				ret = EX_IOERR;
-				goto out;
-			}
-			if (r == 0) {
-				if (ops->idle != NULL)
-					ops->idle(ctx);
-				continue;
-			}
-			if (np == 2 && pfd[1].revents != 0 && pfd[0].revents == 0) {
-				smtp_window_drain(ctx);
-				if (ta_diag_failed()) {
-					ret = EX_DATAERR;
-					goto out;
-				}
-				continue;
-			}
-			nr = zline_fill(&jl.zl, ctx->in_fd);
-			if (nr == 0)
-				goto out;	/* EOF; a partial last line is dropped */
-			if (nr == Z_EAGAIN)
-				continue;
-			if (nr < 0) {
-				ret = EX_IOERR;
-				goto out;
-			}
-		}
-		jl.running = 1;
-		if (got < 0)
-			continue;
-		k = ta_job_decode(line.p, line.n, path, sizeof(path), host, sizeof(host), &why);
-		switch (k) {
-		case TAK_EMPTY:
-			goto out;
-		case TAK_IDLE:
-			smtp_window_drain(ctx);
-			if (ta_diag_failed()) {
-				ret = EX_DATAERR;
-				goto out;
-			}
-			if (ops->idlecmd != NULL)
-				ops->idlecmd(ctx);
-			continue;
-		case TAK_JOB:
-			break;
-		default:
-			ta_say(ctx, "bad job line: %s", zbuf_cstr(&why));
-			continue;
-		}
-		{
-			const char *h = host[0] ? host : ctx->fixed_host;
-			if (h != NULL && (!jl.have_last || strcasecmp(h, jl.lasthost) != 0)) {
-				jl.running = 0;	/* no read-ahead for the old host */
-				if (ops->newhost != NULL)
-					ops->newhost(ctx, h);
-				jl.running = 1;
-				(void)zstrlcpy(jl.lasthost, h, sizeof(jl.lasthost));
-				jl.have_last = 1;
-			}
-		}
-		{
-			ta_msg *m = open_job(ctx, ops, path, host[0] ? host : NULL);
-			ret = m != NULL ? deliver_job(ctx, ops, m, host[0] ? host : NULL) :
-				ta_diag_failed() ? EX_DATAERR : EX_OK;
-		}
-		if (ret != EX_OK)
-			break;
-	}
-out:
-	jl.running = 0;
-	smtp_window_drain(ctx);
-	if (jl.ahead != NULL) {
-		/* only after a failed 'd' line append: defer it unsent */
-		smtp_release(ctx, jl.ahead);
-		jl.ahead = NULL;
-	}
-	if (ops->finish != NULL)
-		ops->finish(ctx);
-	/* the last reports may have been written only now */
-	if (ta_diag_failed() && (ret == EX_OK || ret == EX_DATAERR))
-		ret = EX_DATAERR;
-	smtp_prefetch_hook = NULL;
-	zline_free(&jl.zl);
-	zbuf_free(&why);
-	return ret;
+	return smtp_poll(fds, nfds, ms);
 }
 
 /* main - options, configuration, then the job loop */
@@ -588,10 +310,14 @@ int main(int argc, char **argv)
 	ops.idle = smtp_idle;
 	ops.idlecmd = smtp_idlecmd;
 	ops.finish = smtp_finish;
+	ops.wait_fd = smtp_window_fd;
+	ops.drain = smtp_window_drain;
+	ops.release = smtp_release;
+	ops.poll = window_poll;
 	if (o.expensive_mx)
 		ops.select = smtp_select_mx;
 	smtp_title(o.progress, "#hungry");
-	rc = job_loop(&ctx, &ops);
+	rc = ta_jobloop(&ctx, &ops);
 	smtp_sess_free(sess);
 	if (o.tls_loaded)
 		smtp_tls_free(&o.tls);

@@ -1,10 +1,12 @@
 /*
  * NAME
- *	smtp_tls - smtp-tls.conf and the client side of STARTTLS
+ *	smtp_tls - TLS for SMTP sessions: smtp-tls.conf, client and server side
  * SUMMARY
- *	Reads the TLS client configuration, builds one SSL_CTX, and runs
- *	the handshake on an open SMTP connection; checks the certificate
- *	chain and names as the mode asks (Postfix's levels).
+ *	Reads the TLS client configuration, builds one client SSL_CTX, and
+ *	runs the handshake on an open SMTP session; checks the certificate
+ *	chain and names as the mode asks (Postfix's levels).  The server
+ *	side builds a context from a certificate and key and accepts the
+ *	handshake.
  * SYNOPSIS
  *	int smtp_tls_load(const char *path, smtp_tls_conf *tc, zbuf *err)
  *	int smtp_tls_parse(const char *name, const char *data, size_t len,
@@ -14,10 +16,16 @@
  *	                  const char *mxhost, const char *nexthop, zbuf *out,
  *	                  zbuf *err)
  *	int smtp_tls_cert_match(const void *x509, const char *refs)
- *	int smtp_tls_start(smtp_tls_conf *tc, smtp_io *io, const char *mxhost,
- *	                   const char *nexthop, long timeout_ms, int *state,
- *	                   zbuf *info, zbuf *err)
+ *	int smtp_tls_start(smtp_tls_conf *tc, smtp_session *ss, const char *mxhost,
+ *	                   const char *nexthop, long timeout_ms, zbuf *info,
+ *	                   zbuf *err)
  *	const char *smtp_tls_mode_name(enum tls_mode m)
+ *	int smtp_tls_server_ctx(const char *certfile, const char *keyfile,
+ *	                        void **ctx, zbuf *err)
+ *	void smtp_tls_ctx_free(void *ctx)
+ *	int smtp_tls_accept(void *ctx, smtp_session *ss, long timeout_ms,
+ *	                    zbuf *info, zbuf *err)
+ *	int smtp_host_norm(const char *in, char *out, size_t outsz)
  * DESCRIPTION
  *	One "keyword [value]" per line, '#' and ';' start comments.  Keys:
  *	tls-cert-file, tls-key-file, tls-CAfile, tls-CApath, tls-loglevel,
@@ -47,6 +55,14 @@
  *	Names are matched by OpenSSL's X509_check_host with partial
  *	wildcards refused: "*" only as the whole leftmost label, matching
  *	exactly one label (RFC 6125).  TLS 1.2 is the minimum.
+ *
+ *	Server side (for now): smtp_tls_server_ctx() loads a PEM chain and
+ *	its key; smtp_tls_accept() runs the handshake after the 220 reply
+ *	to STARTTLS and refuses when the client pipelined anything behind
+ *	STARTTLS (RFC 3207 section 6).  Client certificates are not asked
+ *	for.  Every wait of a handshake goes through the session's poll
+ *	hook.  smtp_host_norm() gives the comparable form of a host name or
+ *	address (also used by the agent's -A matching).
  * DIAGNOSTICS
  *	Unknown keys, bad values and unreadable files are errors naming the
  *	file and line.  Handshake and verification failures return Z_ERR
@@ -70,8 +86,86 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include "smtp.h"
+#include "smtp_tls.h"
+#include "zerr.h"
 #include "zutil.h"
+
+/* is_digits - non-empty, digits only */
+static int is_digits(const char *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* addr_canon - "[canonical address]" if s[n] is an IPv4/IPv6 address */
+static int addr_canon(const char *s, size_t n, char *out, size_t outsz)
+{
+	char tmp[INET6_ADDRSTRLEN + 8], txt[INET6_ADDRSTRLEN];
+	unsigned char bin[16];
+	int af;
+
+	if (n >= 5 && strncasecmp(s, "IPv6:", 5) == 0) {
+		s += 5;
+		n -= 5;
+	}
+	if (n == 0 || n >= sizeof(tmp))
+		return Z_EPARSE;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	if (inet_pton(AF_INET, tmp, bin) == 1)
+		af = AF_INET;
+	else if (inet_pton(AF_INET6, tmp, bin) == 1)
+		af = AF_INET6;
+	else
+		return Z_EPARSE;
+	if (inet_ntop(af, bin, txt, sizeof(txt)) == NULL)
+		return Z_EPARSE;
+	if ((size_t)snprintf(out, outsz, "[%s]", txt) >= outsz)
+		return Z_ETOOBIG;
+	return Z_OK;
+}
+
+/* smtp_host_norm - comparable form of a host: a name in lower case
+ * without trailing dot and ":port", an address as "[canonical]" */
+int smtp_host_norm(const char *in, char *out, size_t outsz)
+{
+	size_t n = strlen(in);
+	const char *colon;
+
+	if (outsz == 0)
+		return Z_ETOOBIG;
+	out[0] = '\0';
+	if (in[0] == '[') {
+		const char *end = strchr(in, ']');
+		if (end == NULL)
+			return Z_EPARSE;
+		/* "[ip]" or "[ip]:port" */
+		if (end[1] != '\0' && !(end[1] == ':' && is_digits(end + 2, strlen(end + 2))))
+			return Z_EPARSE;
+		return addr_canon(in + 1, (size_t)(end - in - 1), out, outsz);
+	}
+	if (addr_canon(in, n, out, outsz) == Z_OK)
+		return Z_OK;
+	colon = strrchr(in, ':');
+	if (colon != NULL && strchr(in, ':') == colon && is_digits(colon + 1, strlen(colon + 1)))
+		n = (size_t)(colon - in);        /* "host:port" */
+	if (n > 0 && in[n - 1] == '.')
+		n--;
+	if (n == 0 || n >= outsz)
+		return n == 0 ? Z_EPARSE : Z_ETOOBIG;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (c <= ' ' || c == 0x7f)
+			return Z_EPARSE;
+		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	out[n] = '\0';
+	return Z_OK;
+}
 
 /* smtp_tls_mode_name - name of a verification mode */
 const char *smtp_tls_mode_name(enum tls_mode m)
@@ -486,9 +580,40 @@ static const char *sni_name(const char *name, char *buf, size_t bufsz)
 	return buf;
 }
 
+/* handshake - drive SSL_connect/SSL_accept until done or the deadline */
+static int handshake(smtp_session *ss, SSL *ssl, int server, long long deadline, zbuf *err)
+{
+	for (;;) {
+		int r = server ? SSL_accept(ssl) : SSL_connect(ssl), e;
+		struct pollfd p;
+		long long now;
+		if (r == 1)
+			return Z_OK;
+		e = SSL_get_error(ssl, r);
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+			zbuf_printf(err, "handshake failed: %s",
+				    e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 ?
+				    "connection closed" : ssl_reason());
+			return Z_ERR;
+		}
+		now = zmono_ms();
+		if (now >= deadline) {
+			zbuf_puts(err, "handshake timed out");
+			return Z_ERR;
+		}
+		p.fd = ss->fd;
+		p.events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+		p.revents = 0;
+		if (smtp_session_poll(ss, &p, 1, (int)(deadline - now)) < 0 && errno != EINTR) {
+			zbuf_printf(err, "poll: %s", strerror(errno));
+			return Z_ERR;
+		}
+	}
+}
+
 /* smtp_tls_start - handshake and verification */
-int smtp_tls_start(smtp_tls_conf *tc, smtp_io *io, const char *mxhost, const char *nexthop,
-		   long timeout_ms, int *state, zbuf *info, zbuf *err)
+int smtp_tls_start(smtp_tls_conf *tc, smtp_session *ss, const char *mxhost, const char *nexthop,
+		   long timeout_ms, zbuf *info, zbuf *err)
 {
 	SSL *ssl = NULL;
 	X509 *peer = NULL;
@@ -497,9 +622,9 @@ int smtp_tls_start(smtp_tls_conf *tc, smtp_io *io, const char *mxhost, const cha
 	char sni[300];
 	const char *sn;
 	long vr;
-	int rc = Z_ERR, name_ok = 0, required = tc->mode >= TLSM_VERIFY;
+	int rc = Z_ERR, name_ok = 0, required = tc->mode >= TLSM_VERIFY, state;
 
-	*state = STLS_OFF;
+	ss->tls = STLS_OFF;
 	/* verify/secure need names; may/encrypt use the verify-level names to
 	 * tell a verified session (for AUTH), and go on without them */
 	if (smtp_tls_refs(tc, required ? tc->mode : TLSM_VERIFY, mxhost, nexthop, &refs,
@@ -509,39 +634,15 @@ int smtp_tls_start(smtp_tls_conf *tc, smtp_io *io, const char *mxhost, const cha
 	}
 	ERR_clear_error();
 	ssl = SSL_new((SSL_CTX *)tc->ctx);
-	if (ssl == NULL || SSL_set_fd(ssl, io->fd) != 1) {
+	if (ssl == NULL || SSL_set_fd(ssl, ss->fd) != 1) {
 		zbuf_printf(err, "SSL_new: %s", ssl_reason());
 		goto done;
 	}
 	sn = sni_name(tc->verifyname[0] ? tc->verifyname : mxhost, sni, sizeof(sni));
 	if (sn != NULL)
 		(void)SSL_set_tlsext_host_name(ssl, sn);
-	for (;;) {
-		int r = SSL_connect(ssl), e;
-		struct pollfd p;
-		long long now;
-		if (r == 1)
-			break;
-		e = SSL_get_error(ssl, r);
-		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-			zbuf_printf(err, "handshake failed: %s",
-				    e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 ?
-				    "connection closed" : ssl_reason());
-			goto done;
-		}
-		now = zmono_ms();
-		if (now >= deadline) {
-			zbuf_puts(err, "handshake timed out");
-			goto done;
-		}
-		p.fd = io->fd;
-		p.events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-		p.revents = 0;
-		if (poll(&p, 1, (int)(deadline - now)) < 0 && errno != EINTR) {
-			zbuf_printf(err, "poll: %s", strerror(errno));
-			goto done;
-		}
-	}
+	if (handshake(ss, ssl, 0, deadline, err) != Z_OK)
+		goto done;
 	peer = SSL_get1_peer_certificate(ssl);
 	vr = SSL_get_verify_result(ssl);
 	if (peer != NULL && refs.len > 0)
@@ -565,13 +666,14 @@ int smtp_tls_start(smtp_tls_conf *tc, smtp_io *io, const char *mxhost, const cha
 			goto done;
 		}
 	}
-	*state = peer != NULL && vr == X509_V_OK && name_ok ? STLS_VERIFIED : STLS_UNVERIFIED;
-	io->ssl = ssl;
+	state = peer != NULL && vr == X509_V_OK && name_ok ? STLS_VERIFIED : STLS_UNVERIFIED;
+	ss->ssl = ssl;
+	ss->tls = state;
 	ssl = NULL;
-	zbuf_reset(&io->rbuf);
-	zbuf_printf(info, "%s %s, ", SSL_get_version((SSL *)io->ssl),
-		    SSL_get_cipher_name((SSL *)io->ssl));
-	if (*state == STLS_VERIFIED)
+	zbuf_reset(&ss->rbuf);
+	zbuf_printf(info, "%s %s, ", SSL_get_version((SSL *)ss->ssl),
+		    SSL_get_cipher_name((SSL *)ss->ssl));
+	if (state == STLS_VERIFIED)
 		zbuf_printf(info, "verified (chain and name %s)", zbuf_cstr(&refs));
 	else if (peer == NULL)
 		zbuf_puts(info, "not verified (no certificate)");
@@ -589,5 +691,74 @@ done:
 	zbuf_free(&refs);
 	zbuf_free(&why);
 	zbuf_free(&names);
+	return rc;
+}
+
+/* smtp_tls_server_ctx - server context from certificate and key */
+int smtp_tls_server_ctx(const char *certfile, const char *keyfile, void **ctxp, zbuf *err)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	int rc = Z_ERR;
+
+	*ctxp = NULL;
+	if (ctx == NULL) {
+		zbuf_printf(err, "SSL_CTX_new: %s", ssl_reason());
+		goto done;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (SSL_CTX_use_certificate_chain_file(ctx, certfile) != 1) {
+		zbuf_printf(err, "%s: %s", certfile, ssl_reason());
+		goto done;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, keyfile, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		zbuf_printf(err, "%s: %s", keyfile, ssl_reason());
+		goto done;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	*ctxp = ctx;
+	ctx = NULL;
+	rc = Z_OK;
+done:
+	if (ctx != NULL)
+		SSL_CTX_free(ctx);
+	return rc;
+}
+
+/* smtp_tls_ctx_free - release a context */
+void smtp_tls_ctx_free(void *ctx)
+{
+	if (ctx != NULL)
+		SSL_CTX_free((SSL_CTX *)ctx);
+}
+
+/* smtp_tls_accept - the server's handshake */
+int smtp_tls_accept(void *ctx, smtp_session *ss, long timeout_ms, zbuf *info, zbuf *err)
+{
+	SSL *ssl = NULL;
+	int rc = Z_ERR;
+
+	if (ss->rbuf.len > 0) {
+		zbuf_puts(err, "client sent data before the TLS handshake (injection?)");
+		return Z_ERR;
+	}
+	ERR_clear_error();
+	ssl = SSL_new((SSL_CTX *)ctx);
+	if (ssl == NULL || SSL_set_fd(ssl, ss->fd) != 1) {
+		zbuf_printf(err, "SSL_new: %s", ssl_reason());
+		goto done;
+	}
+	if (handshake(ss, ssl, 1, zmono_ms() + timeout_ms, err) != Z_OK)
+		goto done;
+	ss->ssl = ssl;
+	ss->tls = STLS_UNVERIFIED;
+	ssl = NULL;
+	zbuf_printf(info, "%s %s", SSL_get_version((SSL *)ss->ssl),
+		    SSL_get_cipher_name((SSL *)ss->ssl));
+	rc = Z_OK;
+done:
+	if (ssl != NULL)
+		SSL_free(ssl);
 	return rc;
 }
