@@ -64,6 +64,7 @@
 #include "submit.h"
 #include "ta.h"
 #include "tasubmit.h"
+#include "xtext.h"
 #include "zconf.h"
 #include "zlog.h"
 #include "zutil.h"
@@ -250,7 +251,7 @@ static int env_to(submit *s, const char *addr)
 	int rc = zbuf_puts(&v, "NOTIFY=NEVER ORCPT=rfc822;");
 
 	if (rc == Z_OK)
-		rc = zbuf_xtext_encode(&v, zspan_from(addr));
+		rc = xtext_encode(&v, zspan_from(addr));
 	if (rc == Z_OK)
 		rc = submit_env(s, "todsn", zbuf_cstr(&v));
 	zbuf_reset(&v);
