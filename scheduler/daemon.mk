@@ -6,6 +6,7 @@ scheduler_scheduler_SOURCES = scheduler/scheduler.c \
 	scheduler/model.h scheduler/model.c \
 	scheduler/agents.h scheduler/agents.c \
 	scheduler/complete.h scheduler/complete.c \
+	scheduler/removal.h scheduler/removal.c scheduler/stats.h \
 	scheduler/mqsrv.h scheduler/mqsrv.c
 scheduler_scheduler_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
 scheduler_scheduler_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
@@ -49,3 +50,12 @@ TESTS += tests/integration/sched-logfiles.sh
 EXTRA_DIST += tests/integration/sched-logfiles.sh
 TESTS += tests/integration/sched-keepalive.sh
 EXTRA_DIST += tests/integration/sched-keepalive.sh
+# issue 9: the scheduler's modules and their unit tests
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_removal
+TESTS += tests/unit/check_removal
+tests_unit_check_removal_SOURCES = tests/unit/check_removal.c scheduler/removal.c scheduler/removal.h
+tests_unit_check_removal_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_removal_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
+tests_unit_check_removal_LDADD = $(UNIT_LIBS)
+endif

@@ -161,6 +161,8 @@ typedef struct mqsrc {
 } mqsrc;
 
 static int lfd = -1, tfd = -1;
+/* what the listener reports on and acts upon, owned by the daemon */
+static mqsrv_ctx *Q;
 static char sockpath[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static mqcli clients[MQ2_CLIENTS];
 static mqsrc srcs[MQ_SRC_MAX];
@@ -184,7 +186,7 @@ static void cli_close(mqcli *c)
 {
 	if (c->fd < 0)
 		return;
-	zev_io_del(S.loop, c->fd);
+	zev_io_del(Q->loop, c->fd);
 	close(c->fd);
 	c->fd = -1;
 	zline_free(&c->in);
@@ -219,7 +221,7 @@ static int cli_flush(mqcli *c)
 static int cli_watch(mqcli *c)
 {
 	unsigned ev = (c->out.len || c->lst) ? ZEV_WRITE : ZEV_READ;
-	return zev_io_mod(S.loop, c->fd, ev) == Z_OK ? Z_OK : Z_EIO;
+	return zev_io_mod(Q->loop, c->fd, ev) == Z_OK ? Z_OK : Z_EIO;
 }
 
 /* cli_send - queue an answer and write what the socket takes now; the
@@ -274,7 +276,7 @@ static void data_line(zbuf *o, const zbuf *line)
 /* thread_state - S= field */
 static const char *thread_state(const thread *t)
 {
-	for (agent *a = S.agents; a; a = a->next)
+	for (agent *a = Q->pool->agents; a; a = a->next)
 		if (a->thr == t) {
 			switch (a->state) {
 			case AS_LARVA: return "LARVA";
@@ -315,7 +317,7 @@ static void thread_line(zbuf *o, const thread *t, int json, unsigned long *msgs)
 		json_str(&l, t->host->s, strlen(t->host->s));
 		zbuf_printf(&l, ",\"rcpts\":%lu,\"attempts\":%lu,\"procs\":[", t->nrcpt, attempts);
 		int first = 1;
-		for (agent *a = S.agents; a; a = a->next)
+		for (agent *a = Q->pool->agents; a; a = a->next)
 			if (a->thr == t) {
 				zbuf_printf(&l, "%s%ld", first ? "" : ",", (long)a->pid);
 				first = 0;
@@ -330,7 +332,7 @@ static void thread_line(zbuf *o, const thread *t, int json, unsigned long *msgs)
 			    (t->clause->flags & SCF_WITHHOST) ? 1 : 0, t->nrcpt, attempts);
 		int first = 1;
 		zbuf ha = ZBUF_INIT(4096), fa = ZBUF_INIT(4096);
-		for (agent *a = S.agents; a; a = a->next)
+		for (agent *a = Q->pool->agents; a; a = a->next)
 			if (a->thr == t) {
 				zbuf_printf(&l, "%s%ld", first ? "" : ",", (long)a->pid);
 				zbuf_printf(&ha, "%s%ld", first ? "" : ",", (long)(now - a->last_hungry));
@@ -356,15 +358,15 @@ static void threads_summary(zbuf *o, int json, unsigned long msgs)
 	zbuf l = ZBUF_INIT(4096);
 	if (json)
 		zbuf_printf(&l, "{\"summary\":{\"threads\":%zu,\"msgs\":%lu,\"procs\":%u,\"idle\":%u,\"uptime\":%ld}}",
-			    S.m.nthr, msgs, S.nagents, S.nidle, (long)(now - S.started));
+			    Q->m->nthr, msgs, Q->pool->nagents, Q->pool->nidle, (long)(now - Q->started));
 	else
 		zbuf_printf(&l, "Threads: %zu Msgs: %lu Procs: %u Idle: %u Plim: %u Flim: %d Tlim: %zu",
-			    S.m.nthr, msgs, S.nagents, S.nidle, S.maxkids, S.fork_rate, S.nwait);
+			    Q->m->nthr, msgs, Q->pool->nagents, Q->pool->nidle, Q->pool->maxkids, Q->pool->fork_rate, Q->pool->nwait);
 	data_line(o, &l);
 	if (!json) {
 		zbuf_reset(&l);
 		zbuf_printf(&l, "Kids: %u Idle: %u Msgs: %zu Thrds: %zu Rcpnts: %lu Uptime: %lds",
-			    S.nagents, S.nidle, S.m.nfile, S.m.nthr, S.m.nrcpt, (long)(now - S.started));
+			    Q->pool->nagents, Q->pool->nidle, Q->m->nfile, Q->m->nthr, Q->m->nrcpt, (long)(now - Q->started));
 		data_line(o, &l);
 	}
 	zbuf_free(&l);
@@ -375,13 +377,13 @@ static void show_counters(zbuf *o, int json)
 {
 	zbuf l = ZBUF_INIT(8192);
 	struct { const char *n; unsigned long v; } c[] = {
-		{ "uptime", (unsigned long)(sched_now() - S.started) },
-		{ "kids", S.nagents }, { "idle", S.nidle }, { "msgs", S.m.nfile },
-		{ "threads", S.m.nthr }, { "rcpts", S.m.nrcpt }, { "forks", S.c_forks },
-		{ "delivered", S.c_delivered }, { "failed", S.c_failed },
-		{ "deferred", S.c_deferred }, { "expired", S.c_expired },
-		{ "reports", S.c_reports }, { "dsns", S.c_dsn },
-		{ "quarantined", S.c_quarantined },
+		{ "uptime", (unsigned long)(sched_now() - Q->started) },
+		{ "kids", Q->pool->nagents }, { "idle", Q->pool->nidle }, { "msgs", Q->m->nfile },
+		{ "threads", Q->m->nthr }, { "rcpts", Q->m->nrcpt }, { "forks", Q->st->c_forks },
+		{ "delivered", Q->st->c_delivered }, { "failed", Q->st->c_failed },
+		{ "deferred", Q->st->c_deferred }, { "expired", Q->st->c_expired },
+		{ "reports", Q->st->c_reports }, { "dsns", Q->st->c_dsn },
+		{ "quarantined", Q->st->c_quarantined },
 	};
 	size_t n = sizeof c / sizeof c[0];
 	if (json) {
@@ -579,7 +581,7 @@ static void produce(mqcli *c)
 	int over = 0;
 	if (c->lst == LST_SHORT) {
 		while (c->pos < c->n && c->out.len < MQ_OUT_LOW) {
-			sfile *f = model_file_find(&S.m, c->inos[c->pos]);
+			sfile *f = model_file_find(Q->m, c->inos[c->pos]);
 			if (f == NULL || f->npending == 0 ||
 			    file_lines(&c->out, f, NULL, c->json, 0, &c->skip)) {
 				c->pos++;
@@ -588,9 +590,9 @@ static void produce(mqcli *c)
 		}
 		over = c->pos >= c->n;
 	} else if (c->lst == LST_THREAD) {
-		thread *t = model_thread_lookup(&S.m, c->thr.c, c->thr.ch, c->thr.host);
+		thread *t = model_thread_lookup(Q->m, c->thr.c, c->thr.ch, c->thr.host);
 		while (t && c->pos < c->n && c->out.len < MQ_OUT_LOW) {
-			sfile *f = model_file_find(&S.m, c->inos[c->pos]);
+			sfile *f = model_file_find(Q->m, c->inos[c->pos]);
 			if (f == NULL || file_lines(&c->out, f, t, c->json, 1, &c->skip)) {
 				c->pos++;
 				c->skip = 0;
@@ -600,7 +602,7 @@ static void produce(mqcli *c)
 	} else if (c->lst == LST_THREADS) {
 		while (c->pos < c->n && c->out.len < MQ_OUT_LOW) {
 			const tkey *k = &c->tks[c->pos++];
-			const thread *t = model_thread_lookup(&S.m, k->c, k->ch, k->host);
+			const thread *t = model_thread_lookup(Q->m, k->c, k->ch, k->host);
 			if (t != NULL)
 				thread_line(&c->out, t, c->json, &c->msgs);
 		}
@@ -619,10 +621,10 @@ static void produce(mqcli *c)
 static int lst_start_files(mqcli *c)
 {
 	size_t n = 0;
-	if (S.m.nfile > 0 && (c->inos = calloc(S.m.nfile, sizeof *c->inos)) == NULL)
+	if (Q->m->nfile > 0 && (c->inos = calloc(Q->m->nfile, sizeof *c->inos)) == NULL)
 		return Z_ENOMEM;
-	for (size_t i = 0; i < S.m.fcap && n < S.m.nfile; i++)
-		for (const sfile *f = S.m.ftab[i]; f && n < S.m.nfile; f = f->hnext)
+	for (size_t i = 0; i < Q->m->fcap && n < Q->m->nfile; i++)
+		for (const sfile *f = Q->m->ftab[i]; f && n < Q->m->nfile; f = f->hnext)
 			if (f->npending)
 				c->inos[n++] = f->ino;
 	c->n = n;
@@ -651,9 +653,9 @@ static int lst_start_thread(mqcli *c, const thread *t)
 static int lst_start_threads(mqcli *c)
 {
 	size_t n = 0;
-	if (S.m.nthr > 0 && (c->tks = calloc(S.m.nthr, sizeof *c->tks)) == NULL)
+	if (Q->m->nthr > 0 && (c->tks = calloc(Q->m->nthr, sizeof *c->tks)) == NULL)
 		return Z_ENOMEM;
-	for (const thread *t = S.m.threads; t && n < S.m.nthr; t = t->all_next) {
+	for (const thread *t = Q->m->threads; t && n < Q->m->nthr; t = t->all_next) {
 		c->tks[n].c = t->clause;
 		c->tks[n].ch = t->channel;
 		c->tks[n].host = t->host;
@@ -670,10 +672,10 @@ static sfile *find_file_by_id(const char *w)
 {
 	unsigned long ino;
 	if (zparse_ulong(w, ~0ul, &ino) == Z_OK)
-		return model_file_find(&S.m, ino);
+		return model_file_find(Q->m, ino);
 	char id[SPOOL_ID_MAX];
-	for (size_t i = 0; i < S.m.fcap; i++)
-		for (sfile *f = S.m.ftab[i]; f; f = f->hnext) {
+	for (size_t i = 0; i < Q->m->fcap; i++)
+		for (sfile *f = Q->m->ftab[i]; f; f = f->hnext) {
 			file_spoolid(f, id, sizeof id);
 			if (strcmp(id, w) == 0)
 				return f;
@@ -763,7 +765,7 @@ static unsigned attr_bits(const char *s)
  * that was logged (at most once a minute unless loud) */
 static int authfile_read(zbuf *data, int loud)
 {
-	const char *path = S.cfg->authfile;
+	const char *path = Q->cfg->authfile;
 	struct stat st;
 	int fd = -1, rc = Z_ERR;
 	char why[160] = "";
@@ -948,7 +950,7 @@ static void cli_auth(mqcli *c, const char *user, const char *hex)
 {
 	char pw[512];
 	unsigned attrs = 0;
-	long lim = S.cfg->mailq_auth_failures > 0 ? S.cfg->mailq_auth_failures : 3;
+	long lim = Q->cfg->mailq_auth_failures > 0 ? Q->cfg->mailq_auth_failures : 3;
 	const char *bad = MQ2_BAD " USER OR PASSWORD\n";
 	int ok = auth_lookup(&c->peer, user, pw, sizeof pw, &attrs) == 1 &&
 		 mq2_auth_verify(c->challenge, user, pw, hex) == Z_OK;
@@ -978,7 +980,7 @@ static void cli_auth(mqcli *c, const char *user, const char *hex)
 /* uid_is_admin - root, our own uid, or named in PARAMmailq-admins */
 static int uid_is_admin(uid_t uid)
 {
-	const char *l = S.cfg ? S.cfg->mailq_admins : NULL;
+	const char *l = Q->cfg ? Q->cfg->mailq_admins : NULL;
 	char name[256] = "", w[256];
 	if (uid == 0 || uid == geteuid())
 		return 1;
@@ -1086,7 +1088,7 @@ static void cli_command(mqcli *c, char *line)
 		show_counters(o, json);
 		zbuf_puts(o, MQ2_END "\n");
 	} else if (n == 4 && !strcasecmp(w[0], "SHOW") && !strcasecmp(w[1], "THREAD")) {
-		thread *t = model_thread_find(&S.m, w[2], w[3]);
+		thread *t = model_thread_find(Q->m, w[2], w[3]);
 		if (t == NULL) {
 			zbuf_puts(o, MQ2_ERR " no such thread\n");
 		} else if (lst_start_thread(c, t) != Z_OK) {
@@ -1097,7 +1099,7 @@ static void cli_command(mqcli *c, char *line)
 			produce(c);
 		}
 	} else if (n == 2 && !strcasecmp(w[0], "ETRN")) {
-		int any = turnme(w[1]);
+		int any = turnme(Q->pool, w[1]);
 		if (c->tcp)
 			zlog_info(NULL, "mailq: ETRN %.256s by %s: %s", w[1], c->peername,
 				  any ? "started" : "nothing to start");
@@ -1116,7 +1118,7 @@ static void cli_command(mqcli *c, char *line)
 				zlog_info(id, "mailq: KILL by %s", c->peername);
 			else
 				zlog_info(id, "mailq: KILL by uid %ld", c->uid);
-			int rc = file_kill(f);
+			int rc = file_kill(Q->cc, f);
 			if (rc == Z_OK)
 				zbuf_printf(o, "%s killed %s\n", MQ2_OK, id);
 			else if (rc == Z_EAGAIN)
@@ -1379,7 +1381,7 @@ static int tcp_open(const char *spec, zbuf *err)
 	int one = 1;
 	if (tfd < 0 || setsockopt(tfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
 	    bind(tfd, (struct sockaddr *)&ss, sl) != 0 || listen(tfd, 16) != 0 ||
-	    zev_io_add(S.loop, tfd, ZEV_READ, accept_io, &tfd) != Z_OK) {
+	    zev_io_add(Q->loop, tfd, ZEV_READ, accept_io, &tfd) != Z_OK) {
 		zbuf_printf(err, "mailq TCP %s port %s: %s", addr, port, strerror(errno));
 		if (tfd >= 0)
 			close(tfd);
@@ -1391,8 +1393,9 @@ static int tcp_open(const char *spec, zbuf *err)
 }
 
 /* mqsrv_open - see mqsrv.h */
-int mqsrv_open(const char *postoffice, const char *spec, zbuf *err)
+int mqsrv_open(mqsrv_ctx *ctx, const char *postoffice, const char *spec, zbuf *err)
 {
+	Q = ctx;
 	for (int i = 0; i < MQ2_CLIENTS; i++)
 		clients[i].fd = -1;
 	const char *path = NULL;
@@ -1404,7 +1407,7 @@ int mqsrv_open(const char *postoffice, const char *spec, zbuf *err)
 	} else if (spec && *spec) {
 		const char *t = strncasecmp(spec, "TCP:", 4) == 0 ? spec + 4 : spec;
 		zbuf af = ZBUF_INIT(MQ_AUTHFILE_MAX);
-		int afok = S.cfg->authfile != NULL && authfile_read(&af, 1) == Z_OK;
+		int afok = Q->cfg->authfile != NULL && authfile_read(&af, 1) == Z_OK;
 		if (af.data)
 			OPENSSL_cleanse(af.data, af.len);
 		zbuf_free(&af);
@@ -1447,7 +1450,7 @@ int mqsrv_open(const char *postoffice, const char *spec, zbuf *err)
 		lfd = -1;
 		return Z_EIO;
 	}
-	if (zev_io_add(S.loop, lfd, ZEV_READ, accept_io, NULL) != Z_OK) {
+	if (zev_io_add(Q->loop, lfd, ZEV_READ, accept_io, NULL) != Z_OK) {
 		zbuf_puts(err, "cannot watch the mailq socket");
 		close(lfd);
 		lfd = -1;
@@ -1462,13 +1465,13 @@ void mqsrv_close(void)
 	for (int i = 0; i < MQ2_CLIENTS; i++)
 		cli_close(&clients[i]);
 	if (lfd >= 0) {
-		zev_io_del(S.loop, lfd);
+		zev_io_del(Q->loop, lfd);
 		close(lfd);
 		lfd = -1;
 		(void)unlink(sockpath);
 	}
 	if (tfd >= 0) {
-		zev_io_del(S.loop, tfd);
+		zev_io_del(Q->loop, tfd);
 		close(tfd);
 		tfd = -1;
 	}
@@ -1478,8 +1481,8 @@ void mqsrv_close(void)
  * PARAMmailq-auth-timeout and those past MQ_LIFETIME */
 void mqsrv_tick(void)
 {
-	long lim = S.cfg && S.cfg->mailq_timeout > 0 ? S.cfg->mailq_timeout : 300;
-	long alim = S.cfg && S.cfg->mailq_auth_timeout > 0 ? S.cfg->mailq_auth_timeout : 10;
+	long lim = Q->cfg && Q->cfg->mailq_timeout > 0 ? Q->cfg->mailq_timeout : 300;
+	long alim = Q->cfg && Q->cfg->mailq_auth_timeout > 0 ? Q->cfg->mailq_auth_timeout : 10;
 	time_t now = sched_now();
 	for (int i = 0; i < MQ2_CLIENTS; i++) {
 		mqcli *c = &clients[i];

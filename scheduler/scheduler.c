@@ -15,7 +15,10 @@
  *	notification datagram socket and the mailq socket, scans the queue and
  *	runs the event loop.  This file also holds the scan (transport/ and its
  *	hash directories), the reading of one control file into the model,
- *	signals (signalfd) and the periodic tick.
+ *	signals (signalfd) and the periodic tick.  The daemon's state is one
+ *	struct private to this file; each module gets its own context from
+ *	it (complete_ctx, agent_pool, mqsrv_ctx, removal), refreshed by
+ *	sched_wire() on start-up, reload and log reopening.
  * DIAGNOSTICS
  *	Exit 0; EX_USAGE for bad options; EX_CONFIG (78) for a configuration
  *	error (the message names file and line); EX_TEMPFAIL when another
@@ -71,6 +74,7 @@
 #include "complete.h"
 #include "ctlfile.h"
 #include "model.h"
+#include "removal.h"
 #include "mqsrv.h"
 #include "spool.h"
 #include "zconf.h"
@@ -82,6 +86,24 @@
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0"
 #endif
+
+/* the daemon's state: the model and the modules working on it, each
+ * given its own context (complete_ctx, agent_pool, mqsrv_ctx) */
+static struct sched {
+	model m;
+	sconf *cfg;
+	zev_loop *loop;
+	char postoffice[4096];
+	char hostname[256];
+	int hashlevels;
+	int statfd;                    /* -l statistics log, -1 none */
+	time_t started;
+	sched_stats st;
+	removal rm;
+	complete_ctx cc;
+	agent_pool pool;
+	mqsrv_ctx mq;
+} S;
 
 static const char *cfgpath;
 static int cfg_explicit;
@@ -98,6 +120,32 @@ static unsigned long scan_files, scan_new, scan_bad;
 
 static int clause_ids_check(const sconf *cfg, const zpriv_ids *zu, const sconf_clause **keep,
 			    zbuf *err);
+
+/* sched_wire - hand the current configuration, loop, statistics log and
+ * spool paths to every module's context (start-up, reload, SIGHUP) */
+static void sched_wire(void)
+{
+	S.cc.m = &S.m;
+	S.cc.cfg = S.cfg;
+	S.cc.postoffice = S.postoffice;
+	S.cc.hostname = S.hostname;
+	S.cc.statfd = S.statfd;
+	S.cc.st = &S.st;
+	S.cc.rm = &S.rm;
+	S.rm.loop = S.loop;
+	S.pool.m = &S.m;
+	S.pool.cfg = S.cfg;
+	S.pool.loop = S.loop;
+	S.pool.cc = &S.cc;
+	S.pool.st = &S.st;
+	S.mq.m = &S.m;
+	S.mq.pool = &S.pool;
+	S.mq.cc = &S.cc;
+	S.mq.st = &S.st;
+	S.mq.cfg = S.cfg;
+	S.mq.loop = S.loop;
+	S.mq.started = S.started;
+}
 
 /* usage - print synopsis and exit */
 static _Noreturn void usage(void)
@@ -163,7 +211,7 @@ static void quarantine(const char *rel, unsigned long ino, const char *tag, cons
 	unsigned long fino = lstat(rel, &st) == 0 ? (unsigned long)st.st_ino : 0;
 	snprintf(body, sizeof body, "%lu", ino);   /* 20 digits at most: fits */
 	if (spool_quarantine(NULL, rel, body, tag, reason, &err) == Z_OK) {
-		S.c_quarantined++;
+		S.st.c_quarantined++;
 		zlog_error(NULL, "%s: %s: moved to postman/%lu.%s (with a .reason file)", rel, reason,
 			   fino, tag);
 	} else {
@@ -197,7 +245,7 @@ static void load_etrn(const char *rel)
 			char host[256];
 			zspan_copy(cf.turnme[i], host, sizeof host);
 			zlog_info(NULL, "ETRN file %s: turnme %s", rel, host);
-			turnme(host);
+			turnme(&S.pool, host);
 		}
 		if (unlink(rel) != 0)
 			zlog_warn(NULL, "cannot remove ETRN file %s: %s", rel, strerror(errno));
@@ -361,7 +409,7 @@ static int load_file(const char *rel)
 		zbuf_reset(&why);
 		if (sched_host_check(r->quad.host, &why) == Z_OK)
 			continue;
-		if (rcpt_fail_at_scan(fd, rel, r, zbuf_cstr(&why)) != Z_OK) {
+		if (rcpt_fail_at_scan(&S.cc, fd, rel, r, zbuf_cstr(&why)) != Z_OK) {
 			ret = 0;
 			goto out;
 		}
@@ -445,7 +493,7 @@ static int load_file(const char *rel)
 	scan_new++;
 	char id[SPOOL_ID_MAX];
 	file_spoolid(f, id, sizeof id);
-	if (!S.scanning || S.freeze)
+	if (!S.pool.scanning || S.pool.freeze)
 		zlog_info(id, "queued %s: %u recipient%s pending of %u", rel, f->npending,
 			  f->npending == 1 ? "" : "s", f->nrcpt);
 	/* turnme lines */
@@ -458,7 +506,7 @@ static int load_file(const char *rel)
 	ctl_free(&cf);
 	ret = 1;
 	if (f->npending == 0) {
-		file_complete(f);
+		file_complete(&S.cc, f);
 		goto out;
 	}
 	/* expiry known at once after a restart (attempts persisted) */
@@ -466,20 +514,20 @@ static int load_file(const char *rel)
 		nx = v->fnext;
 		enum retry_expiry e = retry_expiry_check(v->thr->clause, f->arrival, v->attempts, now, 0);
 		if (e != RETRY_KEEP) {
-			if (vertex_expire(v, e == RETRY_EXPIRE_HARD))
+			if (vertex_expire(&S.cc, v, e == RETRY_EXPIRE_HARD))
 				goto out;   /* file finished */
 		}
 	}
 	for (vertex *v = f->vertices; v; v = v->fnext) {
-		if (v->thr == NULL || S.scanning)
+		if (v->thr == NULL || S.pool.scanning)
 			continue;
 		/* wakeuprestartonly: an arrival adds no agent to a busy thread */
 		if ((v->thr->clause->flags & SCF_WAKEUPRESTARTONLY) && v->thr->nagents > 0)
 			continue;
-		thread_try_start(v->thr, 0);
+		thread_try_start(&S.pool, v->thr, 0);
 	}
 	for (size_t i = 0; tm && i < ntm; i++)
-		turnme(tm[i]);
+		turnme(&S.pool, tm[i]);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -554,7 +602,7 @@ static void start_all(void)
 	thread *t = S.m.threads, *nx;
 	for (; t; t = nx) {
 		nx = t->all_next;
-		thread_try_start(t, 0);
+		thread_try_start(&S.pool, t, 0);
 	}
 }
 
@@ -571,11 +619,11 @@ static void sweep(time_t now)
 			vertex *v = l ? t->done.head : t->pending.head, *nx;
 			for (; v; v = nx) {
 				nx = v->tnext;
-				(void)vertex_age_check(v, now, 0);
+				(void)vertex_age_check(&S.cc, v, now, 0);
 			}
 		}
 		t->busy = 0;
-		thread_settled(t);
+		thread_settled(&S.pool, t);
 	}
 }
 
@@ -596,7 +644,7 @@ static void reload_config(void)
 		int root = geteuid() == 0;
 		if (root) {
 			zbuf why = ZBUF_INIT(300);
-			if (zpriv_resolve(S.agent_user ? S.agent_user : "root", NULL, &zu, &why) != Z_OK)
+			if (zpriv_resolve(S.pool.agent_user ? S.pool.agent_user : "root", NULL, &zu, &why) != Z_OK)
 				memset(&zu, 0, sizeof zu);
 			zbuf_free(&why);
 		}
@@ -620,7 +668,8 @@ static void reload_config(void)
 	oldcfgs = no;
 	oldcfgs[noldcfgs++] = S.cfg;
 	S.cfg = nc;
-	agents_end_idle();
+	sched_wire();
+	agents_end_idle(&S.pool);
 	/* re-match idle threads */
 	time_t now = sched_now();
 	thread *t = S.m.threads, *tn;
@@ -645,10 +694,10 @@ static void reload_config(void)
 			}
 			thread_add_vertex(nt, v);
 		}
-		thread_drop_if_empty(t);
+		thread_drop_if_empty(&S.pool, t);
 		if (nt) {
 			moved++;
-			thread_arm(nt);
+			thread_arm(&S.pool, nt);
 		}
 	}
 	zlog_info(NULL, "configuration reloaded from %s (%u threads re-matched)",
@@ -661,24 +710,24 @@ static void tick(zev_loop *loop, void *arg)
 {
 	(void)arg;
 	time_t now = sched_now();
-	agents_tick(now);
+	agents_tick(&S.pool, now);
 	mqsrv_tick();
-	complete_retry_pending();
-	if (!S.stopping && now - last_scan >= 10) {
+	complete_retry_pending(&S.cc);
+	if (!S.pool.stopping && now - last_scan >= 10) {
 		last_scan = now;
 		scan_dir("", 0);
 	}
 	long sw = S.cfg->expire_sweep > 0 ? S.cfg->expire_sweep : 900;
-	if (!S.stopping && now - last_sweep >= sw) {
+	if (!S.pool.stopping && now - last_sweep >= sw) {
 		last_sweep = now;
 		sweep(now);
 	}
 	long ri = S.cfg->global_report_interval > 0 ? S.cfg->global_report_interval : 300;
-	if (!S.stopping && now - last_report >= ri) {
+	if (!S.pool.stopping && now - last_report >= ri) {
 		last_report = now;
-		complete_interim_reports();
+		complete_interim_reports(&S.cc);
 	}
-	if (stop_slow && (S.nagents == 0 || now >= stop_at)) {
+	if (stop_slow && (S.pool.nagents == 0 || now >= stop_at)) {
 		zev_stop(loop);
 		return;
 	}
@@ -693,7 +742,7 @@ static void signal_io(zev_loop *loop, int fd, unsigned events, void *arg)
 	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
 		switch (si.ssi_signo) {
 		case SIGCHLD:
-			agents_reap();
+			agents_reap(&S.pool);
 			break;
 		case SIGHUP:
 			if (logpath && zlog_set_file(logpath) != Z_OK)
@@ -704,6 +753,7 @@ static void signal_io(zev_loop *loop, int fd, unsigned events, void *arg)
 				if (nfd >= 0) {
 					close(S.statfd);
 					S.statfd = nfd;
+					sched_wire();
 				}
 			}
 			zlog_info(NULL, "logs reopened");
@@ -714,16 +764,16 @@ static void signal_io(zev_loop *loop, int fd, unsigned events, void *arg)
 		case SIGTERM:
 		case SIGINT:
 			zlog_info(NULL, "fast stop (signal %u)", si.ssi_signo);
-			S.stopping = 1;
-			agents_stop(1);
+			S.pool.stopping = 1;
+			agents_stop(&S.pool, 1);
 			zev_stop(loop);
 			break;
 		case SIGQUIT:
 			zlog_info(NULL, "slow stop: waiting for agents to finish");
-			S.stopping = 1;
+			S.pool.stopping = 1;
 			stop_slow = 1;
 			stop_at = sched_now() + 60;
-			agents_stop(0);
+			agents_stop(&S.pool, 0);
 			break;
 		default:
 			break;
@@ -743,7 +793,7 @@ static void notify_io(zev_loop *loop, int fd, unsigned events, void *arg)
 		buf[n] = '\0';
 		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 			buf[--n] = '\0';
-		if (S.stopping)
+		if (S.pool.stopping)
 			continue;
 		if (strncmp(buf, "NEW ", 4) == 0) {
 			const char *rel = buf + 4;
@@ -754,7 +804,7 @@ static void notify_io(zev_loop *loop, int fd, unsigned events, void *arg)
 			else
 				(void)load_file(rel);
 		} else if (strncmp(buf, "ETRN ", 5) == 0) {
-			turnme(buf + 5);
+			turnme(&S.pool, buf + 5);
 		} else {
 			zlog_warn(NULL, "notify socket: unknown message ignored");
 		}
@@ -872,7 +922,7 @@ static int clause_ids_check(const sconf *cfg, const zpriv_ids *zu, const sconf_c
 static void drop_root(const zpriv_ids *zu, const sconf_clause *keep)
 {
 	zbuf err = ZBUF_INIT(512);
-	S.agent_user = zu->name;
+	S.pool.agent_user = zu->name;
 	if (zu->uid == 0) {
 		zlog_warn(NULL, "ZMTA_USER is %s (uid 0): the scheduler and its agents keep root",
 			  zu->name);
@@ -897,7 +947,7 @@ static void drop_root(const zpriv_ids *zu, const sconf_clause *keep)
 		if (zpriv_drop_ids(zu, &err) != Z_OK)
 			zlog_fatal(EX_OSERR, NULL, "cannot drop root to ZMTA_USER %s: %s", zu->name,
 				   zbuf_cstr(&err));
-		S.agent_user = NULL;
+		S.pool.agent_user = NULL;
 		zlog_info(NULL, "running as %s (uid %ld gid %ld); root dropped for good", zu->name,
 			  (long)zu->uid, (long)zu->gid);
 	}
@@ -933,7 +983,11 @@ int main(int argc, char **argv)
 	zlog_open("scheduler", ZLOG_TO_STDERR);
 	memset(&S, 0, sizeof S);
 	S.statfd = -1;
-	S.fork_rate = 0;
+	removal_init(&S.rm, NULL, 0);
+	S.cc.m = &S.m;
+	S.cc.st = &S.st;
+	pool_init(&S.pool, &S.cc, NULL);
+	S.pool.fork_rate = 0;
 	while ((c = getopt(argc, argv, "dinvf:L:l:P:H:SFVXR:")) != -1) {
 		switch (c) {
 		case 'd': daemonize = 1; break;
@@ -952,13 +1006,13 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'S': break;  /* the first scan always completes before any start */
-		case 'F': S.freeze = 1; break;
+		case 'F': S.pool.freeze = 1; break;
 		case 'X': scanonly = 1; daemonize = 0; break;
 		case 'R': {
 			unsigned long r;
 			if (zparse_ulong(optarg, 100000, &r) != Z_OK || r == 0)
 				usage();
-			S.fork_rate = (int)r;
+			S.pool.fork_rate = (int)r;
 			break;
 		}
 		case 'V':
@@ -1024,8 +1078,8 @@ int main(int argc, char **argv)
 		sconf_free(S.cfg);
 		return 0;
 	}
-	if (S.fork_rate == 0)
-		S.fork_rate = S.cfg->fork_rate > 0 ? S.cfg->fork_rate : 30;
+	if (S.pool.fork_rate == 0)
+		S.pool.fork_rate = S.cfg->fork_rate > 0 ? S.cfg->fork_rate : 30;
 
 	if (po == NULL)
 		po = zconf_get("POSTOFFICE");
@@ -1033,7 +1087,7 @@ int main(int argc, char **argv)
 		zlog_fatal(EX_CONFIG, NULL, "POSTOFFICE is not set");
 	if (zstrlcpy(S.postoffice, po, sizeof S.postoffice) != Z_OK || strlen(po) > 3000)
 		zlog_fatal(EX_USAGE, NULL, "POSTOFFICE path too long");
-	S.mailbin = zconf_get("MAILBIN");
+	S.pool.mailbin = zconf_get("MAILBIN");
 	if (gethostname(S.hostname, sizeof S.hostname - 1) != 0)
 		zstrlcpy(S.hostname, "localhost", sizeof S.hostname);
 	const char *hn = zconf_get("MYHOSTNAME");
@@ -1098,21 +1152,22 @@ int main(int argc, char **argv)
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 		getrlimit(RLIMIT_NOFILE, &rl);
 		long k = (long)rl.rlim_cur - 64;
-		S.maxkids = k < 4 ? 4 : (k > 4000 ? 4000 : (unsigned)k);
+		S.pool.maxkids = k < 4 ? 4 : (k > 4000 ? 4000 : (unsigned)k);
 	} else {
-		S.maxkids = 100;
+		S.pool.maxkids = 100;
 	}
 	if (S.cfg->has_syspriority)
 		(void)setpriority(PRIO_PROCESS, 0, S.cfg->syspriority);
 	if (S.cfg->has_sysnice)
 		(void)!nice(S.cfg->sysnice);
 
-	retry_rng_seed(&S.rng, ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid());
+	retry_rng_seed(&S.pool.rng, ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid());
 	S.started = sched_now();
 	model_init(&S.m);
 	S.loop = zev_new();
 	if (S.loop == NULL)
 		zlog_fatal(EX_OSERR, NULL, "cannot create the event loop");
+	sched_wire();
 
 	sigset_t ss;
 	sigemptyset(&ss);
@@ -1132,7 +1187,7 @@ int main(int argc, char **argv)
 	if (scanonly) {
 		long rss0 = rss_kb();
 		long long t0 = zmono_ms();
-		S.scanning = 1;
+		S.pool.scanning = 1;
 		scan_dir("", 0);
 		long long t1 = zmono_ms();
 		long rss1 = rss_kb();
@@ -1147,9 +1202,9 @@ int main(int argc, char **argv)
 				vlist_push(&t->done, v, 2);
 				ev++;
 			}
-			retry_next(t->clause, &t->rs, S.started, &S.rng, 0);
+			retry_next(t->clause, &t->rs, S.started, &S.pool.rng, 0);
 			thread_new_round(t);
-			thread_arm(t);
+			thread_arm(&S.pool, t);
 			ev++;
 		}
 		long long t3 = zmono_ms();
@@ -1164,18 +1219,18 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	if (mqsrv_open(S.postoffice, S.cfg->mailqsock, &err) != Z_OK)
+	if (mqsrv_open(&S.mq, S.postoffice, S.cfg->mailqsock, &err) != Z_OK)
 		zlog_warn(NULL, "mailq listener not available: %s", zbuf_cstr(&err));
 	zbuf_reset(&err);
 	open_notify();
 
 	zlog_info(NULL, "starting: postoffice %s, config %s, max agents %u%s", S.postoffice,
-		  S.cfg->name ? S.cfg->name : "builtin", S.maxkids, S.freeze ? ", frozen" : "");
+		  S.cfg->name ? S.cfg->name : "builtin", S.pool.maxkids, S.pool.freeze ? ", frozen" : "");
 	zproctitle_set("scanning");
-	S.scanning = 1;
+	S.pool.scanning = 1;
 	long long t0 = zmono_ms();
 	scan_dir("", 0);
-	S.scanning = 0;
+	S.pool.scanning = 0;
 	last_scan = last_sweep = last_report = sched_now();
 	zlog_info(NULL, "initial scan: %lu files (%lu queued, %lu quarantined) in %lld ms, %lu recipients, %zu threads",
 		  scan_files, scan_new, scan_bad, zmono_ms() - t0, S.m.nrcpt, S.m.nthr);
@@ -1185,13 +1240,13 @@ int main(int argc, char **argv)
 	zev_timer_add(S.loop, zmono_ms() + 1000, tick, NULL);
 	zev_run(S.loop);
 
-	removal_flush();	/* bodies of messages finished in the last round */
+	removal_flush(&S.rm);	/* bodies of messages finished in the last round */
 	mqsrv_close();
 	if (notifyfd >= 0) {
 		close(notifyfd);
 		(void)unlink(notifypath);
 	}
-	zlog_info(NULL, "stopped (%u agents still running finish their job alone)", S.nagents);
+	zlog_info(NULL, "stopped (%u agents still running finish their job alone)", S.pool.nagents);
 	zbuf_free(&err);
 	return 0;
 }
