@@ -90,6 +90,7 @@
 
 #include "agents.h"
 #include "complete.h"
+#include "scan.h"
 #include "spool.h"
 #include "zconf.h"
 #include "zerr.h"

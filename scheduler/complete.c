@@ -9,8 +9,7 @@
  *	path into router/), and at the end the removal of the control file
  *	and then the body.
  * SYNOPSIS
- *	rcpt_final, rcpt_deferred, rcpt_settle, sched_host_check,
- *	rcpt_fail_at_scan, vertex_expire, vertex_delay_warn, vertex_age_check,
+ *	rcpt_final, rcpt_deferred, rcpt_settle, vertex_expire, vertex_delay_warn, vertex_age_check,
  *	file_complete, file_kill, complete_interim_reports,
  *	complete_retry_pending, complete_free, statlog
  * DESCRIPTION
@@ -42,9 +41,7 @@
  *	message's own id), never what the 'i' line says.  Settling a lost
  *	agent clears only locks holding its pid; expiry tags a recipient '-'
  *	even under a foreign lock.  A read error at completion is retried,
- *	only a parse error quarantines.  sched_host_check and
- *	rcpt_fail_at_scan fail recipients with invalid hosts when a file is
- *	read.
+ *	only a parse error quarantines.
  * BUGS
  *	One report per message uses the first recipient's sender ('s' line).
  * SEE ALSO
@@ -62,7 +59,6 @@
 #include "complete.h"
 #include "ctlfile.h"
 #include "dsn.h"
-#include "mhost.h"
 #include "spool.h"
 #include "submit.h"
 #include "zerr.h"
@@ -321,53 +317,6 @@ int rcpt_settle(complete_ctx *cc, sfile *f, vertex *v, srcpt *r, pid_t pid, cons
 		close(fd);
 	rcpt_deferred(cc, f, v, r, ZSPAN_NULL, t, 1);
 	return 0;
-}
-
-/* sched_host_check - see complete.h */
-int sched_host_check(zspan host, zbuf *why)
-{
-	if (host.n == 1 && host.p[0] == '-')
-		return Z_OK;
-	return mhost_parse(host.p, host.n, NULL, why);
-}
-
-/* rcpt_fail_at_scan - see complete.h */
-int rcpt_fail_at_scan(complete_ctx *cc, int fd, const char *rel, const ctl_rcpt *r, const char *reason)
-{
-	char shown[120], text[600];
-	size_t n = r->quad.host.n < sizeof shown - 4 ? r->quad.host.n : sizeof shown - 4;
-	zbuf err = ZBUF_INIT(512);
-	int rc;
-
-	/* the host as it may be shown: bytes outside printable ASCII become '?' */
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)r->quad.host.p[i];
-		shown[i] = (c < ' ' || c >= 127 || c == '"') ? '?' : (char)c;
-	}
-	memcpy(shown + n, n < r->quad.host.n ? "..." : "", n < r->quad.host.n ? 4 : 1);
-	int k = snprintf(text, sizeof text, "5.1.2 invalid host \"%s\": %s", shown, reason);
-	if (k < 0 || (size_t)k >= sizeof text)
-		k = snprintf(text, sizeof text, "5.1.2 invalid host \"%s\"", shown);
-	if (k < 0)
-		text[0] = '\0';
-	ctl_diagv d = { .rcpt_off = (long)r->off, .hdr_off = -1, .dsn_off = -1,
-			.when = (long long)time(NULL),
-			.notary = "\003\001failed\0015.1.2\001X-Zmta; invalid host in the control file\001",
-			.text = text };
-	rc = ctl_append_diag(fd, &d, &err);
-	if (rc == Z_OK) {
-		zbuf_reset(&err);
-		rc = ctl_lock(fd, r->off, CTL_TAG_NORMAL, CTL_TAG_NOTOK, 0, &err);
-	}
-	if (rc != Z_OK) {
-		zlog_error(NULL, "%s: cannot fail recipient at %zu with an invalid host: %s", rel,
-			   r->off, zbuf_cstr(&err));
-	} else {
-		cc->st->c_failed++;
-		zlog_info(NULL, "%s: recipient at %zu failed: %s", rel, r->off, text);
-	}
-	zbuf_free(&err);
-	return rc;
 }
 
 /* remote_name - the notary's remote-MTA field without the "(ip|port)"

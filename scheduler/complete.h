@@ -74,17 +74,6 @@ void complete_interim_reports(complete_ctx *cc);
 /* complete_retry_pending - retry completions that failed earlier */
 void complete_retry_pending(complete_ctx *cc);
 
-/* sched_host_check - may this control-file host reach an agent (argv
- * word or job line)?  The RFC 5321 host grammar (mhost_parse: a domain
- * or an address literal, never starting with '-', no blank, control
- * byte, port or "UNIX:"), or exactly "-" (ZMailer's "no host", e.g. of
- * channel local).  Z_OK, or Z_EPARSE with a reason in why. */
-int sched_host_check(zspan host, zbuf *why);
-/* rcpt_fail_at_scan - fail recipient r of a control file being read
- * (fd open read-write): 'd' line "failed 5.1.2 invalid host ...", tag
- * '-'.  Z_OK, or an error (logged; the caller retries the file later). */
-int rcpt_fail_at_scan(complete_ctx *cc, int fd, const char *rel, const ctl_rcpt *r, const char *reason);
-
 /* statlog - one statistics line */
 void statlog(complete_ctx *cc, const sfile *f, const vertex *v, const char *state);
 

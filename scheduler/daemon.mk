@@ -7,6 +7,7 @@ scheduler_scheduler_SOURCES = scheduler/scheduler.c \
 	scheduler/agents.h scheduler/agents.c \
 	scheduler/complete.h scheduler/complete.c \
 	scheduler/removal.h scheduler/removal.c scheduler/stats.h \
+	scheduler/scan.h scheduler/scan.c \
 	scheduler/mqsrv.h scheduler/mqsrv.c
 scheduler_scheduler_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
 scheduler_scheduler_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
@@ -58,4 +59,13 @@ tests_unit_check_removal_SOURCES = tests/unit/check_removal.c scheduler/removal.
 tests_unit_check_removal_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_removal_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
 tests_unit_check_removal_LDADD = $(UNIT_LIBS)
+endif
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_scan
+TESTS += tests/unit/check_scan
+tests_unit_check_scan_SOURCES = tests/unit/check_scan.c scheduler/scan.c scheduler/scan.h \
+	scheduler/model.c scheduler/model.h
+tests_unit_check_scan_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_scan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
+tests_unit_check_scan_LDADD = scheduler/libsched.a spool/libspool.a mail/libmail.a $(UNIT_LIBS)
 endif
