@@ -12,6 +12,10 @@
  *	void mqsrv_tick(void);
  *	void mqsrv_file_note(sfile *f, const ctl_file *cf);
  * DESCRIPTION
+ *	The listener works on the mqsrv_ctx the daemon gives mqsrv_open
+ *	(model, agent pool, completion, counters, configuration).  Command
+ *	lines, auth file lines and attribute lists are split with the
+ *	cursor of lib/ (zcur in zbuf.h).
  *	spec (PARAMmailqsock): NULL = the default socket, "UNIX:/path" or
  *	"/path" = another socket path, "TCP:port[@addr]" = also a TCP
  *	listener on addr (default 127.0.0.1, never all addresses unless
@@ -735,27 +739,21 @@ static int net_match(const struct sockaddr_storage *peer, const char *tok)
 static unsigned attr_bits(const char *s)
 {
 	unsigned bits = 0;
-	char w[16];
-	while (*s) {
-		while (*s == ' ' || *s == '\t')
-			s++;
-		size_t n = 0;
-		while (s[n] && s[n] != ' ' && s[n] != '\t')
-			n++;
-		if (n == 0)
+	zcur c;
+	zspan w;
+
+	zcur_init(&c, s, strlen(s));
+	for (;;) {
+		zcur_skip_ws(&c);
+		if (zcur_take_token(&c, &w) != Z_OK)
 			break;
-		if (n < sizeof w) {
-			memcpy(w, s, n);
-			w[n] = '\0';
-			if (!strcasecmp(w, "SNMP")) bits |= MQA_SNMP;
-			else if (!strcasecmp(w, "QQ")) bits |= MQA_QQ;
-			else if (!strcasecmp(w, "TT")) bits |= MQA_TT;
-			else if (!strcasecmp(w, "ETRN")) bits |= MQA_ETRN;
-			else if (!strcasecmp(w, "KILL")) bits |= MQA_KILL;
-			else if (!strcasecmp(w, "ALL")) bits |= MQA_ALL;
-			else if (!strcasecmp(w, "NONE")) bits = 0;
-		}
-		s += n;
+		if (zspan_caseeq(w, "SNMP")) bits |= MQA_SNMP;
+		else if (zspan_caseeq(w, "QQ")) bits |= MQA_QQ;
+		else if (zspan_caseeq(w, "TT")) bits |= MQA_TT;
+		else if (zspan_caseeq(w, "ETRN")) bits |= MQA_ETRN;
+		else if (zspan_caseeq(w, "KILL")) bits |= MQA_KILL;
+		else if (zspan_caseeq(w, "ALL")) bits |= MQA_ALL;
+		else if (zspan_caseeq(w, "NONE")) bits = 0;
 	}
 	return bits;
 }
@@ -835,42 +833,45 @@ static int auth_lookup(const struct sockaddr_storage *peer, const char *user, ch
 	if (authfile_read(&data, 0) != Z_OK)
 		goto out;
 	found = 0;
-	const char *p = data.data ? data.data : "", *end = p + data.len;
-	while (p < end && !found) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t ln = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		if (ln < sizeof line && ln > 0 && p[0] != '#') {
-			memcpy(line, p, ln);
-			line[ln] = '\0';
-			char *f[4];
-			int nf = 0;
-			char *q = line;
-			f[nf++] = q;
-			while (nf < 4 && (q = strchr(q, ':')) != NULL) {
-				*q++ = '\0';
-				f[nf++] = q;
+	zcur file;
+	zcur_init(&file, data.data ? data.data : "", data.len);
+	while (!zcur_eof(&file) && !found) {
+		zspan l, f[4], net;
+		zcur lc, nc;
+		if (zcur_take_until(&file, '\n', &l) != Z_OK)
+			zcur_take_rest(&file, &l);
+		if (l.n >= sizeof line || l.n == 0 || l.p[0] == '#')
+			continue;
+		/* "user:password:attributes:networks" as a C string (what
+		 * follows a NUL byte does not count) */
+		memcpy(line, l.p, l.n);
+		line[l.n] = '\0';
+		zcur_init(&lc, line, strlen(line));
+		int nf = 0;
+		while (nf < 3 && zcur_take_until(&lc, ':', &f[nf]) == Z_OK)
+			nf++;
+		if (nf < 3)
+			continue;
+		zcur_take_rest(&lc, &f[3]);
+		for (int i = 0; i < 3; i++)
+			line[(size_t)(f[i].p - line) + f[i].n] = '\0';   /* the ':' */
+		if (user != NULL && strcmp(f[0].p, user) != 0)
+			continue;
+		zcur_init(&nc, f[3].p, f[3].n);
+		while (!found) {
+			zcur_skip_ws(&nc);
+			if (zcur_take_token(&nc, &net) != Z_OK)
+				break;
+			char tok[sizeof line];
+			memcpy(tok, net.p, net.n);
+			tok[net.n] = '\0';
+			if (net_match(peer, tok)) {
+				found = 1;
+				zstrlcpy(pw, f[1].p, pwsz);
+				*attrs = attr_bits(f[2].p);
 			}
-			if (nf == 4 && (user == NULL || strcmp(f[0], user) == 0)) {
-				char *t = f[3];
-				while (*t && !found) {
-					while (*t == ' ' || *t == '\t')
-						t++;
-					char *e = t;
-					while (*e && *e != ' ' && *e != '\t')
-						e++;
-					char save = *e;
-					*e = '\0';
-					if (*t && net_match(peer, t)) {
-						found = 1;
-						zstrlcpy(pw, f[1], pwsz);
-						*attrs = attr_bits(f[2]);
-					}
-					*e = save;
-					t = e;
-				}
-			}
+			OPENSSL_cleanse(tok, net.n);
 		}
-		p = nl ? nl + 1 : end;
 	}
 out:
 	OPENSSL_cleanse(line, sizeof line);
@@ -1023,16 +1024,24 @@ static void refuse(mqcli *c, zbuf *o, const char *verb)
 static void cli_command(mqcli *c, char *line)
 {
 	char *w[8];
+	zspan tok[8];
 	int n = 0;
-	char *p = line;
-	while (*p && n < 8) {
-		while (*p == ' ' || *p == '\t')
-			*p++ = '\0';
-		if (*p == '\0')
+	zcur cur;
+	/* at most eight words; the eighth keeps the rest of the line */
+	zcur_init(&cur, line, strlen(line));
+	while (n < 8) {
+		zcur_skip_ws(&cur);
+		if (zcur_eof(&cur))
 			break;
-		w[n++] = p;
-		while (*p && *p != ' ' && *p != '\t')
-			p++;
+		if (n == 7)
+			zcur_take_rest(&cur, &tok[n]);
+		else
+			(void)zcur_take_token(&cur, &tok[n]);
+		n++;
+	}
+	for (int i = 0; i < n; i++) {
+		w[i] = line + (tok[i].p - line);
+		w[i][tok[i].n] = '\0';
 	}
 	zbuf *o = &c->out;
 	int json = n > 0 && strcasecmp(w[n - 1], "JSON") == 0;
