@@ -9,8 +9,8 @@
  *	path into router/), and at the end the removal of the control file
  *	and then the body.
  * SYNOPSIS
- *	rcpt_final, rcpt_deferred, rcpt_settle, vertex_expire, vertex_delay_warn, vertex_age_check,
- *	file_complete, file_kill, complete_interim_reports,
+ *	rcpt_final, rcpt_deferred, rcpt_settle, vertex_expire,
+ *	vertex_delay_warn, vertex_age_check, file_complete, file_kill, complete_interim_reports,
  *	complete_retry_pending, complete_free, statlog
  * DESCRIPTION
  *	Everything works on a complete_ctx the daemon owns (model,
@@ -18,14 +18,15 @@
  *	of agents: when a vertex has no pending recipient left (or its file
  *	leaves the model) it calls the vertex_left hook its owner gave it,
  *	and the agent pool takes the vertex off its agent and settles the
- *	thread.  Removal of finished bodies is the group commit of
- *	removal.c.
+ *	thread.  Which 'd' lines are reported and the submission of a
+ *	report are report.c's; removal of finished bodies is the group
+ *	commit of removal.c.
  *	Attempts: bytes off+8..off+11 of an 'r' line (the DELAY slot, never
  *	touched by agents) hold "%4d" of attempts + 5000 when the delay
  *	warning was sent.  Read back at start-up so expiry still happens on
  *	time after a restart.
  *	Completion: unreported 'd' lines (tag ' ') are turned into one RFC
- *	3464 report (dsn.h) for the NOTIFY-allowed entries (default FAILURE);
+ *	3464 report (report.h, dsn.h) for the NOTIFY-allowed entries (default FAILURE);
  *	null-sender originals give a double fault to postmaster (failed
  *	entries only); our own reports are never reported on.  The report is
  *	submitted into router/; then the d tags become '+', the control file
@@ -45,7 +46,7 @@
  * BUGS
  *	One report per message uses the first recipient's sender ('s' line).
  * SEE ALSO
- *	scheduler(8), zmta-spool(5), dsn.h, submit.h, removal.h
+ *	scheduler(8), zmta-spool(5), report.h, dsn.h, removal.h
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -59,8 +60,8 @@
 #include "complete.h"
 #include "ctlfile.h"
 #include "dsn.h"
+#include "report.h"
 #include "spool.h"
-#include "submit.h"
 #include "zerr.h"
 #include "zlog.h"
 #include "zutil.h"
@@ -78,6 +79,16 @@ static int open_ctl(const sfile *f)
 	file_relpath(f, rel, sizeof rel);
 	fd = spool_open_in_tree(AT_FDCWD, rel, O_RDWR, NULL);
 	return fd < 0 ? -1 : fd;
+}
+
+/* rctx - what the report module needs from the completion context */
+static const report_ctx *rctx(const complete_ctx *cc, report_ctx *buf)
+{
+	buf->cfg = cc->cfg;
+	buf->postoffice = cc->postoffice;
+	buf->hostname = cc->hostname;
+	buf->st = cc->st;
+	return buf;
 }
 
 /* statlog - "<spoolid> <dt1> <dt2> <state> <channel>/<host>" */
@@ -180,17 +191,6 @@ static int append_diag(int fd, const srcpt *r, const char *notary, const char *t
 	return ctl_append_diag(fd, &d, err);
 }
 
-/* span_cstr - copy a span into a bounded C string */
-static void span_cstr(zspan s, char *buf, size_t bufsz)
-{
-	size_t n = s.n < bufsz - 1 ? s.n : bufsz - 1;
-	for (size_t i = 0; i < n; i++) {
-		char c = s.p[i];
-		buf[i] = (c == '\t' || c == '\n') ? ' ' : c;
-	}
-	buf[n] = '\0';
-}
-
 /* rcpt_final - see complete.h */
 int rcpt_final(complete_ctx *cc, sfile *f, vertex *v, srcpt *r, enum ta_word w, zspan notary, zspan text)
 {
@@ -201,9 +201,9 @@ int rcpt_final(complete_ctx *cc, sfile *f, vertex *v, srcpt *r, enum ta_word w, 
 		f->haderror = 1;
 	if (owe_d) {
 		char nbuf[TAPROTO_LINE_MAX], tbuf[TAPROTO_LINE_MAX];
-		span_cstr(text, tbuf, sizeof tbuf);
+		report_span_cstr(text, tbuf, sizeof tbuf);
 		if (notary.n)
-			span_cstr(notary, nbuf, sizeof nbuf);
+			report_span_cstr(notary, nbuf, sizeof nbuf);
 		else {
 			int k = snprintf(nbuf, sizeof nbuf, "\003\001%s\001%s\001X-Zmta; %.4000s",
 					 w == TA_ERROR ? "failed" : "delivered",
@@ -319,39 +319,6 @@ int rcpt_settle(complete_ctx *cc, sfile *f, vertex *v, srcpt *r, pid_t pid, cons
 	return 0;
 }
 
-/* remote_name - the notary's remote-MTA field without the "(ip|port)"
- * comment the agents add, for the Remote-MTA field of RFC 3464 */
-static zspan remote_name(zspan r)
-{
-	for (size_t i = 0; i + 1 < r.n; i++)
-		if (r.p[i] == ' ' && r.p[i + 1] == '(') {
-			r.n = i;
-			break;
-		}
-	return r;
-}
-
-/* notary_field - field i of a stored "notary\ttext" string */
-static void lastdiag_parts(const char *ld, char *status, size_t ssz, char *diag, size_t dsz,
-			   char *remote, size_t rsz, char *text, size_t tsz)
-{
-	status[0] = diag[0] = remote[0] = text[0] = '\0';
-	if (ld == NULL)
-		return;
-	const char *tab = strchr(ld, '\t');
-	zspan notary = { ld, tab ? (size_t)(tab - ld) : strlen(ld) };
-	if (tab)
-		span_cstr(zspan_from(tab + 1), text, tsz);
-	dsn_notary dn;
-	if (dsn_notary_parse(notary, &dn) == Z_OK) {
-		span_cstr(dn.status, status, ssz);
-		span_cstr(dn.diagnostic, diag, dsz);
-		span_cstr(remote_name(dn.remote_mta), remote, rsz);
-	}
-	for (char *p = status; *p; p++)
-		if (*p == ' ') { *p = '\0'; break; }
-}
-
 /* vertex_expire - see complete.h */
 int vertex_expire(complete_ctx *cc, vertex *v, int hard)
 {
@@ -362,7 +329,7 @@ int vertex_expire(complete_ctx *cc, vertex *v, int hard)
 	time_t now = time(NULL);
 	if (retry_format_age((long)(now - f->arrival), age, sizeof age) != Z_OK)
 		snprintf(age, sizeof age, "%ld seconds", (long)(now - f->arrival));
-	lastdiag_parts(v->lastdiag, status, sizeof status, diag, sizeof diag, remote,
+	report_lastdiag(v->lastdiag, status, sizeof status, diag, sizeof diag, remote,
 		       sizeof remote, last, sizeof last);
 	for (char *p = diag; *p; p++)
 		if (*p == '\001') *p = ' ';
@@ -412,212 +379,6 @@ int vertex_expire(complete_ctx *cc, vertex *v, int hard)
 	return freed;
 }
 
-/* is_errormsg - does the original's envelope carry "errormsg"? */
-static int is_errormsg(int qfd, long body_off)
-{
-	char buf[8192];
-	size_t lim = body_off > 0 && (size_t)body_off < sizeof buf - 1 ? (size_t)body_off : sizeof buf - 1;
-	ssize_t n = pread(qfd, buf, lim, 0);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	for (char *p = buf; p && *p; ) {
-		if (strncmp(p, "errormsg", 8) == 0 && (p[8] == '\n' || p[8] == ' ' || p[8] == '\0'))
-			return 1;
-		if (strncmp(p, "env-end", 7) == 0)
-			break;
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return 0;
-}
-
-/* strvec - small owner of duplicated strings */
-typedef struct strvec {
-	char **v;
-	size_t n, cap;
-} strvec;
-
-/* sv_add - keep s (may be NULL) and return it */
-static char *sv_add(strvec *sv, char *s)
-{
-	if (s == NULL)
-		return NULL;
-	if (sv->n == sv->cap) {
-		size_t nc = sv->cap ? sv->cap * 2 : 32;
-		char **nv = realloc(sv->v, nc * sizeof *nv);
-		if (nv == NULL) {
-			free(s);
-			return NULL;
-		}
-		sv->v = nv;
-		sv->cap = nc;
-	}
-	sv->v[sv->n++] = s;
-	return s;
-}
-
-/* sv_span - duplicate a span (NULL when empty) */
-static char *sv_span(strvec *sv, zspan s)
-{
-	if (s.n == 0)
-		return NULL;
-	return sv_add(sv, zspan_dup(s));
-}
-
-/* sv_free - free all */
-static void sv_free(strvec *sv)
-{
-	for (size_t i = 0; i < sv->n; i++)
-		free(sv->v[i]);
-	free(sv->v);
-	memset(sv, 0, sizeof *sv);
-}
-
-/* rcpt_addr - unquoted user of a recipient */
-static char *rcpt_addr(strvec *sv, const ctl_rcpt *cr)
-{
-	zbuf b = ZBUF_INIT(2048);
-	char *s = NULL;
-	if (ctl_unquote_user(cr->quad.user, &b) == Z_OK)
-		s = strdup(zbuf_cstr(&b));
-	else
-		s = zspan_dup(cr->quad.user);
-	zbuf_free(&b);
-	return sv_add(sv, s);
-}
-
-/* submit_report - render and submit one report; Z_OK, Z_ENOENT when
- * nothing is to be sent, else an error */
-static int submit_report(complete_ctx *cc, sfile *f, const ctl_file *cf, int qfd, dsn_rcpt *dr, size_t n,
-			 const ctl_rcpt *first, const char *id)
-{
-	strvec sv = { 0 };
-	int rc = Z_ENOENT;
-	zbuf env = ZBUF_INIT(DSN_ENV_MAX), msg = ZBUF_INIT(DSN_MSG_MAX), err = ZBUF_INIT(1024);
-	const ctl_sender *snd = first && first->sender < cf->nsenders ? &cf->senders[first->sender] : NULL;
-	int errchan = snd == NULL || zspan_caseeq(snd->quad.channel, "error");
-	char *erraddr = NULL;
-	if (snd && !errchan) {
-		zbuf b = ZBUF_INIT(2048);
-		if (ctl_unquote_user(snd->quad.user, &b) == Z_OK)
-			erraddr = sv_add(&sv, strdup(zbuf_cstr(&b)));
-		zbuf_free(&b);
-	}
-	int errmsg = qfd >= 0 ? is_errormsg(qfd, cf->body_off) : 0;
-	enum dsn_disp disp = dsn_disposition(erraddr ? erraddr : "", errchan, errmsg);
-	if (disp == DSN_DISCARD) {
-		zlog_info(id, "no report: the message was itself a report");
-		if (cc->cfg->store_error_on_error)
-			rc = Z_EAGAIN;  /* caller keeps it in postman/ */
-		goto out;
-	}
-	size_t keep = n;
-	if (disp == DSN_TO_POSTMASTER) {
-		keep = 0;
-		for (size_t i = 0; i < n; i++)
-			if (dr[i].action == DSN_FAILED)
-				dr[keep++] = dr[i];
-	}
-	if (keep == 0)
-		goto out;
-	dsn_report rep;
-	memset(&rep, 0, sizeof rep);
-	rep.reporting_host = cc->hostname;
-	rep.to = disp == DSN_TO_POSTMASTER ? "postmaster" : erraddr;
-	rep.envid = first ? sv_span(&sv, first->envid) : NULL;
-	rep.spoolid = id;
-	rep.arrival = f->arrival;
-	rep.now = time(NULL);
-	rep.ret = DSN_RET_DEFAULT;
-	if (first && zspan_caseeq(first->ret, "HDRS"))
-		rep.ret = DSN_RET_HDRS;
-	else if (first && zspan_caseeq(first->ret, "FULL"))
-		rep.ret = DSN_RET_FULL;
-	rep.double_fault = disp == DSN_TO_POSTMASTER;
-	if (first && first->hdr_off >= 0 && (size_t)first->hdr_off + first->hdr_len <= cf->len)
-		rep.headers = (zspan){ cf->data + first->hdr_off, first->hdr_len };
-	rep.body_fd = -1;
-	if (qfd >= 0 && cf->body_off >= 0) {
-		struct stat st;
-		if (fstat(qfd, &st) == 0 && st.st_size >= cf->body_off) {
-			rep.body_fd = qfd;
-			rep.body_off = cf->body_off;
-			rep.body_len = (size_t)(st.st_size - cf->body_off);
-		}
-	}
-	rep.rcpts = dr;
-	rep.nrcpts = keep;
-	rc = dsn_render(&rep, &env, &msg, &err);
-	if (rc != Z_OK) {
-		zlog_error(id, "cannot render report: %s", zbuf_cstr(&err));
-		goto out;
-	}
-	submit s;
-	if ((rc = submit_open(&s, cc->postoffice, &err)) != Z_OK) {
-		zlog_error(id, "cannot submit report: %s", zbuf_cstr(&err));
-		goto out;
-	}
-	const char *p = env.data, *end = env.data + env.len;
-	while (p && p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t ln = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		char line[DSN_ENV_MAX];
-		if (ln >= sizeof line)
-			ln = sizeof line - 1;
-		memcpy(line, p, ln);
-		line[ln] = '\0';
-		char *sp = strchr(line, ' ');
-		if (sp)
-			*sp++ = '\0';
-		if (line[0] && submit_env(&s, line, sp) != Z_OK)
-			rc = Z_EIO;
-		p = nl ? nl + 1 : end;
-	}
-	if (rc == Z_OK && submit_env(&s, "env-end", NULL) != Z_OK)
-		rc = Z_EIO;
-	if (rc == Z_OK && submit_write(&s, msg.data, msg.len) != Z_OK)
-		rc = Z_EIO;
-	if (rc != Z_OK) {
-		int e = errno;	/* what the failed write said (ENOSPC, EIO...) */
-		submit_abort(&s);
-		zlog_error(id, "cannot write report submission: %s", e ? strerror(e) : "write failed");
-		goto out;
-	}
-	unsigned long ino = 0;
-	if ((rc = submit_commit(&s, "router", 0, &ino, &err)) != Z_OK) {
-		zlog_error(id, "cannot commit report: %s", zbuf_cstr(&err));
-		goto out;
-	}
-	cc->st->c_dsn++;
-	zlog_info(id, "created %sreport with %zu entr%s as router/%lu to %s",
-		  rep.double_fault ? "double-fault " : "", keep, keep == 1 ? "y" : "ies", ino, rep.to);
-out:
-	zbuf_free(&env);
-	zbuf_free(&msg);
-	zbuf_free(&err);
-	sv_free(&sv);
-	return rc;
-}
-
-/* open_body - queue/<prefix><ino> read-only: a message's body has the
- * control file's own id (load_file refuses a file whose 'i' line says
- * otherwise, and a later rewrite of that line changes nothing here);
- * -1 with errno set on failure */
-static int open_body(const sfile *f, const ctl_file *cf, char *path, size_t psz)
-{
-	(void)cf;
-	int k = snprintf(path, psz, "../queue/%s%lu", f->prefix, f->ino);
-	if (k < 0 || (size_t)k >= psz) {
-		if (psz)
-			path[0] = '\0';
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-}
-
 /* vertex_age_check - see complete.h */
 int vertex_age_check(complete_ctx *cc, vertex *v, time_t now, time_t next_wakeup)
 {
@@ -634,6 +395,7 @@ int vertex_age_check(complete_ctx *cc, vertex *v, time_t now, time_t next_wakeup
 /* vertex_delay_warn - see complete.h */
 void vertex_delay_warn(complete_ctx *cc, vertex *v)
 {
+	report_ctx rcx;
 	sfile *f = v->file;
 	char id[SPOOL_ID_MAX];
 	file_spoolid(f, id, sizeof id);
@@ -649,7 +411,7 @@ void vertex_delay_warn(complete_ctx *cc, vertex *v)
 		return;
 	ctl_file cf;
 	zbuf err = ZBUF_INIT(512);
-	strvec sv = { 0 };
+	report_strs sv = { 0 };
 	dsn_rcpt *dr = calloc(v->nrcpt, sizeof *dr);
 	size_t n = 0;
 	const ctl_rcpt *first = NULL;
@@ -662,7 +424,7 @@ void vertex_delay_warn(complete_ctx *cc, vertex *v)
 		goto out;
 	}
 	char status[64], diag[1024], remote[512], last[2048];
-	lastdiag_parts(v->lastdiag, status, sizeof status, diag, sizeof diag, remote,
+	report_lastdiag(v->lastdiag, status, sizeof status, diag, sizeof diag, remote,
 		       sizeof remote, last, sizeof last);
 	time_t until = retry_expiry_time(v->thr ? v->thr->clause : cc->cfg->defaults, f->arrival);
 	for (uint32_t i = 0; i < v->nrcpt; i++) {
@@ -675,21 +437,21 @@ void vertex_delay_warn(complete_ctx *cc, vertex *v)
 		if (first == NULL)
 			first = cr;
 		dsn_rcpt *d = &dr[n++];
-		d->addr = rcpt_addr(&sv, cr);
-		d->orcpt = sv_span(&sv, cr->orcpt);
+		d->addr = report_rcpt_addr(&sv, cr);
+		d->orcpt = report_strs_span(&sv, cr->orcpt);
 		d->action = DSN_DELAYED;
-		d->status = status[0] == '4' ? sv_add(&sv, strdup(status)) : "4.0.0";
-		d->remote_mta = remote[0] ? sv_add(&sv, strdup(remote)) : NULL;
-		d->diagnostic = diag[0] ? sv_add(&sv, strdup(diag)) : NULL;
-		d->text = last[0] ? sv_add(&sv, strdup(last)) : NULL;
+		d->status = status[0] == '4' ? report_strs_add(&sv, strdup(status)) : "4.0.0";
+		d->remote_mta = remote[0] ? report_strs_add(&sv, strdup(remote)) : NULL;
+		d->diagnostic = diag[0] ? report_strs_add(&sv, strdup(diag)) : NULL;
+		d->text = last[0] ? report_strs_add(&sv, strdup(last)) : NULL;
 		d->last_attempt = v->lastfeed;
 		d->will_retry_until = until;
 		r->flags |= RF_WARNED;
 		persist_slot(fd, r);
 	}
 	if (n) {
-		qfd = open_body(f, &cf, qpath, sizeof qpath);
-		(void)submit_report(cc, f, &cf, qfd, dr, n, first, id);
+		qfd = report_open_body(f, qpath, sizeof qpath);
+		(void)report_submit(rctx(cc, &rcx), f, &cf, qfd, dr, n, first, id);
 	}
 	ctl_free(&cf);
 out:
@@ -697,7 +459,7 @@ out:
 		close(qfd);
 	close(fd);
 	free(dr);
-	sv_free(&sv);
+	report_strs_free(&sv);
 	zbuf_free(&err);
 }
 
@@ -718,55 +480,11 @@ static void drop_model(complete_ctx *cc, sfile *f)
 	model_file_remove(cc->m, f);
 }
 
-/* collect_diags - unreported d lines allowed by NOTIFY into dr (room for
- * cf->ndiags entries); returns how many */
-static size_t collect_diags(const ctl_file *cf, strvec *sv, dsn_rcpt *dr, const ctl_rcpt **firstp)
-{
-	size_t n = 0;
-	*firstp = NULL;
-	for (size_t i = 0; i < cf->ndiags; i++) {
-		const ctl_diag *d = &cf->diags[i];
-		if (d->tag != ' ')
-			continue;
-		const ctl_rcpt *cr = d->rcpt_off >= 0 ? ctl_find_rcpt(cf, (size_t)d->rcpt_off) : NULL;
-		if (cr == NULL)
-			continue;
-		dsn_notary dn;
-		memset(&dn, 0, sizeof dn);
-		(void)dsn_notary_parse(d->notary, &dn);
-		zspan act = dn.action;
-		if (act.n && act.p[0] == '_') {
-			act.p++;
-			act.n--;
-		}
-		int a = dsn_action_parse(act);
-		if (a < 0)
-			a = cr->tag == '+' ? DSN_DELIVERED : DSN_FAILED;
-		if (!dsn_notify_allows(cr->notify, (enum dsn_action)a))
-			continue;
-		if (*firstp == NULL)
-			*firstp = cr;
-		dsn_rcpt *x = &dr[n++];
-		x->addr = rcpt_addr(sv, cr);
-		x->orcpt = sv_span(sv, cr->orcpt);
-		x->action = (enum dsn_action)a;
-		char st[64];
-		span_cstr(dn.status, st, sizeof st);
-		for (char *p = st; *p; p++)
-			if (*p == ' ') { *p = '\0'; break; }
-		x->status = st[0] ? sv_add(sv, strdup(st)) : NULL;
-		x->remote_mta = sv_span(sv, remote_name(dn.remote_mta));
-		x->diagnostic = sv_span(sv, dn.diagnostic);
-		x->text = sv_span(sv, d->text);
-		x->last_attempt = (time_t)d->when;
-	}
-	return n;
-}
-
 /* file_interim_report - report what is final while other recipients of
  * the message are still queued (PARAMglobal-report-interval) */
 static void file_interim_report(complete_ctx *cc, sfile *f)
 {
+	report_ctx rcx;
 	char id[SPOOL_ID_MAX], qpath[256];
 	file_spoolid(f, id, sizeof id);
 	int fd = open_ctl(f), qfd = -1;
@@ -774,7 +492,7 @@ static void file_interim_report(complete_ctx *cc, sfile *f)
 		return;
 	ctl_file cf;
 	zbuf err = ZBUF_INIT(512);
-	strvec sv = { 0 };
+	report_strs sv = { 0 };
 	dsn_rcpt *dr = NULL;
 	if (ctl_read(fd, 0, &cf, &err) != Z_OK) {
 		zlog_warn(id, "interim report: %s", zbuf_cstr(&err));
@@ -784,11 +502,11 @@ static void file_interim_report(complete_ctx *cc, sfile *f)
 	dr = calloc(cf.ndiags ? cf.ndiags : 1, sizeof *dr);
 	if (dr != NULL) {
 		const ctl_rcpt *first = NULL;
-		size_t n = collect_diags(&cf, &sv, dr, &first);
+		size_t n = report_collect(&cf, &sv, dr, &first);
 		int s = Z_ENOENT;
 		if (n) {
-			qfd = open_body(f, &cf, qpath, sizeof qpath);
-			s = submit_report(cc, f, &cf, qfd, dr, n, first, id);
+			qfd = report_open_body(f, qpath, sizeof qpath);
+			s = report_submit(rctx(cc, &rcx), f, &cf, qfd, dr, n, first, id);
 		}
 		if (s == Z_OK || s == Z_ENOENT || s == Z_EAGAIN) {
 			for (size_t i = 0; i < cf.ndiags; i++)
@@ -806,7 +524,7 @@ out:
 		close(qfd);
 	close(fd);
 	free(dr);
-	sv_free(&sv);
+	report_strs_free(&sv);
 	zbuf_free(&err);
 }
 
@@ -822,13 +540,14 @@ void complete_interim_reports(complete_ctx *cc)
 /* file_complete - see complete.h */
 int file_complete(complete_ctx *cc, sfile *f)
 {
+	report_ctx rcx;
 	char id[SPOOL_ID_MAX], rel[32], qpath[256];
 	file_spoolid(f, id, sizeof id);
 	file_relpath(f, rel, sizeof rel);
 	int fd = open_ctl(f), qfd = -1, rc = 0;
 	ctl_file cf;
 	zbuf err = ZBUF_INIT(512);
-	strvec sv = { 0 };
+	report_strs sv = { 0 };
 	dsn_rcpt *dr = NULL;
 	int parsed = 0;
 	memset(&cf, 0, sizeof cf);
@@ -874,10 +593,10 @@ int file_complete(complete_ctx *cc, sfile *f)
 		goto out;
 	}
 	const ctl_rcpt *first = NULL;
-	size_t n = collect_diags(&cf, &sv, dr, &first);
+	size_t n = report_collect(&cf, &sv, dr, &first);
 	if (n) {
-		qfd = open_body(f, &cf, qpath, sizeof qpath);
-		int s = submit_report(cc, f, &cf, qfd, dr, n, first, id);
+		qfd = report_open_body(f, qpath, sizeof qpath);
+		int s = report_submit(rctx(cc, &rcx), f, &cf, qfd, dr, n, first, id);
 		if (s == Z_EAGAIN) {
 			/* a report about a report, kept on request */
 			close(fd); fd = -1;
@@ -919,7 +638,7 @@ int file_complete(complete_ctx *cc, sfile *f)
 		goto out;
 	}
 	if (qfd < 0)
-		qfd = open_body(f, &cf, qpath, sizeof qpath);
+		qfd = report_open_body(f, qpath, sizeof qpath);
 	removal_add(cc->rm, f->prefix, (qfd >= 0 || errno != ENOENT) ? qpath : NULL, id);
 	zlog_info(id, "complete (total %u recipient%s, %u failed)", total, total == 1 ? "" : "s", failed);
 	drop_model(cc, f);
@@ -932,7 +651,7 @@ out:
 	if (parsed)
 		ctl_free(&cf);
 	free(dr);
-	sv_free(&sv);
+	report_strs_free(&sv);
 	zbuf_free(&err);
 	return rc;
 }

@@ -8,6 +8,7 @@ scheduler_scheduler_SOURCES = scheduler/scheduler.c \
 	scheduler/complete.h scheduler/complete.c \
 	scheduler/removal.h scheduler/removal.c scheduler/stats.h \
 	scheduler/scan.h scheduler/scan.c \
+	scheduler/report.h scheduler/report.c \
 	scheduler/mqsrv.h scheduler/mqsrv.c
 scheduler_scheduler_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
 scheduler_scheduler_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
@@ -68,4 +69,12 @@ tests_unit_check_scan_SOURCES = tests/unit/check_scan.c scheduler/scan.c schedul
 tests_unit_check_scan_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_scan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
 tests_unit_check_scan_LDADD = scheduler/libsched.a spool/libspool.a mail/libmail.a $(UNIT_LIBS)
+endif
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_report
+TESTS += tests/unit/check_report
+tests_unit_check_report_SOURCES = tests/unit/check_report.c scheduler/report.c scheduler/report.h
+tests_unit_check_report_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_report_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
+tests_unit_check_report_LDADD = scheduler/libsched.a spool/libspool.a mail/libmail.a $(UNIT_LIBS)
 endif
