@@ -169,7 +169,8 @@ static int rcpt_done(complete_ctx *cc, sfile *f, vertex *v, srcpt *r, const char
 	if (v->npending == 0) {
 		thread *t = v->thr;
 		thread_unlink_vertex(v);
-		cc->hooks.vertex_left(cc->hooks.arg, v, t);
+		if (cc->hooks.vertex_left != NULL)
+			cc->hooks.vertex_left(cc->hooks.arg, v, t);
 	}
 	if (f->npending == 0)
 		return file_complete(cc, f);
@@ -474,7 +475,8 @@ static void drop_model(complete_ctx *cc, sfile *f)
 			cc->m->nrcpt -= v->npending;
 		v->npending = 0;
 		thread_unlink_vertex(v);
-		cc->hooks.vertex_left(cc->hooks.arg, v, t);
+		if (cc->hooks.vertex_left != NULL)
+			cc->hooks.vertex_left(cc->hooks.arg, v, t);
 	}
 	pend_del(cc, f);
 	model_file_remove(cc->m, f);

@@ -16,7 +16,7 @@
 /* what completion tells its owner (the agent pool): the last pending
  * recipient of v became final (or its file left the model) and v was
  * unlinked from thread t; the owner takes v off its agent's outstanding
- * list and lets t close its round or go */
+ * list and lets t close its round or go (NULL: nobody to tell) */
 typedef struct complete_hooks {
 	void (*vertex_left)(void *arg, vertex *v, thread *t);
 	void *arg;
