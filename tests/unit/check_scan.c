@@ -246,6 +246,66 @@ START_TEST(t_tree)
 }
 END_TEST
 
+/* t_locks_slots - stale locks are cleared, attempts and the delay
+ * warning come back from the DELAY slot */
+START_TEST(t_locks_slots)
+{
+	static const char conf[] = "*/*\tinterval=1m\n";
+	static const char text[] =
+		"@ 0x00000007\n"
+		"i 808\n"
+		"l <m1@client.example.org>\n"
+		"e bob@client.example.org\n"
+		"s smtp client.example.org bob@client.example.org 65534\n"
+		"r~     1    smtp mx.example.com carol@example.com 65534\n"
+		"r       5003smtp mx.example.com dave@example.com 65534\n"
+		"r      12   smtp mx.example.com erin@example.com 65534\n"
+		"m\n"
+		"Subject: x\n"
+		"\n";
+	sconf *cfg = NULL;
+	zbuf err = ZBUF_INIT(1024);
+	model m;
+	sched_stats st;
+	scan_ctx sc;
+
+	ck_assert_int_eq(sconf_parse("t.conf", conf, sizeof conf - 1, &cfg, &err), Z_OK);
+	model_init(&m);
+	memset(&st, 0, sizeof st);
+	memset(&sc, 0, sizeof sc);
+	sc.m = &m;
+	sc.cfg = cfg;
+	sc.st = &st;
+	put("808", text);
+	put("../queue/808", "body\n");
+	ck_assert_int_eq(scan_file(&sc, "808"), 1);
+	/* the lock of pid 1 is stale: cleared in the file */
+	const char *c = slurp("808");
+	ck_assert_ptr_null(strstr(c, "r~"));
+	sfile *f = model_file_find(&m, 808);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->npending, 3);
+	vertex *v = f->vertices;
+	ck_assert_ptr_nonnull(v);
+	ck_assert_ptr_null(v->fnext);
+	ck_assert_uint_eq(v->nrcpt, 3);
+	unsigned warned = 0, att[3];
+	for (uint32_t i = 0; i < v->nrcpt; i++) {
+		att[i] = v->r[i].attempts;
+		warned += (v->r[i].flags & RF_WARNED) != 0;
+	}
+	ck_assert_uint_eq(att[0], 0);
+	ck_assert_uint_eq(att[1], 3);       /* 5003: 3 attempts, warned */
+	ck_assert_uint_eq(att[2], 0);       /* "  12" is in the pid field */
+	ck_assert_uint_eq(warned, 1);
+	ck_assert_int_eq(v->warned, 1);
+	ck_assert_uint_eq(v->attempts, 3);
+	model_free(&m);
+	sconf_free(cfg);
+	zbuf_free(&err);
+}
+END_TEST
+
 /* t_names - ETRN names and the host check */
 START_TEST(t_names)
 {
@@ -277,6 +337,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, t_tree);
 	tcase_add_test(tc, t_names);
+	tcase_add_test(tc, t_locks_slots);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
