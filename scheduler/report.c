@@ -19,6 +19,8 @@
  *	reports about reports are never sent (with
  *	PARAMstore-error-on-error the caller keeps the original in
  *	postman/).  Strings for dsn_rcpt entries are owned by a report_strs.
+ *	Envelope lines (the original's, the report's) are walked with the
+ *	cursor of lib/ (zcur in zbuf.h).
  * DIAGNOSTICS
  *	report_submit logs each failure (render, submission open, write,
  *	commit) and the created report with the spool id.
@@ -99,14 +101,19 @@ int report_is_errormsg(int qfd, long body_off)
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
-	for (char *p = buf; p && *p; ) {
-		if (strncmp(p, "errormsg", 8) == 0 && (p[8] == '\n' || p[8] == ' ' || p[8] == '\0'))
+	zcur c;
+	zcur_init(&c, buf, strlen(buf));        /* a NUL byte ends the envelope */
+	while (!zcur_eof(&c)) {
+		zspan l;
+		zcur lc;
+		if (zcur_take_until(&c, '\n', &l) != Z_OK)
+			zcur_take_rest(&c, &l);
+		zcur_init(&lc, l.p, l.n);
+		if (zcur_expect(&lc, "errormsg") == Z_OK && (zcur_eof(&lc) || zcur_peek(&lc) == ' '))
 			return 1;
-		if (strncmp(p, "env-end", 7) == 0)
+		zcur_init(&lc, l.p, l.n);
+		if (zcur_expect(&lc, "env-end") == Z_OK)
 			break;
-		p = strchr(p, '\n');
-		if (p)
-			p++;
 	}
 	return 0;
 }
@@ -231,21 +238,22 @@ int report_submit(const report_ctx *rx, const sfile *f, const ctl_file *cf, int 
 		zlog_error(id, "cannot submit report: %s", zbuf_cstr(&err));
 		goto out;
 	}
-	const char *p = env.data, *end = env.data + env.len;
-	while (p && p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t ln = nl ? (size_t)(nl - p) : (size_t)(end - p);
+	zcur ec;
+	zcur_init(&ec, env.data ? env.data : "", env.data ? env.len : 0);
+	while (!zcur_eof(&ec)) {
+		zspan l;
 		char line[DSN_ENV_MAX];
-		if (ln >= sizeof line)
-			ln = sizeof line - 1;
-		memcpy(line, p, ln);
-		line[ln] = '\0';
+		if (zcur_take_until(&ec, '\n', &l) != Z_OK)
+			zcur_take_rest(&ec, &l);
+		if (l.n >= sizeof line)
+			l.n = sizeof line - 1;
+		memcpy(line, l.p, l.n);
+		line[l.n] = '\0';
 		char *sp = strchr(line, ' ');
 		if (sp)
 			*sp++ = '\0';
 		if (line[0] && submit_env(&s, line, sp) != Z_OK)
 			rc = Z_EIO;
-		p = nl ? nl + 1 : end;
 	}
 	if (rc == Z_OK && submit_env(&s, "env-end", NULL) != Z_OK)
 		rc = Z_EIO;
