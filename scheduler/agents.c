@@ -8,10 +8,17 @@
  *	"<relpath>[\t<host>]", "#idle" and "" (exit) and reads "#hungry",
  *	report lines and "# comments" with the shared codec (taproto.h).
  * SYNOPSIS
- *	sched_now, thread_arm, thread_try_start, thread_reschedule,
- *	thread_drop_if_empty, sched_waitq_run, agents_tick, agents_reap,
- *	agents_stop, agents_end_idle, turnme
+ *	pool_init, pool_free, pool_vertex_left, vertex_release, sched_now,
+ *	thread_arm, thread_try_start, thread_reschedule,
+ *	thread_drop_if_empty, thread_settled, sched_waitq_run, agents_tick,
+ *	agents_reap, agents_stop, agents_end_idle, turnme
  * DESCRIPTION
+ *	Everything works on an agent_pool the daemon owns and passes in
+ *	(agents carry it for their socket callbacks, threads for their
+ *	timers).  Reports go to the completion module (complete.h) through
+ *	its complete_ctx; completion calls back only through the
+ *	vertex_left hook pool_init installs (pool_vertex_left), so the two
+ *	modules do not include each other.
  *	Feeding: "owe" = lines written minus "#hungry" received; an agent
  *	that said "#hungry" for everything it got has owe == -1.  A job is
  *	written while owe < overfeed.  An agent may ask for the next job
@@ -30,11 +37,11 @@
  *	thread waits in a FIFO for a free slot).  A thread whose pending
  *	jobs are all still in flight with an agent that left it (read
  *	ahead) starts nobody and looks again one interval later.
- *	Rounds: when the last agent leaves a thread, thread_reschedule()
+ *	Rounds: when the last agent leaves a thread, thread_reschedule(p)
  *	closes the round (one retry_next() step, expiry checks) only if
  *	something was deferred in it or no job is in flight any more;
  *	otherwise the thread is "flying" ("in flight" in mailq) and
- *	thread_settled(), called whenever a job is answered or dropped, closes
+ *	thread_settled(p), called whenever a job is answered or dropped, closes
  *	the round from a zero-delay timer once the last answer is in.  A
  *	round in which everything was delivered thus takes no retry step.
  *	Faults: EOF, a read/write error, exit, a signal, silence past
@@ -83,6 +90,7 @@
 
 #include "agents.h"
 #include "complete.h"
+#include "scan.h"
 #include "spool.h"
 #include "zconf.h"
 #include "zerr.h"
@@ -90,7 +98,6 @@
 #include "zpriv.h"
 #include "zutil.h"
 
-sched S;
 
 /* prefix of the comment line a child writes when it cannot become the
  * agent (privilege drop or execve failed) */
@@ -100,8 +107,51 @@ sched S;
 #define AGENT_BURST_MAX 2000      /* comment lines per second before kill */
 
 static void agent_io(zev_loop *loop, int fd, unsigned events, void *arg);
-static void agent_gone(agent *a, const char *why);
-static void agent_feed(agent *a);
+static void agent_gone(agent_pool *p, agent *a, const char *why);
+static void agent_feed(agent_pool *p, agent *a);
+
+/* vertex_release - off the agent's outstanding list */
+void vertex_release(vertex *v)
+{
+	agent *a = v->agent;
+	if (a == NULL)
+		return;
+	for (vertex **pp = &a->out; *pp; pp = &(*pp)->anext)
+		if (*pp == v) {
+			*pp = v->anext;
+			break;
+		}
+	v->anext = NULL;
+	v->agent = NULL;
+}
+
+/* pool_vertex_left - see agents.h */
+void pool_vertex_left(void *arg, vertex *v, thread *t)
+{
+	vertex_release(v);
+	thread_settled(arg, t);
+}
+
+/* pool_init - see agents.h */
+void pool_init(agent_pool *p, complete_ctx *cc, zev_loop *loop)
+{
+	memset(p, 0, sizeof *p);
+	p->m = cc->m;
+	p->cfg = cc->cfg;
+	p->cc = cc;
+	p->st = cc->st;
+	p->loop = loop;
+	cc->hooks.vertex_left = pool_vertex_left;
+	cc->hooks.arg = p;
+}
+
+/* pool_free - see agents.h */
+void pool_free(agent_pool *p)
+{
+	free(p->waitq);
+	p->waitq = NULL;
+	p->nwait = p->waitcap = 0;
+}
 
 /* sched_now - wall clock */
 time_t sched_now(void)
@@ -130,16 +180,17 @@ static void thread_timer_fire(zev_loop *loop, void *arg)
 {
 	(void)loop;
 	thread *t = arg;
+	agent_pool *p = t->owner;
 	t->timer = 0;
 	t->timer_at = 0;
 	if (thread_landed(t))
-		thread_reschedule(t, 0);
+		thread_reschedule(p, t, 0);
 	else
-		thread_try_start(t, 0);
+		thread_try_start(p, t, 0);
 }
 
 /* thread_arm - keep exactly one timer per thread at its wakeup */
-void thread_arm(thread *t)
+void thread_arm(agent_pool *p, thread *t)
 {
 	time_t w = t->rs.wakeup;
 	if (t->timer && t->timer_at == w)
@@ -147,76 +198,78 @@ void thread_arm(thread *t)
 	if (t->timer && t->timer_at == 0)
 		return;   /* a landing is due (thread_settled); it re-arms */
 	if (t->timer) {
-		zev_timer_cancel(S.loop, t->timer);
+		zev_timer_cancel(p->loop, t->timer);
 		t->timer = 0;
 	}
 	if (w == RETRY_NEVER)
 		return;
 	time_t now = sched_now();
 	long long delta = w > now ? (long long)(w - now) * 1000 : 0;
-	t->timer = zev_timer_add(S.loop, zmono_ms() + delta, thread_timer_fire, t);
+	t->owner = p;
+	t->timer = zev_timer_add(p->loop, zmono_ms() + delta, thread_timer_fire, t);
 	t->timer_at = w;
 }
 
 /* waitq_add - remember a blocked thread (no duplicates) */
-static void waitq_add(thread *t)
+static void waitq_add(agent_pool *p, thread *t)
 {
-	for (size_t i = 0; i < S.nwait; i++)
-		if (S.waitq[i] == t)
+	for (size_t i = 0; i < p->nwait; i++)
+		if (p->waitq[i] == t)
 			return;
-	if (S.nwait == S.waitcap) {
-		size_t nc = S.waitcap ? S.waitcap * 2 : 64;
-		thread **nq = realloc(S.waitq, nc * sizeof *nq);
+	if (p->nwait == p->waitcap) {
+		size_t nc = p->waitcap ? p->waitcap * 2 : 64;
+		thread **nq = realloc(p->waitq, nc * sizeof *nq);
 		if (nq == NULL)
 			return;  /* it retries on its next timer */
-		S.waitq = nq;
-		S.waitcap = nc;
+		p->waitq = nq;
+		p->waitcap = nc;
 	}
-	S.waitq[S.nwait++] = t;
+	p->waitq[p->nwait++] = t;
 }
 
 /* waitq_del - forget t */
-static void waitq_del(thread *t)
+static void waitq_del(agent_pool *p, thread *t)
 {
-	for (size_t i = 0; i < S.nwait; i++)
-		if (S.waitq[i] == t) {
-			memmove(&S.waitq[i], &S.waitq[i + 1], (S.nwait - i - 1) * sizeof *S.waitq);
-			S.nwait--;
+	for (size_t i = 0; i < p->nwait; i++)
+		if (p->waitq[i] == t) {
+			memmove(&p->waitq[i], &p->waitq[i + 1], (p->nwait - i - 1) * sizeof *p->waitq);
+			p->nwait--;
 			return;
 		}
 }
 
 /* thread_drop_if_empty - delete a thread that holds nothing */
-void thread_drop_if_empty(thread *t)
+void thread_drop_if_empty(agent_pool *p, thread *t)
 {
 	if (t->pending.n || t->done.n || t->nagents || t->busy)
 		return;
 	if (t->timer) {
-		zev_timer_cancel(S.loop, t->timer);
+		zev_timer_cancel(p->loop, t->timer);
 		t->timer = 0;
 	}
-	waitq_del(t);
-	for (agent *a = S.agents; a; a = a->next)
+	waitq_del(p, t);
+	for (agent *a = p->agents; a; a = a->next)
 		if (a->thr == t)
 			a->thr = NULL;
-	model_thread_delete(&S.m, t);
+	model_thread_delete(p->m, t);
 }
 
 /* thread_settled - see agents.h; the round is closed from a timer of its
  * own so that no caller's file or vertex goes away under its feet */
-void thread_settled(thread *t)
+void thread_settled(agent_pool *p, thread *t)
 {
 	if (t == NULL || t->nagents > 0 || t->busy)
 		return;
 	if (t->pending.n == 0 && t->done.n == 0) {
-		thread_drop_if_empty(t);
+		thread_drop_if_empty(p, t);
 		return;
 	}
 	if (!thread_landed(t) || (t->timer && t->timer_at == 0))
 		return;
 	if (t->timer)
-		zev_timer_cancel(S.loop, t->timer);
-	t->timer = zev_timer_add(S.loop, zmono_ms(), thread_timer_fire, t);
+		zev_timer_cancel(p->loop, t->timer);
+	t->owner = p;
+	t->timer = zev_timer_add(p->loop, zmono_ms(), thread_timer_fire, t);
 	t->timer_at = 0;
 }
 
@@ -242,7 +295,7 @@ static int thread_has_unfed(const thread *t)
 }
 
 /* agent_attach - bind a to t and start feeding */
-static void agent_attach(agent *a, thread *t)
+static void agent_attach(agent_pool *p, agent *a, thread *t)
 {
 	a->thr = t;
 	a->host = t->host;
@@ -250,11 +303,11 @@ static void agent_attach(agent *a, thread *t)
 	a->retry_stop = 0;
 	t->nagents++;
 	t->why = NULL;
-	waitq_del(t);
+	waitq_del(p, t);
 }
 
 /* idle_take - an idle agent of t's ring (same host first) */
-static agent *idle_take(thread *t)
+static agent *idle_take(agent_pool *p, thread *t)
 {
 	ring *r = t->ring;
 	agent **best = NULL;
@@ -268,12 +321,12 @@ static agent *idle_take(thread *t)
 	agent *a = *best;
 	*best = a->idle_next;
 	a->idle_next = NULL;
-	S.nidle--;
+	p->nidle--;
 	return a;
 }
 
 /* idle_remove - take a out of its ring's idle pool if it is there */
-static void idle_remove(agent *a)
+static void idle_remove(agent_pool *p, agent *a)
 {
 	if (a->ring == NULL)
 		return;
@@ -281,18 +334,18 @@ static void idle_remove(agent *a)
 		if (*pp == a) {
 			*pp = a->idle_next;
 			a->idle_next = NULL;
-			S.nidle--;
+			p->nidle--;
 			return;
 		}
 }
 
 /* agent_end - ask an agent to exit: empty line, shut the write side */
-static void agent_end(agent *a)
+static void agent_end(agent_pool *p, agent *a)
 {
 	if (a->state == AS_GONE || a->state == AS_ENDING)
 		return;
 	if (a->state == AS_IDLE)
-		idle_remove(a);
+		idle_remove(p, a);
 	a->state = AS_ENDING;
 	if (a->fd >= 0) {
 		(void)!write(a->fd, "\n", 1);
@@ -301,26 +354,26 @@ static void agent_end(agent *a)
 }
 
 /* end_oldest_idle - free a process slot held by an idle agent */
-static int end_oldest_idle(void)
+static int end_oldest_idle(agent_pool *p)
 {
 	agent *old = NULL;
-	for (agent *a = S.agents; a; a = a->next)
+	for (agent *a = p->agents; a; a = a->next)
 		if (a->state == AS_IDLE && (old == NULL || a->idle_since < old->idle_since))
 			old = a;
 	if (old == NULL)
 		return 0;
-	agent_end(old);
+	agent_end(p, old);
 	return 1;
 }
 
 /* limit_reason - why a new agent cannot start for t, NULL if it can */
-static const char *limit_reason(const thread *t, time_t now)
+static const char *limit_reason(agent_pool *p, const thread *t, time_t now)
 {
 	const sconf_clause *c = t->clause;
-	unsigned maxta = S.maxkids;
+	unsigned maxta = p->maxkids;
 	if (c->maxta > 0 && (unsigned)c->maxta < maxta)
 		maxta = (unsigned)c->maxta;
-	if (S.nagents >= maxta)
+	if (p->nagents >= maxta)
 		return ">MaxTA";
 	if (c->maxchannel > 0 && t->channel->kids >= (unsigned)c->maxchannel)
 		return ">MaxChannel";
@@ -328,7 +381,7 @@ static const char *limit_reason(const thread *t, time_t now)
 		return ">MaxRing";
 	if ((int)t->nagents >= c->maxthr)
 		return ">MaxThr";
-	if (S.fork_sec == now && S.forks_in_sec >= S.fork_rate)
+	if (p->fork_sec == now && p->forks_in_sec >= p->fork_rate)
 		return "ForkRateLimit";
 	return NULL;
 }
@@ -358,7 +411,7 @@ static _Noreturn void __attribute__((format(printf, 1, 2))) child_fail(const cha
 }
 
 /* child_exec - in the child: set up fds, priority, ids, exec */
-static _Noreturn void child_exec(int sock, const sconf_clause *c, char **argv)
+static _Noreturn void child_exec(agent_pool *p, int sock, const sconf_clause *c, char **argv)
 {
 	for (int i = 0; i < 3; i++)
 		if (dup2(sock, i) < 0)
@@ -382,7 +435,7 @@ static _Noreturn void child_exec(int sock, const sconf_clause *c, char **argv)
 	 * runs; the reason goes to the scheduler as a comment line */
 	const char *user = c->user;
 	if (user == NULL && geteuid() == 0)
-		user = S.agent_user;
+		user = p->agent_user;
 	if (user == NULL && c->group)
 		user = "root";
 	if (user) {
@@ -397,21 +450,21 @@ static _Noreturn void child_exec(int sock, const sconf_clause *c, char **argv)
 	for (int i = 0; i < c->envc && n < SCONF_MAX_ARGS; i++)
 		env[n++] = c->env[i];
 	static char pathv[4200], tzv[256], zcv[4200];
-	const char *p = getenv("PATH");
+	const char *ev = getenv("PATH");
 	/* a cut PATH or ZCONFIG would run other programs or read another
 	 * configuration: refuse to start instead (the scheduler logs the
 	 * exit status) */
-	int k = snprintf(pathv, sizeof pathv, "PATH=%s", p ? p : "/usr/bin:/bin");
+	int k = snprintf(pathv, sizeof pathv, "PATH=%s", ev ? ev : "/usr/bin:/bin");
 	if (k < 0 || (size_t)k >= sizeof pathv)
 		_exit(EX_CONFIG);
 	env[n++] = pathv;
-	if ((p = getenv("TZ")) != NULL) {
-		k = snprintf(tzv, sizeof tzv, "TZ=%s", p);
+	if ((ev = getenv("TZ")) != NULL) {
+		k = snprintf(tzv, sizeof tzv, "TZ=%s", ev);
 		if (k > 0 && (size_t)k < sizeof tzv)
 			env[n++] = tzv;   /* an over-long TZ is dropped: UTC */
 	}
-	if ((p = zconf_path()) != NULL || (p = getenv("ZCONFIG")) != NULL) {
-		k = snprintf(zcv, sizeof zcv, "ZCONFIG=%s", p);
+	if ((ev = zconf_path()) != NULL || (ev = getenv("ZCONFIG")) != NULL) {
+		k = snprintf(zcv, sizeof zcv, "ZCONFIG=%s", ev);
 		if (k < 0 || (size_t)k >= sizeof zcv)
 			_exit(EX_CONFIG);
 		env[n++] = zcv;
@@ -422,7 +475,7 @@ static _Noreturn void child_exec(int sock, const sconf_clause *c, char **argv)
 }
 
 /* agent_spawn - fork a new agent for t; NULL on failure */
-static agent *agent_spawn(thread *t)
+static agent *agent_spawn(agent_pool *p, thread *t)
 {
 	char **argv = NULL;
 	zbuf err = ZBUF_INIT(512);
@@ -436,7 +489,7 @@ static agent *agent_spawn(thread *t)
 			   t->channel->s, t->host->s, zbuf_cstr(&err));
 		goto out;
 	}
-	if (sconf_expand_command(t->clause, t->channel->s, t->host->s, S.mailbin, &argv, &err) != Z_OK) {
+	if (sconf_expand_command(t->clause, t->channel->s, t->host->s, p->mailbin, &argv, &err) != Z_OK) {
 		t->why = "ConfBUG:NoCmdDefined";
 		zlog_warn(NULL, "thread %s/%s: cannot build agent command: %s", t->channel->s,
 			  t->host->s, zbuf_cstr(&err));
@@ -457,7 +510,7 @@ static agent *agent_spawn(thread *t)
 	if (pid == 0) {
 		close(sv[0]);
 		int s = fcntl(sv[1], F_DUPFD, 3);
-		child_exec(s >= 0 ? s : sv[1], t->clause, argv);
+		child_exec(p, s >= 0 ? s : sv[1], t->clause, argv);
 	}
 	close(sv[1]);
 	int fl = fcntl(sv[0], F_GETFL);
@@ -470,6 +523,7 @@ static agent *agent_spawn(thread *t)
 		kill(pid, SIGKILL);
 		goto out;
 	}
+	a->pool = p;
 	a->pid = pid;
 	a->fd = sv[0];
 	zline_init(&a->in, TAPROTO_LINE_MAX);
@@ -480,7 +534,7 @@ static agent *agent_spawn(thread *t)
 	a->state = AS_LARVA;
 	a->owe = 0;
 	a->started = a->last_io = sched_now();
-	if (zev_io_add(S.loop, a->fd, ZEV_READ, agent_io, a) != Z_OK) {
+	if (zev_io_add(p->loop, a->fd, ZEV_READ, agent_io, a) != Z_OK) {
 		zlog_error(NULL, "cannot watch agent pid %ld: killing it", (long)pid);
 		t->why = "agent setup failed";
 		close(a->fd);
@@ -490,20 +544,20 @@ static agent *agent_spawn(thread *t)
 		a = NULL;
 		goto out;
 	}
-	a->next = S.agents;
-	if (S.agents)
-		S.agents->prev = a;
-	S.agents = a;
-	S.nagents++;
+	a->next = p->agents;
+	if (p->agents)
+		p->agents->prev = a;
+	p->agents = a;
+	p->nagents++;
 	t->ring->nagents++;
 	t->channel->kids++;
-	S.c_forks++;
+	p->st->c_forks++;
 	time_t now = a->started;
-	if (S.fork_sec != now) {
-		S.fork_sec = now;
-		S.forks_in_sec = 0;
+	if (p->fork_sec != now) {
+		p->fork_sec = now;
+		p->forks_in_sec = 0;
 	}
-	S.forks_in_sec++;
+	p->forks_in_sec++;
 	zlog_info(NULL, "started agent pid %ld for %s/%s: %s", (long)pid, t->channel->s,
 		  t->host->s, argv[0]);
 out:
@@ -513,7 +567,7 @@ out:
 }
 
 /* thread_try_start - see agents.h */
-int thread_try_start(thread *t, int etrn)
+int thread_try_start(agent_pool *p, thread *t, int etrn)
 {
 	time_t now = sched_now();
 	if (etrn) {
@@ -522,12 +576,12 @@ int thread_try_start(thread *t, int etrn)
 		if (t->nagents == 0)
 			thread_new_round(t);
 	}
-	if (S.freeze || S.stopping || S.scanning)
+	if (p->freeze || p->stopping || p->scanning)
 		return 0;
 	if (!etrn && !t->kicked && !retry_due(&t->rs, t->clause, now)) {
 		if ((t->clause->flags & SCF_QUEUEONLY) && t->rs.wakeup == RETRY_NEVER)
 			t->why = "queueonly";
-		thread_arm(t);
+		thread_arm(p, t);
 		return 0;
 	}
 	if (!thread_wants_agent(t))
@@ -538,39 +592,39 @@ int thread_try_start(thread *t, int etrn)
 		 * nothing; look again one interval later */
 		t->rs.wakeup = now + (t->clause->interval > 0 ? t->clause->interval : 60);
 		t->why = "in flight";
-		thread_arm(t);
+		thread_arm(p, t);
 		return 0;
 	}
 	int started = 0;
 	while (thread_wants_agent(t)) {
-		agent *a = idle_take(t);
+		agent *a = idle_take(p, t);
 		if (a) {
-			agent_attach(a, t);
-			agent_feed(a);
+			agent_attach(p, a, t);
+			agent_feed(p, a);
 			started = 1;
 			continue;
 		}
-		const char *why = limit_reason(t, now);
+		const char *why = limit_reason(p, t, now);
 		if (why && (strcmp(why, ">MaxTA") == 0 || strcmp(why, ">MaxChannel") == 0) &&
-		    end_oldest_idle())
+		    end_oldest_idle(p))
 			why = "waiting for an idle agent to exit";
 		if (why) {
 			if (t->nagents == 0) {
 				t->why = why;
-				waitq_add(t);
+				waitq_add(p, t);
 			}
 			break;
 		}
-		a = agent_spawn(t);
+		a = agent_spawn(p, t);
 		if (a == NULL) {
 			/* no command or a system failure: try again one interval later */
 			if (t->nagents == 0 && t->rs.wakeup <= now) {
 				t->rs.wakeup = now + (t->clause->interval > 0 ? t->clause->interval : 60);
-				thread_arm(t);
+				thread_arm(p, t);
 			}
 			break;
 		}
-		agent_attach(a, t);
+		agent_attach(p, a, t);
 		a->state = AS_LARVA;
 		started = 1;
 	}
@@ -578,15 +632,15 @@ int thread_try_start(thread *t, int etrn)
 }
 
 /* sched_waitq_run - threads blocked by a limit try again (FIFO) */
-void sched_waitq_run(void)
+void sched_waitq_run(agent_pool *p)
 {
-	size_t n = S.nwait;
-	for (size_t i = 0; i < n && S.nwait > 0; i++) {
-		thread *t = S.waitq[0];
-		memmove(&S.waitq[0], &S.waitq[1], (S.nwait - 1) * sizeof *S.waitq);
-		S.nwait--;
-		thread_try_start(t, t->kicked);
-		if (S.nwait && S.waitq[S.nwait - 1] == t) {
+	size_t n = p->nwait;
+	for (size_t i = 0; i < n && p->nwait > 0; i++) {
+		thread *t = p->waitq[0];
+		memmove(&p->waitq[0], &p->waitq[1], (p->nwait - 1) * sizeof *p->waitq);
+		p->nwait--;
+		thread_try_start(p, t, t->kicked);
+		if (p->nwait && p->waitq[p->nwait - 1] == t) {
 			/* still blocked: global limits stop the pass */
 			if (t->why && (strcmp(t->why, ">MaxTA") == 0 ||
 				       strcmp(t->why, "ForkRateLimit") == 0))
@@ -596,19 +650,19 @@ void sched_waitq_run(void)
 }
 
 /* thread_reschedule - see agents.h */
-void thread_reschedule(thread *t, time_t hint)
+void thread_reschedule(agent_pool *p, thread *t, time_t hint)
 {
 	if (t->nagents > 0)
 		return;
 	t->flying = 0;
 	if (t->pending.n == 0 && t->done.n == 0) {
-		thread_drop_if_empty(t);
+		thread_drop_if_empty(p, t);
 		return;
 	}
 	time_t now = sched_now();
 	if (t->done.n == 0) {
 		/* only new arrivals left: they were never tried */
-		thread_try_start(t, t->kicked);
+		thread_try_start(p, t, t->kicked);
 		return;
 	}
 	if (hint > t->hint)
@@ -641,27 +695,27 @@ void thread_reschedule(thread *t, time_t hint)
 				if (exp == 0 || e < exp)
 					exp = e;    /* e <= now: still owes its first try */
 			}
-		hint = retry_hint_bound(now, hint, S.cfg->retryat_max, exp);
+		hint = retry_hint_bound(now, hint, p->cfg->retryat_max, exp);
 		if (hint)
 			zlog_info(NULL, "thread %s/%s: next attempt in %lld s as the agent asked",
 				  t->channel->s, t->host->s, (long long)(hint - now));
 	}
-	retry_next(t->clause, &t->rs, now, &S.rng, hint);
+	retry_next(t->clause, &t->rs, now, &p->rng, hint);
 	/* expiry and delay warnings for what was tried in this round */
 	vertex *v = t->done.head, *nx;
 	t->busy = 1;
 	for (; v; v = nx) {
 		nx = v->tnext;
-		(void)vertex_age_check(v, now, t->rs.wakeup);
+		(void)vertex_age_check(p->cc, v, now, t->rs.wakeup);
 	}
 	t->busy = 0;
 	if (t->pending.n == 0 && t->done.n == 0) {
-		thread_drop_if_empty(t);
+		thread_drop_if_empty(p, t);
 		return;
 	}
 	thread_new_round(t);
 	t->why = "retry wait";
-	thread_arm(t);
+	thread_arm(p, t);
 }
 
 /* agent_write - write a whole short line or fail */
@@ -681,16 +735,16 @@ static int agent_write(agent *a, const char *p, size_t n)
 }
 
 /* agent_kill - forcibly end an agent and settle its work */
-static void agent_kill(agent *a, const char *why)
+static void agent_kill(agent_pool *p, agent *a, const char *why)
 {
 	zlog_warn(NULL, "agent pid %ld: %s: killing it", (long)a->pid, why);
 	if (a->pid > 0 && !a->reaped)
 		kill(a->pid, SIGKILL);
-	agent_gone(a, why);
+	agent_gone(p, a, why);
 }
 
 /* agent_settle_all - fed recipients not reported: look them up */
-static void agent_settle_all(agent *a, const char *why)
+static void agent_settle_all(agent_pool *p, agent *a, const char *why)
 {
 	vertex *v;
 	while ((v = a->out) != NULL) {
@@ -701,14 +755,14 @@ static void agent_settle_all(agent *a, const char *why)
 		int freed = 0;
 		for (uint32_t i = 0; !freed && i < v->nrcpt; i++)
 			if (v->r[i].state == RS_FED)
-				freed = rcpt_settle(f, v, &v->r[i], a->pid, why);
+				freed = rcpt_settle(p->cc, f, v, &v->r[i], a->pid, why);
 		if (!freed)
-			thread_settled(v->thr);
+			thread_settled(p, v->thr);
 	}
 }
 
 /* agent_leave_thread - a is done with its thread */
-static void agent_leave_thread(agent *a, time_t hint)
+static void agent_leave_thread(agent_pool *p, agent *a, time_t hint)
 {
 	thread *t = a->thr;
 	if (t == NULL)
@@ -716,14 +770,14 @@ static void agent_leave_thread(agent *a, time_t hint)
 	a->thr = NULL;
 	if (t->nagents)
 		t->nagents--;
-	thread_reschedule(t, hint);
+	thread_reschedule(p, t, hint);
 }
 
 /* find_waiting_in_ring - a blocked thread a could serve */
-static thread *find_waiting_in_ring(agent *a)
+static thread *find_waiting_in_ring(agent_pool *p, agent *a)
 {
-	for (size_t i = 0; i < S.nwait; i++) {
-		thread *t = S.waitq[i];
+	for (size_t i = 0; i < p->nwait; i++) {
+		thread *t = p->waitq[i];
 		if (t->ring == a->ring && thread_wants_agent(t))
 			return t;
 	}
@@ -731,7 +785,7 @@ static thread *find_waiting_in_ring(agent *a)
 }
 
 /* agent_feed - write jobs while allowed; switch threads or go idle */
-static void agent_feed(agent *a)
+static void agent_feed(agent_pool *p, agent *a)
 {
 	char line[SPOOL_JOBPATH_MAX + 600];
 	for (;;) {
@@ -739,7 +793,7 @@ static void agent_feed(agent *a)
 			return;
 		thread *t = a->thr;
 		if (t && (a->state == AS_STUFFING || a->state == AS_FINISHING) &&
-		    !a->retry_stop && !S.stopping) {
+		    !a->retry_stop && !p->stopping) {
 			int overfeed = t->clause->overfeed;
 			a->state = AS_STUFFING;
 			while (a->owe < overfeed && t->pending.n > 0) {
@@ -770,7 +824,7 @@ static void agent_feed(agent *a)
 				a->last_feed = v->lastfeed;
 				a->jobs++;
 				if (agent_write(a, line, (size_t)n) != Z_OK) {
-					agent_kill(a, "write error");
+					agent_kill(p, a, "write error");
 					return;
 				}
 			}
@@ -786,20 +840,20 @@ static void agent_feed(agent *a)
 		 * until reported or until the agent is gone or silent */
 		if (a->thr) {
 			time_t hint = 0;
-			agent_leave_thread(a, hint);
+			agent_leave_thread(p, a, hint);
 		}
-		if (S.stopping) {
-			agent_end(a);
+		if (p->stopping) {
+			agent_end(p, a);
 			return;
 		}
-		thread *nt = find_waiting_in_ring(a);
+		thread *nt = find_waiting_in_ring(p, a);
 		if (nt) {
-			agent_attach(a, nt);
+			agent_attach(p, a, nt);
 			continue;
 		}
 		if (a->state != AS_IDLING) {
 			if (agent_write(a, "#idle\n", 6) != Z_OK) {
-				agent_kill(a, "write error");
+				agent_kill(p, a, "write error");
 				return;
 			}
 			a->state = AS_IDLING;
@@ -809,9 +863,9 @@ static void agent_feed(agent *a)
 }
 
 /* handle_report - one report line */
-static void handle_report(agent *a, const ta_report *rep)
+static void handle_report(agent_pool *p, agent *a, const ta_report *rep)
 {
-	sfile *f = model_file_find(&S.m, rep->inum);
+	sfile *f = model_file_find(p->m, rep->inum);
 	vertex *v = NULL;
 	srcpt *r = f ? vertex_find_rcpt(f, (uint32_t)rep->offset, &v) : NULL;
 	if (r == NULL || v->agent != a || r->state != RS_FED) {
@@ -821,15 +875,15 @@ static void handle_report(agent *a, const ta_report *rep)
 		return;
 	}
 	a->reports++;
-	S.c_reports++;
+	p->st->c_reports++;
 	thread *t = v->thr;
 	if (t)
 		retry_attempted(&t->rs);
 	if (ta_word_final(rep->word)) {
-		if (rcpt_final(f, v, r, rep->word, rep->notary, rep->text))
+		if (rcpt_final(p->cc, f, v, r, rep->word, rep->notary, rep->text))
 			return;
 	} else {
-		rcpt_deferred(f, v, r, rep->notary, rep->text, 1);
+		rcpt_deferred(p->cc, f, v, r, rep->notary, rep->text, 1);
 		if (rep->word == TA_RETRYAT || rep->word == TA_DEFERALL) {
 			a->retry_stop = 1;
 			if (rep->word == TA_RETRYAT) {
@@ -840,10 +894,10 @@ static void handle_report(agent *a, const ta_report *rep)
 			if (t) {
 				/* nothing more of this thread for anyone in this round */
 				/* not tried in this round: first in the next one */
-				vertex *p;
-				while ((p = t->pending.tail) != NULL) {
-					vlist_remove(&t->pending, p);
-					vlist_push_front(&t->done, p, 2);
+				vertex *vp;
+				while ((vp = t->pending.tail) != NULL) {
+					vlist_remove(&t->pending, vp);
+					vlist_push_front(&t->done, vp, 2);
 				}
 			}
 		}
@@ -855,12 +909,12 @@ static void handle_report(agent *a, const ta_report *rep)
 			infl = 1;
 	if (!infl) {
 		vertex_release(v);
-		thread_settled(v->thr);
+		thread_settled(p, v->thr);
 	}
 }
 
 /* handle_resync - the agent found nothing for it in path */
-static void handle_resync(agent *a, zspan path)
+static void handle_resync(agent_pool *p, agent *a, zspan path)
 {
 	unsigned long ino;
 	size_t pl;
@@ -872,7 +926,7 @@ static void handle_resync(agent *a, zspan path)
 		return;
 	}
 	zbuf_free(&why);
-	sfile *f = model_file_find(&S.m, ino);
+	sfile *f = model_file_find(p->m, ino);
 	if (f == NULL)
 		return;
 	for (vertex *v = f->vertices; v; v = v->fnext) {
@@ -880,23 +934,23 @@ static void handle_resync(agent *a, zspan path)
 			continue;
 		for (uint32_t i = 0; i < v->nrcpt; i++)
 			if (v->r[i].state == RS_FED) {
-				if (rcpt_settle(f, v, &v->r[i], a->pid, "agent asked for a resync"))
+				if (rcpt_settle(p->cc, f, v, &v->r[i], a->pid, "agent asked for a resync"))
 					return;
 			}
 		if (v->agent == a) {
 			vertex_release(v);
-			thread_settled(v->thr);
+			thread_settled(p, v->thr);
 		}
 	}
 }
 
 /* agent_line - dispatch one line from an agent */
-static void agent_line(agent *a, const char *p, size_t n)
+static void agent_line(agent_pool *p, agent *a, const char *line, size_t n)
 {
 	ta_report rep;
 	zspan arg = ZSPAN_NULL;
 	zbuf why = ZBUF_INIT(512);
-	enum ta_kind k = ta_parse_agent_line(p, n, &rep, &arg, &why);
+	enum ta_kind k = ta_parse_agent_line(line, n, &rep, &arg, &why);
 	time_t now = sched_now();
 	a->last_io = now;
 	switch (k) {
@@ -916,26 +970,26 @@ static void agent_line(agent *a, const char *p, size_t n)
 				a->idle_since = now;
 				a->idle_next = a->ring->idle;
 				a->ring->idle = a;
-				S.nidle++;
+				p->nidle++;
 				/* a waiting thread of this ring may take it right away */
-				thread *nt = find_waiting_in_ring(a);
+				thread *nt = find_waiting_in_ring(p, a);
 				if (nt) {
-					idle_remove(a);
-					agent_attach(a, nt);
-					agent_feed(a);
+					idle_remove(p, a);
+					agent_attach(p, a, nt);
+					agent_feed(p, a);
 				}
 			}
 			break;
 		}
 		if (a->state == AS_IDLE || a->state == AS_ENDING)
 			break;
-		agent_feed(a);
+		agent_feed(p, a);
 		break;
 	case TAK_REPORT:
-		handle_report(a, &rep);
+		handle_report(p, a, &rep);
 		break;
 	case TAK_RESYNC:
-		handle_resync(a, arg);
+		handle_resync(p, a, arg);
 		break;
 	case TAK_KEEPALIVE:
 		break;	/* activity only: last_io is set above (zmta-ta(7)) */
@@ -948,7 +1002,7 @@ static void agent_line(agent *a, const char *p, size_t n)
 			a->burst = 0;
 		}
 		if (++a->burst > AGENT_BURST_MAX) {
-			agent_kill(a, "floods its output");
+			agent_kill(p, a, "floods its output");
 			goto out;
 		}
 		if (k == TAK_COMMENT && a->state == AS_LARVA && a->startfail[0] == '\0' &&
@@ -966,12 +1020,12 @@ static void agent_line(agent *a, const char *p, size_t n)
 				zlog_info(NULL, "agent pid %ld: %.*s", (long)a->pid, (int)arg.n, arg.p);
 			else
 				zlog_info(NULL, "agent pid %ld: non-protocol line: %.*s", (long)a->pid,
-					  (int)(n > 300 ? 300 : n), p);
+					  (int)(n > 300 ? 300 : n), line);
 		}
 		break;
 	}
 	if (a->bad > AGENT_BAD_MAX && a->state != AS_GONE)
-		agent_kill(a, "too many malformed lines");
+		agent_kill(p, a, "too many malformed lines");
 out:
 	zbuf_free(&why);
 }
@@ -981,6 +1035,7 @@ static void agent_io(zev_loop *loop, int fd, unsigned events, void *arg)
 {
 	(void)loop; (void)fd; (void)events;
 	agent *a = arg;
+	agent_pool *p = a->pool;
 	for (int rounds = 0; rounds < 16; rounds++) {
 		long r = zline_fill(&a->in, a->fd);
 		if (r == Z_EAGAIN)
@@ -991,24 +1046,24 @@ static void agent_io(zev_loop *loop, int fd, unsigned events, void *arg)
 			int k;
 			while (a->state != AS_GONE && (k = zline_next(&a->in, &l)) != 0) {
 				if (k == 1)
-					agent_line(a, l.p, l.n);
+					agent_line(p, a, l.p, l.n);
 				else
 					a->bad++;
 			}
 			if (a->state != AS_GONE)
-				agent_gone(a, r == 0 ? "end of output" : "read error");
+				agent_gone(p, a, r == 0 ? "end of output" : "read error");
 			return;
 		}
 		zspan l;
 		int k;
 		while (a->state != AS_GONE && (k = zline_next(&a->in, &l)) != 0) {
 			if (k == 1) {
-				agent_line(a, l.p, l.n);
+				agent_line(p, a, l.p, l.n);
 			} else {
 				a->bad++;
 				zlog_warn(NULL, "agent pid %ld: over-long line", (long)a->pid);
 				if (a->bad > AGENT_BAD_MAX) {
-					agent_kill(a, "too many over-long lines");
+					agent_kill(p, a, "too many over-long lines");
 					return;
 				}
 			}
@@ -1019,12 +1074,12 @@ static void agent_io(zev_loop *loop, int fd, unsigned events, void *arg)
 }
 
 /* agent_free - both EOF and exit seen */
-static void agent_free(agent *a)
+static void agent_free(agent_pool *p, agent *a)
 {
 	if (a->prev)
 		a->prev->next = a->next;
 	else
-		S.agents = a->next;
+		p->agents = a->next;
 	if (a->next)
 		a->next->prev = a->prev;
 	zline_free(&a->in);
@@ -1034,7 +1089,7 @@ static void agent_free(agent *a)
 /* defer_unstarted - the agent for t could not start (ids, execve): defer
  * what t has pending with the reason, so the round closes with a retry
  * step instead of forking again at once */
-static void defer_unstarted(thread *t, const char *why)
+static void defer_unstarted(agent_pool *p, thread *t, const char *why)
 {
 	vertex *v;
 	zspan text = zspan_from(why);
@@ -1045,53 +1100,53 @@ static void defer_unstarted(thread *t, const char *why)
 			continue;   /* in flight with another agent */
 		for (uint32_t i = 0; i < v->nrcpt; i++)
 			if (v->r[i].state == RS_PENDING)
-				rcpt_deferred(v->file, v, &v->r[i], ZSPAN_NULL, text, 1);
+				rcpt_deferred(p->cc, v->file, v, &v->r[i], ZSPAN_NULL, text, 1);
 	}
 	t->busy = 0;
 }
 
 /* agent_gone - the agent cannot be talked to any more */
-static void agent_gone(agent *a, const char *why)
+static void agent_gone(agent_pool *p, agent *a, const char *why)
 {
 	if (a->state == AS_GONE)
 		return;
 	int was_idle = a->state == AS_IDLE;
 	int clean = a->state == AS_IDLE || a->state == AS_ENDING || a->state == AS_IDLING;
 	if (was_idle)
-		idle_remove(a);
+		idle_remove(p, a);
 	a->state = AS_GONE;
 	if (a->fd >= 0) {
-		zev_io_del(S.loop, a->fd);
+		zev_io_del(p->loop, a->fd);
 		close(a->fd);
 		a->fd = -1;
 	}
 	if (!clean || a->out)
 		zlog_info(NULL, "agent pid %ld gone (%s) with %s", (long)a->pid, why,
 			  a->out ? "unreported recipients: deferred" : "no work outstanding");
-	agent_settle_all(a, why);
+	agent_settle_all(p, a, why);
 	if (a->startfail[0] && a->thr)
-		defer_unstarted(a->thr, a->startfail);
-	if (S.nagents)
-		S.nagents--;
+		defer_unstarted(p, a->thr, a->startfail);
+	if (p->nagents)
+		p->nagents--;
 	if (a->ring && a->ring->nagents)
 		a->ring->nagents--;
 	if (a->channel && a->channel->kids)
 		a->channel->kids--;
 	if (a->thr)
-		agent_leave_thread(a, 0);
+		agent_leave_thread(p, a, 0);
 	if (a->reaped == 1)
-		agent_free(a);
-	sched_waitq_run();
+		agent_free(p, a);
+	sched_waitq_run(p);
 }
 
 /* agents_reap - collect exited children */
-void agents_reap(void)
+void agents_reap(agent_pool *p)
 {
 	int st;
 	pid_t pid;
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		agent *a;
-		for (a = S.agents; a; a = a->next)
+		for (a = p->agents; a; a = a->next)
 			if (a->pid == pid)
 				break;
 		if (WIFSIGNALED(st))
@@ -1103,50 +1158,50 @@ void agents_reap(void)
 			continue;
 		a->status = st;
 		if (a->state == AS_GONE) {
-			agent_free(a);
+			agent_free(p, a);
 			continue;
 		}
 		/* read whatever it wrote last, then it is gone (EOF may never
 		 * come when a grandchild holds the socket); reaped == 2 keeps
 		 * agent_gone from freeing it and agent_kill from signalling */
 		a->reaped = 2;
-		agent_io(S.loop, a->fd, ZEV_READ, a);
+		agent_io(p->loop, a->fd, ZEV_READ, a);
 		if (a->state != AS_GONE)
-			agent_gone(a, "exited");
-		agent_free(a);
+			agent_gone(p, a, "exited");
+		agent_free(p, a);
 	}
 }
 
 /* agents_tick - periodic health checks */
-void agents_tick(time_t now)
+void agents_tick(agent_pool *p, time_t now)
 {
-	long silence = S.cfg->max_ta_silence > 0 ? S.cfg->max_ta_silence : 600;
-	agent *a = S.agents, *nx;
+	long silence = p->cfg->max_ta_silence > 0 ? p->cfg->max_ta_silence : 600;
+	agent *a = p->agents, *nx;
 	for (; a; a = nx) {
 		nx = a->next;
 		if (a->state == AS_GONE)
 			continue;
 		if ((a->owe >= 0 || a->out || a->state == AS_LARVA) && now - a->last_io > silence) {
-			agent_kill(a, "silent too long");
+			agent_kill(p, a, "silent too long");
 			continue;
 		}
 		if (a->state == AS_IDLE) {
 			long idlemax = a->clause->idlemax > 0 ? a->clause->idlemax : 3 * a->clause->interval;
-			if (now - a->idle_since >= idlemax || S.stopping)
-				agent_end(a);
+			if (now - a->idle_since >= idlemax || p->stopping)
+				agent_end(p, a);
 			continue;
 		}
 		if (a->state == AS_ENDING && now - a->last_io > silence)
-			agent_kill(a, "does not exit");
+			agent_kill(p, a, "does not exit");
 	}
-	if (S.nwait)
-		sched_waitq_run();
+	if (p->nwait)
+		sched_waitq_run(p);
 }
 
 /* agents_stop - shutdown */
-void agents_stop(int fast)
+void agents_stop(agent_pool *p, int fast)
 {
-	for (agent *a = S.agents; a; a = a->next) {
+	for (agent *a = p->agents; a; a = a->next) {
 		if (a->state == AS_GONE)
 			continue;
 		if (fast) {
@@ -1158,38 +1213,38 @@ void agents_stop(int fast)
 				shutdown(a->fd, SHUT_WR);
 			}
 			if (a->state == AS_IDLE)
-				idle_remove(a);
+				idle_remove(p, a);
 			a->state = AS_ENDING;
 		}
 	}
 }
 
 /* agents_end_idle - end every parked agent */
-void agents_end_idle(void)
+void agents_end_idle(agent_pool *p)
 {
-	for (agent *a = S.agents; a; a = a->next)
+	for (agent *a = p->agents; a; a = a->next)
 		if (a->state == AS_IDLE)
-			agent_end(a);
+			agent_end(p, a);
 }
 
 /* turnme - ETRN for host */
-int turnme(const char *host)
+int turnme(agent_pool *p, const char *host)
 {
 	char h[256];
 	size_t i;
 	for (i = 0; host[i] && host[i] != ' ' && host[i] != '\t' && i + 1 < sizeof h; i++)
 		h[i] = (host[i] >= 'A' && host[i] <= 'Z') ? (char)(host[i] + 32) : host[i];
 	h[i] = '\0';
-	sym *hs = model_sym_find(&S.m, h);
+	sym *hs = model_sym_find(p->m, h);
 	if (hs == NULL)
 		return 0;
 	int any = 0;
-	thread *t = S.m.threads, *nx;
+	thread *t = p->m->threads, *nx;
 	for (; t; t = nx) {
 		nx = t->all_next;
 		if (t->host == hs) {
 			zlog_info(NULL, "ETRN: starting thread %s/%s", t->channel->s, t->host->s);
-			if (thread_try_start(t, 1) || t->nagents)
+			if (thread_try_start(p, t, 1) || t->nagents)
 				any = 1;
 		}
 	}

@@ -9,17 +9,24 @@
  *	path into router/), and at the end the removal of the control file
  *	and then the body.
  * SYNOPSIS
- *	file_relpath, file_spoolid, rcpt_final, rcpt_deferred, rcpt_settle,
- *	sched_host_check, rcpt_fail_at_scan,
- *	vertex_release, vertex_expire, vertex_delay_warn, vertex_age_check,
- *	file_complete, file_kill, complete_retry_pending, statlog
+ *	rcpt_final, rcpt_deferred, rcpt_settle, vertex_expire,
+ *	vertex_delay_warn, vertex_age_check, file_complete, file_kill, complete_interim_reports,
+ *	complete_retry_pending, complete_free, statlog
  * DESCRIPTION
+ *	Everything works on a complete_ctx the daemon owns (model,
+ *	configuration, counters, removal batch).  Completion knows nothing
+ *	of agents: when a vertex has no pending recipient left (or its file
+ *	leaves the model) it calls the vertex_left hook its owner gave it,
+ *	and the agent pool takes the vertex off its agent and settles the
+ *	thread.  Which 'd' lines are reported and the submission of a
+ *	report are report.c's; removal of finished bodies is the group
+ *	commit of removal.c.
  *	Attempts: bytes off+8..off+11 of an 'r' line (the DELAY slot, never
  *	touched by agents) hold "%4d" of attempts + 5000 when the delay
  *	warning was sent.  Read back at start-up so expiry still happens on
  *	time after a restart.
  *	Completion: unreported 'd' lines (tag ' ') are turned into one RFC
- *	3464 report (dsn.h) for the NOTIFY-allowed entries (default FAILURE);
+ *	3464 report (report.h, dsn.h) for the NOTIFY-allowed entries (default FAILURE);
  *	null-sender originals give a double fault to postmaster (failed
  *	entries only); our own reports are never reported on.  The report is
  *	submitted into router/; then the d tags become '+', the control file
@@ -35,13 +42,11 @@
  *	message's own id), never what the 'i' line says.  Settling a lost
  *	agent clears only locks holding its pid; expiry tags a recipient '-'
  *	even under a foreign lock.  A read error at completion is retried,
- *	only a parse error quarantines.  sched_host_check and
- *	rcpt_fail_at_scan fail recipients with invalid hosts when a file is
- *	read.
+ *	only a parse error quarantines.
  * BUGS
  *	One report per message uses the first recipient's sender ('s' line).
  * SEE ALSO
- *	scheduler(8), zmta-spool(5), dsn.h, submit.h
+ *	scheduler(8), zmta-spool(5), report.h, dsn.h, removal.h
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,35 +60,14 @@
 #include "complete.h"
 #include "ctlfile.h"
 #include "dsn.h"
-#include "mhost.h"
+#include "report.h"
 #include "spool.h"
-#include "submit.h"
 #include "zerr.h"
 #include "zlog.h"
-#include "zevent.h"
 #include "zutil.h"
 
 static zspan text_tail(zspan t);
 
-/* completions that failed (disk full...) and wait for a retry */
-static sfile **pend;
-static size_t npend, pendcap;
-
-/* file_relpath - prefix + inode ("" when it would not fit: a cut path
- * would name another file) */
-void file_relpath(const sfile *f, char *buf, size_t bufsz)
-{
-	int k = snprintf(buf, bufsz, "%s%lu", f->prefix, f->ino);
-	if ((k < 0 || (size_t)k >= bufsz) && bufsz > 0)
-		buf[0] = '\0';
-}
-
-/* file_spoolid - "S..." */
-void file_spoolid(const sfile *f, char *buf, size_t bufsz)
-{
-	if (spool_id_format(f->ino, f->arrival, 0, buf, bufsz) != Z_OK)
-		snprintf(buf, bufsz, "%lu", f->ino);
-}
 
 /* open_ctl - the control file, read-write, no symlink in any component;
  * -1 with errno set on failure */
@@ -97,19 +81,29 @@ static int open_ctl(const sfile *f)
 	return fd < 0 ? -1 : fd;
 }
 
-/* statlog - "<spoolid> <dt1> <dt2> <state> <channel>/<host>" */
-void statlog(const sfile *f, const vertex *v, const char *state)
+/* rctx - what the report module needs from the completion context */
+static const report_ctx *rctx(const complete_ctx *cc, report_ctx *buf)
 {
-	if (S.statfd < 0)
+	buf->cfg = cc->cfg;
+	buf->postoffice = cc->postoffice;
+	buf->hostname = cc->hostname;
+	buf->st = cc->st;
+	return buf;
+}
+
+/* statlog - "<spoolid> <dt1> <dt2> <state> <channel>/<host>" */
+void statlog(complete_ctx *cc, const sfile *f, const vertex *v, const char *state)
+{
+	if (cc->statfd < 0)
 		return;
 	char id[SPOOL_ID_MAX], line[600];
 	file_spoolid(f, id, sizeof id);
-	time_t now = sched_now();
+	time_t now = time(NULL);
 	int n = snprintf(line, sizeof line, "%s %ld %ld %s %s/%s\n", id,
 			 (long)(f->ctime - f->arrival), (long)(now - f->ctime), state,
 			 v && v->thr ? v->thr->channel->s : "-", v && v->thr ? v->thr->host->s : "-");
 	if (n > 0 && (size_t)n < sizeof line)
-		(void)zwrite_all(S.statfd, line, (size_t)n);
+		(void)zwrite_all(cc->statfd, line, (size_t)n);
 }
 
 /* persist_slot - attempts (+5000 when warned) into the DELAY slot */
@@ -130,71 +124,56 @@ static void persist_slot(int fd, const srcpt *r)
 		zlog_warn(NULL, "cannot record attempts: %s", strerror(errno));
 }
 
-/* vertex_release - off the agent's outstanding list */
-void vertex_release(vertex *v)
-{
-	agent *a = v->agent;
-	if (a == NULL)
-		return;
-	for (vertex **pp = &a->out; *pp; pp = &(*pp)->anext)
-		if (*pp == v) {
-			*pp = v->anext;
-			break;
-		}
-	v->anext = NULL;
-	v->agent = NULL;
-}
-
 /* pend_add - remember a file whose completion must be retried */
-static void pend_add(sfile *f)
+static void pend_add(complete_ctx *cc, sfile *f)
 {
-	for (size_t i = 0; i < npend; i++)
-		if (pend[i] == f)
+	for (size_t i = 0; i < cc->npend; i++)
+		if (cc->pend[i] == f)
 			return;
-	if (npend == pendcap) {
-		size_t nc = pendcap ? pendcap * 2 : 16;
-		sfile **np = realloc(pend, nc * sizeof *np);
+	if (cc->npend == cc->pendcap) {
+		size_t nc = cc->pendcap ? cc->pendcap * 2 : 16;
+		sfile **np = realloc(cc->pend, nc * sizeof *np);
 		if (np == NULL)
 			return;
-		pend = np;
-		pendcap = nc;
+		cc->pend = np;
+		cc->pendcap = nc;
 	}
-	pend[npend++] = f;
+	cc->pend[cc->npend++] = f;
 }
 
 /* pend_del - forget f */
-static void pend_del(sfile *f)
+static void pend_del(complete_ctx *cc, sfile *f)
 {
-	for (size_t i = 0; i < npend; i++)
-		if (pend[i] == f) {
-			pend[i] = pend[--npend];
+	for (size_t i = 0; i < cc->npend; i++)
+		if (cc->pend[i] == f) {
+			cc->pend[i] = cc->pend[--cc->npend];
 			return;
 		}
 }
 
 /* rcpt_done - bookkeeping of a recipient that became final; 1 if f freed */
-static int rcpt_done(sfile *f, vertex *v, srcpt *r, const char *state)
+static int rcpt_done(complete_ctx *cc, sfile *f, vertex *v, srcpt *r, const char *state)
 {
 	if (r->state == RS_DONE)
 		return 0;
 	r->state = RS_DONE;
-	statlog(f, v, state);
+	statlog(cc, f, v, state);
 	if (v->npending)
 		v->npending--;
 	if (f->npending)
 		f->npending--;
-	if (S.m.nrcpt)
-		S.m.nrcpt--;
+	if (cc->m->nrcpt)
+		cc->m->nrcpt--;
 	if (v->thr && v->thr->nrcpt)
 		v->thr->nrcpt--;
 	if (v->npending == 0) {
 		thread *t = v->thr;
 		thread_unlink_vertex(v);
-		vertex_release(v);
-		thread_settled(t);
+		if (cc->hooks.vertex_left != NULL)
+			cc->hooks.vertex_left(cc->hooks.arg, v, t);
 	}
 	if (f->npending == 0)
-		return file_complete(f);
+		return file_complete(cc, f);
 	return 0;
 }
 
@@ -209,23 +188,12 @@ static int append_diag(int fd, const srcpt *r, const char *notary, const char *t
 		clean[i] = (notary[i] == '\r' || notary[i] == '\n' || notary[i] == '\t') ? ' ' : notary[i];
 	clean[n] = '\0';
 	ctl_diagv d = { .rcpt_off = (long)r->off, .hdr_off = -1, .dsn_off = -1,
-			.when = (long long)sched_now(), .notary = clean, .text = text };
+			.when = (long long)time(NULL), .notary = clean, .text = text };
 	return ctl_append_diag(fd, &d, err);
 }
 
-/* span_cstr - copy a span into a bounded C string */
-static void span_cstr(zspan s, char *buf, size_t bufsz)
-{
-	size_t n = s.n < bufsz - 1 ? s.n : bufsz - 1;
-	for (size_t i = 0; i < n; i++) {
-		char c = s.p[i];
-		buf[i] = (c == '\t' || c == '\n') ? ' ' : c;
-	}
-	buf[n] = '\0';
-}
-
 /* rcpt_final - see complete.h */
-int rcpt_final(sfile *f, vertex *v, srcpt *r, enum ta_word w, zspan notary, zspan text)
+int rcpt_final(complete_ctx *cc, sfile *f, vertex *v, srcpt *r, enum ta_word w, zspan notary, zspan text)
 {
 	char id[SPOOL_ID_MAX];
 	file_spoolid(f, id, sizeof id);
@@ -234,9 +202,9 @@ int rcpt_final(sfile *f, vertex *v, srcpt *r, enum ta_word w, zspan notary, zspa
 		f->haderror = 1;
 	if (owe_d) {
 		char nbuf[TAPROTO_LINE_MAX], tbuf[TAPROTO_LINE_MAX];
-		span_cstr(text, tbuf, sizeof tbuf);
+		report_span_cstr(text, tbuf, sizeof tbuf);
 		if (notary.n)
-			span_cstr(notary, nbuf, sizeof nbuf);
+			report_span_cstr(notary, nbuf, sizeof nbuf);
 		else {
 			int k = snprintf(nbuf, sizeof nbuf, "\003\001%s\001%s\001X-Zmta; %.4000s",
 					 w == TA_ERROR ? "failed" : "delivered",
@@ -254,16 +222,16 @@ int rcpt_final(sfile *f, vertex *v, srcpt *r, enum ta_word w, zspan notary, zspa
 		zbuf_free(&err);
 	}
 	if (w == TA_OK || w == TA_OK2 || w == TA_OK3)
-		S.c_delivered++;
+		cc->st->c_delivered++;
 	else
-		S.c_failed++;
+		cc->st->c_failed++;
 	{
 		zspan last = text_tail(text);
 		zlog_info(id, "%s/%s offset %u: %s %.*s", v->thr ? v->thr->channel->s : "-",
 			  v->thr ? v->thr->host->s : "-", r->off, ta_word_name(w),
 			  (int)(last.n > 300 ? 300 : last.n), last.p ? last.p : "");
 	}
-	return rcpt_done(f, v, r, ta_word_name(w));
+	return rcpt_done(cc, f, v, r, ta_word_name(w));
 }
 
 /* text_tail - the last line of a diagnostic text (CR separates lines):
@@ -281,7 +249,7 @@ static zspan text_tail(zspan t)
 }
 
 /* rcpt_deferred - see complete.h */
-void rcpt_deferred(sfile *f, vertex *v, srcpt *r, zspan notary, zspan text, int count)
+void rcpt_deferred(complete_ctx *cc, sfile *f, vertex *v, srcpt *r, zspan notary, zspan text, int count)
 {
 	r->state = RS_PENDING;
 	if (v->thr)
@@ -297,7 +265,7 @@ void rcpt_deferred(sfile *f, vertex *v, srcpt *r, zspan notary, zspan text, int 
 			close(fd);
 		}
 	}
-	S.c_deferred++;
+	cc->st->c_deferred++;
 	if (notary.n > 600)
 		notary.n = 600;
 	if (text.n > 400)
@@ -321,7 +289,7 @@ void rcpt_deferred(sfile *f, vertex *v, srcpt *r, zspan notary, zspan text, int 
 }
 
 /* rcpt_settle - see complete.h */
-int rcpt_settle(sfile *f, vertex *v, srcpt *r, pid_t pid, const char *why)
+int rcpt_settle(complete_ctx *cc, sfile *f, vertex *v, srcpt *r, pid_t pid, const char *why)
 {
 	char cur[8];
 	int fd = open_ctl(f);
@@ -332,7 +300,7 @@ int rcpt_settle(sfile *f, vertex *v, srcpt *r, pid_t pid, const char *why)
 	if (tag == '+' || tag == '-') {
 		if (fd >= 0)
 			close(fd);
-		return rcpt_final(f, v, r, tag == '+' ? TA_OK3 : TA_ERROR, ZSPAN_NULL,
+		return rcpt_final(cc, f, v, r, tag == '+' ? TA_OK3 : TA_ERROR, ZSPAN_NULL,
 				  zspan_from(tag == '+' ? "delivered (found in the control file after the agent was lost)"
 					     : "failed (found in the control file after the agent was lost)"));
 	}
@@ -348,101 +316,21 @@ int rcpt_settle(sfile *f, vertex *v, srcpt *r, pid_t pid, const char *why)
 	}
 	if (fd >= 0)
 		close(fd);
-	rcpt_deferred(f, v, r, ZSPAN_NULL, t, 1);
+	rcpt_deferred(cc, f, v, r, ZSPAN_NULL, t, 1);
 	return 0;
 }
 
-/* sched_host_check - see complete.h */
-int sched_host_check(zspan host, zbuf *why)
-{
-	if (host.n == 1 && host.p[0] == '-')
-		return Z_OK;
-	return mhost_parse(host.p, host.n, NULL, why);
-}
-
-/* rcpt_fail_at_scan - see complete.h */
-int rcpt_fail_at_scan(int fd, const char *rel, const ctl_rcpt *r, const char *reason)
-{
-	char shown[120], text[600];
-	size_t n = r->quad.host.n < sizeof shown - 4 ? r->quad.host.n : sizeof shown - 4;
-	zbuf err = ZBUF_INIT(512);
-	int rc;
-
-	/* the host as it may be shown: bytes outside printable ASCII become '?' */
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)r->quad.host.p[i];
-		shown[i] = (c < ' ' || c >= 127 || c == '"') ? '?' : (char)c;
-	}
-	memcpy(shown + n, n < r->quad.host.n ? "..." : "", n < r->quad.host.n ? 4 : 1);
-	int k = snprintf(text, sizeof text, "5.1.2 invalid host \"%s\": %s", shown, reason);
-	if (k < 0 || (size_t)k >= sizeof text)
-		k = snprintf(text, sizeof text, "5.1.2 invalid host \"%s\"", shown);
-	if (k < 0)
-		text[0] = '\0';
-	ctl_diagv d = { .rcpt_off = (long)r->off, .hdr_off = -1, .dsn_off = -1,
-			.when = (long long)sched_now(),
-			.notary = "\003\001failed\0015.1.2\001X-Zmta; invalid host in the control file\001",
-			.text = text };
-	rc = ctl_append_diag(fd, &d, &err);
-	if (rc == Z_OK) {
-		zbuf_reset(&err);
-		rc = ctl_lock(fd, r->off, CTL_TAG_NORMAL, CTL_TAG_NOTOK, 0, &err);
-	}
-	if (rc != Z_OK) {
-		zlog_error(NULL, "%s: cannot fail recipient at %zu with an invalid host: %s", rel,
-			   r->off, zbuf_cstr(&err));
-	} else {
-		S.c_failed++;
-		zlog_info(NULL, "%s: recipient at %zu failed: %s", rel, r->off, text);
-	}
-	zbuf_free(&err);
-	return rc;
-}
-
-/* remote_name - the notary's remote-MTA field without the "(ip|port)"
- * comment the agents add, for the Remote-MTA field of RFC 3464 */
-static zspan remote_name(zspan r)
-{
-	for (size_t i = 0; i + 1 < r.n; i++)
-		if (r.p[i] == ' ' && r.p[i + 1] == '(') {
-			r.n = i;
-			break;
-		}
-	return r;
-}
-
-/* notary_field - field i of a stored "notary\ttext" string */
-static void lastdiag_parts(const char *ld, char *status, size_t ssz, char *diag, size_t dsz,
-			   char *remote, size_t rsz, char *text, size_t tsz)
-{
-	status[0] = diag[0] = remote[0] = text[0] = '\0';
-	if (ld == NULL)
-		return;
-	const char *tab = strchr(ld, '\t');
-	zspan notary = { ld, tab ? (size_t)(tab - ld) : strlen(ld) };
-	if (tab)
-		span_cstr(zspan_from(tab + 1), text, tsz);
-	dsn_notary dn;
-	if (dsn_notary_parse(notary, &dn) == Z_OK) {
-		span_cstr(dn.status, status, ssz);
-		span_cstr(dn.diagnostic, diag, dsz);
-		span_cstr(remote_name(dn.remote_mta), remote, rsz);
-	}
-	for (char *p = status; *p; p++)
-		if (*p == ' ') { *p = '\0'; break; }
-}
-
 /* vertex_expire - see complete.h */
-int vertex_expire(vertex *v, int hard)
+int vertex_expire(complete_ctx *cc, vertex *v, int hard)
 {
 	sfile *f = v->file;
 	char id[SPOOL_ID_MAX], age[64], status[64], diag[1024], remote[512], last[2048];
 	char notary[2048], text[4096];
 	file_spoolid(f, id, sizeof id);
-	time_t now = sched_now();
+	time_t now = time(NULL);
 	if (retry_format_age((long)(now - f->arrival), age, sizeof age) != Z_OK)
 		snprintf(age, sizeof age, "%ld seconds", (long)(now - f->arrival));
-	lastdiag_parts(v->lastdiag, status, sizeof status, diag, sizeof diag, remote,
+	report_lastdiag(v->lastdiag, status, sizeof status, diag, sizeof diag, remote,
 		       sizeof remote, last, sizeof last);
 	for (char *p = diag; *p; p++)
 		if (*p == '\001') *p = ' ';
@@ -483,237 +371,32 @@ int vertex_expire(vertex *v, int hard)
 		if (lrc != Z_OK)
 			zlog_warn(id, "expiry: tag at %u: %s", r->off, zbuf_cstr(&err));
 		zbuf_free(&err);
-		S.c_expired++;
-		S.c_failed++;
-		freed = rcpt_done(f, v, r, "expire");
+		cc->st->c_expired++;
+		cc->st->c_failed++;
+		freed = rcpt_done(cc, f, v, r, "expire");
 	}
 	if (fd >= 0)
 		close(fd);
 	return freed;
 }
 
-/* is_errormsg - does the original's envelope carry "errormsg"? */
-static int is_errormsg(int qfd, long body_off)
-{
-	char buf[8192];
-	size_t lim = body_off > 0 && (size_t)body_off < sizeof buf - 1 ? (size_t)body_off : sizeof buf - 1;
-	ssize_t n = pread(qfd, buf, lim, 0);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	for (char *p = buf; p && *p; ) {
-		if (strncmp(p, "errormsg", 8) == 0 && (p[8] == '\n' || p[8] == ' ' || p[8] == '\0'))
-			return 1;
-		if (strncmp(p, "env-end", 7) == 0)
-			break;
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return 0;
-}
-
-/* strvec - small owner of duplicated strings */
-typedef struct strvec {
-	char **v;
-	size_t n, cap;
-} strvec;
-
-/* sv_add - keep s (may be NULL) and return it */
-static char *sv_add(strvec *sv, char *s)
-{
-	if (s == NULL)
-		return NULL;
-	if (sv->n == sv->cap) {
-		size_t nc = sv->cap ? sv->cap * 2 : 32;
-		char **nv = realloc(sv->v, nc * sizeof *nv);
-		if (nv == NULL) {
-			free(s);
-			return NULL;
-		}
-		sv->v = nv;
-		sv->cap = nc;
-	}
-	sv->v[sv->n++] = s;
-	return s;
-}
-
-/* sv_span - duplicate a span (NULL when empty) */
-static char *sv_span(strvec *sv, zspan s)
-{
-	if (s.n == 0)
-		return NULL;
-	return sv_add(sv, zspan_dup(s));
-}
-
-/* sv_free - free all */
-static void sv_free(strvec *sv)
-{
-	for (size_t i = 0; i < sv->n; i++)
-		free(sv->v[i]);
-	free(sv->v);
-	memset(sv, 0, sizeof *sv);
-}
-
-/* rcpt_addr - unquoted user of a recipient */
-static char *rcpt_addr(strvec *sv, const ctl_rcpt *cr)
-{
-	zbuf b = ZBUF_INIT(2048);
-	char *s = NULL;
-	if (ctl_unquote_user(cr->quad.user, &b) == Z_OK)
-		s = strdup(zbuf_cstr(&b));
-	else
-		s = zspan_dup(cr->quad.user);
-	zbuf_free(&b);
-	return sv_add(sv, s);
-}
-
-/* submit_report - render and submit one report; Z_OK, Z_ENOENT when
- * nothing is to be sent, else an error */
-static int submit_report(sfile *f, const ctl_file *cf, int qfd, dsn_rcpt *dr, size_t n,
-			 const ctl_rcpt *first, const char *id)
-{
-	strvec sv = { 0 };
-	int rc = Z_ENOENT;
-	zbuf env = ZBUF_INIT(DSN_ENV_MAX), msg = ZBUF_INIT(DSN_MSG_MAX), err = ZBUF_INIT(1024);
-	const ctl_sender *snd = first && first->sender < cf->nsenders ? &cf->senders[first->sender] : NULL;
-	int errchan = snd == NULL || zspan_caseeq(snd->quad.channel, "error");
-	char *erraddr = NULL;
-	if (snd && !errchan) {
-		zbuf b = ZBUF_INIT(2048);
-		if (ctl_unquote_user(snd->quad.user, &b) == Z_OK)
-			erraddr = sv_add(&sv, strdup(zbuf_cstr(&b)));
-		zbuf_free(&b);
-	}
-	int errmsg = qfd >= 0 ? is_errormsg(qfd, cf->body_off) : 0;
-	enum dsn_disp disp = dsn_disposition(erraddr ? erraddr : "", errchan, errmsg);
-	if (disp == DSN_DISCARD) {
-		zlog_info(id, "no report: the message was itself a report");
-		if (S.cfg->store_error_on_error)
-			rc = Z_EAGAIN;  /* caller keeps it in postman/ */
-		goto out;
-	}
-	size_t keep = n;
-	if (disp == DSN_TO_POSTMASTER) {
-		keep = 0;
-		for (size_t i = 0; i < n; i++)
-			if (dr[i].action == DSN_FAILED)
-				dr[keep++] = dr[i];
-	}
-	if (keep == 0)
-		goto out;
-	dsn_report rep;
-	memset(&rep, 0, sizeof rep);
-	rep.reporting_host = S.hostname;
-	rep.to = disp == DSN_TO_POSTMASTER ? "postmaster" : erraddr;
-	rep.envid = first ? sv_span(&sv, first->envid) : NULL;
-	rep.spoolid = id;
-	rep.arrival = f->arrival;
-	rep.now = sched_now();
-	rep.ret = DSN_RET_DEFAULT;
-	if (first && zspan_caseeq(first->ret, "HDRS"))
-		rep.ret = DSN_RET_HDRS;
-	else if (first && zspan_caseeq(first->ret, "FULL"))
-		rep.ret = DSN_RET_FULL;
-	rep.double_fault = disp == DSN_TO_POSTMASTER;
-	if (first && first->hdr_off >= 0 && (size_t)first->hdr_off + first->hdr_len <= cf->len)
-		rep.headers = (zspan){ cf->data + first->hdr_off, first->hdr_len };
-	rep.body_fd = -1;
-	if (qfd >= 0 && cf->body_off >= 0) {
-		struct stat st;
-		if (fstat(qfd, &st) == 0 && st.st_size >= cf->body_off) {
-			rep.body_fd = qfd;
-			rep.body_off = cf->body_off;
-			rep.body_len = (size_t)(st.st_size - cf->body_off);
-		}
-	}
-	rep.rcpts = dr;
-	rep.nrcpts = keep;
-	rc = dsn_render(&rep, &env, &msg, &err);
-	if (rc != Z_OK) {
-		zlog_error(id, "cannot render report: %s", zbuf_cstr(&err));
-		goto out;
-	}
-	submit s;
-	if ((rc = submit_open(&s, S.postoffice, &err)) != Z_OK) {
-		zlog_error(id, "cannot submit report: %s", zbuf_cstr(&err));
-		goto out;
-	}
-	const char *p = env.data, *end = env.data + env.len;
-	while (p && p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t ln = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		char line[DSN_ENV_MAX];
-		if (ln >= sizeof line)
-			ln = sizeof line - 1;
-		memcpy(line, p, ln);
-		line[ln] = '\0';
-		char *sp = strchr(line, ' ');
-		if (sp)
-			*sp++ = '\0';
-		if (line[0] && submit_env(&s, line, sp) != Z_OK)
-			rc = Z_EIO;
-		p = nl ? nl + 1 : end;
-	}
-	if (rc == Z_OK && submit_env(&s, "env-end", NULL) != Z_OK)
-		rc = Z_EIO;
-	if (rc == Z_OK && submit_write(&s, msg.data, msg.len) != Z_OK)
-		rc = Z_EIO;
-	if (rc != Z_OK) {
-		int e = errno;	/* what the failed write said (ENOSPC, EIO...) */
-		submit_abort(&s);
-		zlog_error(id, "cannot write report submission: %s", e ? strerror(e) : "write failed");
-		goto out;
-	}
-	unsigned long ino = 0;
-	if ((rc = submit_commit(&s, "router", 0, &ino, &err)) != Z_OK) {
-		zlog_error(id, "cannot commit report: %s", zbuf_cstr(&err));
-		goto out;
-	}
-	S.c_dsn++;
-	zlog_info(id, "created %sreport with %zu entr%s as router/%lu to %s",
-		  rep.double_fault ? "double-fault " : "", keep, keep == 1 ? "y" : "ies", ino, rep.to);
-out:
-	zbuf_free(&env);
-	zbuf_free(&msg);
-	zbuf_free(&err);
-	sv_free(&sv);
-	return rc;
-}
-
-/* open_body - queue/<prefix><ino> read-only: a message's body has the
- * control file's own id (load_file refuses a file whose 'i' line says
- * otherwise, and a later rewrite of that line changes nothing here);
- * -1 with errno set on failure */
-static int open_body(const sfile *f, const ctl_file *cf, char *path, size_t psz)
-{
-	(void)cf;
-	int k = snprintf(path, psz, "../queue/%s%lu", f->prefix, f->ino);
-	if (k < 0 || (size_t)k >= psz) {
-		if (psz)
-			path[0] = '\0';
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-}
-
 /* vertex_age_check - see complete.h */
-int vertex_age_check(vertex *v, time_t now, time_t next_wakeup)
+int vertex_age_check(complete_ctx *cc, vertex *v, time_t now, time_t next_wakeup)
 {
 	enum retry_expiry e = retry_expiry_check(v->thr->clause, v->file->arrival, v->attempts,
 						 now, next_wakeup);
 	if (e != RETRY_KEEP)
-		return vertex_expire(v, e == RETRY_EXPIRE_HARD);
-	if (!v->warned && S.cfg->delay_warning > 0 &&
-	    retry_delay_warning_due(S.cfg->delay_warning, v->file->arrival, 0, now))
-		vertex_delay_warn(v);
+		return vertex_expire(cc, v, e == RETRY_EXPIRE_HARD);
+	if (!v->warned && cc->cfg->delay_warning > 0 &&
+	    retry_delay_warning_due(cc->cfg->delay_warning, v->file->arrival, 0, now))
+		vertex_delay_warn(cc, v);
 	return 0;
 }
 
 /* vertex_delay_warn - see complete.h */
-void vertex_delay_warn(vertex *v)
+void vertex_delay_warn(complete_ctx *cc, vertex *v)
 {
+	report_ctx rcx;
 	sfile *f = v->file;
 	char id[SPOOL_ID_MAX];
 	file_spoolid(f, id, sizeof id);
@@ -729,7 +412,7 @@ void vertex_delay_warn(vertex *v)
 		return;
 	ctl_file cf;
 	zbuf err = ZBUF_INIT(512);
-	strvec sv = { 0 };
+	report_strs sv = { 0 };
 	dsn_rcpt *dr = calloc(v->nrcpt, sizeof *dr);
 	size_t n = 0;
 	const ctl_rcpt *first = NULL;
@@ -742,9 +425,9 @@ void vertex_delay_warn(vertex *v)
 		goto out;
 	}
 	char status[64], diag[1024], remote[512], last[2048];
-	lastdiag_parts(v->lastdiag, status, sizeof status, diag, sizeof diag, remote,
+	report_lastdiag(v->lastdiag, status, sizeof status, diag, sizeof diag, remote,
 		       sizeof remote, last, sizeof last);
-	time_t until = retry_expiry_time(v->thr ? v->thr->clause : S.cfg->defaults, f->arrival);
+	time_t until = retry_expiry_time(v->thr ? v->thr->clause : cc->cfg->defaults, f->arrival);
 	for (uint32_t i = 0; i < v->nrcpt; i++) {
 		srcpt *r = &v->r[i];
 		if (r->state == RS_DONE || !(r->flags & RF_DELAY) || (r->flags & RF_WARNED))
@@ -755,21 +438,21 @@ void vertex_delay_warn(vertex *v)
 		if (first == NULL)
 			first = cr;
 		dsn_rcpt *d = &dr[n++];
-		d->addr = rcpt_addr(&sv, cr);
-		d->orcpt = sv_span(&sv, cr->orcpt);
+		d->addr = report_rcpt_addr(&sv, cr);
+		d->orcpt = report_strs_span(&sv, cr->orcpt);
 		d->action = DSN_DELAYED;
-		d->status = status[0] == '4' ? sv_add(&sv, strdup(status)) : "4.0.0";
-		d->remote_mta = remote[0] ? sv_add(&sv, strdup(remote)) : NULL;
-		d->diagnostic = diag[0] ? sv_add(&sv, strdup(diag)) : NULL;
-		d->text = last[0] ? sv_add(&sv, strdup(last)) : NULL;
+		d->status = status[0] == '4' ? report_strs_add(&sv, strdup(status)) : "4.0.0";
+		d->remote_mta = remote[0] ? report_strs_add(&sv, strdup(remote)) : NULL;
+		d->diagnostic = diag[0] ? report_strs_add(&sv, strdup(diag)) : NULL;
+		d->text = last[0] ? report_strs_add(&sv, strdup(last)) : NULL;
 		d->last_attempt = v->lastfeed;
 		d->will_retry_until = until;
 		r->flags |= RF_WARNED;
 		persist_slot(fd, r);
 	}
 	if (n) {
-		qfd = open_body(f, &cf, qpath, sizeof qpath);
-		(void)submit_report(f, &cf, qfd, dr, n, first, id);
+		qfd = report_open_body(f, qpath, sizeof qpath);
+		(void)report_submit(rctx(cc, &rcx), f, &cf, qfd, dr, n, first, id);
 	}
 	ctl_free(&cf);
 out:
@@ -777,77 +460,33 @@ out:
 		close(qfd);
 	close(fd);
 	free(dr);
-	sv_free(&sv);
+	report_strs_free(&sv);
 	zbuf_free(&err);
 }
 
 /* drop_model - remove f from the model (vertices must be idle) */
-static void drop_model(sfile *f)
+static void drop_model(complete_ctx *cc, sfile *f)
 {
 	for (vertex *v = f->vertices; v; v = v->fnext) {
 		thread *t = v->thr;
 		if (t && t->nrcpt >= v->npending)
 			t->nrcpt -= v->npending;
-		if (S.m.nrcpt >= v->npending)
-			S.m.nrcpt -= v->npending;
+		if (cc->m->nrcpt >= v->npending)
+			cc->m->nrcpt -= v->npending;
 		v->npending = 0;
 		thread_unlink_vertex(v);
-		vertex_release(v);
-		thread_settled(t);
+		if (cc->hooks.vertex_left != NULL)
+			cc->hooks.vertex_left(cc->hooks.arg, v, t);
 	}
-	pend_del(f);
-	model_file_remove(&S.m, f);
-}
-
-/* collect_diags - unreported d lines allowed by NOTIFY into dr (room for
- * cf->ndiags entries); returns how many */
-static size_t collect_diags(const ctl_file *cf, strvec *sv, dsn_rcpt *dr, const ctl_rcpt **firstp)
-{
-	size_t n = 0;
-	*firstp = NULL;
-	for (size_t i = 0; i < cf->ndiags; i++) {
-		const ctl_diag *d = &cf->diags[i];
-		if (d->tag != ' ')
-			continue;
-		const ctl_rcpt *cr = d->rcpt_off >= 0 ? ctl_find_rcpt(cf, (size_t)d->rcpt_off) : NULL;
-		if (cr == NULL)
-			continue;
-		dsn_notary dn;
-		memset(&dn, 0, sizeof dn);
-		(void)dsn_notary_parse(d->notary, &dn);
-		zspan act = dn.action;
-		if (act.n && act.p[0] == '_') {
-			act.p++;
-			act.n--;
-		}
-		int a = dsn_action_parse(act);
-		if (a < 0)
-			a = cr->tag == '+' ? DSN_DELIVERED : DSN_FAILED;
-		if (!dsn_notify_allows(cr->notify, (enum dsn_action)a))
-			continue;
-		if (*firstp == NULL)
-			*firstp = cr;
-		dsn_rcpt *x = &dr[n++];
-		x->addr = rcpt_addr(sv, cr);
-		x->orcpt = sv_span(sv, cr->orcpt);
-		x->action = (enum dsn_action)a;
-		char st[64];
-		span_cstr(dn.status, st, sizeof st);
-		for (char *p = st; *p; p++)
-			if (*p == ' ') { *p = '\0'; break; }
-		x->status = st[0] ? sv_add(sv, strdup(st)) : NULL;
-		x->remote_mta = sv_span(sv, remote_name(dn.remote_mta));
-		x->diagnostic = sv_span(sv, dn.diagnostic);
-		x->text = sv_span(sv, d->text);
-		x->last_attempt = (time_t)d->when;
-	}
-	return n;
+	pend_del(cc, f);
+	model_file_remove(cc->m, f);
 }
 
 /* file_interim_report - report what is final while other recipients of
  * the message are still queued (PARAMglobal-report-interval) */
-static void file_interim_report(sfile *f)
+static void file_interim_report(complete_ctx *cc, sfile *f)
 {
+	report_ctx rcx;
 	char id[SPOOL_ID_MAX], qpath[256];
 	file_spoolid(f, id, sizeof id);
 	int fd = open_ctl(f), qfd = -1;
@@ -855,7 +494,7 @@ static void file_interim_report(sfile *f)
 		return;
 	ctl_file cf;
 	zbuf err = ZBUF_INIT(512);
-	strvec sv = { 0 };
+	report_strs sv = { 0 };
 	dsn_rcpt *dr = NULL;
 	if (ctl_read(fd, 0, &cf, &err) != Z_OK) {
 		zlog_warn(id, "interim report: %s", zbuf_cstr(&err));
@@ -865,11 +504,11 @@ static void file_interim_report(sfile *f)
 	dr = calloc(cf.ndiags ? cf.ndiags : 1, sizeof *dr);
 	if (dr != NULL) {
 		const ctl_rcpt *first = NULL;
-		size_t n = collect_diags(&cf, &sv, dr, &first);
+		size_t n = report_collect(&cf, &sv, dr, &first);
 		int s = Z_ENOENT;
 		if (n) {
-			qfd = open_body(f, &cf, qpath, sizeof qpath);
-			s = submit_report(f, &cf, qfd, dr, n, first, id);
+			qfd = report_open_body(f, qpath, sizeof qpath);
+			s = report_submit(rctx(cc, &rcx), f, &cf, qfd, dr, n, first, id);
 		}
 		if (s == Z_OK || s == Z_ENOENT || s == Z_EAGAIN) {
 			for (size_t i = 0; i < cf.ndiags; i++)
@@ -887,144 +526,36 @@ out:
 		close(qfd);
 	close(fd);
 	free(dr);
-	sv_free(&sv);
+	report_strs_free(&sv);
 	zbuf_free(&err);
 }
 
 /* complete_interim_reports - every PARAMglobal-report-interval */
-void complete_interim_reports(void)
+void complete_interim_reports(complete_ctx *cc)
 {
-	for (size_t i = 0; i < S.m.fcap; i++)
-		for (sfile *f = S.m.ftab[i]; f; f = f->hnext)
+	for (size_t i = 0; i < cc->m->fcap; i++)
+		for (sfile *f = cc->m->ftab[i]; f; f = f->hnext)
 			if (f->haderror && f->npending > 0)
-				file_interim_report(f);
-}
-
-/*
- * Group commit of removals.  A finished message's control file is unlinked
- * at once; its body waits here.  removal_flush() (run from the event loop
- * right after the events that finished them, and before exit) fsyncs each
- * transport/ directory that lost control files once, then unlinks the
- * bodies and fsyncs each queue/ directory once.  So the order "control
- * file gone (durably), then body" holds for every message, with two
- * fsyncs per batch instead of three per message.  A crash between the two
- * steps leaves a body without a control file in queue/, never the
- * reverse.
- */
-#define REMOVAL_MAX 4096
-static struct {
-	char (*body)[96];      /* queue/ paths relative to transport/ ("" = none) */
-	char (*dir)[8];        /* hash prefix of the control file */
-	size_t n;
-	int armed;
-} rm_batch;
-
-static void removal_timer(zev_loop *loop, void *arg)
-{
-	(void)loop;
-	(void)arg;
-	rm_batch.armed = 0;
-	removal_flush();
-}
-
-/* removal_add - remember a body to remove after the control file's
- * directory is synced; flushes first when the batch is full */
-static void removal_add(const char *prefix, const char *qpath, const char *id)
-{
-	if (rm_batch.body == NULL) {
-		rm_batch.body = calloc(REMOVAL_MAX, sizeof *rm_batch.body);
-		rm_batch.dir = calloc(REMOVAL_MAX, sizeof *rm_batch.dir);
-		if (rm_batch.body == NULL || rm_batch.dir == NULL) {
-			free(rm_batch.body);
-			free(rm_batch.dir);
-			rm_batch.body = NULL;
-			rm_batch.dir = NULL;
-		}
-	}
-	if (rm_batch.body == NULL || rm_batch.n == REMOVAL_MAX)
-		removal_flush();
-	if (rm_batch.body == NULL) {
-		/* no memory for a batch: do it the slow way, in order */
-		char dir[16];
-		int k = snprintf(dir, sizeof dir, "./%s", prefix);
-		if (k < 0 || (size_t)k >= sizeof dir || zfsync_dir(dir) != Z_OK)
-			zlog_warn(id, "fsync of directory %s: %s", dir, strerror(errno));
-		if (qpath != NULL && unlink(qpath) != 0 && errno != ENOENT)
-			zlog_error(id, "cannot remove body %s: %s", qpath, strerror(errno));
-		if (qpath != NULL && zfsync_parent(qpath) != Z_OK)
-			zlog_warn(id, "fsync of the directory of %s: %s", qpath, strerror(errno));
-		return;
-	}
-	if (zstrlcpy(rm_batch.body[rm_batch.n], qpath ? qpath : "", sizeof rm_batch.body[0]) != Z_OK ||
-	    zstrlcpy(rm_batch.dir[rm_batch.n], prefix, sizeof rm_batch.dir[0]) != Z_OK) {
-		zlog_error(id, "body path too long for the removal batch: %s", qpath ? qpath : "");
-		return;
-	}
-	rm_batch.n++;
-	if (!rm_batch.armed && S.loop != NULL &&
-	    zev_timer_add(S.loop, zmono_ms(), removal_timer, NULL) != 0)
-		rm_batch.armed = 1;
-}
-
-/* seen_before - is s among the first n entries of v (tiny sets: linear) */
-static int seen_before(char (*v)[8], size_t n, const char *s)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i], s) == 0)
-			return 1;
-	return 0;
-}
-
-/* removal_flush - see complete.h */
-void removal_flush(void)
-{
-	size_t n = rm_batch.n;
-
-	if (n == 0)
-		return;
-	/* 1. the control files' removals become durable */
-	for (size_t i = 0; i < n; i++) {
-		if (seen_before(rm_batch.dir, i, rm_batch.dir[i]))
-			continue;
-		char dir[16];
-		int k = snprintf(dir, sizeof dir, "./%s", rm_batch.dir[i]);
-		if (k < 0 || (size_t)k >= sizeof dir || zfsync_dir(dir) != Z_OK)
-			zlog_warn(NULL, "fsync of directory %s: %s", dir, strerror(errno));
-	}
-	/* 2. then the bodies go, and their directories are synced once */
-	for (size_t i = 0; i < n; i++) {
-		if (rm_batch.body[i][0] == '\0')
-			continue;
-		if (unlink(rm_batch.body[i]) != 0 && errno != ENOENT)
-			zlog_error(NULL, "cannot remove body %s: %s", rm_batch.body[i], strerror(errno));
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (rm_batch.body[i][0] == '\0' ||
-		    seen_before(rm_batch.dir, i, rm_batch.dir[i]))
-			continue;
-		if (zfsync_parent(rm_batch.body[i]) != Z_OK)
-			zlog_warn(NULL, "fsync of the directory of %s: %s", rm_batch.body[i],
-				  strerror(errno));
-	}
-	rm_batch.n = 0;
+				file_interim_report(cc, f);
 }
 
 /* file_complete - see complete.h */
-int file_complete(sfile *f)
+int file_complete(complete_ctx *cc, sfile *f)
 {
+	report_ctx rcx;
 	char id[SPOOL_ID_MAX], rel[32], qpath[256];
 	file_spoolid(f, id, sizeof id);
 	file_relpath(f, rel, sizeof rel);
 	int fd = open_ctl(f), qfd = -1, rc = 0;
 	ctl_file cf;
 	zbuf err = ZBUF_INIT(512);
-	strvec sv = { 0 };
+	report_strs sv = { 0 };
 	dsn_rcpt *dr = NULL;
 	int parsed = 0;
 	memset(&cf, 0, sizeof cf);
 	if (fd < 0) {
 		zlog_warn(id, "control file %s vanished: %s", rel, strerror(errno));
-		drop_model(f);
+		drop_model(cc, f);
 		return 1;
 	}
 	int rrc = ctl_read(fd, 0, &cf, &err);
@@ -1032,7 +563,7 @@ int file_complete(sfile *f)
 		/* out of memory, I/O error: not the file's fault, try again */
 		ctl_free(&cf);
 		zlog_warn(id, "completion: cannot read %s now (%s); will retry", rel, zbuf_cstr(&err));
-		pend_add(f);
+		pend_add(cc, f);
 		goto out;
 	}
 	if (rrc != Z_OK) {
@@ -1044,12 +575,12 @@ int file_complete(sfile *f)
 		close(fd);
 		fd = -1;
 		if (spool_quarantine(NULL, rel, body, "unreadable", "control file became unparseable", &err) == Z_OK) {
-			S.c_quarantined++;
-			drop_model(f);
+			cc->st->c_quarantined++;
+			drop_model(cc, f);
 			rc = 1;
 		} else {
 			zlog_error(id, "%s", zbuf_cstr(&err));
-			pend_add(f);
+			pend_add(cc, f);
 		}
 		goto out;
 	}
@@ -1060,14 +591,14 @@ int file_complete(sfile *f)
 			failed++;
 	dr = calloc(cf.ndiags ? cf.ndiags : 1, sizeof *dr);
 	if (dr == NULL) {
-		pend_add(f);
+		pend_add(cc, f);
 		goto out;
 	}
 	const ctl_rcpt *first = NULL;
-	size_t n = collect_diags(&cf, &sv, dr, &first);
+	size_t n = report_collect(&cf, &sv, dr, &first);
 	if (n) {
-		qfd = open_body(f, &cf, qpath, sizeof qpath);
-		int s = submit_report(f, &cf, qfd, dr, n, first, id);
+		qfd = report_open_body(f, qpath, sizeof qpath);
+		int s = report_submit(rctx(cc, &rcx), f, &cf, qfd, dr, n, first, id);
 		if (s == Z_EAGAIN) {
 			/* a report about a report, kept on request */
 			close(fd); fd = -1;
@@ -1076,17 +607,17 @@ int file_complete(sfile *f)
 			zbuf_reset(&err);
 			if (spool_quarantine(NULL, rel, body, "error-on-error",
 					     "delivery report about a delivery report", &err) == Z_OK) {
-				drop_model(f);
+				drop_model(cc, f);
 				rc = 1;
 			} else {
 				zlog_error(id, "%s", zbuf_cstr(&err));
-				pend_add(f);
+				pend_add(cc, f);
 			}
 			goto out;
 		}
 		if (s != Z_OK && s != Z_ENOENT) {
 			zlog_error(id, "report not submitted; message kept, will retry");
-			pend_add(f);
+			pend_add(cc, f);
 			goto out;
 		}
 	}
@@ -1105,14 +636,14 @@ int file_complete(sfile *f)
 	 * directory holding the control file is synced (group commit) */
 	if (unlink(rel) != 0 && errno != ENOENT) {
 		zlog_error(id, "cannot remove %s: %s", rel, strerror(errno));
-		pend_add(f);
+		pend_add(cc, f);
 		goto out;
 	}
 	if (qfd < 0)
-		qfd = open_body(f, &cf, qpath, sizeof qpath);
-	removal_add(f->prefix, (qfd >= 0 || errno != ENOENT) ? qpath : NULL, id);
+		qfd = report_open_body(f, qpath, sizeof qpath);
+	removal_add(cc->rm, f->prefix, (qfd >= 0 || errno != ENOENT) ? qpath : NULL, id);
 	zlog_info(id, "complete (total %u recipient%s, %u failed)", total, total == 1 ? "" : "s", failed);
-	drop_model(f);
+	drop_model(cc, f);
 	rc = 1;
 out:
 	if (qfd >= 0)
@@ -1122,13 +653,13 @@ out:
 	if (parsed)
 		ctl_free(&cf);
 	free(dr);
-	sv_free(&sv);
+	report_strs_free(&sv);
 	zbuf_free(&err);
 	return rc;
 }
 
 /* file_kill - see complete.h */
-int file_kill(sfile *f)
+int file_kill(complete_ctx *cc, sfile *f)
 {
 	char id[SPOOL_ID_MAX], rel[32], body[32];
 	for (vertex *v = f->vertices; v; v = v->fnext)
@@ -1149,17 +680,25 @@ int file_kill(sfile *f)
 	}
 	zbuf_free(&err);
 	zlog_info(id, "killed by mailq (moved to postman/%lu.killed)", qino);
-	drop_model(f);
+	drop_model(cc, f);
 	return Z_OK;
 }
 
 /* complete_retry_pending - see complete.h */
-void complete_retry_pending(void)
+void complete_retry_pending(complete_ctx *cc)
 {
-	size_t n = npend;
-	for (size_t i = 0; i < n && npend > 0; i++) {
-		sfile *f = pend[0];
-		pend[0] = pend[--npend];
-		(void)file_complete(f);
+	size_t n = cc->npend;
+	for (size_t i = 0; i < n && cc->npend > 0; i++) {
+		sfile *f = cc->pend[0];
+		cc->pend[0] = cc->pend[--cc->npend];
+		(void)file_complete(cc, f);
 	}
+}
+
+/* complete_free - see complete.h */
+void complete_free(complete_ctx *cc)
+{
+	free(cc->pend);
+	cc->pend = NULL;
+	cc->npend = cc->pendcap = 0;
 }

@@ -3,7 +3,6 @@
 
 pkglibexec_PROGRAMS += scheduler/scheduler
 scheduler_scheduler_SOURCES = scheduler/scheduler.c \
-	scheduler/model.h scheduler/model.c \
 	scheduler/agents.h scheduler/agents.c \
 	scheduler/complete.h scheduler/complete.c \
 	scheduler/mqsrv.h scheduler/mqsrv.c
@@ -16,7 +15,7 @@ dist_man_MANS += man/scheduler.8
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_model
 TESTS += tests/unit/check_model
-tests_unit_check_model_SOURCES = tests/unit/check_model.c scheduler/model.c scheduler/model.h
+tests_unit_check_model_SOURCES = tests/unit/check_model.c
 tests_unit_check_model_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_model_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
 tests_unit_check_model_LDADD = scheduler/libsched.a $(UNIT_LIBS)
@@ -49,3 +48,28 @@ TESTS += tests/integration/sched-logfiles.sh
 EXTRA_DIST += tests/integration/sched-logfiles.sh
 TESTS += tests/integration/sched-keepalive.sh
 EXTRA_DIST += tests/integration/sched-keepalive.sh
+# issue 9: the scheduler's modules and their unit tests
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_removal
+TESTS += tests/unit/check_removal
+tests_unit_check_removal_SOURCES = tests/unit/check_removal.c
+tests_unit_check_removal_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_removal_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
+tests_unit_check_removal_LDADD = scheduler/libsched.a $(UNIT_LIBS)
+endif
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_scan
+TESTS += tests/unit/check_scan
+tests_unit_check_scan_SOURCES = tests/unit/check_scan.c
+tests_unit_check_scan_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_scan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
+tests_unit_check_scan_LDADD = scheduler/libsched.a spool/libspool.a mail/libmail.a $(UNIT_LIBS)
+endif
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_report
+TESTS += tests/unit/check_report
+tests_unit_check_report_SOURCES = tests/unit/check_report.c
+tests_unit_check_report_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_report_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
+tests_unit_check_report_LDADD = scheduler/libsched.a spool/libspool.a mail/libmail.a $(UNIT_LIBS)
+endif

@@ -1,13 +1,21 @@
 # scheduler/local.mk - the scheduler daemon (libexecdir/zmta/scheduler) and mailq(1)
 
-# libsched.a: pure logic used by the scheduler daemon (and its tests):
-# scheduler.conf (sconf), retry/expiry arithmetic (retry), DSN rendering (dsn).
+# libsched.a: the scheduler's modules that work without the daemon (and
+# have their own unit tests): scheduler.conf (sconf), retry/expiry
+# arithmetic (retry), DSN rendering (dsn), the queue model (model), the
+# scan of transport/ (scan), delivery reports (report), the removal
+# batcher (removal).  Users of scan/report also link spool/ and mail/.
 noinst_LIBRARIES += scheduler/libsched.a
 scheduler_libsched_a_SOURCES = \
 	scheduler/sconf.h scheduler/sconf.c \
 	scheduler/retry.h scheduler/retry.c \
 	scheduler/dsn.h scheduler/dsn.c \
-	scheduler/mq2proto.h scheduler/mq2auth.c
+	scheduler/mq2proto.h scheduler/mq2auth.c \
+	scheduler/stats.h \
+	scheduler/model.h scheduler/model.c \
+	scheduler/scan.h scheduler/scan.c \
+	scheduler/report.h scheduler/report.c \
+	scheduler/removal.h scheduler/removal.c
 SCHED_LIBS = scheduler/libsched.a spool/libspool.a mail/libmail.a lib/libzmta.a
 
 # mailq(1): client of the scheduler's MAILQ v2 socket

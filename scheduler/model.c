@@ -12,7 +12,7 @@
  *	model_thread_find,
  *	model_thread_delete, model_ring_get, vlist_push, vlist_remove,
  *	vlist_pop, thread_add_vertex, thread_unlink_vertex, thread_new_round,
- *	vertex_new, vertex_find_rcpt, notify_bits
+ *	vertex_new, vertex_find_rcpt, notify_bits, file_relpath, file_spoolid
  * DESCRIPTION
  *	Channel and host strings are interned once (sym) so a recipient costs
  *	only its srcpt record (8 bytes) plus its share of a vertex and its
@@ -35,11 +35,14 @@
  * SEE ALSO
  *	scheduler(8), model.h, agents.c
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "model.h"
+#include "spool.h"
+#include "zerr.h"
 #include "zlog.h"
 
 /* xcalloc - calloc or panic */
@@ -528,4 +531,20 @@ unsigned notify_bits(zspan n)
 		i = j + 1;
 	}
 	return bits;
+}
+
+/* file_relpath - prefix + inode ("" when it would not fit: a cut path
+ * would name another file) */
+void file_relpath(const sfile *f, char *buf, size_t bufsz)
+{
+	int k = snprintf(buf, bufsz, "%s%lu", f->prefix, f->ino);
+	if ((k < 0 || (size_t)k >= bufsz) && bufsz > 0)
+		buf[0] = '\0';
+}
+
+/* file_spoolid - "S..." */
+void file_spoolid(const sfile *f, char *buf, size_t bufsz)
+{
+	if (spool_id_format(f->ino, f->arrival, 0, buf, bufsz) != Z_OK)
+		snprintf(buf, bufsz, "%lu", f->ino);
 }

@@ -109,6 +109,7 @@ typedef struct thread {
 	vlist pending, done;
 	retry_state rs;
 	uint64_t timer;                /* zevent timer id, 0 none */
+	void *owner;                   /* who armed the timer (the agent pool) */
 	time_t timer_at;
 	unsigned nagents;
 	unsigned long nrcpt;           /* recipients not final in the thread */
@@ -177,5 +178,11 @@ srcpt *vertex_find_rcpt(sfile *f, uint32_t off, vertex **vout);
 
 /* notify_bits - RF_* from an N-line NOTIFY value */
 unsigned notify_bits(zspan notify);
+
+/* file_relpath - "<prefix><ino>" relative to transport/ ("" when it
+ * would not fit) */
+void file_relpath(const sfile *f, char *buf, size_t bufsz);
+/* file_spoolid - spool id for logs */
+void file_spoolid(const sfile *f, char *buf, size_t bufsz);
 
 #endif

@@ -12,6 +12,10 @@
  *	void mqsrv_tick(void);
  *	void mqsrv_file_note(sfile *f, const ctl_file *cf);
  * DESCRIPTION
+ *	The listener works on the mqsrv_ctx the daemon gives mqsrv_open
+ *	(model, agent pool, completion, counters, configuration).  Command
+ *	lines, auth file lines and attribute lists are split with the
+ *	cursor of lib/ (zcur in zbuf.h).
  *	spec (PARAMmailqsock): NULL = the default socket, "UNIX:/path" or
  *	"/path" = another socket path, "TCP:port[@addr]" = also a TCP
  *	listener on addr (default 127.0.0.1, never all addresses unless
@@ -161,6 +165,8 @@ typedef struct mqsrc {
 } mqsrc;
 
 static int lfd = -1, tfd = -1;
+/* what the listener reports on and acts upon, owned by the daemon */
+static mqsrv_ctx *Q;
 static char sockpath[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static mqcli clients[MQ2_CLIENTS];
 static mqsrc srcs[MQ_SRC_MAX];
@@ -184,7 +190,7 @@ static void cli_close(mqcli *c)
 {
 	if (c->fd < 0)
 		return;
-	zev_io_del(S.loop, c->fd);
+	zev_io_del(Q->loop, c->fd);
 	close(c->fd);
 	c->fd = -1;
 	zline_free(&c->in);
@@ -219,7 +225,7 @@ static int cli_flush(mqcli *c)
 static int cli_watch(mqcli *c)
 {
 	unsigned ev = (c->out.len || c->lst) ? ZEV_WRITE : ZEV_READ;
-	return zev_io_mod(S.loop, c->fd, ev) == Z_OK ? Z_OK : Z_EIO;
+	return zev_io_mod(Q->loop, c->fd, ev) == Z_OK ? Z_OK : Z_EIO;
 }
 
 /* cli_send - queue an answer and write what the socket takes now; the
@@ -274,7 +280,7 @@ static void data_line(zbuf *o, const zbuf *line)
 /* thread_state - S= field */
 static const char *thread_state(const thread *t)
 {
-	for (agent *a = S.agents; a; a = a->next)
+	for (agent *a = Q->pool->agents; a; a = a->next)
 		if (a->thr == t) {
 			switch (a->state) {
 			case AS_LARVA: return "LARVA";
@@ -315,7 +321,7 @@ static void thread_line(zbuf *o, const thread *t, int json, unsigned long *msgs)
 		json_str(&l, t->host->s, strlen(t->host->s));
 		zbuf_printf(&l, ",\"rcpts\":%lu,\"attempts\":%lu,\"procs\":[", t->nrcpt, attempts);
 		int first = 1;
-		for (agent *a = S.agents; a; a = a->next)
+		for (agent *a = Q->pool->agents; a; a = a->next)
 			if (a->thr == t) {
 				zbuf_printf(&l, "%s%ld", first ? "" : ",", (long)a->pid);
 				first = 0;
@@ -330,7 +336,7 @@ static void thread_line(zbuf *o, const thread *t, int json, unsigned long *msgs)
 			    (t->clause->flags & SCF_WITHHOST) ? 1 : 0, t->nrcpt, attempts);
 		int first = 1;
 		zbuf ha = ZBUF_INIT(4096), fa = ZBUF_INIT(4096);
-		for (agent *a = S.agents; a; a = a->next)
+		for (agent *a = Q->pool->agents; a; a = a->next)
 			if (a->thr == t) {
 				zbuf_printf(&l, "%s%ld", first ? "" : ",", (long)a->pid);
 				zbuf_printf(&ha, "%s%ld", first ? "" : ",", (long)(now - a->last_hungry));
@@ -356,15 +362,15 @@ static void threads_summary(zbuf *o, int json, unsigned long msgs)
 	zbuf l = ZBUF_INIT(4096);
 	if (json)
 		zbuf_printf(&l, "{\"summary\":{\"threads\":%zu,\"msgs\":%lu,\"procs\":%u,\"idle\":%u,\"uptime\":%ld}}",
-			    S.m.nthr, msgs, S.nagents, S.nidle, (long)(now - S.started));
+			    Q->m->nthr, msgs, Q->pool->nagents, Q->pool->nidle, (long)(now - Q->started));
 	else
 		zbuf_printf(&l, "Threads: %zu Msgs: %lu Procs: %u Idle: %u Plim: %u Flim: %d Tlim: %zu",
-			    S.m.nthr, msgs, S.nagents, S.nidle, S.maxkids, S.fork_rate, S.nwait);
+			    Q->m->nthr, msgs, Q->pool->nagents, Q->pool->nidle, Q->pool->maxkids, Q->pool->fork_rate, Q->pool->nwait);
 	data_line(o, &l);
 	if (!json) {
 		zbuf_reset(&l);
 		zbuf_printf(&l, "Kids: %u Idle: %u Msgs: %zu Thrds: %zu Rcpnts: %lu Uptime: %lds",
-			    S.nagents, S.nidle, S.m.nfile, S.m.nthr, S.m.nrcpt, (long)(now - S.started));
+			    Q->pool->nagents, Q->pool->nidle, Q->m->nfile, Q->m->nthr, Q->m->nrcpt, (long)(now - Q->started));
 		data_line(o, &l);
 	}
 	zbuf_free(&l);
@@ -375,13 +381,13 @@ static void show_counters(zbuf *o, int json)
 {
 	zbuf l = ZBUF_INIT(8192);
 	struct { const char *n; unsigned long v; } c[] = {
-		{ "uptime", (unsigned long)(sched_now() - S.started) },
-		{ "kids", S.nagents }, { "idle", S.nidle }, { "msgs", S.m.nfile },
-		{ "threads", S.m.nthr }, { "rcpts", S.m.nrcpt }, { "forks", S.c_forks },
-		{ "delivered", S.c_delivered }, { "failed", S.c_failed },
-		{ "deferred", S.c_deferred }, { "expired", S.c_expired },
-		{ "reports", S.c_reports }, { "dsns", S.c_dsn },
-		{ "quarantined", S.c_quarantined },
+		{ "uptime", (unsigned long)(sched_now() - Q->started) },
+		{ "kids", Q->pool->nagents }, { "idle", Q->pool->nidle }, { "msgs", Q->m->nfile },
+		{ "threads", Q->m->nthr }, { "rcpts", Q->m->nrcpt }, { "forks", Q->st->c_forks },
+		{ "delivered", Q->st->c_delivered }, { "failed", Q->st->c_failed },
+		{ "deferred", Q->st->c_deferred }, { "expired", Q->st->c_expired },
+		{ "reports", Q->st->c_reports }, { "dsns", Q->st->c_dsn },
+		{ "quarantined", Q->st->c_quarantined },
 	};
 	size_t n = sizeof c / sizeof c[0];
 	if (json) {
@@ -579,7 +585,7 @@ static void produce(mqcli *c)
 	int over = 0;
 	if (c->lst == LST_SHORT) {
 		while (c->pos < c->n && c->out.len < MQ_OUT_LOW) {
-			sfile *f = model_file_find(&S.m, c->inos[c->pos]);
+			sfile *f = model_file_find(Q->m, c->inos[c->pos]);
 			if (f == NULL || f->npending == 0 ||
 			    file_lines(&c->out, f, NULL, c->json, 0, &c->skip)) {
 				c->pos++;
@@ -588,9 +594,9 @@ static void produce(mqcli *c)
 		}
 		over = c->pos >= c->n;
 	} else if (c->lst == LST_THREAD) {
-		thread *t = model_thread_lookup(&S.m, c->thr.c, c->thr.ch, c->thr.host);
+		thread *t = model_thread_lookup(Q->m, c->thr.c, c->thr.ch, c->thr.host);
 		while (t && c->pos < c->n && c->out.len < MQ_OUT_LOW) {
-			sfile *f = model_file_find(&S.m, c->inos[c->pos]);
+			sfile *f = model_file_find(Q->m, c->inos[c->pos]);
 			if (f == NULL || file_lines(&c->out, f, t, c->json, 1, &c->skip)) {
 				c->pos++;
 				c->skip = 0;
@@ -600,7 +606,7 @@ static void produce(mqcli *c)
 	} else if (c->lst == LST_THREADS) {
 		while (c->pos < c->n && c->out.len < MQ_OUT_LOW) {
 			const tkey *k = &c->tks[c->pos++];
-			const thread *t = model_thread_lookup(&S.m, k->c, k->ch, k->host);
+			const thread *t = model_thread_lookup(Q->m, k->c, k->ch, k->host);
 			if (t != NULL)
 				thread_line(&c->out, t, c->json, &c->msgs);
 		}
@@ -619,10 +625,10 @@ static void produce(mqcli *c)
 static int lst_start_files(mqcli *c)
 {
 	size_t n = 0;
-	if (S.m.nfile > 0 && (c->inos = calloc(S.m.nfile, sizeof *c->inos)) == NULL)
+	if (Q->m->nfile > 0 && (c->inos = calloc(Q->m->nfile, sizeof *c->inos)) == NULL)
 		return Z_ENOMEM;
-	for (size_t i = 0; i < S.m.fcap && n < S.m.nfile; i++)
-		for (const sfile *f = S.m.ftab[i]; f && n < S.m.nfile; f = f->hnext)
+	for (size_t i = 0; i < Q->m->fcap && n < Q->m->nfile; i++)
+		for (const sfile *f = Q->m->ftab[i]; f && n < Q->m->nfile; f = f->hnext)
 			if (f->npending)
 				c->inos[n++] = f->ino;
 	c->n = n;
@@ -651,9 +657,9 @@ static int lst_start_thread(mqcli *c, const thread *t)
 static int lst_start_threads(mqcli *c)
 {
 	size_t n = 0;
-	if (S.m.nthr > 0 && (c->tks = calloc(S.m.nthr, sizeof *c->tks)) == NULL)
+	if (Q->m->nthr > 0 && (c->tks = calloc(Q->m->nthr, sizeof *c->tks)) == NULL)
 		return Z_ENOMEM;
-	for (const thread *t = S.m.threads; t && n < S.m.nthr; t = t->all_next) {
+	for (const thread *t = Q->m->threads; t && n < Q->m->nthr; t = t->all_next) {
 		c->tks[n].c = t->clause;
 		c->tks[n].ch = t->channel;
 		c->tks[n].host = t->host;
@@ -670,10 +676,10 @@ static sfile *find_file_by_id(const char *w)
 {
 	unsigned long ino;
 	if (zparse_ulong(w, ~0ul, &ino) == Z_OK)
-		return model_file_find(&S.m, ino);
+		return model_file_find(Q->m, ino);
 	char id[SPOOL_ID_MAX];
-	for (size_t i = 0; i < S.m.fcap; i++)
-		for (sfile *f = S.m.ftab[i]; f; f = f->hnext) {
+	for (size_t i = 0; i < Q->m->fcap; i++)
+		for (sfile *f = Q->m->ftab[i]; f; f = f->hnext) {
 			file_spoolid(f, id, sizeof id);
 			if (strcmp(id, w) == 0)
 				return f;
@@ -733,27 +739,21 @@ static int net_match(const struct sockaddr_storage *peer, const char *tok)
 static unsigned attr_bits(const char *s)
 {
 	unsigned bits = 0;
-	char w[16];
-	while (*s) {
-		while (*s == ' ' || *s == '\t')
-			s++;
-		size_t n = 0;
-		while (s[n] && s[n] != ' ' && s[n] != '\t')
-			n++;
-		if (n == 0)
+	zcur c;
+	zspan w;
+
+	zcur_init(&c, s, strlen(s));
+	for (;;) {
+		zcur_skip_ws(&c);
+		if (zcur_take_token(&c, &w) != Z_OK)
 			break;
-		if (n < sizeof w) {
-			memcpy(w, s, n);
-			w[n] = '\0';
-			if (!strcasecmp(w, "SNMP")) bits |= MQA_SNMP;
-			else if (!strcasecmp(w, "QQ")) bits |= MQA_QQ;
-			else if (!strcasecmp(w, "TT")) bits |= MQA_TT;
-			else if (!strcasecmp(w, "ETRN")) bits |= MQA_ETRN;
-			else if (!strcasecmp(w, "KILL")) bits |= MQA_KILL;
-			else if (!strcasecmp(w, "ALL")) bits |= MQA_ALL;
-			else if (!strcasecmp(w, "NONE")) bits = 0;
-		}
-		s += n;
+		if (zspan_caseeq(w, "SNMP")) bits |= MQA_SNMP;
+		else if (zspan_caseeq(w, "QQ")) bits |= MQA_QQ;
+		else if (zspan_caseeq(w, "TT")) bits |= MQA_TT;
+		else if (zspan_caseeq(w, "ETRN")) bits |= MQA_ETRN;
+		else if (zspan_caseeq(w, "KILL")) bits |= MQA_KILL;
+		else if (zspan_caseeq(w, "ALL")) bits |= MQA_ALL;
+		else if (zspan_caseeq(w, "NONE")) bits = 0;
 	}
 	return bits;
 }
@@ -763,7 +763,7 @@ static unsigned attr_bits(const char *s)
  * that was logged (at most once a minute unless loud) */
 static int authfile_read(zbuf *data, int loud)
 {
-	const char *path = S.cfg->authfile;
+	const char *path = Q->cfg->authfile;
 	struct stat st;
 	int fd = -1, rc = Z_ERR;
 	char why[160] = "";
@@ -833,48 +833,51 @@ static int auth_lookup(const struct sockaddr_storage *peer, const char *user, ch
 	if (authfile_read(&data, 0) != Z_OK)
 		goto out;
 	found = 0;
-	const char *p = data.data ? data.data : "", *end = p + data.len;
-	while (p < end && !found) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t ln = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		if (ln < sizeof line && ln > 0 && p[0] != '#') {
-			memcpy(line, p, ln);
-			line[ln] = '\0';
-			char *f[4];
-			int nf = 0;
-			char *q = line;
-			f[nf++] = q;
-			while (nf < 4 && (q = strchr(q, ':')) != NULL) {
-				*q++ = '\0';
-				f[nf++] = q;
-			}
-			if (nf == 4 && (user == NULL || strcmp(f[0], user) == 0)) {
-				char *t = f[3];
-				while (*t && !found) {
-					while (*t == ' ' || *t == '\t')
-						t++;
-					char *e = t;
-					while (*e && *e != ' ' && *e != '\t')
-						e++;
-					char save = *e;
-					*e = '\0';
-					if (*t && net_match(peer, t)) {
-						/* a cut password would accept its prefix */
-						if (zstrlcpy(pw, f[1], pwsz) != Z_OK) {
-							zlog_warn(NULL, "mailq authfile: password of %s too long;"
-								  " line ignored", f[0]);
-							pw[0] = '\0';
-						} else {
-							found = 1;
-							*attrs = attr_bits(f[2]);
-						}
-					}
-					*e = save;
-					t = e;
+	zcur file;
+	zcur_init(&file, data.data ? data.data : "", data.len);
+	while (!zcur_eof(&file) && !found) {
+		zspan l, f[4], net;
+		zcur lc, nc;
+		if (zcur_take_until(&file, '\n', &l) != Z_OK)
+			zcur_take_rest(&file, &l);
+		if (l.n >= sizeof line || l.n == 0 || l.p[0] == '#')
+			continue;
+		/* "user:password:attributes:networks" as a C string (what
+		 * follows a NUL byte does not count) */
+		memcpy(line, l.p, l.n);
+		line[l.n] = '\0';
+		zcur_init(&lc, line, strlen(line));
+		int nf = 0;
+		while (nf < 3 && zcur_take_until(&lc, ':', &f[nf]) == Z_OK)
+			nf++;
+		if (nf < 3)
+			continue;
+		zcur_take_rest(&lc, &f[3]);
+		for (int i = 0; i < 3; i++)
+			line[(size_t)(f[i].p - line) + f[i].n] = '\0';   /* the ':' */
+		if (user != NULL && strcmp(f[0].p, user) != 0)
+			continue;
+		zcur_init(&nc, f[3].p, f[3].n);
+		while (!found) {
+			zcur_skip_ws(&nc);
+			if (zcur_take_token(&nc, &net) != Z_OK)
+				break;
+			char tok[sizeof line];
+			memcpy(tok, net.p, net.n);
+			tok[net.n] = '\0';
+			if (net_match(peer, tok)) {
+				/* a cut password would accept its prefix */
+				if (zstrlcpy(pw, f[1].p, pwsz) != Z_OK) {
+					zlog_warn(NULL, "mailq authfile: password of %s too long;"
+						  " line ignored", f[0].p);
+					pw[0] = '\0';
+					break;
 				}
+				found = 1;
+				*attrs = attr_bits(f[2].p);
 			}
+			OPENSSL_cleanse(tok, net.n);
 		}
-		p = nl ? nl + 1 : end;
 	}
 out:
 	OPENSSL_cleanse(line, sizeof line);
@@ -954,7 +957,7 @@ static void cli_auth(mqcli *c, const char *user, const char *hex)
 {
 	char pw[512];
 	unsigned attrs = 0;
-	long lim = S.cfg->mailq_auth_failures > 0 ? S.cfg->mailq_auth_failures : 3;
+	long lim = Q->cfg->mailq_auth_failures > 0 ? Q->cfg->mailq_auth_failures : 3;
 	const char *bad = MQ2_BAD " USER OR PASSWORD\n";
 	int ok = auth_lookup(&c->peer, user, pw, sizeof pw, &attrs) == 1 &&
 		 mq2_auth_verify(c->challenge, user, pw, hex) == Z_OK;
@@ -984,7 +987,7 @@ static void cli_auth(mqcli *c, const char *user, const char *hex)
 /* uid_is_admin - root, our own uid, or named in PARAMmailq-admins */
 static int uid_is_admin(uid_t uid)
 {
-	const char *l = S.cfg ? S.cfg->mailq_admins : NULL;
+	const char *l = Q->cfg ? Q->cfg->mailq_admins : NULL;
 	char name[256] = "", w[256];
 	if (uid == 0 || uid == geteuid())
 		return 1;
@@ -1028,16 +1031,24 @@ static void refuse(mqcli *c, zbuf *o, const char *verb)
 static void cli_command(mqcli *c, char *line)
 {
 	char *w[8];
+	zspan tok[8];
 	int n = 0;
-	char *p = line;
-	while (*p && n < 8) {
-		while (*p == ' ' || *p == '\t')
-			*p++ = '\0';
-		if (*p == '\0')
+	zcur cur;
+	/* at most eight words; the eighth keeps the rest of the line */
+	zcur_init(&cur, line, strlen(line));
+	while (n < 8) {
+		zcur_skip_ws(&cur);
+		if (zcur_eof(&cur))
 			break;
-		w[n++] = p;
-		while (*p && *p != ' ' && *p != '\t')
-			p++;
+		if (n == 7)
+			zcur_take_rest(&cur, &tok[n]);
+		else
+			(void)zcur_take_token(&cur, &tok[n]);
+		n++;
+	}
+	for (int i = 0; i < n; i++) {
+		w[i] = line + (tok[i].p - line);
+		w[i][tok[i].n] = '\0';
 	}
 	zbuf *o = &c->out;
 	int json = n > 0 && strcasecmp(w[n - 1], "JSON") == 0;
@@ -1093,7 +1104,7 @@ static void cli_command(mqcli *c, char *line)
 		show_counters(o, json);
 		zbuf_puts(o, MQ2_END "\n");
 	} else if (n == 4 && !strcasecmp(w[0], "SHOW") && !strcasecmp(w[1], "THREAD")) {
-		thread *t = model_thread_find(&S.m, w[2], w[3]);
+		thread *t = model_thread_find(Q->m, w[2], w[3]);
 		if (t == NULL) {
 			zbuf_puts(o, MQ2_ERR " no such thread\n");
 		} else if (lst_start_thread(c, t) != Z_OK) {
@@ -1104,7 +1115,7 @@ static void cli_command(mqcli *c, char *line)
 			produce(c);
 		}
 	} else if (n == 2 && !strcasecmp(w[0], "ETRN")) {
-		int any = turnme(w[1]);
+		int any = turnme(Q->pool, w[1]);
 		if (c->tcp)
 			zlog_info(NULL, "mailq: ETRN %.256s by %s: %s", w[1], c->peername,
 				  any ? "started" : "nothing to start");
@@ -1123,7 +1134,7 @@ static void cli_command(mqcli *c, char *line)
 				zlog_info(id, "mailq: KILL by %s", c->peername);
 			else
 				zlog_info(id, "mailq: KILL by uid %ld", c->uid);
-			int rc = file_kill(f);
+			int rc = file_kill(Q->cc, f);
 			if (rc == Z_OK)
 				zbuf_printf(o, "%s killed %s\n", MQ2_OK, id);
 			else if (rc == Z_EAGAIN)
@@ -1386,7 +1397,7 @@ static int tcp_open(const char *spec, zbuf *err)
 	int one = 1;
 	if (tfd < 0 || setsockopt(tfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
 	    bind(tfd, (struct sockaddr *)&ss, sl) != 0 || listen(tfd, 16) != 0 ||
-	    zev_io_add(S.loop, tfd, ZEV_READ, accept_io, &tfd) != Z_OK) {
+	    zev_io_add(Q->loop, tfd, ZEV_READ, accept_io, &tfd) != Z_OK) {
 		zbuf_printf(err, "mailq TCP %s port %s: %s", addr, port, strerror(errno));
 		if (tfd >= 0)
 			close(tfd);
@@ -1398,8 +1409,9 @@ static int tcp_open(const char *spec, zbuf *err)
 }
 
 /* mqsrv_open - see mqsrv.h */
-int mqsrv_open(const char *postoffice, const char *spec, zbuf *err)
+int mqsrv_open(mqsrv_ctx *ctx, const char *postoffice, const char *spec, zbuf *err)
 {
+	Q = ctx;
 	for (int i = 0; i < MQ2_CLIENTS; i++)
 		clients[i].fd = -1;
 	const char *path = NULL;
@@ -1411,7 +1423,7 @@ int mqsrv_open(const char *postoffice, const char *spec, zbuf *err)
 	} else if (spec && *spec) {
 		const char *t = strncasecmp(spec, "TCP:", 4) == 0 ? spec + 4 : spec;
 		zbuf af = ZBUF_INIT(MQ_AUTHFILE_MAX);
-		int afok = S.cfg->authfile != NULL && authfile_read(&af, 1) == Z_OK;
+		int afok = Q->cfg->authfile != NULL && authfile_read(&af, 1) == Z_OK;
 		if (af.data)
 			OPENSSL_cleanse(af.data, af.len);
 		zbuf_free(&af);
@@ -1454,7 +1466,7 @@ int mqsrv_open(const char *postoffice, const char *spec, zbuf *err)
 		lfd = -1;
 		return Z_EIO;
 	}
-	if (zev_io_add(S.loop, lfd, ZEV_READ, accept_io, NULL) != Z_OK) {
+	if (zev_io_add(Q->loop, lfd, ZEV_READ, accept_io, NULL) != Z_OK) {
 		zbuf_puts(err, "cannot watch the mailq socket");
 		close(lfd);
 		lfd = -1;
@@ -1469,13 +1481,13 @@ void mqsrv_close(void)
 	for (int i = 0; i < MQ2_CLIENTS; i++)
 		cli_close(&clients[i]);
 	if (lfd >= 0) {
-		zev_io_del(S.loop, lfd);
+		zev_io_del(Q->loop, lfd);
 		close(lfd);
 		lfd = -1;
 		(void)unlink(sockpath);
 	}
 	if (tfd >= 0) {
-		zev_io_del(S.loop, tfd);
+		zev_io_del(Q->loop, tfd);
 		close(tfd);
 		tfd = -1;
 	}
@@ -1485,8 +1497,8 @@ void mqsrv_close(void)
  * PARAMmailq-auth-timeout and those past MQ_LIFETIME */
 void mqsrv_tick(void)
 {
-	long lim = S.cfg && S.cfg->mailq_timeout > 0 ? S.cfg->mailq_timeout : 300;
-	long alim = S.cfg && S.cfg->mailq_auth_timeout > 0 ? S.cfg->mailq_auth_timeout : 10;
+	long lim = Q->cfg && Q->cfg->mailq_timeout > 0 ? Q->cfg->mailq_timeout : 300;
+	long alim = Q->cfg && Q->cfg->mailq_auth_timeout > 0 ? Q->cfg->mailq_auth_timeout : 10;
 	time_t now = sched_now();
 	for (int i = 0; i < MQ2_CLIENTS; i++) {
 		mqcli *c = &clients[i];

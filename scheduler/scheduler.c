@@ -13,9 +13,12 @@
  *	scheduler.conf (-n: check and exit), takes the single-instance lock
  *	$POSTOFFICE/.pid.scheduler, changes into transport/, opens the
  *	notification datagram socket and the mailq socket, scans the queue and
- *	runs the event loop.  This file also holds the scan (transport/ and its
- *	hash directories), the reading of one control file into the model,
- *	signals (signalfd) and the periodic tick.
+ *	runs the event loop.  This file also holds what follows the reading
+ *	of a new control file (the scan hooks: complete, expire, start),
+ *	signals (signalfd) and the periodic tick.  The daemon's state is one
+ *	struct private to this file; each module gets its own context from
+ *	it (scan_ctx, complete_ctx, agent_pool, mqsrv_ctx, removal),
+ *	refreshed by sched_wire() on start-up, reload and log reopening.
  * DIAGNOSTICS
  *	Exit 0; EX_USAGE for bad options; EX_CONFIG (78) for a configuration
  *	error (the message names file and line); EX_TEMPFAIL when another
@@ -71,6 +74,8 @@
 #include "complete.h"
 #include "ctlfile.h"
 #include "model.h"
+#include "removal.h"
+#include "scan.h"
 #include "mqsrv.h"
 #include "spool.h"
 #include "zconf.h"
@@ -83,6 +88,25 @@
 #define PACKAGE_VERSION "0"
 #endif
 
+/* the daemon's state: the model and the modules working on it, each
+ * given its own context (complete_ctx, agent_pool, mqsrv_ctx) */
+static struct sched {
+	model m;
+	sconf *cfg;
+	zev_loop *loop;
+	char postoffice[4096];
+	char hostname[256];
+	int hashlevels;
+	int statfd;                    /* -l statistics log, -1 none */
+	time_t started;
+	sched_stats st;
+	removal rm;
+	complete_ctx cc;
+	agent_pool pool;
+	mqsrv_ctx mq;
+	scan_ctx scan;
+} S;
+
 static const char *cfgpath;
 static int cfg_explicit;
 static const char *logpath;
@@ -94,10 +118,43 @@ static int stop_slow;
 static time_t stop_at;
 static sconf **oldcfgs;
 static size_t noldcfgs;
-static unsigned long scan_files, scan_new, scan_bad;
 
 static int clause_ids_check(const sconf *cfg, const zpriv_ids *zu, const sconf_clause **keep,
 			    zbuf *err);
+
+static void on_note(void *arg, sfile *f, const ctl_file *cf);
+static int on_loaded(void *arg, sfile *f, time_t now);
+static void on_turnme(void *arg, const char *host);
+
+/* sched_wire - hand the current configuration, loop, statistics log and
+ * spool paths to every module's context (start-up, reload, SIGHUP) */
+static void sched_wire(void)
+{
+	S.cc.m = &S.m;
+	S.cc.cfg = S.cfg;
+	S.cc.postoffice = S.postoffice;
+	S.cc.hostname = S.hostname;
+	S.cc.statfd = S.statfd;
+	S.cc.st = &S.st;
+	S.cc.rm = &S.rm;
+	S.rm.loop = S.loop;
+	S.pool.m = &S.m;
+	S.pool.cfg = S.cfg;
+	S.pool.loop = S.loop;
+	S.pool.cc = &S.cc;
+	S.pool.st = &S.st;
+	S.mq.m = &S.m;
+	S.mq.pool = &S.pool;
+	S.mq.cc = &S.cc;
+	S.mq.st = &S.st;
+	S.mq.cfg = S.cfg;
+	S.mq.loop = S.loop;
+	S.mq.started = S.started;
+	S.scan.m = &S.m;
+	S.scan.cfg = S.cfg;
+	S.scan.st = &S.st;
+	S.scan.hooks = (scan_hooks){ .note = on_note, .loaded = on_loaded, .turnme = on_turnme };
+}
 
 /* usage - print synopsis and exit */
 static _Noreturn void usage(void)
@@ -130,422 +187,55 @@ static long rss_kb(void)
 	return v;
 }
 
-/* slot_attempts - attempts (and warned flag) from the DELAY slot */
-static unsigned slot_attempts(const ctl_file *cf, const ctl_rcpt *r, int *warned)
+/* on_note - scan hook: addresses for mailq listings */
+static void on_note(void *arg, sfile *f, const ctl_file *cf)
 {
-	*warned = 0;
-	if (r->off + 12 > cf->len)
-		return 0;
-	const char *p = cf->data + r->off + 8;
-	unsigned v = 0;
-	int digits = 0;
-	for (int i = 0; i < 4; i++) {
-		if (p[i] >= '0' && p[i] <= '9') {
-			v = v * 10 + (unsigned)(p[i] - '0');
-			digits++;
-		} else if (p[i] != ' ' || digits) {
-			return 0;
-		}
-	}
-	if (v >= 5000) {
-		*warned = 1;
-		v -= 5000;
-	}
-	return v;
+	(void)arg;
+	mqsrv_file_note(f, cf);
 }
 
-/* quarantine - move a bad control file (and body) to postman/ */
-static void quarantine(const char *rel, unsigned long ino, const char *tag, const char *reason)
+/* on_loaded - scan hook: a new file in the model is completed when
+ * nothing is pending, expired when due (attempts persisted), and its
+ * threads get agents; 1 when the file is gone */
+static int on_loaded(void *arg, sfile *f, time_t now)
 {
-	zbuf err = ZBUF_INIT(512);
-	char body[32];
-	struct stat st;
-	unsigned long fino = lstat(rel, &st) == 0 ? (unsigned long)st.st_ino : 0;
-	snprintf(body, sizeof body, "%lu", ino);   /* 20 digits at most: fits */
-	if (spool_quarantine(NULL, rel, body, tag, reason, &err) == Z_OK) {
-		S.c_quarantined++;
-		zlog_error(NULL, "%s: %s: moved to postman/%lu.%s (with a .reason file)", rel, reason,
-			   fino, tag);
-	} else {
-		zlog_error(NULL, "%s: %s; quarantine failed: %s", rel, reason, zbuf_cstr(&err));
-	}
-	zbuf_free(&err);
-}
-
-/* pid_alive - does a process with this pid exist? */
-static int pid_alive(int pid)
-{
-	if (pid <= 0)
-		return 0;
-	if (kill(pid, 0) == 0)
-		return 1;
-	return errno == EPERM;
-}
-
-/* load_etrn - "<n>-etrn" file: T lines start threads, then it goes */
-static void load_etrn(const char *rel)
-{
-	int fd = spool_open_in_tree(AT_FDCWD, rel, O_RDONLY, NULL);
-	if (fd < 0)
-		return;
-	ctl_file cf;
-	zbuf err = ZBUF_INIT(512);
-	int rc = ctl_read(fd, CTL_PARSE_ETRN, &cf, &err);
-	close(fd);
-	if (rc == Z_OK) {
-		for (size_t i = 0; i < cf.nturnme; i++) {
-			char host[256];
-			zspan_copy(cf.turnme[i], host, sizeof host);
-			zlog_info(NULL, "ETRN file %s: turnme %s", rel, host);
-			turnme(host);
-		}
-		if (unlink(rel) != 0)
-			zlog_warn(NULL, "cannot remove ETRN file %s: %s", rel, strerror(errno));
-	} else {
-		zlog_error(NULL, "ETRN file %s: %s", rel, zbuf_cstr(&err));
-		zbuf err2 = ZBUF_INIT(512);
-		if (spool_quarantine(NULL, rel, NULL, "badetrn", zbuf_cstr(&err), &err2) != Z_OK)
-			zlog_error(NULL, "%s", zbuf_cstr(&err2));
-		zbuf_free(&err2);
-	}
-	ctl_free(&cf);
-	zbuf_free(&err);
-}
-
-/* tmp group while building the vertices of one file */
-typedef struct vgroup {
-	sym *ch, *host;
-	uint32_t n;
-	vertex *v;
-} vgroup;
-
-/* group_slot - hash of a (channel, host) pair */
-static size_t group_slot(const sym *ch, const sym *ho, size_t hcap)
-{
-	size_t x = (size_t)ch * 31u ^ (size_t)ho;
-	x ^= x >> 29;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 32;
-	return x & (hcap - 1);
-}
-
-/* group_find - index of the group for (ch, ho), or ng when there is none
- * yet (gidx holds index+1, 0 = empty slot) */
-static size_t group_find(const vgroup *g, const size_t *gidx, size_t hcap, const sym *ch,
-			 const sym *ho, size_t ng)
-{
-	for (size_t h = group_slot(ch, ho, hcap);; h = (h + 1) & (hcap - 1)) {
-		if (gidx[h] == 0)
-			return ng;
-		const vgroup *e = &g[gidx[h] - 1];
-		if (e->ch == ch && e->host == ho)
-			return gidx[h] - 1;
-	}
-}
-
-/* group_put - remember group k for (ch, ho) */
-static void group_put(size_t *gidx, size_t hcap, const sym *ch, const sym *ho, size_t k)
-{
-	size_t h = group_slot(ch, ho, hcap);
-	while (gidx[h] != 0)
-		h = (h + 1) & (hcap - 1);
-	gidx[h] = k + 1;
-}
-
-/* load_file - read one control file into the model.  Returns 1 when it
- * was added (or finished), 0 when it must wait (busy), -1 on error. */
-static int load_file(const char *rel)
-{
-	unsigned long ino;
-	size_t plen;
-	zbuf why = ZBUF_INIT(512);
-	int ret = -1, fd = -1;
-	struct stat st, qst;
-	ctl_file cf;
-	vgroup *g = NULL;
-	size_t *gidx = NULL, hcap = 0;
-	size_t ng = 0, hostfail = 0;
-	char (*tm)[256] = NULL;
-	char prefix[8], body[80], qpath[200];
-
-	memset(&cf, 0, sizeof cf);
-	if (spool_jobpath_check(rel, strlen(rel), &ino, &plen, &why) != Z_OK)
-		goto out;
-	if (model_file_find(&S.m, ino)) {
-		ret = 1;
-		goto out;
-	}
-	scan_files++;
-	/* no symlink in any component (a hash directory included) */
-	fd = spool_open_in_tree(AT_FDCWD, rel, O_RDWR, &why);
-	if (fd < 0) {
-		if (fd != Z_ENOENT)
-			zlog_warn(NULL, "cannot open %s", zbuf_cstr(&why));
-		fd = -1;
-		goto out;
-	}
-	memcpy(prefix, rel, plen);
-	prefix[plen] = '\0';
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		goto out;
-	int rrc = ctl_read(fd, 0, &cf, &why);
-	if (rrc == Z_EPARSE) {
-		scan_bad++;
-		quarantine(rel, ino, "badctl", zbuf_cstr(&why));
-		goto out;
-	}
-	if (rrc != Z_OK) {
-		/* out of memory, an I/O error...: the file is not at fault */
-		zlog_warn(NULL, "%s: cannot read now (%s): retrying at a later scan", rel,
-			  zbuf_cstr(&why));
-		ret = 0;
-		goto out;
-	}
-	/* the body is the message's own: 'i' names the control file's id */
-	const char *own = rel + plen;
-	if (cf.body.n != strlen(own) || memcmp(cf.body.p, own, cf.body.n) != 0) {
-		char shown[64];
-		zspan_copy(cf.body, body, sizeof body);
-		for (size_t i = 0; body[i]; i++)
-			if ((unsigned char)body[i] < ' ' || (unsigned char)body[i] >= 127)
-				body[i] = '?';
-		int k = snprintf(shown, sizeof shown, "%s", body);
-		scan_bad++;
-		zbuf_reset(&why);
-		zbuf_printf(&why, "'i' line names body \"%s%s\", not this message's own id %s",
-			    shown, (k < 0 || (size_t)k >= sizeof shown) ? "..." : "", own);
-		quarantine(rel, ino, "badbody", zbuf_cstr(&why));
-		goto out;
-	}
-	/* the body and arrival */
-	int k = snprintf(qpath, sizeof qpath, "../queue/%s%s", prefix, own);
-	if (k < 0 || (size_t)k >= sizeof qpath)
-		goto out;   /* cannot happen: rel passed spool_jobpath_check */
-	int bst = lstat(qpath, &qst);
-	if (bst != 0 && errno != ENOENT && errno != ENOTDIR) {
-		zlog_warn(NULL, "%s: cannot stat its body %s (%s): retrying at a later scan", rel,
-			  qpath, strerror(errno));
-		ret = 0;
-		goto out;
-	}
-	if (bst != 0 || !S_ISREG(qst.st_mode)) {
-		scan_bad++;
-		quarantine(rel, ino, "nobody", "message body file is missing from queue/");
-		goto out;
-	}
-	/* Locks: no agent of this scheduler works on a file that is not in
-	 * the model yet, so every lock found here is stale, whoever holds it
-	 * (a dead agent, an agent of a previous scheduler, a pid reused
-	 * after a reboot, pid 1): cleared, so that retries and expiry apply */
-	for (size_t i = 0; i < cf.nrcpts; i++) {
-		ctl_rcpt *r = &cf.rcpts[i];
-		if (r->tag != CTL_TAG_LOCK)
-			continue;
-		zbuf_reset(&why);
-		if (ctl_lock(fd, r->off, CTL_TAG_LOCK, CTL_TAG_NORMAL, 0, &why) != Z_OK) {
-			zlog_warn(NULL, "%s: cannot clear stale lock at %zu (%s): retrying at a later scan",
-				  rel, r->off, zbuf_cstr(&why));
-			ret = 0;
-			goto out;
-		}
-		zlog_info(NULL, "%s: cleared stale lock of %s process %d at %zu", rel,
-			  pid_alive(r->pid) ? "foreign" : "dead", r->pid, r->off);
-		r->tag = CTL_TAG_NORMAL;
-	}
-	/* recipients whose host is not a host fail now, with a diagnostic;
-	 * they never reach an agent (nor its argv) */
-	for (size_t i = 0; i < cf.nrcpts; i++) {
-		ctl_rcpt *r = &cf.rcpts[i];
-		if (r->tag != CTL_TAG_NORMAL || r->xor_group >= 0)
-			continue;
-		zbuf_reset(&why);
-		if (sched_host_check(r->quad.host, &why) == Z_OK)
-			continue;
-		if (rcpt_fail_at_scan(fd, rel, r, zbuf_cstr(&why)) != Z_OK) {
-			ret = 0;
-			goto out;
-		}
-		r->tag = CTL_TAG_NOTOK;
-		hostfail++;
-	}
-	close(fd);
-	fd = -1;
-	sfile *f = model_file_new(&S.m, ino, prefix);
-	f->arrival = qst.st_mtime;
-	f->ctime = st.st_ctime;
-	f->nrcpt = (uint32_t)cf.nrcpts;
-	if (hostfail)
-		f->haderror = 1;
-	/* group pending recipients by (channel, host) */
-	/* group index: open addressing on (channel, host) so that a file
-	 * with very many distinct destinations stays linear */
-	hcap = 16;
-	while (hcap < cf.nrcpts * 2)
-		hcap *= 2;
-	g = calloc(cf.nrcpts ? cf.nrcpts : 1, sizeof *g);
-	gidx = calloc(hcap, sizeof *gidx);
-	if (g == NULL || gidx == NULL)
-		zlog_panic(NULL, "out of memory");
-	for (size_t i = 0; i < cf.nrcpts; i++) {
-		ctl_rcpt *r = &cf.rcpts[i];
-		if (r->tag != CTL_TAG_NORMAL || r->xor_group >= 0)
-			continue;
-		sym *ch = model_sym(&S.m, r->quad.channel.p, r->quad.channel.n);
-		sym *ho = model_sym(&S.m, r->quad.host.p, r->quad.host.n);
-		size_t k = group_find(g, gidx, hcap, ch, ho, ng);
-		if (k == ng) {
-			g[ng].ch = ch;
-			g[ng].host = ho;
-			group_put(gidx, hcap, ch, ho, ng);
-			ng++;
-		}
-		g[k].n++;
-	}
-	for (size_t k = 0; k < ng; k++) {
-		g[k].v = vertex_new(g[k].n);
-		g[k].v->file = f;
-		g[k].v->fnext = f->vertices;
-		f->vertices = g[k].v;
-		g[k].v->nrcpt = 0;
-		S.m.nvertex++;
-	}
-	time_t now = sched_now();
-	for (size_t i = 0; i < cf.nrcpts; i++) {
-		ctl_rcpt *r = &cf.rcpts[i];
-		if (r->tag != CTL_TAG_NORMAL || r->xor_group >= 0)
-			continue;
-		sym *ch = model_sym(&S.m, r->quad.channel.p, r->quad.channel.n);
-		sym *ho = model_sym(&S.m, r->quad.host.p, r->quad.host.n);
-		size_t k = group_find(g, gidx, hcap, ch, ho, ng);
-		vertex *v = g[k].v;
-		srcpt *sr = &v->r[v->nrcpt++];
-		int warned;
-		sr->off = (uint32_t)r->off;
-		sr->attempts = (uint16_t)slot_attempts(&cf, r, &warned);
-		sr->flags = (uint8_t)notify_bits(r->notify);
-		if (warned) {
-			sr->flags |= RF_WARNED;
-			v->warned = 1;
-		}
-		if (sr->attempts > v->attempts)
-			v->attempts = sr->attempts;
-		v->npending++;
-		f->npending++;
-		S.m.nrcpt++;
-	}
-	mqsrv_file_note(f, &cf);        /* addresses for mailq listings */
-	/* link into threads */
-	for (size_t k = 0; k < ng; k++) {
-		const sconf_clause *c = sconf_match(S.cfg, g[k].ch->s, g[k].host->s);
-		if (c == NULL)
-			c = S.cfg->defaults;
-		thread *t = model_thread_get(&S.m, c, g[k].ch, g[k].host, now);
-		thread_add_vertex(t, g[k].v);
-	}
-	scan_new++;
-	char id[SPOOL_ID_MAX];
-	file_spoolid(f, id, sizeof id);
-	if (!S.scanning || S.freeze)
-		zlog_info(id, "queued %s: %u recipient%s pending of %u", rel, f->npending,
-			  f->npending == 1 ? "" : "s", f->nrcpt);
-	/* turnme lines */
-	size_t ntm = cf.nturnme;
-	if (ntm) {
-		tm = calloc(ntm, sizeof *tm);
-		for (size_t i = 0; tm && i < ntm; i++)
-			zspan_copy(cf.turnme[i], tm[i], sizeof tm[i]);
-	}
-	ctl_free(&cf);
-	ret = 1;
+	(void)arg;
 	if (f->npending == 0) {
-		file_complete(f);
-		goto out;
+		file_complete(&S.cc, f);
+		return 1;
 	}
 	/* expiry known at once after a restart (attempts persisted) */
 	for (vertex *v = f->vertices, *nx; v; v = nx) {
 		nx = v->fnext;
 		enum retry_expiry e = retry_expiry_check(v->thr->clause, f->arrival, v->attempts, now, 0);
 		if (e != RETRY_KEEP) {
-			if (vertex_expire(v, e == RETRY_EXPIRE_HARD))
-				goto out;   /* file finished */
+			if (vertex_expire(&S.cc, v, e == RETRY_EXPIRE_HARD))
+				return 1;   /* file finished */
 		}
 	}
 	for (vertex *v = f->vertices; v; v = v->fnext) {
-		if (v->thr == NULL || S.scanning)
+		if (v->thr == NULL || S.pool.scanning)
 			continue;
 		/* wakeuprestartonly: an arrival adds no agent to a busy thread */
 		if ((v->thr->clause->flags & SCF_WAKEUPRESTARTONLY) && v->thr->nagents > 0)
 			continue;
-		thread_try_start(v->thr, 0);
+		thread_try_start(&S.pool, v->thr, 0);
 	}
-	for (size_t i = 0; tm && i < ntm; i++)
-		turnme(tm[i]);
-out:
-	if (fd >= 0)
-		close(fd);
-	ctl_free(&cf);
-	free(tm);
-	free(g);
-	free(gidx);
-	zbuf_free(&why);
-	return ret;
+	return 0;
 }
 
-/* is_number - all digits, first 1-9 */
-static int is_number(const char *s)
+/* on_turnme - scan hook: a "T" line */
+static void on_turnme(void *arg, const char *host)
 {
-	if (*s < '1' || *s > '9')
-		return 0;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return 0;
-	return 1;
+	(void)arg;
+	turnme(&S.pool, host);
 }
 
-/* is_etrn - "<digits>-etrn" */
-static int is_etrn(const char *s)
+/* set_scanning - the initial scan runs with no agent starts */
+static void set_scanning(int on)
 {
-	if (*s < '0' || *s > '9')
-		return 0;
-	while (*s >= '0' && *s <= '9')
-		s++;
-	return strcmp(s, "-etrn") == 0;
-}
-
-/* scan_dir - one directory level ("" or "K/" or "E/K/") */
-static void scan_dir(const char *prefix, int depth)
-{
-	char dir[16];
-	int k = snprintf(dir, sizeof dir, "./%s", prefix);
-	if (k < 0 || (size_t)k >= sizeof dir)
-		return;
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		const char *n = de->d_name;
-		char rel[64];
-		if (n[0] >= 'A' && n[0] <= 'Z' && n[1] == '\0') {
-			if (depth < 2 && (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN)) {
-				char sub[16];
-				int ks = snprintf(sub, sizeof sub, "%s%c/", prefix, n[0]);
-				if (ks > 0 && (size_t)ks < sizeof sub)
-					scan_dir(sub, depth + 1);
-			}
-			continue;
-		}
-		if (strlen(n) > 40)
-			continue;
-		int kr = snprintf(rel, sizeof rel, "%s%s", prefix, n);
-		if (kr < 0 || (size_t)kr >= sizeof rel)
-			continue;
-		if (is_number(n))
-			(void)load_file(rel);
-		else if (is_etrn(n))
-			load_etrn(rel);
-	}
-	closedir(d);
+	S.pool.scanning = on;
+	S.scan.scanning = on;
 }
 
 /* start_all - give every due thread a chance */
@@ -554,7 +244,7 @@ static void start_all(void)
 	thread *t = S.m.threads, *nx;
 	for (; t; t = nx) {
 		nx = t->all_next;
-		thread_try_start(t, 0);
+		thread_try_start(&S.pool, t, 0);
 	}
 }
 
@@ -571,11 +261,11 @@ static void sweep(time_t now)
 			vertex *v = l ? t->done.head : t->pending.head, *nx;
 			for (; v; v = nx) {
 				nx = v->tnext;
-				(void)vertex_age_check(v, now, 0);
+				(void)vertex_age_check(&S.cc, v, now, 0);
 			}
 		}
 		t->busy = 0;
-		thread_settled(t);
+		thread_settled(&S.pool, t);
 	}
 }
 
@@ -596,7 +286,7 @@ static void reload_config(void)
 		int root = geteuid() == 0;
 		if (root) {
 			zbuf why = ZBUF_INIT(300);
-			if (zpriv_resolve(S.agent_user ? S.agent_user : "root", NULL, &zu, &why) != Z_OK)
+			if (zpriv_resolve(S.pool.agent_user ? S.pool.agent_user : "root", NULL, &zu, &why) != Z_OK)
 				memset(&zu, 0, sizeof zu);
 			zbuf_free(&why);
 		}
@@ -620,7 +310,8 @@ static void reload_config(void)
 	oldcfgs = no;
 	oldcfgs[noldcfgs++] = S.cfg;
 	S.cfg = nc;
-	agents_end_idle();
+	sched_wire();
+	agents_end_idle(&S.pool);
 	/* re-match idle threads */
 	time_t now = sched_now();
 	thread *t = S.m.threads, *tn;
@@ -645,10 +336,10 @@ static void reload_config(void)
 			}
 			thread_add_vertex(nt, v);
 		}
-		thread_drop_if_empty(t);
+		thread_drop_if_empty(&S.pool, t);
 		if (nt) {
 			moved++;
-			thread_arm(nt);
+			thread_arm(&S.pool, nt);
 		}
 	}
 	zlog_info(NULL, "configuration reloaded from %s (%u threads re-matched)",
@@ -661,24 +352,24 @@ static void tick(zev_loop *loop, void *arg)
 {
 	(void)arg;
 	time_t now = sched_now();
-	agents_tick(now);
+	agents_tick(&S.pool, now);
 	mqsrv_tick();
-	complete_retry_pending();
-	if (!S.stopping && now - last_scan >= 10) {
+	complete_retry_pending(&S.cc);
+	if (!S.pool.stopping && now - last_scan >= 10) {
 		last_scan = now;
-		scan_dir("", 0);
+		scan_tree(&S.scan);
 	}
 	long sw = S.cfg->expire_sweep > 0 ? S.cfg->expire_sweep : 900;
-	if (!S.stopping && now - last_sweep >= sw) {
+	if (!S.pool.stopping && now - last_sweep >= sw) {
 		last_sweep = now;
 		sweep(now);
 	}
 	long ri = S.cfg->global_report_interval > 0 ? S.cfg->global_report_interval : 300;
-	if (!S.stopping && now - last_report >= ri) {
+	if (!S.pool.stopping && now - last_report >= ri) {
 		last_report = now;
-		complete_interim_reports();
+		complete_interim_reports(&S.cc);
 	}
-	if (stop_slow && (S.nagents == 0 || now >= stop_at)) {
+	if (stop_slow && (S.pool.nagents == 0 || now >= stop_at)) {
 		zev_stop(loop);
 		return;
 	}
@@ -693,7 +384,7 @@ static void signal_io(zev_loop *loop, int fd, unsigned events, void *arg)
 	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
 		switch (si.ssi_signo) {
 		case SIGCHLD:
-			agents_reap();
+			agents_reap(&S.pool);
 			break;
 		case SIGHUP:
 			if (logpath && zlog_set_file(logpath) != Z_OK)
@@ -704,6 +395,7 @@ static void signal_io(zev_loop *loop, int fd, unsigned events, void *arg)
 				if (nfd >= 0) {
 					close(S.statfd);
 					S.statfd = nfd;
+					sched_wire();
 				}
 			}
 			zlog_info(NULL, "logs reopened");
@@ -714,16 +406,16 @@ static void signal_io(zev_loop *loop, int fd, unsigned events, void *arg)
 		case SIGTERM:
 		case SIGINT:
 			zlog_info(NULL, "fast stop (signal %u)", si.ssi_signo);
-			S.stopping = 1;
-			agents_stop(1);
+			S.pool.stopping = 1;
+			agents_stop(&S.pool, 1);
 			zev_stop(loop);
 			break;
 		case SIGQUIT:
 			zlog_info(NULL, "slow stop: waiting for agents to finish");
-			S.stopping = 1;
+			S.pool.stopping = 1;
 			stop_slow = 1;
 			stop_at = sched_now() + 60;
-			agents_stop(0);
+			agents_stop(&S.pool, 0);
 			break;
 		default:
 			break;
@@ -743,18 +435,18 @@ static void notify_io(zev_loop *loop, int fd, unsigned events, void *arg)
 		buf[n] = '\0';
 		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 			buf[--n] = '\0';
-		if (S.stopping)
+		if (S.pool.stopping)
 			continue;
 		if (strncmp(buf, "NEW ", 4) == 0) {
 			const char *rel = buf + 4;
 			const char *base = strrchr(rel, '/');
 			base = base ? base + 1 : rel;
-			if (is_etrn(base) && strchr(rel, '/') == NULL)
-				load_etrn(rel);
+			if (scan_is_etrn(base) && strchr(rel, '/') == NULL)
+				scan_etrn(&S.scan, rel);
 			else
-				(void)load_file(rel);
+				(void)scan_file(&S.scan, rel);
 		} else if (strncmp(buf, "ETRN ", 5) == 0) {
-			turnme(buf + 5);
+			turnme(&S.pool, buf + 5);
 		} else {
 			zlog_warn(NULL, "notify socket: unknown message ignored");
 		}
@@ -872,7 +564,7 @@ static int clause_ids_check(const sconf *cfg, const zpriv_ids *zu, const sconf_c
 static void drop_root(const zpriv_ids *zu, const sconf_clause *keep)
 {
 	zbuf err = ZBUF_INIT(512);
-	S.agent_user = zu->name;
+	S.pool.agent_user = zu->name;
 	if (zu->uid == 0) {
 		zlog_warn(NULL, "ZMTA_USER is %s (uid 0): the scheduler and its agents keep root",
 			  zu->name);
@@ -897,7 +589,7 @@ static void drop_root(const zpriv_ids *zu, const sconf_clause *keep)
 		if (zpriv_drop_ids(zu, &err) != Z_OK)
 			zlog_fatal(EX_OSERR, NULL, "cannot drop root to ZMTA_USER %s: %s", zu->name,
 				   zbuf_cstr(&err));
-		S.agent_user = NULL;
+		S.pool.agent_user = NULL;
 		zlog_info(NULL, "running as %s (uid %ld gid %ld); root dropped for good", zu->name,
 			  (long)zu->uid, (long)zu->gid);
 	}
@@ -933,7 +625,11 @@ int main(int argc, char **argv)
 	zlog_open("scheduler", ZLOG_TO_STDERR);
 	memset(&S, 0, sizeof S);
 	S.statfd = -1;
-	S.fork_rate = 0;
+	removal_init(&S.rm, NULL, 0);
+	S.cc.m = &S.m;
+	S.cc.st = &S.st;
+	pool_init(&S.pool, &S.cc, NULL);
+	S.pool.fork_rate = 0;
 	while ((c = getopt(argc, argv, "dinvf:L:l:P:H:SFVXR:")) != -1) {
 		switch (c) {
 		case 'd': daemonize = 1; break;
@@ -952,13 +648,13 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'S': break;  /* the first scan always completes before any start */
-		case 'F': S.freeze = 1; break;
+		case 'F': S.pool.freeze = S.scan.freeze = 1; break;
 		case 'X': scanonly = 1; daemonize = 0; break;
 		case 'R': {
 			unsigned long r;
 			if (zparse_ulong(optarg, 100000, &r) != Z_OK || r == 0)
 				usage();
-			S.fork_rate = (int)r;
+			S.pool.fork_rate = (int)r;
 			break;
 		}
 		case 'V':
@@ -1024,8 +720,8 @@ int main(int argc, char **argv)
 		sconf_free(S.cfg);
 		return 0;
 	}
-	if (S.fork_rate == 0)
-		S.fork_rate = S.cfg->fork_rate > 0 ? S.cfg->fork_rate : 30;
+	if (S.pool.fork_rate == 0)
+		S.pool.fork_rate = S.cfg->fork_rate > 0 ? S.cfg->fork_rate : 30;
 
 	if (po == NULL)
 		po = zconf_get("POSTOFFICE");
@@ -1033,7 +729,7 @@ int main(int argc, char **argv)
 		zlog_fatal(EX_CONFIG, NULL, "POSTOFFICE is not set");
 	if (zstrlcpy(S.postoffice, po, sizeof S.postoffice) != Z_OK || strlen(po) > 3000)
 		zlog_fatal(EX_USAGE, NULL, "POSTOFFICE path too long");
-	S.mailbin = zconf_get("MAILBIN");
+	S.pool.mailbin = zconf_get("MAILBIN");
 	if (gethostname(S.hostname, sizeof S.hostname - 1) != 0)
 		zstrlcpy(S.hostname, "localhost", sizeof S.hostname);
 	const char *hn = zconf_get("MYHOSTNAME");
@@ -1098,21 +794,22 @@ int main(int argc, char **argv)
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 		getrlimit(RLIMIT_NOFILE, &rl);
 		long k = (long)rl.rlim_cur - 64;
-		S.maxkids = k < 4 ? 4 : (k > 4000 ? 4000 : (unsigned)k);
+		S.pool.maxkids = k < 4 ? 4 : (k > 4000 ? 4000 : (unsigned)k);
 	} else {
-		S.maxkids = 100;
+		S.pool.maxkids = 100;
 	}
 	if (S.cfg->has_syspriority)
 		(void)setpriority(PRIO_PROCESS, 0, S.cfg->syspriority);
 	if (S.cfg->has_sysnice)
 		(void)!nice(S.cfg->sysnice);
 
-	retry_rng_seed(&S.rng, ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid());
+	retry_rng_seed(&S.pool.rng, ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid());
 	S.started = sched_now();
 	model_init(&S.m);
 	S.loop = zev_new();
 	if (S.loop == NULL)
 		zlog_fatal(EX_OSERR, NULL, "cannot create the event loop");
+	sched_wire();
 
 	sigset_t ss;
 	sigemptyset(&ss);
@@ -1132,8 +829,8 @@ int main(int argc, char **argv)
 	if (scanonly) {
 		long rss0 = rss_kb();
 		long long t0 = zmono_ms();
-		S.scanning = 1;
-		scan_dir("", 0);
+		set_scanning(1);
+		scan_tree(&S.scan);
 		long long t1 = zmono_ms();
 		long rss1 = rss_kb();
 		double secs = (double)(t1 - t0) / 1000.0;
@@ -1147,16 +844,16 @@ int main(int argc, char **argv)
 				vlist_push(&t->done, v, 2);
 				ev++;
 			}
-			retry_next(t->clause, &t->rs, S.started, &S.rng, 0);
+			retry_next(t->clause, &t->rs, S.started, &S.pool.rng, 0);
 			thread_new_round(t);
-			thread_arm(t);
+			thread_arm(&S.pool, t);
 			ev++;
 		}
 		long long t3 = zmono_ms();
-		printf("files %lu new %lu bad %lu rcpts %lu threads %zu vertices %lu\n", scan_files,
-		       scan_new, scan_bad, S.m.nrcpt, S.m.nthr, S.m.nvertex);
+		printf("files %lu new %lu bad %lu rcpts %lu threads %zu vertices %lu\n", S.scan.files,
+		       S.scan.added, S.scan.bad, S.m.nrcpt, S.m.nthr, S.m.nvertex);
 		printf("scan_seconds %.3f files_per_second %.0f\n", secs,
-		       secs > 0 ? (double)scan_files / secs : 0.0);
+		       secs > 0 ? (double)S.scan.files / secs : 0.0);
 		printf("rss_kb_before %ld rss_kb_after %ld bytes_per_rcpt %.0f\n", rss0, rss1,
 		       S.m.nrcpt ? (double)(rss1 - rss0) * 1024.0 / (double)S.m.nrcpt : 0.0);
 		printf("sched_events %lu usec_per_event %.3f\n", ev,
@@ -1164,34 +861,34 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	if (mqsrv_open(S.postoffice, S.cfg->mailqsock, &err) != Z_OK)
+	if (mqsrv_open(&S.mq, S.postoffice, S.cfg->mailqsock, &err) != Z_OK)
 		zlog_warn(NULL, "mailq listener not available: %s", zbuf_cstr(&err));
 	zbuf_reset(&err);
 	open_notify();
 
 	zlog_info(NULL, "starting: postoffice %s, config %s, max agents %u%s", S.postoffice,
-		  S.cfg->name ? S.cfg->name : "builtin", S.maxkids, S.freeze ? ", frozen" : "");
+		  S.cfg->name ? S.cfg->name : "builtin", S.pool.maxkids, S.pool.freeze ? ", frozen" : "");
 	zproctitle_set("scanning");
-	S.scanning = 1;
+	set_scanning(1);
 	long long t0 = zmono_ms();
-	scan_dir("", 0);
-	S.scanning = 0;
+	scan_tree(&S.scan);
+	set_scanning(0);
 	last_scan = last_sweep = last_report = sched_now();
 	zlog_info(NULL, "initial scan: %lu files (%lu queued, %lu quarantined) in %lld ms, %lu recipients, %zu threads",
-		  scan_files, scan_new, scan_bad, zmono_ms() - t0, S.m.nrcpt, S.m.nthr);
+		  S.scan.files, S.scan.added, S.scan.bad, zmono_ms() - t0, S.m.nrcpt, S.m.nthr);
 	zproctitle_set("running");
 	start_all();
 	sweep(sched_now());
 	zev_timer_add(S.loop, zmono_ms() + 1000, tick, NULL);
 	zev_run(S.loop);
 
-	removal_flush();	/* bodies of messages finished in the last round */
+	removal_flush(&S.rm);	/* bodies of messages finished in the last round */
 	mqsrv_close();
 	if (notifyfd >= 0) {
 		close(notifyfd);
 		(void)unlink(notifypath);
 	}
-	zlog_info(NULL, "stopped (%u agents still running finish their job alone)", S.nagents);
+	zlog_info(NULL, "stopped (%u agents still running finish their job alone)", S.pool.nagents);
 	zbuf_free(&err);
 	return 0;
 }

@@ -20,7 +20,8 @@
  *	int sconf_dump(const sconf *cfg, zbuf *out);
  * DESCRIPTION
  *	The syntax is ZMailer's (see sconf.h and scheduler.conf(5)).  The
- *	parser is a single pass over the bytes.  Each clause first collects
+ *	parser is a single pass over the bytes with the cursor of lib/ (zcur
+ *	in zbuf.h; values are split into words with one too).  Each clause first collects
  *	its own settings (with a bit per keyword in setmask); when the clause
  *	ends, its effective settings are the current defaults overlaid with
  *	its own, and any empty clauses waiting before it receive a copy of
@@ -102,9 +103,7 @@ static const struct {
 /* parser state */
 typedef struct sp {
 	const char *name;
-	const char *p;
-	size_t n;
-	size_t pos;
+	zcur c;                   /* the text (lib/zbuf.h cursor) */
 	int line;
 	zbuf *err;
 	sconf *cfg;
@@ -425,21 +424,30 @@ static int sp_start_clause(sp *s, const char *tok)
 /* sp_peek - current byte or -1 */
 static int sp_peek(const sp *s)
 {
-	return s->pos < s->n ? (unsigned char)s->p[s->pos] : -1;
+	return zcur_peek(&s->c);
+}
+
+/* sp_next - consume the current byte and return it, -1 at the end */
+static int sp_next(sp *s)
+{
+	int c = zcur_peek(&s->c);
+	if (c != -1)
+		(void)zcur_skip_char(&s->c, (char)c);
+	return c;
 }
 
 /* sp_skip_hws - skip spaces and tabs (and CR) */
 static void sp_skip_hws(sp *s)
 {
-	while (s->pos < s->n && (s->p[s->pos] == ' ' || s->p[s->pos] == '\t' || s->p[s->pos] == '\r'))
-		s->pos++;
+	while (zcur_skip_ws(&s->c) > 0 || zcur_skip_char(&s->c, '\r'))
+		;
 }
 
 /* sp_skip_comment - '#' to end of line (newline not consumed) */
 static void sp_skip_comment(sp *s)
 {
-	while (s->pos < s->n && s->p[s->pos] != '\n')
-		s->pos++;
+	while (sp_peek(s) != -1 && sp_peek(s) != '\n')
+		(void)sp_next(s);
 }
 
 /* sp_is_wordend - does byte c end a bare word? */
@@ -454,13 +462,11 @@ static int sp_read_value(sp *s, zbuf *out)
 	int startline = s->line;
 
 	zbuf_reset(out);
-	if (sp_peek(s) == '"') {
-		s->pos++;
+	if (zcur_skip_char(&s->c, '"')) {
 		for (;;) {
-			int c = sp_peek(s);
+			int c = sp_next(s);
 			if (c == -1)
 				return sp_error(s, startline, Z_EPARSE, "unterminated quoted value");
-			s->pos++;
 			if (c == '"')
 				break;
 			if (c == '\n') {
@@ -468,13 +474,10 @@ static int sp_read_value(sp *s, zbuf *out)
 						"newline in quoted value (use backslash-newline)");
 			}
 			if (c == '\\') {
-				int d = sp_peek(s);
+				int d = sp_next(s);
 				if (d == -1)
 					return sp_error(s, startline, Z_EPARSE, "unterminated quoted value");
-				s->pos++;
-				if (d == '\n' || (d == '\r' && sp_peek(s) == '\n')) {
-					if (d == '\r')
-						s->pos++;
+				if (d == '\n' || (d == '\r' && zcur_skip_char(&s->c, '\n'))) {
 					s->line++;
 					sp_skip_hws(s);
 					continue;
@@ -491,10 +494,10 @@ static int sp_read_value(sp *s, zbuf *out)
 		return Z_OK;
 	}
 	while (!sp_is_wordend(sp_peek(s))) {
-		if (zbuf_putc(out, s->p[s->pos]) != Z_OK)
+		if (zbuf_putc(out, (char)sp_peek(s)) != Z_OK)
 			return sp_error(s, startline, Z_ETOOBIG, "value too long (max %d bytes)",
 					SCONF_LINE_MAX);
-		s->pos++;
+		(void)sp_next(s);
 	}
 	return Z_OK;
 }
@@ -548,20 +551,21 @@ static int sp_split_words(sp *s, int line, const char *v, size_t max, char ***wo
 {
 	char **w = calloc(max + 1, sizeof *w);
 	zbuf cur = ZBUF_INIT(SCONF_LINE_MAX);
-	int n = 0, rc = Z_OK;
-	const char *p = v;
+	int n = 0, rc = Z_OK, ch;
+	zcur in;
 
 	if (w == NULL)
 		return Z_ENOMEM;
+	zcur_init(&in, v, strlen(v));
 	for (;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0')
+		zcur_skip_ws(&in);
+		if (zcur_eof(&in))
 			break;
 		zbuf_reset(&cur);
 		int q = 0, any = 0;
-		while (*p != '\0' && (q || (*p != ' ' && *p != '\t'))) {
-			char c = *p++;
+		while ((ch = zcur_peek(&in)) != -1 && (q || (ch != ' ' && ch != '\t'))) {
+			char c = (char)ch;
+			(void)zcur_skip_char(&in, c);
 			if (q && c == q) {
 				q = 0;
 				continue;
@@ -571,8 +575,10 @@ static int sp_split_words(sp *s, int line, const char *v, size_t max, char ***wo
 				any = 1;
 				continue;
 			}
-			if (c == '\\' && q != '\'' && *p != '\0')
-				c = *p++;
+			if (c == '\\' && q != '\'' && (ch = zcur_peek(&in)) != -1) {
+				c = (char)ch;
+				(void)zcur_skip_char(&in, c);
+			}
 			if (zbuf_putc(&cur, c) != Z_OK) {
 				rc = Z_ETOOBIG;
 				goto out;
@@ -867,32 +873,33 @@ static int sp_param(sp *s, int line, const char *name, const char *v)
 	return sp_error(s, line, Z_EPARSE, "unknown parameter 'PARAM%s'", name);
 }
 
-/* sp_word - a keyword-ish token at s->pos into out (letters, digits, '-', '_') */
+/* sp_word - a keyword-ish token at the cursor into out (letters, digits,
+ * '-', '_') */
 static void sp_word(sp *s, zbuf *out)
 {
+	int c;
+
 	zbuf_reset(out);
-	while (s->pos < s->n) {
-		char c = s->p[s->pos];
-		if (!(isalnum((unsigned char)c) || c == '-' || c == '_'))
+	while ((c = sp_peek(s)) != -1) {
+		if (!(isalnum(c) || c == '-' || c == '_'))
 			break;
-		if (zbuf_putc(out, c) != Z_OK)
+		if (zbuf_putc(out, (char)c) != Z_OK)
 			break;
-		s->pos++;
+		(void)sp_next(s);
 	}
 }
 
 /* sp_assignment - after a name: optional "= value"; *has_value set */
 static int sp_assignment(sp *s, zbuf *val, int *has_value)
 {
-	size_t save = s->pos;
+	zcur save = s->c;
 
 	*has_value = 0;
 	sp_skip_hws(s);
-	if (sp_peek(s) != '=') {
-		s->pos = save;
+	if (!zcur_skip_char(&s->c, '=')) {
+		s->c = save;
 		return Z_OK;
 	}
-	s->pos++;
 	sp_skip_hws(s);
 	if (sp_is_wordend(sp_peek(s)))
 		return Z_OK; /* "kw =" with nothing: caller reports a missing value */
@@ -907,19 +914,18 @@ static int sp_parse(sp *s)
 	zbuf val = ZBUF_INIT(SCONF_LINE_MAX);
 	int rc = Z_OK;
 
-	if (memchr(s->p, '\0', s->n) != NULL) {
-		const char *z = memchr(s->p, '\0', s->n);
+	const char *z = memchr(s->c.p, '\0', s->c.n);
+	if (z != NULL) {
 		int line = 1;
-		for (const char *q = s->p; q < z; q++)
+		for (const char *q = s->c.p; q < z; q++)
 			line += *q == '\n';
 		rc = sp_error(s, line, Z_EPARSE, "NUL byte in file");
 		goto out;
 	}
-	while (s->pos < s->n) {
+	while (!zcur_eof(&s->c)) {
 		int c = sp_peek(s);
 		/* start of a physical line */
-		if (c == '\n') {
-			s->pos++;
+		if (zcur_skip_char(&s->c, '\n')) {
 			s->line++;
 			continue;
 		}
@@ -930,9 +936,8 @@ static int sp_parse(sp *s)
 		if (c != ' ' && c != '\t' && c != '\r') {
 			/* column 0: selector or PARAM */
 			int line = s->line;
-			if (s->n - s->pos >= 5 && strncmp(s->p + s->pos, "PARAM", 5) == 0) {
+			if (zcur_expect(&s->c, "PARAM") == Z_OK) {
 				int hv;
-				s->pos += 5;
 				sp_word(s, &word);
 				if ((rc = sp_assignment(s, &val, &hv)) != Z_OK)
 					goto out;
@@ -962,11 +967,11 @@ static int sp_parse(sp *s)
 			}
 			zbuf_reset(&word);
 			while (!sp_is_wordend(sp_peek(s))) {
-				if (zbuf_putc(&word, s->p[s->pos]) != Z_OK) {
+				if (zbuf_putc(&word, (char)sp_peek(s)) != Z_OK) {
 					rc = sp_error(s, line, Z_ETOOBIG, "selector too long");
 					goto out;
 				}
-				s->pos++;
+				(void)sp_next(s);
 			}
 			if ((rc = sp_start_clause(s, zbuf_cstr(&word))) != Z_OK)
 				goto out;
@@ -985,21 +990,19 @@ static int sp_parse(sp *s)
 			sp_word(s, &word);
 			if (word.len == 0 || !sp_is_wordend(sp_peek(s)) ) {
 				/* the word may be followed by '=' */
-				size_t save = s->pos;
+				zcur save = s->c;
 				sp_skip_hws(s);
 				if (word.len == 0 || sp_peek(s) != '=') {
-					s->pos = save;
+					s->c = save;
 					/* collect the offending token for the message */
 					zbuf_reset(&val);
-					while (!sp_is_wordend(sp_peek(s)) && val.len < 64) {
-						zbuf_putc(&val, s->p[s->pos]);
-						s->pos++;
-					}
+					while (!sp_is_wordend(sp_peek(s)) && val.len < 64)
+						zbuf_putc(&val, (char)sp_next(s));
 					zbuf_puts(&word, zbuf_cstr(&val));
 					rc = sp_error(s, line, Z_EPARSE, "bad token '%s'", zbuf_cstr(&word));
 					goto out;
 				}
-				s->pos = save;
+				s->c = save;
 			}
 			if (!s->in_clause) {
 				rc = sp_error(s, line, Z_EPARSE, "keyword '%s' before any clause selector",
@@ -1052,11 +1055,10 @@ int sconf_parse(const char *name, const char *text, size_t len, sconf **out, zbu
 	*out = NULL;
 	memset(&s, 0, sizeof s);
 	s.name = name != NULL ? name : "scheduler.conf";
-	s.p = text != NULL ? text : "";
-	s.n = text != NULL ? len : 0;
+	zcur_init(&s.c, text != NULL ? text : "", text != NULL ? len : 0);
 	s.line = 1;
 	s.err = err;
-	if (s.n > SCONF_MAX_SIZE)
+	if (s.c.n > SCONF_MAX_SIZE)
 		return sp_error(&s, 0, Z_ETOOBIG, "file too large (max %u bytes)", SCONF_MAX_SIZE);
 	if ((s.cfg = calloc(1, sizeof *s.cfg)) == NULL || (s.defaults = sc_new()) == NULL ||
 	    (s.cfg->name = strdup(s.name)) == NULL) {

@@ -46,6 +46,10 @@
  *	ta_notary_build() joins fields with \001; trailing NULL fields are
  *	left out, NULL fields before a non-NULL one are written empty.
  *
+ *	Parsers walk the line with the cursor of lib/ (zcur in zbuf.h):
+ *	fields up to a separator, decimal numbers with an overflow check,
+ *	the rest of the line.
+ *
  * DIAGNOSTICS
  *	Parsers return TAK_BAD with a one-line reason in why (when why is not
  *	NULL); formatters return Z_EPARSE for forbidden bytes, Z_ETOOBIG when
@@ -107,49 +111,38 @@ static void set_why(zbuf *why, const char *reason)
 	zbuf_puts(why, reason);
 }
 
-/* dec_ulong - the whole span is 1+ decimal digits whose value fits max */
-static int dec_ulong(const char *p, size_t n, unsigned long max, unsigned long *out)
+/* dec_ulong - the whole span is 1+ decimal digits whose value fits max
+ * (Z_ETOOBIG as soon as the leading digits overflow, else Z_EPARSE for
+ * anything that is not a digit); *out is set only on success */
+static int dec_ulong(zspan s, unsigned long max, unsigned long *out)
 {
-	unsigned long v = 0;
+	zcur c;
+	unsigned long v;
+	int rc;
 
-	if (n == 0)
-		return Z_EPARSE;
-	for (size_t i = 0; i < n; i++) {
-		unsigned d;
-		if (p[i] < '0' || p[i] > '9')
-			return Z_EPARSE;
-		d = (unsigned)(p[i] - '0');
-		if (v > (max - d) / 10)
-			return Z_ETOOBIG;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return Z_OK;
+	zcur_init(&c, s.p, s.n);
+	rc = zcur_take_ulong(&c, max, &v);
+	if (rc == Z_OK && !zcur_eof(&c))
+		rc = Z_EPARSE;
+	if (rc == Z_OK)
+		*out = v;
+	return rc;
 }
 
-/* find_byte - index of c in p[0..n) or n */
-static size_t find_byte(const char *p, size_t n, char c)
+/* take_field - bytes up to sep (consumed) or, without sep, the rest */
+static void take_field(zcur *c, char sep, zspan *out)
 {
-	const char *q = memchr(p, c, n);
-	return q ? (size_t)(q - p) : n;
+	if (zcur_take_until(c, sep, out) != Z_OK)
+		zcur_take_rest(c, out);
 }
 
 /* word_lookup - status word by name; -1 if unknown */
-static int word_lookup(const char *p, size_t n)
+static int word_lookup(zspan w)
 {
-	for (size_t i = 0; i < NWORDS; i++) {
-		size_t wl = strlen(word_names[i]);
-		if (wl == n && memcmp(word_names[i], p, n) == 0)
+	for (size_t i = 0; i < NWORDS; i++)
+		if (zspan_eq(w, word_names[i]))
 			return (int)i;
-	}
 	return -1;
-}
-
-/* starts - the line p[0..n) begins with lit */
-static int starts(const char *p, size_t n, const char *lit)
-{
-	size_t l = strlen(lit);
-	return n >= l && memcmp(p, lit, l) == 0;
 }
 
 /* jobpath_ok - spool_jobpath_check() with a private reason buffer */
@@ -163,17 +156,17 @@ static int jobpath_ok(const char *p, size_t n, unsigned long *ino, size_t *plen)
 }
 
 /* num_field - decimal field up to sep (consumed), reason into why on error */
-static int num_field(const char **p, size_t *n, char sep, const char *what,
+static int num_field(zcur *c, char sep, const char *what,
 		     const char *nosep, unsigned long *out, zbuf *why)
 {
-	size_t i = find_byte(*p, *n, sep);
+	zspan f;
 	int rc;
 
-	if (i == *n) {
+	if (zcur_take_until(c, sep, &f) != Z_OK) {
 		set_why(why, nosep);
 		return Z_EPARSE;
 	}
-	rc = dec_ulong(*p, i, ULONG_MAX, out);
+	rc = dec_ulong(f, ULONG_MAX, out);
 	if (rc != Z_OK) {
 		if (why != NULL) {
 			zbuf_reset(why);
@@ -182,71 +175,49 @@ static int num_field(const char **p, size_t *n, char sep, const char *what,
 		}
 		return rc;
 	}
-	*p += i + 1;
-	*n -= i + 1;
 	return Z_OK;
 }
 
 /* parse_report - "inum/offset\tnotary\tword[ text]" */
 static enum ta_kind parse_report(const char *p, size_t n, ta_report *rep, zbuf *why)
 {
-	size_t i, j;
+	zcur c;
+	zspan f;
 	int w, rc;
 
-	if (num_field(&p, &n, '/', "message number",
+	zcur_init(&c, p, n);
+	if (num_field(&c, '/', "message number",
 		      "misformed line: neither a report nor a command", &rep->inum, why) != Z_OK ||
-	    num_field(&p, &n, '\t', "recipient offset",
+	    num_field(&c, '\t', "recipient offset",
 		      "report lacks the TAB after inum/offset", &rep->offset, why) != Z_OK)
 		return TAK_BAD;
 	/* notary up to the second TAB */
-	i = find_byte(p, n, '\t');
-	if (i == n) {
+	if (zcur_take_until(&c, '\t', &f) != Z_OK) {
 		set_why(why, "report lacks the TAB after the notary field");
 		return TAK_BAD;
 	}
-	rep->notary.p = p;
-	rep->notary.n = i;
-	p += i + 1;
-	n -= i + 1;
-	/* status word up to space or end */
-	j = find_byte(p, n, ' ');
-	w = word_lookup(p, j);
+	rep->notary = f;
+	/* status word up to the one separating space, or the end */
+	take_field(&c, ' ', &f);
+	w = word_lookup(f);
 	if (w < 0) {
-		set_why(why, j == 0 ? "report lacks a status word" : "unknown status word");
+		set_why(why, f.n == 0 ? "report lacks a status word" : "unknown status word");
 		return TAK_BAD;
 	}
 	rep->word = (enum ta_word)w;
-	p += j;
-	n -= j;
-	if (n > 0) {		/* skip the one separating space */
-		p++;
-		n--;
-	}
 	if (rep->word == TA_RETRYAT) {
 		unsigned long v;
-		rep->retry_relative = 0;
-		if (n > 0 && p[0] == '+') {
-			rep->retry_relative = 1;
-			p++;
-			n--;
-		}
-		j = find_byte(p, n, ' ');
-		rc = dec_ulong(p, j, LONG_MAX, &v);
+		rep->retry_relative = zcur_skip_char(&c, '+');
+		take_field(&c, ' ', &f);
+		rc = dec_ulong(f, LONG_MAX, &v);
 		if (rc != Z_OK) {
 			set_why(why, rc == Z_ETOOBIG ? "retryat time too large"
 				: "retryat needs a decimal time");
 			return TAK_BAD;
 		}
 		rep->retry = (long)v;
-		p += j;
-		n -= j;
-		if (n > 0) {
-			p++;
-			n--;
-		}
 	}
-	rep->text.p = p;
-	rep->text.n = n;
+	zcur_take_rest(&c, &rep->text);
 	return TAK_REPORT;
 }
 
@@ -277,6 +248,7 @@ enum ta_kind ta_parse_agent_line(const char *line, size_t len, ta_report *rep,
 {
 	ta_report rdummy;
 	zspan adummy;
+	zcur c;
 
 	if (rep == NULL)
 		rep = &rdummy;
@@ -288,43 +260,34 @@ enum ta_kind ta_parse_agent_line(const char *line, size_t len, ta_report *rep,
 	arg->n = 0;
 	if (!line_ok(line, len, why))
 		return len == 0 ? TAK_EMPTY : TAK_BAD;
-	if (line[0] == '#') {
-		if (starts(line, len, "#hungry"))
+	zcur_init(&c, line, len);
+	if (zcur_peek(&c) == '#') {
+		if (zcur_expect(&c, "#hungry") == Z_OK)
 			return TAK_HUNGRY;
-		if (len == 10 && memcmp(line, "#keepalive", 10) == 0)
+		if (zcur_expect(&c, "#keepalive") == Z_OK && zcur_eof(&c))
 			return TAK_KEEPALIVE;
-		if (starts(line, len, "#resync") &&
-		    (len == 7 || line[7] == ' ' || line[7] == '\t')) {
-			const char *p = line + 7;
-			size_t n = len - 7;
+		zcur_init(&c, line, len);
+		if (zcur_expect(&c, "#resync") == Z_OK &&
+		    (zcur_eof(&c) || zcur_peek(&c) == ' ' || zcur_peek(&c) == '\t')) {
 			unsigned long ino;
 			size_t plen;
-			while (n > 0 && (*p == ' ' || *p == '\t')) {
-				p++;
-				n--;
-			}
-			if (n == 0) {
+			zspan path;
+			zcur_skip_ws(&c);
+			zcur_take_rest(&c, &path);
+			if (path.n == 0) {
 				set_why(why, "#resync without a path");
 				return TAK_BAD;
 			}
-			if (!jobpath_ok(p, n, &ino, &plen)) {
+			if (!jobpath_ok(path.p, path.n, &ino, &plen)) {
 				set_why(why, "#resync with an invalid job path");
 				return TAK_BAD;
 			}
-			arg->p = p;
-			arg->n = n;
+			*arg = path;
 			return TAK_RESYNC;
 		}
-		{
-			const char *p = line + 1;
-			size_t n = len - 1;
-			while (n > 0 && (*p == ' ' || *p == '\t')) {
-				p++;
-				n--;
-			}
-			arg->p = p;
-			arg->n = n;
-		}
+		zcur_init(&c, line + 1, len - 1);
+		zcur_skip_ws(&c);
+		zcur_take_rest(&c, arg);
 		return TAK_COMMENT;
 	}
 	return parse_report(line, len, rep, why);
@@ -347,8 +310,10 @@ static int host_ok(const char *p, size_t n)
 enum ta_kind ta_parse_job_line(const char *line, size_t len, ta_job *job, zbuf *why)
 {
 	ta_job jdummy;
-	size_t i, plen;
+	size_t plen;
 	unsigned long ino;
+	zcur c;
+	zspan path;
 
 	if (job == NULL)
 		job = &jdummy;
@@ -362,14 +327,19 @@ enum ta_kind ta_parse_job_line(const char *line, size_t len, ta_job *job, zbuf *
 		set_why(why, "unknown command");
 		return TAK_BAD;
 	}
-	i = find_byte(line, len, '\t');
-	if (!jobpath_ok(line, i, &ino, &plen)) {
+	zcur_init(&c, line, len);
+	int tab = zcur_take_until(&c, '\t', &path) == Z_OK;
+	if (!tab)
+		zcur_take_rest(&c, &path);
+	if (!jobpath_ok(path.p, path.n, &ino, &plen)) {
 		set_why(why, "invalid job path");
 		return TAK_BAD;
 	}
-	if (i < len) {
-		const char *h = line + i + 1;
-		size_t hn = len - i - 1;
+	if (tab) {
+		zspan hs;
+		zcur_take_rest(&c, &hs);
+		const char *h = hs.p;
+		size_t hn = hs.n;
 		if (!host_ok(h, hn)) {
 			set_why(why, hn == 0 ? "empty host after TAB"
 				: hn > 255 ? "host name too long"
@@ -379,8 +349,7 @@ enum ta_kind ta_parse_job_line(const char *line, size_t len, ta_job *job, zbuf *
 		job->host.p = h;
 		job->host.n = hn;
 	}
-	job->path.p = line;
-	job->path.n = i;
+	job->path = path;
 	job->inum = ino;
 	return TAK_JOB;
 }
@@ -521,9 +490,8 @@ int ta_notary_build(zbuf *out, const char *const fields[TAPROTO_NOTARY_FIELDS])
 /* ta_notary_split - split at \001 into at most six fields */
 int ta_notary_split(zspan notary, zspan fields[TAPROTO_NOTARY_FIELDS], int *nfields)
 {
-	const char *p = notary.p;
-	size_t n = notary.n;
-	int k = 0;
+	zcur c;
+	int k = 0, last = 0;
 
 	for (int i = 0; i < TAPROTO_NOTARY_FIELDS; i++) {
 		fields[i].p = "";
@@ -531,23 +499,22 @@ int ta_notary_split(zspan notary, zspan fields[TAPROTO_NOTARY_FIELDS], int *nfie
 	}
 	if (nfields != NULL)
 		*nfields = 0;
-	if (p == NULL || n == 0)
+	if (notary.p == NULL || notary.n == 0)
 		return Z_OK;
-	for (;;) {
-		size_t i = find_byte(p, n, '\001');
+	zcur_init(&c, notary.p, notary.n);
+	while (!last) {
+		zspan f;
 		if (k == TAPROTO_NOTARY_FIELDS) {
 			/* a seventh field: keep the six, say so */
 			if (nfields != NULL)
 				*nfields = k;
 			return Z_EPARSE;
 		}
-		fields[k].p = p;
-		fields[k].n = i;
-		k++;
-		if (i == n)
-			break;
-		p += i + 1;
-		n -= i + 1;
+		if (zcur_take_until(&c, '\001', &f) != Z_OK) {
+			zcur_take_rest(&c, &f);
+			last = 1;
+		}
+		fields[k++] = f;
 	}
 	if (nfields != NULL)
 		*nfields = k;

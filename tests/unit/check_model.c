@@ -241,6 +241,26 @@ START_TEST(t_notify)
 }
 END_TEST
 
+/* t_file_names - relative path and spool id of a file */
+START_TEST(t_file_names)
+{
+	model m;
+	char buf[64], small[6], id[64];
+	model_init(&m);
+	sfile *f = model_file_new(&m, 4711, "E/K/");
+	f->arrival = 1700000000;
+	file_relpath(f, buf, sizeof buf);
+	ck_assert_str_eq(buf, "E/K/4711");
+	file_relpath(f, small, sizeof small);   /* a cut path would name another file */
+	ck_assert_str_eq(small, "");
+	file_spoolid(f, id, sizeof id);
+	ck_assert(id[0] == 'S' && strncmp(id + 1, "4711", 4) == 0);
+	file_spoolid(f, small, sizeof small);   /* too small for an id: the inode */
+	ck_assert_str_eq(small, "4711");
+	model_free(&m);
+}
+END_TEST
+
 /* model_suite - all cases */
 static Suite *model_suite(void)
 {
@@ -253,6 +273,7 @@ static Suite *model_suite(void)
 	tcase_add_test(tc, t_vertex_lists);
 	tcase_add_test(tc, t_find_rcpt);
 	tcase_add_test(tc, t_notify);
+	tcase_add_test(tc, t_file_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
