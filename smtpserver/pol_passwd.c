@@ -43,6 +43,7 @@
  *	crypt(5), mkpasswd(1), smtpserver.conf(5) auth_password_file
  */
 #include <crypt.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -118,8 +119,17 @@ static int check_hash(const char *h, unsigned flags, zbuf *why)
 
 	if (h[0] == '\0')
 		return zbuf_puts(why, "empty hash"), Z_EPARSE;
+	for (const char *q = h; *q; q++)
+		if (!isalnum((unsigned char)*q) && strchr("./$_=,-", *q) == NULL)
+			return zbuf_puts(why, "not a crypt(3) hash (bad character)"), Z_EPARSE;
+	/* without '$' only DES (13 chars) and BSDi (_ + 19) exist */
+	if (h[0] != '$' && !(strlen(h) == 13 && h[0] != '_') && !(strlen(h) == 20 && h[0] == '_'))
+		return zbuf_puts(why, "not a crypt(3) hash this system supports"), Z_EPARSE;
 	cs = crypt_checksalt(h);
-	if (cs == CRYPT_SALT_OK)
+	/* libxcrypt calls sha256crypt/sha512crypt legacy; they are salted,
+	 * iterated and still accepted by default */
+	if (cs == CRYPT_SALT_OK ||
+	    (cs == CRYPT_SALT_METHOD_LEGACY && (strncmp(h, "$5$", 3) == 0 || strncmp(h, "$6$", 3) == 0)))
 		return Z_OK;
 	if (cs == CRYPT_SALT_METHOD_LEGACY) {
 		if (flags & POL_PW_ALLOW_LEGACY)
