@@ -100,6 +100,8 @@ int pol_grey_key(const pol_grey_cfg *cfg, const char *client_ip, const char *sen
 	int rc;
 
 	zbuf_reset(out);
+	if (client_ip == NULL)
+		return Z_EPARSE;
 	if (inet_pton(AF_INET, client_ip, a) == 1) {
 		mask(a, 4, cfg->v4_prefix > 32 ? 32 : cfg->v4_prefix);
 		inet_ntop(AF_INET, a, txt, sizeof(txt));

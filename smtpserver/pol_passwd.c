@@ -320,7 +320,7 @@ size_t pol_passwd_count(const pol_passwd *pw)
 /* pol_passwd_verify - check a password, spending a hash even for unknown users */
 int pol_passwd_verify(const pol_passwd *pw, const char *user, const char *pass, size_t passlen)
 {
-	const struct pwent *e = find(pw, user);
+	const struct pwent *e = user != NULL ? find(pw, user) : NULL;
 	struct crypt_data *cd = NULL;
 	char *pz = NULL, *h;
 	int ok = 0;
