@@ -33,7 +33,7 @@ tests_unit_check_pol_policy_CPPFLAGS = $(POL_CPPFLAGS)
 tests_unit_check_pol_policy_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_pol_policy_LDADD = $(POL_LIBS) $(CHECK_LIBS)
 tests_unit_check_pol_grey_CPPFLAGS = $(POL_CPPFLAGS)
-tests_unit_check_pol_grey_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_pol_grey_CFLAGS = $(UNIT_CFLAGS) $(HIREDIS_CFLAGS)
 tests_unit_check_pol_grey_LDADD = $(POL_LIBS) $(CHECK_LIBS)
 endif
 
