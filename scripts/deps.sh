@@ -6,8 +6,8 @@
 # "No configuration" so it never touches /etc/postfix/main.cf or port 25.
 set -eu
 what=${1:-all}
-BUILD="autoconf automake libtool pkg-config make gcc check libc-ares-dev libssl-dev"
-TEST="jq socat faketime strace bind9-dnsutils postfix python3-aiosmtpd python3-dnslib nsd dnsmasq-base dovecot-core dovecot-lmtpd swaks libnet-ssleay-perl libio-socket-ssl-perl openssl iproute2 procps util-linux netcat-openbsd clang libfuzzer-14-dev libclang-rt-14-dev"
+BUILD="autoconf automake libtool pkg-config make gcc check libc-ares-dev libssl-dev liblmdb-dev libhiredis-dev libcrypt-dev"
+TEST="redis-server postgrey jq socat faketime strace bind9-dnsutils postfix python3-aiosmtpd python3-dnslib nsd dnsmasq-base dovecot-core dovecot-lmtpd swaks libnet-ssleay-perl libio-socket-ssl-perl openssl iproute2 procps util-linux netcat-openbsd clang libfuzzer-14-dev libclang-rt-14-dev"
 case $what in
 build) pkgs=$BUILD ;;
 test|all) pkgs="$BUILD $TEST" ;;

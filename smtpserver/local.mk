@@ -1,0 +1,76 @@
+# smtpserver/local.mk - the smtpserver's policy building blocks
+# (greylisting, policy delegation client, PROXY protocol, password file,
+# connection limits and tarpit).  The protocol engine links this library.
+noinst_LIBRARIES += smtpserver/libzsmtpd_policy.a
+smtpserver_libzsmtpd_policy_a_SOURCES = \
+	smtpserver/pol_proxy.h smtpserver/pol_proxy.c \
+	smtpserver/pol_limit.h smtpserver/pol_limit.c \
+	smtpserver/pol_passwd.h smtpserver/pol_passwd.c \
+	smtpserver/pol_policy.h smtpserver/pol_policy.c \
+	smtpserver/pol_grey.h smtpserver/pol_grey_int.h smtpserver/pol_grey.c \
+	smtpserver/pol_grey_lmdb.c smtpserver/pol_grey_redis.c
+smtpserver_libzsmtpd_policy_a_CFLAGS = $(AM_CFLAGS) $(LMDB_CFLAGS) $(HIREDIS_CFLAGS) $(SSL_CFLAGS)
+POL_LIBS = smtpserver/libzsmtpd_policy.a lib/libzmta.a $(LMDB_LIBS) $(HIREDIS_LIBS) $(CRYPT_LIBS) $(SSL_LIBS)
+POL_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/smtpserver
+
+dist_man_MANS += man/smtpserver.conf.5
+
+if HAVE_CHECK
+POL_UNITS = tests/unit/check_pol_proxy tests/unit/check_pol_limit tests/unit/check_pol_passwd \
+	tests/unit/check_pol_policy tests/unit/check_pol_grey
+check_PROGRAMS += $(POL_UNITS)
+TESTS += $(POL_UNITS)
+tests_unit_check_pol_proxy_CPPFLAGS = $(POL_CPPFLAGS)
+tests_unit_check_pol_proxy_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_pol_proxy_LDADD = $(POL_LIBS) $(CHECK_LIBS)
+tests_unit_check_pol_limit_CPPFLAGS = $(POL_CPPFLAGS)
+tests_unit_check_pol_limit_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_pol_limit_LDADD = $(POL_LIBS) $(CHECK_LIBS)
+tests_unit_check_pol_passwd_CPPFLAGS = $(POL_CPPFLAGS)
+tests_unit_check_pol_passwd_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_pol_passwd_LDADD = $(POL_LIBS) $(CHECK_LIBS)
+tests_unit_check_pol_policy_CPPFLAGS = $(POL_CPPFLAGS)
+tests_unit_check_pol_policy_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_pol_policy_LDADD = $(POL_LIBS) $(CHECK_LIBS)
+tests_unit_check_pol_grey_CPPFLAGS = $(POL_CPPFLAGS)
+tests_unit_check_pol_grey_CFLAGS = $(UNIT_CFLAGS) $(HIREDIS_CFLAGS)
+tests_unit_check_pol_grey_LDADD = $(POL_LIBS) $(CHECK_LIBS)
+endif
+
+# polquery: one policy-delegation request from the command line (tests)
+check_PROGRAMS += tests/tools/polquery
+tests_tools_polquery_SOURCES = tests/tools/polquery.c
+tests_tools_polquery_CPPFLAGS = $(POL_CPPFLAGS)
+tests_tools_polquery_LDADD = $(POL_LIBS)
+
+TESTS += tests/integration/smtpd-policy.sh
+EXTRA_DIST += tests/integration/smtpd-policy.sh
+
+# fuzz targets: the PROXY header, policy replies, the password file
+POL_FUZZ = proxy polreply passwd
+check_PROGRAMS += tests/fuzz/replay_proxy tests/fuzz/replay_polreply tests/fuzz/replay_passwd
+TESTS += tests/fuzz/replay_proxy tests/fuzz/replay_polreply tests/fuzz/replay_passwd
+tests_fuzz_replay_proxy_SOURCES = tests/fuzz/fuzz_proxy.c tests/fuzz/replay_main.c
+tests_fuzz_replay_proxy_CPPFLAGS = $(POL_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/proxy"'
+tests_fuzz_replay_proxy_LDADD = $(POL_LIBS)
+tests_fuzz_replay_polreply_SOURCES = tests/fuzz/fuzz_polreply.c tests/fuzz/replay_main.c
+tests_fuzz_replay_polreply_CPPFLAGS = $(POL_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/polreply"'
+tests_fuzz_replay_polreply_LDADD = $(POL_LIBS)
+tests_fuzz_replay_passwd_SOURCES = tests/fuzz/fuzz_passwd.c tests/fuzz/replay_main.c
+tests_fuzz_replay_passwd_CPPFLAGS = $(POL_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/passwd"'
+tests_fuzz_replay_passwd_LDADD = $(POL_LIBS)
+if FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_proxy tests/fuzz/fuzz_polreply tests/fuzz/fuzz_passwd
+tests_fuzz_fuzz_proxy_SOURCES = tests/fuzz/fuzz_proxy.c
+tests_fuzz_fuzz_proxy_CPPFLAGS = $(POL_CPPFLAGS)
+tests_fuzz_fuzz_proxy_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_proxy_LDADD = $(POL_LIBS)
+tests_fuzz_fuzz_polreply_SOURCES = tests/fuzz/fuzz_polreply.c
+tests_fuzz_fuzz_polreply_CPPFLAGS = $(POL_CPPFLAGS)
+tests_fuzz_fuzz_polreply_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_polreply_LDADD = $(POL_LIBS)
+tests_fuzz_fuzz_passwd_SOURCES = tests/fuzz/fuzz_passwd.c
+tests_fuzz_fuzz_passwd_CPPFLAGS = $(POL_CPPFLAGS)
+tests_fuzz_fuzz_passwd_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_passwd_LDADD = $(POL_LIBS)
+endif
