@@ -482,7 +482,7 @@ static agent *agent_spawn(agent_pool *p, thread *t)
 	agent *a = NULL;
 	int sv[2] = { -1, -1 };
 	if ((t->clause->flags & SCF_WITHHOST) &&
-	    sched_host_check(zspan_from(t->host->s), &err) != Z_OK) {
+	    sched_host_check(zspan_from(t->channel->s), zspan_from(t->host->s), &err) != Z_OK) {
 		/* never an argv word (load_file fails such recipients first) */
 		t->why = "invalid host";
 		zlog_error(NULL, "thread %s/%s: host refused for an agent's command line: %s",
@@ -810,7 +810,7 @@ static void agent_feed(agent_pool *p, agent *a)
 					n = snprintf(line, sizeof line, "%s\t%s\n", rel, t->host->s);
 				if (n < 0 || (size_t)n >= sizeof line ||
 				    (!(t->clause->flags & SCF_WITHHOST) &&
-				     sched_host_check(zspan_from(t->host->s), NULL) != Z_OK)) {
+				     sched_host_check(zspan_from(t->channel->s), zspan_from(t->host->s), NULL) != Z_OK)) {
 					zlog_error(NULL, "no job line for %s: host refused or line too long", rel);
 					continue;
 				}

@@ -289,7 +289,7 @@ int scan_file(scan_ctx *sc, const char *rel)
 		if (r->tag != CTL_TAG_NORMAL || r->xor_group >= 0)
 			continue;
 		zbuf_reset(&why);
-		if (sched_host_check(r->quad.host, &why) == Z_OK)
+		if (sched_host_check(r->quad.channel, r->quad.host, &why) == Z_OK)
 			continue;
 		if (rcpt_fail_at_scan(sc, fd, rel, r, zbuf_cstr(&why)) != Z_OK) {
 			ret = 0;
@@ -467,11 +467,35 @@ void scan_tree(scan_ctx *sc)
 	scan_dir(sc, "", 0);
 }
 
+/* hold_cond_shape - "CLASS:param": CLASS upper-case letters, param
+ * printable ASCII without blanks (hold(8) parses the rest) */
+static int hold_cond_shape(zspan host, zbuf *why)
+{
+	size_t i = 0;
+
+	while (i < host.n && host.p[i] >= 'A' && host.p[i] <= 'Z')
+		i++;
+	if (i == 0 || i >= host.n || host.p[i] != ':') {
+		zbuf_puts(why, "a hold condition is CLASS:parameter (e.g. NS:example.org)");
+		return Z_EPARSE;
+	}
+	for (i++; i < host.n; i++) {
+		unsigned char c = (unsigned char)host.p[i];
+		if (c <= ' ' || c >= 0x7f) {
+			zbuf_printf(why, "byte 0x%02x not allowed in a hold condition", c);
+			return Z_EPARSE;
+		}
+	}
+	return Z_OK;
+}
+
 /* sched_host_check - see scan.h */
-int sched_host_check(zspan host, zbuf *why)
+int sched_host_check(zspan channel, zspan host, zbuf *why)
 {
 	if (host.n == 1 && host.p[0] == '-')
 		return Z_OK;
+	if (channel.n == 4 && memcmp(channel.p, "hold", 4) == 0)
+		return hold_cond_shape(host, why);
 	return mhost_parse(host.p, host.n, NULL, why);
 }
 

@@ -54,8 +54,10 @@ int scan_is_etrn(const char *name);
  * word or job line)?  The RFC 5321 host grammar (mhost_parse: a domain
  * or an address literal, never starting with '-', no blank, control
  * byte, port or "UNIX:"), or exactly "-" (ZMailer's "no host", e.g. of
- * channel local).  Z_OK, or Z_EPARSE with a reason in why. */
-int sched_host_check(zspan host, zbuf *why);
+ * channel local).  On channel hold the host is a condition instead:
+ * "CLASS:param", CLASS upper-case letters (so never an option), param
+ * printable ASCII without blanks.  Z_OK, or Z_EPARSE with a reason. */
+int sched_host_check(zspan channel, zspan host, zbuf *why);
 /* rcpt_fail_at_scan - fail recipient r of a control file being read
  * (fd open read-write): 'd' line "failed 5.1.2 invalid host ...", tag
  * '-'.  Z_OK, or an error (logged; the caller retries the file later). */

@@ -315,15 +315,23 @@ START_TEST(t_names)
 	};
 	for (size_t i = 0; i < sizeof etrn / sizeof etrn[0]; i++)
 		ck_assert_msg(scan_is_etrn(etrn[i].s) == etrn[i].ok, "%s", etrn[i].s);
-	static const struct { const char *s; int ok; } hosts[] = {
-		{ "-", 1 }, { "mx.example.com", 1 }, { "[192.0.2.1]", 1 }, { "localhost", 1 },
-		{ "", 0 }, { "--", 0 }, { "-x.example", 0 }, { "a b", 0 }, { "a\001b", 0 },
-		{ "example.com:25", 0 }, { "UNIX:/tmp/x", 0 },
+	static const struct { const char *ch, *s; int ok; } hosts[] = {
+		{ "smtp", "-", 1 }, { "smtp", "mx.example.com", 1 }, { "smtp", "[192.0.2.1]", 1 },
+		{ "local", "localhost", 1 },
+		{ "smtp", "", 0 }, { "smtp", "--", 0 }, { "smtp", "-x.example", 0 }, { "smtp", "a b", 0 },
+		{ "smtp", "a\001b", 0 }, { "smtp", "example.com:25", 0 }, { "smtp", "UNIX:/tmp/x", 0 },
+		/* hold: conditions, never options or blanks; only on channel hold */
+		{ "hold", "NS:example.org", 1 }, { "hold", "NS:example.org/mx", 1 },
+		{ "hold", "TIMEOUT:1765000000", 1 }, { "hold", "SCRIPT:name/arg", 1 },
+		{ "hold", "-", 1 }, { "hold", "-l/tmp/x", 0 }, { "hold", "ns:x", 0 },
+		{ "hold", "NS:a b", 0 }, { "hold", "NS:a\nb", 0 }, { "hold", "NS", 0 },
+		{ "hold", ":x", 0 }, { "smtp", "NS:example.org", 0 }, { "error", "nouser", 1 },
 	};
 	for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
 		zbuf why = ZBUF_INIT(256);
-		int rc = sched_host_check(zspan_from(hosts[i].s), &why);
-		ck_assert_msg((rc == Z_OK) == hosts[i].ok, "%s: %d %s", hosts[i].s, rc, zbuf_cstr(&why));
+		int rc = sched_host_check(zspan_from(hosts[i].ch), zspan_from(hosts[i].s), &why);
+		ck_assert_msg((rc == Z_OK) == hosts[i].ok, "%s/%s: %d %s", hosts[i].ch, hosts[i].s, rc,
+			      zbuf_cstr(&why));
 		zbuf_free(&why);
 	}
 }
