@@ -494,7 +494,8 @@ int sched_host_check(zspan channel, zspan host, zbuf *why)
 {
 	if (host.n == 1 && host.p[0] == '-')
 		return Z_OK;
-	if (channel.n == 4 && memcmp(channel.p, "hold", 4) == 0)
+	if (channel.n == 4 && memcmp(channel.p, "hold", 4) == 0 &&
+	    mhost_parse(host.p, host.n, NULL, NULL) != Z_OK)
 		return hold_cond_shape(host, why);
 	return mhost_parse(host.p, host.n, NULL, why);
 }

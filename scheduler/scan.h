@@ -54,7 +54,7 @@ int scan_is_etrn(const char *name);
  * word or job line)?  The RFC 5321 host grammar (mhost_parse: a domain
  * or an address literal, never starting with '-', no blank, control
  * byte, port or "UNIX:"), or exactly "-" (ZMailer's "no host", e.g. of
- * channel local).  On channel hold the host is a condition instead:
+ * channel local).  On channel hold the host may also be a condition:
  * "CLASS:param", CLASS upper-case letters (so never an option), param
  * printable ASCII without blanks.  Z_OK, or Z_EPARSE with a reason. */
 int sched_host_check(zspan channel, zspan host, zbuf *why);
