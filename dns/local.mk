@@ -3,7 +3,7 @@
 # Layer: may include lib/ and mail/ only (its own include path enforces it).
 noinst_LIBRARIES += dns/libzdns.a
 dns_libzdns_a_SOURCES = dns/zdns.h dns/zdns.c dns/zdns_msg.c
-dns_libzdns_a_CPPFLAGS = -D_GNU_SOURCE -I$(top_srcdir)/lib -I$(top_srcdir)/mail
+dns_libzdns_a_CPPFLAGS = $(MAIL_CPPFLAGS)
 dns_libzdns_a_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS)
 DNS_LIBS = dns/libzdns.a mail/libmail.a lib/libzmta.a $(CARES_LIBS)
 

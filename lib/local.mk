@@ -9,6 +9,7 @@ lib_libzmta_a_SOURCES = \
 	lib/zline.h lib/zline.c \
 	lib/zevent.h lib/zevent.c \
 	lib/zpriv.h lib/zpriv.c
+lib_libzmta_a_CPPFLAGS = $(LIB_CPPFLAGS)
 
 dist_man_MANS += man/zmta.conf.5
 

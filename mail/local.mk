@@ -8,6 +8,7 @@ mail_libmail_a_SOURCES = \
 	mail/maddr.h mail/maddr.c \
 	mail/mparam.h mail/mparam.c \
 	mail/mheader.h mail/mheader.c
+mail_libmail_a_CPPFLAGS = $(MAIL_CPPFLAGS)
 
 MAIL_UNIT_LIBS = mail/libmail.a lib/libzmta.a $(CHECK_LIBS)
 if HAVE_CHECK

@@ -10,8 +10,7 @@ smtp_libzsmtp_a_SOURCES = \
 	smtp/smtp_ehlo.h smtp/smtp_ehlo.c \
 	smtp/smtp_tls.h smtp/smtp_tls.c \
 	smtp/smtp_sasl.h smtp/smtp_sasl.c
-smtp_libzsmtp_a_CPPFLAGS = -D_GNU_SOURCE -I$(top_srcdir)/lib -I$(top_srcdir)/mail \
-	-I$(top_srcdir)/smtp
+smtp_libzsmtp_a_CPPFLAGS = $(MAIL_CPPFLAGS) -I$(top_srcdir)/smtp
 smtp_libzsmtp_a_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
 # what a program using the layer adds
 ZSMTP_CPPFLAGS = -I$(top_srcdir)/smtp

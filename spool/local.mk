@@ -5,6 +5,7 @@ spool_libspool_a_SOURCES = \
 	spool/ctlfile.h spool/ctlfile.c \
 	spool/submit.h spool/submit.c \
 	spool/taproto.h spool/taproto.c
+spool_libspool_a_CPPFLAGS = $(SPOOL_CPPFLAGS)
 
 # (zmta(8), the administration command, lives in zmtactl/)
 dist_man_MANS += man/zmta-spool.5

@@ -3,3 +3,6 @@
 #   TESTS += tests/integration/smtp-basic.sh
 #   EXTRA_DIST += tests/integration/smtp-basic.sh
 EXTRA_DIST += tests/integration/testlib.sh
+# the layer rule of HACKING.md, checked file by file
+TESTS += tests/integration/layers.sh
+EXTRA_DIST += tests/integration/layers.sh

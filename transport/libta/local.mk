@@ -3,6 +3,7 @@ noinst_LIBRARIES += transport/libta/libta.a
 transport_libta_libta_a_SOURCES = \
 	transport/libta/ta.h transport/libta/ta.c \
 	transport/libta/mime.h transport/libta/mime.c
+transport_libta_libta_a_CPPFLAGS = $(LIBTA_CPPFLAGS)
 
 # zmta-ta(7): the scheduler <-> agent protocol (spool/taproto.c, libta)
 dist_man_MANS += man/zmta-ta.7
