@@ -324,7 +324,7 @@ START_TEST(t_names)
 		{ "hold", "NS:example.org", 1 }, { "hold", "NS:example.org/mx", 1 },
 		{ "hold", "TIMEOUT:1765000000", 1 }, { "hold", "SCRIPT:name/arg", 1 },
 		{ "hold", "-", 1 }, { "hold", "[127.0.0.1]", 1 }, { "hold", "-l/tmp/x", 0 }, { "hold", "ns:x", 0 },
-		{ "hold", "NS:a b", 0 }, { "hold", "NS:a\nb", 0 }, { "hold", "NS", 0 },
+		{ "hold", "NS:a b", 0 }, { "hold", "NS:a\nb", 0 }, { "hold", "-NS:x", 0 },
 		{ "hold", ":x", 0 }, { "smtp", "NS:example.org", 0 }, { "error", "nouser", 1 },
 	};
 	for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
