@@ -12,6 +12,9 @@
 #   6. demo.test (route smtp![127.0.0.1]) -> the smtp agent delivers to smtp-sink
 #   7. an unknown local user -> an RFC 3464 report (multipart/report,
 #      Status 5.1.1, Final-Recipient) delivered to the sender's Maildir
+#   8. .forward: the user's own file ("\user" keeps a copy, a "|program"
+#      runs as the user); a group-writable one, or one owned by another
+#      user, is ignored (the mail goes to the mailbox)
 # Needs root (throwaway users, the mailbox agent as root).
 ZT_TIMEOUT=${ZT_TIMEOUT:-180}
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
@@ -20,6 +23,8 @@ e2e_setup
 e2e_user A      # the sender
 e2e_user B
 e2e_user C
+e2e_user F      # has a .forward
+e2e_user G      # has an unsafe .forward
 D=mail.localhost.test
 PIPEOUT=$ZT_W/pipeout
 mkdir -p "$PIPEOUT" && chmod 1777 "$PIPEOUT"
@@ -120,6 +125,33 @@ else
 	fail "7: no delivery status report in $A's Maildir"
 	e2e_logs
 fi
+
+# 8. .forward files
+printf '# keep a copy, run a program, send one on\n\\%s, "|/bin/sh -c '"'"'id -un > %s/fwd-who'"'"'"\n%s\n' \
+	"$F" "$PIPEOUT" "$C" > "$ZT_W/home/$F/.forward"
+chown "$F:$F" "$ZT_W/home/$F/.forward"
+chmod 644 "$ZT_W/home/$F/.forward"
+printf '%s\n' "$C" > "$ZT_W/home/$G/.forward"
+chown "$G:$G" "$ZT_W/home/$G/.forward"
+chmod 664 "$ZT_W/home/$G/.forward"
+printf 'Subject: eight-f\n\nforwarded\n' | sm "$A" "$F@localhost.test"
+printf 'Subject: eight-g\n\nnot forwarded\n' | sm "$A" "$G@localhost.test"
+for i in $(seq 1 300); do
+	[ -n "$(maildir_grep "$F" '^Subject: eight-f')" ] && [ -n "$(maildir_grep "$C" '^Subject: eight-f')" ] &&
+		[ -n "$(maildir_grep "$G" '^Subject: eight-g')" ] && [ -s "$PIPEOUT/fwd-who" ] && break
+	sleep 0.1
+done
+check_eq "8: .forward \\user keeps a copy" 1 "$(maildir_grep "$F" '^Subject: eight-f' | wc -l)"
+check_eq "8: .forward sends one on" 1 "$(maildir_grep "$C" '^Subject: eight-f' | wc -l)"
+check_eq "8: .forward program runs as the user" "$F" "$(cat "$PIPEOUT/fwd-who" 2>/dev/null)"
+check_eq "8: group-writable .forward ignored: mailbox" 1 "$(maildir_grep "$G" '^Subject: eight-g' | wc -l)"
+check_eq "8: group-writable .forward ignored: not sent on" 0 "$(maildir_grep "$C" '^Subject: eight-g' | wc -l)"
+chmod 644 "$ZT_W/home/$G/.forward"
+chown "$B" "$ZT_W/home/$G/.forward"
+printf 'Subject: eight-h\n\nnot forwarded either\n' | sm "$A" "$G@localhost.test"
+for i in $(seq 1 300); do [ -n "$(maildir_grep "$G" '^Subject: eight-h')" ] && break; sleep 0.1; done
+check_eq "8: .forward of another owner ignored: mailbox" 1 "$(maildir_grep "$G" '^Subject: eight-h' | wc -l)"
+check_eq "8: .forward of another owner ignored: not sent on" 0 "$(maildir_grep "$C" '^Subject: eight-h' | wc -l)"
 
 # nothing left in the spool, nothing set aside
 for i in $(seq 1 100); do
