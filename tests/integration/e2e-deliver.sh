@@ -8,7 +8,8 @@
 #   3. an alias expanding to two users -> both Maildirs
 #   4. a list with owner-list -> members get it with Return-Path <owner-list@...>
 #   5. a "|program" alias (root-owned aliases file) -> runs as nobody
-#      (default_privilege) and writes a file
+#      (default_privilege) and writes a file; a "/file" alias -> an mbox
+#      append (From_ line, >From quoting) as nobody
 #   6. demo.test (route smtp![127.0.0.1]) -> the smtp agent delivers to smtp-sink
 #   7. an unknown local user -> an RFC 3464 report (multipart/report,
 #      Status 5.1.1, Final-Recipient) delivered to the sender's Maildir
@@ -33,6 +34,7 @@ pair: $B, $C
 list: $B, $C
 owner-list: $A
 piper: "|/bin/sh -c 'id -un > $PIPEOUT/who; cat > $PIPEOUT/msg'"
+tofile: $PIPEOUT/mbox
 EOC
 e2e_start || { e2e_logs; zt_done; }
 
@@ -97,6 +99,12 @@ for i in $(seq 1 50); do grep -q 'piped body' "$PIPEOUT/msg" 2>/dev/null && brea
 check_eq "5: program ran as nobody" nobody "$(cat "$PIPEOUT/who" 2>/dev/null)"
 check_match "5: program got the message" 'piped body' "$(cat "$PIPEOUT/msg" 2>/dev/null)"
 check_eq "5: output owned by nobody" nobody "$(stat -c %U "$PIPEOUT/msg" 2>/dev/null)"
+
+printf 'Subject: five-b\n\nFrom the start\n' | sm "$A" tofile
+for i in $(seq 1 300); do grep -q '^>From the start' "$PIPEOUT/mbox" 2>/dev/null && break; sleep 0.1; done
+check_match "5: /file: From_ line first" "^From $A@$D " "$(head -1 "$PIPEOUT/mbox" 2>/dev/null)"
+check_match "5: /file: body quoted" '^>From the start' "$(cat "$PIPEOUT/mbox" 2>/dev/null)"
+check_eq "5: /file: written as nobody" nobody "$(stat -c %U "$PIPEOUT/mbox" 2>/dev/null)"
 
 # 6. demo.test to the sink
 printf 'Subject: six\n\nremote\n' | sm "$A" "someone@demo.test"
