@@ -168,5 +168,6 @@ for i in $(seq 1 100); do
 done
 check_eq "spool empty at the end" 0 "$(find "$PO/router" "$PO/public" "$PO/transport" "$PO/deferred" -type f -name '[0-9]*' | wc -l)"
 check_eq "postman/ empty" 0 "$(find "$PO/postman" -type f | wc -l)"
+e2e_sancheck
 [ "$ZT_FAILS" = 0 ] || e2e_logs
 zt_done

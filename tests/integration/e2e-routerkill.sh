@@ -82,5 +82,6 @@ check_eq "none missing" "" "$(comm -23 <(seq 1 "$N" | sort) <(sort -u "$ZT_W/got
 check_eq "none delivered twice" "" "$(uniq -d "$ZT_W/got" | head -5 | tr '\n' ' ')"
 check_eq "spool empty" 0 "$(find "$PO/router" "$PO/public" "$PO/transport" "$PO/deferred" -type f -name '[0-9]*' | wc -l)"
 check_eq "postman/ empty" 0 "$(find "$PO/postman" -type f | wc -l)"
+e2e_sancheck
 [ "$ZT_FAILS" = 0 ] || { ls -R "$PO" | head -50; tail -n 40 "$LOG/router" "$LOG/zmta"; }
 zt_done
