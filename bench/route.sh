@@ -2,38 +2,33 @@
 # route.sh - routing throughput (make bench): N one-recipient submissions
 # (default 10,000), one process per message as sendmail(8) does, LANES at a
 # time, through
-#   zmta:    submitter (sendmail/sendmail when built, else tests/tools/mksub:
-#            libspool submit: fsync, rename, directory fsync, notify)
-#            -> router -> transport/ control file + queue/ body
+#   zmta:    sendmail/sendmail (libspool submit: fsync, rename, directory
+#            fsync, notify) -> router -> transport/ control file + queue/
+#            body (no scheduler runs: deliveries held)
 #   Postfix: sendmail -> postdrop -> maildrop -> pickup -> cleanup
 #            (trivial-rewrite) -> hold queue (header_checks HOLD: deliveries
 #            held), a private instance, fsync at Postfix defaults
 # and prints the rates and "ratio route <zmta/Postfix>".  The clock runs
 # from the first submission until all N are routed (N control files / N
 # files in Postfix's hold queue).  Also counts zmta's fsync calls per
-# message with strace when it is installed.  Postfix needs root; without it
+# message (sendmail and router, strace over 50 messages) when strace is
+# installed.  Postfix needs root; without it
 # only zmta is measured.
 # Env: N (10000) LANES (4) RUNS (1) BENCH_KEEP=1
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/benchlib.sh"
 N=${N:-10000}; LANES=${LANES:-4}; RUNS=${RUNS:-1}
 ROUTER=$top_builddir/router/router
-MKSUB=$top_builddir/tests/tools/mksub
-ZMTA=$top_builddir/spool/zmta
+ZMTA=$top_builddir/zmtactl/zmta
 SENDMAIL=$top_builddir/sendmail/sendmail
-for f in "$ROUTER" "$MKSUB" "$ZMTA"; do
+for f in "$ROUTER" "$SENDMAIL" "$ZMTA"; do
 	[ -x "$f" ] || { echo "SKIP route: not built: $f"; exit 77; }
 done
 ME=$(id -un)
 
-# zmta_submit PO I - one submission, one process
-if [ -x "$SENDMAIL" ]; then
-	SUBMITTER="sendmail"
-	zmta_submit() { printf 'Subject: bench %s\n\nbody\n' "$2" | ZCONFIG=$BL_W/zmta.conf "$SENDMAIL" -i -f "bench@src.test" "rcpt@dst.test"; }
-else
-	SUBMITTER="mksub"
-	zmta_submit() { "$MKSUB" -P "$1" -f bench@src.test -b "body" rcpt@dst.test > /dev/null; }
-fi
+# zmta_submit PO I - one submission through the real sendmail, one process
+SUBMITTER="sendmail"
+zmta_submit() { printf 'Subject: bench %s\n\nbody\n' "$2" | ZCONFIG=$BL_W/zmta.conf "$SENDMAIL" -i -f "bench@src.test" "rcpt@dst.test"; }
 # lanes FN ARGS - N calls of FN ARGS i, LANES at a time
 lanes() {
 	local fn=$1 a=$2 l p pids=()
@@ -116,10 +111,15 @@ if command -v strace > /dev/null; then
 	"$ZMTA" postoffice-init -P "$po" -H 0 -u "$ME" > /dev/null 2>&1
 	printf 'POSTOFFICE=%s\nZMTA_USER=%s\nROUTERCONF=%s/router.conf\n' "$po" "$ME" "$BL_W" > "$BL_W/zmta.conf"
 	export ZCONFIG=$BL_W/zmta.conf
-	strace -f -qq -e trace=fsync,fdatasync -o "$BL_W/sub.st" "$MKSUB" -P "$po" -m 50 -f bench@src.test rcpt@dst.test > /dev/null
+	: > "$BL_W/sub.st"
+	for i in $(seq 1 50); do
+		printf 'Subject: bench %s\n\nbody\n' "$i" |
+			strace -f -qq -e trace=fsync,fdatasync -o "$BL_W/sub1.st" "$SENDMAIL" -i -f bench@src.test rcpt@dst.test
+		cat "$BL_W/sub1.st" >> "$BL_W/sub.st"
+	done
 	strace -f -qq -e trace=fsync,fdatasync -o "$BL_W/rtr.st" "$ROUTER" -1 > /dev/null 2>&1
 	fs=$(grep -c 'fsync(' "$BL_W/sub.st"); fr=$(grep -c 'fsync(' "$BL_W/rtr.st")
-	echo "fsyncs per message: submission $(calc "$fs / 50"), router $(calc "$fr / 50"), total $(calc "($fs + $fr) / 50")"
+	echo "fsyncs per message: submission (sendmail) $(calc "$fs / 50"), router $(calc "$fr / 50"), total $(calc "($fs + $fr) / 50")"
 fi
 zm=$(median "${zr[@]}")
 echo "SUMMARY route zmta=$zm msg/s${pr[*]:+ postfix=$(median "${pr[@]}") msg/s}"

@@ -39,6 +39,15 @@
  *	the envelope sender of the list's members, a self reference means
  *	the user itself, any other cycle is an error (5.4.6), duplicates are
  *	suppressed.  Unknown local users give channel error, status 5.1.1.
+ *	A local user (not "\user", not inside its own file) with a forward
+ *	file (router.conf "forward", default .forward in the home directory)
+ *	gets its targets instead, with the user's uid as the privilege of
+ *	its "|program" and "/file" targets; "\user" or the user itself in
+ *	the file keeps a copy in the mailbox.  The file is used only when it
+ *	is a regular file (not a symbolic link), owned by the user or root,
+ *	not group or world writable and at most 64 KiB; an empty, absent,
+ *	unreadable or unsafe file means plain delivery, an I/O error a hold
+ *	quad (IO:forward).
  * DIAGNOSTICS
  *	Parse errors read "file:line: reason".  Resolution problems become
  *	error quads with an RFC 3463 status, not failures of the call.
@@ -47,11 +56,17 @@
  *	(RT_FILE_MAX, RT_LINE_MAX) and parsed without recursion beyond
  *	RT_INCLUDE_DEPTH.  Addresses come from outside: bounded, nesting
  *	bounded by RT_MAX_DEPTH, results by RT_MAX_RESULTS.  "|program"
- *	and "/file" are accepted only from alias and :include: files, never
- *	from an envelope address or a virtual map, and never get uid 0.
+ *	and "/file" are accepted only from alias, :include: and forward
+ *	files, never from an envelope address or a virtual map, and never
+ *	get uid 0 (a root-owned forward file of a user runs as that user;
+ *	root's own runs as default_privilege).  Forward files are opened
+ *	with O_NOFOLLOW|O_NONBLOCK and checked on the open descriptor.
  * BUGS
- *	.forward files are not read yet.  :include: files are read at each
- *	resolution (as sendmail does), not watched for changes.
+ *	:include: and forward files are read at each resolution (as sendmail
+ *	does), not watched for changes.  The router runs as ZMTA_USER: a
+ *	home directory it cannot search hides the forward file (the mail
+ *	goes to the mailbox).  Tests that replace the user database
+ *	(rt_set_userdb) get no forward files.
  * SEE ALSO
  *	router.conf(5), aliases(5), router(8)
  */
@@ -103,6 +118,7 @@ struct rt_config {
 	char defpriv_user[64];
 	uid_t defpriv_uid;
 	unsigned long hop_limit;
+	char forward[64];            /* "" : .forward files are not read */
 	rt_file *files; size_t nfiles;
 	int depth;                   /* include nesting while loading */
 	int noload;                  /* fuzzing: name files, never read them */
@@ -140,6 +156,7 @@ rt_config *rt_new(void)
 	zstrlcpy(c->defpriv_user, "nobody", sizeof(c->defpriv_user));
 	c->defpriv_uid = 65534;
 	c->hop_limit = 50;
+	zstrlcpy(c->forward, ".forward", sizeof(c->forward));
 	return c;
 }
 
@@ -608,6 +625,16 @@ int rt_parse_conf(rt_config *c, const char *name, const char *dir, const char *d
 				rc = Z_EPARSE;
 				goto out;
 			}
+		} else if (strcmp(key, "forward") == 0) {
+			if (strcmp(val, "none") == 0)
+				c->forward[0] = '\0';
+			else if (strchr(val, '/') != NULL || val[0] == '\0' || strcmp(val, "..") == 0 ||
+				 zstrlcpy(c->forward, val, sizeof(c->forward)) != Z_OK) {
+				zbuf_printf(err, "%s:%u: forward: a file name in the home directory (no '/') or \"none\"",
+					    name, ln);
+				rc = Z_EPARSE;
+				goto out;
+			}
 		} else if (strcmp(key, "hop_limit") == 0) {
 			if (zparse_ulong(val, 1000, &c->hop_limit) != Z_OK || c->hop_limit == 0) {
 				zbuf_printf(err, "%s:%u: hop_limit: a number 1..1000", name, ln);
@@ -953,8 +980,9 @@ int rt_report(const rt_config *c, zbuf *out)
 			     c->mydomain, c->nlocals + 2);
 	rc |= zbuf_printf(out, "aliases %zu\nvirtual %zu (%zu domains)\nroutes %zu\n", c->aliases.n,
 			  c->virt.n, c->nvdomains, c->routes.n);
-	rc |= zbuf_printf(out, "smarthost %s\nsubaddress %c\nhop_limit %lu\n",
-			  c->smarthost[0] ? c->smarthost : "-", c->subsep ? c->subsep : '-', c->hop_limit);
+	rc |= zbuf_printf(out, "smarthost %s\nsubaddress %c\nhop_limit %lu\nforward %s\n",
+			  c->smarthost[0] ? c->smarthost : "-", c->subsep ? c->subsep : '-', c->hop_limit,
+			  c->forward[0] ? c->forward : "none");
 	return rc == Z_OK ? Z_OK : Z_ETOOBIG;
 }
 
@@ -1105,12 +1133,129 @@ static int expand_alias(struct rctx *x, const rt_entry *e, int depth, const char
 	return rc;
 }
 
+/* expand_lines - the targets of an :include: or .forward file: one or
+ * more per line, '#' comments; data is NUL-free and gets a NUL appended */
+static int expand_lines(struct rctx *x, zbuf *data, int depth, const char *sender, uid_t owner)
+{
+	int rc = zbuf_putc(data, '\0');
+	char *p = data->data;
+	while (rc == Z_OK && p && *p) {
+		char *nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		char *s = p;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s && *s != '#')
+			rc = expand_list(x, s, depth, sender, 1, owner);
+		p = nl ? nl + 1 : NULL;
+	}
+	return rc;
+}
+
+#define RT_FORWARD_MAX (64u * 1024u)
+
+/* read_forward - the user's forward file into data: 1 read, 0 none to use
+ * (absent, unreadable to us, unsafe: not a regular file, not owned by the
+ * user or root, group/world writable), -1 a passing failure (I/O) */
+static int read_forward(const rt_config *c, const struct passwd *pw, zbuf *data)
+{
+	char path[4096];
+	struct stat st;
+	int n = snprintf(path, sizeof(path), "%s/%s", pw->pw_dir, c->forward);
+	if (n <= 0 || (size_t)n >= sizeof(path) || pw->pw_dir[0] != '/')
+		return 0;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return (errno == ENOENT || errno == ENOTDIR || errno == EACCES || errno == ELOOP ||
+			errno == EPERM) ? 0 : -1;
+	int rc = 0;
+	if (fstat(fd, &st) != 0) {
+		rc = -1;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_uid != pw->pw_uid && st.st_uid != 0) ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 || st.st_size > (off_t)RT_FORWARD_MAX)
+		goto out;
+	for (;;) {
+		if (zbuf_reserve(data, 4096) != Z_OK) {
+			rc = -1;
+			goto out;
+		}
+		ssize_t r = read(fd, data->data + data->len, 4096);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -1;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		data->len += (size_t)r;
+		if (data->len > RT_FORWARD_MAX)
+			goto out;
+	}
+	rc = memchr(data->data ? data->data : "", '\0', data->len) == NULL ? 1 : 0;
+out:
+	close(fd);
+	return rc;
+}
+
+/* forward_user - login's forward file, if it has a usable one: *done = 1
+ * and its targets resolved (programs and files as the user) */
+static int forward_user(struct rctx *x, const char *login, const char *addr, int depth,
+			const char *sender, int *done)
+{
+	char key[80];
+	*done = 0;
+	if (x->c->forward[0] == '\0' || x->c->userdb != NULL || x->c->noload)
+		return Z_OK;
+	int n = snprintf(key, sizeof(key), "~%s", login);
+	if (n <= 0 || (size_t)n >= sizeof(key) || on_stack(x, key))
+		return Z_OK;   /* the user in its own forward file: the mailbox */
+	struct passwd *pw = getpwnam(login);
+	if (pw == NULL)
+		return Z_OK;
+	uid_t owner = pw->pw_uid;
+	zbuf data = ZBUF_INIT(RT_FORWARD_MAX + 4096);
+	int r = read_forward(x->c, pw, &data), rc = Z_OK;
+	if (r < 0) {
+		*done = 1;
+		rc = add_dest(x, "hold", "IO:forward", addr, 0, sender, "4.3.0",
+			      "cannot read the user's forward file");
+	} else if (r > 0) {
+		if (x->sp >= RT_MAX_DEPTH || depth >= RT_MAX_DEPTH) {
+			rc = add_error(x, "loop", addr, "5.4.6", "forward files nested too deep");
+		} else {
+			size_t before = x->res->n;
+			x->stack[x->sp++] = key;
+			rc = expand_lines(x, &data, depth, sender, owner);
+			x->sp--;
+			/* an empty forward file is no forward file */
+			if (rc == Z_OK && x->res->n == before) {
+				zbuf_free(&data);
+				return Z_OK;
+			}
+		}
+		*done = 1;
+	}
+	zbuf_free(&data);
+	return rc;
+}
+
 /* local_user - final local delivery of login (already lower case) */
-static int local_user(struct rctx *x, const char *login, const char *addr, const char *sender)
+static int local_user(struct rctx *x, const char *login, const char *addr, const char *sender,
+		      int depth, int noalias)
 {
 	uid_t uid;
-	if (user_lookup(x->c, login, &uid))
+	if (user_lookup(x->c, login, &uid)) {
+		if (!noalias) {
+			int done, rc = forward_user(x, login, addr, depth, sender, &done);
+			if (done || rc != Z_OK)
+				return rc;
+		}
 		return add_dest(x, "local", login, login, (long)uid, sender, NULL, NULL);
+	}
 	if (strcmp(login, "postmaster") == 0 && user_lookup(x->c, "root", &uid))
 		return add_dest(x, "local", "root", "root", (long)uid, sender, NULL, NULL);
 	return add_error(x, "nouser", addr, "5.1.1", "user unknown");
@@ -1144,7 +1289,7 @@ static int resolve_local(struct rctx *x, const char *local, const char *addr, in
 				return add_error(x, "loop", addr, "5.4.6", "alias loop");
 		}
 	}
-	return local_user(x, base, addr, sender);
+	return local_user(x, base, addr, sender, depth, noalias);
 }
 
 /* route_lookup - longest match: domain, .parents, "." */
@@ -1206,22 +1351,7 @@ static int resolve_rec(struct rctx *x, const char *in, int depth, const char *se
 		} else if (memchr(data.data ? data.data : "", '\0', data.len)) {
 			rc = add_error(x, "include", in, "5.3.5", ":include: file holds a NUL byte");
 		} else {
-			/* one or more targets per line, '#' comments */
-			zbuf_putc(&data, '\0');
-			rc = Z_OK;
-			char *p = data.data;
-			while (rc == Z_OK && p && *p) {
-				char *nl = strchr(p, '\n');
-				if (nl)
-					*nl = '\0';
-				char *s = p;
-				while (*s == ' ' || *s == '\t')
-					s++;
-				if (*s && *s != '#')
-					rc = expand_list(x, s, depth, sender, 1,
-							 st.st_uid);
-				p = nl ? nl + 1 : NULL;
-			}
+			rc = expand_lines(x, &data, depth, sender, st.st_uid);
 		}
 		zbuf_free(&data);
 		zbuf_free(&why);

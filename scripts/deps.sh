@@ -1,5 +1,5 @@
 #!/bin/sh
-# scripts/deps.sh [build|test|all] - install what zmta needs on Debian 12 (as root).
+# scripts/deps.sh [build|run|test|all] - install what zmta needs on Debian 12 (as root).
 # Installs only packages that are missing; no daemon is started (a policy-rc.d
 # that refuses service starts is put in place only if none exists).  Postfix is
 # installed for its smtp-sink/smtp-source test peers and preseeded to
@@ -8,10 +8,13 @@ set -eu
 what=${1:-all}
 BUILD="autoconf automake libtool pkg-config make gcc check libc-ares-dev libssl-dev liblmdb-dev libhiredis-dev libcrypt-dev"
 TEST="redis-server postgrey jq socat faketime strace bind9-dnsutils postfix python3-aiosmtpd python3-dnslib nsd dnsmasq-base dovecot-core dovecot-lmtpd swaks libnet-ssleay-perl libio-socket-ssl-perl openssl iproute2 procps util-linux netcat-openbsd clang libfuzzer-14-dev libclang-rt-14-dev"
+# run: what scripts/quickstart needs besides the build (smtp-sink, ss, setpriv)
+RUN="postfix iproute2 procps util-linux passwd"
 case $what in
 build) pkgs=$BUILD ;;
+run) pkgs="$BUILD $RUN" ;;
 test|all) pkgs="$BUILD $TEST" ;;
-*) echo "usage: $0 [build|test|all]" >&2; exit 64 ;;
+*) echo "usage: $0 [build|run|test|all]" >&2; exit 64 ;;
 esac
 missing=""
 for p in $pkgs; do

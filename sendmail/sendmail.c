@@ -15,9 +15,9 @@
  *	the missing header fields, writes the envelope and the header, then
  *	streams the body through the input filter into the file, bounded by
  *	MESSAGE_SIZE_LIMIT, and commits it (fsync, rename into router/ or
- *	public/<ino>, directory fsync, notify the router); a file left in
- *	public/<ino> is fsynced once more, which commits its rename on
- *	journalling file systems (the user cannot open public/ to sync it).
+ *	public/<ino>, directory fsync, notify the router; submit_commit
+ *	fsyncs a file left in public/<ino> once more, which commits its
+ *	rename on journalling file systems: the user cannot open public/).
  *	Output is buffered in 64 KiB blocks.
  * DIAGNOSTICS
  *	One "sendmail: ..." line on standard error (none with -oeq) and a
@@ -199,28 +199,6 @@ static int other_modes(const sm_opts *o)
 		break;
 	}
 	return EX_SOFTWARE;
-}
-
-/* sync_public - a user who is not the mail system cannot open public/
- * to fsync it after submit_commit renamed his file to public/<ino>; an
- * fsync of the file itself commits the rename with it on Linux's
- * journalling file systems (ext4, xfs, btrfs).  The router may have
- * taken the file already: then it is the router's. */
-static void sync_public(const char *po, unsigned long ino)
-{
-	char path[4300];
-	struct stat st;
-	int fd;
-
-	if (snprintf(path, sizeof(path), "%s/public/%lu", po, ino) >= (int)sizeof(path))
-		return;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == getuid() &&
-	    (unsigned long)st.st_ino == ino)
-		(void)fsync(fd);
-	close(fd);
 }
 
 /* read_block - read up to n bytes of stdin; bytes, 0 at EOF, -1 on error */
@@ -558,7 +536,6 @@ int main(int argc, char **argv)
 		}
 		have_scratch = 0;
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		sync_public(zbuf_cstr(&po_path), ino);
 		if (o.verbose) {
 			fprintf(stderr, "sendmail: message %lu submitted from <%s> to %zu recipient%s:\n",
 				ino, zbuf_cstr(&sender), r.n, r.n == 1 ? "" : "s");

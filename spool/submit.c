@@ -18,14 +18,17 @@
  *	so the router can read it); its inode number becomes the message id.  submit_env
  *	writes "keyword value" envelope lines (the caller ends the envelope
  *	with submit_env(s, "env-end", NULL)); submit_write appends the
- *	message.  submit_commit fsyncs and closes the file, renames it to
- *	<dir>/[X/]<ino>, fsyncs both directories and sends "NEW <dir>
+ *	message.  submit_commit fsyncs the file, renames it to
+ *	<dir>/[X/]<ino>, fsyncs both directories, closes the file and sends "NEW <dir>
  *	[X/]<ino>" to $POSTOFFICE/.router.notify (a lost datagram is
  *	harmless: the router rescans).  Until the rename, the file is only
  *	scratch; after it, the router owns it.  A submitter that is not the
  *	mail system may not write router/ (mode 2750): its finished file is
  *	renamed to public/<ino> instead (digits only: finished, never
  *	scratch) and "NEW public <ino>" is sent; the router picks it up.
+ *	Such a submitter cannot open public/ (mode 3733) to fsync it, so
+ *	the file itself is fsynced once more after the rename, which
+ *	commits the rename with it on Linux's journalling file systems.
  * DIAGNOSTICS
  *	Z_OK or Z_EIO/Z_EPARSE/Z_ERR; submit_open and submit_commit put text
  *	in err.  A failed write marks the handle and makes submit_commit
@@ -36,9 +39,10 @@
  *	could otherwise forge envelope lines.  The directory name is checked
  *	to be one plain component.
  * BUGS
- *	Writes are unbuffered: one write(2) per call.  A submitter that is
- *	not the mail system cannot open public/ (mode 3733) to fsync it: its
- *	rename to public/<ino> is durable only with the next sync.
+ *	Writes are unbuffered: one write(2) per call.  The rename of an
+ *	unprivileged submitter to public/<ino> is committed by the file's
+ *	fsync only on journalling file systems that order it so (ext4, xfs,
+ *	btrfs); elsewhere it is durable with the next sync.
  * SEE ALSO
  *	zmta-spool(5)
  */
@@ -179,12 +183,7 @@ int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino
 		zbuf_printf(err, "submit: fsync %s: %s", s->tmppath, strerror(errno));
 		goto abort;
 	}
-	if (close(s->fd) != 0) {
-		s->fd = -1;
-		zbuf_printf(err, "submit: close %s: %s", s->tmppath, strerror(errno));
-		goto abort;
-	}
-	s->fd = -1;
+	/* the descriptor stays open over the rename: see below */
 	spool_hash_prefix(s->ino, hashlevels, prefix, sizeof(prefix));
 	int k = snprintf(dst, sizeof(dst), "%s/%s/%s%lu", s->postoffice, dir, prefix, s->ino);
 	if (k < 0 || (size_t)k >= sizeof(dst)) {
@@ -223,13 +222,26 @@ int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino
 	s->tmppath[0] = '\0';   /* handed over: the router owns the file now */
 	if (ino)
 		*ino = s->ino;
-	if (zfsync_parent(dst) != Z_OK && !dropped) {
+	if (dropped) {
+		/* not the mail system: public/ (3733) cannot be opened to
+		 * fsync it; an fsync of the file itself commits the rename
+		 * with it on Linux's journalling file systems (ext4, xfs,
+		 * btrfs).  The descriptor is still the file's, even if the
+		 * router took it already. */
+		if (fsync(s->fd) != 0)
+			zlog_warn(NULL, "submit: fsync of %s after its rename failed: %s; the"
+				  " message is queued but a crash before the next sync could"
+				  " lose the rename", dst, strerror(errno));
+	} else if (zfsync_parent(dst) != Z_OK) {
 		/* the file is handed over: reporting failure now would make the
 		 * caller submit it again (a duplicate).  Say what is at risk. */
 		zlog_warn(NULL, "submit: fsync of the directory of %s failed: %s; the message"
 			  " is queued but a crash before the next sync could lose the rename",
 			  dst, strerror(errno));
 	}
+	/* written and fsynced: a late close error cannot lose data */
+	(void)close(s->fd);
+	s->fd = -1;
 	/* the scratch name is gone either way; this only makes it sooner */
 	k = snprintf(sock, sizeof(sock), "%s/public", s->postoffice);
 	if (k > 0 && (size_t)k < sizeof(sock))

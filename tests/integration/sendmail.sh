@@ -227,15 +227,27 @@ EOF
 		clean_spool
 		# (LeakSanitizer cannot run under ptrace)
 		SM_PREFIX=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-			   strace -f -e trace=openat,fsync -o "$ZT_W/strace.out" "${AS_NOBODY[@]}")
+			   strace -f -e trace=openat,rename,renameat,renameat2,fsync -o "$ZT_W/strace.out" "${AS_NOBODY[@]}")
 		sm f1 r@dst.test
 		SM_PREFIX=("${AS_NOBODY[@]}")
 		check_eq "under strace as nobody: exit 0" 0 "$RC"
 		ino=$(basename "$(the_file)")
 		if grep -q 'fsync' "$ZT_W/strace.out"; then
 			check_match "public/<ino> fsynced after the rename (as nobody)" \
-				"openat\\(.*/public/$ino\", O_RDONLY.* = ([0-9]+).*fsync\\(\\1\\) += 0" \
+				"rename[a-z0-9]*\\([^)]*/public/$ino\"\\) += 0 .*fsync\\([0-9]+\\) += 0" \
 				"$(tr '\n' ' ' < "$ZT_W/strace.out")"
+			# every submitter gets it from spool/submit.c, not only sendmail
+			if [ -x "$top_builddir/tests/tools/mksub" ]; then
+				clean_spool
+				env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+					strace -f -e trace=rename,renameat,renameat2,fsync -o "$ZT_W/strace2.out" \
+					"${AS_NOBODY[@]}" "$top_builddir/tests/tools/mksub" -P "$PO" r@dst.test \
+					> "$ZT_W/mksub.out" 2>&1
+				ino=$(tail -1 "$ZT_W/mksub.out")
+				check_match "another submitter (mksub) as nobody: fsync after the rename" \
+					"rename[a-z0-9]*\\([^)]*/public/$ino\"\\) += 0 .*fsync\\([0-9]+\\) += 0" \
+					"$(tr '\n' ' ' < "$ZT_W/strace2.out")"
+			fi
 		else
 			info "strace does not work here: the public/<ino> fsync check is skipped"
 		fi

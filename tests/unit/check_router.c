@@ -87,7 +87,7 @@ START_TEST(test_conf_good)
 			   "localdomains a.test b.test\nroute example.org smtp![10.0.0.5]\n"
 			   "route .lan smtp!gw.lan\nroute lists.example.org local\n"
 			   "smarthost relay.example.com\nsubaddress -\nhop_limit 30\n"
-			   "default_privilege 65533\n";
+			   "default_privilege 65533\nforward .qmail-fwd\n";
 	rt_config *c = mk(conf, NULL, 0, NULL, NULL, &err);
 	ck_assert_msg(c != NULL, "%s", zbuf_cstr(&err));
 	ck_assert_str_eq(rt_myhostname(c), "mail.example.net");
@@ -99,6 +99,7 @@ START_TEST(test_conf_good)
 	ck_assert_int_eq(rt_report(c, &rep), Z_OK);
 	ck_assert_ptr_nonnull(strstr(zbuf_cstr(&rep), "routes 3\n"));
 	ck_assert_ptr_nonnull(strstr(zbuf_cstr(&rep), "smarthost smtp!relay.example.com\n"));
+	ck_assert_ptr_nonnull(strstr(zbuf_cstr(&rep), "forward .qmail-fwd\n"));
 	rt_free(c);
 	zbuf_free(&err);
 	zbuf_free(&rep);
@@ -116,6 +117,8 @@ static const struct { const char *conf; const char *msg; } bad_confs[] = {
 	{ "hop_limit many\n", "router.conf:1: hop_limit" },
 	{ "subaddress ++\n", "router.conf:1: subaddress" },
 	{ "default_privilege 0\n", "router.conf:1: default_privilege" },
+	{ "forward ../x\n", "router.conf:1: forward" },
+	{ "forward ..\n", "router.conf:1: forward" },
 	{ "localdomains ok.test bad_dom!\n", "router.conf:1: \"bad_dom!\"" },
 	{ "include /nonexistent/zmta-router.conf\n", "router.conf:1: cannot read" },
 	{ "route a.test smtp!x\nroute A.test smtp!y\n", "router.conf:2: duplicate route" },

@@ -1,6 +1,6 @@
 /*
  * holddns.h - the one DNS question of the hold agent (NS: conditions):
- * does a query give a definite answer?  Through c-ares only.
+ * does a query give a definite answer?  Through the DNS layer (dns/zdns.h).
  */
 #ifndef ZMTA_HOLDDNS_H
 #define ZMTA_HOLDDNS_H

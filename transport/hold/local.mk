@@ -5,7 +5,7 @@ ta_PROGRAMS += transport/hold/hold
 transport_hold_hold_SOURCES = transport/hold/hold.c transport/hold/holddns.h transport/hold/holddns.c
 transport_hold_hold_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS)
 transport_hold_hold_LDADD = transport/hold/libhold.a transport/libta/libta.a spool/libspool.a \
-	mail/libmail.a lib/libzmta.a $(CARES_LIBS)
+	dns/libzdns.a mail/libmail.a lib/libzmta.a $(CARES_LIBS)
 
 dist_man_MANS += man/hold.8
 TESTS += tests/integration/ta-hold.sh
