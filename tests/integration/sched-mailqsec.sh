@@ -25,7 +25,7 @@
 #                 behind such a listing are answered.
 # Needs root (throwaway users and a group are created and removed);
 # skipped (77) otherwise.
-ZT_TIMEOUT=${ZT_TIMEOUT:-110}
+ZT_TIMEOUT=${ZT_TIMEOUT:-180}
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
 MAILQ=${ZT_MAILQ:-$top_builddir/scheduler/mailq}
@@ -88,11 +88,11 @@ start_sched() {
 	chgrp "$MQG" "$SOCK"
 }
 # mq ARGS... - mailq as root; mqas USER ARGS... - as a throwaway user
-mq() { out=$(with_timeout 15 "$MQB" -T 10 "$@" 2>&1); mrc=$?; }
+mq() { out=$(with_timeout 45 "$MQB" -T 30 "$@" 2>&1); mrc=$?; }
 mqas() {
 	local u=$1
 	shift
-	out=$(with_timeout 15 setpriv --reuid="$u" --regid="$GID" --clear-groups -- "$MQB" -T 10 "$@" 2>&1)
+	out=$(with_timeout 45 setpriv --reuid="$u" --regid="$GID" --clear-groups -- "$MQB" -T 30 "$@" 2>&1)
 	mrc=$?
 }
 

@@ -15,7 +15,7 @@
 #   kill -9 of the supervisor: status shows the scheduler running outside,
 #            start refuses, stop stops it through its own pid file;
 #   start -f runs in the foreground (zmta.service) and stops on SIGTERM.
-ZT_TIMEOUT=${ZT_TIMEOUT:-90}
+ZT_TIMEOUT=${ZT_TIMEOUT:-180}
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
 need_built "$ZT_ZMTA" "$ZT_SCHED"
@@ -134,7 +134,7 @@ check_eq "second start: the first supervisor still runs" "$S1" "$(status_pid sch
 # --- restart after kill -9 --------------------------------------------------
 kill -KILL "$S1"
 S2=
-for i in $(seq 1 200); do
+for i in $(seq 1 600); do
 	S2=$(status_pid scheduler)
 	[ -n "$S2" ] && [ "$S2" != "$S1" ] && break
 	sleep 0.05
@@ -181,7 +181,7 @@ chmod 755 "$BIN/router"
 zmta reload
 check_eq "reload: exit (router installed)" 0 "$RC"
 R1=
-for i in $(seq 1 100); do
+for i in $(seq 1 600); do
 	R1=$(status_pid router)
 	[ -n "$R1" ] && break
 	sleep 0.05
@@ -221,7 +221,7 @@ is_sched "$S3" && pass "start after stop: scheduler runs" || fail "start after s
 # the stand-in router holds no pid file of its own: "zmta stop" cannot find
 # it once its supervisor is gone, so the test stops it itself below
 R2=
-for i in $(seq 1 100); do
+for i in $(seq 1 600); do
 	R2=$(status_pid router)
 	[ -n "$R2" ] && break
 	sleep 0.05
@@ -230,12 +230,12 @@ done
 # --- a supervisor killed with SIGKILL leaves its daemons: status shows
 # them, start refuses, stop stops them by their own pid files.  First wait
 # until the scheduler holds its own pid lock (it takes it after start-up).
-for i in $(seq 1 200); do
+for i in $(seq 1 600); do
 	[ "$(cat "$PO/.pid.scheduler" 2>/dev/null)" = "$S3" ] && break
 	sleep 0.05
 done
 kill -KILL "$SUP2"
-for i in $(seq 1 100); do
+for i in $(seq 1 600); do
 	"$ZT_ZMTA" status > /dev/null 2>&1
 	[ $? = 69 ] && break
 	sleep 0.05
@@ -262,7 +262,7 @@ check_nomatch "killed supervisor: no daemon outside" 'outside' "$OUT"
 FG=$!
 track "$FG"
 S4=
-for i in $(seq 1 200); do
+for i in $(seq 1 600); do
 	S4=$(status_pid scheduler)
 	[ -n "$S4" ] && break
 	sleep 0.05
@@ -297,7 +297,7 @@ if command -v flock >/dev/null 2>&1; then
 	( exec 9<>"$PO/.pid.zmta"; flock -x 9; exec sleep 30 ) &
 	FL=$!
 	track "$FL"
-	for i in $(seq 1 100); do
+	for i in $(seq 1 600); do
 		flock -n "$PO/.pid.zmta" true 2>/dev/null || break
 		sleep 0.05
 	done
