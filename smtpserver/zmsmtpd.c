@@ -1331,6 +1331,15 @@ static int sess_step(zmsmtpd_sess *s)
 		sess_free(s);
 		return -1;
 	}
+	/* an idle session keeps no buffer memory */
+	if (s->rbuf.len == 0 && s->rbuf.data != NULL) {
+		zbuf_free(&s->rbuf);
+		zbuf_init(&s->rbuf, RBUF_MAX + 32768);
+	}
+	if (s->wbuf.len == 0 && s->wbuf.data != NULL) {
+		smtp_zbuf_wipe(&s->wbuf);
+		zbuf_init(&s->wbuf, 16u * 1024u * 1024u);
+	}
 	zev_io_mod(s->d->loop, s->infd, (fr == 1 ? ZEV_WRITE : 0) |
 		   (s->blocked || s->state == ST_CLOSE ? 0 : ZEV_READ));
 	sess_rearm(s);

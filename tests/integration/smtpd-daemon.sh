@@ -100,6 +100,47 @@ else
 	info "cannot build the ENOSPC shim; skipped that part"
 fi
 
+# 1,000 idle sessions in one process; one more still gets its mail through
+PORT=$(pick_port)
+"$SMTPD" -F -f "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd4.log" 2> "$ZT_W/smtpd4.err" &
+SPID=$!
+track "$SPID"
+wait_port "$PORT" || exit 1
+if [ "$(ulimit -n)" -ge 1100 ]; then
+	"$ZT_PY" - "$PORT" "$SPID" "$ME@local.test" > "$ZT_W/idle.out" 2>&1 <<'PY'
+import smtplib, socket, sys
+port, pid, rcpt = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+def rss():
+    for l in open("/proc/%d/status" % pid):
+        if l.startswith("VmRSS:"):
+            return int(l.split()[1]) * 1024
+before = rss()
+socks, greeted = [], 0
+for i in range(1000):
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    socks.append(s)
+for s in socks:
+    if s.recv(512).startswith(b"220 "):
+        greeted += 1
+after = rss()
+print("greeted %d" % greeted)
+print("rss per idle session %d bytes" % ((after - before) // 1000))
+c = smtplib.SMTP("127.0.0.1", port, timeout=20)
+print("one more: %r" % (c.sendmail("a@client.test", [rcpt], b"Subject: busy\r\n\r\nx\r\n"),))
+c.quit()
+for s in socks:
+    s.close()
+PY
+	out=$(cat "$ZT_W/idle.out")
+	check_match "1000 idle sessions greeted" 'greeted 1000' "$out"
+	check_match "a transaction beside 1000 idle sessions" 'one more: \{\}' "$out"
+	info "$(grep 'rss per idle' "$ZT_W/idle.out")"
+else
+	info "ulimit -n below 1100: 1000-session part skipped"
+fi
+stop_pid "$SPID"
+rm -f "$PO"/router/*
+
 # SIGTERM: no new connections, the session in flight finishes
 PORT=$(pick_port)
 "$SMTPD" -F -f "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd3.log" 2> "$ZT_W/smtpd3.err" &
