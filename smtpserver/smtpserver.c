@@ -586,6 +586,7 @@ int main(int argc, char **argv)
 	if (load_all(&S.d, &S.c, &S.rt, &S.af, &err) != Z_OK) {
 		if (checkonly || inetd) {
 			fprintf(stderr, "smtpserver: %s\n", zbuf_cstr(&err));
+			zbuf_free(&err);
 			return EX_CONFIG;
 		}
 		zlog_fatal(EX_CONFIG, NULL, "%s", zbuf_cstr(&err));

@@ -83,6 +83,11 @@ rm -f "$PO"/router/*
 
 # full disk: 452 4.3.1 and nothing queued
 SHIM=$ZT_W/enospc.so
+# a sanitizer build links libasan, which wants to be first: let the shim be
+if ldd "$SMTPD" 2>/dev/null | grep -q 'libasan'; then
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+	export ASAN_OPTIONS
+fi
 if cc -shared -fPIC -o "$SHIM" "$top_srcdir/tests/tools/enospc.c" -ldl > "$ZT_W/cc.out" 2>&1; then
 	PORT=$(pick_port)
 	ENOSPC_MATCH=/public/ ENOSPC_LOG=$ZT_W/enospc.log LD_PRELOAD=$SHIM \
