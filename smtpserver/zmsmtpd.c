@@ -1058,8 +1058,8 @@ static void command(zmsmtpd_sess *s, const char *line, size_t n)
 			reply(s, 503, "5.5.1", "DATA not allowed after BDAT");
 		else if (!s->have_mail)
 			reply(s, 503, "5.5.1", "Need MAIL command");
-		else if (s->nrcpts == 0)
-			reply(s, 554, "5.5.1", "No valid recipients");
+		else if (s->nrcpts == 0)   /* RFC 2920 3.1: 554 when pipelined */
+			reply(s, s->rbuf.len > 0 ? 554 : 503, "5.5.1", "No valid recipients");
 		else {
 			if (msg_open(s) != 0)
 				s->body_bad = 2;

@@ -21,6 +21,8 @@ make_certs "$ZT_W/certs" || fail "make_certs"
 HASH=$(openssl passwd -6 -salt abcdefgh 's3cret pw')
 printf '# test users\nalice:%s\n' "$HASH" > "$ZT_W/passwd"
 PORT=$(pick_port)
+SUBPORT=$(pick_port)
+TLSPORT=$(pick_port)
 {
 	echo "hostname mail.local.test"
 	echo "tls-cert $ZT_W/certs/server.pem"
@@ -28,7 +30,8 @@ PORT=$(pick_port)
 	echo "auth-file $ZT_W/passwd"
 	echo "max-size 100000"
 } > "$ZT_W/smtpserver.conf"
-"$SMTPD" -F -f "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd.log" \
+"$SMTPD" -F -f "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -l "127.0.0.1:$SUBPORT/submission" \
+	-l "127.0.0.1:$TLSPORT/smtps" -L "$ZT_W/smtpd.log" \
 	2> "$ZT_W/smtpd.err" &
 SPID=$!
 track "$SPID"
@@ -123,6 +126,39 @@ f=$(grep -l '^with ESMTPSA$' "$PO"/router/* 2>/dev/null | head -1)
 check_match "with ESMTPSA, TLS version and cipher, user in rcvdfrom" 'rcvdfrom client.test \(client.test \[127.0.0.1\] TLSv1\.[23] [A-Z0-9_-]+ auth=alice\)' "$(cat "$f" 2>/dev/null)"
 out=$($CLI auth "$PORT" "$ME@local.test" alice 's3cret pw' "$ZT_W/certs/ca.pem" 2>&1)
 check_match "smtplib STARTTLS + login" 'login ok' "$out"
+rm -f "$PO"/router/*
+
+# submission (587 kind): AUTH before MAIL; smtps (465 kind): implicit TLS
+SUB=(swaks --server "127.0.0.1:$SUBPORT" --from a@client.test --helo client.test)
+out=$("${SUB[@]}" --to "$ME@local.test" 2>&1)
+check_match "submission without AUTH: 530 5.7.0" '530 5.7.0' "$out"
+out=$("${SUB[@]}" --to "far@remote.test" "${TLS[@]}" -a LOGIN -au alice -ap 's3cret pw' 2>&1)
+check_match "submission with AUTH: queued" '250 2.0.0 Ok: queued' "$out"
+out=$(swaks --server "127.0.0.1:$TLSPORT" --tlsc --tls-ca-path "$ZT_W/certs/ca.pem" \
+	--from a@client.test --helo client.test --to "$ME@local.test" 2>&1)
+check_match "smtps: implicit TLS, queued" '250 2.0.0 Ok: queued' "$out"
+check_match "smtps: TLS started before the greeting" 'TLS started' "$out"
+f=$(grep -l '^with ESMTPS$' "$PO"/router/* 2>/dev/null | head -1)
+[ -n "$f" ] && pass "smtps: with ESMTPS" || fail "smtps: no ESMTPS message"
+# SMTPUTF8: a UTF-8 address needs the parameter
+out=$("$ZT_PY" - "$PORT" "$ME" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+f = s.makefile("rb")
+def rd():
+    while True:
+        l = f.readline().decode("utf-8", "replace")
+        if len(l) < 4 or l[3] != "-":
+            return l.strip()
+rd()
+for c in ["EHLO client.test", "MAIL FROM:<j\u00f6rg@client.test>", "MAIL FROM:<j\u00f6rg@client.test> SMTPUTF8",
+          "RCPT TO:<%s@local.test>" % sys.argv[2], "QUIT"]:
+    s.sendall(c.encode() + b"\r\n")
+    print(c.split(" ")[0], c.endswith("SMTPUTF8"), rd()[:3])
+PY
+)
+check_match "UTF-8 sender without SMTPUTF8: 501" 'MAIL False 501' "$out"
+check_match "UTF-8 sender with SMTPUTF8: 250" 'MAIL True 250' "$out"
 rm -f "$PO"/router/*
 
 # relay denial: 127.0.0.1 trusted by default; after SIGHUP with another

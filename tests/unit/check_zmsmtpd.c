@@ -14,7 +14,7 @@
 
 #include "zmsmtpd.h"
 
-static int host_action, sender_reject;
+static int host_action, sender_reject, keep_open;
 static char msgpath[256];
 static const char *opt_name[4], *opt_value[4];
 
@@ -102,7 +102,8 @@ static void session(const char *in, size_t inlen, char *out, size_t outsz)
 	}
 	close(sv[1]);
 	ck_assert_int_eq((int)write(sv[0], in, inlen), (int)inlen);
-	shutdown(sv[0], SHUT_WR);
+	if (!keep_open)
+		shutdown(sv[0], SHUT_WR);
 	for (;;) {
 		ssize_t n = read(sv[0], out + got, outsz - 1 - got);
 		if (n <= 0)
@@ -145,6 +146,7 @@ static void setup(void)
 {
 	host_action = ZMSMTPD_ACCEPT;
 	sender_reject = 0;
+	keep_open = 0;
 	memset(opt_name, 0, sizeof(opt_name));
 	snprintf(msgpath, sizeof(msgpath), "/tmp/check_zmsmtpd.%ld", (long)getpid());
 	unlink(msgpath);
@@ -309,6 +311,25 @@ START_TEST(long_line_and_nul)
 }
 END_TEST
 
+START_TEST(no_valid_rcpt_and_timeout)
+{
+	char out[4096], c[256];
+
+	session(S("EHLO a\r\nMAIL FROM:<s@x.test>\r\nRCPT TO:<no@y.test>\r\nDATA\r\nQUIT\r\n"),
+		out, sizeof(out));
+	codes(out, c, sizeof(c));
+	ck_assert_str_eq(c, "220 250 250 550 554 221");
+	/* the client goes silent: 421 4.4.2 and the session ends */
+	keep_open = 1;
+	opt_name[0] = "timeout-command";
+	opt_value[0] = "1s";
+	session(S("EHLO a\r\n"), out, sizeof(out));
+	codes(out, c, sizeof(c));
+	ck_assert_str_eq(c, "220 250 421");
+	ck_assert_ptr_nonnull(strstr(out, "421 4.4.2"));
+}
+END_TEST
+
 START_TEST(configure_cget)
 {
 	zmsmtpd *d = zmsmtpd_new(NULL);
@@ -350,6 +371,7 @@ static Suite *suite(void)
 	tcase_add_test(t, auth_plain);
 	tcase_add_test(t, auth_required);
 	tcase_add_test(t, long_line_and_nul);
+	tcase_add_test(t, no_valid_rcpt_and_timeout);
 	tcase_add_test(t, configure_cget);
 	suite_add_tcase(s, t);
 	return s;
