@@ -36,7 +36,8 @@ EXTRA_DIST += $(SMTPD_ITESTS) tests/integration/smtpd_client.py
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_zmsmtpd
 TESTS += tests/unit/check_zmsmtpd
-tests_unit_check_zmsmtpd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/smtpserver
+tests_unit_check_zmsmtpd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/smtpserver \
+	-I$(top_srcdir)/lib -I$(top_srcdir)/smtp
 tests_unit_check_zmsmtpd_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_zmsmtpd_LDADD = $(ZMSMTPD_LIBS) $(CHECK_LIBS)
 endif

@@ -31,7 +31,10 @@
  *	file (unlinked at once) with LF line ends; deliver gets it with the
  *	envelope, and its verdict is the reply to the end of data.
  *	STARTTLS discards anything the client pipelined behind it and
- *	resets the whole session state.
+ *	resets the whole session state.  AUTH: with auth_secret (clear-text
+ *	secrets) every mechanism goes through the smtp/ SASL server; with
+ *	auth_verify (hashed passwords) PLAIN and LOGIN are decoded here and
+ *	the password handed to the callback.
  * DIAGNOSTICS
  *	Replies to the client; log callback lines; functions return 0/-1
  *	with text in err.
@@ -141,7 +144,7 @@ struct zmsmtpd_sess {
 	int bdat_last, bdat_skip;
 	/* AUTH */
 	unsigned amech;
-	int astep;
+	int astep, asasl;     /* asasl: the smtp/ SASL server does the exchange */
 	smtp_sasl_server sasl;
 	char auser[256];
 };
@@ -414,7 +417,7 @@ static void do_ehlo(zmsmtpd_sess *s, zspan arg, int esmtp)
 		if (d->tlsctx != NULL && s->ssl == NULL)
 			c.flags |= CAP_STARTTLS;
 		if (d->cb.auth_verify != NULL || d->cb.auth_secret != NULL) {
-			if (d->cb.auth_verify != NULL && (s->ssl != NULL || d->o.auth_plaintext))
+			if (s->ssl != NULL || d->o.auth_plaintext)
 				c.auth |= AUTHM_PLAIN | AUTHM_LOGIN;
 			if (d->cb.auth_secret != NULL)
 				c.auth |= AUTHM_CRAMMD5;
@@ -905,7 +908,7 @@ static void auth_step(zmsmtpd_sess *s, zspan in, int have)
 		auth_done(s, -2);
 		goto out;
 	}
-	if (s->amech == AUTHM_CRAMMD5) {
+	if (s->asasl) {
 		int rc = smtp_sasl_server_step(&s->sasl, in, have, &out, &err);
 		if (rc == SMTP_SASL_CONTINUE) {
 			s->state = ST_AUTH;
@@ -1004,7 +1007,7 @@ static void do_auth(zmsmtpd_sess *s, zspan arg)
 	}
 	m = smtp_sasl_mech_parse(mech);
 	if (m == 0 || (m == AUTHM_CRAMMD5 && d->cb.auth_secret == NULL) ||
-	    (m != AUTHM_CRAMMD5 && d->cb.auth_verify == NULL)) {
+	    (m != AUTHM_CRAMMD5 && d->cb.auth_verify == NULL && d->cb.auth_secret == NULL)) {
 		reply(s, 504, "5.5.4", "Unrecognized authentication type");
 		return;
 	}
@@ -1015,8 +1018,11 @@ static void do_auth(zmsmtpd_sess *s, zspan arg)
 	s->amech = m;
 	s->astep = 0;
 	s->auser[0] = '\0';
-	if (m == AUTHM_CRAMMD5) {
-		if (init.n > 0) {
+	/* clear-text secrets (auth_secret): every mechanism through the smtp/
+	 * SASL server; a verify callback (hashes) decodes PLAIN/LOGIN here */
+	s->asasl = m == AUTHM_CRAMMD5 || d->cb.auth_verify == NULL;
+	if (s->asasl) {
+		if (m == AUTHM_CRAMMD5 && init.n > 0) {
 			reply(s, 501, "5.5.2", "CRAM-MD5 takes no initial response");
 			return;
 		}

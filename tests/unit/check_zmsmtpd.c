@@ -12,9 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "zbuf.h"
+#include "smtp_sasl.h"
 #include "zmsmtpd.h"
 
-static int host_action, sender_reject, keep_open;
+static int host_action, sender_reject, keep_open, use_secret;
 static char msgpath[256];
 static const char *opt_name[4], *opt_value[4];
 
@@ -70,6 +72,48 @@ static int verify(void *arg, const char *user, const char *pw)
 	return strcmp(user, "alice") == 0 && strcmp(pw, "pw") == 0 ? 0 : -1;
 }
 
+static int secret(void *arg, const char *user, char *buf, size_t bufsz)
+{
+	(void)arg;
+	if (strcmp(user, "alice") != 0)
+		return -1;
+	snprintf(buf, bufsz, "pw");
+	return 0;
+}
+
+/* server_child - serve one session on fd in a child; returns its pid */
+static pid_t server_child(int fd, int other)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		zmsmtpd_callbacks cb = { 0 };
+		zmsmtpd *d;
+		char err[256];
+
+		close(other);
+		cb.validate_host = v_host;
+		cb.validate_sender = v_sender;
+		cb.validate_recipient = v_rcpt;
+		cb.deliver = deliver;
+		if (use_secret)
+			cb.auth_secret = secret;
+		else
+			cb.auth_verify = verify;
+		d = zmsmtpd_new(&cb);
+		zmsmtpd_configure(d, "hostname", "mx.test", err, sizeof(err));
+		for (int i = 0; i < 4 && opt_name[i]; i++)
+			if (zmsmtpd_configure(d, opt_name[i], opt_value[i], err, sizeof(err)) != 0)
+				_exit(3);
+		zmsmtpd_serve_fds(d, fd, fd, "192.0.2.1");
+		zmsmtpd_free(d);
+		_exit(0);
+	}
+	close(fd);
+	return pid;
+}
+
 /* session - serve one session on a socketpair; input in, replies into out */
 static void session(const char *in, size_t inlen, char *out, size_t outsz)
 {
@@ -78,29 +122,7 @@ static void session(const char *in, size_t inlen, char *out, size_t outsz)
 	size_t got = 0;
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		zmsmtpd_callbacks cb = { 0 };
-		zmsmtpd *d;
-		char err[256];
-
-		close(sv[0]);
-		cb.validate_host = v_host;
-		cb.validate_sender = v_sender;
-		cb.validate_recipient = v_rcpt;
-		cb.deliver = deliver;
-		cb.auth_verify = verify;
-		d = zmsmtpd_new(&cb);
-		zmsmtpd_configure(d, "hostname", "mx.test", err, sizeof(err));
-		for (int i = 0; i < 4 && opt_name[i]; i++)
-			if (zmsmtpd_configure(d, opt_name[i], opt_value[i], err, sizeof(err)) != 0)
-				_exit(3);
-		zmsmtpd_serve_fds(d, sv[1], sv[1], "192.0.2.1");
-		zmsmtpd_free(d);
-		_exit(0);
-	}
-	close(sv[1]);
+	pid = server_child(sv[1], sv[0]);
 	ck_assert_int_eq((int)write(sv[0], in, inlen), (int)inlen);
 	if (!keep_open)
 		shutdown(sv[0], SHUT_WR);
@@ -147,6 +169,7 @@ static void setup(void)
 	host_action = ZMSMTPD_ACCEPT;
 	sender_reject = 0;
 	keep_open = 0;
+	use_secret = 0;
 	memset(opt_name, 0, sizeof(opt_name));
 	snprintf(msgpath, sizeof(msgpath), "/tmp/check_zmsmtpd.%ld", (long)getpid());
 	unlink(msgpath);
@@ -284,6 +307,85 @@ START_TEST(auth_plain)
 }
 END_TEST
 
+/* read_reply - one whole reply from fd into buf (last line starts at *last) */
+static void read_reply(int fd, char *buf, size_t bufsz, const char **last)
+{
+	size_t got = 0;
+
+	for (;;) {
+		ssize_t n;
+		char *p = buf, *nl;
+		buf[got] = '\0';
+		while ((nl = strchr(p, '\n')) != NULL) {
+			if (nl - p >= 4 && p[3] == ' ') {
+				*last = p;
+				return;
+			}
+			p = nl + 1;
+		}
+		n = read(fd, buf + got, bufsz - 1 - got);
+		ck_assert_int_gt(n, 0);
+		got += (size_t)n;
+	}
+}
+
+START_TEST(auth_cram_md5)
+{
+	int sv[2];
+	pid_t pid;
+	char buf[4096];
+	const char *last;
+	zbuf chal = ZBUF_INIT(1024), resp = ZBUF_INIT(1024), b64 = ZBUF_INIT(1024);
+	int st;
+
+	use_secret = 1;
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid = server_child(sv[1], sv[0]);
+	read_reply(sv[0], buf, sizeof(buf), &last);
+	ck_assert(write(sv[0], "EHLO a\r\n", 8) == 8);
+	read_reply(sv[0], buf, sizeof(buf), &last);
+	/* clear-text secrets: CRAM-MD5 offered even without TLS, PLAIN not */
+	ck_assert_ptr_nonnull(strstr(buf, "250-AUTH CRAM-MD5"));
+	ck_assert(write(sv[0], "AUTH CRAM-MD5\r\n", 15) == 15);
+	read_reply(sv[0], buf, sizeof(buf), &last);
+	ck_assert(strncmp(last, "334 ", 4) == 0);
+	{
+		size_t n = strcspn(last + 4, "\r\n");
+		ck_assert_int_eq(smtp_b64_decode((zspan){ last + 4, n }, &chal), 0);
+	}
+	ck_assert_int_eq(smtp_cram_md5("alice", "pw", chal.data, chal.len, &resp), 0);
+	ck_assert_int_eq(smtp_b64_encode(resp.data, resp.len, &b64), 0);
+	ck_assert_int_eq(zbuf_puts(&b64, "\r\n"), 0);
+	ck_assert(write(sv[0], b64.data, b64.len) == (ssize_t)b64.len);
+	read_reply(sv[0], buf, sizeof(buf), &last);
+	ck_assert(strncmp(last, "235 2.7.0", 9) == 0);
+	/* a second AUTH: 503 */
+	ck_assert(write(sv[0], "AUTH CRAM-MD5\r\nQUIT\r\n", 21) == 21);
+	read_reply(sv[0], buf, sizeof(buf), &last);
+	ck_assert(strncmp(last, "503", 3) == 0);
+	close(sv[0]);
+	waitpid(pid, &st, 0);
+	zbuf_free(&chal);
+	zbuf_free(&resp);
+	zbuf_free(&b64);
+}
+END_TEST
+
+START_TEST(auth_secret_plain)
+{
+	char out[4096], c[256];
+
+	/* PLAIN through the smtp/ SASL server with a clear-text secret */
+	use_secret = 1;
+	opt_name[0] = "auth-plaintext";
+	opt_value[0] = "yes";
+	session(S("EHLO a\r\nAUTH PLAIN AGFsaWNlAHB4\r\nAUTH PLAIN\r\nAGFsaWNlAHB3\r\nQUIT\r\n"),
+		out, sizeof(out));
+	codes(out, c, sizeof(c));
+	ck_assert_str_eq(c, "220 250 535 334 235 221");
+}
+END_TEST
+
 START_TEST(auth_required)
 {
 	char out[4096], c[256];
@@ -370,6 +472,8 @@ static Suite *suite(void)
 	tcase_add_test(t, max_rcpts);
 	tcase_add_test(t, auth_plain);
 	tcase_add_test(t, auth_required);
+	tcase_add_test(t, auth_cram_md5);
+	tcase_add_test(t, auth_secret_plain);
 	tcase_add_test(t, long_line_and_nul);
 	tcase_add_test(t, no_valid_rcpt_and_timeout);
 	tcase_add_test(t, configure_cget);
