@@ -124,6 +124,13 @@ out=$("${SW[@]}" --to "$ME@local.test" "${TLS[@]}" -a PLAIN -au alice -ap 'wrong
 check_match "wrong password: 535 5.7.8" '535 5.7.8' "$out"
 f=$(grep -l '^with ESMTPSA$' "$PO"/router/* 2>/dev/null | head -1)
 check_match "with ESMTPSA, TLS version and cipher, user in rcvdfrom" 'rcvdfrom client.test \(client.test \[127.0.0.1\] TLSv1\.[23] [A-Z0-9_-]+ auth=alice\)' "$(cat "$f" 2>/dev/null)"
+# the router turns the envelope into the Received field
+if [ -x "$top_builddir/router/router" ] && [ -n "$f" ]; then
+	with_timeout 30 "$top_builddir/router/router" -1 > "$ZT_W/router.out" 2>&1
+	r=$(cat "$PO"/transport/* 2>/dev/null | tr '\n' ' ')
+	check_match "Received: with ESMTPSA, TLS version and cipher" \
+		'Received: from client.test \(client.test \[127.0.0.1\] TLSv1\.[23] [A-Z0-9_-]+ auth=alice\)[[:space:]]+by mail.local.test \(zmta\) via smtp with ESMTPSA id' "$r"
+fi
 out=$($CLI auth "$PORT" "$ME@local.test" alice 's3cret pw' "$ZT_W/certs/ca.pem" 2>&1)
 check_match "smtplib STARTTLS + login" 'login ok' "$out"
 rm -f "$PO"/router/*
