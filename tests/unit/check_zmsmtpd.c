@@ -123,7 +123,11 @@ static void session(const char *in, size_t inlen, char *out, size_t outsz)
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	pid = server_child(sv[1], sv[0]);
-	ck_assert_int_eq((int)write(sv[0], in, inlen), (int)inlen);
+	{
+		/* the server may close first (421): a refused write is fine */
+		ssize_t w = write(sv[0], in, inlen);
+		ck_assert(w == (ssize_t)inlen || w < 0);
+	}
 	if (!keep_open)
 		shutdown(sv[0], SHUT_WR);
 	for (;;) {
