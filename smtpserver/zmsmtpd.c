@@ -44,9 +44,10 @@
  *	and errors per session (then 421).  AUTH PLAIN/LOGIN are offered
  *	only under TLS unless auth-plaintext is set.  Secrets are wiped.
  * BUGS
- *	The TLS handshake and deliver run synchronously in the event loop
- *	(bounded by the command timeout); one slow client handshake delays
- *	the others for at most that long.
+ *	deliver runs synchronously in the event loop: while a callback
+ *	writes and fsyncs a message, the other sessions wait.  The TLS
+ *	handshake is a step of the loop (it never blocks it) except in
+ *	zmsmtpd_serve_fds, where it is bounded by timeout-command.
  * SEE ALSO
  *	libzmsmtpd(3), smtpserver(8), zmta-smtp(3), RFC 5321, 1870, 2920,
  *	3030, 3207, 3461, 4954, 6152, 6531
@@ -109,7 +110,7 @@ struct zmsmtpd {
 	int stopping, drain;
 };
 
-enum { ST_GREET = 0, ST_CMD, ST_DATA, ST_BDAT, ST_AUTH, ST_CLOSE };
+enum { ST_GREET = 0, ST_CMD, ST_DATA, ST_BDAT, ST_AUTH, ST_CLOSE, ST_TLS };
 
 struct zmsmtpd_sess {
 	zmsmtpd *d;
@@ -119,6 +120,7 @@ struct zmsmtpd_sess {
 	char tlsinfo[160];
 	zbuf rbuf, wbuf;
 	int state, eof, refused, closing, blocked, skipline;
+	int tls_implicit;   /* ST_TLS: greet once the handshake is done */
 	uint64_t timer;
 	char ip[64];
 	int port;
@@ -841,6 +843,12 @@ static void do_starttls(zmsmtpd_sess *s)
 		zbuf_reset(&s->rbuf);
 	}
 	reply(s, 220, "2.0.0", "Ready to start TLS");
+	if (s->loopmode) {
+		/* the handshake runs in the event loop once the 220 is out */
+		s->state = ST_TLS;
+		s->tls_implicit = 0;
+		return;
+	}
 	if (io_flush(s, 1) != 0) {
 		s->state = ST_CLOSE;
 		return;
@@ -865,6 +873,15 @@ static void do_starttls(zmsmtpd_sess *s)
 	smtp_session_free(&ss);
 	zbuf_free(&info);
 	zbuf_free(&err);
+}
+
+/* tls_reset - RFC 3207 4.2: after the handshake, forget everything */
+static void tls_reset(zmsmtpd_sess *s)
+{
+	txn_reset(s);
+	s->helo[0] = '\0';
+	s->esmtp = 0;
+	s->auth_user[0] = '\0';
 }
 
 /* auth_done - the AUTH exchange ended with rc (0 ok, -1 bad creds, -2 cancelled/malformed) */
@@ -1145,7 +1162,7 @@ static void process(zmsmtpd_sess *s)
 {
 	zmsmtpd *d = s->d;
 
-	while (s->state != ST_CLOSE && !s->closing) {
+	while (s->state != ST_CLOSE && s->state != ST_TLS && !s->closing) {
 		if (s->wbuf.len > WBUF_SOFT) {
 			s->blocked = 1;   /* let the client read first */
 			return;
@@ -1258,7 +1275,7 @@ static void greet(zmsmtpd_sess *s)
 	zmsmtpd *d = s->d;
 	zmsmtpd_verdict v;
 
-	if (s->lflags & ZMSMTPD_L_TLS) {
+	if ((s->lflags & ZMSMTPD_L_TLS) && s->ssl == NULL) {
 		smtp_session ss;
 		zbuf info = ZBUF_INIT(512), err = ZBUF_INIT(512);
 		smtp_session_init(&ss, NULL);
@@ -1305,8 +1322,10 @@ static void sess_timeout(zev_loop *loop, void *arg)
 
 	(void)loop;
 	s->timer = 0;
-	reply(s, 421, "4.4.2", "%s Timeout, closing connection", s->d->o.hostname);
-	(void)io_flush(s, 0);
+	if (s->state != ST_TLS) {
+		reply(s, 421, "4.4.2", "%s Timeout, closing connection", s->d->o.hostname);
+		(void)io_flush(s, 0);
+	}
 	slog(s, "timeout");
 	sess_free(s);
 }
@@ -1323,12 +1342,16 @@ static void sess_rearm(zmsmtpd_sess *s)
 
 /* sess_step - after input: process, write, decide what to wait for; 0 or
  * -1 when the session ended (and is freed) */
+static int tls_continue(zmsmtpd_sess *s);
+
 static int sess_step(zmsmtpd_sess *s)
 {
 	int fr;
 
 	process(s);
 	fr = io_flush(s, 0);
+	if (s->state == ST_TLS && fr == 0)
+		return tls_continue(s);
 	if (fr < 0 || (s->state == ST_CLOSE && fr == 0) || (s->eof && s->rbuf.len == 0) ||
 	    (s->eof && fr == 0 && !s->blocked)) {
 		if (s->state != ST_CLOSE && s->eof && s->state != ST_CMD)
@@ -1347,9 +1370,53 @@ static int sess_step(zmsmtpd_sess *s)
 		zbuf_init(&s->wbuf, 16u * 1024u * 1024u);
 	}
 	zev_io_mod(s->d->loop, s->infd, (fr == 1 ? ZEV_WRITE : 0) |
-		   (s->blocked || s->state == ST_CLOSE ? 0 : ZEV_READ));
+		   (s->blocked || s->state == ST_CLOSE || s->state == ST_TLS ? 0 : ZEV_READ));
 	sess_rearm(s);
 	return 0;
+}
+
+/* tls_continue - one step of the server handshake without blocking the
+ * loop (STARTTLS after its 220 went out, or implicit TLS at connect);
+ * 0, or -1 when the session ended (and is freed) */
+static int tls_continue(zmsmtpd_sess *s)
+{
+	int r, e;
+
+	if (s->ssl == NULL) {
+		s->ssl = SSL_new((SSL_CTX *)s->d->tlsctx);
+		if (s->ssl == NULL || SSL_set_fd(s->ssl, s->infd) != 1) {
+			slog(s, "TLS: cannot set up a session");
+			sess_free(s);
+			return -1;
+		}
+		SSL_set_accept_state(s->ssl);
+	}
+	ERR_clear_error();
+	r = SSL_do_handshake(s->ssl);
+	if (r == 1) {
+		snprintf(s->tlsinfo, sizeof(s->tlsinfo), "%s %s", SSL_get_version(s->ssl),
+			 SSL_get_cipher_name(s->ssl));
+		slog(s, "TLS: %s", s->tlsinfo);
+		tls_reset(s);
+		s->state = ST_CMD;
+		if (s->tls_implicit) {
+			s->tls_implicit = 0;
+			greet(s);
+		}
+		/* the client may have sent its first command with the Finished */
+		(void)io_fill(s);
+		return sess_step(s);
+	}
+	e = SSL_get_error(s->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		zev_io_mod(s->d->loop, s->infd, e == SSL_ERROR_WANT_READ ? ZEV_READ : ZEV_WRITE);
+		sess_rearm(s);
+		return 0;
+	}
+	slog(s, "TLS handshake failed: %s",
+	     ERR_peek_error() ? ERR_reason_error_string(ERR_peek_error()) : "connection closed");
+	sess_free(s);
+	return -1;
 }
 
 static void sess_io(zev_loop *loop, int fd, unsigned ev, void *arg)
@@ -1358,6 +1425,14 @@ static void sess_io(zev_loop *loop, int fd, unsigned ev, void *arg)
 
 	(void)loop;
 	(void)fd;
+	if (s->state == ST_TLS) {
+		/* never read the handshake as plain text: flush the 220, then TLS */
+		if (s->wbuf.len == 0)
+			(void)tls_continue(s);
+		else
+			(void)sess_step(s);
+		return;
+	}
 	if (ev & (ZEV_READ | ZEV_ERROR))
 		(void)io_fill(s);
 	else if (s->ssl != NULL && SSL_pending(s->ssl) > 0)
@@ -1419,6 +1494,17 @@ static void lis_io(zev_loop *loop, int fd, unsigned ev, void *arg)
 			continue;
 		}
 		slog(s, "connect from [%s] port %d", ip, port);
+		if (flags & ZMSMTPD_L_TLS) {
+			if (d->tlsctx == NULL) {
+				slog(s, "implicit TLS: no certificate");
+				sess_free(s);
+				continue;
+			}
+			s->state = ST_TLS;
+			s->tls_implicit = 1;
+			(void)tls_continue(s);
+			continue;
+		}
 		greet(s);
 		(void)sess_step(s);
 	}

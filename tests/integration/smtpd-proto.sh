@@ -168,6 +168,28 @@ check_match "UTF-8 sender without SMTPUTF8: 501" 'MAIL False 501' "$out"
 check_match "UTF-8 sender with SMTPUTF8: 250" 'MAIL True 250' "$out"
 rm -f "$PO"/router/*
 
+# a client that stalls in the TLS handshake (STARTTLS, and implicit TLS)
+# does not hold up the others: the handshake is a step of the event loop
+"$ZT_PY" - "$PORT" "$TLSPORT" "$ZT_W/stalled" <<'PY' > /dev/null 2>&1 &
+import socket, sys, time
+a = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+a.recv(512)
+a.sendall(b"EHLO staller.test\r\n")
+time.sleep(0.3)
+a.recv(4096)
+a.sendall(b"STARTTLS\r\n")
+time.sleep(0.3)
+a.recv(512)
+b = socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=20)
+open(sys.argv[3], "w").write("stalling\n")
+time.sleep(60)
+PY
+track $!
+wait_file "$ZT_W/stalled" 10
+out=$(with_timeout 20 "${SW[@]}" --to "$ME@local.test" --timeout 15 2>&1)
+check_match "others served while two clients stall in TLS handshakes" '250 2.0.0 Ok: queued' "$out"
+rm -f "$PO"/router/*
+
 # relay denial: 127.0.0.1 trusted by default; after SIGHUP with another
 # trusted network, 127.0.0.1 is the Internet
 out=$("${SW[@]}" --to "far@remote.test" 2>&1)
