@@ -657,7 +657,7 @@ int main(int argc, char **argv)
 					char v[1100];
 					static const char *const keep[] = { "hostname", "greeting",
 						"max-line", "max-rcpts", "max-size", "max-errors",
-						"max-commands", "timeout-command", "timeout-data",
+						"max-commands", "max-connections", "max-per-ip", "timeout-command", "timeout-data",
 						"auth-required", "auth-plaintext", "vrfy", "pipelining",
 						"bare-lf", NULL };
 					char eb[256];

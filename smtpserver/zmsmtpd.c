@@ -92,6 +92,7 @@ typedef struct zms_opts {
 	char hostname[256];
 	char greeting[256];
 	unsigned long max_line, max_rcpts, max_size, max_errors, max_cmds;
+	unsigned long max_conns, max_per_ip;   /* loop sessions in total, per client address */
 	long timeout_cmd, timeout_data;      /* seconds */
 	char tls_cert[1024], tls_key[1024];
 	int auth_required, auth_plaintext, vrfy, normalise, pipelining;
@@ -108,12 +109,14 @@ struct zmsmtpd {
 	int nlis, lastport;
 	unsigned long nsess;
 	int stopping, drain;
+	zmsmtpd_sess *head;     /* event-loop sessions (per-address counts) */
 };
 
 enum { ST_GREET = 0, ST_CMD, ST_DATA, ST_BDAT, ST_AUTH, ST_CLOSE, ST_TLS };
 
 struct zmsmtpd_sess {
 	zmsmtpd *d;
+	zmsmtpd_sess *next, *prev;   /* loop sessions */
 	int infd, outfd, sock, loopmode;
 	unsigned lflags;
 	SSL *ssl;
@@ -1258,6 +1261,12 @@ static void sess_free(zmsmtpd_sess *s)
 		SSL_free(s->ssl);
 	}
 	if (s->loopmode) {
+		if (s->prev)
+			s->prev->next = s->next;
+		else if (s->d->head == s)
+			s->d->head = s->next;
+		if (s->next)
+			s->next->prev = s->prev;
 		zev_io_del(s->d->loop, s->infd);
 		if (s->timer)
 			zev_timer_cancel(s->d->loop, s->timer);
@@ -1440,6 +1449,17 @@ static void sess_io(zev_loop *loop, int fd, unsigned ev, void *arg)
 	(void)sess_step(s);
 }
 
+/* per_ip - loop sessions open from address ip */
+static unsigned long per_ip(const zmsmtpd *d, const char *ip)
+{
+	unsigned long n = 0;
+
+	for (const zmsmtpd_sess *s = d->head; s != NULL; s = s->next)
+		if (strcmp(s->ip, ip) == 0)
+			n++;
+	return n;
+}
+
 static void lis_io(zev_loop *loop, int fd, unsigned ev, void *arg)
 {
 	zmsmtpd *d = arg;
@@ -1484,6 +1504,20 @@ static void lis_io(zev_loop *loop, int fd, unsigned ev, void *arg)
 			close(c);
 			continue;
 		}
+		if (d->nsess > d->o.max_conns || (d->o.max_per_ip > 0 && per_ip(d, ip) >= d->o.max_per_ip)) {
+			char msg[160];
+			int k2 = snprintf(msg, sizeof(msg), "421 4.7.0 %s Too many connections%s, try again later\r\n",
+					  d->o.hostname, d->nsess > d->o.max_conns ? "" : " from your address");
+			if (k2 > 0 && (size_t)k2 < sizeof(msg))
+				(void)!send(c, msg, (size_t)k2, MSG_NOSIGNAL | MSG_DONTWAIT);
+			slog(s, "refused [%s]: too many connections", ip);
+			close(c);
+			d->nsess--;
+			zbuf_free(&s->rbuf);
+			zbuf_free(&s->wbuf);
+			free(s);
+			continue;
+		}
 		s->loopmode = 1;
 		if (zev_io_add(d->loop, c, ZEV_READ, sess_io, s) != Z_OK) {
 			close(c);
@@ -1493,6 +1527,10 @@ static void lis_io(zev_loop *loop, int fd, unsigned ev, void *arg)
 			free(s);
 			continue;
 		}
+		s->next = d->head;
+		if (d->head)
+			d->head->prev = s;
+		d->head = s;
 		slog(s, "connect from [%s] port %d", ip, port);
 		if (flags & ZMSMTPD_L_TLS) {
 			if (d->tlsctx == NULL) {
@@ -1529,6 +1567,8 @@ zmsmtpd *zmsmtpd_new(const zmsmtpd_callbacks *cb)
 	d->o.max_size = 10240000;
 	d->o.max_errors = 20;
 	d->o.max_cmds = 100000;
+	d->o.max_conns = 2000;
+	d->o.max_per_ip = 100;
 	d->o.timeout_cmd = 300;
 	d->o.timeout_data = 600;
 	d->o.pipelining = 1;
@@ -1540,6 +1580,8 @@ void zmsmtpd_free(zmsmtpd *d)
 {
 	if (d == NULL)
 		return;
+	while (d->head != NULL)
+		sess_free(d->head);
 	for (int i = 0; i < d->nlis; i++) {
 		if (d->loop)
 			zev_io_del(d->loop, d->lis[i].fd);
@@ -1563,7 +1605,8 @@ static const struct {
 #define OT(n, f) { n, 3, offsetof(zms_opts, f), 0 }
 	OS("hostname", hostname), OS("greeting", greeting), OU("max-line", max_line),
 	OU("max-rcpts", max_rcpts), OU("max-size", max_size), OU("max-errors", max_errors),
-	OU("max-commands", max_cmds), OT("timeout-command", timeout_cmd),
+	OU("max-commands", max_cmds), OU("max-connections", max_conns),
+	OU("max-per-ip", max_per_ip), OT("timeout-command", timeout_cmd),
 	OT("timeout-data", timeout_data), OS("tls-cert", tls_cert), OS("tls-key", tls_key),
 	OB("auth-required", auth_required), OB("auth-plaintext", auth_plaintext),
 	OB("vrfy", vrfy), OB("pipelining", pipelining), OS("tmpdir", tmpdir),

@@ -107,7 +107,8 @@ fi
 
 # 1,000 idle sessions in one process; one more still gets its mail through
 PORT=$(pick_port)
-"$SMTPD" -F -f "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd4.log" 2> "$ZT_W/smtpd4.err" &
+printf 'hostname mail.local.test\nmax-per-ip 0\n' > "$ZT_W/idle.conf"
+"$SMTPD" -F -f "$ZT_W/idle.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd4.log" 2> "$ZT_W/smtpd4.err" &
 SPID=$!
 track "$SPID"
 wait_port "$PORT" || exit 1
@@ -145,6 +146,31 @@ else
 fi
 stop_pid "$SPID"
 rm -f "$PO"/router/*
+
+# connections per client address
+PORT=$(pick_port)
+printf 'hostname mail.local.test\nmax-per-ip 2\n' > "$ZT_W/perip.conf"
+"$SMTPD" -F -f "$ZT_W/perip.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd5.log" 2> "$ZT_W/smtpd5.err" &
+SPID=$!
+track "$SPID"
+wait_port "$PORT" || exit 1
+out=$("$ZT_PY" - "$PORT" <<'PY' 2>&1
+import socket, sys
+p = int(sys.argv[1])
+c = [socket.create_connection(("127.0.0.1", p), timeout=20) for i in range(3)]
+for s in c:
+    print(s.recv(512).decode().strip())
+c[0].close()
+import time
+time.sleep(0.5)
+d = socket.create_connection(("127.0.0.1", p), timeout=20)
+print("after one left: " + d.recv(512).decode().strip())
+PY
+)
+check_eq "max-per-ip 2: two greeted" 2 "$(printf '%s\n' "$out" | grep -c '^220 ')"
+check_match "max-per-ip 2: the third gets 421" '^421 4.7.0 mail.local.test Too many connections from your address' "$out"
+check_match "max-per-ip: a place freed is taken again" 'after one left: 220 ' "$out"
+stop_pid "$SPID"
 
 # SIGTERM: no new connections, the session in flight finishes
 PORT=$(pick_port)
