@@ -41,7 +41,8 @@
  * SECURITY
  *	Every byte from the client is bounded: command line (max-line),
  *	input buffer (64 KiB + a chunk), recipients, message size, commands
- *	and errors per session (then 421).  AUTH PLAIN/LOGIN are offered
+ *	and errors per session (then 421), sessions in total and per client
+ *	address (421 at connect).  AUTH PLAIN/LOGIN are offered
  *	only under TLS unless auth-plaintext is set.  Secrets are wiped.
  * BUGS
  *	deliver runs synchronously in the event loop: while a callback
