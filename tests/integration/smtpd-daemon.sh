@@ -25,6 +25,8 @@ nmsg() { find "$PO/router" "$PO/public" -type f -name '[0-9]*' | wc -l; }
 # -n
 "$SMTPD" -n -f "$ZT_W/smtpserver.conf" > "$ZT_W/n.out" 2>&1
 check_eq "-n on a good file: 0" 0 "$?"
+"$SMTPD" -n -f "$top_srcdir/etc/smtpserver.conf" > "$ZT_W/n2.out" 2>&1
+check_eq "-n on the sample etc/smtpserver.conf: 0" 0 "$?"
 printf 'hostname ok\nmax-rcpts lots\n' > "$ZT_W/bad.conf"
 out=$("$SMTPD" -n -f "$ZT_W/bad.conf" 2>&1)
 check_eq "-n on a bad file: 78" 78 "$?"
