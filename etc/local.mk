@@ -43,3 +43,5 @@ uninstall-local:
 	done
 # sm.conf(5): the sm agent mailer table (transport/sm/local.mk)
 sample_confs += etc/sm.conf
+# smtpserver.conf(5): the SMTP server (smtpserver/local.mk)
+sample_confs += etc/smtpserver.conf

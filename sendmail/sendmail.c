@@ -41,7 +41,7 @@
  *	output.  The umask is set to 027 so that the mail system's group can
  *	read the file.  SIGINT, SIGTERM and SIGHUP remove the scratch file.
  * BUGS
- *	-bs needs the smtpserver, which zmta does not have yet.  -v only
+ *	-bs runs $MAILBIN/smtpserver -i (smtpserver(8)).  -v only
  *	reports the submission; it does not follow delivery.  Error modes
  *	m, w and e report on standard error like p: an error cannot be
  *	mailed back when the spool itself is what failed.

@@ -73,4 +73,70 @@ tests_fuzz_fuzz_passwd_SOURCES = tests/fuzz/fuzz_passwd.c
 tests_fuzz_fuzz_passwd_CPPFLAGS = $(POL_CPPFLAGS)
 tests_fuzz_fuzz_passwd_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_passwd_LDADD = $(POL_LIBS)
+
+# smtpserver/local.mk - libzmsmtpd (the SMTP server engine, installed with
+# its header and pkg-config file) and the smtpserver daemon.
+# The installed archive is self-contained: it carries the lib/, mail/ and
+# smtp/ objects it needs, so users link -lzmsmtpd -lssl -lcrypto only.
+lib_LIBRARIES += smtpserver/libzmsmtpd.a
+smtpserver_libzmsmtpd_a_SOURCES = smtpserver/zmsmtpd.h smtpserver/zmsmtpd.c \
+	$(smtp_libzsmtp_a_SOURCES) $(mail_libmail_a_SOURCES) $(lib_libzmta_a_SOURCES)
+smtpserver_libzmsmtpd_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib -I$(top_srcdir)/mail \
+	-I$(top_srcdir)/smtp -I$(top_srcdir)/smtpserver
+smtpserver_libzmsmtpd_a_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
+include_HEADERS += smtpserver/zmsmtpd.h
+pkgconfigdir = $(libdir)/pkgconfig
+pkgconfig_DATA = smtpserver/zmsmtpd.pc
+ZMSMTPD_LIBS = smtpserver/libzmsmtpd.a $(SSL_LIBS)
+
+pkglibexec_PROGRAMS += smtpserver/smtpserver
+smtpserver_smtpserver_SOURCES = smtpserver/smtpserver.c smtpserver/auth_file.c \
+	smtpserver/smtpserver.h
+smtpserver_smtpserver_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/smtpserver -I$(top_srcdir)/router \
+	-I$(top_srcdir)/spool -I$(top_srcdir)/mail
+smtpserver_smtpserver_LDADD = router/librouter.a spool/libspool.a $(ZMSMTPD_LIBS) -lcrypt
+
+dist_man_MANS += man/smtpserver.8 man/smtpserver.conf.5 man/libzmsmtpd.3
+
+# the example program of libzmsmtpd(3), built and run by make check
+check_PROGRAMS += tests/tools/zmsmtpd-example
+tests_tools_zmsmtpd_example_SOURCES = tests/tools/zmsmtpd-example.c
+tests_tools_zmsmtpd_example_CPPFLAGS = -I$(top_srcdir)/smtpserver
+tests_tools_zmsmtpd_example_LDADD = $(ZMSMTPD_LIBS)
+
+SMTPD_ITESTS = tests/integration/smtpd-example.sh tests/integration/smtpd-proto.sh \
+	tests/integration/smtpd-daemon.sh tests/integration/smtpd-postfix.sh
+TESTS += $(SMTPD_ITESTS)
+EXTRA_DIST += $(SMTPD_ITESTS) tests/integration/smtpd_client.py
+
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_zmsmtpd
+TESTS += tests/unit/check_zmsmtpd
+tests_unit_check_zmsmtpd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/smtpserver \
+	-I$(top_srcdir)/lib -I$(top_srcdir)/smtp
+tests_unit_check_zmsmtpd_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_zmsmtpd_LDADD = $(ZMSMTPD_LIBS) $(CHECK_LIBS)
+endif
+
+# fuzz targets: the command/parameter parser and the DATA/BDAT reader
+check_PROGRAMS += tests/fuzz/replay_smtpdcmd tests/fuzz/replay_smtpddata
+TESTS += tests/fuzz/replay_smtpdcmd tests/fuzz/replay_smtpddata
+tests_fuzz_replay_smtpdcmd_SOURCES = tests/fuzz/fuzz_smtpd.c tests/fuzz/replay_main.c
+tests_fuzz_replay_smtpdcmd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/smtpserver \
+	-DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/smtpdcmd"'
+tests_fuzz_replay_smtpdcmd_LDADD = $(ZMSMTPD_LIBS)
+tests_fuzz_replay_smtpddata_SOURCES = tests/fuzz/fuzz_smtpd.c tests/fuzz/replay_main.c
+tests_fuzz_replay_smtpddata_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/smtpserver \
+	-DFUZZ_SMTPD_DATA -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/smtpddata"'
+tests_fuzz_replay_smtpddata_LDADD = $(ZMSMTPD_LIBS)
+if FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_smtpdcmd tests/fuzz/fuzz_smtpddata
+tests_fuzz_fuzz_smtpdcmd_SOURCES = tests/fuzz/fuzz_smtpd.c
+tests_fuzz_fuzz_smtpdcmd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/smtpserver
+tests_fuzz_fuzz_smtpdcmd_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_smtpdcmd_LDADD = $(ZMSMTPD_LIBS)
+tests_fuzz_fuzz_smtpddata_SOURCES = tests/fuzz/fuzz_smtpd.c
+tests_fuzz_fuzz_smtpddata_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/smtpserver -DFUZZ_SMTPD_DATA
+tests_fuzz_fuzz_smtpddata_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_smtpddata_LDADD = $(ZMSMTPD_LIBS)
 endif

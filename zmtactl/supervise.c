@@ -93,13 +93,12 @@ struct dspec {
 };
 
 /* start order (stop is the reverse): the queue runner first, then what
- * feeds it.  The router always stays in the foreground (no option).  The
- * smtpserver does not exist yet: when it does, its foreground option goes
- * here (not "-i": in ZMailer that is an SMTP session on stdin). */
+ * feeds it.  The router always stays in the foreground (no option); the
+ * smtpserver's is -F ("-i" is an SMTP session on stdin, as in ZMailer). */
 static const struct dspec dspecs[] = {
 	{ "scheduler", 1, "-i", { SIGUSR1, SIGHUP }, ".pid.scheduler" },	/* conf, logs */
 	{ "router", 0, NULL, { SIGHUP, 0 }, ".pid.router" },
-	{ "smtpserver", 0, NULL, { SIGHUP, 0 }, ".pid.smtpserver" },
+	{ "smtpserver", 0, "-F", { SIGHUP, 0 }, ".pid.smtpserver" },
 };
 #define NDSPEC (sizeof dspecs / sizeof dspecs[0])
 
