@@ -88,27 +88,33 @@ caps_done:
 	return 0;
 }
 
+/* auth_cmd - zmsmtp_auth_exchange's command hook */
+static int auth_cmd(void *arg, int hide, const char *line)
+{
+	smtp_sess *s = arg;
+	return send_cmd(s, &s->tr, hide, "%s", line);
+}
+
+/* auth_reply - zmsmtp_auth_exchange's reply hook */
+static int auth_reply(void *arg, const smtp_reply **rep)
+{
+	smtp_sess *s = arg;
+	*rep = &s->rep;
+	return wait_reply(s, S_AUTH, &s->tr);
+}
+
 /* do_auth - AUTH when -A has a line for this server; 0 ok/skipped, -1 failed */
 static int do_auth(smtp_sess *s)
 {
 	smtp_auth_entry e;
 	smtp_auth_target t = { s->o->channel, s->mxname, s->host, s->ip };
 	zbuf why = ZBUF_INIT(512);
-	zbuf b = ZBUF_INIT(4096), d = ZBUF_INIT(4096), raw = ZBUF_INIT(1024);
 	unsigned mech;
 	int rc = 0, lr;
 
 	memset(&e, 0, sizeof(e));
 	if (s->o->authfile == NULL || !(s->caps.flags & CAP_AUTH))
 		goto done;
-	/* the buffers holding secrets never grow (no copies left by realloc) */
-	if (zbuf_reserve(&b, 2048) != Z_OK || zbuf_reserve(&d, 2048) != Z_OK ||
-	    zbuf_reserve(&raw, 1024) != Z_OK) {
-		zbuf_reset(&s->err);
-		zbuf_puts(&s->err, "AUTH: out of memory");
-		rc = -1;
-		goto done;
-	}
 	lr = smtp_auth_lookup(s->o->authfile, &t, &e, &why);
 	if (lr == Z_ENOENT) {
 		DBG(s, 1, "AUTH: no line of %s for %s / %s [%s]", s->o->authfile, s->mxname,
@@ -135,65 +141,18 @@ static int do_auth(smtp_sess *s)
 		rc = -1;
 		goto done;
 	}
-	if (mech == AUTHM_PLAIN) {
-		if (smtp_sasl_plain(e.user, e.secret, &b) != Z_OK ||
-		    send_cmd(s, &s->tr, 10, "AUTH PLAIN %s", zbuf_cstr(&b)) != Z_OK) {
-			zbuf_reset(&s->err);
-			zbuf_puts(&s->err, "AUTH PLAIN: user and secret too long");
-			rc = -1;
-			goto done;
-		}
-		if (wait_reply(s, S_AUTH, &s->tr) != Z_OK) {
-			rc = -1;
-			goto done;
-		}
-	} else if (mech == AUTHM_LOGIN) {
-		send_cmd(s, &s->tr, 0, "AUTH LOGIN");
-		if (wait_reply(s, S_AUTH, &s->tr) != Z_OK) {
-			rc = -1;
-			goto done;
-		}
-		if (s->rep.code == 334) {
-			smtp_b64_encode(e.user, strlen(e.user), &b);
-			send_cmd(s, &s->tr, 0, "%s", zbuf_cstr(&b));
-			if (wait_reply(s, S_AUTH, &s->tr) != Z_OK) {
-				rc = -1;
-				goto done;
-			}
-			if (s->rep.code == 334) {
-				zbuf_reset(&b);
-				smtp_b64_encode(e.secret, strlen(e.secret), &b);
-				send_cmd(s, &s->tr, -1, "%s", zbuf_cstr(&b));
-				if (wait_reply(s, S_AUTH, &s->tr) != Z_OK) {
-					rc = -1;
-					goto done;
-				}
-			}
-		}
-	} else {
-		send_cmd(s, &s->tr, 0, "AUTH CRAM-MD5");
-		if (wait_reply(s, S_AUTH, &s->tr) != Z_OK) {
-			rc = -1;
-			goto done;
-		}
-		if (s->rep.code == 334) {
-			zspan ch = zspan_trim(smtp_reply_last(&s->rep));
-			if (smtp_b64_decode(ch, &d) != Z_OK || d.len > 1024 ||
-			    smtp_cram_md5(e.user, e.secret, d.data ? d.data : "", d.len, &b) != Z_OK) {
-				send_cmd(s, &s->tr, 0, "*");
-				(void)wait_reply(s, S_AUTH, &s->tr);
+	{
+		/* the dialogue is libzmsmtp's (zmsmtp_auth_exchange); the
+		 * hooks send and read through this session's transcript */
+		zmsmtp_auth_io io = { s, auth_cmd, auth_reply };
+		int xr = zmsmtp_auth_exchange(mech, e.user, e.secret, &io, &why);
+		if (xr != Z_OK) {
+			if (xr != Z_EIO) {
 				zbuf_reset(&s->err);
-				zbuf_puts(&s->err, "bad CRAM-MD5 challenge from the server");
-				rc = -1;
-				goto done;
+				zbuf_printf(&s->err, "%s", zbuf_cstr(&why));
 			}
-			zbuf_reset(&d);
-			smtp_b64_encode(b.data, b.len, &d);
-			send_cmd(s, &s->tr, -1, "%s", zbuf_cstr(&d));
-			if (wait_reply(s, S_AUTH, &s->tr) != Z_OK) {
-				rc = -1;
-				goto done;
-			}
+			rc = -1;
+			goto done;
 		}
 	}
 	if (s->rep.code != 235) {
@@ -208,9 +167,6 @@ done:
 	explicit_bzero(&e, sizeof(e));
 	smtp_session_wipe(&s->io);
 	zbuf_free(&why);
-	smtp_zbuf_wipe(&b);
-	smtp_zbuf_wipe(&d);
-	smtp_zbuf_wipe(&raw);
 	return rc;
 }
 

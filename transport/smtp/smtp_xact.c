@@ -193,7 +193,7 @@ static int x_check(smtp_sess *s, struct xact *x)
 	if (x->snd == NULL || zspan_eq(x->snd->quad.channel, "error")) {
 		/* null x->sender */
 	} else if (ctl_unquote_user(x->snd->quad.user, &x->sender) != Z_OK ||
-		   !addr_ok(zbuf_cstr(&x->sender))) {
+		   !zmsmtp_addr_ok(zbuf_cstr(&x->sender))) {
 		fail_set(s, m, v, n, R_OPEN, EX_UNAVAILABLE, 0, "5.1.7",
 			 "smtp; 553 5.1.7 (unusable sender address, not sent)",
 			 "sender address in the control file is unusable (control characters, "
@@ -282,24 +282,18 @@ static int x_envelope(smtp_sess *s, struct xact *x)
 	x->use_bdat = (s->caps.flags & CAP_CHUNKING) != 0;
 	s->drain_lost = 0;      /* only a loss at this transaction's first reply counts */
 
-	/* MAIL */
-	zbuf_printf(&x->cmd, "MAIL From:<%s>", zbuf_cstr(&x->sender));
-	if (x->mr.send_8bitmime && (s->caps.flags & CAP_8BITMIME) && !s->o->sevenbit)
-		zbuf_puts(&x->cmd, " BODY=8BITMIME");
-	if (s->caps.flags & CAP_SIZE)
-		zbuf_printf(&x->cmd, " SIZE=%zu", m->size_estimate);
-	if (s->caps.flags & CAP_DSN) {
-		if (zspan_caseeq(x->r0->ret, "FULL") || zspan_caseeq(x->r0->ret, "HDRS"))
-			zbuf_printf(&x->cmd, " RET=%.*s", (int)x->r0->ret.n, x->r0->ret.p);
-		if (x->r0->envid.n > 0) {
-			zbuf e = ZBUF_INIT(1024);
-			if (xtext_valid(x->r0->envid))
-				zbuf_append(&e, x->r0->envid.p, x->r0->envid.n);
-			else
-				xtext_encode(&e, x->r0->envid);
-			if (e.len > 0 && e.len <= 100)     /* RFC 3461: at most 100 */
-				zbuf_printf(&x->cmd, " ENVID=%s", zbuf_cstr(&e));
-			zbuf_free(&e);
+	/* MAIL (the command line is libzmsmtp's, zmsmtp_env.c) */
+	{
+		zmsmtp_mailp mp;
+		memset(&mp, 0, sizeof(mp));
+		mp.sender = zbuf_cstr(&x->sender);
+		mp.body8 = x->mr.send_8bitmime && !s->o->sevenbit;
+		mp.size = m->size_estimate;
+		mp.ret = x->r0->ret;
+		mp.envid = x->r0->envid;
+		if (zmsmtp_mail_cmd(&x->cmd, &mp, &s->caps) != Z_OK) {
+			fail_set(s, m, v, n, R_OPEN, EX_TEMPFAIL, 0, "4.3.0", NULL, "MAIL command too long");
+			return XS_DONE;
 		}
 	}
 	if (send_cmd(s, &x->common, 0, "%s", zbuf_cstr(&x->cmd)) != Z_OK) {
@@ -316,8 +310,7 @@ static int x_envelope(smtp_sess *s, struct xact *x)
 	for (size_t i = 0; i < n; i++) {
 		const ctl_rcpt *cr = v[i].r->r;
 		const char *user = v[i].r->user ? v[i].r->user : "";
-		zbuf_reset(&x->cmd);
-		if (!addr_ok(user)) {
+		if (!zmsmtp_addr_ok(user)) {
 			v[i].st = R_DONE;
 			rdiag(s, m, v[i].r, EX_NOUSER, 0, NULL, "5.1.3",
 			      "smtp; 553 5.1.3 (unusable address, not sent)",
@@ -325,27 +318,8 @@ static int x_envelope(smtp_sess *s, struct xact *x)
 			      "characters, angle brackets or too long)");
 			continue;
 		}
-		zbuf_printf(&x->cmd, "RCPT To:<%s>", user);
-		if (s->caps.flags & CAP_DSN) {
-			if (param_ok(cr->notify, 1))
-				zbuf_printf(&x->cmd, " NOTIFY=%.*s", (int)cr->notify.n, cr->notify.p);
-			else
-				zbuf_puts(&x->cmd, " NOTIFY=FAILURE,DELAY");
-			if (cr->orcpt.n > 0 && param_ok(cr->orcpt, 0) && zspan_chr(cr->orcpt, ';') > 0) {
-				/* addr-type ";" xtext; re-encode a raw address */
-				long semi = zspan_chr(cr->orcpt, ';');
-				zspan rest = { cr->orcpt.p + semi + 1, cr->orcpt.n - (size_t)semi - 1 };
-				zbuf_printf(&x->cmd, " ORCPT=%.*s", (int)semi + 1, cr->orcpt.p);
-				if (xtext_valid(rest))
-					zbuf_append(&x->cmd, rest.p, rest.n);
-				else
-					xtext_encode(&x->cmd, rest);
-			} else {
-				zbuf_puts(&x->cmd, " ORCPT=rfc822;");
-				xtext_encode(&x->cmd, zspan_from(user));
-			}
-		}
-		if (send_cmd(s, &v[i].tr, 0, "%s", zbuf_cstr(&x->cmd)) != Z_OK) {
+		if (zmsmtp_rcpt_cmd(&x->cmd, user, &s->caps, cr->notify, cr->orcpt) != Z_OK ||
+		    send_cmd(s, &v[i].tr, 0, "%s", zbuf_cstr(&x->cmd)) != Z_OK) {
 			v[i].st = R_DONE;
 			rdiag(s, m, v[i].r, EX_NOUSER, 0, NULL, "5.1.3",
 			      "smtp; 553 5.1.3 (address too long, not sent)",
@@ -357,10 +331,10 @@ static int x_envelope(smtp_sess *s, struct xact *x)
 			continue;
 		if (wait_reply(s, S_RCPT, &v[i].tr) != Z_OK)
 			return XS_LOST;
-		if (s->rep.code / 100 == 2) {
+		if (zmsmtp_rcpt_verdict(&s->rep) == ZMV_ACCEPT) {
 			v[i].st = R_ACCEPTED;
 			x->nacc++;
-		} else if (s->rep.code == 452 || strcmp(s->rep.enh, "4.5.3") == 0) {
+		} else if (zmsmtp_rcpt_verdict(&s->rep) == ZMV_RETRY) {
 			v[i].st = R_RETRY;
 		} else {
 			result_reply(s, m, &v[i], &s->rep, &x->common, NULL, 0);
@@ -416,10 +390,10 @@ static int x_replies(smtp_sess *s, struct xact *x)
 				continue;
 			if (wait_reply(s, S_RCPT, &v[i].tr) != Z_OK)
 				return XS_LOST;
-			if (s->rep.code / 100 == 2) {
+			if (zmsmtp_rcpt_verdict(&s->rep) == ZMV_ACCEPT) {
 				v[i].st = R_ACCEPTED;
 				x->nacc++;
-			} else if (s->rep.code == 452 || strcmp(s->rep.enh, "4.5.3") == 0) {
+			} else if (zmsmtp_rcpt_verdict(&s->rep) == ZMV_RETRY) {
 				v[i].st = R_RETRY;
 			} else {
 				result_reply(s, m, &v[i], &s->rep, &x->common, NULL, 0);

@@ -1,0 +1,70 @@
+/*
+ * zmsmtp_env.h - the client transaction's shared steps (libzmsmtp, internal):
+ * MAIL and RCPT command lines with their ESMTP parameters, what a RCPT
+ * reply means, reply codes to sysexits, address and parameter checks.
+ * The smtp agent (transport/smtp/smtp_xact.c) and the library session
+ * (smtpclient/zmsmtp.c) both build their envelopes here: one engine.
+ */
+#ifndef ZMTA_ZMSMTP_ENV_H
+#define ZMTA_ZMSMTP_ENV_H
+
+#include <stddef.h>
+#include "zbuf.h"
+#include "smtp_reply.h"
+#include "smtp_ehlo.h"
+
+/* the envelope of one transaction as MAIL sees it */
+typedef struct zmsmtp_mailp {
+	const char *sender;      /* "" for the null path */
+	int body8;               /* BODY=8BITMIME wanted (sent only when offered) */
+	size_t size;             /* SIZE= estimate (sent when offered), 0 = none */
+	zspan ret;               /* DSN RET= (FULL/HDRS), empty = none */
+	zspan envid;             /* DSN ENVID (raw or xtext), empty = none */
+} zmsmtp_mailp;
+
+/* verdicts on a RCPT reply */
+enum { ZMV_ACCEPT = 0, ZMV_RETRY, ZMV_REFUSE };
+
+/* zmsmtp_addr_ok - 1 if an address may go into a command line: no control
+ * characters, no angle brackets, at most 512 bytes */
+int zmsmtp_addr_ok(const char *a);
+/* zmsmtp_param_ok - a DSN value: printable ASCII without blanks (alnum_comma:
+ * letters, digits and commas only), 1..500 bytes */
+int zmsmtp_param_ok(zspan v, int alnum_comma);
+/* zmsmtp_mail_cmd - "MAIL From:<s> [BODY=8BITMIME] [SIZE=n] [RET= ENVID=]"
+ * into cmd (reset first) per the server's caps.  Z_OK, Z_EPARSE for an
+ * unusable sender */
+int zmsmtp_mail_cmd(zbuf *cmd, const zmsmtp_mailp *p, const smtp_caps *caps);
+/* zmsmtp_rcpt_cmd - "RCPT To:<r> [NOTIFY= ORCPT=]" into cmd (reset first);
+ * the DSN parameters only when the server offers DSN: notify when valid
+ * (else NOTIFY=FAILURE,DELAY), orcpt "type;addr" when valid (else
+ * rfc822;r).  Z_OK, Z_EPARSE for an unusable address */
+int zmsmtp_rcpt_cmd(zbuf *cmd, const char *rcpt, const smtp_caps *caps, zspan notify,
+		    zspan orcpt);
+/* zmsmtp_rcpt_verdict - ZMV_ACCEPT for 2xx, ZMV_RETRY for "too many
+ * recipients" (452 or 4.5.3: send in a follow-up transaction), else
+ * ZMV_REFUSE */
+int zmsmtp_rcpt_verdict(const smtp_reply *r);
+/* the caller's command/reply hooks for zmsmtp_auth_exchange */
+typedef struct zmsmtp_auth_io {
+	void *arg;
+	/* queue one command line (no CRLF); hide as the agent's send_cmd:
+	 * 0 show it all, n > 0 show the first n bytes, < 0 show nothing */
+	int (*cmd)(void *arg, int hide, const char *line);
+	/* flush and read one reply into *rep; Z_OK or the connection is gone */
+	int (*reply)(void *arg, const smtp_reply **rep);
+} zmsmtp_auth_io;
+
+/* zmsmtp_auth_exchange - the AUTH dialogue for mech (AUTHM_*): PLAIN with
+ * an initial response, LOGIN's two 334 steps, CRAM-MD5's challenge (a bad
+ * one is cancelled with "*").  Z_OK when the dialogue ended (the last
+ * reply, 235 or not, is the caller's to judge); Z_EIO when a reply could
+ * not be read; Z_EPARSE/Z_ETOOBIG with a reason in err.  Every buffer that
+ * held the secret is wiped. */
+int zmsmtp_auth_exchange(unsigned mech, const char *user, const char *secret,
+			 const zmsmtp_auth_io *io, zbuf *err);
+/* smtp_code_map - sysexits code and default status for a reply code; when
+ * enh is a valid enhanced code of the same class it replaces the status. */
+int smtp_code_map(int code, const char *enh, char *status, size_t statussz);
+
+#endif
