@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <zmsmtp.h>
 
+/* main - build, send, print the refused recipients */
 int main(int argc, char **argv)
 {
 	zmsmtp_opts o;

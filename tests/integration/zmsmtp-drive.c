@@ -68,6 +68,7 @@ static void show(const zmsmtp_result *r)
 	       r->naccepted, r->server[0] ? r->server : "-", r->text);
 }
 
+/* main - options into zmsmtp_opts, one call or one session */
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
