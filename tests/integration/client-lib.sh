@@ -121,6 +121,16 @@ check_match "no STARTTLS, secure: not sent" '^status 1 ' "$out"
 out=$("$DRV" --server 127.0.0.1 --port "$P" --policy insecure --from a@a.test --rcpt z@b.test < "$MSG")
 check_match "no STARTTLS, insecure: sent" '^status 0 ' "$out"
 
+# 7b. tlspolicy: STARTTLS offered but refused (the only case Tcllib handles)
+start_aiosmtpd --raw --reply 'EHLO=250-peer.test\r\n250-STARTTLS\r\n250 PIPELINING' \
+	--reply 'STARTTLS=454 4.7.0 TLS not available now'; PR=$AIO_PORT; LR=$AIO_LOG
+out=$("$DRV" --server 127.0.0.1 --port "$PR" --policy secure --from a@a.test --rcpt z@b.test < "$MSG")
+check_match "STARTTLS refused: policy called with the code" '^tlspolicy 454 STARTTLS refused' "$out"
+check_match "STARTTLS refused, secure: not sent" '^status 1 ' "$out"
+out=$("$DRV" --server 127.0.0.1 --port "$PR" --policy insecure --from a@a.test --rcpt z@b.test < "$MSG")
+check_match "STARTTLS refused, insecure: sent in clear" '^status 0 ' "$out"
+check_eq "STARTTLS refused, insecure: one message" 1 "$(jq_count "$LR" '.ev=="msg"')"
+
 # 8. tlspolicy: certificate fails (self-signed), and a verified one
 C=$ZT_W/certs
 if make_certs "$C"; then
