@@ -45,8 +45,10 @@
  * BUGS
  *	No BDAT, no SMTPUTF8, no DSN parameters.  With silent_server the
  *	server must really not greet: a greeting would be read as the NOOP
- *	reply.  The agent still has its own connection set-up
- *	(transport/smtp/smtp_open.c) over the same smtp/ layer.
+ *	reply.  The agent still sequences its own connection set-up
+ *	(transport/smtp/smtp_open.c: STARTTLS modes, -F, -L) and its
+ *	pipelined reply reading and body (smtp_xact.c: BDAT, LMTP, the
+ *	window) over the same smtp/ layer and the shared steps.
  * SEE ALSO
  *	libzmsmtp(3), smtpsend(1), zmta-smtp(3), smtp(8), RFC 5321, 2920, 3207, 4954
  */
@@ -257,30 +259,35 @@ static void quit(zmsmtp_session *s)
 	s->tls_on = 0;
 }
 
-/* hello - EHLO, else HELO; Z_OK with s->caps */
+/* io_cmd - the shared dialogues' command hook (secrets never shown) */
+static int io_cmd(void *arg, int hide, const char *line)
+{
+	return cmd(arg, hide != 0, "%s", line);
+}
+
+/* io_reply - the shared dialogues' reply hook */
+static int io_reply(void *arg, int st, const smtp_reply **rep)
+{
+	zmsmtp_session *s = arg;
+	*rep = &s->rep;
+	return reply(s, st);
+}
+
+/* hello - zmsmtp_hello (EHLO, HELO after a 5xx); Z_OK with s->caps.
+ * EHLO dropped or answered 4xx: this server is given up. */
 static int hello(zmsmtp_session *s)
 {
-	memset(&s->caps, 0, sizeof(s->caps));
-	s->caps.rcptlimit = SMTP_RCPTLIMIT_DEFAULT;
-	cmd(s, 0, "EHLO %s", s->client);
-	if (reply(s, S_EHLO) != Z_OK)
-		return Z_EIO;
-	if (s->rep.code / 100 == 2) {
-		smtp_caps_parse(&s->rep, &s->caps);
-		return Z_OK;
+	zmsmtp_io io = { s, io_cmd, io_reply };
+	char peer[400];
+	int rc;
+
+	snprintf(peer, sizeof(peer), "%.200s [%.63s]:%d", s->host, s->ip, s->port);
+	rc = zmsmtp_hello(&io, s->client, 0, NULL, peer, &s->caps, &s->err);
+	if (rc == 1 && s->connected) {
+		zbuf_reset(&s->err);
+		zbuf_printf(&s->err, "EHLO refused by %s: %s", peer, zbuf_cstr(&s->rep.text));
 	}
-	if (s->tls_on) {
-		fail_reply(s, "EHLO after STARTTLS refused");
-		return Z_ERR;
-	}
-	cmd(s, 0, "HELO %s", s->client);
-	if (reply(s, S_HELO) != Z_OK)
-		return Z_EIO;
-	if (s->rep.code / 100 != 2) {
-		fail_reply(s, "EHLO and HELO refused");
-		return Z_ERR;
-	}
-	return Z_OK;
+	return rc == 0 ? Z_OK : Z_ERR;
 }
 
 /* policy - ask the caller whether to go on without (verified) TLS; 1 goes on */
@@ -362,20 +369,6 @@ done:
 	return rc;
 }
 
-/* auth_cmd - zmsmtp_auth_exchange's command hook (secrets never shown) */
-static int auth_cmd(void *arg, int hide, const char *line)
-{
-	return cmd(arg, hide != 0, "%s", line);
-}
-
-/* auth_reply - zmsmtp_auth_exchange's reply hook */
-static int auth_reply(void *arg, const smtp_reply **rep)
-{
-	zmsmtp_session *s = arg;
-	*rep = &s->rep;
-	return reply(s, S_AUTH);
-}
-
 /* auth - AUTH with the strongest allowed mechanism */
 static int auth(zmsmtp_session *s)
 {
@@ -397,7 +390,7 @@ static int auth(zmsmtp_session *s)
 		goto done;
 	}
 	{
-		zmsmtp_auth_io io = { s, auth_cmd, auth_reply };
+		zmsmtp_io io = { s, io_cmd, io_reply };
 		zbuf why = ZBUF_INIT(512);
 		int xr = zmsmtp_auth_exchange(use, s->o.username, s->o.password, &io, &why);
 		if (xr != Z_OK && xr != Z_EIO) {

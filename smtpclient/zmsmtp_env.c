@@ -14,7 +14,9 @@
  *	                    zspan notify, zspan orcpt);
  *	int zmsmtp_rcpt_verdict(const smtp_reply *r);
  *	int zmsmtp_auth_exchange(unsigned mech, const char *user, const char *secret,
- *	                         const zmsmtp_auth_io *io, zbuf *err);
+ *	                         const zmsmtp_io *io, zbuf *err);
+ *	int zmsmtp_hello(const zmsmtp_io *io, const char *name, unsigned flags,
+ *	                 const char *banner, const char *peer, smtp_caps *caps, zbuf *err);
  *	int smtp_code_map(int code, const char *enh, char *status, size_t statussz);
  * DESCRIPTION
  *	Part of libzmsmtp (libzmsmtp(3)).  The smtp agent's transaction
@@ -23,9 +25,10 @@
  *	both speak the same protocol.  Parameters go out only when the
  *	server's EHLO offered the extension.  ENVID and ORCPT values that
  *	are not valid xtext are encoded; ENVID longer than 100 bytes encoded
- *	is left out (RFC 3461).  The AUTH dialogue (which mechanism may be
- *	used is the caller's policy) is zmsmtp_auth_exchange, over the
- *	caller's command and reply hooks.
+ *	is left out (RFC 3461).  The greeting dialogue (zmsmtp_hello: LHLO,
+ *	EHLO, HELO and their fallbacks) and the AUTH dialogue (which
+ *	mechanism may be used is the caller's policy) run over the caller's
+ *	command and reply hooks (zmsmtp_io).
  * DIAGNOSTICS
  *	Z_EPARSE for an address that must not go into a command line;
  *	Z_ETOOBIG for a line over SMTP_CMD_MAX.
@@ -46,6 +49,7 @@
 #include "zutil.h"
 #include "xtext.h"
 #include "smtp_sasl.h"
+#include "smtp_state.h"
 #include "zmsmtp_env.h"
 
 /* zmsmtp_addr_ok - no control characters, no angle brackets, bounded */
@@ -186,7 +190,7 @@ int smtp_code_map(int code, const char *enh, char *status, size_t statussz)
 
 /* zmsmtp_auth_exchange - one AUTH dialogue over the caller's hooks */
 int zmsmtp_auth_exchange(unsigned mech, const char *user, const char *secret,
-			 const zmsmtp_auth_io *io, zbuf *err)
+			 const zmsmtp_io *io, zbuf *err)
 {
 	zbuf b = ZBUF_INIT(4096), d = ZBUF_INIT(4096), line = ZBUF_INIT(SMTP_CMD_MAX);
 	const smtp_reply *rep = NULL;
@@ -207,11 +211,11 @@ int zmsmtp_auth_exchange(unsigned mech, const char *user, const char *secret,
 			rc = Z_ETOOBIG;
 			goto done;
 		}
-		if (io->reply(io->arg, &rep) != Z_OK)
+		if (io->reply(io->arg, S_AUTH, &rep) != Z_OK)
 			goto done;
 	} else if (mech == AUTHM_LOGIN) {
 		io->cmd(io->arg, 0, "AUTH LOGIN");
-		if (io->reply(io->arg, &rep) != Z_OK)
+		if (io->reply(io->arg, S_AUTH, &rep) != Z_OK)
 			goto done;
 		for (int step = 0; step < 2 && rep->code == 334; step++) {
 			const char *v = step == 0 ? user : secret;
@@ -222,19 +226,19 @@ int zmsmtp_auth_exchange(unsigned mech, const char *user, const char *secret,
 				rc = Z_ETOOBIG;
 				goto done;
 			}
-			if (io->reply(io->arg, &rep) != Z_OK)
+			if (io->reply(io->arg, S_AUTH, &rep) != Z_OK)
 				goto done;
 		}
 	} else if (mech == AUTHM_CRAMMD5) {
 		io->cmd(io->arg, 0, "AUTH CRAM-MD5");
-		if (io->reply(io->arg, &rep) != Z_OK)
+		if (io->reply(io->arg, S_AUTH, &rep) != Z_OK)
 			goto done;
 		if (rep->code == 334) {
 			zspan ch = zspan_trim(smtp_reply_last(rep));
 			if (smtp_b64_decode(ch, &d) != Z_OK || d.len > 1024 ||
 			    smtp_cram_md5(user, secret, d.data ? d.data : "", d.len, &b) != Z_OK) {
 				io->cmd(io->arg, 0, "*");
-				(void)io->reply(io->arg, &rep);
+				(void)io->reply(io->arg, S_AUTH, &rep);
 				zbuf_puts(err, "bad CRAM-MD5 challenge from the server");
 				rc = Z_EPARSE;
 				goto done;
@@ -246,7 +250,7 @@ int zmsmtp_auth_exchange(unsigned mech, const char *user, const char *secret,
 				rc = Z_ETOOBIG;
 				goto done;
 			}
-			if (io->reply(io->arg, &rep) != Z_OK)
+			if (io->reply(io->arg, S_AUTH, &rep) != Z_OK)
 				goto done;
 		}
 	} else {
@@ -259,5 +263,66 @@ done:
 	smtp_zbuf_wipe(&b);
 	smtp_zbuf_wipe(&d);
 	smtp_zbuf_wipe(&line);
+	return rc;
+}
+
+/* zmsmtp_hello - LHLO/EHLO/HELO with the fallbacks */
+int zmsmtp_hello(const zmsmtp_io *io, const char *name, unsigned flags, const char *banner,
+		 const char *peer, smtp_caps *caps, zbuf *err)
+{
+	const smtp_reply *rep = NULL;
+	zbuf line = ZBUF_INIT(SMTP_CMD_MAX);
+	int use_ehlo = !(flags & (ZMH_NOESMTP | ZMH_FORCE_HELO)), rc = -1;
+
+	memset(caps, 0, sizeof(*caps));
+	caps->rcptlimit = SMTP_RCPTLIMIT_DEFAULT;
+	if (flags & ZMH_LMTP) {
+		zbuf_printf(&line, "LHLO %s", name);
+		io->cmd(io->arg, 0, zbuf_cstr(&line));
+		if (io->reply(io->arg, S_LHLO, &rep) != Z_OK)
+			goto done;
+		if (rep->code / 100 != 2) {
+			zbuf_reset(err);
+			zbuf_printf(err, "LHLO refused by %s: %s", peer, zbuf_cstr(&rep->text));
+			goto done;
+		}
+		smtp_caps_parse(rep, caps);
+		goto caps_done;
+	}
+	if (use_ehlo && (flags & ZMH_ESMTP_IF_BANNER) && (banner == NULL || strcasestr(banner, "ESMTP") == NULL))
+		use_ehlo = 0;
+	if (use_ehlo) {
+		zbuf_printf(&line, "EHLO %s", name);
+		io->cmd(io->arg, 0, zbuf_cstr(&line));
+		if (io->reply(io->arg, S_EHLO, &rep) != Z_OK) {
+			rc = 1;      /* dropped on EHLO: reconnect, HELO */
+			goto done;
+		}
+		if (rep->code / 100 == 2) {
+			smtp_caps_parse(rep, caps);
+			goto caps_done;
+		}
+		if (rep->code / 100 == 4) {
+			rc = 1;
+			goto done;
+		}
+		/* 5xx: HELO on the same connection */
+	}
+	zbuf_reset(&line);
+	zbuf_printf(&line, "HELO %s", name);
+	io->cmd(io->arg, 0, zbuf_cstr(&line));
+	if (io->reply(io->arg, S_HELO, &rep) != Z_OK)
+		goto done;
+	if (rep->code / 100 != 2) {
+		zbuf_reset(err);
+		zbuf_printf(err, "HELO refused by %s: %s", peer, zbuf_cstr(&rep->text));
+		goto done;
+	}
+caps_done:
+	if (flags & ZMH_SEVENBIT)
+		caps->flags &= ~(unsigned)(CAP_8BITMIME | CAP_BINARYMIME);
+	rc = 0;
+done:
+	zbuf_free(&line);
 	return rc;
 }

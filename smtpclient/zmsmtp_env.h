@@ -45,15 +45,30 @@ int zmsmtp_rcpt_cmd(zbuf *cmd, const char *rcpt, const smtp_caps *caps, zspan no
  * recipients" (452 or 4.5.3: send in a follow-up transaction), else
  * ZMV_REFUSE */
 int zmsmtp_rcpt_verdict(const smtp_reply *r);
-/* the caller's command/reply hooks for zmsmtp_auth_exchange */
-typedef struct zmsmtp_auth_io {
+/* the caller's command/reply hooks for the shared dialogues (hello, AUTH):
+ * the agent and the library session each send and read through their own
+ * transcript, timeouts and window */
+typedef struct zmsmtp_io {
 	void *arg;
 	/* queue one command line (no CRLF); hide as the agent's send_cmd:
 	 * 0 show it all, n > 0 show the first n bytes, < 0 show nothing */
 	int (*cmd)(void *arg, int hide, const char *line);
-	/* flush and read one reply into *rep; Z_OK or the connection is gone */
-	int (*reply)(void *arg, const smtp_reply **rep);
-} zmsmtp_auth_io;
+	/* flush and read one reply in state st (smtp_state.h) into *rep;
+	 * Z_OK, anything else: the connection is gone */
+	int (*reply)(void *arg, int st, const smtp_reply **rep);
+} zmsmtp_io;
+
+/* zmsmtp_hello flags */
+enum { ZMH_LMTP = 1u << 0, ZMH_NOESMTP = 1u << 1, ZMH_FORCE_HELO = 1u << 2,
+       ZMH_ESMTP_IF_BANNER = 1u << 3, ZMH_SEVENBIT = 1u << 4 };
+/* zmsmtp_hello - LHLO (ZMH_LMTP), else EHLO (unless ZMH_NOESMTP,
+ * ZMH_FORCE_HELO, or ZMH_ESMTP_IF_BANNER and no "ESMTP" in banner), else
+ * HELO on the same connection after a 5xx to EHLO; caps from the reply
+ * (8BITMIME and BINARYMIME cleared with ZMH_SEVENBIT).  0 ok; 1 EHLO got
+ * 4xx or the connection dropped on it: reconnect and use HELO; -1 failed
+ * (reason with peer's name in err) */
+int zmsmtp_hello(const zmsmtp_io *io, const char *name, unsigned flags, const char *banner,
+		 const char *peer, smtp_caps *caps, zbuf *err);
 
 /* zmsmtp_auth_exchange - the AUTH dialogue for mech (AUTHM_*): PLAIN with
  * an initial response, LOGIN's two 334 steps, CRAM-MD5's challenge (a bad
@@ -62,7 +77,7 @@ typedef struct zmsmtp_auth_io {
  * not be read; Z_EPARSE/Z_ETOOBIG with a reason in err.  Every buffer that
  * held the secret is wiped. */
 int zmsmtp_auth_exchange(unsigned mech, const char *user, const char *secret,
-			 const zmsmtp_auth_io *io, zbuf *err);
+			 const zmsmtp_io *io, zbuf *err);
 /* smtp_code_map - sysexits code and default status for a reply code; when
  * enh is a valid enhanced code of the same class it replaces the status. */
 int smtp_code_map(int code, const char *enh, char *status, size_t statussz);

@@ -11,7 +11,10 @@
  *	(internal: open_conn)
  * DESCRIPTION
  *	Internal to the smtp agent; the state it shares is smtp_agent.h.
- *	See smtp_xact.c for the whole protocol picture.
+ *	See smtp_xact.c for the whole protocol picture.  The dialogues are
+ *	libzmsmtp's (smtpclient/zmsmtp_env.c: zmsmtp_hello, zmsmtp_auth_exchange)
+ *	run over this agent's send_cmd/wait_reply; connect, MX walk and the
+ *	-A file are libzmsmtp's too (smtp_conn.c, smtp_mx.c, smtp_auth.c).
  * DIAGNOSTICS
  *	A failed attempt leaves cf_code/cf_status/cf_text for the job's
  *	recipients (DNS: deferall; connect: retryat +60; bad host: 5.1.2).
@@ -38,69 +41,35 @@
 #include "xtext.h"
 #include "zutil.h"
 
-/* hello - EHLO/LHLO/HELO; 0 ok, 1 reconnect and use HELO, -1 failed */
-static int hello(smtp_sess *s, int force_helo)
-{
-	const char *name = s->o->heloname;
-	int use_ehlo = !s->o->noesmtp && !force_helo;
-
-	memset(&s->caps, 0, sizeof(s->caps));
-	s->caps.rcptlimit = SMTP_RCPTLIMIT_DEFAULT;
-	if (s->o->lmtp) {
-		send_cmd(s, &s->tr, 0, "LHLO %s", name);
-		if (wait_reply(s, S_LHLO, &s->tr) != Z_OK)
-			return -1;
-		if (s->rep.code / 100 != 2) {
-			zbuf_reset(&s->err);
-			zbuf_printf(&s->err, "LHLO refused by %s: %s", s->mxname,
-				    zbuf_cstr(&s->rep.text));
-			return -1;
-		}
-		smtp_caps_parse(&s->rep, &s->caps);
-		goto caps_done;
-	}
-	if (use_ehlo && s->o->esmtp_if_banner && strcasestr(s->banner, "ESMTP") == NULL)
-		use_ehlo = 0;
-	if (use_ehlo) {
-		send_cmd(s, &s->tr, 0, "EHLO %s", name);
-		if (wait_reply(s, S_EHLO, &s->tr) != Z_OK)
-			return 1;      /* dropped on EHLO: reconnect, HELO */
-		smtp_log('#', "EHLO rc=%d", s->rep.code);
-		if (s->rep.code / 100 == 2) {
-			smtp_caps_parse(&s->rep, &s->caps);
-			goto caps_done;
-		}
-		if (s->rep.code / 100 == 4)
-			return 1;
-		/* 5xx: HELO on the same connection */
-	}
-	send_cmd(s, &s->tr, 0, "HELO %s", name);
-	if (wait_reply(s, S_HELO, &s->tr) != Z_OK)
-		return -1;
-	if (s->rep.code / 100 != 2) {
-		zbuf_reset(&s->err);
-		zbuf_printf(&s->err, "HELO refused by %s: %s", s->mxname, zbuf_cstr(&s->rep.text));
-		return -1;
-	}
-caps_done:
-	if (s->o->sevenbit)
-		s->caps.flags &= ~(unsigned)(CAP_8BITMIME | CAP_BINARYMIME);
-	return 0;
-}
-
-/* auth_cmd - zmsmtp_auth_exchange's command hook */
-static int auth_cmd(void *arg, int hide, const char *line)
+/* io_cmd - the shared dialogues' command hook: send_cmd into the transcript */
+static int io_cmd(void *arg, int hide, const char *line)
 {
 	smtp_sess *s = arg;
 	return send_cmd(s, &s->tr, hide, "%s", line);
 }
 
-/* auth_reply - zmsmtp_auth_exchange's reply hook */
-static int auth_reply(void *arg, const smtp_reply **rep)
+/* io_reply - the shared dialogues' reply hook: wait_reply (window, timeouts) */
+static int io_reply(void *arg, int st, const smtp_reply **rep)
 {
 	smtp_sess *s = arg;
 	*rep = &s->rep;
-	return wait_reply(s, S_AUTH, &s->tr);
+	return wait_reply(s, st, &s->tr);
+}
+
+/* hello - LHLO/EHLO/HELO by libzmsmtp's zmsmtp_hello; 0 ok, 1 reconnect
+ * and use HELO, -1 failed (reason in s->err) */
+static int hello(smtp_sess *s, int force_helo)
+{
+	zmsmtp_io io = { s, io_cmd, io_reply };
+	unsigned fl = (s->o->lmtp ? ZMH_LMTP : 0) | (s->o->noesmtp ? ZMH_NOESMTP : 0) |
+		      (force_helo ? ZMH_FORCE_HELO : 0) |
+		      (s->o->esmtp_if_banner ? ZMH_ESMTP_IF_BANNER : 0) |
+		      (s->o->sevenbit ? ZMH_SEVENBIT : 0);
+	int rc = zmsmtp_hello(&io, s->o->heloname, fl, s->banner, s->mxname, &s->caps, &s->err);
+
+	if (rc == 0 || (rc == 1 && s->connected))
+		smtp_log('#', "%s rc=%d", s->o->lmtp ? "LHLO" : "EHLO/HELO", s->rep.code);
+	return rc;
 }
 
 /* do_auth - AUTH when -A has a line for this server; 0 ok/skipped, -1 failed */
@@ -144,7 +113,7 @@ static int do_auth(smtp_sess *s)
 	{
 		/* the dialogue is libzmsmtp's (zmsmtp_auth_exchange); the
 		 * hooks send and read through this session's transcript */
-		zmsmtp_auth_io io = { s, auth_cmd, auth_reply };
+		zmsmtp_io io = { s, io_cmd, io_reply };
 		int xr = zmsmtp_auth_exchange(mech, e.user, e.secret, &io, &why);
 		if (xr != Z_OK) {
 			if (xr != Z_EIO) {
