@@ -327,27 +327,47 @@ static int starttls(zmsmtp_session *s)
 			goto done;
 		}
 	}
-	cmd(s, 0, "STARTTLS");
-	if (reply(s, S_STARTTLS) != Z_OK)
-		goto done;
-	if (s->rep.code != 220) {
-		zbuf_printf(&why, "STARTTLS refused: %s", zbuf_cstr(&s->rep.text));
-		if (policy(s, s->rep.code, zbuf_cstr(&why)))
-			rc = TLS_OK;
-		else
-			fail_reply(s, "STARTTLS refused and the policy wants TLS");
-		goto done;
-	}
-	if (smtp_tls_start(&s->tc, &s->ss, s->host, s->host, tmo(s, S_TLS), &info, &why) != Z_OK) {
+	{
+		zmsmtp_io io = { s, io_cmd, io_reply };
+		char peer[400];
 		zbuf t = ZBUF_INIT(1024);
-		zbuf_printf(&t, "TLS handshake failed: %s", zbuf_cstr(&why));
-		smtp_session_close(&s->ss);
-		s->connected = 0;
-		rc = policy(s, 0, zbuf_cstr(&t)) ? TLS_RETRY_CLEAR : TLS_GIVEUP;
-		zbuf_reset(&s->err);
-		zbuf_printf(&s->err, "%s (%s)", zbuf_cstr(&t), s->host);
+		int st;
+
+		snprintf(peer, sizeof(peer), "%.200s [%.63s]:%d", s->host, s->ip, s->port);
+		st = zmsmtp_starttls(&io, &s->ss, &s->tc, s->host, s->host, tmo(s, S_TLS), peer, &info,
+				     &why);
+		if (st == ZMT_LOST) {
+			zbuf_free(&t);
+			goto done;
+		}
+		if (st == ZMT_REFUSED) {
+			zbuf_printf(&t, "STARTTLS refused: %s", zbuf_cstr(&s->rep.text));
+			if (policy(s, s->rep.code, zbuf_cstr(&t)))
+				rc = TLS_OK;
+			else
+				fail_reply(s, "STARTTLS refused and the policy wants TLS");
+			zbuf_free(&t);
+			goto done;
+		}
+		if (st == ZMT_INJECTED) {
+			zbuf_reset(&s->err);
+			zbuf_append(&s->err, why.data, why.len);
+			smtp_session_close(&s->ss);
+			s->connected = 0;
+			zbuf_free(&t);
+			goto done;
+		}
+		if (st == ZMT_HANDSHAKE) {
+			zbuf_printf(&t, "TLS handshake failed: %s", zbuf_cstr(&why));
+			smtp_session_close(&s->ss);
+			s->connected = 0;
+			rc = policy(s, 0, zbuf_cstr(&t)) ? TLS_RETRY_CLEAR : TLS_GIVEUP;
+			zbuf_reset(&s->err);
+			zbuf_printf(&s->err, "%s (%s)", zbuf_cstr(&t), s->host);
+			zbuf_free(&t);
+			goto done;
+		}
 		zbuf_free(&t);
-		goto done;
 	}
 	s->tls_on = 1;
 	dbg(s, "-- TLS on: ", zbuf_cstr(&info), info.len);

@@ -17,6 +17,9 @@
  *	                         const zmsmtp_io *io, zbuf *err);
  *	int zmsmtp_hello(const zmsmtp_io *io, const char *name, unsigned flags,
  *	                 const char *banner, const char *peer, smtp_caps *caps, zbuf *err);
+ *	int zmsmtp_starttls(const zmsmtp_io *io, struct smtp_session *ss,
+ *	                    struct smtp_tls_conf *tc, const char *mxhost, const char *nexthop,
+ *	                    long tls_ms, const char *peer, zbuf *info, zbuf *err);
  *	int smtp_code_map(int code, const char *enh, char *status, size_t statussz);
  * DESCRIPTION
  *	Part of libzmsmtp (libzmsmtp(3)).  The smtp agent's transaction
@@ -28,7 +31,9 @@
  *	is left out (RFC 3461).  The greeting dialogue (zmsmtp_hello: LHLO,
  *	EHLO, HELO and their fallbacks) and the AUTH dialogue (which
  *	mechanism may be used is the caller's policy) run over the caller's
- *	command and reply hooks (zmsmtp_io).
+ *	command and reply hooks (zmsmtp_io); so does the STARTTLS step
+ *	(zmsmtp_starttls; whether to go on without TLS is the caller's
+ *	policy: the agent's TLS modes, the library's tlspolicy callback).
  * DIAGNOSTICS
  *	Z_EPARSE for an address that must not go into a command line;
  *	Z_ETOOBIG for a line over SMTP_CMD_MAX.
@@ -50,6 +55,8 @@
 #include "xtext.h"
 #include "smtp_sasl.h"
 #include "smtp_state.h"
+#include "smtp_session.h"
+#include "smtp_tls.h"
 #include "zmsmtp_env.h"
 
 /* zmsmtp_addr_ok - no control characters, no angle brackets, bounded */
@@ -325,4 +332,27 @@ caps_done:
 done:
 	zbuf_free(&line);
 	return rc;
+}
+
+/* zmsmtp_starttls - the STARTTLS step up to a checked TLS session */
+int zmsmtp_starttls(const zmsmtp_io *io, struct smtp_session *ss, struct smtp_tls_conf *tc,
+		    const char *mxhost, const char *nexthop, long tls_ms, const char *peer,
+		    zbuf *info, zbuf *err)
+{
+	const smtp_reply *rep = NULL;
+
+	io->cmd(io->arg, 0, "STARTTLS");
+	if (io->reply(io->arg, S_STARTTLS, &rep) != Z_OK)
+		return ZMT_LOST;
+	if (rep->code != 220)
+		return ZMT_REFUSED;
+	if (ss->rbuf.len > 0) {
+		zbuf_reset(err);
+		zbuf_printf(err, "%s sent data after the STARTTLS reply (injection?)", peer);
+		return ZMT_INJECTED;
+	}
+	smtp_session_state(ss, S_TLS);
+	if (smtp_tls_start(tc, ss, mxhost, nexthop, tls_ms, info, err) != Z_OK)
+		return ZMT_HANDSHAKE;
+	return ZMT_OK;
 }

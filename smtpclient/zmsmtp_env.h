@@ -78,6 +78,20 @@ int zmsmtp_hello(const zmsmtp_io *io, const char *name, unsigned flags, const ch
  * held the secret is wiped. */
 int zmsmtp_auth_exchange(unsigned mech, const char *user, const char *secret,
 			 const zmsmtp_io *io, zbuf *err);
+/* zmsmtp_starttls results */
+enum { ZMT_OK = 0, ZMT_LOST = -1, ZMT_REFUSED = 1, ZMT_INJECTED = 2, ZMT_HANDSHAKE = 3 };
+/* zmsmtp_starttls - "STARTTLS", its reply, the check that nothing came
+ * after the 220 (command injection), the handshake and certificate check
+ * of smtp_tls_start() for tc's mode.  ZMT_OK (ss->tls says verified or
+ * not; the caller sends EHLO again), ZMT_LOST (no reply: connection gone),
+ * ZMT_REFUSED (the reply is the hook's last one), ZMT_INJECTED (reason
+ * with peer in err), ZMT_HANDSHAKE (OpenSSL's or the check's reason in
+ * err; the connection is unusable).  info gets the TLS summary. */
+struct smtp_session;
+struct smtp_tls_conf;
+int zmsmtp_starttls(const zmsmtp_io *io, struct smtp_session *ss, struct smtp_tls_conf *tc,
+		    const char *mxhost, const char *nexthop, long tls_ms, const char *peer,
+		    zbuf *info, zbuf *err);
 /* smtp_code_map - sysexits code and default status for a reply code; when
  * enh is a valid enhanced code of the same class it replaces the status. */
 int smtp_code_map(int code, const char *enh, char *status, size_t statussz);

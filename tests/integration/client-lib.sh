@@ -131,6 +131,13 @@ out=$("$DRV" --server 127.0.0.1 --port "$PR" --policy insecure --from a@a.test -
 check_match "STARTTLS refused, insecure: sent in clear" '^status 0 ' "$out"
 check_eq "STARTTLS refused, insecure: one message" 1 "$(jq_count "$LR" '.ev=="msg"')"
 
+# 7c. bytes after the 220 to STARTTLS (injection): the server is given up
+start_aiosmtpd --raw --reply 'EHLO=250-peer.test\r\n250-STARTTLS\r\n250 PIPELINING' \
+	--reply 'STARTTLS=220 go ahead\r\n250 injected'; PJ=$AIO_PORT; LJ=$AIO_LOG
+out=$("$DRV" --server 127.0.0.1 --port "$PJ" --policy insecure --from a@a.test --rcpt z@b.test < "$MSG")
+check_match "STARTTLS injection: not sent" '^status 1 .*injection' "$out"
+check_eq "STARTTLS injection: no MAIL" 0 "$(jq_count "$LJ" '.ev=="cmd" and .verb=="MAIL"')"
+
 # 8. tlspolicy: certificate fails (self-signed), and a verified one
 C=$ZT_W/certs
 if make_certs "$C"; then

@@ -162,37 +162,43 @@ static int do_starttls(smtp_sess *s, int notls)
 		}
 		goto done;
 	}
-	send_cmd(s, &s->tr, 0, "STARTTLS");
-	if (wait_reply(s, S_STARTTLS, &s->tr) != Z_OK) {
-		rc = tc->mode == TLSM_MAY ? -2 : -1;
-		goto done;
-	}
-	if (s->rep.code != 220) {
-		if (tc->mode >= TLSM_ENCRYPT) {
+	{
+		/* the step is libzmsmtp's (zmsmtp_starttls); the mode is ours */
+		zmsmtp_io io = { s, io_cmd, io_reply };
+		char peer[400];
+		int t;
+
+		snprintf(peer, sizeof(peer), "%.255s [%.63s]", s->mxname, s->ip);
+		name = tc->verifyname[0] ? tc->verifyname : s->mxname;
+		t = zmsmtp_starttls(&io, &s->io, tc, s->mxname, s->host, tmo_ms(s, S_TLS), peer,
+				    &info, &why);
+		switch (t) {
+		case ZMT_OK:
+			break;
+		case ZMT_LOST:
+			rc = tc->mode == TLSM_MAY ? -2 : -1;
+			goto done;
+		case ZMT_REFUSED:
+			if (tc->mode >= TLSM_ENCRYPT) {
+				zbuf_reset(&s->err);
+				zbuf_printf(&s->err, "STARTTLS refused by %s [%s]: %s", s->mxname, s->ip,
+					    zbuf_cstr(&s->rep.text));
+				rc = -1;
+			}
+			goto done;      /* may: continue in clear on this connection */
+		case ZMT_INJECTED:
 			zbuf_reset(&s->err);
-			zbuf_printf(&s->err, "STARTTLS refused by %s [%s]: %s", s->mxname, s->ip,
-				    zbuf_cstr(&s->rep.text));
+			zbuf_append(&s->err, why.data, why.len);
 			rc = -1;
+			goto done;
+		default:
+			zbuf_reset(&s->err);
+			zbuf_printf(&s->err, "TLS with %s [%s] failed: %s", s->mxname, s->ip,
+				    zbuf_cstr(&why));
+			tr_add(&s->tr, "--- ", zbuf_cstr(&s->err), strlen(zbuf_cstr(&s->err)));
+			rc = tc->mode == TLSM_MAY ? -2 : -1;
+			goto done;
 		}
-		goto done;      /* may: continue in clear on this connection */
-	}
-	if (s->io.rbuf.len > 0) {
-		zbuf_reset(&s->err);
-		zbuf_printf(&s->err, "%s [%s] sent data after the STARTTLS reply (injection?)",
-			    s->mxname, s->ip);
-		rc = -1;
-		goto done;
-	}
-	set_state(s, S_TLS);
-	name = tc->verifyname[0] ? tc->verifyname : s->mxname;
-	if (smtp_tls_start(tc, &s->io, s->mxname, s->host, tmo_ms(s, S_TLS), &info,
-			   &why) != Z_OK) {
-		zbuf_reset(&s->err);
-		zbuf_printf(&s->err, "TLS with %s [%s] failed: %s", s->mxname, s->ip,
-			    zbuf_cstr(&why));
-		tr_add(&s->tr, "--- ", zbuf_cstr(&s->err), strlen(zbuf_cstr(&s->err)));
-		rc = tc->mode == TLSM_MAY ? -2 : -1;
-		goto done;
 	}
 	s->tls_on = 1;
 	s->tls_state = s->io.tls;
