@@ -58,8 +58,9 @@ tests_integration_zmsmtp_drive_SOURCES = tests/integration/zmsmtp-drive.c
 tests_integration_zmsmtp_drive_CPPFLAGS = $(AM_CPPFLAGS) $(ZMSMTP_CPPFLAGS)
 tests_integration_zmsmtp_drive_LDADD = $(ZMSMTP_LIBS)
 
-TESTS += tests/integration/client-lib.sh tests/integration/smtpsend.sh
-dist_check_SCRIPTS += tests/integration/client-lib.sh tests/integration/smtpsend.sh
+TESTS += tests/integration/client-lib.sh tests/integration/smtpsend.sh tests/integration/client-postfix.sh
+dist_check_SCRIPTS += tests/integration/client-lib.sh tests/integration/smtpsend.sh \
+	tests/integration/client-postfix.sh
 
 # make bench: bench/client-lib.sh (library session vs Python smtplib)
 EXTRA_DIST += bench/client-lib.sh
