@@ -46,9 +46,9 @@
  *	No BDAT, no SMTPUTF8, no DSN parameters.  With silent_server the
  *	server must really not greet: a greeting would be read as the NOOP
  *	reply.  The agent still sequences its own connection set-up
- *	(transport/smtp/smtp_open.c: STARTTLS modes, -F, -L) and its
- *	pipelined reply reading and body (smtp_xact.c: BDAT, LMTP, the
- *	window) over the same smtp/ layer and the shared steps.
+ *	(transport/smtp/smtp_open.c: STARTTLS modes, -F, -L) and its DATA,
+ *	body and end-of-data handling (smtp_xact.c: BDAT, LMTP, the window)
+ *	over the same smtp/ layer and the shared steps.
  * SEE ALSO
  *	libzmsmtp(3), smtpsend(1), zmta-smtp(3), smtp(8), RFC 5321, 2920, 3207, 4954
  */
@@ -763,6 +763,36 @@ static int body(zmsmtp_session *s, const zbuf *msg)
 	return rc;
 }
 
+/* the pipelined group's hooks (zmsmtp_group_replies) */
+struct grp {
+	zmsmtp_session *s;
+	zmsmtp_result *r;
+	const zmsmtp_env *e;
+	int *verdict;
+	size_t nacc;
+};
+
+/* grp_reply - one reply of the group */
+static int grp_reply(void *arg, int st, long item, const smtp_reply **rep)
+{
+	struct grp *g = arg;
+	(void)item;
+	*rep = &g->s->rep;
+	return reply(g->s, st);
+}
+
+/* grp_rcpt - a RCPT verdict: accepted, or into the refused list */
+static void grp_rcpt(void *arg, size_t i, const smtp_reply *rep, int verdict)
+{
+	struct grp *g = arg;
+
+	g->verdict[i] = verdict;
+	if (verdict == ZMV_ACCEPT)
+		g->nacc++;
+	else
+		(void)add_refused(g->r, g->e->rcpt[i], rep, NULL);
+}
+
 /* zmsmtp_send - one transaction on s */
 int zmsmtp_send(zmsmtp_session *s, const zmsmtp_opts *o, const char *msg, size_t len,
 		zmsmtp_result *r)
@@ -843,34 +873,44 @@ int zmsmtp_send(zmsmtp_session *s, const zmsmtp_opts *o, const char *msg, size_t
 			add_refused(r, e.rcpt[i], &s->rep, NULL);
 	}
 	if (pipelined) {
-		if (reply(s, S_MAIL) != Z_OK) {
+		/* the replies in order: zmsmtp_group_replies (shared with the agent) */
+		unsigned char *sent = calloc(e.nrcpt, 1);
+		struct grp ga = { s, r, &e, verdict, 0 };
+		zmsmtp_group g;
+		smtp_reply mrep;
+		int d354 = 0, gr;
+
+		if (sent == NULL) {
+			set_result(r, ZMSMTP_TEMPFAIL, 0, "4.3.0", "out of memory");
+			quit(s);
+			goto done;
+		}
+		for (size_t i = 0; i < e.nrcpt; i++)
+			sent[i] = verdict[i] >= 0;
+		memset(&g, 0, sizeof(g));
+		g.n = e.nrcpt;
+		g.sent = sent;
+		g.reply = grp_reply;
+		g.rcpt = grp_rcpt;
+		g.arg = &ga;
+		smtp_reply_init(&mrep);
+		gr = zmsmtp_group_replies(&g, &mrep, &d354);
+		free(sent);
+		nacc = ga.nacc;
+		if (gr == ZMG_MAILFAIL)
+			(void)smtp_reply_copy(&s->rep, &mrep);
+		smtp_reply_free(&mrep);
+		if (d354) {
+			/* DATA answered 354 after MAIL was refused: it waits for a body */
+			smtp_session_close(&s->ss);
+			s->connected = 0;
+		}
+		if (gr == ZMG_LOST_MAIL || gr == ZMG_LOST) {
 			lost(s, r);
 			goto done;
 		}
-		if (s->rep.code / 100 != 2) {
-			smtp_reply keep;
-			smtp_reply_init(&keep);
-			smtp_reply_copy(&keep, &s->rep);
-			for (size_t i = 0; i < e.nrcpt; i++)
-				if (verdict[i] >= 0 && reply(s, S_RCPT) != Z_OK)
-					break;
-			smtp_reply_copy(&s->rep, &keep);
-			smtp_reply_free(&keep);
+		if (gr == ZMG_MAILFAIL)
 			goto mailfail;
-		}
-		for (size_t i = 0; i < e.nrcpt; i++) {
-			if (verdict[i] < 0)
-				continue;
-			if (reply(s, S_RCPT) != Z_OK) {
-				lost(s, r);
-				goto done;
-			}
-			verdict[i] = zmsmtp_rcpt_verdict(&s->rep);
-			if (verdict[i] == ZMV_ACCEPT)
-				nacc++;
-			else
-				add_refused(r, e.rcpt[i], &s->rep, NULL);
-		}
 	}
 	r->naccepted = nacc;
 	for (size_t i = 0; i < r->nrefused; i++)

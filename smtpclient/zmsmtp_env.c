@@ -20,6 +20,7 @@
  *	int zmsmtp_starttls(const zmsmtp_io *io, struct smtp_session *ss,
  *	                    struct smtp_tls_conf *tc, const char *mxhost, const char *nexthop,
  *	                    long tls_ms, const char *peer, zbuf *info, zbuf *err);
+ *	int zmsmtp_group_replies(const zmsmtp_group *g, smtp_reply *mailrep, int *data354);
  *	int smtp_code_map(int code, const char *enh, char *status, size_t statussz);
  * DESCRIPTION
  *	Part of libzmsmtp (libzmsmtp(3)).  The smtp agent's transaction
@@ -33,7 +34,9 @@
  *	mechanism may be used is the caller's policy) run over the caller's
  *	command and reply hooks (zmsmtp_io); so does the STARTTLS step
  *	(zmsmtp_starttls; whether to go on without TLS is the caller's
- *	policy: the agent's TLS modes, the library's tlspolicy callback).
+ *	policy: the agent's TLS modes, the library's tlspolicy callback),
+ *	and the reading of a pipelined envelope's replies
+ *	(zmsmtp_group_replies: RFC 2920 order, MAIL refused voids the rest).
  * DIAGNOSTICS
  *	Z_EPARSE for an address that must not go into a command line;
  *	Z_ETOOBIG for a line over SMTP_CMD_MAX.
@@ -355,4 +358,36 @@ int zmsmtp_starttls(const zmsmtp_io *io, struct smtp_session *ss, struct smtp_tl
 	if (smtp_tls_start(tc, ss, mxhost, nexthop, tls_ms, info, err) != Z_OK)
 		return ZMT_HANDSHAKE;
 	return ZMT_OK;
+}
+
+/* zmsmtp_group_replies - the replies of a pipelined envelope, in order */
+int zmsmtp_group_replies(const zmsmtp_group *g, smtp_reply *mailrep, int *data354)
+{
+	const smtp_reply *rep = NULL;
+
+	*data354 = 0;
+	if (g->reply(g->arg, S_MAIL, ZMG_ITEM_MAIL, &rep) != Z_OK)
+		return ZMG_LOST_MAIL;
+	if (rep->code / 100 != 2) {
+		int lost = 0;
+		if (smtp_reply_copy(mailrep, rep) != Z_OK) {
+			mailrep->code = rep->code;
+			memcpy(mailrep->enh, rep->enh, sizeof(mailrep->enh));
+		}
+		for (size_t i = 0; i < g->n && !lost; i++)
+			if (g->sent[i] && g->reply(g->arg, S_RCPT, (long)i, &rep) != Z_OK)
+				lost = 1;
+		if (g->data_sent && !lost && g->reply(g->arg, S_DATA, ZMG_ITEM_DATA, &rep) == Z_OK &&
+		    rep->code == 354)
+			*data354 = 1;
+		return ZMG_MAILFAIL;
+	}
+	for (size_t i = 0; i < g->n; i++) {
+		if (!g->sent[i])
+			continue;
+		if (g->reply(g->arg, S_RCPT, (long)i, &rep) != Z_OK)
+			return ZMG_LOST;
+		g->rcpt(g->arg, i, rep, zmsmtp_rcpt_verdict(rep));
+	}
+	return ZMG_OK;
 }

@@ -78,6 +78,29 @@ int zmsmtp_hello(const zmsmtp_io *io, const char *name, unsigned flags, const ch
  * held the secret is wiped. */
 int zmsmtp_auth_exchange(unsigned mech, const char *user, const char *secret,
 			 const zmsmtp_io *io, zbuf *err);
+/* a pipelined MAIL/RCPT[/DATA] group whose replies are read in order */
+enum { ZMG_OK = 0, ZMG_LOST_MAIL, ZMG_LOST, ZMG_MAILFAIL };
+enum { ZMG_ITEM_MAIL = -1, ZMG_ITEM_DATA = -2 };
+typedef struct zmsmtp_group {
+	size_t n;                     /* recipients of the transaction */
+	const unsigned char *sent;    /* sent[i]: a RCPT line was written for i */
+	int data_sent;                /* DATA ended the group */
+	/* read one reply in state st for item (ZMG_ITEM_MAIL, ZMG_ITEM_DATA
+	 * or a recipient index); Z_OK, else the connection is gone */
+	int (*reply)(void *arg, int st, long item, const smtp_reply **rep);
+	/* the reply to recipient i's RCPT and its verdict (ZMV_*) */
+	void (*rcpt)(void *arg, size_t i, const smtp_reply *rep, int verdict);
+	void *arg;
+} zmsmtp_group;
+/* zmsmtp_group_replies - MAIL's reply, then each sent RCPT's (g->rcpt
+ * gets them).  ZMG_OK (DATA's reply, when sent, is still to read);
+ * ZMG_LOST_MAIL: no reply even to MAIL; ZMG_LOST: lost after it;
+ * ZMG_MAILFAIL: MAIL refused (its reply copied into mailrep), the RCPT
+ * replies and DATA's were read and voided, *data354 = 1 when the server
+ * answered that DATA with 354 all the same (the caller must drop the
+ * connection: it waits for a body). */
+int zmsmtp_group_replies(const zmsmtp_group *g, smtp_reply *mailrep, int *data354);
+
 /* zmsmtp_starttls results */
 enum { ZMT_OK = 0, ZMT_LOST = -1, ZMT_REFUSED = 1, ZMT_INJECTED = 2, ZMT_HANDSHAKE = 3 };
 /* zmsmtp_starttls - "STARTTLS", its reply, the check that nothing came

@@ -17,7 +17,9 @@
  *	recipients refused with 452 are sent in a follow-up transaction on
  *	the same connection and are never bounced for it.  With PIPELINING
  *	MAIL, all RCPTs and DATA are written in one group (reading meanwhile)
- *	and the replies matched in order; a DATA refused because no RCPT was
+ *	and the replies matched in order (libzmsmtp's zmsmtp_group_replies;
+ *	the MAIL and RCPT lines and the verdicts are libzmsmtp's too,
+ *	smtpclient/zmsmtp_env.c); a DATA refused because no RCPT was
  *	accepted sends no body.  The window: after the dot of a pipelined
  *	SMTP transaction the reply is not awaited; the message is kept in
  *	s->pend and smtp_deliver() returns.  Every later reply read
@@ -349,6 +351,39 @@ static int x_envelope(smtp_sess *s, struct xact *x)
 	return XS_NEXT;
 }
 
+/* the pipelined group's hooks (zmsmtp_group_replies) */
+struct grp {
+	smtp_sess *s;
+	struct xact *x;
+};
+
+/* grp_reply - one reply into the item's transcript: MAIL's and DATA's in
+ * the common and post parts, a RCPT's in its recipient's */
+static int grp_reply(void *arg, int st, long item, const smtp_reply **rep)
+{
+	struct grp *g = arg;
+	zbuf *tr = item == ZMG_ITEM_MAIL ? &g->x->common :
+		   item == ZMG_ITEM_DATA ? &g->x->post : &g->x->v[item].tr;
+	*rep = &g->s->rep;
+	return wait_reply(g->s, st, tr);
+}
+
+/* grp_rcpt - a RCPT verdict: accepted, retry in a follow-up (452), or reported */
+static void grp_rcpt(void *arg, size_t i, const smtp_reply *rep, int verdict)
+{
+	struct grp *g = arg;
+	jrc *j = &g->x->v[i];
+
+	if (verdict == ZMV_ACCEPT) {
+		j->st = R_ACCEPTED;
+		g->x->nacc++;
+	} else if (verdict == ZMV_RETRY) {
+		j->st = R_RETRY;
+	} else {
+		result_reply(g->s, g->x->m, j, rep, &g->x->common, NULL, 0);
+	}
+}
+
 /* x_replies - the pipelined group's replies, then DATA's */
 static int x_replies(smtp_sess *s, struct xact *x)
 {
@@ -357,48 +392,43 @@ static int x_replies(smtp_sess *s, struct xact *x)
 	size_t n = x->n;
 
 	if (x->pipelined) {
-		if (wait_reply(s, S_MAIL, &x->common) != Z_OK) {
-			if (s->drain_lost && !s->connected) {
-				return XS_AGAIN;  /* nothing of ours was answered */
-			}
+		/* the group's replies in order: libzmsmtp's zmsmtp_group_replies */
+		struct grp ga = { s, x };
+		unsigned char *sent = calloc(n ? n : 1, 1);
+		smtp_reply mrep;
+		int d354 = 0, gr;
+		zmsmtp_group g;
+
+		if (sent == NULL) {
+			drop_conn(s, "out of memory");
 			return XS_LOST;
 		}
-		if (s->rep.code / 100 != 2) {
-			/* read (and void) the RCPT replies */
-			smtp_reply keep;
-			smtp_reply_init(&keep);
-			zbuf_set(&keep.text, s->rep.text.data, s->rep.text.len);
-			keep.code = s->rep.code;
-			memcpy(keep.enh, s->rep.enh, sizeof(keep.enh));
-			for (size_t i = 0; i < n; i++) {
-				if (v[i].st != R_OPEN)
-					continue;
-				if (wait_reply(s, S_RCPT, &v[i].tr) != Z_OK)
-					break;
-			}
-			if (x->data_sent && s->connected && wait_reply(s, S_DATA, &x->post) == Z_OK &&
-			    s->rep.code == 354)
+		for (size_t i = 0; i < n; i++)
+			sent[i] = v[i].st == R_OPEN;
+		memset(&g, 0, sizeof(g));
+		g.n = n;
+		g.sent = sent;
+		g.data_sent = x->data_sent;
+		g.reply = grp_reply;
+		g.rcpt = grp_rcpt;
+		g.arg = &ga;
+		smtp_reply_init(&mrep);
+		gr = zmsmtp_group_replies(&g, &mrep, &d354);
+		free(sent);
+		if (gr == ZMG_MAILFAIL) {
+			if (d354)
 				drop_conn(s, "server answered DATA with 354 after refusing MAIL");
-			zbuf_set(&s->rep.text, keep.text.data, keep.text.len);
-			s->rep.code = keep.code;
-			memcpy(s->rep.enh, keep.enh, sizeof(keep.enh));
-			smtp_reply_free(&keep);
+			zbuf_set(&s->rep.text, mrep.text.data, mrep.text.len);
+			s->rep.code = mrep.code;
+			memcpy(s->rep.enh, mrep.enh, sizeof(mrep.enh));
+		}
+		smtp_reply_free(&mrep);
+		if (gr == ZMG_LOST_MAIL)
+			return s->drain_lost && !s->connected ? XS_AGAIN : XS_LOST; /* AGAIN: nothing of ours was answered */
+		if (gr == ZMG_LOST)
+			return XS_LOST;
+		if (gr == ZMG_MAILFAIL)
 			return XS_MAILFAIL;
-		}
-		for (size_t i = 0; i < n; i++) {
-			if (v[i].st != R_OPEN)
-				continue;
-			if (wait_reply(s, S_RCPT, &v[i].tr) != Z_OK)
-				return XS_LOST;
-			if (zmsmtp_rcpt_verdict(&s->rep) == ZMV_ACCEPT) {
-				v[i].st = R_ACCEPTED;
-				x->nacc++;
-			} else if (zmsmtp_rcpt_verdict(&s->rep) == ZMV_RETRY) {
-				v[i].st = R_RETRY;
-			} else {
-				result_reply(s, m, &v[i], &s->rep, &x->common, NULL, 0);
-			}
-		}
 	}
 	if (x->data_sent) {
 		if (wait_reply(s, S_DATA, &x->post) != Z_OK)
