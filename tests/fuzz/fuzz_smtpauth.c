@@ -9,7 +9,7 @@
  * SECURITY
  *	Inputs are arbitrary bytes; the target must never crash or leak.
  * SEE ALSO
- *	transport/smtp/smtp_auth.c, smtp(8) AUTH FILE
+ *	smtpclient/smtp_auth.c, smtp(8) AUTH FILE
  */
 #include <stddef.h>
 #include <stdint.h>

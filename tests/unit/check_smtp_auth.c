@@ -14,7 +14,7 @@
  *	Test code; inputs are the tables below.  Files are made in the
  *	run's scratch directory.
  * SEE ALSO
- *	transport/smtp/smtp_auth.c, smtp_sess.c, smtp/smtp_tls.c, smtp(8)
+ *	smtpclient/smtp_auth.c, smtp_sess.c, smtp/smtp_tls.c, smtp(8)
  */
 #include <check.h>
 #include <fcntl.h>

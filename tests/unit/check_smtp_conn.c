@@ -1,5 +1,5 @@
 /*
- * check_smtp_conn.c - unit tests for transport/smtp/smtp_conn.c (and the
+ * check_smtp_conn.c - unit tests for smtpclient/smtp_conn.c (and the
  * address map of smtp_mx.c): destination parsing, connect with -L, -r,
  * -w, refused ports, UNIX sockets, self-address checks.  Every socket is on
  * 127.0.0.1 or in a temporary directory.
@@ -9,7 +9,7 @@
  *	must never connect anywhere else.  -r needs root and is skipped
  *	otherwise.
  * SEE ALSO
- *	transport/smtp/smtp_conn.c, smtp(8)
+ *	smtpclient/smtp_conn.c, smtp(8)
  */
 #include <arpa/inet.h>
 #include <check.h>

@@ -1,5 +1,5 @@
 /*
- * check_smtp_mx.c - unit tests for transport/smtp/smtp_mx.c (the agent's MX
+ * check_smtp_mx.c - unit tests for smtpclient/smtp_mx.c (the agent's MX
  * policy over the DNS layer) against real DNS servers on loopback: nsd
  * serving tests/integration/dns/mta.test.zone, and dns-faulty.py (python3-dnslib) for SERVFAIL, REFUSED and timeouts.
  * Both are started here on free 127.0.0.1 ports and stopped by their PIDs;
@@ -10,7 +10,7 @@
  *	Starts only its own DNS servers on 127.0.0.1 and stops them by PID;
  *	must never let c-ares ask the servers of /etc/resolv.conf.
  * SEE ALSO
- *	transport/smtp/smtp_mx.c, tests/unit/dnspeer.h, smtp(8)
+ *	smtpclient/smtp_mx.c, tests/unit/dnspeer.h, smtp(8)
  */
 #include <arpa/inet.h>
 #include <check.h>

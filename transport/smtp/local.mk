@@ -10,18 +10,15 @@ transport_smtp_libsmtp_a_SOURCES = \
 	transport/smtp/smtp_result.c \
 	transport/smtp/smtp_window.c \
 	transport/smtp/smtp_deliver.c \
-	transport/smtp/smtp_auth.c \
-	transport/smtp/smtp_log.c \
-	transport/smtp/smtp_mx.h transport/smtp/smtp_mx.c \
-	transport/smtp/smtp_conn.h transport/smtp/smtp_conn.c
-transport_smtp_libsmtp_a_CPPFLAGS = $(AM_CPPFLAGS) $(ZSMTP_CPPFLAGS)
+	transport/smtp/smtp_log.c
+transport_smtp_libsmtp_a_CPPFLAGS = $(AM_CPPFLAGS) $(ZMSMTP_CPPFLAGS)
 transport_smtp_libsmtp_a_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS) $(SSL_CFLAGS)
-SMTP_LIBS = transport/smtp/libsmtp.a transport/libta/libta.a spool/libspool.a smtp/libzsmtp.a \
-	dns/libzdns.a mail/libmail.a lib/libzmta.a $(CARES_LIBS) $(SSL_LIBS)
+SMTP_LIBS = transport/smtp/libsmtp.a smtpclient/libzmsmtpcore.a transport/libta/libta.a \
+	spool/libspool.a smtp/libzsmtp.a dns/libzdns.a mail/libmail.a lib/libzmta.a $(CARES_LIBS) $(SSL_LIBS)
 
 ta_PROGRAMS += transport/smtp/smtp
 transport_smtp_smtp_SOURCES = transport/smtp/smtp_main.c
-transport_smtp_smtp_CPPFLAGS = $(AM_CPPFLAGS) $(ZSMTP_CPPFLAGS)
+transport_smtp_smtp_CPPFLAGS = $(AM_CPPFLAGS) $(ZMSMTP_CPPFLAGS)
 transport_smtp_smtp_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS) $(SSL_CFLAGS)
 transport_smtp_smtp_LDADD = $(SMTP_LIBS)
 
@@ -30,13 +27,13 @@ dist_man_MANS += man/smtp.8
 check_PROGRAMS += tests/fuzz/replay_smtpreply
 TESTS += tests/fuzz/replay_smtpreply
 tests_fuzz_replay_smtpreply_SOURCES = tests/fuzz/fuzz_smtpreply.c tests/fuzz/replay_main.c
-tests_fuzz_replay_smtpreply_CPPFLAGS = $(AM_CPPFLAGS) $(ZSMTP_CPPFLAGS) -I$(top_srcdir)/transport/smtp \
+tests_fuzz_replay_smtpreply_CPPFLAGS = $(AM_CPPFLAGS) $(ZMSMTP_CPPFLAGS) -I$(top_srcdir)/transport/smtp \
 	-DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/smtpreply"'
 tests_fuzz_replay_smtpreply_LDADD = $(SMTP_LIBS)
 if FUZZERS
 noinst_PROGRAMS += tests/fuzz/fuzz_smtpreply
 tests_fuzz_fuzz_smtpreply_SOURCES = tests/fuzz/fuzz_smtpreply.c
-tests_fuzz_fuzz_smtpreply_CPPFLAGS = $(AM_CPPFLAGS) $(ZSMTP_CPPFLAGS) -I$(top_srcdir)/transport/smtp
+tests_fuzz_fuzz_smtpreply_CPPFLAGS = $(AM_CPPFLAGS) $(ZMSMTP_CPPFLAGS) -I$(top_srcdir)/transport/smtp
 tests_fuzz_fuzz_smtpreply_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_smtpreply_LDADD = $(SMTP_LIBS)
 endif
@@ -46,7 +43,7 @@ if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_smtp_auth
 TESTS += tests/unit/check_smtp_auth
 tests_unit_check_smtp_auth_SOURCES = tests/unit/check_smtp_auth.c tests/unit/scratch.h
-tests_unit_check_smtp_auth_CPPFLAGS = $(AM_CPPFLAGS) $(ZSMTP_CPPFLAGS) -I$(top_srcdir)/transport/smtp
+tests_unit_check_smtp_auth_CPPFLAGS = $(AM_CPPFLAGS) $(ZMSMTP_CPPFLAGS) -I$(top_srcdir)/transport/smtp
 tests_unit_check_smtp_auth_CFLAGS = $(UNIT_CFLAGS) $(CARES_CFLAGS) $(SSL_CFLAGS)
 tests_unit_check_smtp_auth_LDADD = $(SMTP_LIBS) $(CHECK_LIBS)
 endif
@@ -54,13 +51,13 @@ endif
 check_PROGRAMS += tests/fuzz/replay_smtpauth
 TESTS += tests/fuzz/replay_smtpauth
 tests_fuzz_replay_smtpauth_SOURCES = tests/fuzz/fuzz_smtpauth.c tests/fuzz/replay_main.c
-tests_fuzz_replay_smtpauth_CPPFLAGS = $(AM_CPPFLAGS) $(ZSMTP_CPPFLAGS) -I$(top_srcdir)/transport/smtp \
+tests_fuzz_replay_smtpauth_CPPFLAGS = $(AM_CPPFLAGS) $(ZMSMTP_CPPFLAGS) -I$(top_srcdir)/transport/smtp \
 	-DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/smtpauth"'
 tests_fuzz_replay_smtpauth_LDADD = $(SMTP_LIBS)
 if FUZZERS
 noinst_PROGRAMS += tests/fuzz/fuzz_smtpauth
 tests_fuzz_fuzz_smtpauth_SOURCES = tests/fuzz/fuzz_smtpauth.c
-tests_fuzz_fuzz_smtpauth_CPPFLAGS = $(AM_CPPFLAGS) $(ZSMTP_CPPFLAGS) -I$(top_srcdir)/transport/smtp
+tests_fuzz_fuzz_smtpauth_CPPFLAGS = $(AM_CPPFLAGS) $(ZMSMTP_CPPFLAGS) -I$(top_srcdir)/transport/smtp
 tests_fuzz_fuzz_smtpauth_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_smtpauth_LDADD = $(SMTP_LIBS)
 endif

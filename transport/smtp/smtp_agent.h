@@ -101,8 +101,6 @@ void cf_set(smtp_sess *s, int code, long retry, const char *status, const char *
 /* smtp_open.c */
 int open_conn(smtp_sess *s, const char *dest);
 /* smtp_result.c */
-int addr_ok(const char *a);
-int param_ok(zspan v, int alnum_comma);
 void fail_set(smtp_sess *s, ta_msg *m, jrc *v, size_t n, int only_st, int code,
 	      long retry, const char *status, const char *dcode, const char *text);
 void fail_conn(smtp_sess *s, ta_msg *m, jrc *v, size_t n, zbuf *common);

@@ -11,7 +11,10 @@
  *	(internal: open_conn)
  * DESCRIPTION
  *	Internal to the smtp agent; the state it shares is smtp_agent.h.
- *	See smtp_xact.c for the whole protocol picture.
+ *	See smtp_xact.c for the whole protocol picture.  The dialogues are
+ *	libzmsmtp's (smtpclient/zmsmtp_env.c: zmsmtp_hello, zmsmtp_auth_exchange)
+ *	run over this agent's send_cmd/wait_reply; connect, MX walk and the
+ *	-A file are libzmsmtp's too (smtp_conn.c, smtp_mx.c, smtp_auth.c).
  * DIAGNOSTICS
  *	A failed attempt leaves cf_code/cf_status/cf_text for the job's
  *	recipients (DNS: deferall; connect: retryat +60; bad host: 5.1.2).
@@ -38,54 +41,35 @@
 #include "xtext.h"
 #include "zutil.h"
 
-/* hello - EHLO/LHLO/HELO; 0 ok, 1 reconnect and use HELO, -1 failed */
+/* io_cmd - the shared dialogues' command hook: send_cmd into the transcript */
+static int io_cmd(void *arg, int hide, const char *line)
+{
+	smtp_sess *s = arg;
+	return send_cmd(s, &s->tr, hide, "%s", line);
+}
+
+/* io_reply - the shared dialogues' reply hook: wait_reply (window, timeouts) */
+static int io_reply(void *arg, int st, const smtp_reply **rep)
+{
+	smtp_sess *s = arg;
+	*rep = &s->rep;
+	return wait_reply(s, st, &s->tr);
+}
+
+/* hello - LHLO/EHLO/HELO by libzmsmtp's zmsmtp_hello; 0 ok, 1 reconnect
+ * and use HELO, -1 failed (reason in s->err) */
 static int hello(smtp_sess *s, int force_helo)
 {
-	const char *name = s->o->heloname;
-	int use_ehlo = !s->o->noesmtp && !force_helo;
+	zmsmtp_io io = { s, io_cmd, io_reply };
+	unsigned fl = (s->o->lmtp ? ZMH_LMTP : 0) | (s->o->noesmtp ? ZMH_NOESMTP : 0) |
+		      (force_helo ? ZMH_FORCE_HELO : 0) |
+		      (s->o->esmtp_if_banner ? ZMH_ESMTP_IF_BANNER : 0) |
+		      (s->o->sevenbit ? ZMH_SEVENBIT : 0);
+	int rc = zmsmtp_hello(&io, s->o->heloname, fl, s->banner, s->mxname, &s->caps, &s->err);
 
-	memset(&s->caps, 0, sizeof(s->caps));
-	s->caps.rcptlimit = SMTP_RCPTLIMIT_DEFAULT;
-	if (s->o->lmtp) {
-		send_cmd(s, &s->tr, 0, "LHLO %s", name);
-		if (wait_reply(s, S_LHLO, &s->tr) != Z_OK)
-			return -1;
-		if (s->rep.code / 100 != 2) {
-			zbuf_reset(&s->err);
-			zbuf_printf(&s->err, "LHLO refused by %s: %s", s->mxname,
-				    zbuf_cstr(&s->rep.text));
-			return -1;
-		}
-		smtp_caps_parse(&s->rep, &s->caps);
-		goto caps_done;
-	}
-	if (use_ehlo && s->o->esmtp_if_banner && strcasestr(s->banner, "ESMTP") == NULL)
-		use_ehlo = 0;
-	if (use_ehlo) {
-		send_cmd(s, &s->tr, 0, "EHLO %s", name);
-		if (wait_reply(s, S_EHLO, &s->tr) != Z_OK)
-			return 1;      /* dropped on EHLO: reconnect, HELO */
-		smtp_log('#', "EHLO rc=%d", s->rep.code);
-		if (s->rep.code / 100 == 2) {
-			smtp_caps_parse(&s->rep, &s->caps);
-			goto caps_done;
-		}
-		if (s->rep.code / 100 == 4)
-			return 1;
-		/* 5xx: HELO on the same connection */
-	}
-	send_cmd(s, &s->tr, 0, "HELO %s", name);
-	if (wait_reply(s, S_HELO, &s->tr) != Z_OK)
-		return -1;
-	if (s->rep.code / 100 != 2) {
-		zbuf_reset(&s->err);
-		zbuf_printf(&s->err, "HELO refused by %s: %s", s->mxname, zbuf_cstr(&s->rep.text));
-		return -1;
-	}
-caps_done:
-	if (s->o->sevenbit)
-		s->caps.flags &= ~(unsigned)(CAP_8BITMIME | CAP_BINARYMIME);
-	return 0;
+	if (rc == 0 || (rc == 1 && s->connected))
+		smtp_log('#', "%s rc=%d", s->o->lmtp ? "LHLO" : "EHLO/HELO", s->rep.code);
+	return rc;
 }
 
 /* do_auth - AUTH when -A has a line for this server; 0 ok/skipped, -1 failed */
@@ -94,21 +78,12 @@ static int do_auth(smtp_sess *s)
 	smtp_auth_entry e;
 	smtp_auth_target t = { s->o->channel, s->mxname, s->host, s->ip };
 	zbuf why = ZBUF_INIT(512);
-	zbuf b = ZBUF_INIT(4096), d = ZBUF_INIT(4096), raw = ZBUF_INIT(1024);
 	unsigned mech;
 	int rc = 0, lr;
 
 	memset(&e, 0, sizeof(e));
 	if (s->o->authfile == NULL || !(s->caps.flags & CAP_AUTH))
 		goto done;
-	/* the buffers holding secrets never grow (no copies left by realloc) */
-	if (zbuf_reserve(&b, 2048) != Z_OK || zbuf_reserve(&d, 2048) != Z_OK ||
-	    zbuf_reserve(&raw, 1024) != Z_OK) {
-		zbuf_reset(&s->err);
-		zbuf_puts(&s->err, "AUTH: out of memory");
-		rc = -1;
-		goto done;
-	}
 	lr = smtp_auth_lookup(s->o->authfile, &t, &e, &why);
 	if (lr == Z_ENOENT) {
 		DBG(s, 1, "AUTH: no line of %s for %s / %s [%s]", s->o->authfile, s->mxname,
@@ -135,65 +110,18 @@ static int do_auth(smtp_sess *s)
 		rc = -1;
 		goto done;
 	}
-	if (mech == AUTHM_PLAIN) {
-		if (smtp_sasl_plain(e.user, e.secret, &b) != Z_OK ||
-		    send_cmd(s, &s->tr, 10, "AUTH PLAIN %s", zbuf_cstr(&b)) != Z_OK) {
-			zbuf_reset(&s->err);
-			zbuf_puts(&s->err, "AUTH PLAIN: user and secret too long");
-			rc = -1;
-			goto done;
-		}
-		if (wait_reply(s, S_AUTH, &s->tr) != Z_OK) {
-			rc = -1;
-			goto done;
-		}
-	} else if (mech == AUTHM_LOGIN) {
-		send_cmd(s, &s->tr, 0, "AUTH LOGIN");
-		if (wait_reply(s, S_AUTH, &s->tr) != Z_OK) {
-			rc = -1;
-			goto done;
-		}
-		if (s->rep.code == 334) {
-			smtp_b64_encode(e.user, strlen(e.user), &b);
-			send_cmd(s, &s->tr, 0, "%s", zbuf_cstr(&b));
-			if (wait_reply(s, S_AUTH, &s->tr) != Z_OK) {
-				rc = -1;
-				goto done;
-			}
-			if (s->rep.code == 334) {
-				zbuf_reset(&b);
-				smtp_b64_encode(e.secret, strlen(e.secret), &b);
-				send_cmd(s, &s->tr, -1, "%s", zbuf_cstr(&b));
-				if (wait_reply(s, S_AUTH, &s->tr) != Z_OK) {
-					rc = -1;
-					goto done;
-				}
-			}
-		}
-	} else {
-		send_cmd(s, &s->tr, 0, "AUTH CRAM-MD5");
-		if (wait_reply(s, S_AUTH, &s->tr) != Z_OK) {
-			rc = -1;
-			goto done;
-		}
-		if (s->rep.code == 334) {
-			zspan ch = zspan_trim(smtp_reply_last(&s->rep));
-			if (smtp_b64_decode(ch, &d) != Z_OK || d.len > 1024 ||
-			    smtp_cram_md5(e.user, e.secret, d.data ? d.data : "", d.len, &b) != Z_OK) {
-				send_cmd(s, &s->tr, 0, "*");
-				(void)wait_reply(s, S_AUTH, &s->tr);
+	{
+		/* the dialogue is libzmsmtp's (zmsmtp_auth_exchange); the
+		 * hooks send and read through this session's transcript */
+		zmsmtp_io io = { s, io_cmd, io_reply };
+		int xr = zmsmtp_auth_exchange(mech, e.user, e.secret, &io, &why);
+		if (xr != Z_OK) {
+			if (xr != Z_EIO) {
 				zbuf_reset(&s->err);
-				zbuf_puts(&s->err, "bad CRAM-MD5 challenge from the server");
-				rc = -1;
-				goto done;
+				zbuf_printf(&s->err, "%s", zbuf_cstr(&why));
 			}
-			zbuf_reset(&d);
-			smtp_b64_encode(b.data, b.len, &d);
-			send_cmd(s, &s->tr, -1, "%s", zbuf_cstr(&d));
-			if (wait_reply(s, S_AUTH, &s->tr) != Z_OK) {
-				rc = -1;
-				goto done;
-			}
+			rc = -1;
+			goto done;
 		}
 	}
 	if (s->rep.code != 235) {
@@ -208,9 +136,6 @@ done:
 	explicit_bzero(&e, sizeof(e));
 	smtp_session_wipe(&s->io);
 	zbuf_free(&why);
-	smtp_zbuf_wipe(&b);
-	smtp_zbuf_wipe(&d);
-	smtp_zbuf_wipe(&raw);
 	return rc;
 }
 
@@ -237,37 +162,43 @@ static int do_starttls(smtp_sess *s, int notls)
 		}
 		goto done;
 	}
-	send_cmd(s, &s->tr, 0, "STARTTLS");
-	if (wait_reply(s, S_STARTTLS, &s->tr) != Z_OK) {
-		rc = tc->mode == TLSM_MAY ? -2 : -1;
-		goto done;
-	}
-	if (s->rep.code != 220) {
-		if (tc->mode >= TLSM_ENCRYPT) {
+	{
+		/* the step is libzmsmtp's (zmsmtp_starttls); the mode is ours */
+		zmsmtp_io io = { s, io_cmd, io_reply };
+		char peer[400];
+		int t;
+
+		snprintf(peer, sizeof(peer), "%.255s [%.63s]", s->mxname, s->ip);
+		name = tc->verifyname[0] ? tc->verifyname : s->mxname;
+		t = zmsmtp_starttls(&io, &s->io, tc, s->mxname, s->host, tmo_ms(s, S_TLS), peer,
+				    &info, &why);
+		switch (t) {
+		case ZMT_OK:
+			break;
+		case ZMT_LOST:
+			rc = tc->mode == TLSM_MAY ? -2 : -1;
+			goto done;
+		case ZMT_REFUSED:
+			if (tc->mode >= TLSM_ENCRYPT) {
+				zbuf_reset(&s->err);
+				zbuf_printf(&s->err, "STARTTLS refused by %s [%s]: %s", s->mxname, s->ip,
+					    zbuf_cstr(&s->rep.text));
+				rc = -1;
+			}
+			goto done;      /* may: continue in clear on this connection */
+		case ZMT_INJECTED:
 			zbuf_reset(&s->err);
-			zbuf_printf(&s->err, "STARTTLS refused by %s [%s]: %s", s->mxname, s->ip,
-				    zbuf_cstr(&s->rep.text));
+			zbuf_append(&s->err, why.data, why.len);
 			rc = -1;
+			goto done;
+		default:
+			zbuf_reset(&s->err);
+			zbuf_printf(&s->err, "TLS with %s [%s] failed: %s", s->mxname, s->ip,
+				    zbuf_cstr(&why));
+			tr_add(&s->tr, "--- ", zbuf_cstr(&s->err), strlen(zbuf_cstr(&s->err)));
+			rc = tc->mode == TLSM_MAY ? -2 : -1;
+			goto done;
 		}
-		goto done;      /* may: continue in clear on this connection */
-	}
-	if (s->io.rbuf.len > 0) {
-		zbuf_reset(&s->err);
-		zbuf_printf(&s->err, "%s [%s] sent data after the STARTTLS reply (injection?)",
-			    s->mxname, s->ip);
-		rc = -1;
-		goto done;
-	}
-	set_state(s, S_TLS);
-	name = tc->verifyname[0] ? tc->verifyname : s->mxname;
-	if (smtp_tls_start(tc, &s->io, s->mxname, s->host, tmo_ms(s, S_TLS), &info,
-			   &why) != Z_OK) {
-		zbuf_reset(&s->err);
-		zbuf_printf(&s->err, "TLS with %s [%s] failed: %s", s->mxname, s->ip,
-			    zbuf_cstr(&why));
-		tr_add(&s->tr, "--- ", zbuf_cstr(&s->err), strlen(zbuf_cstr(&s->err)));
-		rc = tc->mode == TLSM_MAY ? -2 : -1;
-		goto done;
 	}
 	s->tls_on = 1;
 	s->tls_state = s->io.tls;

@@ -8,7 +8,7 @@
  *	that then closed counts as 4xx, a lost connection defers with the
  *	transcript.
  * SYNOPSIS
- *	(internal: addr_ok, param_ok, fail_set, fail_conn, result_reply,
+ *	(internal: fail_set, fail_conn, result_reply,
  *	fail_all_cf)
  * DESCRIPTION
  *	Internal to the smtp agent; the state it shares is smtp_agent.h.
@@ -36,33 +36,6 @@
 #include "mime.h"
 #include "xtext.h"
 #include "zutil.h"
-
-/* addr_ok - no control characters, no angle brackets, bounded */
-int addr_ok(const char *a)
-{
-	size_t n = strlen(a);
-	if (n > 512)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)a[i];
-		if (c < 0x20 || c == 0x7f || c == '<' || c == '>')
-			return 0;
-	}
-	return 1;
-}
-
-/* param_ok - DSN parameter values: printable ASCII without space */
-int param_ok(zspan v, int alnum_comma)
-{
-	if (v.n == 0 || v.n > 500)
-		return 0;
-	for (size_t i = 0; i < v.n; i++) {
-		unsigned char c = (unsigned char)v.p[i];
-		if (alnum_comma ? !(isalnum(c) || c == ',') : (c < 33 || c > 126))
-			return 0;
-	}
-	return 1;
-}
 
 /* fail_set - the same result for every recipient in set with status st */
 void fail_set(smtp_sess *s, ta_msg *m, jrc *v, size_t n, int only_st, int code,

@@ -12,7 +12,7 @@
  * SYNOPSIS
  *	int smtp_sess_new(smtp_sess **s, smtp_opts *o, zbuf *err)
  *	void smtp_sess_free(smtp_sess *s)
- *	int smtp_code_map(int code, const char *enh, char *status, size_t statussz)
+ *	(smtp_code_map moved to libzmsmtp: smtpclient/zmsmtp_env.c)
  *	(internal: send_cmd, wait_reply, set_state, drop_conn, quit_close, rdiag, ...)
  * DESCRIPTION
  *	Internal to the smtp agent; the state it shares is smtp_agent.h.
@@ -55,47 +55,6 @@ static int agent_poll(void *arg, struct pollfd *fds, unsigned long nfds, int ms)
 long tmo_ms(const smtp_sess *s, int st)
 {
 	return smtp_state_timeout_ms(&s->o->to, st);
-}
-
-/* smtp_code_map - reply code to sysexits code and notary status */
-int smtp_code_map(int code, const char *enh, char *status, size_t statussz)
-{
-	const char *st;
-	int ex;
-
-	if (code >= 200 && code < 400) {
-		ex = EX_OK; st = "2.0.0";
-	} else {
-		switch (code) {
-		case 421: case 450: case 451: case 452:
-			ex = EX_TEMPFAIL; st = "4.0.0"; break;
-		case 455: ex = EX_USAGE; st = "5.5.4"; break;
-		case 500: case 502: ex = EX_PROTOCOL; st = "5.5.1"; break;
-		case 501: ex = EX_USAGE; st = "5.5.2"; break;
-		case 503: ex = EX_TEMPFAIL; st = "4.5.0"; break;
-		case 504: ex = EX_PROTOCOL; st = "5.5.4"; break;
-		case 550: ex = EX_NOUSER; st = "5.1.1"; break;
-		case 551: ex = EX_NOUSER; st = "5.1.6"; break;
-		case 552: ex = EX_UNAVAILABLE; st = "5.2.3"; break;
-		case 553: ex = EX_NOUSER; st = "5.1.3"; break;
-		case 554: ex = EX_NOUSER; st = "5.1.1"; break;
-		case 555: ex = EX_USAGE; st = "5.5.4"; break;
-		case 571: ex = EX_NOUSER; st = "5.7.1"; break;
-		default:
-			if (code >= 400 && code < 500) {
-				ex = EX_TEMPFAIL; st = "4.0.0";
-			} else if (code >= 500 && code < 600) {
-				ex = EX_UNAVAILABLE; st = "5.0.0";
-			} else {
-				ex = EX_TEMPFAIL; st = "4.5.0";   /* 1xx or nonsense */
-			}
-		}
-	}
-	if (enh != NULL && enh[0] != '\0' && enh[0] == st[0])
-		st = enh;
-	if (status != NULL && statussz > 0)
-		(void)zstrlcpy(status, st, statussz);
-	return ex;
 }
 
 /* ---- transcript, diagnostics ---- */

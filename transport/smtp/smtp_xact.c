@@ -17,7 +17,9 @@
  *	recipients refused with 452 are sent in a follow-up transaction on
  *	the same connection and are never bounced for it.  With PIPELINING
  *	MAIL, all RCPTs and DATA are written in one group (reading meanwhile)
- *	and the replies matched in order; a DATA refused because no RCPT was
+ *	and the replies matched in order (libzmsmtp's zmsmtp_group_replies;
+ *	the MAIL and RCPT lines and the verdicts are libzmsmtp's too,
+ *	smtpclient/zmsmtp_env.c); a DATA refused because no RCPT was
  *	accepted sends no body.  The window: after the dot of a pipelined
  *	SMTP transaction the reply is not awaited; the message is kept in
  *	s->pend and smtp_deliver() returns.  Every later reply read
@@ -193,7 +195,7 @@ static int x_check(smtp_sess *s, struct xact *x)
 	if (x->snd == NULL || zspan_eq(x->snd->quad.channel, "error")) {
 		/* null x->sender */
 	} else if (ctl_unquote_user(x->snd->quad.user, &x->sender) != Z_OK ||
-		   !addr_ok(zbuf_cstr(&x->sender))) {
+		   !zmsmtp_addr_ok(zbuf_cstr(&x->sender))) {
 		fail_set(s, m, v, n, R_OPEN, EX_UNAVAILABLE, 0, "5.1.7",
 			 "smtp; 553 5.1.7 (unusable sender address, not sent)",
 			 "sender address in the control file is unusable (control characters, "
@@ -282,24 +284,18 @@ static int x_envelope(smtp_sess *s, struct xact *x)
 	x->use_bdat = (s->caps.flags & CAP_CHUNKING) != 0;
 	s->drain_lost = 0;      /* only a loss at this transaction's first reply counts */
 
-	/* MAIL */
-	zbuf_printf(&x->cmd, "MAIL From:<%s>", zbuf_cstr(&x->sender));
-	if (x->mr.send_8bitmime && (s->caps.flags & CAP_8BITMIME) && !s->o->sevenbit)
-		zbuf_puts(&x->cmd, " BODY=8BITMIME");
-	if (s->caps.flags & CAP_SIZE)
-		zbuf_printf(&x->cmd, " SIZE=%zu", m->size_estimate);
-	if (s->caps.flags & CAP_DSN) {
-		if (zspan_caseeq(x->r0->ret, "FULL") || zspan_caseeq(x->r0->ret, "HDRS"))
-			zbuf_printf(&x->cmd, " RET=%.*s", (int)x->r0->ret.n, x->r0->ret.p);
-		if (x->r0->envid.n > 0) {
-			zbuf e = ZBUF_INIT(1024);
-			if (xtext_valid(x->r0->envid))
-				zbuf_append(&e, x->r0->envid.p, x->r0->envid.n);
-			else
-				xtext_encode(&e, x->r0->envid);
-			if (e.len > 0 && e.len <= 100)     /* RFC 3461: at most 100 */
-				zbuf_printf(&x->cmd, " ENVID=%s", zbuf_cstr(&e));
-			zbuf_free(&e);
+	/* MAIL (the command line is libzmsmtp's, zmsmtp_env.c) */
+	{
+		zmsmtp_mailp mp;
+		memset(&mp, 0, sizeof(mp));
+		mp.sender = zbuf_cstr(&x->sender);
+		mp.body8 = x->mr.send_8bitmime && !s->o->sevenbit;
+		mp.size = m->size_estimate;
+		mp.ret = x->r0->ret;
+		mp.envid = x->r0->envid;
+		if (zmsmtp_mail_cmd(&x->cmd, &mp, &s->caps) != Z_OK) {
+			fail_set(s, m, v, n, R_OPEN, EX_TEMPFAIL, 0, "4.3.0", NULL, "MAIL command too long");
+			return XS_DONE;
 		}
 	}
 	if (send_cmd(s, &x->common, 0, "%s", zbuf_cstr(&x->cmd)) != Z_OK) {
@@ -316,8 +312,7 @@ static int x_envelope(smtp_sess *s, struct xact *x)
 	for (size_t i = 0; i < n; i++) {
 		const ctl_rcpt *cr = v[i].r->r;
 		const char *user = v[i].r->user ? v[i].r->user : "";
-		zbuf_reset(&x->cmd);
-		if (!addr_ok(user)) {
+		if (!zmsmtp_addr_ok(user)) {
 			v[i].st = R_DONE;
 			rdiag(s, m, v[i].r, EX_NOUSER, 0, NULL, "5.1.3",
 			      "smtp; 553 5.1.3 (unusable address, not sent)",
@@ -325,27 +320,8 @@ static int x_envelope(smtp_sess *s, struct xact *x)
 			      "characters, angle brackets or too long)");
 			continue;
 		}
-		zbuf_printf(&x->cmd, "RCPT To:<%s>", user);
-		if (s->caps.flags & CAP_DSN) {
-			if (param_ok(cr->notify, 1))
-				zbuf_printf(&x->cmd, " NOTIFY=%.*s", (int)cr->notify.n, cr->notify.p);
-			else
-				zbuf_puts(&x->cmd, " NOTIFY=FAILURE,DELAY");
-			if (cr->orcpt.n > 0 && param_ok(cr->orcpt, 0) && zspan_chr(cr->orcpt, ';') > 0) {
-				/* addr-type ";" xtext; re-encode a raw address */
-				long semi = zspan_chr(cr->orcpt, ';');
-				zspan rest = { cr->orcpt.p + semi + 1, cr->orcpt.n - (size_t)semi - 1 };
-				zbuf_printf(&x->cmd, " ORCPT=%.*s", (int)semi + 1, cr->orcpt.p);
-				if (xtext_valid(rest))
-					zbuf_append(&x->cmd, rest.p, rest.n);
-				else
-					xtext_encode(&x->cmd, rest);
-			} else {
-				zbuf_puts(&x->cmd, " ORCPT=rfc822;");
-				xtext_encode(&x->cmd, zspan_from(user));
-			}
-		}
-		if (send_cmd(s, &v[i].tr, 0, "%s", zbuf_cstr(&x->cmd)) != Z_OK) {
+		if (zmsmtp_rcpt_cmd(&x->cmd, user, &s->caps, cr->notify, cr->orcpt) != Z_OK ||
+		    send_cmd(s, &v[i].tr, 0, "%s", zbuf_cstr(&x->cmd)) != Z_OK) {
 			v[i].st = R_DONE;
 			rdiag(s, m, v[i].r, EX_NOUSER, 0, NULL, "5.1.3",
 			      "smtp; 553 5.1.3 (address too long, not sent)",
@@ -357,10 +333,10 @@ static int x_envelope(smtp_sess *s, struct xact *x)
 			continue;
 		if (wait_reply(s, S_RCPT, &v[i].tr) != Z_OK)
 			return XS_LOST;
-		if (s->rep.code / 100 == 2) {
+		if (zmsmtp_rcpt_verdict(&s->rep) == ZMV_ACCEPT) {
 			v[i].st = R_ACCEPTED;
 			x->nacc++;
-		} else if (s->rep.code == 452 || strcmp(s->rep.enh, "4.5.3") == 0) {
+		} else if (zmsmtp_rcpt_verdict(&s->rep) == ZMV_RETRY) {
 			v[i].st = R_RETRY;
 		} else {
 			result_reply(s, m, &v[i], &s->rep, &x->common, NULL, 0);
@@ -375,6 +351,39 @@ static int x_envelope(smtp_sess *s, struct xact *x)
 	return XS_NEXT;
 }
 
+/* the pipelined group's hooks (zmsmtp_group_replies) */
+struct grp {
+	smtp_sess *s;
+	struct xact *x;
+};
+
+/* grp_reply - one reply into the item's transcript: MAIL's and DATA's in
+ * the common and post parts, a RCPT's in its recipient's */
+static int grp_reply(void *arg, int st, long item, const smtp_reply **rep)
+{
+	struct grp *g = arg;
+	zbuf *tr = item == ZMG_ITEM_MAIL ? &g->x->common :
+		   item == ZMG_ITEM_DATA ? &g->x->post : &g->x->v[item].tr;
+	*rep = &g->s->rep;
+	return wait_reply(g->s, st, tr);
+}
+
+/* grp_rcpt - a RCPT verdict: accepted, retry in a follow-up (452), or reported */
+static void grp_rcpt(void *arg, size_t i, const smtp_reply *rep, int verdict)
+{
+	struct grp *g = arg;
+	jrc *j = &g->x->v[i];
+
+	if (verdict == ZMV_ACCEPT) {
+		j->st = R_ACCEPTED;
+		g->x->nacc++;
+	} else if (verdict == ZMV_RETRY) {
+		j->st = R_RETRY;
+	} else {
+		result_reply(g->s, g->x->m, j, rep, &g->x->common, NULL, 0);
+	}
+}
+
 /* x_replies - the pipelined group's replies, then DATA's */
 static int x_replies(smtp_sess *s, struct xact *x)
 {
@@ -383,48 +392,43 @@ static int x_replies(smtp_sess *s, struct xact *x)
 	size_t n = x->n;
 
 	if (x->pipelined) {
-		if (wait_reply(s, S_MAIL, &x->common) != Z_OK) {
-			if (s->drain_lost && !s->connected) {
-				return XS_AGAIN;  /* nothing of ours was answered */
-			}
+		/* the group's replies in order: libzmsmtp's zmsmtp_group_replies */
+		struct grp ga = { s, x };
+		unsigned char *sent = calloc(n ? n : 1, 1);
+		smtp_reply mrep;
+		int d354 = 0, gr;
+		zmsmtp_group g;
+
+		if (sent == NULL) {
+			drop_conn(s, "out of memory");
 			return XS_LOST;
 		}
-		if (s->rep.code / 100 != 2) {
-			/* read (and void) the RCPT replies */
-			smtp_reply keep;
-			smtp_reply_init(&keep);
-			zbuf_set(&keep.text, s->rep.text.data, s->rep.text.len);
-			keep.code = s->rep.code;
-			memcpy(keep.enh, s->rep.enh, sizeof(keep.enh));
-			for (size_t i = 0; i < n; i++) {
-				if (v[i].st != R_OPEN)
-					continue;
-				if (wait_reply(s, S_RCPT, &v[i].tr) != Z_OK)
-					break;
-			}
-			if (x->data_sent && s->connected && wait_reply(s, S_DATA, &x->post) == Z_OK &&
-			    s->rep.code == 354)
+		for (size_t i = 0; i < n; i++)
+			sent[i] = v[i].st == R_OPEN;
+		memset(&g, 0, sizeof(g));
+		g.n = n;
+		g.sent = sent;
+		g.data_sent = x->data_sent;
+		g.reply = grp_reply;
+		g.rcpt = grp_rcpt;
+		g.arg = &ga;
+		smtp_reply_init(&mrep);
+		gr = zmsmtp_group_replies(&g, &mrep, &d354);
+		free(sent);
+		if (gr == ZMG_MAILFAIL) {
+			if (d354)
 				drop_conn(s, "server answered DATA with 354 after refusing MAIL");
-			zbuf_set(&s->rep.text, keep.text.data, keep.text.len);
-			s->rep.code = keep.code;
-			memcpy(s->rep.enh, keep.enh, sizeof(keep.enh));
-			smtp_reply_free(&keep);
+			zbuf_set(&s->rep.text, mrep.text.data, mrep.text.len);
+			s->rep.code = mrep.code;
+			memcpy(s->rep.enh, mrep.enh, sizeof(mrep.enh));
+		}
+		smtp_reply_free(&mrep);
+		if (gr == ZMG_LOST_MAIL)
+			return s->drain_lost && !s->connected ? XS_AGAIN : XS_LOST; /* AGAIN: nothing of ours was answered */
+		if (gr == ZMG_LOST)
+			return XS_LOST;
+		if (gr == ZMG_MAILFAIL)
 			return XS_MAILFAIL;
-		}
-		for (size_t i = 0; i < n; i++) {
-			if (v[i].st != R_OPEN)
-				continue;
-			if (wait_reply(s, S_RCPT, &v[i].tr) != Z_OK)
-				return XS_LOST;
-			if (s->rep.code / 100 == 2) {
-				v[i].st = R_ACCEPTED;
-				x->nacc++;
-			} else if (s->rep.code == 452 || strcmp(s->rep.enh, "4.5.3") == 0) {
-				v[i].st = R_RETRY;
-			} else {
-				result_reply(s, m, &v[i], &s->rep, &x->common, NULL, 0);
-			}
-		}
 	}
 	if (x->data_sent) {
 		if (wait_reply(s, S_DATA, &x->post) != Z_OK)

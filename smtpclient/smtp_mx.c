@@ -1,6 +1,7 @@
 /*
  * NAME
- *	smtp_mx.c - MX resolution policy of the smtp transport agent
+ *	smtp_mx.c - MX resolution policy of the SMTP clients (libzmsmtp: the smtp
+ *	agent, smtpsend, the library call)
  *
  * SUMMARY
  *	Turn a destination domain into an ordered list of addresses to try,

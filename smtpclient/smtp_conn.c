@@ -1,6 +1,7 @@
 /*
  * NAME
- *	smtp_conn.c - socket set-up for the smtp transport agent
+ *	smtp_conn.c - socket set-up for SMTP clients (libzmsmtp: the smtp agent,
+ *	smtpsend, the library call)
  *
  * SUMMARY
  *	Parse forced destinations (-F), resolve the local identity (-L),
@@ -92,7 +93,7 @@
  *	getifaddrs() is called for every self check.
  *
  * SEE ALSO
- *	smtp_mx.c, smtp(8), getifaddrs(3), ip(7), unix(7)
+ *	smtp_mx.c, smtp(8), libzmsmtp(3), getifaddrs(3), ip(7), unix(7)
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,6 +1,7 @@
 /*
  * NAME
- *	smtp_auth - the -A secrets file and SMTP AUTH helpers
+ *	smtp_auth - the AUTH secrets file and SMTP AUTH helpers (libzmsmtp;
+ *	the smtp agent's -A, smtpsend -a)
  * SUMMARY
  *	Reads ZMailer's secrets file (base64 user and secret), matches a
  *	line against the server (MX name, destination, address), decides
@@ -64,7 +65,11 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include "smtp.h"
+#include "zerr.h"
+#include "smtp_session.h"
+#include "smtp_tls.h"
+#include "smtp_sasl.h"
+#include "smtp_auth.h"
 #include "zutil.h"
 
 /* allowed - which mechanisms may carry the secret on this session */
