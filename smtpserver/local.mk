@@ -73,6 +73,7 @@ tests_fuzz_fuzz_passwd_SOURCES = tests/fuzz/fuzz_passwd.c
 tests_fuzz_fuzz_passwd_CPPFLAGS = $(POL_CPPFLAGS)
 tests_fuzz_fuzz_passwd_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_passwd_LDADD = $(POL_LIBS)
+endif
 
 # smtpserver/local.mk - libzmsmtpd (the SMTP server engine, installed with
 # its header and pkg-config file) and the smtpserver daemon.
