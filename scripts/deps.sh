@@ -8,8 +8,9 @@ set -eu
 what=${1:-all}
 BUILD="autoconf automake libtool pkg-config make gcc check libc-ares-dev libssl-dev liblmdb-dev libhiredis-dev libcrypt-dev"
 TEST="redis-server postgrey jq socat faketime strace bind9-dnsutils postfix python3-aiosmtpd python3-dnslib nsd dnsmasq-base dovecot-core dovecot-lmtpd swaks libnet-ssleay-perl libio-socket-ssl-perl openssl iproute2 procps util-linux netcat-openbsd clang libfuzzer-14-dev libclang-rt-14-dev"
-# run: what scripts/quickstart needs besides the build (smtp-sink, ss, setpriv)
-RUN="postfix iproute2 procps util-linux passwd"
+# run: what scripts/quickstart needs besides the build (smtp-sink, ss, setpriv,
+# swaks for the SMTP part of the demo)
+RUN="postfix iproute2 procps util-linux passwd swaks"
 case $what in
 build) pkgs=$BUILD ;;
 run) pkgs="$BUILD $RUN" ;;

@@ -13,7 +13,6 @@ smtpserver_libzsmtpd_policy_a_CFLAGS = $(AM_CFLAGS) $(LMDB_CFLAGS) $(HIREDIS_CFL
 POL_LIBS = smtpserver/libzsmtpd_policy.a lib/libzmta.a $(LMDB_LIBS) $(HIREDIS_LIBS) $(CRYPT_LIBS) $(SSL_LIBS)
 POL_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/smtpserver
 
-dist_man_MANS += man/smtpserver.conf.5
 
 if HAVE_CHECK
 POL_UNITS = tests/unit/check_pol_proxy tests/unit/check_pol_limit tests/unit/check_pol_passwd \
