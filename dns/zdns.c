@@ -107,19 +107,6 @@ struct qres {
 
 static int lib_inited;
 
-/* seterr - replace text in err (may be NULL) */
-static void seterr(zbuf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void seterr(zbuf *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	zbuf_reset(err);
-	va_start(ap, fmt);
-	(void)zbuf_vprintf(err, fmt, ap);
-	va_end(ap);
-}
 
 /* from_ares - c-ares status to enum zdns_status */
 static int from_ares(int st)
@@ -172,25 +159,25 @@ int zdns_init(zdns **dp, const zdns_opts *o, zbuf *err)
 	if (!lib_inited) {
 		rc = ares_library_init(ARES_LIB_INIT_ALL);
 		if (rc != ARES_SUCCESS) {
-			seterr(err, "c-ares init: %s", ares_strerror(rc));
+			zbuf_setf(err, "c-ares init: %s", ares_strerror(rc));
 			return Z_ERR;
 		}
 		lib_inited = 1;
 	}
 	if (o->servers != NULL && o->servers[0] == '\0') {
-		seterr(err, "DNS_SERVERS is empty (leave it unset to use the system resolver configuration)");
+		zbuf_setf(err, "DNS_SERVERS is empty (leave it unset to use the system resolver configuration)");
 		return Z_EPARSE;
 	}
 	d = calloc(1, sizeof *d);
 	if (d == NULL) {
-		seterr(err, "out of memory");
+		zbuf_setf(err, "out of memory");
 		return Z_ENOMEM;
 	}
 	d->o = *o;
 	if (o->servers != NULL) {
 		d->servers = strdup(o->servers);
 		if (d->servers == NULL) {
-			seterr(err, "out of memory");
+			zbuf_setf(err, "out of memory");
 			zdns_free(d);
 			return Z_ENOMEM;
 		}
@@ -219,7 +206,7 @@ int zdns_init(zdns **dp, const zdns_opts *o, zbuf *err)
 	}
 	rc = ares_init_options(&d->ch, &ao, mask);
 	if (rc != ARES_SUCCESS) {
-		seterr(err, "c-ares channel: %s", ares_strerror(rc));
+		zbuf_setf(err, "c-ares channel: %s", ares_strerror(rc));
 		d->ch = NULL;
 		zdns_free(d);
 		return Z_ERR;
@@ -229,7 +216,7 @@ int zdns_init(zdns **dp, const zdns_opts *o, zbuf *err)
 		const char *p;
 		rc = ares_set_servers_ports_csv(d->ch, d->servers);
 		if (rc != ARES_SUCCESS) {
-			seterr(err, "DNS_SERVERS \"%s\": %s", d->servers, ares_strerror(rc));
+			zbuf_setf(err, "DNS_SERVERS \"%s\": %s", d->servers, ares_strerror(rc));
 			zdns_free(d);
 			return Z_EPARSE;
 		}

@@ -8,6 +8,7 @@
  *	void zbuf_init(zbuf *b, size_t max);
  *	int zbuf_append(zbuf *b, const void *p, size_t n);
  *	int zbuf_printf(zbuf *b, const char *fmt, ...);
+ *	int zbuf_setf(zbuf *b, const char *fmt, ...);
  *	int zcur_take_until(zcur *c, char delim, zspan *out);
  *	int zparse_ulong(const char *s, unsigned long max, unsigned long *out);
  *	(see zbuf.h for the full list)
@@ -179,6 +180,21 @@ int zbuf_set(zbuf *b, const void *p, size_t n)
 }
 
 /* zbuf_vprintf - append formatted text */
+/* zbuf_setf - reset, then append formatted text */
+int zbuf_setf(zbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	if (b == NULL)
+		return Z_OK;
+	zbuf_reset(b);
+	va_start(ap, fmt);
+	rc = zbuf_vprintf(b, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 int zbuf_vprintf(zbuf *b, const char *fmt, va_list ap)
 {
 	va_list ap2;

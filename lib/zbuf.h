@@ -44,6 +44,9 @@ int zbuf_set(zbuf *b, const void *p, size_t n);
 /* zbuf_printf - append formatted text (vsnprintf underneath) */
 int zbuf_printf(zbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int zbuf_vprintf(zbuf *b, const char *fmt, va_list ap);
+/* zbuf_setf - replace the contents with formatted text (b may be NULL):
+   the usual way to put a reason into a caller's err */
+int zbuf_setf(zbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* zbuf_cstr - NUL-terminated view ("" when empty) */
 const char *zbuf_cstr(const zbuf *b);
 /* zbuf_consume - drop the first n bytes (n > len drops all) */

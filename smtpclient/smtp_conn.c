@@ -129,19 +129,6 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* seterr - put a formatted reason into err (err may be NULL) */
-static void seterr(zbuf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void seterr(zbuf *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	zbuf_reset(err);
-	va_start(ap, fmt);
-	(void)zbuf_vprintf(err, fmt, ap);
-	va_end(ap);
-}
 
 /* parse_port - decimal 1..65535 from a span */
 static int parse_port(zspan s, int *port)
@@ -223,22 +210,22 @@ int smtp_dest_parse(const char *s, int default_port, smtp_dest *out, zbuf *err)
 
 	memset(out, 0, sizeof *out);
 	if (s == NULL || *s == '\0') {
-		seterr(err, "empty destination");
+		zbuf_setf(err, "empty destination");
 		return Z_EPARSE;
 	}
 	in = zspan_from(s);
 	if (in.n > 1024) {
-		seterr(err, "destination too long");
+		zbuf_setf(err, "destination too long");
 		return Z_EPARSE;
 	}
 	if (zspan_startswith_case(in, "unix:")) {
 		const char *path = s + 5;
 		if (path[0] != '/') {
-			seterr(err, "destination %s: UNIX socket path must be absolute", s);
+			zbuf_setf(err, "destination %s: UNIX socket path must be absolute", s);
 			return Z_EPARSE;
 		}
 		if (zstrlcpy(out->path, path, sizeof out->path) != Z_OK) {
-			seterr(err, "destination %s: UNIX socket path too long", s);
+			zbuf_setf(err, "destination %s: UNIX socket path too long", s);
 			return Z_EPARSE;
 		}
 		out->kind = SDEST_UNIX;
@@ -251,14 +238,14 @@ int smtp_dest_parse(const char *s, int default_port, smtp_dest *out, zbuf *err)
 		zcur_init(&c, in.p + 1, in.n - 1);
 		if (zcur_take_until(&c, ']', &body) != Z_OK ||
 		    parse_literal_body(body, &out->sa, &out->salen) != Z_OK) {
-			seterr(err, "destination %s: bad address literal", s);
+			zbuf_setf(err, "destination %s: bad address literal", s);
 			return Z_EPARSE;
 		}
 		zcur_take_rest(&c, &rest);
 		if (rest.n > 0) {
 			zspan pnum = { rest.p + 1, rest.n - 1 };
 			if (rest.p[0] != ':' || parse_port(pnum, &out->port) != Z_OK) {
-				seterr(err, "destination %s: bad port after address literal", s);
+				zbuf_setf(err, "destination %s: bad port after address literal", s);
 				return Z_EPARSE;
 			}
 		}
@@ -273,12 +260,12 @@ int smtp_dest_parse(const char *s, int default_port, smtp_dest *out, zbuf *err)
 			zspan pnum = { in.p + colon + 1, in.n - (size_t)colon - 1 };
 			host.n = (size_t)colon;
 			if (parse_port(pnum, &out->port) != Z_OK) {
-				seterr(err, "destination %s: bad port", s);
+				zbuf_setf(err, "destination %s: bad port", s);
 				return Z_EPARSE;
 			}
 		}
 		if (!valid_hostname(host) || zspan_copy(host, out->host, sizeof out->host) != Z_OK) {
-			seterr(err, "destination %s: bad host name", s);
+			zbuf_setf(err, "destination %s: bad host name", s);
 			return Z_EPARSE;
 		}
 	}
@@ -301,7 +288,7 @@ int smtp_dest_parse_job(const char *s, int default_port, smtp_dest *out, zbuf *e
 		for (i = 0; s != NULL && s[i] != '\0' && i < sizeof shown - 1; i++)
 			shown[i] = (unsigned char)s[i] < ' ' || (unsigned char)s[i] >= 0x7f ? '?' : s[i];
 		shown[i] = '\0';
-		seterr(err, "invalid destination host '%s%s': %s", shown,
+		zbuf_setf(err, "invalid destination host '%s%s': %s", shown,
 		       s != NULL && s[i] != '\0' ? "..." : "",
 		       why.len ? zbuf_cstr(&why) : "not a host name or address literal");
 		goto done;
@@ -309,7 +296,7 @@ int smtp_dest_parse_job(const char *s, int default_port, smtp_dest *out, zbuf *e
 	switch (h.kind) {
 	case MHOST_DOMAIN:
 		if (zstrlcpy(out->host, s, sizeof out->host) != Z_OK) {
-			seterr(err, "invalid destination host: too long");
+			zbuf_setf(err, "invalid destination host: too long");
 			goto done;
 		}
 		out->kind = SDEST_HOST;
@@ -331,7 +318,7 @@ int smtp_dest_parse_job(const char *s, int default_port, smtp_dest *out, zbuf *e
 		break;
 	}
 	default:
-		seterr(err, "invalid destination host: unknown kind");
+		zbuf_setf(err, "invalid destination host: unknown kind");
 		goto done;
 	}
 	if (out->kind == SDEST_LITERAL)
@@ -370,7 +357,7 @@ int smtp_localident(const char *ident, int family, struct sockaddr_storage *out,
 
 	memset(out, 0, sizeof *out);
 	if (ident == NULL || *ident == '\0') {
-		seterr(err, "-L: empty local identity");
+		zbuf_setf(err, "-L: empty local identity");
 		return Z_EPARSE;
 	}
 	if (strncasecmp(ident, "iface:", 6) == 0) {
@@ -378,7 +365,7 @@ int smtp_localident(const char *ident, int family, struct sockaddr_storage *out,
 		int found = 0;
 
 		if (getifaddrs(&ifa0) != 0) {
-			seterr(err, "-L %s: getifaddrs: %s", ident, strerror(errno));
+			zbuf_setf(err, "-L %s: getifaddrs: %s", ident, strerror(errno));
 			return Z_EIO;
 		}
 		for (ifa = ifa0; ifa != NULL; ifa = ifa->ifa_next) {
@@ -393,7 +380,7 @@ int smtp_localident(const char *ident, int family, struct sockaddr_storage *out,
 		}
 		freeifaddrs(ifa0);
 		if (!found) {
-			seterr(err, "-L %s: interface has no %s address", ident, fam);
+			zbuf_setf(err, "-L %s: interface has no %s address", ident, fam);
 			return Z_ENOENT;
 		}
 		set_port(out, 0);
@@ -402,11 +389,11 @@ int smtp_localident(const char *ident, int family, struct sockaddr_storage *out,
 	if (ident[0] == '[') {
 		smtp_dest d;
 		if (smtp_dest_parse(ident, 0, &d, NULL) != Z_OK || d.kind != SDEST_LITERAL || d.port != 0) {
-			seterr(err, "-L %s: bad address literal", ident);
+			zbuf_setf(err, "-L %s: bad address literal", ident);
 			return Z_EPARSE;
 		}
 		if (d.sa.ss_family != family) {
-			seterr(err, "-L %s: not an %s address", ident, fam);
+			zbuf_setf(err, "-L %s: not an %s address", ident, fam);
 			return Z_ENOENT;
 		}
 		*out = d.sa;
@@ -414,7 +401,7 @@ int smtp_localident(const char *ident, int family, struct sockaddr_storage *out,
 		return Z_OK;
 	}
 	if (zstrlcpy(buf, ident, sizeof buf) != Z_OK) {
-		seterr(err, "-L: local identity too long");
+		zbuf_setf(err, "-L: local identity too long");
 		return Z_EPARSE;
 	}
 	{
@@ -426,7 +413,7 @@ int smtp_localident(const char *ident, int family, struct sockaddr_storage *out,
 		hints.ai_socktype = SOCK_STREAM;
 		rc = getaddrinfo(buf, NULL, &hints, &res);
 		if (rc != 0) {
-			seterr(err, "-L %s: no %s address: %s", ident, fam, gai_strerror(rc));
+			zbuf_setf(err, "-L %s: no %s address: %s", ident, fam, gai_strerror(rc));
 			return rc == EAI_AGAIN ? Z_EAGAIN : Z_ENOENT;
 		}
 		for (ai = res; ai != NULL; ai = ai->ai_next) {
@@ -438,7 +425,7 @@ int smtp_localident(const char *ident, int family, struct sockaddr_storage *out,
 		}
 		freeaddrinfo(res);
 		if (ai == NULL) {
-			seterr(err, "-L %s: no %s address", ident, fam);
+			zbuf_setf(err, "-L %s: no %s address", ident, fam);
 			return Z_ENOENT;
 		}
 		set_port(out, 0);
@@ -498,7 +485,7 @@ static int bind_reserved(int fd, struct sockaddr_storage *la, socklen_t lalen, z
 	int port;
 
 	if (geteuid() != 0) {
-		seterr(err, "-r needs root (a source port below 1024)");
+		zbuf_setf(err, "-r needs root (a source port below 1024)");
 		return Z_ERR;
 	}
 	for (port = 1023; port >= 512; port--) {
@@ -506,11 +493,11 @@ static int bind_reserved(int fd, struct sockaddr_storage *la, socklen_t lalen, z
 		if (bind(fd, (struct sockaddr *)la, lalen) == 0)
 			return Z_OK;
 		if (errno != EADDRINUSE && errno != EACCES) {
-			seterr(err, "-r: bind: %s", strerror(errno));
+			zbuf_setf(err, "-r: bind: %s", strerror(errno));
 			return Z_EIO;
 		}
 	}
-	seterr(err, "-r: no free reserved port");
+	zbuf_setf(err, "-r: no free reserved port");
 	return Z_EAGAIN;
 }
 
@@ -523,19 +510,19 @@ int smtp_connect(const struct sockaddr *sa, socklen_t salen, const smtp_bind *b,
 
 	fmt_addr(sa, where, sizeof where);
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) {
-		seterr(err, "connect to %s: unsupported address family", where);
+		zbuf_setf(err, "connect to %s: unsupported address family", where);
 		return Z_ERR;
 	}
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		e = errno;
-		seterr(err, "connect to %s: socket: %s", where, strerror(e));
+		zbuf_setf(err, "connect to %s: socket: %s", where, strerror(e));
 		return temp_errno(e) ? Z_EAGAIN : Z_EIO;
 	}
 	if (b != NULL && b->sndbuf > 0 &&
 	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &b->sndbuf, sizeof b->sndbuf) != 0) {
 		e = errno;
-		seterr(err, "connect to %s: SO_SNDBUF %d: %s", where, b->sndbuf, strerror(e));
+		zbuf_setf(err, "connect to %s: SO_SNDBUF %d: %s", where, b->sndbuf, strerror(e));
 		rc = Z_EIO;
 		goto fail;
 	}
@@ -547,7 +534,7 @@ int smtp_connect(const struct sockaddr *sa, socklen_t salen, const smtp_bind *b,
 		if (b->localident != NULL) {
 			rc = smtp_localident(b->localident, sa->sa_family, &la, &lalen, &why);
 			if (rc != Z_OK) {
-				seterr(err, "connect to %s: %s", where, zbuf_cstr(&why));
+				zbuf_setf(err, "connect to %s: %s", where, zbuf_cstr(&why));
 				zbuf_free(&why);
 				goto fail;
 			}
@@ -560,13 +547,13 @@ int smtp_connect(const struct sockaddr *sa, socklen_t salen, const smtp_bind *b,
 		if (b->reserved_port) {
 			rc = bind_reserved(fd, &la, lalen, &why);
 			if (rc != Z_OK) {
-				seterr(err, "connect to %s: %s", where, zbuf_cstr(&why));
+				zbuf_setf(err, "connect to %s: %s", where, zbuf_cstr(&why));
 				zbuf_free(&why);
 				goto fail;
 			}
 		} else if (bind(fd, (struct sockaddr *)&la, lalen) != 0) {
 			e = errno;
-			seterr(err, "connect to %s: bind to -L %s: %s", where, b->localident, strerror(e));
+			zbuf_setf(err, "connect to %s: bind to -L %s: %s", where, b->localident, strerror(e));
 			zbuf_free(&why);
 			rc = temp_errno(e) ? Z_EAGAIN : Z_EIO;
 			goto fail;
@@ -581,12 +568,12 @@ int smtp_connect(const struct sockaddr *sa, socklen_t salen, const smtp_bind *b,
 		if (e == 0)
 			return fd;
 		if (e == ETIMEDOUT) {
-			seterr(err, "connect to %s: timed out after %d ms", where, timeout_ms);
+			zbuf_setf(err, "connect to %s: timed out after %d ms", where, timeout_ms);
 			rc = Z_EAGAIN;
 			goto fail;
 		}
 	}
-	seterr(err, "connect to %s: %s", where, strerror(e));
+	zbuf_setf(err, "connect to %s: %s", where, strerror(e));
 	rc = temp_errno(e) ? Z_EAGAIN : Z_EIO;
 fail:
 	close(fd);
@@ -602,13 +589,13 @@ int smtp_connect_unix(const char *path, int timeout_ms, zbuf *err)
 	memset(&un, 0, sizeof un);
 	un.sun_family = AF_UNIX;
 	if (path == NULL || zstrlcpy(un.sun_path, path, sizeof un.sun_path) != Z_OK) {
-		seterr(err, "connect to UNIX:%s: path too long", path ? path : "");
+		zbuf_setf(err, "connect to UNIX:%s: path too long", path ? path : "");
 		return Z_EPARSE;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		e = errno;
-		seterr(err, "connect to UNIX:%s: socket: %s", path, strerror(e));
+		zbuf_setf(err, "connect to UNIX:%s: socket: %s", path, strerror(e));
 		return Z_EAGAIN;
 	}
 	if (connect(fd, (struct sockaddr *)&un, sizeof un) == 0)
@@ -620,9 +607,9 @@ int smtp_connect_unix(const char *path, int timeout_ms, zbuf *err)
 			return fd;
 	}
 	if (e == ETIMEDOUT)
-		seterr(err, "connect to UNIX:%s: timed out after %d ms", path, timeout_ms);
+		zbuf_setf(err, "connect to UNIX:%s: timed out after %d ms", path, timeout_ms);
 	else
-		seterr(err, "connect to UNIX:%s: %s", path, strerror(e));
+		zbuf_setf(err, "connect to UNIX:%s: %s", path, strerror(e));
 	rc = temp_errno(e) ? Z_EAGAIN : Z_EIO;
 	close(fd);
 	return rc;

@@ -119,19 +119,6 @@ typedef struct mxhost {
 	int pref;
 } mxhost;
 
-/* seterr - replace text in why (may be NULL) */
-static void seterr(zbuf *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void seterr(zbuf *why, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL)
-		return;
-	zbuf_reset(why);
-	va_start(ap, fmt);
-	(void)zbuf_vprintf(why, fmt, ap);
-	va_end(ap);
-}
 
 /* dupstr - strdup that passes NULL through; *fail set on ENOMEM */
 static char *dupstr(const char *s, int *fail)
@@ -156,7 +143,7 @@ int smtp_dns_init(smtp_dns **dp, const smtp_dns_opts *o, zbuf *err)
 	*dp = NULL;
 	d = calloc(1, sizeof *d);
 	if (d == NULL) {
-		seterr(err, "out of memory");
+		zbuf_setf(err, "out of memory");
 		return Z_ENOMEM;
 	}
 	d->o = *o;
@@ -169,7 +156,7 @@ int smtp_dns_init(smtp_dns **dp, const smtp_dns_opts *o, zbuf *err)
 	d->o.myhostname = d->myhostname;
 	d->o.selfaddrs = d->selfaddrs;
 	if (fail) {
-		seterr(err, "out of memory");
+		zbuf_setf(err, "out of memory");
 		smtp_dns_free(d);
 		return Z_ENOMEM;
 	}
@@ -365,30 +352,30 @@ int smtp_dns_resolve(smtp_dns *d, const char *domain, smtp_mxlist *out, zbuf *wh
 
 	memset(out, 0, sizeof *out);
 	if (domain == NULL || domain[0] == '\0' || strlen(domain) > 253) {
-		seterr(why, "bad domain name \"%s\"", domain ? domain : "");
+		zbuf_setf(why, "bad domain name \"%s\"", domain ? domain : "");
 		return SDNS_NXDOMAIN;
 	}
 	if (!d->o.use_mx)
 		return smtp_dns_host_addrs(d, domain, out, why);
 	set = calloc(1, sizeof *set);
 	if (set == NULL) {
-		seterr(why, "out of memory looking up MX for %s (will retry)", domain);
+		zbuf_setf(why, "out of memory looking up MX for %s (will retry)", domain);
 		return SDNS_TEMPFAIL;
 	}
 	st = zdns_mx(d->z, domain, set);
 	zstrlcpy(out->canon, set->canon[0] ? set->canon : domain, sizeof out->canon);
 	if (st == ZDNS_NXDOMAIN) {
-		seterr(why, "%s: no such domain", domain);
+		zbuf_setf(why, "%s: no such domain", domain);
 		rc = SDNS_NXDOMAIN;
 		goto done;
 	}
 	if (st != ZDNS_OK && st != ZDNS_NODATA) {
-		seterr(why, "%s looking up MX for %s (will retry)", zdns_status_text(st), domain);
+		zbuf_setf(why, "%s looking up MX for %s (will retry)", zdns_status_text(st), domain);
 		rc = SDNS_TEMPFAIL;
 		goto done;
 	}
 	if (set->nullmx) {
-		seterr(why, "%s publishes a null MX (RFC 7505): it accepts no mail", domain);
+		zbuf_setf(why, "%s publishes a null MX (RFC 7505): it accepts no mail", domain);
 		rc = SDNS_NULLMX;
 		goto done;
 	}
@@ -452,21 +439,21 @@ int smtp_dns_resolve(smtp_dns *d, const char *domain, smtp_mxlist *out, zbuf *wh
 		goto done;
 	}
 	if (anytemp) {
-		seterr(why, "%s looking up the addresses of the MX hosts of %s (will retry)",
+		zbuf_setf(why, "%s looking up the addresses of the MX hosts of %s (will retry)",
 		       zdns_status_text(tstatus), domain);
 		rc = SDNS_TEMPFAIL;
 	} else if (selfcut) {
-		seterr(why, "%s: MX points back to us (%s %s): we are the best MX "
+		zbuf_setf(why, "%s: MX points back to us (%s %s): we are the best MX "
 		       "but this is not a local domain", domain, selfname, selfwhy);
 		rc = SDNS_SELF;
 	} else if (wksdropped) {
-		seterr(why, "%s: no MX host has a WKS record for SMTP", domain);
+		zbuf_setf(why, "%s: no MX host has a WKS record for SMTP", domain);
 		rc = SDNS_NOWKS;
 	} else if (out->implicit) {
-		seterr(why, "%s: no MX and no address", domain);
+		zbuf_setf(why, "%s: no MX and no address", domain);
 		rc = SDNS_NOADDR;
 	} else {
-		seterr(why, "%s: no address for any MX host", domain);
+		zbuf_setf(why, "%s: no address for any MX host", domain);
 		rc = SDNS_NOADDR;
 	}
 done:
@@ -483,7 +470,7 @@ int smtp_dns_host_addrs(smtp_dns *d, const char *host, smtp_mxlist *out, zbuf *w
 
 	memset(out, 0, sizeof *out);
 	if (host == NULL || host[0] == '\0' || strlen(host) > 253) {
-		seterr(why, "bad host name \"%s\"", host ? host : "");
+		zbuf_setf(why, "bad host name \"%s\"", host ? host : "");
 		return SDNS_NXDOMAIN;
 	}
 	zstrlcpy(out->canon, host, sizeof out->canon);
@@ -495,7 +482,7 @@ int smtp_dns_host_addrs(smtp_dns *d, const char *host, smtp_mxlist *out, zbuf *w
 	}
 	if (ss.ss_family != 0) {
 		if (loops_back(d, &ss)) {
-			seterr(why, "%s: address points back to us (loopback)", host);
+			zbuf_setf(why, "%s: address points back to us (loopback)", host);
 			return SDNS_SELF;
 		}
 		fill_entry(d, &out->a[0], host, 0, &ss);
@@ -517,7 +504,7 @@ int smtp_dns_host_addrs(smtp_dns *d, const char *host, smtp_mxlist *out, zbuf *w
 		}
 		h.n = k;
 		if (k == 0 && looped > 0) {
-			seterr(why, "%s: host points back to us (only loopback addresses)", host);
+			zbuf_setf(why, "%s: host points back to us (only loopback addresses)", host);
 			return SDNS_SELF;
 		}
 	}
@@ -527,14 +514,14 @@ int smtp_dns_host_addrs(smtp_dns *d, const char *host, smtp_mxlist *out, zbuf *w
 	if (out->n > 0)
 		return SDNS_OK;
 	if (zdns_temp(st)) {
-		seterr(why, "%s looking up the address of %s (will retry)", zdns_status_text(st), host);
+		zbuf_setf(why, "%s looking up the address of %s (will retry)", zdns_status_text(st), host);
 		return SDNS_TEMPFAIL;
 	}
 	if (st == ZDNS_NXDOMAIN) {
-		seterr(why, "%s: no such host", host);
+		zbuf_setf(why, "%s: no such host", host);
 		return SDNS_NXDOMAIN;
 	}
-	seterr(why, "%s: host has no address", host);
+	zbuf_setf(why, "%s: host has no address", host);
 	return SDNS_NOADDR;
 }
 

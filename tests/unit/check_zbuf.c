@@ -304,6 +304,20 @@ END_TEST
 
 /* xtext round trips and malformed escapes */
 /* main - run the suite */
+/* zbuf_setf replaces the contents and accepts NULL */
+START_TEST(test_setf)
+{
+	zbuf b = ZBUF_INIT(16);
+
+	ck_assert_int_eq(zbuf_puts(&b, "old text"), Z_OK);
+	ck_assert_int_eq(zbuf_setf(&b, "n=%d", 42), Z_OK);
+	ck_assert_str_eq(zbuf_cstr(&b), "n=42");
+	ck_assert_int_eq(zbuf_setf(&b, "%s", "much longer than sixteen bytes"), Z_ETOOBIG);
+	ck_assert_int_eq(zbuf_setf(NULL, "x"), Z_OK);
+	zbuf_free(&b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("zbuf");
@@ -322,6 +336,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_parse_long, 0, sizeof(long_cases) / sizeof(long_cases[0]));
 	tcase_add_test(tc, test_strlcpy);
 	tcase_add_test(tc, test_set_alias);
+	tcase_add_test(tc, test_setf);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
