@@ -30,6 +30,8 @@
 # submitters) on E2E_FSYNC_N messages (500).
 # Output: per run lines, then one line per case
 #   ratio <case> <zmta/Postfix throughput>  zmta <msg/s> <cpu ms/msg> postfix <msg/s> <cpu ms/msg>
+# zmta runs up to E2E_MAXTHR (10) agents per destination (Postfix: its
+# default destination concurrency, 20).
 # Env: E2E_N (5000) RUNS (3) LANES (4) E2E_CASES ("submit smtp-in fanout
 #      drain") E2E_FSYNC_N (500; 0 = skip) TIMEOUT (per case, s) BENCH_KEEP=1
 # Needs root (the Postfix master starts as root), postfix, smtp-sink,
@@ -198,6 +200,7 @@ EOF
 	retries="1 2 4"
 	expiry=1h
 	idlemax=10s
+	maxta=40 maxchannel=30 maxring=30 maxthr=${E2E_MAXTHR:-10} overfeed=50
 error/*	command="errormail -c \$channel"
 smtp/*	command="smtp -c \$channel -p $SPORT"
 EOF
