@@ -33,7 +33,8 @@
 # zmta runs up to E2E_MAXTHR (10) agents per destination (Postfix: its
 # default destination concurrency, 20).
 # Env: E2E_N (5000) RUNS (3) LANES (4) E2E_CASES ("submit smtp-in fanout
-#      drain") E2E_FSYNC_N (500; 0 = skip) TIMEOUT (per case, s) BENCH_KEEP=1
+#      drain") E2E_FSYNC_N (500; 0 = skip) E2E_SCALE ("5000 50000": run
+#      at each size and print how rate and CPU per message move) TIMEOUT (per case, s) BENCH_KEEP=1
 # Needs root (the Postfix master starts as root), postfix, smtp-sink,
 # smtp-source, nsd; a missing one skips what needs it.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -51,6 +52,22 @@ fi
 if [ -z "${ZBENCH_E2E:-}" ]; then
 	echo "SKIP e2e: run it with make bench-e2e (or ZBENCH_E2E=1)"
 	exit 77
+fi
+if [ -n "${E2E_SCALE:-}" ]; then
+	# E2E_SCALE="5000 50000": the whole bench at each size, then how the
+	# rate and the CPU per message move with the size (flat = scales)
+	out=$(mktemp)
+	for n in $E2E_SCALE; do
+		echo "=== E2E_N=$n"
+		echo "N=$n" >> "$out"
+		E2E_SCALE= E2E_N=$n bash "$0" | tee -a "$out"
+	done
+	echo "=== scale (per case: [N: zmta msg/s, zmta cpu ms/msg, postfix msg/s, postfix cpu ms/msg])"
+	awk '/^N=/ { n = substr($0, 3) }
+	     /^ratio / && NF >= 12 { line[$2] = line[$2] sprintf("  [%s: %s %s %s %s]", n, $5, $7, $10, $12) }
+	     END { for (c in line) print "scale " c line[c] }' "$out"
+	rm -f "$out"
+	exit 0
 fi
 . "$(dirname "$0")/benchlib.sh"
 N=${E2E_N:-5000}; RUNS=${RUNS:-3}; LANES=${LANES:-4}; SIZE=1000
