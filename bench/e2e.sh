@@ -386,7 +386,7 @@ pfx_case() {
 SPORT=$(pick_port)
 case " $CASES " in *" fanout "*) start_nsd53 ;; esac
 echo "# e2e: N=$N (fanout $((N / 10)) x 10 rcpts) size=$SIZE lanes=$LANES runs=$RUNS $(nproc) cpus; postfix $(postconf -d -h mail_version 2>/dev/null || echo -); smtpserver $([ "$HAVE_SMTPD" = 1 ] && echo built || echo 'not built'); fanout DNS for Postfix: $([ "$FANOUT_DNS" = ns53 ] && echo 'nsd on 127.0.0.1:53 via a private /etc/resolv.conf (unshare -m)' || echo 'none: transport map to the sinks')"
-echo "# rates are messages/s from the first submission (drain: the release) to the sinks' last message; cpu = the daemons' CPU ms per message"
+echo "# rates are messages/s (fanout: deliveries/s, N/10 messages x 10) from the first submission (drain: the release, including zmta start) to the sinks' last message; cpu = the daemons' CPU ms per message (fanout: per delivery)"
 for c in $CASES; do
 	zr=(); zc=(); pr=(); pc=()
 	for run in $(seq 1 "$RUNS"); do
