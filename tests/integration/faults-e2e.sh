@@ -14,7 +14,9 @@
 # MAIL, RCPT, DATA and after the dot; the connection closed mid-DATA; a
 # peer that stalls (-T cmd=5s); DNS SERVFAIL, NXDOMAIN, null MX and a DNS
 # timeout; a full disk under sendmail (tests/tools/enospc.c: exit 75
-# EX_TEMPFAIL, nothing left in the spool).  After "zmta stop": no stale
+# EX_TEMPFAIL, nothing left in the spool) and under the router (the
+# submission goes to deferred/, no control file, routed once there is
+# room).  After "zmta stop": no stale
 # lock, no body without a control file.  doc/reliability.md lists what is
 # covered where.
 ZT_TIMEOUT=${ZT_TIMEOUT:-180}
@@ -61,7 +63,7 @@ for r in "${RAW[@]}"; do
 done
 start_dns_faulty "$ZONE"
 CRASH_SMTP_ARGS="-T cmd=5s"
-crash_setup "DNS_SERVERS=127.0.0.1:$DNS_PORT" "SMTP_TEST_ADDRMAP=$MAP" "DNS_TIMEOUT=2"
+crash_setup "DNS_SERVERS=127.0.0.1:$DNS_PORT" "SMTP_TEST_ADDRMAP=$MAP" "ROUTER_DEFER_RETRY=1"
 crash_start || { crash_logs; zt_done; }
 
 # --- the matrix: "case|recipient|expected" ------------------------------------
@@ -208,6 +210,49 @@ crash_spool_check
 NDEF=0
 for m in "${M[@]}"; do case $m in *"|deferred") NDEF=$((NDEF + 1)) ;; esac; done
 check_eq "spool: exactly the deferred messages stay queued" "$NDEF" "$SPOOL_LEFT"
+NDEF=$((NDEF + 1))   # the message of the routing case below stays queued
+
+# --- a full disk while routing: the router keeps the submission and
+# finishes it once the disk has room (zmta is stopped; the router runs
+# alone, first under the shim)
+if [ -f "$ZT_W/enospc.so" ]; then
+	before_t=$(find "$PO/transport" -type f -name '[0-9]*' | sort)
+	printf 'Subject: fault route-disk-full\n\nbody\n' | crash_sm -i -f "$SENDER" u3@ok.mta.test
+	check_eq "route disk full: sendmail accepts" 0 "$?"
+	SUB=$(basename "$(find "$PO/router" -type f -name '[0-9]*' | head -1)")
+	: > "$ZT_W/enospc.log"
+	ENOSPC_MATCH="$PO/transport/" ENOSPC_GROW=0 ENOSPC_FSYNC=1 ENOSPC_LOG="$ZT_W/enospc.log" \
+		LD_PRELOAD="$ZT_W/enospc.so" ZCONFIG="$ZCONFIG" "$top_builddir/router/router" -L "$ZT_W/router-full.log" &
+	RP=$!
+	track "$RP"
+	for i in $(seq 1 60); do [ -s "$ZT_W/enospc.log" ] && break; sleep 0.1; done
+	sleep 1
+	stop_pid "$RP"
+	if [ -s "$ZT_W/enospc.log" ]; then
+		check_eq "route disk full: no new control file" "$before_t" \
+			"$(find "$PO/transport" -type f -name '[0-9]*' | sort)"
+		check_eq "route disk full: no temp control file" 0 \
+			"$(find "$PO/transport" -name '.[0-9]*' -type f | wc -l)"
+		check_eq "route disk full: the submission is kept (router/ or deferred/)" yes \
+			"$([ -n "$SUB" ] && { [ -f "$PO/router/$SUB" ] || [ -f "$PO/deferred/$SUB.deferred" ]; } && echo yes || echo no)"
+		ZCONFIG="$ZCONFIG" "$top_builddir/router/router" -L "$ZT_W/router-after.log" &
+		RP=$!
+		track "$RP"
+		# deferred/ goes back to router/ every ROUTER_DEFER_RETRY (1 s here)
+		for i in $(seq 1 150); do
+			[ -z "$(find "$PO/router" "$PO/deferred" -type f -name '[0-9]*')" ] && break
+			sleep 0.1
+		done
+		sleep 0.3
+		stop_pid "$RP"
+		check_eq "route disk full: routed once there is room" 1 \
+			"$(comm -13 <(printf '%s\n' "$before_t") <(find "$PO/transport" -type f -name '[0-9]*' | sort) | grep -c .)"
+	else
+		info "route disk full: the shim did not fire in the router"
+		show "$ZT_W/router-full.log"
+	fi
+	crash_spool_check
+fi
 if grep -Eqs 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$LOG"/*; then
 	fail "sanitizer report in $LOG"
 fi
