@@ -5,3 +5,10 @@ EXTRA_DIST += bench/run-all.sh bench/benchlib.sh
 # smtpd-accept.sh: smtpserver vs a private Postfix smtpd, acceptance only
 # (needs smtpserver/smtpserver and zmtactl/zmta, both built by `all`)
 EXTRA_DIST += bench/smtpd-accept.sh
+# make bench-e2e: the whole system against a private Postfix (bench/e2e.sh;
+# E2E_N, RUNS, E2E_CASES, E2E_FSYNC_N scale it).  Not part of make bench.
+EXTRA_DIST += bench/e2e.sh
+bench-e2e: all
+	ZBENCH_E2E=1 top_srcdir=$(abs_top_srcdir) top_builddir=$(abs_top_builddir) \
+		$(SHELL) $(srcdir)/bench/e2e.sh
+.PHONY: bench-e2e

@@ -6,6 +6,7 @@ scheduler_scheduler_SOURCES = scheduler/scheduler.c \
 	scheduler/agents.h scheduler/agents.c \
 	scheduler/complete.h scheduler/complete.c \
 	scheduler/mqsrv.h scheduler/mqsrv.c
+scheduler_scheduler_SOURCES += scheduler/orphans.h scheduler/orphans.c
 scheduler_scheduler_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
 scheduler_scheduler_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
 scheduler_scheduler_LDADD = scheduler/libsched.a spool/libspool.a mail/libmail.a lib/libzmta.a $(SSL_LIBS)

@@ -12,7 +12,8 @@
  *	See scheduler(8).  main() parses options, loads zmta.conf and
  *	scheduler.conf (-n: check and exit), takes the single-instance lock
  *	$POSTOFFICE/.pid.scheduler, changes into transport/, opens the
- *	notification datagram socket and the mailq socket, scans the queue and
+ *	notification datagram socket and the mailq socket, removes bodies a
+ *	crash left without a control file (orphans.c), scans the queue and
  *	runs the event loop.  This file also holds what follows the reading
  *	of a new control file (the scan hooks: complete, expire, start),
  *	signals (signalfd) and the periodic tick.  The daemon's state is one
@@ -74,6 +75,7 @@
 #include "complete.h"
 #include "ctlfile.h"
 #include "model.h"
+#include "orphans.h"
 #include "removal.h"
 #include "scan.h"
 #include "mqsrv.h"
@@ -868,6 +870,8 @@ int main(int argc, char **argv)
 
 	zlog_info(NULL, "starting: postoffice %s, config %s, max agents %u%s", S.postoffice,
 		  S.cfg->name ? S.cfg->name : "builtin", S.pool.maxkids, S.pool.freeze ? ", frozen" : "");
+	/* bodies a crash left between "control file gone" and "body gone" */
+	orphans_sweep();
 	zproctitle_set("scanning");
 	set_scanning(1);
 	long long t0 = zmono_ms();
