@@ -868,6 +868,7 @@ int main(int argc, char **argv)
 		       S.m.nrcpt ? (double)(rss1 - rss0) * 1024.0 / (double)S.m.nrcpt : 0.0);
 		printf("sched_events %lu usec_per_event %.3f\n", ev,
 		       ev ? (double)(t3 - t2) * 1000.0 / (double)ev : 0.0);
+		statlog_flush(&S.cc);	/* lines of recipients failed at the scan */
 		return 0;
 	}
 
