@@ -16,6 +16,7 @@
  *	int zev_run(zev_loop *loop);
  *	void zev_stop(zev_loop *loop);
  *	unsigned long zev_timers(const zev_loop *loop);
+ *	void zev_set_prewait(zev_loop *loop, zev_prewait_fn fn, void *arg);
  * DESCRIPTION
  *	Times are zmono_ms() values.  Each zev_run_once waits until the
  *	earliest timer (or max_wait_ms), dispatches ready descriptors, then
@@ -26,6 +27,9 @@
  *	round is not delivered, and a timer added during the timer phase
  *	runs in a later round at the earliest.
  *	zev_run returns when zev_stop is called or nothing is left to wait on.
+ *	A prewait hook (zev_set_prewait) runs at the start of every
+ *	zev_run_once, before the wait: the place to write out what the last
+ *	round's callbacks collected (held log lines, batches).
  * DIAGNOSTICS
  *	Z_OK, Z_EIO (epoll failure, errno kept), Z_ENOMEM, Z_ENOENT
  *	(unknown fd or timer), Z_ERR (fd already registered / bad fd).
@@ -74,6 +78,8 @@ struct zev_loop {
 	uint32_t next_gen;
 	int stop;
 	unsigned long nfds;
+	zev_prewait_fn prewait;     /* zev_set_prewait, or NULL */
+	void *prewait_arg;
 };
 
 /* zev_new - create a loop */
@@ -320,6 +326,8 @@ int zev_run_once(zev_loop *loop, int max_wait_ms)
 	int n;
 	long long now;
 
+	if (loop->prewait != NULL)
+		loop->prewait(loop->prewait_arg);
 	if (loop->nheap > 0) {
 		long long d = loop->heap[0].when - zmono_ms();
 		if (d < 0)
@@ -376,6 +384,13 @@ int zev_run(zev_loop *loop)
 	}
 	loop->stop = 0;
 	return rc;
+}
+
+/* zev_set_prewait - fn(arg) before every wait (NULL: none) */
+void zev_set_prewait(zev_loop *loop, zev_prewait_fn fn, void *arg)
+{
+	loop->prewait = fn;
+	loop->prewait_arg = arg;
 }
 
 /* zev_stop - make zev_run return after the current round */

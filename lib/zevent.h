@@ -13,6 +13,7 @@
 typedef struct zev_loop zev_loop;
 typedef void (*zev_io_fn)(zev_loop *loop, int fd, unsigned events, void *arg);
 typedef void (*zev_timer_fn)(zev_loop *loop, void *arg);
+typedef void (*zev_prewait_fn)(void *arg);
 
 zev_loop *zev_new(void);
 void zev_free(zev_loop *loop);
@@ -31,5 +32,8 @@ int zev_run(zev_loop *loop);
 void zev_stop(zev_loop *loop);
 /* zev_timers - number of pending timers */
 unsigned long zev_timers(const zev_loop *loop);
+/* zev_set_prewait - call fn(arg) at the start of each zev_run_once, before
+ * it waits (NULL: none) */
+void zev_set_prewait(zev_loop *loop, zev_prewait_fn fn, void *arg);
 
 #endif

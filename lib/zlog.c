@@ -8,6 +8,8 @@
  *	void zlog_open(const char *progname, int flags);
  *	int zlog_set_file(const char *path);
  *	void zlog_set_debug(int on);
+ *	void zlog_hold(int on);
+ *	void zlog_flush(void);
  *	void zlog(enum zlog_level lvl, const char *id, const char *fmt, ...);
  *	unsigned long zlog_errors(void);
  *	_Noreturn void zlog_fatal(int code, const char *id, const char *fmt, ...);
@@ -19,6 +21,12 @@
  *	Bytes outside printable ASCII become '?'; the text is cut at 4000
  *	bytes.  Each line is written with one write(2) so that concurrent
  *	processes appending to one file do not interleave.
+ *	zlog_hold(1) (a busy daemon's event loop) keeps stderr/file lines of
+ *	level info and debug in a 32 KB buffer instead: written with one
+ *	write(2) of whole lines when the buffer is full, at zlog_flush()
+ *	(the loop calls it before it waits), with the next warn or worse
+ *	line, before fork(2) and at exit(3).  A forked child starts without
+ *	holding.  Syslog lines are never held.
  * DIAGNOSTICS
  *	zlog_set_file returns Z_EIO when the file cannot be opened (the old
  *	destination stays).  Logging itself never fails visibly.
@@ -55,11 +63,51 @@ static int zlog_debug_on = 0;
 static int zlog_syslog_open = 0;
 static unsigned long zlog_nerrors = 0;
 static long zlog_pid = 0;         /* cached getpid(); reset in a forked child */
+static int zlog_holding = 0;      /* zlog_hold(1): info lines wait in zlog_held */
+static char *zlog_held = NULL;    /* ZLOG_HOLD_MAX bytes once holding */
+static size_t zlog_nheld = 0;
+#define ZLOG_HOLD_MAX (32u * 1024u)
 
-/* zlog_forked - pthread_atfork child hook: the cached pid is the parent's */
+/* zlog_forked - pthread_atfork child hook: the cached pid is the parent's;
+ * the parent's held lines were flushed before the fork */
 static void zlog_forked(void)
 {
 	zlog_pid = 0;
+	zlog_holding = 0;
+	zlog_nheld = 0;
+}
+
+/* zlog_flush - write the held lines with one write(2) */
+void zlog_flush(void)
+{
+	int saved = errno;
+
+	if (zlog_nheld > 0) {
+		/* a log line that cannot be written has nowhere to go */
+		(void)zwrite_all(zlog_fd >= 0 ? zlog_fd : STDERR_FILENO, zlog_held, zlog_nheld);
+		zlog_nheld = 0;
+	}
+	errno = saved;
+}
+
+/* zlog_hold - keep info lines until zlog_flush (1) or write each (0) */
+void zlog_hold(int on)
+{
+	static int hooked;
+
+	if (on && zlog_held == NULL) {
+		zlog_held = malloc(ZLOG_HOLD_MAX);
+		if (zlog_held == NULL)
+			return;   /* no buffer: every line is written at once */
+	}
+	if (on && !hooked) {
+		hooked = 1;
+		(void)pthread_atfork(zlog_flush, NULL, NULL);
+		(void)atexit(zlog_flush);
+	}
+	if (!on)
+		zlog_flush();
+	zlog_holding = on && zlog_held != NULL;
 }
 
 /* zlog_getpid - our pid without a system call per log line */
@@ -107,6 +155,7 @@ int zlog_set_file(const char *path)
 {
 	int fd;
 
+	zlog_flush();	/* held lines belong to the old destination */
 	if (path == NULL) {
 		if (zlog_fd >= 0)
 			close(zlog_fd);
@@ -178,10 +227,18 @@ static void zlog_emit(enum zlog_level lvl, const char *id, const char *fmt, va_l
 	}
 
 	if (zlog_flags & ZLOG_TO_STDERR || zlog_fd >= 0) {
+		static time_t stamp_at = (time_t)-1;
+		static char stamp_of[32];
 		now = time(NULL);
-		if (gmtime_r(&now, &tm) == NULL ||
-		    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-			zstrlcpy(stamp, "0000-00-00T00:00:00Z", sizeof(stamp));
+		if (now != stamp_at) {
+			/* one formatting per second, not per line */
+			if (gmtime_r(&now, &tm) == NULL ||
+			    strftime(stamp_of, sizeof(stamp_of), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+				zstrlcpy(stamp_of, "0000-00-00T00:00:00Z", sizeof(stamp_of));
+			else
+				stamp_at = now;
+		}
+		memcpy(stamp, stamp_of, sizeof(stamp));
 		if (zlog_flags & ZLOG_AS_COMMENT)	/* transport agent: "# prog:pid: ..." */
 			n = snprintf(line, sizeof(line), "# %s:%ld: %s%s%s: %s\n",
 			    zlog_prog, zlog_getpid(), idbuf,
@@ -196,8 +253,17 @@ static void zlog_emit(enum zlog_level lvl, const char *id, const char *fmt, va_l
 				len = sizeof(line) - 1;
 				line[len - 1] = '\n';
 			}
-			/* a log line that cannot be written has nowhere to go */
-			(void)zwrite_all(zlog_fd >= 0 ? zlog_fd : STDERR_FILENO, line, len);
+			if (zlog_holding && lvl <= ZLOG_INFO) {
+				if (zlog_nheld + len > ZLOG_HOLD_MAX)
+					zlog_flush();
+				memcpy(zlog_held + zlog_nheld, line, len);
+				zlog_nheld += len;
+			} else {
+				/* held lines first: the file keeps their order */
+				zlog_flush();
+				/* a log line that cannot be written has nowhere to go */
+				(void)zwrite_all(zlog_fd >= 0 ? zlog_fd : STDERR_FILENO, line, len);
+			}
 		}
 	}
 	if (zlog_flags & ZLOG_TO_SYSLOG) {

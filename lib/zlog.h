@@ -25,6 +25,12 @@ void zlog_open(const char *progname, int flags);
 int zlog_set_file(const char *path);
 /* zlog_set_debug - 0 hides ZLOG_DEBUG lines */
 void zlog_set_debug(int on);
+/* zlog_hold - 1: keep info/debug lines for stderr or the file in a buffer
+ * until zlog_flush (or a full buffer, a warn-or-worse line, fork, exit);
+ * 0: flush and write every line at once (the default) */
+void zlog_hold(int on);
+/* zlog_flush - write the held lines now (one write) */
+void zlog_flush(void);
 /* zlog - one line at level lvl; id may be NULL */
 void zlog(enum zlog_level lvl, const char *id, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

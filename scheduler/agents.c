@@ -21,7 +21,8 @@
  *	modules do not include each other.
  *	Feeding: "owe" = lines written minus "#hungry" received; an agent
  *	that said "#hungry" for everything it got has owe == -1.  A job is
- *	written while owe < overfeed.  An agent may ask for the next job
+ *	written while owe < overfeed; the job lines of one feed round are
+ *	collected and written with one write(2).  An agent may ask for the next job
  *	before it reports the previous one, so fed recipients stay "in
  *	flight" on the agent until they are reported or the agent is gone
  *	(or silent with them for PARAMmax-ta-silence); only then are they
@@ -718,6 +719,24 @@ void thread_reschedule(agent_pool *p, thread *t, time_t hint)
 	thread_arm(p, t);
 }
 
+/* agent_send - write a batch of whole lines with one write(2) or fail
+ * (the lines are already counted in a->owe) */
+static int agent_send(agent *a, const char *p, size_t n)
+{
+	ssize_t w;
+	if (n == 0)
+		return Z_OK;
+	do {
+		w = write(a->fd, p, n);
+	} while (w < 0 && errno == EINTR);
+	if (w != (ssize_t)n) {
+		zlog_warn(NULL, "agent pid %ld: write failed (%s): ending it", (long)a->pid,
+			  w < 0 ? strerror(errno) : "short write");
+		return Z_EIO;
+	}
+	return Z_OK;
+}
+
 /* agent_write - write a whole short line or fail */
 static int agent_write(agent *a, const char *p, size_t n)
 {
@@ -788,6 +807,9 @@ static thread *find_waiting_in_ring(agent_pool *p, agent *a)
 static void agent_feed(agent_pool *p, agent *a)
 {
 	char line[SPOOL_JOBPATH_MAX + 600];
+	/* the job lines of one feed round go out in one write */
+	char batch[16384];
+	size_t bn = 0;
 	for (;;) {
 		if (a->state == AS_GONE || a->state == AS_ENDING || a->fd < 0)
 			return;
@@ -823,11 +845,22 @@ static void agent_feed(agent_pool *p, agent *a)
 				v->lastfeed = sched_now();
 				a->last_feed = v->lastfeed;
 				a->jobs++;
-				if (agent_write(a, line, (size_t)n) != Z_OK) {
-					agent_kill(p, a, "write error");
-					return;
+				if (bn + (size_t)n > sizeof batch) {
+					if (agent_send(a, batch, bn) != Z_OK) {
+						agent_kill(p, a, "write error");
+						return;
+					}
+					bn = 0;
 				}
+				memcpy(batch + bn, line, (size_t)n);
+				bn += (size_t)n;
+				a->owe++;
 			}
+			if (agent_send(a, batch, bn) != Z_OK) {
+				agent_kill(p, a, "write error");
+				return;
+			}
+			bn = 0;
 			if (t->pending.n > 0 || a->owe >= 0)
 				return;   /* wait for more #hungry */
 			a->state = AS_FINISHING;

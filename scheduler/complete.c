@@ -11,7 +11,7 @@
  * SYNOPSIS
  *	rcpt_final, rcpt_deferred, rcpt_settle, vertex_expire,
  *	vertex_delay_warn, vertex_age_check, file_complete, file_kill, complete_interim_reports,
- *	complete_retry_pending, complete_free, statlog
+ *	complete_retry_pending, complete_free, statlog, statlog_flush
  * DESCRIPTION
  *	Everything works on a complete_ctx the daemon owns (model,
  *	configuration, counters, removal batch).  Completion knows nothing
@@ -33,7 +33,8 @@
  *	is unlinked (directory fsynced), then the body.  A failed submission
  *	(disk full) keeps the message and is retried every few seconds.
  * DIAGNOSTICS
- *	Log lines carry the spool id.
+ *	Log lines carry the spool id.  Statistics lines (statlog) are held
+ *	and written once per event-loop round (statlog_flush).
  * SECURITY
  *	Control files are re-read with the strict parser; offsets reported
  *	by agents are only used after matching the model.  Slot writes check
@@ -67,6 +68,9 @@
 #include "zutil.h"
 
 static zspan text_tail(zspan t);
+
+/* statistics lines held per event-loop round (whole lines, one write) */
+#define STATLOG_HOLD (32u * 1024u)
 
 
 /* open_ctl - the control file, read-write, no symlink in any component;
@@ -102,8 +106,26 @@ void statlog(complete_ctx *cc, const sfile *f, const vertex *v, const char *stat
 	int n = snprintf(line, sizeof line, "%s %ld %ld %s %s/%s\n", id,
 			 (long)(f->ctime - f->arrival), (long)(now - f->ctime), state,
 			 v && v->thr ? v->thr->channel->s : "-", v && v->thr ? v->thr->host->s : "-");
-	if (n > 0 && (size_t)n < sizeof line)
+	if (n <= 0 || (size_t)n >= sizeof line)
+		return;
+	if (cc->statbuf == NULL)
+		cc->statbuf = malloc(STATLOG_HOLD);
+	if (cc->statbuf == NULL) {
 		(void)zwrite_all(cc->statfd, line, (size_t)n);
+		return;
+	}
+	if (cc->nstat + (size_t)n > STATLOG_HOLD)
+		statlog_flush(cc);
+	memcpy(cc->statbuf + cc->nstat, line, (size_t)n);
+	cc->nstat += (size_t)n;
+}
+
+/* statlog_flush - see complete.h */
+void statlog_flush(complete_ctx *cc)
+{
+	if (cc->nstat > 0 && cc->statfd >= 0)
+		(void)zwrite_all(cc->statfd, cc->statbuf, cc->nstat);
+	cc->nstat = 0;
 }
 
 /* persist_slot - attempts (+5000 when warned) into the DELAY slot */
@@ -639,9 +661,12 @@ int file_complete(complete_ctx *cc, sfile *f)
 		pend_add(cc, f);
 		goto out;
 	}
-	if (qfd < 0)
-		qfd = report_open_body(f, qpath, sizeof qpath);
-	removal_add(cc->rm, f->prefix, (qfd >= 0 || errno != ENOENT) ? qpath : NULL, id);
+	/* the body's name is known from the model: no open just to find
+	 * it (removal_flush ignores a body that is already gone) */
+	{
+		int k = snprintf(qpath, sizeof qpath, "../queue/%s%lu", f->prefix, f->ino);
+		removal_add(cc->rm, f->prefix, (k > 0 && (size_t)k < sizeof qpath) ? qpath : NULL, id);
+	}
 	zlog_info(id, "complete (total %u recipient%s, %u failed)", total, total == 1 ? "" : "s", failed);
 	drop_model(cc, f);
 	rc = 1;
@@ -698,6 +723,9 @@ void complete_retry_pending(complete_ctx *cc)
 /* complete_free - see complete.h */
 void complete_free(complete_ctx *cc)
 {
+	statlog_flush(cc);
+	free(cc->statbuf);
+	cc->statbuf = NULL;
 	free(cc->pend);
 	cc->pend = NULL;
 	cc->npend = cc->pendcap = 0;

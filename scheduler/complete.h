@@ -35,6 +35,9 @@ typedef struct complete_ctx {
 	/* completions that failed (disk full...) and wait for a retry */
 	sfile **pend;
 	size_t npend, pendcap;
+	/* statistics lines of this round, written by statlog_flush */
+	char *statbuf;
+	size_t nstat;
 } complete_ctx;
 
 /* complete_free - release what the context allocated */
@@ -74,7 +77,12 @@ void complete_interim_reports(complete_ctx *cc);
 /* complete_retry_pending - retry completions that failed earlier */
 void complete_retry_pending(complete_ctx *cc);
 
-/* statlog - one statistics line */
+/* statlog - one statistics line (held until statlog_flush; written at
+ * once when there is no memory for the buffer) */
 void statlog(complete_ctx *cc, const sfile *f, const vertex *v, const char *state);
+/* statlog_flush - write the held statistics lines with one write (the
+ * event loop calls it before it waits; also before the file is reopened
+ * and at exit) */
+void statlog_flush(complete_ctx *cc);
 
 #endif

@@ -128,6 +128,15 @@ static void on_note(void *arg, sfile *f, const ctl_file *cf);
 static int on_loaded(void *arg, sfile *f, time_t now);
 static void on_turnme(void *arg, const char *host);
 
+/* before_wait - the event loop is about to wait: write out the log and
+ * statistics lines this round held */
+static void before_wait(void *arg)
+{
+	(void)arg;
+	statlog_flush(&S.cc);
+	zlog_flush();
+}
+
 /* sched_wire - hand the current configuration, loop, statistics log and
  * spool paths to every module's context (start-up, reload, SIGHUP) */
 static void sched_wire(void)
@@ -392,6 +401,7 @@ static void signal_io(zev_loop *loop, int fd, unsigned events, void *arg)
 			if (logpath && zlog_set_file(logpath) != Z_OK)
 				zlog_error(NULL, "cannot reopen log %s", logpath);
 			if (statpath && S.statfd >= 0) {
+				statlog_flush(&S.cc);
 				int nfd = open(statpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 					       O_NOFOLLOW | O_NOCTTY, 0640);
 				if (nfd >= 0) {
@@ -860,6 +870,7 @@ int main(int argc, char **argv)
 		       S.m.nrcpt ? (double)(rss1 - rss0) * 1024.0 / (double)S.m.nrcpt : 0.0);
 		printf("sched_events %lu usec_per_event %.3f\n", ev,
 		       ev ? (double)(t3 - t2) * 1000.0 / (double)ev : 0.0);
+		statlog_flush(&S.cc);	/* lines of recipients failed at the scan */
 		return 0;
 	}
 
@@ -881,12 +892,17 @@ int main(int argc, char **argv)
 	zlog_info(NULL, "initial scan: %lu files (%lu queued, %lu quarantined) in %lld ms, %lu recipients, %zu threads",
 		  S.scan.files, S.scan.added, S.scan.bad, zmono_ms() - t0, S.m.nrcpt, S.m.nthr);
 	zproctitle_set("running");
+	/* info lines and statistics lines are written once per loop round */
+	zev_set_prewait(S.loop, before_wait, NULL);
+	zlog_hold(1);
 	start_all();
 	sweep(sched_now());
 	zev_timer_add(S.loop, zmono_ms() + 1000, tick, NULL);
 	zev_run(S.loop);
 
 	removal_flush(&S.rm);	/* bodies of messages finished in the last round */
+	statlog_flush(&S.cc);
+	zlog_hold(0);
 	mqsrv_close();
 	if (notifyfd >= 0) {
 		close(notifyfd);

@@ -54,7 +54,10 @@
  *	one name (and is sent as SNI; otherwise the MX host name is).
  *	Names are matched by OpenSSL's X509_check_host with partial
  *	wildcards refused: "*" only as the whole leftmost label, matching
- *	exactly one label (RFC 6125).  TLS 1.2 is the minimum.
+ *	exactly one label (RFC 6125).  TLS 1.2 is the minimum.  Without
+ *	tls-CAfile/tls-CApath the system CA store is read at the first
+ *	handshake (smtp_tls_start), not by smtp_tls_load: an agent that
+ *	never meets STARTTLS does not pay for parsing it.
  *
  *	Server side (for now): smtp_tls_server_ctx() loads a PEM chain and
  *	its key; smtp_tls_accept() runs the handshake after the 220 reply
@@ -549,8 +552,11 @@ int smtp_tls_load(const char *path, smtp_tls_conf *tc, zbuf *err)
 			goto done;
 		}
 	} else if (tc->mode != TLSM_NONE) {
-		/* also for may/encrypt: a verified session may carry AUTH secrets */
-		(void)SSL_CTX_set_default_verify_paths(ctx);
+		/* also for may/encrypt: a verified session may carry AUTH
+		 * secrets.  Reading the system store (a bundle of some hundred
+		 * certificates) costs an agent more CPU than a short queue of
+		 * deliveries: it waits for the first handshake */
+		tc->defpaths = 1;
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	tc->ctx = ctx;
@@ -633,6 +639,10 @@ int smtp_tls_start(smtp_tls_conf *tc, smtp_session *ss, const char *mxhost, cons
 		goto done;
 	}
 	ERR_clear_error();
+	if (tc->defpaths) {
+		tc->defpaths = 0;
+		(void)SSL_CTX_set_default_verify_paths((SSL_CTX *)tc->ctx);
+	}
 	ssl = SSL_new((SSL_CTX *)tc->ctx);
 	if (ssl == NULL || SSL_set_fd(ssl, ss->fd) != 1) {
 		zbuf_printf(err, "SSL_new: %s", ssl_reason());

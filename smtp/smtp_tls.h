@@ -24,6 +24,8 @@ typedef struct smtp_tls_conf {
 	int loglevel;
 	enum tls_mode mode;
 	void *ctx;              /* SSL_CTX * */
+	int defpaths;           /* the system CA store is still to be loaded
+				 * into ctx (at the first handshake) */
 } smtp_tls_conf;
 
 /* smtp_tls_load - parse smtp-tls.conf (path NULL: built-in defaults, mode

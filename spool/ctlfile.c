@@ -40,7 +40,10 @@
  *	anything) with a pid checks that the slot holds that pid: an agent or
  *	the scheduler settling an agent clears only that agent's locks; pid 0
  *	clears whoever's lock it is (stale locks).  ctl_append_diag appends
- *	one 'd' line with one write(2).
+ *	one 'd' line with one write(2).  ctl_read reads a file shorter than
+ *	4 KB with a single pread (a short count is the end of a regular
+ *	file); a longer file, or one pread cannot read, is sized and checked
+ *	with fstat first.
  * DIAGNOSTICS
  *	Z_OK; Z_EPARSE with the reason in err for a malformed file (and only
  *	then: the caller quarantines it); Z_ENOMEM / Z_EIO for system errors
@@ -70,6 +73,10 @@
 #include "zlog.h"
 #include "zutil.h"
 #include "ctlfile.h"
+
+/* ctl_read's first pread: a control file shorter than this is read and
+ * parsed with one system call and no fstat */
+#define CTL_READ_FIRST 4096
 
 /* grow - make room for element n of a growable array */
 static int grow(void **arr, size_t *cap, size_t n, size_t elsz)
@@ -629,10 +636,26 @@ int ctl_read(int fd, unsigned flags, ctl_file *out, zbuf *err)
 	struct stat st;
 	char *buf = NULL;
 	size_t got = 0, size;
-	int rc;
+	int rc, first_errno = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->body_off = -1;
+	{
+		/* most control files are small: one pread of a short buffer,
+		 * and a short count means the whole file (a regular file only
+		 * reads short at its end), without an fstat; a file that fills
+		 * it, or a read that fails (a directory, a FIFO), goes the
+		 * fstat way below, which also tells what kind of file it is */
+		char first[CTL_READ_FIRST];
+		ssize_t n;
+		do
+			n = pread(fd, first, sizeof(first), 0);
+		while (n < 0 && errno == EINTR);
+		if (n >= 0 && (size_t)n < sizeof(first))
+			return ctl_parse(first, (size_t)n, flags, out, err);
+		if (n < 0)
+			first_errno = errno;
+	}
 	if (fstat(fd, &st) != 0) {
 		zbuf_printf(err, "fstat: %s", strerror(errno));
 		return Z_EIO;
@@ -640,6 +663,11 @@ int ctl_read(int fd, unsigned flags, ctl_file *out, zbuf *err)
 	if (!S_ISREG(st.st_mode)) {
 		zbuf_puts(err, "control file is not a regular file");
 		return Z_EPARSE;
+	}
+	if (first_errno != 0) {
+		/* a regular file that cannot be read: try again later */
+		zbuf_printf(err, "read: %s", strerror(first_errno));
+		return Z_EIO;
 	}
 	if ((unsigned long long)st.st_size > CTL_MAX_SIZE) {
 		zbuf_printf(err, "offset 0: control file larger than %u bytes", CTL_MAX_SIZE);

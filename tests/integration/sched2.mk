@@ -8,3 +8,6 @@ SCHED2_ITESTS = \
 	tests/integration/sched-privs.sh
 TESTS += $(SCHED2_ITESTS)
 EXTRA_DIST += $(SCHED2_ITESTS)
+# the scheduler's system calls per delivered message stay few (strace -c)
+TESTS += tests/integration/sched-syscalls.sh
+EXTRA_DIST += tests/integration/sched-syscalls.sh

@@ -639,6 +639,75 @@ START_TEST(test_append_diag_failure)
 }
 END_TEST
 
+/* padded_file - a valid control file of exactly size bytes (a header
+ * padded to fit) into o */
+static void padded_file(zbuf *o, size_t size)
+{
+	ctl_quadv s = { "smtp", "src.example", "bob@src.example", 65534 };
+	ctl_quadv r = { "smtp", "dst.example", "carol@dst.example", 65534 };
+	zbuf h = ZBUF_INIT(1 << 17);
+	size_t off;
+
+	for (int pass = 0; pass < 2; pass++) {
+		size_t pad = pass == 0 ? 0 : size - o->len;
+		zbuf_reset(o);
+		zbuf_reset(&h);
+		ck_assert_int_eq(ctlw_features(o, CTL_FEATURES_WRITE), Z_OK);
+		ck_assert_int_eq(ctlw_record(o, 'i', "81234"), Z_OK);
+		ck_assert_int_eq(ctlw_record(o, 'l', "<pad@src.example>"), Z_OK);
+		ck_assert_int_eq(ctlw_record(o, 'e', "bob@src.example"), Z_OK);
+		ck_assert_int_eq(ctlw_sender(o, &s), Z_OK);
+		ck_assert_int_eq(ctlw_rcpt(o, &r, &off), Z_OK);
+		/* pad in lines of 80 bytes, the rest on the Subject line */
+		zbuf_puts(&h, "Subject: padded");
+		for (size_t i = 0; i < pad % 80; i++)
+			zbuf_putc(&h, 'p');
+		zbuf_puts(&h, "\n");
+		for (size_t i = 0; i < pad / 80; i++)
+			zbuf_puts(&h, "X-Pad: pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp\n");
+		ck_assert_int_eq(ctlw_headers(o, h.data, h.len), Z_OK);
+	}
+	ck_assert_uint_eq(o->len, size);
+	zbuf_free(&h);
+}
+
+/* ctl_read: a file below 4 KB is read with one pread, a larger one after
+ * fstat; both give the whole file, at every size around the boundary;
+ * something that is not a regular file is refused */
+START_TEST(test_read_sizes)
+{
+	static const size_t sizes[] = { 600, 4095, 4096, 4097, 8193, 70000 };
+	zbuf o = ZBUF_INIT(1 << 20), err = ZBUF_INIT(512);
+	ctl_file cf;
+
+	mk_tmpdir();
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		padded_file(&o, sizes[i]);
+		int fd = put_file("sized", o.data, o.len, 0);
+		zbuf_reset(&err);
+		ck_assert_msg(ctl_read(fd, 0, &cf, &err) == Z_OK, "size %zu: %s", sizes[i],
+			      zbuf_cstr(&err));
+		ck_assert_uint_eq(cf.len, sizes[i]);
+		ck_assert_mem_eq(cf.data, o.data, o.len);
+		ck_assert_uint_eq(cf.nrcpts, 1);
+		ctl_free(&cf);
+		close(fd);
+	}
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], o.data, 100), 100);
+	zbuf_reset(&err);
+	ck_assert_int_eq(ctl_read(p[0], 0, &cf, &err), Z_EPARSE);
+	ck_assert_ptr_nonnull(strstr(zbuf_cstr(&err), "not a regular file"));
+	ctl_free(&cf);
+	close(p[0]);
+	close(p[1]);
+	rm_tmpdir();
+	zbuf_free(&o);
+	zbuf_free(&err);
+}
+END_TEST
+
 START_TEST(test_commit)
 {
 	zbuf err = ZBUF_INIT(512), o = ZBUF_INIT(1 << 20), got = ZBUF_INIT(1 << 20);
@@ -690,6 +759,7 @@ static Suite *ctlfile_suite(void)
 	tcase_add_test(tc, test_append_diag);
 	tcase_add_test(tc, test_append_diag_failure);
 	tcase_add_test(tc, test_commit);
+	tcase_add_test(tc, test_read_sizes);
 	suite_add_tcase(s, tc);
 	return s;
 }

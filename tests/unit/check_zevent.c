@@ -135,6 +135,33 @@ static void on_write(zev_loop *loop, int fd, unsigned ev, void *arg)
 	c->wfd = -1;
 }
 
+/* prewait_mark - the prewait hook: "P" into the order record */
+static void prewait_mark(void *arg)
+{
+	(void)arg;
+	zbuf_putc(&order, 'P');
+}
+
+/* the prewait hook runs before every wait, before the timers of the round */
+START_TEST(test_prewait)
+{
+	zev_loop *l = zev_new();
+	long long now = zmono_ms();
+
+	zbuf_reset(&order);
+	zev_set_prewait(l, prewait_mark, NULL);
+	ck_assert(zev_timer_add(l, now, t_mark, "a") > 0);
+	ck_assert(zev_timer_add(l, now + 20, t_mark, "b") > 0);
+	ck_assert_int_eq(zev_run(l), Z_OK);
+	ck_assert_str_eq(zbuf_cstr(&order), "PaPb");
+	zev_set_prewait(l, NULL, NULL);
+	ck_assert(zev_timer_add(l, now, t_mark, "c") > 0);
+	ck_assert_int_eq(zev_run(l), Z_OK);
+	ck_assert_str_eq(zbuf_cstr(&order), "PaPbc");
+	zev_free(l);
+}
+END_TEST
+
 START_TEST(test_io_pipe)
 {
 	zev_loop *l = zev_new();
@@ -219,6 +246,7 @@ int main(void)
 	tcase_add_test(tc, test_timer_order);
 	tcase_add_test(tc, test_timer_callbacks);
 	tcase_add_test(tc, test_io_pipe);
+	tcase_add_test(tc, test_prewait);
 	tcase_add_test(tc, test_del_during_dispatch);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -3,7 +3,8 @@
  *	check_zlog - unit tests for logging to a file
  * SUMMARY
  *	Line format, id prefix, level names, sanitising, truncation, error
- *	counter, debug switch, fatal exit code and panic abort.
+ *	counter, debug switch, fatal exit code and panic abort, held lines
+ *	(zlog_hold/zlog_flush).
  * SYNOPSIS
  *	check_zlog (run by make check)
  * DESCRIPTION
@@ -174,6 +175,65 @@ START_TEST(test_reopen)
 }
 END_TEST
 
+/* file_size - bytes in the log file now */
+static long file_size(void)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(path, &st), 0);
+	return (long)st.st_size;
+}
+
+/* zlog_hold: info lines wait for zlog_flush, a warn line writes them
+ * first (order kept), a forked child does not hold, hold(0) flushes */
+START_TEST(test_hold)
+{
+	zbuf l = ZBUF_INIT(8192);
+
+	zlog_hold(1);
+	zlog_info("ID1", "held one");
+	zlog_info(NULL, "held two");
+	ck_assert_int_eq(file_size(), 0);
+	zlog_flush();
+	line_n(0, &l);
+	assert_match(zbuf_cstr(&l), ": ID1: info: held one$");
+	line_n(1, &l);
+	assert_match(zbuf_cstr(&l), ": info: held two$");
+	long sz = file_size();
+	zlog_info(NULL, "before the warning");
+	ck_assert_int_eq(file_size(), sz);
+	zlog_warn(NULL, "a warning");
+	line_n(2, &l);
+	assert_match(zbuf_cstr(&l), ": info: before the warning$");
+	line_n(3, &l);
+	assert_match(zbuf_cstr(&l), ": warn: a warning$");
+	/* fork flushes the parent's lines; the child writes at once */
+	zlog_info(NULL, "parent before fork");
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		zlog_info(NULL, "child line");
+		_exit(0);
+	}
+	int status = 0;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	line_n(4, &l);
+	assert_match(zbuf_cstr(&l), ": info: parent before fork$");
+	line_n(5, &l);
+	assert_match(zbuf_cstr(&l), ": info: child line$");
+	/* many lines: a full buffer is written, nothing is lost */
+	for (int i = 0; i < 2000; i++)
+		zlog_info(NULL, "bulk %d", i);
+	zlog_hold(0);
+	line_n(6 + 1999, &l);
+	assert_match(zbuf_cstr(&l), ": info: bulk 1999$");
+	zlog_info(NULL, "not held");
+	line_n(6 + 2000, &l);
+	assert_match(zbuf_cstr(&l), ": info: not held$");
+	zbuf_free(&l);
+}
+END_TEST
+
 START_TEST(test_fatal_panic)
 {
 	zbuf l = ZBUF_INIT(8192);
@@ -219,6 +279,7 @@ int main(void)
 	tcase_add_test(tc, test_reopen);
 	tcase_add_test(tc, test_nofollow);
 	tcase_add_test(tc, test_fatal_panic);
+	tcase_add_test(tc, test_hold);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
