@@ -84,6 +84,7 @@
 #include "smtp_session.h"
 #include "smtp_tls.h"
 #include "zmsmtpd.h"
+#include "pol_proxy.h"
 
 #define RBUF_MAX (64u * 1024u)
 #define WBUF_SOFT (64u * 1024u)
@@ -113,7 +114,7 @@ struct zmsmtpd {
 	zmsmtpd_sess *head;     /* event-loop sessions (per-address counts) */
 };
 
-enum { ST_GREET = 0, ST_CMD, ST_DATA, ST_BDAT, ST_AUTH, ST_CLOSE, ST_TLS };
+enum { ST_GREET = 0, ST_CMD, ST_DATA, ST_BDAT, ST_AUTH, ST_CLOSE, ST_TLS, ST_PROXY };
 
 struct zmsmtpd_sess {
 	zmsmtpd *d;
@@ -1256,6 +1257,8 @@ static zmsmtpd_sess *sess_new(zmsmtpd *d, int infd, int outfd, const char *ip, i
 
 static void sess_free(zmsmtpd_sess *s)
 {
+	if (s->d->cb.session_end != NULL)
+		s->d->cb.session_end(s->d->cb.arg, s);
 	txn_reset(s);
 	if (s->ssl != NULL) {
 		SSL_shutdown(s->ssl);
@@ -1429,12 +1432,63 @@ static int tls_continue(zmsmtpd_sess *s)
 	return -1;
 }
 
+/* proxy_input - ST_PROXY: read the PROXY protocol header (v1 or v2) that
+ * must open a connection on a ZMSMTPD_L_PROXY listener; its source
+ * address becomes the client address, then the session starts as usual */
+static void proxy_input(zmsmtpd_sess *s)
+{
+	pol_proxy_info pi;
+	size_t used = 0;
+	zbuf err = ZBUF_INIT(256);
+	int rc;
+
+	(void)io_fill(s);
+	rc = pol_proxy_parse(s->rbuf.data, s->rbuf.len, &pi, &used, &err);
+	if (rc == Z_EAGAIN && !s->eof && s->rbuf.len < POL_PROXY_V2_MAX) {
+		zbuf_free(&err);
+		sess_rearm(s);
+		return;
+	}
+	if (rc != Z_OK) {
+		slog(s, "PROXY protocol: %s; closing", rc == Z_EAGAIN ? "no complete header" : zbuf_cstr(&err));
+		zbuf_free(&err);
+		sess_free(s);
+		return;
+	}
+	zbuf_free(&err);
+	zbuf_consume(&s->rbuf, used);
+	if (!pi.local) {
+		char ip[64];
+		if (pol_proxy_addr_str(&pi.src, ip, sizeof(ip)) == Z_OK) {
+			slog(s, "PROXY protocol v%d: client [%s] via [%s]", pi.version, ip, s->ip);
+			zstrlcpy(s->ip, ip, sizeof(s->ip));
+		}
+	}
+	if (s->lflags & ZMSMTPD_L_TLS) {
+		if (s->d->tlsctx == NULL || s->rbuf.len > 0) {
+			slog(s, "implicit TLS: %s", s->d->tlsctx ? "data after the PROXY header" : "no certificate");
+			sess_free(s);
+			return;
+		}
+		s->state = ST_TLS;
+		s->tls_implicit = 1;
+		(void)tls_continue(s);
+		return;
+	}
+	greet(s);
+	(void)sess_step(s);
+}
+
 static void sess_io(zev_loop *loop, int fd, unsigned ev, void *arg)
 {
 	zmsmtpd_sess *s = arg;
 
 	(void)loop;
 	(void)fd;
+	if (s->state == ST_PROXY) {
+		proxy_input(s);
+		return;
+	}
 	if (s->state == ST_TLS) {
 		/* never read the handshake as plain text: flush the 220, then TLS */
 		if (s->wbuf.len == 0)
@@ -1533,6 +1587,11 @@ static void lis_io(zev_loop *loop, int fd, unsigned ev, void *arg)
 			d->head->prev = s;
 		d->head = s;
 		slog(s, "connect from [%s] port %d", ip, port);
+		if (flags & ZMSMTPD_L_PROXY) {
+			s->state = ST_PROXY;   /* the header first (proxy_input) */
+			sess_rearm(s);
+			continue;
+		}
 		if (flags & ZMSMTPD_L_TLS) {
 			if (d->tlsctx == NULL) {
 				slog(s, "implicit TLS: no certificate");
@@ -1865,6 +1924,8 @@ int zmsmtpd_serve_fds(zmsmtpd *d, int infd, int outfd, const char *client_ip)
 const char *zmsmtpd_client_ip(const zmsmtpd_sess *s) { return s->ip; }
 const char *zmsmtpd_auth_user(const zmsmtpd_sess *s) { return s->auth_user[0] ? s->auth_user : NULL; }
 int zmsmtpd_local_port(const zmsmtpd_sess *s) { return s->port; }
+const char *zmsmtpd_sender(const zmsmtpd_sess *s) { return s->sender; }
+const char *zmsmtpd_helo(const zmsmtpd_sess *s) { return s->helo; }
 void zmsmtpd_set_data(zmsmtpd_sess *s, void *p) { s->udata = p; }
 void *zmsmtpd_get_data(const zmsmtpd_sess *s) { return s->udata; }
 
