@@ -84,6 +84,7 @@ endif
 lib_LIBRARIES += smtpserver/libzmsmtpd.a
 smtpserver_libzmsmtpd_a_SOURCES = smtpserver/zmsmtpd.h smtpserver/zmsmtpd.c \
 	smtpserver/pol_proxy.h smtpserver/pol_proxy.c \
+	smtpserver/pol_limit.h smtpserver/pol_limit.c \
 	$(smtp_libzsmtp_a_SOURCES) $(mail_libmail_a_SOURCES) $(lib_libzmta_a_SOURCES)
 smtpserver_libzmsmtpd_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib -I$(top_srcdir)/mail \
 	-I$(top_srcdir)/smtp -I$(top_srcdir)/smtpserver

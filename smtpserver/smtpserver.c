@@ -988,7 +988,8 @@ int main(int argc, char **argv)
 						"max-line", "max-rcpts", "max-size", "max-errors",
 						"max-commands", "max-connections", "max-per-ip", "timeout-command", "timeout-data",
 						"auth-required", "auth-plaintext", "vrfy", "pipelining",
-						"bare-lf", NULL };
+						"bare-lf", "tarpit", "tarpit-greeting-delay", "tarpit-initial",
+						"tarpit-factor", "tarpit-max", "tarpit-max-rejects", NULL };
 					char eb[256];
 					for (int i = 0; keep[i]; i++)
 						if (zmsmtpd_cget(nd, keep[i], v, sizeof(v)) == 0)

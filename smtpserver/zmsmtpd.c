@@ -85,6 +85,7 @@
 #include "smtp_tls.h"
 #include "zmsmtpd.h"
 #include "pol_proxy.h"
+#include "pol_limit.h"
 
 #define RBUF_MAX (64u * 1024u)
 #define WBUF_SOFT (64u * 1024u)
@@ -99,6 +100,8 @@ typedef struct zms_opts {
 	char tls_cert[1024], tls_key[1024];
 	int auth_required, auth_plaintext, vrfy, normalise, pipelining;
 	char tmpdir[1024];
+	int tarpit;                          /* Plan 9 -D */
+	pol_tarpit_cfg tp;                   /* its delays (ms) */
 } zms_opts;
 
 struct zmsmtpd {
@@ -134,6 +137,9 @@ struct zmsmtpd_sess {
 	char auth_user[256];
 	void *udata;
 	unsigned long ncmds, nerrors;
+	unsigned rejects;      /* tarpit: 4xx/5xx replies so far */
+	long long hold_until;  /* tarpit: no reply out, no command in before (ms) */
+	uint64_t htimer;
 	/* transaction */
 	int have_mail, smtputf8, bdat_used, body_bad, body_toobig;
 	char sender[MADDR_PATH_MAX + 8];
@@ -188,6 +194,13 @@ static void reply(zmsmtpd_sess *s, int code, const char *enh, const char *fmt, .
 		(void)smtp_reply_format(&s->wbuf, code, NULL, zspan_from("reply too long"));
 	if (code >= 500 && code != 554)
 		s->nerrors++;
+	if (code >= 400 && code != 421 && s->d->o.tarpit) {
+		long ms;
+		s->rejects++;
+		ms = pol_tarpit_delay(&s->d->o.tp, s->rejects);
+		if (ms > 0 && s->loopmode)
+			s->hold_until = zmono_ms() + ms;
+	}
 }
 
 /* verdict_reply - the reply of a callback verdict, with defaults */
@@ -1168,6 +1181,18 @@ static void process(zmsmtpd_sess *s)
 	zmsmtpd *d = s->d;
 
 	while (s->state != ST_CLOSE && s->state != ST_TLS && !s->closing) {
+		if (s->hold_until != 0) {
+			if (s->hold_until > zmono_ms())
+				return;   /* tarpit: the next command waits */
+			s->hold_until = 0;
+		}
+		if (d->o.tarpit && s->state == ST_CMD && pol_tarpit_drop(&d->o.tp, s->rejects)) {
+			reply(s, 421, "4.7.0", "%s Too many rejected commands, closing connection",
+			      d->o.hostname);
+			slog(s, "tarpit: %u rejections, dropped", s->rejects);
+			s->state = ST_CLOSE;
+			return;
+		}
 		if (s->wbuf.len > WBUF_SOFT) {
 			s->blocked = 1;   /* let the client read first */
 			return;
@@ -1274,6 +1299,8 @@ static void sess_free(zmsmtpd_sess *s)
 		zev_io_del(s->d->loop, s->infd);
 		if (s->timer)
 			zev_timer_cancel(s->d->loop, s->timer);
+		if (s->htimer)
+			zev_timer_cancel(s->d->loop, s->htimer);
 		close(s->infd);
 	}
 	zbuf_free(&s->rbuf);
@@ -1313,6 +1340,8 @@ static void greet(zmsmtpd_sess *s)
 	if (d->cb.validate_host != NULL)
 		d->cb.validate_host(d->cb.arg, s, s->ip, &v);
 	s->state = ST_CMD;
+	if (d->o.tarpit && s->loopmode && d->o.tp.greet_ms > 0)
+		s->hold_until = zmono_ms() + d->o.tp.greet_ms;
 	if (v.action == ZMSMTPD_ACCEPT) {
 		reply(s, 220, NULL, "%s %s", d->o.hostname, d->o.greeting);
 	} else if (v.action == ZMSMTPD_DEFER) {
@@ -1357,11 +1386,35 @@ static void sess_rearm(zmsmtpd_sess *s)
  * -1 when the session ended (and is freed) */
 static int tls_continue(zmsmtpd_sess *s);
 
+static int sess_step(zmsmtpd_sess *s);
+
+static void sess_unhold(zev_loop *loop, void *arg)
+{
+	zmsmtpd_sess *s = arg;
+
+	(void)loop;
+	s->htimer = 0;
+	(void)sess_step(s);
+}
+
 static int sess_step(zmsmtpd_sess *s)
 {
 	int fr;
 
 	process(s);
+	if (s->hold_until != 0 && s->hold_until > zmono_ms()) {
+		/* tarpit: replies and input wait until hold_until */
+		if (s->htimer == 0)
+			s->htimer = zev_timer_add(s->d->loop, (uint64_t)s->hold_until, sess_unhold, s);
+		if (s->eof) {
+			sess_free(s);
+			return -1;
+		}
+		zev_io_mod(s->d->loop, s->infd, 0);
+		sess_rearm(s);
+		return 0;
+	}
+	s->hold_until = 0;
 	fr = io_flush(s, 0);
 	if (s->state == ST_TLS && fr == 0)
 		return tls_continue(s);
@@ -1629,6 +1682,7 @@ zmsmtpd *zmsmtpd_new(const zmsmtpd_callbacks *cb)
 	d->o.max_cmds = 100000;
 	d->o.max_conns = 2000;
 	d->o.max_per_ip = 100;
+	pol_tarpit_defaults(&d->o.tp);
 	d->o.timeout_cmd = 300;
 	d->o.timeout_data = 600;
 	d->o.pipelining = 1;
@@ -1670,12 +1724,43 @@ static const struct {
 	OT("timeout-data", timeout_data), OS("tls-cert", tls_cert), OS("tls-key", tls_key),
 	OB("auth-required", auth_required), OB("auth-plaintext", auth_plaintext),
 	OB("vrfy", vrfy), OB("pipelining", pipelining), OS("tmpdir", tmpdir),
+	OB("tarpit", tarpit),
 	{ "bare-lf", 4, 0, 0 },
 };
+
+/* tarpit_opt - the tarpit-* options (milliseconds or counts); NULL if
+ * name is not one */
+static long *tarpit_ms(zmsmtpd *d, const char *name)
+{
+	if (strcmp(name, "tarpit-greeting-delay") == 0) return &d->o.tp.greet_ms;
+	if (strcmp(name, "tarpit-initial") == 0) return &d->o.tp.initial_ms;
+	if (strcmp(name, "tarpit-max") == 0) return &d->o.tp.max_ms;
+	return NULL;
+}
 
 int zmsmtpd_configure(zmsmtpd *d, const char *name, const char *value, char *err, size_t errsz)
 {
 	char *base = (char *)&d->o;
+	long *ms = tarpit_ms(d, name);
+
+	if (ms != NULL || strcmp(name, "tarpit-factor") == 0 || strcmp(name, "tarpit-max-rejects") == 0) {
+		long sec;
+		unsigned long u;
+		if (ms != NULL) {
+			if (zinterval_parse(value, &sec) != Z_OK || sec < 0 || sec > 3600) {
+				snprintf(err, errsz, "%s: bad interval \"%s\" (0..1h)", name, value);
+				return -1;
+			}
+			*ms = sec * 1000;
+		} else if (zparse_ulong(value, name[7] == 'f' ? 100 : 100000, &u) != Z_OK) {
+			snprintf(err, errsz, "%s: bad or out-of-range number \"%s\"", name, value);
+			return -1;
+		} else if (name[7] == 'f')
+			d->o.tp.factor = (unsigned)u;
+		else
+			d->o.tp.max_rejects = (unsigned)u;
+		return 0;
+	}
 
 	for (size_t i = 0; i < sizeof(opttab) / sizeof(opttab[0]); i++) {
 		if (strcmp(opttab[i].name, name) != 0)
@@ -1759,6 +1844,16 @@ int zmsmtpd_configure(zmsmtpd *d, const char *name, const char *value, char *err
 int zmsmtpd_cget(zmsmtpd *d, const char *name, char *buf, size_t bufsz)
 {
 	const char *base = (const char *)&d->o;
+	long *ms = tarpit_ms(d, name);
+
+	if (ms != NULL) {
+		snprintf(buf, bufsz, "%lds", *ms / 1000);
+		return 0;
+	}
+	if (strcmp(name, "tarpit-factor") == 0 || strcmp(name, "tarpit-max-rejects") == 0) {
+		snprintf(buf, bufsz, "%u", name[7] == 'f' ? d->o.tp.factor : d->o.tp.max_rejects);
+		return 0;
+	}
 
 	for (size_t i = 0; i < sizeof(opttab) / sizeof(opttab[0]); i++) {
 		if (strcmp(opttab[i].name, name) != 0)

@@ -13,7 +13,10 @@
 #     rcvdfrom/Received); a listener not marked answers it 500;
 #   - policy delegation to Debian's postgrey: DEFER first (450 4.7.1),
 #     after its delay a pass with the PREPENDed X-Greylist header in the
-#     queued message.
+#     queued message;
+#   - the tarpit (turned on by SIGHUP): greeting and rejected commands
+#     still answered (after delays, not timed), the client dropped with
+#     421 after tarpit-max-rejects rejections.
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 SMTPD=$top_builddir/smtpserver/smtpserver
 need_built "$SMTPD"
@@ -147,7 +150,8 @@ PORT2=$(pick_port)
 } > "$ZT_W/smtpserver2.conf"
 ZCONFIG=$ZT_W/zmta2.conf "$SMTPD" -F -f "$ZT_W/smtpserver2.conf" -L "$ZT_W/smtpd2.log" \
 	2> "$ZT_W/smtpd2.err" &
-track $!
+SPID2=$!
+track "$SPID2"
 wait_port "$PORT2" || { show "$ZT_W/smtpd2.err" "$ZT_W/smtpd2.log"; exit 1; }
 SW2=(timeout 30 swaks --server "127.0.0.1:$PORT2" --from a@client.test --helo client.test)
 out=$("${SW2[@]}" --to "$ME@local.test" 2>&1)
@@ -161,4 +165,28 @@ done
 check_match "postgrey: retry after its delay accepted" '250 2.0.0 Ok: queued' "$out"
 f=$(find "$PO2/router" -type f | head -1)
 check_match "postgrey PREPEND: X-Greylist header in the message" '^X-Greylist: ' "$(cat "$f" 2>/dev/null)"
+
+# --- tarpit (SIGHUP turns it on) ------------------------------------------------------------
+printf 'tarpit yes\ntarpit-greeting-delay 1s\ntarpit-initial 1s\ntarpit-max 2s\ntarpit-max-rejects 3\n' \
+	>> "$ZT_W/smtpserver2.conf"
+kill -HUP "$SPID2"
+for i in $(seq 1 100); do grep -q reloaded "$ZT_W/smtpd2.log" && break; sleep 0.2; done
+out=$(timeout 60 "$ZT_PY" -c '
+import socket
+s = socket.create_connection(("127.0.0.1", '"$PORT2"'), timeout=30)
+f = s.makefile("rb")
+def reply():
+    while True:
+        l = f.readline().decode().rstrip("\r\n")
+        if len(l) < 4 or l[3] != "-":
+            return l
+print("greeting", reply())
+for c in ["FOO 1", "FOO 2", "FOO 3", "NOOP"]:
+    s.sendall(c.encode() + b"\r\n")
+    print(c, "=>", reply())
+' 2>&1)
+check_match "tarpit: greeting (after its delay)" '^greeting 220 ' "$out"
+check_match "tarpit: rejected commands still answered" 'FOO 3 => 500 ' "$out"
+check_match "tarpit: dropped after tarpit-max-rejects" 'NOOP => 421 4.7.0 .*Too many rejected' "$out"
+check_match "tarpit: logged" 'tarpit: 3 rejections, dropped' "$(cat "$ZT_W/smtpd2.log")"
 zt_done
