@@ -18,7 +18,13 @@
  *	directory fsynced).  A recipient is resolved with librouter at RCPT
  *	time: an error quad (unknown user) gives 550 with its status; a
  *	domain that is not ours is accepted only from a trusted network or
- *	an authenticated client.  SIGHUP reloads smtpserver.conf and the
+ *	an authenticated client.  Then the policy service (pol_policy,
+ *	Postfix's delegation protocol; PREPENDed headers go on top of the
+ *	message) and greylisting (pol_grey, LMDB under $POSTOFFICE/greylist
+ *	or Redis; untrusted unauthenticated clients only, 450 4.7.1).  AUTH
+ *	uses the password file of pol_passwd (CRAM-MD5 with {plain} entries
+ *	and auth-plain-secrets).  Listeners may be marked proxy-protocol
+ *	(libzmsmtpd's ZMSMTPD_L_PROXY).  SIGHUP reloads smtpserver.conf and the
  *	router tables; SIGTERM closes the listeners, lets sessions finish
  *	for at most 30 seconds and exits.
  * DIAGNOSTICS
@@ -30,10 +36,12 @@
  *	(zpriv_drop) before any client byte is read.  Never an open relay:
  *	relaying needs trusted-networks or AUTH.
  * BUGS
- *	Greylisting, policy delegation and the PROXY protocol are not here
- *	yet (smtpserver/pol_*.c).
+ *	The policy service is asked at RCPT only (not at END-OF-MESSAGE);
+ *	HOLD and DISCARD are taken as OK.  The AUTH mechanisms offered do
+ *	not change on SIGHUP.
  * SEE ALSO
- *	smtpserver(8), smtpserver.conf(5), libzmsmtpd(3), router(8)
+ *	smtpserver(8), smtpserver.conf(5), libzmsmtpd(3), router(8),
+ *	pol_grey.h, pol_policy.h, pol_passwd.h
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -915,8 +923,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (inetd) {
 		/* sendmail -bs and inetd: one session, the caller's privileges */
-		if (grey_open(&S.c, &S.grey, &err) != Z_OK)
-			zlog_error(NULL, "greylisting off: %s", zbuf_cstr(&err));
+		/* a local user: trusted, never greylisted (no store opened) */
 		zmsmtpd_serve_fds(S.d, 0, 1, NULL);
 		goto out;
 	}
@@ -967,21 +974,14 @@ int main(int argc, char **argv)
 				rt_config *nrt = NULL;
 				pol_passwd *naf = NULL;
 				pol_policy *npol = NULL;
-				pol_grey *ngrey = NULL;
+
 				zmsmtpd *nd = NULL;
 				got_hup = 0;
 				zbuf_reset(&err);
 				/* the listeners stay; options, tables and passwords are new */
-				if (load_all(&nd, &nc, &nrt, &naf, &npol, &err) != Z_OK ||
-				    grey_open(&nc, &ngrey, &err) != Z_OK) {
+				if (load_all(&nd, &nc, &nrt, &naf, &npol, &err) != Z_OK) {
 					zlog_error(NULL, "reload failed, keeping the old configuration: %s",
 						   zbuf_cstr(&err));
-					if (nd != NULL) {
-						zmsmtpd_free(nd);
-						rt_free(nrt);
-						pol_passwd_free(naf);
-						pol_policy_free(npol);
-					}
 				} else {
 					char v[1100];
 					static const char *const keep[] = { "hostname", "greeting",
@@ -1001,8 +1001,12 @@ int main(int argc, char **argv)
 					S.af = naf;
 					pol_policy_free(S.pol);
 					S.pol = npol;
+					/* close before opening again: one LMDB
+					 * environment per process at a time */
 					pol_grey_close(S.grey);
-					S.grey = ngrey;
+					zbuf_reset(&err);
+					if (grey_open(&nc, &S.grey, &err) != Z_OK)
+						zlog_error(NULL, "greylisting off: %s", zbuf_cstr(&err));
 					{
 						/* the listeners stay as they are */
 						int nlis = S.c.nlis;

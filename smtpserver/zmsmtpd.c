@@ -35,6 +35,12 @@
  *	secrets) every mechanism goes through the smtp/ SASL server; with
  *	auth_verify (hashed passwords) PLAIN and LOGIN are decoded here and
  *	the password handed to the callback.
+ *	A ZMSMTPD_L_PROXY listener reads a PROXY v1/v2 header (pol_proxy)
+ *	before the greeting (ST_PROXY) and takes its source address as the
+ *	client's.  With the option tarpit, the greeting and the reply to a
+ *	rejected command (4xx/5xx but 421) are held until a timer of the
+ *	loop fires (pol_limit's delays; hold_until), and input waits too;
+ *	after tarpit-max-rejects the next command gets 421.
  * DIAGNOSTICS
  *	Replies to the client; log callback lines; functions return 0/-1
  *	with text in err.
@@ -42,7 +48,8 @@
  *	Every byte from the client is bounded: command line (max-line),
  *	input buffer (64 KiB + a chunk), recipients, message size, commands
  *	and errors per session (then 421), sessions in total and per client
- *	address (421 at connect).  AUTH PLAIN/LOGIN are offered
+ *	address (421 at connect), the PROXY header (1024 bytes, then
+ *	closed).  AUTH PLAIN/LOGIN are offered
  *	only under TLS unless auth-plaintext is set.  Secrets are wiped.
  * BUGS
  *	deliver runs synchronously in the event loop: while a callback

@@ -46,7 +46,8 @@ PPORT=$(pick_port)
 } > "$ZT_W/smtpserver.conf"
 "$SMTPD" -n -f "$ZT_W/smtpserver.conf" || fail "smtpserver -n accepts the policy settings"
 "$SMTPD" -F -f "$ZT_W/smtpserver.conf" -L "$ZT_W/smtpd.log" 2> "$ZT_W/smtpd.err" &
-track $!
+SPID=$!
+track "$SPID"
 wait_port "$PORT" || { show "$ZT_W/smtpd.err" "$ZT_W/smtpd.log"; exit 1; }
 wait_port "$PPORT" || { show "$ZT_W/smtpd.err" "$ZT_W/smtpd.log"; exit 1; }
 SW=(timeout 30 swaks --server "127.0.0.1:$PORT" --from a@client.test --helo client.test)
@@ -66,6 +67,13 @@ done
 check_match "greylisting: retry after the delay accepted" '250 2.0.0 Ok: queued' "$out"
 out=$("${SW[@]}" --to "$ME@local.test" 2>&1)
 check_match "greylisting: allowed triplet passes at once" '250 2.0.0 Ok: queued' "$out"
+# SIGHUP closes and reopens the LMDB store: the state is kept
+kill -HUP "$SPID"
+for i in $(seq 1 100); do grep -q reloaded "$ZT_W/smtpd.log" && break; sleep 0.2; done
+out=$("${SW[@]}" --to "$ME@local.test" 2>&1)
+check_match "greylisting after SIGHUP: allowed triplet still passes" '250 2.0.0 Ok: queued' "$out"
+out=$("${SW[@]}" --from other@client.test --to "$ME@local.test" 2>&1)
+check_match "greylisting after SIGHUP: a new triplet 450" '<\*\* +450 4\.7\.1 .*Greylisted' "$out"
 
 # --- AUTH -----------------------------------------------------------------------
 out=$("${SW[@]}" --to "$ME@local.test" --quit-after EHLO 2>&1)
