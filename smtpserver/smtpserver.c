@@ -372,7 +372,7 @@ static int conf_load(const char *path, sconf *c, zmsmtpd *d, zbuf *err)
 				c->policy_timeout_ms = sec > 0 ? sec * 1000 : 1;
 		} else if (strcmp(key, "greylist-ipv4-prefix") == 0 || strcmp(key, "greylist-ipv6-prefix") == 0) {
 			unsigned long b;
-			int v6 = key[13] == '6';
+			int v6 = key[12] == '6';   /* greylist-ipv6-prefix */
 			if (zparse_ulong(val, v6 ? 128 : 32, &b) != Z_OK) {
 				zbuf_printf(err, "%s:%d: %s: bad prefix length", path, lineno, key);
 				rc = Z_EPARSE;
