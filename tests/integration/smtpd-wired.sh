@@ -203,4 +203,16 @@ check_match "tarpit: greeting (after its delay)" '^greeting 220 ' "$out"
 check_match "tarpit: rejected commands still answered" 'FOO 3 => 500 ' "$out"
 check_match "tarpit: dropped after tarpit-max-rejects" 'NOOP => 421 4.7.0 .*Too many rejected' "$out"
 check_match "tarpit: logged" 'tarpit: 3 rejections, dropped' "$(cat "$ZT_W/smtpd2.log")"
+
+# both daemons stop on SIGTERM; a sanitizer build reports on stderr at exit
+for p in "$SPID" "$SPID2"; do
+	kill -TERM "$p" 2>/dev/null
+	for i in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
+done
+if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$ZT_W/smtpd.err" "$ZT_W/smtpd2.err"; then
+	show "$ZT_W/smtpd.err" "$ZT_W/smtpd2.err"
+	fail "sanitizer report from smtpserver"
+else
+	pass "no sanitizer report from smtpserver"
+fi
 zt_done
