@@ -44,6 +44,8 @@ tests_tools_polquery_LDADD = $(POL_LIBS)
 
 TESTS += tests/integration/smtpd-policy.sh
 EXTRA_DIST += tests/integration/smtpd-policy.sh
+TESTS += tests/integration/smtpd-wired.sh
+EXTRA_DIST += tests/integration/smtpd-wired.sh
 
 # fuzz targets: the PROXY header, policy replies, the password file
 POL_FUZZ = proxy polreply passwd
@@ -80,6 +82,8 @@ endif
 # smtp/ objects it needs, so users link -lzmsmtpd -lssl -lcrypto only.
 lib_LIBRARIES += smtpserver/libzmsmtpd.a
 smtpserver_libzmsmtpd_a_SOURCES = smtpserver/zmsmtpd.h smtpserver/zmsmtpd.c \
+	smtpserver/pol_proxy.h smtpserver/pol_proxy.c \
+	smtpserver/pol_limit.h smtpserver/pol_limit.c \
 	$(smtp_libzsmtp_a_SOURCES) $(mail_libmail_a_SOURCES) $(lib_libzmta_a_SOURCES)
 smtpserver_libzmsmtpd_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib -I$(top_srcdir)/mail \
 	-I$(top_srcdir)/smtp -I$(top_srcdir)/smtpserver
@@ -90,11 +94,12 @@ pkgconfig_DATA = smtpserver/zmsmtpd.pc
 ZMSMTPD_LIBS = smtpserver/libzmsmtpd.a $(SSL_LIBS)
 
 pkglibexec_PROGRAMS += smtpserver/smtpserver
-smtpserver_smtpserver_SOURCES = smtpserver/smtpserver.c smtpserver/auth_file.c \
-	smtpserver/smtpserver.h
+smtpserver_smtpserver_SOURCES = smtpserver/smtpserver.c
 smtpserver_smtpserver_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/smtpserver -I$(top_srcdir)/router \
 	-I$(top_srcdir)/spool -I$(top_srcdir)/mail
-smtpserver_smtpserver_LDADD = router/librouter.a spool/libspool.a $(ZMSMTPD_LIBS) -lcrypt
+smtpserver_smtpserver_CFLAGS = $(AM_CFLAGS) $(LMDB_CFLAGS) $(HIREDIS_CFLAGS)
+smtpserver_smtpserver_LDADD = router/librouter.a spool/libspool.a smtpserver/libzsmtpd_policy.a \
+	$(ZMSMTPD_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) $(CRYPT_LIBS)
 
 dist_man_MANS += man/smtpserver.8 man/smtpserver.conf.5 man/libzmsmtpd.3
 

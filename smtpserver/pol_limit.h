@@ -1,35 +1,13 @@
 /*
- * pol_limit.h - connection counting per client address and the tarpit delay.
- *
- * A small in-memory table (bounded at creation) that the listener consults
- * before it starts a session, and a delay calculator that grows after
- * rejections (Plan 9 smtpd -D, ZMailer PARAM tarpit).
+ * pol_limit.h - the tarpit delay: a calculator that grows after rejections
+ * (Plan 9 smtpd -D, ZMailer PARAM tarpit).  Connection limits are
+ * libzmsmtpd's own (max-connections, max-per-ip).
  */
 #ifndef ZMTA_POL_LIMIT_H
 #define ZMTA_POL_LIMIT_H
 
 #include <stddef.h>
 #include "zbuf.h"
-
-/* results of pol_conn_acquire besides Z_OK */
-#define POL_LIMIT_TOTAL 1   /* max_total connections reached */
-#define POL_LIMIT_PER_IP 2  /* max_per_ip connections from this address */
-
-typedef struct pol_conn_table pol_conn_table;
-
-/* pol_conn_new - table for at most max_total connections (1..1000000),
- * at most max_per_ip (0 = no per-address limit) from one address; NULL on
- * ENOMEM or bad bounds (reason in err) */
-pol_conn_table *pol_conn_new(unsigned max_total, unsigned max_per_ip, zbuf *err);
-void pol_conn_free(pol_conn_table *t);
-/* pol_conn_acquire - count one more connection from ip (text, IPv4 or
- * IPv6): Z_OK, POL_LIMIT_TOTAL, POL_LIMIT_PER_IP, or Z_EPARSE (bad ip) */
-int pol_conn_acquire(pol_conn_table *t, const char *ip);
-/* pol_conn_release - that connection ended; Z_ENOENT if it was not counted */
-int pol_conn_release(pol_conn_table *t, const char *ip);
-/* pol_conn_count - live connections from ip; pol_conn_total - all */
-unsigned pol_conn_count(const pol_conn_table *t, const char *ip);
-unsigned pol_conn_total(const pol_conn_table *t);
 
 /* The tarpit: all times in milliseconds. */
 typedef struct pol_tarpit_cfg {

@@ -18,7 +18,13 @@
  *	directory fsynced).  A recipient is resolved with librouter at RCPT
  *	time: an error quad (unknown user) gives 550 with its status; a
  *	domain that is not ours is accepted only from a trusted network or
- *	an authenticated client.  SIGHUP reloads smtpserver.conf and the
+ *	an authenticated client.  Then the policy service (pol_policy,
+ *	Postfix's delegation protocol; PREPENDed headers go on top of the
+ *	message) and greylisting (pol_grey, LMDB under $POSTOFFICE/greylist
+ *	or Redis; untrusted unauthenticated clients only, 450 4.7.1).  AUTH
+ *	uses the password file of pol_passwd (CRAM-MD5 with {plain} entries
+ *	and auth-plain-secrets).  Listeners may be marked proxy-protocol
+ *	(libzmsmtpd's ZMSMTPD_L_PROXY).  SIGHUP reloads smtpserver.conf and the
  *	router tables; SIGTERM closes the listeners, lets sessions finish
  *	for at most 30 seconds and exits.
  * DIAGNOSTICS
@@ -30,10 +36,12 @@
  *	(zpriv_drop) before any client byte is read.  Never an open relay:
  *	relaying needs trusted-networks or AUTH.
  * BUGS
- *	Greylisting, policy delegation and the PROXY protocol are not here
- *	yet (smtpserver/pol_*.c).
+ *	The policy service is asked at RCPT only (not at END-OF-MESSAGE);
+ *	HOLD and DISCARD are taken as OK.  The AUTH mechanisms offered do
+ *	not change on SIGHUP.
  * SEE ALSO
- *	smtpserver(8), smtpserver.conf(5), libzmsmtpd(3), router(8)
+ *	smtpserver(8), smtpserver.conf(5), libzmsmtpd(3), router(8),
+ *	pol_grey.h, pol_policy.h, pol_passwd.h
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -57,7 +65,9 @@
 #include "xtext.h"
 #include "route.h"
 #include "submit.h"
-#include "smtpserver.h"
+#include "pol_grey.h"
+#include "pol_passwd.h"
+#include "pol_policy.h"
 #include "zmsmtpd.h"
 
 #define MAX_NETS 64
@@ -76,13 +86,30 @@ typedef struct sconf {
 	int nlis;
 	char authfile[1024];
 	char routerconf[1024];
+	unsigned pwflags;             /* POL_PW_ALLOW_* */
+	int greylist;                 /* greylist on */
+	pol_grey_cfg gcfg;
+	int grey_redis;               /* store: 0 LMDB, 1 Redis */
+	char grey_lmdb_dir[1024];     /* "" = $POSTOFFICE/greylist */
+	unsigned long grey_mapsize;
+	char grey_redis_ep[256], grey_redis_prefix[64];
+	long grey_redis_timeout_ms;
+	char policy[1024];            /* policy-service endpoint or "" */
+	long policy_timeout_ms;
 } sconf;
+
+/* per-session state of the daemon (zmsmtpd_set_data) */
+typedef struct sdata {
+	zbuf prepend;   /* PREPENDed header lines of this transaction */
+} sdata;
 
 static struct {
 	zmsmtpd *d;
 	sconf c;
 	rt_config *rt;
-	authfile *af;
+	pol_passwd *af;
+	pol_grey *grey;       /* opened after the privileges are dropped */
+	pol_policy *pol;
 	const char *confpath;
 	const char *po;
 	int cli_nlis;
@@ -179,14 +206,23 @@ static int lis_parse(sconf *c, const char *spec, const char *kind)
 		if (addr[0] != '\0' && addr[strlen(addr) - 1] == ']')
 			addr[strlen(addr) - 1] = '\0';
 	}
-	if (kind == NULL || strcmp(kind, "smtp") == 0)
-		flags = 0;
-	else if (strcmp(kind, "submission") == 0)
-		flags = ZMSMTPD_L_AUTH;
-	else if (strcmp(kind, "smtps") == 0)
-		flags = ZMSMTPD_L_TLS;
-	else
-		return -1;
+	/* kind: words (blank or ',' separated) smtp|submission|smtps and
+	 * proxy-protocol */
+	while (kind != NULL && *kind != '\0') {
+		size_t k = strcspn(kind, " \t,");
+		if (k == 4 && strncmp(kind, "smtp", k) == 0)
+			flags &= ~(ZMSMTPD_L_AUTH | ZMSMTPD_L_TLS);
+		else if (k == 10 && strncmp(kind, "submission", k) == 0)
+			flags = (flags & ~ZMSMTPD_L_TLS) | ZMSMTPD_L_AUTH;
+		else if (k == 5 && strncmp(kind, "smtps", k) == 0)
+			flags = (flags & ~ZMSMTPD_L_AUTH) | ZMSMTPD_L_TLS;
+		else if (k == 14 && strncmp(kind, "proxy-protocol", k) == 0)
+			flags |= ZMSMTPD_L_PROXY;
+		else
+			return -1;
+		kind += k;
+		kind += strspn(kind, " \t,");
+	}
 	zstrlcpy(c->lis[c->nlis].addr, addr, sizeof(c->lis[c->nlis].addr));
 	c->lis[c->nlis].port = (int)port;
 	c->lis[c->nlis].flags = flags;
@@ -204,6 +240,11 @@ static int conf_load(const char *path, sconf *c, zmsmtpd *d, zbuf *err)
 	struct stat st;
 
 	memset(c, 0, sizeof(*c));
+	pol_grey_defaults(&c->gcfg);
+	c->grey_redis_timeout_ms = 2000;
+	c->policy_timeout_ms = 10000;
+	zstrlcpy(c->grey_redis_ep, "127.0.0.1:6379", sizeof(c->grey_redis_ep));
+	zstrlcpy(c->grey_redis_prefix, "zmta:grey:", sizeof(c->grey_redis_prefix));
 	if (path != NULL && stat(path, &st) == 0) {
 		if (zread_file(path, 1024 * 1024, &data, err) != Z_OK) {
 			rc = Z_EIO;
@@ -244,7 +285,7 @@ static int conf_load(const char *path, sconf *c, zmsmtpd *d, zbuf *err)
 				kind += strspn(kind, " \t");
 			}
 			if (lis_parse(c, val, *kind ? kind : NULL) != 0) {
-				zbuf_printf(err, "%s:%d: listen: expected address:port [smtp|submission|smtps]",
+				zbuf_printf(err, "%s:%d: listen: expected address:port [smtp|submission|smtps] [proxy-protocol]",
 					    path, lineno);
 				rc = Z_EPARSE;
 				goto done;
@@ -268,6 +309,87 @@ static int conf_load(const char *path, sconf *c, zmsmtpd *d, zbuf *err)
 			}
 		} else if (strcmp(key, "auth-file") == 0) {
 			zstrlcpy(c->authfile, val, sizeof(c->authfile));
+		} else if (strcmp(key, "auth-plain-secrets") == 0 || strcmp(key, "auth-legacy-hashes") == 0 ||
+			   strcmp(key, "greylist") == 0) {
+			int on = strcmp(val, "yes") == 0 || strcmp(val, "on") == 0;
+			unsigned bit = key[5] == 'p' ? POL_PW_ALLOW_PLAIN : POL_PW_ALLOW_LEGACY;
+			if (!on && strcmp(val, "no") != 0 && strcmp(val, "off") != 0) {
+				zbuf_printf(err, "%s:%d: %s: expected yes or no", path, lineno, key);
+				rc = Z_EPARSE;
+				goto done;
+			}
+			if (key[0] == 'g')
+				c->greylist = on;
+			else
+				c->pwflags = on ? (c->pwflags | bit) : (c->pwflags & ~bit);
+		} else if (strcmp(key, "greylist-store") == 0) {
+			if (strcmp(val, "lmdb") == 0)
+				c->grey_redis = 0;
+			else if (strncmp(val, "lmdb:", 5) == 0) {
+				c->grey_redis = 0;
+				zstrlcpy(c->grey_lmdb_dir, val + 5, sizeof(c->grey_lmdb_dir));
+			} else if (strcmp(val, "redis") == 0)
+				c->grey_redis = 1;
+			else if (strncmp(val, "redis:", 6) == 0) {
+				c->grey_redis = 1;
+				zstrlcpy(c->grey_redis_ep, val + 6, sizeof(c->grey_redis_ep));
+			} else {
+				zbuf_printf(err, "%s:%d: greylist-store: expected lmdb[:dir] or redis[:endpoint]",
+					    path, lineno);
+				rc = Z_EPARSE;
+				goto done;
+			}
+		} else if (strcmp(key, "greylist-lmdb-dir") == 0) {
+			zstrlcpy(c->grey_lmdb_dir, val, sizeof(c->grey_lmdb_dir));
+		} else if (strcmp(key, "greylist-redis") == 0) {
+			zstrlcpy(c->grey_redis_ep, val, sizeof(c->grey_redis_ep));
+		} else if (strcmp(key, "greylist-redis-prefix") == 0) {
+			zstrlcpy(c->grey_redis_prefix, val, sizeof(c->grey_redis_prefix));
+		} else if (strcmp(key, "greylist-lmdb-mapsize") == 0) {
+			if (zparse_ulong(val, 1ul << 40, &c->grey_mapsize) != Z_OK || c->grey_mapsize < (1ul << 20)) {
+				zbuf_printf(err, "%s:%d: greylist-lmdb-mapsize: bytes, at least 1048576", path, lineno);
+				rc = Z_EPARSE;
+				goto done;
+			}
+		} else if (strcmp(key, "greylist-delay") == 0 || strcmp(key, "greylist-retry-window") == 0 ||
+			   strcmp(key, "greylist-max-age") == 0 || strcmp(key, "greylist-redis-timeout") == 0 ||
+			   strcmp(key, "policy-timeout") == 0) {
+			long sec;
+			if (zinterval_parse(val, &sec) != Z_OK || sec < 0 || sec > 400L * 86400) {
+				zbuf_printf(err, "%s:%d: %s: bad interval \"%s\"", path, lineno, key, val);
+				rc = Z_EPARSE;
+				goto done;
+			}
+			if (strcmp(key, "greylist-delay") == 0)
+				c->gcfg.delay = sec;
+			else if (strcmp(key, "greylist-retry-window") == 0)
+				c->gcfg.retry_window = sec;
+			else if (strcmp(key, "greylist-max-age") == 0)
+				c->gcfg.allow_ttl = sec;
+			else if (strcmp(key, "greylist-redis-timeout") == 0)
+				c->grey_redis_timeout_ms = sec > 0 ? sec * 1000 : 1;
+			else
+				c->policy_timeout_ms = sec > 0 ? sec * 1000 : 1;
+		} else if (strcmp(key, "greylist-ipv4-prefix") == 0 || strcmp(key, "greylist-ipv6-prefix") == 0) {
+			unsigned long b;
+			int v6 = key[12] == '6';   /* greylist-ipv6-prefix */
+			if (zparse_ulong(val, v6 ? 128 : 32, &b) != Z_OK) {
+				zbuf_printf(err, "%s:%d: %s: bad prefix length", path, lineno, key);
+				rc = Z_EPARSE;
+				goto done;
+			}
+			if (v6)
+				c->gcfg.v6_prefix = (unsigned)b;
+			else
+				c->gcfg.v4_prefix = (unsigned)b;
+		} else if (strcmp(key, "policy-service") == 0) {
+			zstrlcpy(c->policy, strcmp(val, "none") == 0 ? "" : val, sizeof(c->policy));
+		} else if (strcmp(key, "max-connections-per-ip") == 0) {
+			if (zmsmtpd_configure(d, "max-per-ip", val, ebuf, sizeof(ebuf)) != 0) {
+				zbuf_printf(err, "%s:%d: %s", path, lineno, ebuf);
+				rc = Z_EPARSE;
+				goto done;
+			}
 		} else if (strcmp(key, "router-conf") == 0) {
 			zstrlcpy(c->routerconf, val, sizeof(c->routerconf));
 		} else if (zmsmtpd_configure(d, key, val, ebuf, sizeof(ebuf)) != 0) {
@@ -300,6 +422,124 @@ static void cb_log(void *arg, zmsmtpd_sess *s, const char *line)
 	zlog_info(NULL, "[%s] %s", s ? zmsmtpd_client_ip(s) : "", line);
 }
 
+/* sess_data - this session's sdata, made on first use; NULL on ENOMEM */
+static sdata *sess_data(zmsmtpd_sess *s)
+{
+	sdata *sd = zmsmtpd_get_data(s);
+
+	if (sd == NULL && (sd = calloc(1, sizeof(*sd))) != NULL) {
+		zbuf_init(&sd->prepend, 16 * POL_HEADER_MAX);
+		zmsmtpd_set_data(s, sd);
+	}
+	return sd;
+}
+
+static void cb_session_end(void *arg, zmsmtpd_sess *s)
+{
+	sdata *sd = zmsmtpd_get_data(s);
+
+	(void)arg;
+	if (sd != NULL) {
+		zbuf_free(&sd->prepend);
+		free(sd);
+		zmsmtpd_set_data(s, NULL);
+	}
+}
+
+/* cb_mail - a new transaction: forget the last one's PREPENDs */
+static void cb_mail(void *arg, zmsmtpd_sess *s, const char *addr, zmsmtpd_verdict *v)
+{
+	sdata *sd = zmsmtpd_get_data(s);
+
+	(void)arg;
+	(void)addr;
+	(void)v;
+	if (sd != NULL)
+		zbuf_reset(&sd->prepend);
+}
+
+/* policy_rcpt - ask the policy service about one recipient; 1 when v now
+ * holds a refusal */
+static int policy_rcpt(zmsmtpd_sess *s, const char *addr, zmsmtpd_verdict *v)
+{
+	pol_policy_req q;
+	pol_result r;
+	zbuf req = ZBUF_INIT(POL_POLICY_REQ_MAX), err = ZBUF_INIT(512);
+	char port[16];
+	int refused = 0;
+
+	memset(&q, 0, sizeof(q));
+	snprintf(port, sizeof(port), "%d", zmsmtpd_local_port(s));
+	q.protocol_state = "RCPT";
+	q.protocol_name = "ESMTP";
+	q.helo_name = zmsmtpd_helo(s);
+	q.queue_id = "";
+	q.sender = zmsmtpd_sender(s);
+	q.recipient = addr;
+	q.client_address = zmsmtpd_client_ip(s);
+	q.client_name = "unknown";
+	q.reverse_client_name = "unknown";
+	q.server_port = port;
+	q.sasl_username = zmsmtpd_auth_user(s);
+	q.instance = "";
+	if (pol_policy_request(&q, &req, &err) != Z_OK) {
+		zlog_warn(NULL, "[%s] policy request: %s", zmsmtpd_client_ip(s), zbuf_cstr(&err));
+		pol_result_accept(&r);
+		r.verdict = POL_DEFER;
+		r.code = 451;
+		zstrlcpy(r.enh, "4.3.5", sizeof(r.enh));
+		zstrlcpy(r.text, "Server configuration problem", sizeof(r.text));
+	} else if (pol_policy_query(S.pol, &req, &r, &err) != Z_OK)
+		zlog_warn(NULL, "[%s] policy service %s: %s", zmsmtpd_client_ip(s), S.c.policy,
+			  zbuf_cstr(&err));
+	if (r.flags & POL_F_WARN)
+		zlog_warn(NULL, "[%s] policy warning for <%s>: %s", zmsmtpd_client_ip(s), addr, r.text);
+	if (r.flags & POL_F_UNSUPPORTED)
+		zlog_info(NULL, "[%s] policy action not supported, taken as DUNNO: %s",
+			  zmsmtpd_client_ip(s), r.text);
+	/* the rest of the checks accept here: DEFER_IF_PERMIT applies */
+	if (r.verdict == POL_ACCEPT && (r.flags & POL_F_DEFER_IF_PERMIT))
+		r.verdict = POL_DEFER;
+	if (r.verdict != POL_ACCEPT) {
+		v->action = r.verdict == POL_REJECT ? ZMSMTPD_REJECT : ZMSMTPD_DEFER;
+		v->code = r.code;
+		zstrlcpy(v->enh, r.enh, sizeof(v->enh));
+		zstrlcpy(v->text, r.text, sizeof(v->text));
+		refused = 1;
+	} else if (r.flags & POL_F_PREPEND) {
+		sdata *sd = sess_data(s);
+		if (sd != NULL && strstr(zbuf_cstr(&sd->prepend), r.header) == NULL &&
+		    zbuf_printf(&sd->prepend, "%s\n", r.header) != Z_OK)
+			zlog_warn(NULL, "[%s] too many PREPENDed headers", zmsmtpd_client_ip(s));
+	}
+	zbuf_free(&req);
+	zbuf_free(&err);
+	return refused;
+}
+
+/* grey_rcpt - greylisting of one recipient; 1 when v now holds a defer */
+static int grey_rcpt(zmsmtpd_sess *s, const char *addr, zmsmtpd_verdict *v)
+{
+	zbuf err = ZBUF_INIT(512);
+	long remaining = 0;
+	int rc = pol_grey_check(S.grey, zmsmtpd_client_ip(s), zmsmtpd_sender(s), addr, time(NULL),
+				&remaining, &err);
+
+	if (rc < 0)   /* a store failure never makes mail bounce: accept */
+		zlog_error(NULL, "[%s] greylist store: %s (accepting)", zmsmtpd_client_ip(s),
+			   zbuf_cstr(&err));
+	zbuf_free(&err);
+	if (rc != POL_GREY_NEW && rc != POL_GREY_EARLY)
+		return 0;
+	v->action = ZMSMTPD_DEFER;
+	v->code = 450;
+	zstrlcpy(v->enh, "4.7.1", sizeof(v->enh));
+	snprintf(v->text, sizeof(v->text), "<%.200s>: Greylisted, please try again in %ld second%s",
+		 addr, remaining, remaining == 1 ? "" : "s");
+	zlog_info(NULL, "[%s] greylisted <%s> -> <%s>", zmsmtpd_client_ip(s), zmsmtpd_sender(s), addr);
+	return 1;
+}
+
 static void cb_rcpt(void *arg, zmsmtpd_sess *s, const char *addr, zmsmtpd_verdict *v)
 {
 	rt_result r = { NULL, 0, 0 };
@@ -310,7 +550,7 @@ static void cb_rcpt(void *arg, zmsmtpd_sess *s, const char *addr, zmsmtpd_verdic
 	(void)arg;
 	if (!local) {
 		if (net_match(&S.c, zmsmtpd_client_ip(s)) || zmsmtpd_auth_user(s) != NULL)
-			goto done;   /* relaying for our own clients */
+			goto policy;   /* relaying for our own clients */
 		v->action = ZMSMTPD_REJECT;
 		v->code = 554;
 		zstrlcpy(v->enh, "5.7.1", sizeof(v->enh));
@@ -332,8 +572,13 @@ static void cb_rcpt(void *arg, zmsmtpd_sess *s, const char *addr, zmsmtpd_verdic
 		zstrlcpy(v->enh, r.v[i].status[0] ? r.v[i].status : "5.1.1", sizeof(v->enh));
 		snprintf(v->text, sizeof(v->text), "<%.100s>: %.140s", addr,
 			 r.v[i].reason[0] ? r.v[i].reason : "Recipient address rejected");
-		break;
+		goto done;
 	}
+policy:
+	if (S.pol != NULL && policy_rcpt(s, addr, v))
+		goto done;
+	if (S.grey != NULL && !net_match(&S.c, zmsmtpd_client_ip(s)) && zmsmtpd_auth_user(s) == NULL)
+		(void)grey_rcpt(s, addr, v);
 done:
 	rt_result_free(&r);
 	zbuf_free(&err);
@@ -351,7 +596,6 @@ static void cb_deliver(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FILE *m
 	int rc;
 
 	(void)arg;
-	(void)s;
 	if (submit_open(&sb, S.po, &err) != Z_OK) {
 		zlog_error(NULL, "cannot queue a message: %s", zbuf_cstr(&err));
 		goto tempfail;
@@ -409,6 +653,13 @@ static void cb_deliver(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FILE *m
 	}
 	if (rc == Z_OK)
 		rc = submit_env(&sb, "env-end", NULL);
+	{
+		sdata *sd = zmsmtpd_get_data(s);
+		if (rc == Z_OK && sd != NULL && sd->prepend.len > 0) {
+			rc = submit_write(&sb, sd->prepend.data, sd->prepend.len);
+			zbuf_reset(&sd->prepend);
+		}
+	}
 	while (rc == Z_OK && (n = fread(buf, 1, sizeof(buf), msg)) > 0)
 		rc = submit_write(&sb, buf, n);
 	if (rc == Z_OK && ferror(msg))
@@ -441,33 +692,90 @@ done:
 static int cb_verify(void *arg, const char *user, const char *pw)
 {
 	(void)arg;
-	return authfile_verify(S.af, user, pw);
+	return S.af != NULL && pol_passwd_verify(S.af, user, pw, strlen(pw)) == 1 ? 0 : -1;
 }
 
-/* load_all - configuration, router tables, password file into fresh
- * objects; installed only when all are good */
-static int load_all(zmsmtpd **dp, sconf *c, rt_config **rtp, authfile **afp, zbuf *err)
+/* cb_secret - CRAM-MD5: the {plain} secret of user */
+static int cb_secret(void *arg, const char *user, char *buf, size_t bufsz)
+{
+	zbuf sec = ZBUF_INIT(POL_PW_LINE_MAX);
+	int rc = -1;
+
+	(void)arg;
+	if (S.af != NULL && pol_passwd_plain(S.af, user, &sec) == Z_OK &&
+	    zstrlcpy(buf, zbuf_cstr(&sec), bufsz) == Z_OK)
+		rc = 0;
+	if (sec.data != NULL)
+		explicit_bzero(sec.data, sec.cap);
+	zbuf_free(&sec);
+	return rc;
+}
+
+/* passwd_has_plain - does pw hold a {plain} entry */
+static int passwd_has_plain(const char *path)
+{
+	zbuf data = ZBUF_INIT(POL_PW_FILE_MAX), e = ZBUF_INIT(256);
+	int yes = zread_file(path, POL_PW_FILE_MAX, &data, &e) == Z_OK && data.len > 0 &&
+		  memmem(data.data, data.len, ":{plain}", 8) != NULL;
+
+	if (data.data != NULL)
+		explicit_bzero(data.data, data.cap);
+	zbuf_free(&data);
+	zbuf_free(&e);
+	return yes;
+}
+
+/* engine_new - an engine with the callbacks (AUTH ones when auth) and
+ * the options of the configuration file read into c */
+static zmsmtpd *engine_new(sconf *c, int auth, int cram, zbuf *err)
 {
 	zmsmtpd_callbacks cb;
 	zmsmtpd *d;
-	char rcbuf[4200];
-	const char *rc;
-	char ebuf[256];
+	char tmp[4200], ebuf[256];
 
 	memset(&cb, 0, sizeof(cb));
+	cb.validate_sender = cb_mail;
 	cb.validate_recipient = cb_rcpt;
 	cb.deliver = cb_deliver;
 	cb.log = cb_log;
+	cb.session_end = cb_session_end;
+	if (auth)
+		cb.auth_verify = cb_verify;
+	if (cram)
+		cb.auth_secret = cb_secret;
 	d = zmsmtpd_new(&cb);
 	if (d == NULL) {
 		zbuf_puts(err, "out of memory");
-		return Z_ENOMEM;
+		return NULL;
 	}
-	snprintf(rcbuf, sizeof(rcbuf), "%s/public", S.po);
-	if (zmsmtpd_configure(d, "tmpdir", rcbuf, ebuf, sizeof(ebuf)) != 0)
-		goto bad_ebuf;
+	snprintf(tmp, sizeof(tmp), "%s/public", S.po);
+	if (zmsmtpd_configure(d, "tmpdir", tmp, ebuf, sizeof(ebuf)) != 0) {
+		zbuf_puts(err, ebuf);
+		goto bad;
+	}
 	if (conf_load(S.confpath, c, d, err) != Z_OK)
 		goto bad;
+	return d;
+bad:
+	zmsmtpd_free(d);
+	return NULL;
+}
+
+/* load_all - configuration, router tables, password file, policy client
+ * into fresh objects; installed only when all are good */
+static int load_all(zmsmtpd **dp, sconf *c, rt_config **rtp, pol_passwd **afp, pol_policy **polp,
+		    zbuf *err)
+{
+	zmsmtpd *d;
+	char rcbuf[4200];
+	const char *rc;
+
+	*rtp = NULL;
+	*afp = NULL;
+	*polp = NULL;
+	d = engine_new(c, 0, 0, err);
+	if (d == NULL)
+		return Z_EPARSE;
 	rc = c->routerconf[0] ? c->routerconf : zconf_get("ROUTERCONF");
 	if (rc == NULL || *rc == '\0') {
 		snprintf(rcbuf, sizeof(rcbuf), "%s/router.conf",
@@ -476,47 +784,60 @@ static int load_all(zmsmtpd **dp, sconf *c, rt_config **rtp, authfile **afp, zbu
 	}
 	if (rt_load(rc, rtp, err) != Z_OK)
 		goto bad;
-	*afp = NULL;
 	if (c->authfile[0] != '\0') {
-		if (authfile_load(c->authfile, afp, err) != Z_OK) {
-			rt_free(*rtp);
+		int cram;
+		if (pol_passwd_load(c->authfile, c->pwflags, afp, err) != Z_OK)
 			goto bad;
-		}
-		/* AUTH through the callback; the engine offers it */
+		/* CRAM-MD5 only with {plain} entries that we may use */
+		cram = (c->pwflags & POL_PW_ALLOW_PLAIN) && passwd_has_plain(c->authfile);
 		zmsmtpd_free(d);
-		cb.auth_verify = cb_verify;
-		d = zmsmtpd_new(&cb);
-		if (d == NULL || zmsmtpd_configure(d, "tmpdir", rcbuf, ebuf, sizeof(ebuf)) != 0) {
-			rt_free(*rtp);
-			authfile_free(*afp);
-			zbuf_puts(err, "out of memory");
-			zmsmtpd_free(d);
-			return Z_ENOMEM;
-		}
-		snprintf(rcbuf, sizeof(rcbuf), "%s/public", S.po);
-		zmsmtpd_configure(d, "tmpdir", rcbuf, ebuf, sizeof(ebuf));
-		if (conf_load(S.confpath, c, d, err) != Z_OK) {
-			rt_free(*rtp);
-			authfile_free(*afp);
+		d = engine_new(c, 1, cram, err);
+		if (d == NULL)
 			goto bad;
-		}
 	}
+	if (c->policy[0] != '\0' && (*polp = pol_policy_new(c->policy, c->policy_timeout_ms, err)) == NULL)
+		goto bad;
 	for (int i = 0; i < S.cli_nlis; i++) {
 		if (i == 0)
 			c->nlis = 0;
 		if (lis_parse(c, S.cli_lis[i], NULL) != 0) {
-			zbuf_printf(err, "-l %s: expected address:port[/smtp|/submission|/smtps]",
+			zbuf_printf(err, "-l %s: expected address:port[/smtp|/submission|/smtps][,proxy-protocol]",
 				    S.cli_lis[i]);
 			goto bad;
 		}
 	}
 	*dp = d;
 	return Z_OK;
-bad_ebuf:
-	zbuf_puts(err, ebuf);
 bad:
 	zmsmtpd_free(d);
+	rt_free(*rtp);
+	pol_passwd_free(*afp);
+	pol_policy_free(*polp);
+	*rtp = NULL;
+	*afp = NULL;
+	*polp = NULL;
 	return Z_EPARSE;
+}
+
+/* grey_open - the greylist store of the configuration (after the
+ * privileges are dropped: LMDB files belong to the server's user) */
+static int grey_open(const sconf *c, pol_grey **out, zbuf *err)
+{
+	char dir[4200];
+
+	*out = NULL;
+	if (!c->greylist)
+		return Z_OK;
+	if (c->grey_redis)
+		return pol_grey_open_redis(out, c->grey_redis_ep, c->grey_redis_prefix,
+					   c->grey_redis_timeout_ms, &c->gcfg, err);
+	if (c->grey_lmdb_dir[0] != '\0')
+		zstrlcpy(dir, c->grey_lmdb_dir, sizeof(dir));
+	else if (snprintf(dir, sizeof(dir), "%s/greylist", S.po) >= (int)sizeof(dir)) {
+		zbuf_puts(err, "POSTOFFICE path too long");
+		return Z_ETOOBIG;
+	}
+	return pol_grey_open_lmdb(out, dir, c->grey_mapsize, &c->gcfg, err);
 }
 
 /* take_pidlock - $POSTOFFICE/.pid.smtpserver, flock'ed while we run */
@@ -583,7 +904,7 @@ int main(int argc, char **argv)
 	}
 	if (logpath != NULL && !inetd && zlog_set_file(logpath) != Z_OK)
 		zlog_fatal(EX_CANTCREAT, NULL, "cannot open log file %s", logpath);
-	if (load_all(&S.d, &S.c, &S.rt, &S.af, &err) != Z_OK) {
+	if (load_all(&S.d, &S.c, &S.rt, &S.af, &S.pol, &err) != Z_OK) {
 		if (checkonly || inetd) {
 			fprintf(stderr, "smtpserver: %s\n", zbuf_cstr(&err));
 			zbuf_free(&err);
@@ -594,13 +915,15 @@ int main(int argc, char **argv)
 	if (checkonly) {
 		zmsmtpd_free(S.d);
 		rt_free(S.rt);
-		authfile_free(S.af);
+		pol_passwd_free(S.af);
+		pol_policy_free(S.pol);
 		zbuf_free(&err);
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (inetd) {
 		/* sendmail -bs and inetd: one session, the caller's privileges */
+		/* a local user: trusted, never greylisted (no store opened) */
 		zmsmtpd_serve_fds(S.d, 0, 1, NULL);
 		goto out;
 	}
@@ -609,9 +932,10 @@ int main(int argc, char **argv)
 		if (zmsmtpd_start(S.d, S.c.lis[i].addr, S.c.lis[i].port, S.c.lis[i].flags, ebuf,
 				  sizeof(ebuf)) != 0)
 			zlog_fatal(EX_OSERR, NULL, "%s", ebuf);
-		zlog_info(NULL, "listening on [%s]:%d%s", S.c.lis[i].addr, zmsmtpd_port(S.d),
+		zlog_info(NULL, "listening on [%s]:%d%s%s", S.c.lis[i].addr, zmsmtpd_port(S.d),
 			  S.c.lis[i].flags & ZMSMTPD_L_TLS ? " (TLS)" :
-			  S.c.lis[i].flags & ZMSMTPD_L_AUTH ? " (submission)" : "");
+			  S.c.lis[i].flags & ZMSMTPD_L_AUTH ? " (submission)" : "",
+			  S.c.lis[i].flags & ZMSMTPD_L_PROXY ? " (PROXY protocol)" : "");
 	}
 	if (getuid() == 0 || geteuid() == 0) {
 		zbuf_reset(&err);
@@ -619,6 +943,9 @@ int main(int argc, char **argv)
 			zlog_fatal(EX_NOPERM, NULL, "cannot drop privileges: %s", zbuf_cstr(&err));
 	}
 	lockfd = take_pidlock();
+	zbuf_reset(&err);
+	if (grey_open(&S.c, &S.grey, &err) != Z_OK)
+		zlog_fatal(EX_UNAVAILABLE, NULL, "greylist store: %s", zbuf_cstr(&err));
 	{
 		struct sigaction sa;
 		memset(&sa, 0, sizeof(sa));
@@ -645,12 +972,14 @@ int main(int argc, char **argv)
 			if (got_hup) {
 				sconf nc;
 				rt_config *nrt = NULL;
-				authfile *naf = NULL;
+				pol_passwd *naf = NULL;
+				pol_policy *npol = NULL;
+
 				zmsmtpd *nd = NULL;
 				got_hup = 0;
 				zbuf_reset(&err);
 				/* the listeners stay; options, tables and passwords are new */
-				if (load_all(&nd, &nc, &nrt, &naf, &err) != Z_OK) {
+				if (load_all(&nd, &nc, &nrt, &naf, &npol, &err) != Z_OK) {
 					zlog_error(NULL, "reload failed, keeping the old configuration: %s",
 						   zbuf_cstr(&err));
 				} else {
@@ -659,7 +988,8 @@ int main(int argc, char **argv)
 						"max-line", "max-rcpts", "max-size", "max-errors",
 						"max-commands", "max-connections", "max-per-ip", "timeout-command", "timeout-data",
 						"auth-required", "auth-plaintext", "vrfy", "pipelining",
-						"bare-lf", NULL };
+						"bare-lf", "tarpit", "tarpit-greeting-delay", "tarpit-initial",
+						"tarpit-factor", "tarpit-max", "tarpit-max-rejects", NULL };
 					char eb[256];
 					for (int i = 0; keep[i]; i++)
 						if (zmsmtpd_cget(nd, keep[i], v, sizeof(v)) == 0)
@@ -667,10 +997,25 @@ int main(int argc, char **argv)
 					zmsmtpd_free(nd);
 					rt_free(S.rt);
 					S.rt = nrt;
-					authfile_free(S.af);
+					pol_passwd_free(S.af);
 					S.af = naf;
-					memcpy(S.c.nets, nc.nets, sizeof(nc.nets));
-					S.c.nnets = nc.nnets;
+					pol_policy_free(S.pol);
+					S.pol = npol;
+					/* close before opening again: one LMDB
+					 * environment per process at a time */
+					pol_grey_close(S.grey);
+					zbuf_reset(&err);
+					if (grey_open(&nc, &S.grey, &err) != Z_OK)
+						zlog_error(NULL, "greylisting off: %s", zbuf_cstr(&err));
+					{
+						/* the listeners stay as they are */
+						int nlis = S.c.nlis;
+						char lis[sizeof(S.c.lis)];
+						memcpy(lis, S.c.lis, sizeof(lis));
+						S.c = nc;
+						memcpy(S.c.lis, lis, sizeof(lis));
+						S.c.nlis = nlis;
+					}
 					zlog_info(NULL, "reloaded %s and the router tables", S.confpath);
 				}
 			}
@@ -680,7 +1025,9 @@ int main(int argc, char **argv)
 out:
 	zmsmtpd_free(S.d);
 	rt_free(S.rt);
-	authfile_free(S.af);
+	pol_passwd_free(S.af);
+	pol_policy_free(S.pol);
+	pol_grey_close(S.grey);
 	zbuf_free(&err);
 	if (lockfd >= 0)
 		close(lockfd);

@@ -35,6 +35,12 @@
  *	secrets) every mechanism goes through the smtp/ SASL server; with
  *	auth_verify (hashed passwords) PLAIN and LOGIN are decoded here and
  *	the password handed to the callback.
+ *	A ZMSMTPD_L_PROXY listener reads a PROXY v1/v2 header (pol_proxy)
+ *	before the greeting (ST_PROXY) and takes its source address as the
+ *	client's.  With the option tarpit, the greeting and the reply to a
+ *	rejected command (4xx/5xx but 421) are held until a timer of the
+ *	loop fires (pol_limit's delays; hold_until), and input waits too;
+ *	after tarpit-max-rejects the next command gets 421.
  * DIAGNOSTICS
  *	Replies to the client; log callback lines; functions return 0/-1
  *	with text in err.
@@ -42,7 +48,8 @@
  *	Every byte from the client is bounded: command line (max-line),
  *	input buffer (64 KiB + a chunk), recipients, message size, commands
  *	and errors per session (then 421), sessions in total and per client
- *	address (421 at connect).  AUTH PLAIN/LOGIN are offered
+ *	address (421 at connect), the PROXY header (1024 bytes, then
+ *	closed).  AUTH PLAIN/LOGIN are offered
  *	only under TLS unless auth-plaintext is set.  Secrets are wiped.
  * BUGS
  *	deliver runs synchronously in the event loop: while a callback
@@ -84,6 +91,8 @@
 #include "smtp_session.h"
 #include "smtp_tls.h"
 #include "zmsmtpd.h"
+#include "pol_proxy.h"
+#include "pol_limit.h"
 
 #define RBUF_MAX (64u * 1024u)
 #define WBUF_SOFT (64u * 1024u)
@@ -98,6 +107,8 @@ typedef struct zms_opts {
 	char tls_cert[1024], tls_key[1024];
 	int auth_required, auth_plaintext, vrfy, normalise, pipelining;
 	char tmpdir[1024];
+	int tarpit;                          /* Plan 9 -D */
+	pol_tarpit_cfg tp;                   /* its delays (ms) */
 } zms_opts;
 
 struct zmsmtpd {
@@ -113,7 +124,7 @@ struct zmsmtpd {
 	zmsmtpd_sess *head;     /* event-loop sessions (per-address counts) */
 };
 
-enum { ST_GREET = 0, ST_CMD, ST_DATA, ST_BDAT, ST_AUTH, ST_CLOSE, ST_TLS };
+enum { ST_GREET = 0, ST_CMD, ST_DATA, ST_BDAT, ST_AUTH, ST_CLOSE, ST_TLS, ST_PROXY };
 
 struct zmsmtpd_sess {
 	zmsmtpd *d;
@@ -133,6 +144,9 @@ struct zmsmtpd_sess {
 	char auth_user[256];
 	void *udata;
 	unsigned long ncmds, nerrors;
+	unsigned rejects;      /* tarpit: 4xx/5xx replies so far */
+	long long hold_until;  /* tarpit: no reply out, no command in before (ms) */
+	uint64_t htimer;
 	/* transaction */
 	int have_mail, smtputf8, bdat_used, body_bad, body_toobig;
 	char sender[MADDR_PATH_MAX + 8];
@@ -187,6 +201,13 @@ static void reply(zmsmtpd_sess *s, int code, const char *enh, const char *fmt, .
 		(void)smtp_reply_format(&s->wbuf, code, NULL, zspan_from("reply too long"));
 	if (code >= 500 && code != 554)
 		s->nerrors++;
+	if (code >= 400 && code != 421 && s->d->o.tarpit) {
+		long ms;
+		s->rejects++;
+		ms = pol_tarpit_delay(&s->d->o.tp, s->rejects);
+		if (ms > 0 && s->loopmode)
+			s->hold_until = zmono_ms() + ms;
+	}
 }
 
 /* verdict_reply - the reply of a callback verdict, with defaults */
@@ -1167,6 +1188,18 @@ static void process(zmsmtpd_sess *s)
 	zmsmtpd *d = s->d;
 
 	while (s->state != ST_CLOSE && s->state != ST_TLS && !s->closing) {
+		if (s->hold_until != 0) {
+			if (s->hold_until > zmono_ms())
+				return;   /* tarpit: the next command waits */
+			s->hold_until = 0;
+		}
+		if (d->o.tarpit && s->state == ST_CMD && pol_tarpit_drop(&d->o.tp, s->rejects)) {
+			reply(s, 421, "4.7.0", "%s Too many rejected commands, closing connection",
+			      d->o.hostname);
+			slog(s, "tarpit: %u rejections, dropped", s->rejects);
+			s->state = ST_CLOSE;
+			return;
+		}
 		if (s->wbuf.len > WBUF_SOFT) {
 			s->blocked = 1;   /* let the client read first */
 			return;
@@ -1256,6 +1289,8 @@ static zmsmtpd_sess *sess_new(zmsmtpd *d, int infd, int outfd, const char *ip, i
 
 static void sess_free(zmsmtpd_sess *s)
 {
+	if (s->d->cb.session_end != NULL)
+		s->d->cb.session_end(s->d->cb.arg, s);
 	txn_reset(s);
 	if (s->ssl != NULL) {
 		SSL_shutdown(s->ssl);
@@ -1271,6 +1306,8 @@ static void sess_free(zmsmtpd_sess *s)
 		zev_io_del(s->d->loop, s->infd);
 		if (s->timer)
 			zev_timer_cancel(s->d->loop, s->timer);
+		if (s->htimer)
+			zev_timer_cancel(s->d->loop, s->htimer);
 		close(s->infd);
 	}
 	zbuf_free(&s->rbuf);
@@ -1310,6 +1347,8 @@ static void greet(zmsmtpd_sess *s)
 	if (d->cb.validate_host != NULL)
 		d->cb.validate_host(d->cb.arg, s, s->ip, &v);
 	s->state = ST_CMD;
+	if (d->o.tarpit && s->loopmode && d->o.tp.greet_ms > 0)
+		s->hold_until = zmono_ms() + d->o.tp.greet_ms;
 	if (v.action == ZMSMTPD_ACCEPT) {
 		reply(s, 220, NULL, "%s %s", d->o.hostname, d->o.greeting);
 	} else if (v.action == ZMSMTPD_DEFER) {
@@ -1354,11 +1393,35 @@ static void sess_rearm(zmsmtpd_sess *s)
  * -1 when the session ended (and is freed) */
 static int tls_continue(zmsmtpd_sess *s);
 
+static int sess_step(zmsmtpd_sess *s);
+
+static void sess_unhold(zev_loop *loop, void *arg)
+{
+	zmsmtpd_sess *s = arg;
+
+	(void)loop;
+	s->htimer = 0;
+	(void)sess_step(s);
+}
+
 static int sess_step(zmsmtpd_sess *s)
 {
 	int fr;
 
 	process(s);
+	if (s->hold_until != 0 && s->hold_until > zmono_ms()) {
+		/* tarpit: replies and input wait until hold_until */
+		if (s->htimer == 0)
+			s->htimer = zev_timer_add(s->d->loop, (uint64_t)s->hold_until, sess_unhold, s);
+		if (s->eof) {
+			sess_free(s);
+			return -1;
+		}
+		zev_io_mod(s->d->loop, s->infd, 0);
+		sess_rearm(s);
+		return 0;
+	}
+	s->hold_until = 0;
 	fr = io_flush(s, 0);
 	if (s->state == ST_TLS && fr == 0)
 		return tls_continue(s);
@@ -1429,12 +1492,63 @@ static int tls_continue(zmsmtpd_sess *s)
 	return -1;
 }
 
+/* proxy_input - ST_PROXY: read the PROXY protocol header (v1 or v2) that
+ * must open a connection on a ZMSMTPD_L_PROXY listener; its source
+ * address becomes the client address, then the session starts as usual */
+static void proxy_input(zmsmtpd_sess *s)
+{
+	pol_proxy_info pi;
+	size_t used = 0;
+	zbuf err = ZBUF_INIT(256);
+	int rc;
+
+	(void)io_fill(s);
+	rc = pol_proxy_parse(s->rbuf.data, s->rbuf.len, &pi, &used, &err);
+	if (rc == Z_EAGAIN && !s->eof && s->rbuf.len < POL_PROXY_V2_MAX) {
+		zbuf_free(&err);
+		sess_rearm(s);
+		return;
+	}
+	if (rc != Z_OK) {
+		slog(s, "PROXY protocol: %s; closing", rc == Z_EAGAIN ? "no complete header" : zbuf_cstr(&err));
+		zbuf_free(&err);
+		sess_free(s);
+		return;
+	}
+	zbuf_free(&err);
+	zbuf_consume(&s->rbuf, used);
+	if (!pi.local) {
+		char ip[64];
+		if (pol_proxy_addr_str(&pi.src, ip, sizeof(ip)) == Z_OK) {
+			slog(s, "PROXY protocol v%d: client [%s] via [%s]", pi.version, ip, s->ip);
+			zstrlcpy(s->ip, ip, sizeof(s->ip));
+		}
+	}
+	if (s->lflags & ZMSMTPD_L_TLS) {
+		if (s->d->tlsctx == NULL || s->rbuf.len > 0) {
+			slog(s, "implicit TLS: %s", s->d->tlsctx ? "data after the PROXY header" : "no certificate");
+			sess_free(s);
+			return;
+		}
+		s->state = ST_TLS;
+		s->tls_implicit = 1;
+		(void)tls_continue(s);
+		return;
+	}
+	greet(s);
+	(void)sess_step(s);
+}
+
 static void sess_io(zev_loop *loop, int fd, unsigned ev, void *arg)
 {
 	zmsmtpd_sess *s = arg;
 
 	(void)loop;
 	(void)fd;
+	if (s->state == ST_PROXY) {
+		proxy_input(s);
+		return;
+	}
 	if (s->state == ST_TLS) {
 		/* never read the handshake as plain text: flush the 220, then TLS */
 		if (s->wbuf.len == 0)
@@ -1533,6 +1647,11 @@ static void lis_io(zev_loop *loop, int fd, unsigned ev, void *arg)
 			d->head->prev = s;
 		d->head = s;
 		slog(s, "connect from [%s] port %d", ip, port);
+		if (flags & ZMSMTPD_L_PROXY) {
+			s->state = ST_PROXY;   /* the header first (proxy_input) */
+			sess_rearm(s);
+			continue;
+		}
 		if (flags & ZMSMTPD_L_TLS) {
 			if (d->tlsctx == NULL) {
 				slog(s, "implicit TLS: no certificate");
@@ -1570,6 +1689,7 @@ zmsmtpd *zmsmtpd_new(const zmsmtpd_callbacks *cb)
 	d->o.max_cmds = 100000;
 	d->o.max_conns = 2000;
 	d->o.max_per_ip = 100;
+	pol_tarpit_defaults(&d->o.tp);
 	d->o.timeout_cmd = 300;
 	d->o.timeout_data = 600;
 	d->o.pipelining = 1;
@@ -1611,12 +1731,43 @@ static const struct {
 	OT("timeout-data", timeout_data), OS("tls-cert", tls_cert), OS("tls-key", tls_key),
 	OB("auth-required", auth_required), OB("auth-plaintext", auth_plaintext),
 	OB("vrfy", vrfy), OB("pipelining", pipelining), OS("tmpdir", tmpdir),
+	OB("tarpit", tarpit),
 	{ "bare-lf", 4, 0, 0 },
 };
+
+/* tarpit_opt - the tarpit-* options (milliseconds or counts); NULL if
+ * name is not one */
+static long *tarpit_ms(zmsmtpd *d, const char *name)
+{
+	if (strcmp(name, "tarpit-greeting-delay") == 0) return &d->o.tp.greet_ms;
+	if (strcmp(name, "tarpit-initial") == 0) return &d->o.tp.initial_ms;
+	if (strcmp(name, "tarpit-max") == 0) return &d->o.tp.max_ms;
+	return NULL;
+}
 
 int zmsmtpd_configure(zmsmtpd *d, const char *name, const char *value, char *err, size_t errsz)
 {
 	char *base = (char *)&d->o;
+	long *ms = tarpit_ms(d, name);
+
+	if (ms != NULL || strcmp(name, "tarpit-factor") == 0 || strcmp(name, "tarpit-max-rejects") == 0) {
+		long sec;
+		unsigned long u;
+		if (ms != NULL) {
+			if (zinterval_parse(value, &sec) != Z_OK || sec < 0 || sec > 3600) {
+				snprintf(err, errsz, "%s: bad interval \"%s\" (0..1h)", name, value);
+				return -1;
+			}
+			*ms = sec * 1000;
+		} else if (zparse_ulong(value, name[7] == 'f' ? 100 : 100000, &u) != Z_OK) {
+			snprintf(err, errsz, "%s: bad or out-of-range number \"%s\"", name, value);
+			return -1;
+		} else if (name[7] == 'f')
+			d->o.tp.factor = (unsigned)u;
+		else
+			d->o.tp.max_rejects = (unsigned)u;
+		return 0;
+	}
 
 	for (size_t i = 0; i < sizeof(opttab) / sizeof(opttab[0]); i++) {
 		if (strcmp(opttab[i].name, name) != 0)
@@ -1700,6 +1851,16 @@ int zmsmtpd_configure(zmsmtpd *d, const char *name, const char *value, char *err
 int zmsmtpd_cget(zmsmtpd *d, const char *name, char *buf, size_t bufsz)
 {
 	const char *base = (const char *)&d->o;
+	long *ms = tarpit_ms(d, name);
+
+	if (ms != NULL) {
+		snprintf(buf, bufsz, "%lds", *ms / 1000);
+		return 0;
+	}
+	if (strcmp(name, "tarpit-factor") == 0 || strcmp(name, "tarpit-max-rejects") == 0) {
+		snprintf(buf, bufsz, "%u", name[7] == 'f' ? d->o.tp.factor : d->o.tp.max_rejects);
+		return 0;
+	}
 
 	for (size_t i = 0; i < sizeof(opttab) / sizeof(opttab[0]); i++) {
 		if (strcmp(opttab[i].name, name) != 0)
@@ -1865,6 +2026,8 @@ int zmsmtpd_serve_fds(zmsmtpd *d, int infd, int outfd, const char *client_ip)
 const char *zmsmtpd_client_ip(const zmsmtpd_sess *s) { return s->ip; }
 const char *zmsmtpd_auth_user(const zmsmtpd_sess *s) { return s->auth_user[0] ? s->auth_user : NULL; }
 int zmsmtpd_local_port(const zmsmtpd_sess *s) { return s->port; }
+const char *zmsmtpd_sender(const zmsmtpd_sess *s) { return s->sender; }
+const char *zmsmtpd_helo(const zmsmtpd_sess *s) { return s->helo; }
 void zmsmtpd_set_data(zmsmtpd_sess *s, void *p) { s->udata = p; }
 void *zmsmtpd_get_data(const zmsmtpd_sess *s) { return s->udata; }
 

@@ -84,6 +84,9 @@ typedef struct zmsmtpd_callbacks {
 	int (*etrn)(void *arg, const char *domain);
 	/* log - one line about a session (may be NULL) */
 	void (*log)(void *arg, zmsmtpd_sess *s, const char *line);
+	/* session_end - the session is about to be freed (release what
+	 * zmsmtpd_set_data holds; may be NULL) */
+	void (*session_end)(void *arg, zmsmtpd_sess *s);
 } zmsmtpd_callbacks;
 
 /* zmsmtpd_new - a server with default options; NULL on ENOMEM */
@@ -102,6 +105,7 @@ int zmsmtpd_start(zmsmtpd *d, const char *address, int port, unsigned flags, cha
 		  size_t errsz);
 #define ZMSMTPD_L_TLS 0x1u      /* implicit TLS (port 465) */
 #define ZMSMTPD_L_AUTH 0x2u     /* AUTH required before MAIL (port 587) */
+#define ZMSMTPD_L_PROXY 0x4u    /* connections open with a PROXY v1/v2 header */
 /* zmsmtpd_listen_fd - use an already bound listening socket */
 int zmsmtpd_listen_fd(zmsmtpd *d, int fd, unsigned flags);
 /* zmsmtpd_port - the port of the last listener started */
@@ -123,6 +127,10 @@ int zmsmtpd_serve_fds(zmsmtpd *d, int infd, int outfd, const char *client_ip);
 const char *zmsmtpd_client_ip(const zmsmtpd_sess *s);
 const char *zmsmtpd_auth_user(const zmsmtpd_sess *s);
 int zmsmtpd_local_port(const zmsmtpd_sess *s);
+/* zmsmtpd_sender - MAIL FROM of the transaction ("" = <> or none yet);
+ * zmsmtpd_helo - the EHLO/HELO argument ("" before it) */
+const char *zmsmtpd_sender(const zmsmtpd_sess *s);
+const char *zmsmtpd_helo(const zmsmtpd_sess *s);
 void zmsmtpd_set_data(zmsmtpd_sess *s, void *p);
 void *zmsmtpd_get_data(const zmsmtpd_sess *s);
 /* zmsmtpd_received - a Received: field (CRLF-free, LF folded) for env and

@@ -20,6 +20,7 @@ printf 'myhostname mail.local.test\nlocaldomains local.test\n' > "$ZT_W/router.c
 make_certs "$ZT_W/certs" || fail "make_certs"
 HASH=$(openssl passwd -6 -salt abcdefgh 's3cret pw')
 printf '# test users\nalice:%s\n' "$HASH" > "$ZT_W/passwd"
+chmod 600 "$ZT_W/passwd"
 PORT=$(pick_port)
 SUBPORT=$(pick_port)
 TLSPORT=$(pick_port)
