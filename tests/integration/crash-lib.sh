@@ -112,25 +112,32 @@ crash_smtp_send() {
 	local from=$1 rcpt=$2
 	shift 2
 	"$ZT_PY" - "$SMTPD_PORT" "$from" "$rcpt" "$@" <<'PY'
-import smtplib, sys
+import smtplib, sys, time
 port, frm, rcpt = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 for mid in sys.argv[4:]:
     msg = ("From: <%s>\r\nTo: <%s>\r\nSubject: crash %s\r\nMessage-ID: <%s@crash.test>\r\n\r\n"
            "body of %s\r\n" % (frm, rcpt, mid, mid, mid))
+    # like any SMTP client: a refused connection, a lost session or a 4xx
+    # is tried again a little later (the server may be restarting)
     code = 0
-    try:
-        s = smtplib.SMTP("127.0.0.1", port, timeout=20)
-        s.ehlo("client.test")
-        s.mail(frm)
-        c, _ = s.rcpt(rcpt)
-        if c == 250:
-            c, _ = s.data(msg.encode())
-        code = c
-        s.quit()
-    except smtplib.SMTPResponseException as e:
-        code = e.smtp_code
-    except Exception:
-        pass
+    for attempt in range(40):
+        code = 0
+        try:
+            s = smtplib.SMTP("127.0.0.1", port, timeout=20)
+            s.ehlo("client.test")
+            s.mail(frm)
+            c, _ = s.rcpt(rcpt)
+            if c == 250:
+                c, _ = s.data(msg.encode())
+            code = c
+            s.quit()
+        except smtplib.SMTPResponseException as e:
+            code = e.smtp_code
+        except Exception:
+            pass
+        if code == 250 or code >= 500:
+            break
+        time.sleep(0.25)
     print(mid, code, flush=True)
 PY
 }
