@@ -138,10 +138,21 @@ check_eq "listing: all 3000 recipients of the big message" 3000 \
 check_eq "listing: no recipient twice" 3000 "$(printf '%s\n' "$out" | grep -c $'^\thold/')"
 check_eq "listing: one line per message" 4 "$(printf '%s\n' "$out" | grep -c '^S')"
 mq -p "$SOCK" --json
+# a rare transient under sanitizer load (not understood yet): a non-JSON
+# first line.  Show it, then ask once more; a repeatable fault still fails.
+if printf '%s\n' "$out" | "$ZT_PY" -c 'import json,sys
+for l in sys.stdin: json.loads(l)' > /dev/null 2>&1; then :; else
+	info "listing --json: non-JSON output, retrying once: $(printf '%s\n' "$out" | head -c 300)"
+	mq -p "$SOCK" --json
+fi
 chk=$(printf '%s\n' "$out" | "$ZT_PY" -c '
 import json, sys
 for l in sys.stdin:
-    o = json.loads(l)
+    try:
+        o = json.loads(l)
+    except ValueError:
+        print("not JSON (%d bytes): %r ... %r" % (len(l), l[:200], l[-200:]))
+        continue
     if o["sender"] == "big@src.test":
         print(len(o["rcpts"]) + o.get("omitted", 0), o.get("omitted", 0) > 0)' 2>&1)
 check_eq "listing --json: an over-long message line says how many it omitted" "3000 True" "$chk"
