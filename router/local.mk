@@ -1,7 +1,8 @@
 # router/local.mk - librouter (resolution library), the router daemon,
 # newaliases, their tests and man pages
 noinst_LIBRARIES += router/librouter.a
-router_librouter_a_SOURCES = router/route.h router/route.c
+router_librouter_a_SOURCES = router/route.h router/route_int.h router/route.c \
+	router/route_resolve.c
 
 pkglibexec_PROGRAMS += router/router
 router_router_SOURCES = router/router.c
