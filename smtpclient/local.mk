@@ -25,7 +25,7 @@ ZMSMTP_LIBS = smtpclient/libzmsmtpcore.a transport/libta/libta.a smtp/libzsmtp.a
 	dns/libzdns.a mail/libmail.a lib/libzmta.a $(CARES_LIBS) $(SSL_LIBS)
 
 lib_LTLIBRARIES = smtpclient/libzmsmtp.la
-smtpclient_libzmsmtp_la_SOURCES = $(ZMSMTP_CORE_SOURCES) transport/libta/mime.c \
+smtpclient_libzmsmtp_la_SOURCES = $(ZMSMTP_CORE_SOURCES) $(LIBTA_MIME_SOURCES) \
 	$(smtp_libzsmtp_a_SOURCES) $(dns_libzdns_a_SOURCES) $(mail_libmail_a_SOURCES) \
 	$(lib_libzmta_a_SOURCES)
 smtpclient_libzmsmtp_la_CPPFLAGS = $(AM_CPPFLAGS) $(ZMSMTP_CPPFLAGS)

@@ -1,8 +1,12 @@
 # transport/libta/local.mk - transport agent library (libta.a)
 noinst_LIBRARIES += transport/libta/libta.a
+# the MIME converter (mime.h); libzmsmtp compiles the same list
+LIBTA_MIME_SOURCES = transport/libta/mime.h transport/libta/mime_int.h \
+	transport/libta/mime.c transport/libta/mime_ent.c transport/libta/mime_qp.c \
+	transport/libta/mime_hdr.c transport/libta/mime_body.c
 transport_libta_libta_a_SOURCES = \
 	transport/libta/ta.h transport/libta/ta.c \
-	transport/libta/mime.h transport/libta/mime.c
+	$(LIBTA_MIME_SOURCES)
 transport_libta_libta_a_CPPFLAGS = $(LIBTA_CPPFLAGS)
 
 # zmta-ta(7): the scheduler <-> agent protocol (spool/taproto.c, libta)
