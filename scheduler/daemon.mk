@@ -7,6 +7,8 @@ scheduler_scheduler_SOURCES = scheduler/scheduler.c \
 	scheduler/complete.h scheduler/complete.c \
 	scheduler/mqsrv.h scheduler/mqsrv.c
 scheduler_scheduler_SOURCES += scheduler/orphans.h scheduler/orphans.c
+scheduler_scheduler_SOURCES += scheduler/mqsrv_int.h scheduler/mqsrv_cmd.c \
+	scheduler/mqsrv_list.c scheduler/mqsrv_auth.c
 scheduler_scheduler_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
 scheduler_scheduler_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
 scheduler_scheduler_LDADD = scheduler/libsched.a spool/libspool.a mail/libmail.a lib/libzmta.a $(SSL_LIBS)
