@@ -8,6 +8,8 @@
 noinst_LIBRARIES += scheduler/libsched.a
 scheduler_libsched_a_SOURCES = \
 	scheduler/sconf.h scheduler/sconf.c \
+	scheduler/sconf_int.h scheduler/sconf_kw.c scheduler/sconf_clause.c \
+	scheduler/sconf_match.c scheduler/sconf_dump.c \
 	scheduler/retry.h scheduler/retry.c \
 	scheduler/dsn.h scheduler/dsn.c \
 	scheduler/mq2proto.h scheduler/mq2auth.c \
