@@ -70,6 +70,19 @@ static void refuse(mqcli *c, zbuf *o, const char *verb)
 	}
 }
 
+/* lst_begin - answer a listing command whose snapshot start returned rc:
+ * the first piece of the listing, or the out-of-memory error */
+static void lst_begin(mqcli *c, zbuf *o, int rc, int json)
+{
+	if (rc != Z_OK) {
+		zbuf_puts(o, MQ2_ERR " out of memory, try again\n");
+		return;
+	}
+	c->json = json;
+	zbuf_puts(o, MQ2_OK " until LF.LF\n");
+	mq_produce(c);
+}
+
 /* mq_cli_command - one command line; the answer goes to c->out (a listing
  * is started and produced piecewise) */
 void mq_cli_command(mqcli *c, char *line)
@@ -127,37 +140,20 @@ void mq_cli_command(mqcli *c, char *line)
 		}
 	} else if (n == 3 && !strcasecmp(w[0], "SHOW") && !strcasecmp(w[1], "QUEUE") &&
 	    (!strcasecmp(w[2], "THREADS") || !strcasecmp(w[2], "THREADS2"))) {
-		if (mq_lst_start_threads(c) != Z_OK) {
-			zbuf_puts(o, MQ2_ERR " out of memory, try again\n");
-			return;
-		}
-		c->json = json;
-		zbuf_puts(o, MQ2_OK " until LF.LF\n");
-		mq_produce(c);
+		lst_begin(c, o, mq_lst_start_threads(c), json);
 	} else if (n == 3 && !strcasecmp(w[0], "SHOW") && !strcasecmp(w[1], "QUEUE") &&
 		   !strcasecmp(w[2], "SHORT")) {
-		if (mq_lst_start_files(c) != Z_OK) {
-			zbuf_puts(o, MQ2_ERR " out of memory, try again\n");
-			return;
-		}
-		c->json = json;
-		zbuf_puts(o, MQ2_OK " until LF.LF\n");
-		mq_produce(c);
+		lst_begin(c, o, mq_lst_start_files(c), json);
 	} else if (n == 2 && !strcasecmp(w[0], "SHOW") && !strcasecmp(w[1], "COUNTERS")) {
 		zbuf_puts(o, MQ2_OK " until LF.LF\n");
 		mq_show_counters(o, json);
 		zbuf_puts(o, MQ2_END "\n");
 	} else if (n == 4 && !strcasecmp(w[0], "SHOW") && !strcasecmp(w[1], "THREAD")) {
 		thread *t = model_thread_find(mqsrv_q->m, w[2], w[3]);
-		if (t == NULL) {
+		if (t == NULL)
 			zbuf_puts(o, MQ2_ERR " no such thread\n");
-		} else if (mq_lst_start_thread(c, t) != Z_OK) {
-			zbuf_puts(o, MQ2_ERR " out of memory, try again\n");
-		} else {
-			c->json = json;
-			zbuf_puts(o, MQ2_OK " until LF.LF\n");
-			mq_produce(c);
-		}
+		else
+			lst_begin(c, o, mq_lst_start_thread(c, t), json);
 	} else if (n == 2 && !strcasecmp(w[0], "ETRN")) {
 		int any = turnme(mqsrv_q->pool, w[1]);
 		if (c->tcp)
