@@ -1,6 +1,6 @@
 /*
  * NAME
- *	fuzz_mime - fuzz target for transport/libta/mime.c
+ *	fuzz_mime - fuzz target for transport/libta/mime*.c (the MIME converter)
  * SUMMARY
  *	Input is a message: header block up to the first empty line, body
  *	after it.  The body goes to a memfd; mime_analyse and mime_send run

@@ -1,6 +1,6 @@
 /*
  * NAME
- *	check_mime - unit tests for transport/libta/mime.c
+ *	check_mime - unit tests for transport/libta/mime*.c (the MIME converter)
  * SUMMARY
  *	Tables for the QP encoder/decoder, wire form, RFC 2047 header
  *	encoding, and the mime_analyse/mime_send decision table using

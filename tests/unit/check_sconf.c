@@ -1,6 +1,6 @@
 /*
  * NAME
- *	check_sconf - unit tests for scheduler.conf parsing (scheduler/sconf.c)
+ *	check_sconf - unit tests for scheduler.conf parsing (scheduler/sconf*.c)
  * SUMMARY
  *	Tables of good and bad configuration texts: first-match order,
  *	globs with trailing alternatives, empty-clause inheritance, the
