@@ -7,7 +7,8 @@
 #     recipient_count (recipient only when there is one); its REJECT is the
 #     reply to the final dot and nothing is queued;
 #   - HOLD (at RCPT and at END-OF-MESSAGE): 250, the submission is in
-#     freezer/, not router/, and the log names the reason;
+#     freezer/, not router/, and the log names the reason; router -1
+#     leaves it there, and routes it once it is moved to router/;
 #   - DISCARD (both stages): 250, nothing queued, a log line with the
 #     reason; a discarded message is not shown to END-OF-MESSAGE;
 #   - PREPEND at END-OF-MESSAGE: the header is in the queued message;
@@ -131,6 +132,21 @@ check_match "HOLD at RCPT: the client gets 250" '250 2.0.0 Ok: queued as' "$out"
 	pass "HOLD at RCPT: the submission is in freezer/, not router/" || fail "HOLD: freezer/$id missing"
 check_match "HOLD at RCPT: the held file is a whole submission" '^env-end' "$(cat "$PO/freezer/$id" 2>/dev/null)"
 check_match "HOLD at RCPT: logged with the reason" "$id: held in freezer/ \\(policy HOLD at RCPT: suspicious sender\\)" "$(log)"
+# the router leaves freezer/ alone; moved to router/, the message is routed
+hid=$id
+ROUTER=$top_builddir/router/router
+if [ -x "$ROUTER" ]; then
+	timeout 60 "$ROUTER" -1 -L "$ZT_W/router.log" 2>>"$ZT_W/router.log"
+	[ -f "$PO/freezer/$hid" ] && [ ! -e "$PO/transport/$hid" ] &&
+		pass "router -1 leaves the held message in freezer/" || fail "the router took freezer/$hid"
+	mv "$PO/freezer/$hid" "$PO/router/$hid"
+	timeout 60 "$ROUTER" -1 -L "$ZT_W/router.log" 2>>"$ZT_W/router.log"
+	[ -f "$PO/transport/$hid" ] && [ ! -e "$PO/router/$hid" ] &&
+		pass "released (mv freezer/ -> router/): routed, control file in transport/" ||
+		{ show "$ZT_W/router.log"; fail "released message $hid not routed"; }
+else
+	info "router not built: release not checked"
+fi
 out=$(send eomhold)
 id=$(qid "$out")
 [ -n "$id" ] && [ -f "$PO/freezer/$id" ] && pass "HOLD at END-OF-MESSAGE: in freezer/" ||
