@@ -13,7 +13,9 @@
 #     reason; a discarded message is not shown to END-OF-MESSAGE;
 #   - PREPEND at END-OF-MESSAGE: the header is in the queued message;
 #   - REDIRECT / FILTER: not supported, the message is held, logged;
-#     BCC: logged, delivered as DUNNO; 421: 450 without hanging up.
+#     BCC: logged, delivered as DUNNO; 421: 450 without hanging up;
+#   - a HOLD given for a recipient that greylisting then defers does not
+#     hold the message of the other recipients (second server, greylisting).
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 SMTPD=$top_builddir/smtpserver/smtpserver
 need_built "$SMTPD"
@@ -39,6 +41,8 @@ EOM = {"eomhold": "HOLD looked at the body", "eomdiscard": "DISCARD body is spam
 def decide(a):
     local = a.get("sender", "").split("@")[0]
     if a.get("protocol_state") == "RCPT":
+        if a.get("recipient", "").startswith("holdme@"):
+            return "HOLD only for holdme"
         return RCPT.get(local, "DUNNO")
     if a.get("protocol_state") == "END-OF-MESSAGE":
         if int(a.get("size", "0")) > 4000:
@@ -193,11 +197,50 @@ check_match "421 from the policy service: 450 with its text" '<\*\* +450 4\.7\.0
 check_match "421: logged, no hang-up" 'policy action "421 4.7.0 go away" at RCPT not supported: deferred without hanging up' "$(log)"
 check_match "421: the session went on to QUIT" '221 ' "$out"
 
-kill -TERM "$SPID" 2>/dev/null
-for i in $(seq 1 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.2; done
-if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$ZT_W/smtpd.err"; then
-	show "$ZT_W/smtpd.err"
+# --- HOLD for a recipient that greylisting then defers: not applied ------------------------
+# a second server (own postoffice) greylisting 127.0.0.1; holdme is an alias
+PO2=$ZT_W/po2
+mk_postoffice "$PO2"
+printf 'holdme: %s\n' "$ME" > "$ZT_W/aliases"
+printf 'myhostname mail.local.test\nlocaldomains local.test\naliases %s\n' "$ZT_W/aliases" > "$ZT_W/router2.conf"
+write_zconf "$ZT_W/zmta2.conf" "POSTOFFICE=$PO2" "ROUTERCONF=$ZT_W/router2.conf"
+PORT2=$(pick_port)
+{
+	echo "hostname mail2.local.test"
+	echo "trusted-networks 198.51.100.0/24"
+	echo "greylist on"
+	echo "greylist-delay 1s"
+	echo "policy-service inet:127.0.0.1:$POLPORT"
+	echo "listen 127.0.0.1:$PORT2 smtp"
+} > "$ZT_W/smtpserver2.conf"
+ZCONFIG=$ZT_W/zmta2.conf "$SMTPD" -F -f "$ZT_W/smtpserver2.conf" -L "$ZT_W/smtpd2.log" 2> "$ZT_W/smtpd2.err" &
+SPID2=$!
+track "$SPID2"
+wait_port "$PORT2" || { show "$ZT_W/smtpd2.err" "$ZT_W/smtpd2.log"; fail "smtpserver 2 did not start"; zt_done; }
+SW2=(timeout 30 swaks --server "127.0.0.1:$PORT2" --helo client.test --from mixed@client.test)
+# allow-list the triplet to $ME (polled past the 1 s delay)
+for i in $(seq 1 20); do
+	out=$("${SW2[@]}" --to "$ME@local.test" 2>&1)
+	case "$out" in *Greylisted*) sleep 1; continue ;; esac
+	break
+done
+check_match "second server: $ME allow-listed" '250 2.0.0 Ok: queued' "$out"
+out=$("${SW2[@]}" --to "$ME@local.test,holdme@local.test" 2>&1)
+check_match "holdme: HOLD from the policy, then greylisted 450" '<\*\* +450 4\.7\.1 <holdme@local.test>: Greylisted' "$out"
+id=$(qid "$out")
+[ -n "$id" ] && [ -f "$PO2/router/$id" ] &&
+	pass "the HOLD of a deferred recipient does not hold the message of the others" ||
+	fail "router/$id missing in the second postoffice ($(ls "$PO2/freezer"))"
+check_match "the policy did say HOLD for holdme" '"recipient": "holdme@local.test".*"action": "HOLD only for holdme"' \
+	"$(cat "$ZT_W/policy.log")"
+
+for p in "$SPID" "$SPID2"; do
+	kill -TERM "$p" 2>/dev/null
+	for i in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
+done
+if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$ZT_W/smtpd.err" "$ZT_W/smtpd2.err"; then
+	show "$ZT_W/smtpd.err" "$ZT_W/smtpd2.err"
 	fail "sanitizer report from smtpserver"
 fi
-[ "$ZT_FAILS" -gt 0 ] && show "$ZT_W/smtpd.log" "$ZT_W/policy.err"
+[ "$ZT_FAILS" -gt 0 ] && show "$ZT_W/smtpd.log" "$ZT_W/smtpd2.log" "$ZT_W/policy.err"
 zt_done
