@@ -46,6 +46,8 @@ TESTS += tests/integration/smtpd-policy.sh
 EXTRA_DIST += tests/integration/smtpd-policy.sh
 TESTS += tests/integration/smtpd-wired.sh
 EXTRA_DIST += tests/integration/smtpd-wired.sh
+TESTS += tests/integration/smtpd-greyredis.sh tests/integration/smtpd-polactions.sh
+EXTRA_DIST += tests/integration/smtpd-greyredis.sh tests/integration/smtpd-polactions.sh
 
 # fuzz targets: the PROXY header, policy replies, the password file
 POL_FUZZ = proxy polreply passwd

@@ -25,6 +25,9 @@
  *	A hash starting with '!' or '*' is a locked account.  {plain}secret
  *	keeps a cleartext secret, needed only for CRAM-MD5; it is refused
  *	unless POL_PW_ALLOW_PLAIN.  extra is kept for the caller.
+ *	pol_passwd_plain tells a user without an entry (Z_ENOENT) from one
+ *	whose entry is hashed (Z_ERR), so that a CRAM-MD5 refusal can be
+ *	logged with its reason.
  *	Any malformed line fails the whole load, naming the line.
  *	An unknown user is checked against the first hashed entry of the
  *	file and the result discarded, so the time taken does not tell
@@ -363,8 +366,10 @@ int pol_passwd_plain(const pol_passwd *pw, const char *user, zbuf *secret)
 {
 	const struct pwent *e = find(pw, user);
 
-	if (e == NULL || !e->plain)
+	if (e == NULL)
 		return Z_ENOENT;
+	if (!e->plain)
+		return Z_ERR;   /* a hashed (or locked) entry: no secret to give */
 	return zbuf_set(secret, e->hash, strlen(e->hash));
 }
 

@@ -33,7 +33,8 @@ size_t pol_passwd_count(const pol_passwd *pw);
  * one hash like a known one */
 int pol_passwd_verify(const pol_passwd *pw, const char *user, const char *pass, size_t passlen);
 /* pol_passwd_plain - the cleartext secret of a {plain} entry (CRAM-MD5):
- * Z_OK, or Z_ENOENT (no such user, or a hashed entry) */
+ * Z_OK, Z_ENOENT (no such user) or Z_ERR (a hashed or locked entry:
+ * CRAM-MD5 cannot work for this user) */
 int pol_passwd_plain(const pol_passwd *pw, const char *user, zbuf *secret);
 /* pol_passwd_extra - the third field of user's line, or NULL */
 const char *pol_passwd_extra(const pol_passwd *pw, const char *user);

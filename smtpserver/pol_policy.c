@@ -26,22 +26,26 @@
  *	attributes are ignored; a reply without action, with two actions,
  *	with a line that is not name=value, with control bytes, or longer
  *	than POL_POLICY_REPLY_MAX is a protocol error.
- *	Actions (case-insensitive keyword, then optional text):
- *	    OK                    accept, POL_F_OK
+ *	Actions (Postfix access(5); case-insensitive keyword, then optional
+ *	text):
+ *	    OK, all-numerical     accept, POL_F_OK
  *	    DUNNO                 accept (no opinion)
  *	    REJECT [text]         554 5.7.1
  *	    DEFER [text]          450 4.7.1
  *	    DEFER_IF_PERMIT text  accept + POL_F_DEFER_IF_PERMIT, 450 4.7.1
  *	    DEFER_IF_REJECT text  accept + POL_F_DEFER_IF_REJECT, 450 4.7.1
  *	    4NN|5NN [x.y.z] text  defer / reject with that code
+ *	    421, 521 [text]       450 / 554 + POL_F_UNSUPPORTED (no hang-up)
  *	    PREPEND name: value   accept + POL_F_PREPEND (header[])
  *	    WARN|INFO text        accept + POL_F_WARN
  *	    HOLD [text]           accept + POL_F_HOLD
  *	    DISCARD [text]        accept + POL_F_DISCARD
- *	    FILTER, REDIRECT, BCC accept + POL_F_UNSUPPORTED (not done)
- *	Anything else, and every failure to talk to the server, gives
- *	Postfix's answer for a broken policy service: 451 4.3.5 "Server
- *	configuration problem".
+ *	    FILTER, REDIRECT x    accept + POL_F_HOLD + POL_F_UNSUPPORTED
+ *	    BCC x                 accept + POL_F_UNSUPPORTED (like DUNNO)
+ *	POL_F_UNSUPPORTED puts the action as sent in orig[] for the log.
+ *	Anything else (Postfix restriction names and classes among them), and
+ *	every failure to talk to the server, gives Postfix's answer for a
+ *	broken policy service: 451 4.3.5 "Server configuration problem".
  *	Endpoints are numeric (no DNS lookups): "unix:/path", "/path",
  *	"inet:1.2.3.4:port", "1.2.3.4:port", "[::1]:port".  timeout_ms
  *	bounds connect, write and read of one query together.
@@ -139,6 +143,15 @@ static size_t take_enh(zspan t, char cls)
 	return i;
 }
 
+/* all_digits - a non-empty span of decimal digits */
+static int all_digits(zspan t)
+{
+	for (size_t i = 0; i < t.n; i++)
+		if (t.p[i] < '0' || t.p[i] > '9')
+			return 0;
+	return t.n > 0;
+}
+
 /* with_code - verdict, code, enhanced code and text for a 4xx/5xx answer */
 static int with_code(pol_result *r, int code, const char *defenh, zspan text, const char *deftext)
 {
@@ -175,6 +188,8 @@ int pol_policy_action(const char *action, size_t len, pol_result *r, zbuf *err)
 	rest = zspan_trim((zspan){ a.p + i, a.n - i });
 	if (zspan_caseeq(kw, "OK") && rest.n == 0) {
 		r->flags |= POL_F_OK;
+	} else if (all_digits(kw) && rest.n == 0) {
+		r->flags |= POL_F_OK;   /* access(5): all-numerical is OK */
 	} else if (zspan_caseeq(kw, "DUNNO") && rest.n == 0) {
 		/* nothing */
 	} else if (zspan_caseeq(kw, "REJECT")) {
@@ -190,6 +205,13 @@ int pol_policy_action(const char *action, size_t len, pol_result *r, zbuf *err)
 		int code = (kw.p[0] - '0') * 100 + (kw.p[1] - '0') * 10 + (kw.p[2] - '0');
 		rc = with_code(r, code, kw.p[0] == '4' ? "4.7.1" : "5.7.1", rest,
 			       kw.p[0] == '4' ? "Try again later" : "Access denied");
+		if (rc == Z_OK && (code == 421 || code == 521)) {
+			/* Postfix hangs up after these; the engine has no
+			 * hang-up verdict: the plain defer / reject instead */
+			r->code = code == 421 ? 450 : 554;
+			r->flags |= POL_F_UNSUPPORTED;
+			rc = set_text(r->orig, sizeof(r->orig), a);
+		}
 	} else if (zspan_caseeq(kw, "PREPEND")) {
 		long colon = zspan_chr(rest, ':');
 		if (colon <= 0)
@@ -210,9 +232,15 @@ int pol_policy_action(const char *action, size_t len, pol_result *r, zbuf *err)
 	} else if (zspan_caseeq(kw, "HOLD") || zspan_caseeq(kw, "DISCARD")) {
 		r->flags |= zspan_caseeq(kw, "HOLD") ? POL_F_HOLD : POL_F_DISCARD;
 		rc = set_text(r->text, sizeof(r->text), rest);
-	} else if (zspan_caseeq(kw, "FILTER") || zspan_caseeq(kw, "REDIRECT") || zspan_caseeq(kw, "BCC")) {
+	} else if ((zspan_caseeq(kw, "FILTER") || zspan_caseeq(kw, "REDIRECT")) && rest.n > 0) {
+		/* the message must not reach its recipients unfiltered /
+		 * unredirected, nor be lost: held for the postmaster */
+		r->flags |= POL_F_UNSUPPORTED | POL_F_HOLD;
+		rc = set_text(r->orig, sizeof(r->orig), a);
+	} else if (zspan_caseeq(kw, "BCC") && rest.n > 0) {
+		/* only the extra copy is missing: delivered as for DUNNO */
 		r->flags |= POL_F_UNSUPPORTED;
-		rc = set_text(r->text, sizeof(r->text), a);
+		rc = set_text(r->orig, sizeof(r->orig), a);
 	} else {
 		rc = Z_EPARSE;
 	}

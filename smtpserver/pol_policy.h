@@ -21,10 +21,11 @@ enum { POL_ACCEPT = 0, POL_REJECT = 1, POL_DEFER = 2 };
 #define POL_F_DEFER_IF_REJECT 0x004u /* defer (code/text) if the rest rejects */
 #define POL_F_PREPEND         0x008u /* add header[] to the message */
 #define POL_F_WARN            0x010u /* log text[], accept */
-#define POL_F_HOLD            0x020u /* accept, keep on hold */
-#define POL_F_DISCARD         0x040u /* accept, then drop silently */
-#define POL_F_UNSUPPORTED     0x080u /* an action we do not implement (text[]
-                                        holds it); accepted like DUNNO */
+#define POL_F_HOLD            0x020u /* accept, keep the message on hold */
+#define POL_F_DISCARD         0x040u /* accept, then drop the message */
+#define POL_F_UNSUPPORTED     0x080u /* an action not done as asked: orig[]
+                                        holds it, the rest of r the safe
+                                        default taken instead */
 
 typedef struct pol_result {
 	int verdict;                 /* POL_ACCEPT, POL_REJECT, POL_DEFER */
@@ -33,6 +34,7 @@ typedef struct pol_result {
 	char enh[16];                /* enhanced status "5.7.1", or "" */
 	char text[POL_TEXT_MAX];     /* human text, or "" */
 	char header[POL_HEADER_MAX]; /* "Name: value" for POL_F_PREPEND */
+	char orig[POL_TEXT_MAX];     /* POL_F_UNSUPPORTED: the action as sent */
 } pol_result;
 
 /* pol_result_accept - reset r to a plain accept (DUNNO) */

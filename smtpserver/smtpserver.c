@@ -19,11 +19,22 @@
  *	time: an error quad (unknown user) gives 550 with its status; a
  *	domain that is not ours is accepted only from a trusted network or
  *	an authenticated client.  Then the policy service (pol_policy,
- *	Postfix's delegation protocol; PREPENDed headers go on top of the
- *	message) and greylisting (pol_grey, LMDB under $POSTOFFICE/greylist
- *	or Redis; untrusted unauthenticated clients only, 450 4.7.1).  AUTH
+ *	Postfix's delegation protocol, policy-service) and greylisting
+ *	(pol_grey, LMDB under $POSTOFFICE/greylist or Redis; untrusted
+ *	unauthenticated clients only, 450 4.7.1).  A second policy service
+ *	(policy-service-eom) is asked at END-OF-MESSAGE with size and
+ *	recipient_count, before the submission is written; its refusal is
+ *	the reply to the final dot.  What an answer asks of the whole
+ *	message counts once the recipient (or the message) is taken:
+ *	PREPENDed headers go on top of the message; HOLD commits the
+ *	submission into freezer/ instead of router/ (the router never
+ *	looks there; moving the file to router/ releases it); DISCARD
+ *	answers 250 and writes nothing, with a log line naming the reason.
+ *	FILTER and REDIRECT are not done: the message is held instead; BCC
+ *	is logged and ignored; 421/521 do not hang up (450/554).  AUTH
  *	uses the password file of pol_passwd (CRAM-MD5 with {plain} entries
- *	and auth-plain-secrets).  Listeners may be marked proxy-protocol
+ *	and auth-plain-secrets; a CRAM-MD5 attempt for a user with a hashed
+ *	entry gets 535 and a log line saying so).  Listeners may be marked proxy-protocol
  *	(libzmsmtpd's ZMSMTPD_L_PROXY).  SIGHUP reloads smtpserver.conf and the
  *	router tables; SIGTERM closes the listeners, lets sessions finish
  *	for at most 30 seconds and exits.
@@ -36,9 +47,10 @@
  *	(zpriv_drop) before any client byte is read.  Never an open relay:
  *	relaying needs trusted-networks or AUTH.
  * BUGS
- *	The policy service is asked at RCPT only (not at END-OF-MESSAGE);
- *	HOLD and DISCARD are taken as OK.  The AUTH mechanisms offered do
- *	not change on SIGHUP.
+ *	FILTER, REDIRECT and BCC of the policy service are not implemented
+ *	(see above); Postfix restriction names as actions give 451 4.3.5.
+ *	The request carries no TLS, SASL method or client name attributes.
+ *	The AUTH mechanisms offered do not change on SIGHUP.
  * SEE ALSO
  *	smtpserver(8), smtpserver.conf(5), libzmsmtpd(3), router(8),
  *	pol_grey.h, pol_policy.h, pol_passwd.h
@@ -94,13 +106,17 @@ typedef struct sconf {
 	unsigned long grey_mapsize;
 	char grey_redis_ep[256], grey_redis_prefix[64];
 	long grey_redis_timeout_ms;
-	char policy[1024];            /* policy-service endpoint or "" */
+	char policy[1024];            /* policy-service endpoint or "" (RCPT) */
+	char policy_eom[1024];        /* policy-service-eom endpoint or "" */
 	long policy_timeout_ms;
 } sconf;
 
 /* per-session state of the daemon (zmsmtpd_set_data) */
 typedef struct sdata {
 	zbuf prepend;   /* PREPENDed header lines of this transaction */
+	/* policy HOLD / DISCARD of this transaction, with the first reason */
+	int hold, discard;
+	char hold_why[POL_TEXT_MAX + 32], discard_why[POL_TEXT_MAX + 32];
 } sdata;
 
 static struct {
@@ -109,7 +125,8 @@ static struct {
 	rt_config *rt;
 	pol_passwd *af;
 	pol_grey *grey;       /* opened after the privileges are dropped */
-	pol_policy *pol;
+	pol_policy *pol;      /* asked at RCPT */
+	pol_policy *pol_eom;  /* asked at END-OF-MESSAGE */
 	const char *confpath;
 	const char *po;
 	int cli_nlis;
@@ -384,6 +401,8 @@ static int conf_load(const char *path, sconf *c, zmsmtpd *d, zbuf *err)
 				c->gcfg.v4_prefix = (unsigned)b;
 		} else if (strcmp(key, "policy-service") == 0) {
 			zstrlcpy(c->policy, strcmp(val, "none") == 0 ? "" : val, sizeof(c->policy));
+		} else if (strcmp(key, "policy-service-eom") == 0) {
+			zstrlcpy(c->policy_eom, strcmp(val, "none") == 0 ? "" : val, sizeof(c->policy_eom));
 		} else if (strcmp(key, "max-connections-per-ip") == 0) {
 			if (zmsmtpd_configure(d, "max-per-ip", val, ebuf, sizeof(ebuf)) != 0) {
 				zbuf_printf(err, "%s:%d: %s", path, lineno, ebuf);
@@ -454,67 +473,106 @@ static void cb_mail(void *arg, zmsmtpd_sess *s, const char *addr, zmsmtpd_verdic
 	(void)arg;
 	(void)addr;
 	(void)v;
-	if (sd != NULL)
+	if (sd != NULL) {
 		zbuf_reset(&sd->prepend);
+		sd->hold = sd->discard = 0;
+		sd->hold_why[0] = sd->discard_why[0] = '\0';
+	}
 }
 
-/* policy_rcpt - ask the policy service about one recipient; 1 when v now
- * holds a refusal */
-static int policy_rcpt(zmsmtpd_sess *s, const char *addr, zmsmtpd_verdict *v)
+/* policy_query - ask policy service p (named ep) about session s at
+ * protocol stage state: rcpt is RCPT's address, e the envelope at
+ * END-OF-MESSAGE (NULL before).  r gets the answer; WARN/INFO and
+ * actions not done as asked are logged here. */
+static void policy_query(pol_policy *p, const char *ep, zmsmtpd_sess *s, const char *state,
+			 const char *rcpt, const zmsmtpd_env *e, pol_result *r)
 {
 	pol_policy_req q;
-	pol_result r;
 	zbuf req = ZBUF_INIT(POL_POLICY_REQ_MAX), err = ZBUF_INIT(512);
 	char port[16];
-	int refused = 0;
+	const char *ip = zmsmtpd_client_ip(s);
 
 	memset(&q, 0, sizeof(q));
 	snprintf(port, sizeof(port), "%d", zmsmtpd_local_port(s));
-	q.protocol_state = "RCPT";
-	q.protocol_name = "ESMTP";
+	q.protocol_state = state;
+	q.protocol_name = e != NULL && strncmp(e->with, "ESMTP", 5) != 0 ? "SMTP" : "ESMTP";
 	q.helo_name = zmsmtpd_helo(s);
 	q.queue_id = "";
-	q.sender = zmsmtpd_sender(s);
-	q.recipient = addr;
-	q.client_address = zmsmtpd_client_ip(s);
+	q.sender = e != NULL ? e->sender : zmsmtpd_sender(s);
+	/* at END-OF-MESSAGE Postfix names the recipient only when there is one */
+	q.recipient = rcpt != NULL ? rcpt : e != NULL && e->nrcpts == 1 ? e->rcpts[0].addr : "";
+	q.client_address = ip;
 	q.client_name = "unknown";
 	q.reverse_client_name = "unknown";
 	q.server_port = port;
 	q.sasl_username = zmsmtpd_auth_user(s);
 	q.instance = "";
-	if (pol_policy_request(&q, &req, &err) != Z_OK) {
-		zlog_warn(NULL, "[%s] policy request: %s", zmsmtpd_client_ip(s), zbuf_cstr(&err));
-		pol_result_accept(&r);
-		r.verdict = POL_DEFER;
-		r.code = 451;
-		zstrlcpy(r.enh, "4.3.5", sizeof(r.enh));
-		zstrlcpy(r.text, "Server configuration problem", sizeof(r.text));
-	} else if (pol_policy_query(S.pol, &req, &r, &err) != Z_OK)
-		zlog_warn(NULL, "[%s] policy service %s: %s", zmsmtpd_client_ip(s), S.c.policy,
-			  zbuf_cstr(&err));
-	if (r.flags & POL_F_WARN)
-		zlog_warn(NULL, "[%s] policy warning for <%s>: %s", zmsmtpd_client_ip(s), addr, r.text);
-	if (r.flags & POL_F_UNSUPPORTED)
-		zlog_info(NULL, "[%s] policy action not supported, taken as DUNNO: %s",
-			  zmsmtpd_client_ip(s), r.text);
-	/* the rest of the checks accept here: DEFER_IF_PERMIT applies */
-	if (r.verdict == POL_ACCEPT && (r.flags & POL_F_DEFER_IF_PERMIT))
-		r.verdict = POL_DEFER;
-	if (r.verdict != POL_ACCEPT) {
-		v->action = r.verdict == POL_REJECT ? ZMSMTPD_REJECT : ZMSMTPD_DEFER;
-		v->code = r.code;
-		zstrlcpy(v->enh, r.enh, sizeof(v->enh));
-		zstrlcpy(v->text, r.text, sizeof(v->text));
-		refused = 1;
-	} else if (r.flags & POL_F_PREPEND) {
-		sdata *sd = sess_data(s);
-		if (sd != NULL && strstr(zbuf_cstr(&sd->prepend), r.header) == NULL &&
-		    zbuf_printf(&sd->prepend, "%s\n", r.header) != Z_OK)
-			zlog_warn(NULL, "[%s] too many PREPENDed headers", zmsmtpd_client_ip(s));
+	if (e != NULL) {
+		q.recipient_count = e->nrcpts;
+		q.size = e->size;
 	}
+	if (pol_policy_request(&q, &req, &err) != Z_OK) {
+		zlog_warn(NULL, "[%s] policy request: %s", ip, zbuf_cstr(&err));
+		pol_result_accept(r);
+		r->verdict = POL_DEFER;
+		r->code = 451;
+		zstrlcpy(r->enh, "4.3.5", sizeof(r->enh));
+		zstrlcpy(r->text, "Server configuration problem", sizeof(r->text));
+	} else if (pol_policy_query(p, &req, r, &err) != Z_OK)
+		zlog_warn(NULL, "[%s] policy service %s: %s", ip, ep, zbuf_cstr(&err));
+	if (r->flags & POL_F_WARN)
+		zlog_warn(NULL, "[%s] policy warning at %s for <%s>: %s", ip, state, q.recipient, r->text);
+	if (r->flags & POL_F_UNSUPPORTED)
+		zlog_warn(NULL, "[%s] policy action \"%s\" at %s not supported: %s", ip, r->orig, state,
+			  (r->flags & POL_F_HOLD) ? "the message is held instead" :
+			  r->verdict == POL_DEFER ? "deferred without hanging up" :
+			  r->verdict == POL_REJECT ? "rejected without hanging up" : "taken as DUNNO");
 	zbuf_free(&req);
 	zbuf_free(&err);
-	return refused;
+}
+
+/* policy_refusal - a defer or reject in r into v: 1, else 0.  The checks
+ * after the policy service only defer or accept, so DEFER_IF_PERMIT
+ * defers and DEFER_IF_REJECT never applies. */
+static int policy_refusal(pol_result *r, zmsmtpd_verdict *v)
+{
+	if (r->verdict == POL_ACCEPT && (r->flags & POL_F_DEFER_IF_PERMIT))
+		r->verdict = POL_DEFER;
+	if (r->verdict == POL_ACCEPT)
+		return 0;
+	v->action = r->verdict == POL_REJECT ? ZMSMTPD_REJECT : ZMSMTPD_DEFER;
+	v->code = r->code;
+	zstrlcpy(v->enh, r->enh, sizeof(v->enh));
+	zstrlcpy(v->text, r->text, sizeof(v->text));
+	return 1;
+}
+
+/* txn_keep - what an accepting answer r asks of the whole transaction:
+ * PREPEND, HOLD, DISCARD (the first reason of each is kept).  0, or -1
+ * when it cannot be recorded (then the caller defers) */
+static int txn_keep(zmsmtpd_sess *s, const pol_result *r, const char *state)
+{
+	sdata *sd;
+	const char *why = r->text[0] ? r->text : r->orig;
+
+	if (!(r->flags & (POL_F_PREPEND | POL_F_HOLD | POL_F_DISCARD)))
+		return 0;
+	if ((sd = sess_data(s)) == NULL)
+		return -1;
+	if ((r->flags & POL_F_PREPEND) && strstr(zbuf_cstr(&sd->prepend), r->header) == NULL &&
+	    zbuf_printf(&sd->prepend, "%s\n", r->header) != Z_OK)
+		zlog_warn(NULL, "[%s] too many PREPENDed headers", zmsmtpd_client_ip(s));
+	if ((r->flags & POL_F_HOLD) && !sd->hold) {
+		sd->hold = 1;
+		snprintf(sd->hold_why, sizeof(sd->hold_why), "policy HOLD at %s%s%s", state,
+			 why[0] ? ": " : "", why);
+	}
+	if ((r->flags & POL_F_DISCARD) && !sd->discard) {
+		sd->discard = 1;
+		snprintf(sd->discard_why, sizeof(sd->discard_why), "policy DISCARD at %s%s%s", state,
+			 why[0] ? ": " : "", why);
+	}
+	return 0;
 }
 
 /* grey_rcpt - greylisting of one recipient; 1 when v now holds a defer */
@@ -546,8 +604,10 @@ static void cb_rcpt(void *arg, zmsmtpd_sess *s, const char *addr, zmsmtpd_verdic
 	zbuf err = ZBUF_INIT(512);
 	const char *at = strrchr(addr, '@');
 	int local = at == NULL || rt_is_local_domain(S.rt, at + 1);
+	pol_result pr;
 
 	(void)arg;
+	pol_result_accept(&pr);
 	if (!local) {
 		if (net_match(&S.c, zmsmtpd_client_ip(s)) || zmsmtpd_auth_user(s) != NULL)
 			goto policy;   /* relaying for our own clients */
@@ -575,13 +635,41 @@ static void cb_rcpt(void *arg, zmsmtpd_sess *s, const char *addr, zmsmtpd_verdic
 		goto done;
 	}
 policy:
-	if (S.pol != NULL && policy_rcpt(s, addr, v))
-		goto done;
+	if (S.pol != NULL) {
+		policy_query(S.pol, S.c.policy, s, "RCPT", addr, NULL, &pr);
+		if (policy_refusal(&pr, v))
+			goto done;
+	}
 	if (S.grey != NULL && !net_match(&S.c, zmsmtpd_client_ip(s)) && zmsmtpd_auth_user(s) == NULL)
 		(void)grey_rcpt(s, addr, v);
+	/* PREPEND, HOLD, DISCARD count only for a recipient that is taken */
+	if (v->action == ZMSMTPD_ACCEPT && txn_keep(s, &pr, "RCPT") != 0) {
+		v->action = ZMSMTPD_DEFER;
+		v->code = 451;
+		zstrlcpy(v->enh, "4.3.0", sizeof(v->enh));
+		zstrlcpy(v->text, "Temporary failure, try again later", sizeof(v->text));
+	}
 done:
 	rt_result_free(&r);
 	zbuf_free(&err);
+}
+
+/* held_dir - the spool directory of the submission: freezer/ for a
+ * message the policy service put on HOLD, else NULL (router/) */
+static const char *held_dir(zmsmtpd_sess *s)
+{
+	sdata *sd = zmsmtpd_get_data(s);
+
+	return sd != NULL && sd->hold ? "freezer" : NULL;
+}
+
+/* held_log - the log line of a held message */
+static void held_log(zmsmtpd_sess *s, unsigned long ino)
+{
+	sdata *sd = zmsmtpd_get_data(s);
+
+	if (sd != NULL && sd->hold)
+		zlog_info(NULL, "%lu: held in freezer/ (%s)", ino, sd->hold_why);
 }
 
 /* cb_deliver - the submission file; 250 only after submit_commit */
@@ -670,12 +758,13 @@ static void cb_deliver(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FILE *m
 		goto tempfail;
 	}
 	zbuf_reset(&err);
-	if (submit_commit(&sb, NULL, 0, &ino, &err) != Z_OK) {
+	if (submit_commit(&sb, held_dir(s), 0, &ino, &err) != Z_OK) {
 		zlog_error(NULL, "cannot queue a message: %s", zbuf_cstr(&err));
 		goto tempfail;
 	}
 	zlog_info(NULL, "%lu: accepted from <%s> [%s] %zu recipient%s, %lu bytes, %s", ino,
 		  e->sender, e->client_ip, e->nrcpts, e->nrcpts == 1 ? "" : "s", e->size, e->with);
+	held_log(s, ino);
 	v->action = ZMSMTPD_ACCEPT;
 	snprintf(v->text, sizeof(v->text), "Ok: queued as %lu", ino);
 	goto done;
@@ -689,22 +778,66 @@ done:
 	zbuf_free(&t);
 }
 
+/* cb_end_of_data - END-OF-MESSAGE: the policy service's last word, then
+ * DISCARD (250, nothing queued, a log line with the reason) or the
+ * submission (cb_deliver; into freezer/ on HOLD) */
+static void cb_end_of_data(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FILE *msg,
+			   zmsmtpd_verdict *v)
+{
+	sdata *sd = zmsmtpd_get_data(s);
+
+	if (S.pol_eom != NULL && !(sd != NULL && sd->discard)) {
+		pol_result r;
+
+		policy_query(S.pol_eom, S.c.policy_eom, s, "END-OF-MESSAGE", NULL, e, &r);
+		if (policy_refusal(&r, v)) {
+			zlog_info(NULL, "[%s] message from <%s> refused at END-OF-MESSAGE: %d %s %s",
+				  e->client_ip, e->sender, r.code, r.enh, r.text);
+			return;
+		}
+		if (txn_keep(s, &r, "END-OF-MESSAGE") != 0) {
+			v->action = ZMSMTPD_DEFER;
+			v->code = 451;
+			zstrlcpy(v->enh, "4.3.0", sizeof(v->enh));
+			zstrlcpy(v->text, "Temporary failure, try again later", sizeof(v->text));
+			return;
+		}
+		sd = zmsmtpd_get_data(s);
+	}
+	if (sd != NULL && sd->discard) {
+		zlog_info(NULL, "[%s] discarded a message from <%s>, %zu recipient%s, %lu bytes (%s)",
+			  e->client_ip, e->sender, e->nrcpts, e->nrcpts == 1 ? "" : "s", e->size,
+			  sd->discard_why);
+		zbuf_reset(&sd->prepend);
+		v->action = ZMSMTPD_ACCEPT;
+		zstrlcpy(v->text, "Ok: message accepted", sizeof(v->text));
+		return;
+	}
+	cb_deliver(arg, s, e, msg, v);
+}
+
 static int cb_verify(void *arg, const char *user, const char *pw)
 {
 	(void)arg;
 	return S.af != NULL && pol_passwd_verify(S.af, user, pw, strlen(pw)) == 1 ? 0 : -1;
 }
 
-/* cb_secret - CRAM-MD5: the {plain} secret of user */
+/* cb_secret - CRAM-MD5: the {plain} secret of user.  A user with a
+ * hashed entry only cannot use CRAM-MD5 (the server needs the secret
+ * itself): the engine answers 535, the log says why. */
 static int cb_secret(void *arg, const char *user, char *buf, size_t bufsz)
 {
 	zbuf sec = ZBUF_INIT(POL_PW_LINE_MAX);
-	int rc = -1;
+	int rc = -1, prc = S.af != NULL ? pol_passwd_plain(S.af, user, &sec) : Z_ENOENT;
 
 	(void)arg;
-	if (S.af != NULL && pol_passwd_plain(S.af, user, &sec) == Z_OK &&
-	    zstrlcpy(buf, zbuf_cstr(&sec), bufsz) == Z_OK)
+	if (prc == Z_OK && zstrlcpy(buf, zbuf_cstr(&sec), bufsz) == Z_OK)
 		rc = 0;
+	else if (prc == Z_ERR)
+		zlog_warn(NULL, "CRAM-MD5 for %s refused: the password file has a hashed entry for"
+			  " this user, CRAM-MD5 needs a {plain} one", user);
+	else if (prc == Z_ENOENT)
+		zlog_info(NULL, "CRAM-MD5 for %s refused: no such user in the password file", user);
 	if (sec.data != NULL)
 		explicit_bzero(sec.data, sec.cap);
 	zbuf_free(&sec);
@@ -736,7 +869,7 @@ static zmsmtpd *engine_new(sconf *c, int auth, int cram, zbuf *err)
 	memset(&cb, 0, sizeof(cb));
 	cb.validate_sender = cb_mail;
 	cb.validate_recipient = cb_rcpt;
-	cb.deliver = cb_deliver;
+	cb.deliver = cb_end_of_data;
 	cb.log = cb_log;
 	cb.session_end = cb_session_end;
 	if (auth)
@@ -764,7 +897,7 @@ bad:
 /* load_all - configuration, router tables, password file, policy client
  * into fresh objects; installed only when all are good */
 static int load_all(zmsmtpd **dp, sconf *c, rt_config **rtp, pol_passwd **afp, pol_policy **polp,
-		    zbuf *err)
+		    pol_policy **eomp, zbuf *err)
 {
 	zmsmtpd *d;
 	char rcbuf[4200];
@@ -773,6 +906,7 @@ static int load_all(zmsmtpd **dp, sconf *c, rt_config **rtp, pol_passwd **afp, p
 	*rtp = NULL;
 	*afp = NULL;
 	*polp = NULL;
+	*eomp = NULL;
 	d = engine_new(c, 0, 0, err);
 	if (d == NULL)
 		return Z_EPARSE;
@@ -797,6 +931,9 @@ static int load_all(zmsmtpd **dp, sconf *c, rt_config **rtp, pol_passwd **afp, p
 	}
 	if (c->policy[0] != '\0' && (*polp = pol_policy_new(c->policy, c->policy_timeout_ms, err)) == NULL)
 		goto bad;
+	if (c->policy_eom[0] != '\0' &&
+	    (*eomp = pol_policy_new(c->policy_eom, c->policy_timeout_ms, err)) == NULL)
+		goto bad;
 	for (int i = 0; i < S.cli_nlis; i++) {
 		if (i == 0)
 			c->nlis = 0;
@@ -813,9 +950,11 @@ bad:
 	rt_free(*rtp);
 	pol_passwd_free(*afp);
 	pol_policy_free(*polp);
+	pol_policy_free(*eomp);
 	*rtp = NULL;
 	*afp = NULL;
 	*polp = NULL;
+	*eomp = NULL;
 	return Z_EPARSE;
 }
 
@@ -904,7 +1043,7 @@ int main(int argc, char **argv)
 	}
 	if (logpath != NULL && !inetd && zlog_set_file(logpath) != Z_OK)
 		zlog_fatal(EX_CANTCREAT, NULL, "cannot open log file %s", logpath);
-	if (load_all(&S.d, &S.c, &S.rt, &S.af, &S.pol, &err) != Z_OK) {
+	if (load_all(&S.d, &S.c, &S.rt, &S.af, &S.pol, &S.pol_eom, &err) != Z_OK) {
 		if (checkonly || inetd) {
 			fprintf(stderr, "smtpserver: %s\n", zbuf_cstr(&err));
 			zbuf_free(&err);
@@ -917,6 +1056,7 @@ int main(int argc, char **argv)
 		rt_free(S.rt);
 		pol_passwd_free(S.af);
 		pol_policy_free(S.pol);
+		pol_policy_free(S.pol_eom);
 		zbuf_free(&err);
 		return 0;
 	}
@@ -973,13 +1113,13 @@ int main(int argc, char **argv)
 				sconf nc;
 				rt_config *nrt = NULL;
 				pol_passwd *naf = NULL;
-				pol_policy *npol = NULL;
+				pol_policy *npol = NULL, *neom = NULL;
 
 				zmsmtpd *nd = NULL;
 				got_hup = 0;
 				zbuf_reset(&err);
 				/* the listeners stay; options, tables and passwords are new */
-				if (load_all(&nd, &nc, &nrt, &naf, &npol, &err) != Z_OK) {
+				if (load_all(&nd, &nc, &nrt, &naf, &npol, &neom, &err) != Z_OK) {
 					zlog_error(NULL, "reload failed, keeping the old configuration: %s",
 						   zbuf_cstr(&err));
 				} else {
@@ -1001,6 +1141,8 @@ int main(int argc, char **argv)
 					S.af = naf;
 					pol_policy_free(S.pol);
 					S.pol = npol;
+					pol_policy_free(S.pol_eom);
+					S.pol_eom = neom;
 					/* close before opening again: one LMDB
 					 * environment per process at a time */
 					pol_grey_close(S.grey);
@@ -1027,6 +1169,7 @@ out:
 	rt_free(S.rt);
 	pol_passwd_free(S.af);
 	pol_policy_free(S.pol);
+	pol_policy_free(S.pol_eom);
 	pol_grey_close(S.grey);
 	zbuf_free(&err);
 	if (lockfd >= 0)

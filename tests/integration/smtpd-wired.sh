@@ -7,7 +7,8 @@
 #     not greylisted;
 #   - AUTH PLAIN against a yescrypt entry of the password file (pol_passwd;
 #     the file must be mode 0600), CRAM-MD5 offered and working for a
-#     {plain} entry with auth-plain-secrets yes;
+#     {plain} entry with auth-plain-secrets yes, refused (535, logged why)
+#     for a user whose entry is hashed;
 #   - the PROXY protocol: a v1 header on a listener marked proxy-protocol
 #     makes the proxied address the client (trusted network, relaying,
 #     rcvdfrom/Received); a listener not marked answers it 500;
@@ -93,6 +94,12 @@ check_match "wrong password: 535" '535 5\.7\.8' "$out"
 out=$("${SW[@]}" --from cram@client.test --to far@remote.test --auth CRAM-MD5 --auth-user bob \
 	--auth-password 'cram pw' 2>&1)
 check_match "CRAM-MD5 against the {plain} entry: 235" '235 2\.7\.0' "$out"
+# CRAM-MD5 needs the secret itself: a user with a hashed entry cannot use it
+out=$("${SW[@]}" --to far@remote.test --auth CRAM-MD5 --auth-user alice --auth-password 's3cret pw' 2>&1)
+check_match "CRAM-MD5 for a hashed entry: 535" '535 5\.7\.8' "$out"
+check_nomatch "CRAM-MD5 for a hashed entry: not authenticated" '235 2\.7\.0' "$out"
+check_match "CRAM-MD5 for a hashed entry: the log says why" \
+	'CRAM-MD5 for alice refused: the password file has a hashed entry' "$(cat "$ZT_W/smtpd.log")"
 
 # --- PROXY protocol -------------------------------------------------------------------
 rm -f "$PO"/router/*

@@ -81,7 +81,8 @@ START_TEST(test_verify)
 	ck_assert_int_eq(pol_passwd_verify(pw, "dan", "!locked", 7), 0);
 	ck_assert_str_eq(pol_passwd_extra(pw, "alice"), "uid=1000");
 	ck_assert_ptr_null(pol_passwd_extra(pw, "bob"));
-	ck_assert_int_eq(pol_passwd_plain(pw, "alice", &err), Z_ENOENT);
+	ck_assert_int_eq(pol_passwd_plain(pw, "alice", &err), Z_ERR);   /* hashed */
+	ck_assert_int_eq(pol_passwd_plain(pw, "nobody-here", &err), Z_ENOENT);
 	pol_passwd_free(pw);
 	zbuf_free(&f);
 	zbuf_free(&err);

@@ -53,13 +53,23 @@ static const struct {
 	{ "451 Try later", Z_OK, POL_DEFER, 0, 451, "4.7.1", "Try later", "" },
 	{ "550 5.1.1 no such user", Z_OK, POL_REJECT, 0, 550, "5.1.1", "no such user", "" },
 	{ "550 4.1.1 class mismatch", Z_OK, POL_REJECT, 0, 550, "5.7.1", "4.1.1 class mismatch", "" },
-	{ "521", Z_OK, POL_REJECT, 0, 521, "5.7.1", "Access denied", "" },
+	/* all-numerical is OK (access(5)), even when it looks like a code */
+	{ "521", Z_OK, POL_ACCEPT, POL_F_OK, 0, "", "", "" },
+	{ "12345", Z_OK, POL_ACCEPT, POL_F_OK, 0, "", "", "" },
+	/* 421/521 hang up in Postfix: here the plain defer / reject */
+	{ "421 4.7.0 go away now", Z_OK, POL_DEFER, POL_F_UNSUPPORTED, 450, "4.7.0", "go away now", "" },
+	{ "521 not here", Z_OK, POL_REJECT, POL_F_UNSUPPORTED, 554, "5.7.1", "not here", "" },
 	{ "PREPEND X-Greylist: delayed 61 seconds", Z_OK, POL_ACCEPT, POL_F_PREPEND, 0, "", "",
 	  "X-Greylist: delayed 61 seconds" },
 	{ "WARN odd", Z_OK, POL_ACCEPT, POL_F_WARN, 0, "", "odd", "" },
 	{ "HOLD check this", Z_OK, POL_ACCEPT, POL_F_HOLD, 0, "", "check this", "" },
 	{ "DISCARD", Z_OK, POL_ACCEPT, POL_F_DISCARD, 0, "", "", "" },
-	{ "FILTER smtp:[127.0.0.1]:10025", Z_OK, POL_ACCEPT, POL_F_UNSUPPORTED, 0, "", "FILTER smtp:[127.0.0.1]:10025", "" },
+	{ "DISCARD spam", Z_OK, POL_ACCEPT, POL_F_DISCARD, 0, "", "spam", "" },
+	/* not done: FILTER and REDIRECT hold the message, BCC is DUNNO */
+	{ "FILTER smtp:[127.0.0.1]:10025", Z_OK, POL_ACCEPT, POL_F_UNSUPPORTED | POL_F_HOLD, 0, "", "", "" },
+	{ "redirect spam@example.org", Z_OK, POL_ACCEPT, POL_F_UNSUPPORTED | POL_F_HOLD, 0, "", "", "" },
+	{ "BCC archive@example.org", Z_OK, POL_ACCEPT, POL_F_UNSUPPORTED, 0, "", "", "" },
+	{ "INFO noted", Z_OK, POL_ACCEPT, POL_F_WARN, 0, "", "noted", "" },
 	/* errors: Postfix's 451 4.3.5 */
 	{ "", Z_EPARSE, POL_DEFER, 0, 451, "4.3.5", "Server configuration problem", "" },
 	{ "MAYBE", Z_EPARSE, POL_DEFER, 0, 451, "4.3.5", "Server configuration problem", "" },
@@ -70,6 +80,10 @@ static const struct {
 	{ "PREPEND no-colon", Z_EPARSE, POL_DEFER, 0, 451, "4.3.5", "Server configuration problem", "" },
 	{ "PREPEND Bad Name: x", Z_EPARSE, POL_DEFER, 0, 451, "4.3.5", "Server configuration problem", "" },
 	{ "REJECT bell\a", Z_EPARSE, POL_DEFER, 0, 451, "4.3.5", "Server configuration problem", "" },
+	/* Postfix restriction names and classes are not actions here */
+	{ "reject_unknown_client_hostname", Z_EPARSE, POL_DEFER, 0, 451, "4.3.5",
+	  "Server configuration problem", "" },
+	{ "REDIRECT", Z_EPARSE, POL_DEFER, 0, 451, "4.3.5", "Server configuration problem", "" },
 };
 
 START_TEST(test_actions)
@@ -85,6 +99,11 @@ START_TEST(test_actions)
 	ck_assert_str_eq(r.enh, acts[_i].enh);
 	ck_assert_str_eq(r.text, acts[_i].text);
 	ck_assert_str_eq(r.header, acts[_i].header);
+	/* an action not done as asked is named for the log */
+	if (r.flags & POL_F_UNSUPPORTED)
+		ck_assert_str_eq(r.orig, acts[_i].action);
+	else
+		ck_assert_str_eq(r.orig, "");
 	zbuf_free(&err);
 }
 END_TEST
