@@ -60,6 +60,16 @@ tests_integration_zmsmtp_drive_SOURCES = tests/integration/zmsmtp-drive.c
 tests_integration_zmsmtp_drive_CPPFLAGS = $(AM_CPPFLAGS) $(ZMSMTP_CPPFLAGS)
 tests_integration_zmsmtp_drive_LDADD = $(ZMSMTP_LIBS)
 
+# the transaction engine with scripted hooks
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_zmsmtp_xact
+TESTS += tests/unit/check_zmsmtp_xact
+tests_unit_check_zmsmtp_xact_SOURCES = tests/unit/check_zmsmtp_xact.c
+tests_unit_check_zmsmtp_xact_CPPFLAGS = $(AM_CPPFLAGS) $(ZMSMTP_CPPFLAGS)
+tests_unit_check_zmsmtp_xact_CFLAGS = $(UNIT_CFLAGS) $(CARES_CFLAGS) $(SSL_CFLAGS)
+tests_unit_check_zmsmtp_xact_LDADD = $(ZMSMTP_LIBS) $(CHECK_LIBS)
+endif
+
 TESTS += tests/integration/client-lib.sh tests/integration/smtpsend.sh tests/integration/client-postfix.sh
 dist_check_SCRIPTS += tests/integration/client-lib.sh tests/integration/smtpsend.sh \
 	tests/integration/client-postfix.sh

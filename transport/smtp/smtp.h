@@ -32,9 +32,6 @@
 #include "zmsmtp_env.h"
 #include "smtp_auth.h"
 
-/* ---- limits ---- */
-#define SMTP_BDAT_CHUNK 65536        /* BDAT chunk size */
-
 /* ---- shared client steps (libzmsmtp, smtpclient/zmsmtp_env.h): MAIL and
  * RCPT lines, RCPT verdicts, smtp_code_map() ---- */
 
