@@ -235,7 +235,24 @@ check_match "example: sent" '^status 0 accepted 1' "$out"
 check_match "builder: attachment base64" '^AAEC' "$(saved "$SE" | tr -d '\r')"
 check_match "builder: multipart" 'multipart/mixed' "$(saved "$SE")"
 
-# 15. CHUNKING: the library sends BDAT chunks (the engine the smtp agent uses),
+# 15. Bcc from an extra header; a message with Bcc recipients only
+start_aiosmtpd; PB2=$AIO_PORT; LB2=$AIO_LOG; SB2=$AIO_SAVE
+printf 'Subject: only\n\nbody\n' > "$ZT_W/m3"
+out=$("$DRV" --server 127.0.0.1 --port "$PB2" --notls --header From=eve@e.test \
+	--header To=frank@f.test --header Bcc=gina@g.test < "$ZT_W/m3")
+check_match "extra Bcc: sent" '^status 0 exit 0 accepted 2' "$out"
+check_eq "extra Bcc: copy to To, digest to Bcc" 'frank@f.test|gina@g.test' \
+	"$(jq_get "$LB2" 'select(.ev=="msg") | .rcpt_tos | join(" ")' | paste -sd '|')"
+: > "$LB2"; rm -rf "$SB2"
+printf 'From: a@a.test\nBcc: h@h.test, i@i.test\nSubject: quiet\n\nbody\n' > "$ZT_W/m4"
+out=$("$DRV" --server 127.0.0.1 --port "$PB2" --notls < "$ZT_W/m4")
+check_match "Bcc only: sent" '^status 0 exit 0 accepted 2' "$out"
+check_eq "Bcc only: one transaction, the digest" 'h@h.test i@i.test' \
+	"$(jq_get "$LB2" 'select(.ev=="msg") | .rcpt_tos | join(" ")')"
+check_match "Bcc only: digest subject" '^Subject: \[Bcc\] quiet' "$(saved "$SB2" | tr -d '\r')"
+check_nomatch "Bcc only: no Bcc field anywhere" '^Bcc:' "$(saved "$SB2" | tr -d '\r')"
+
+# 16. CHUNKING: the library sends BDAT chunks (the engine the smtp agent uses),
 # not dot-stuffed, byte for byte the prepared copy
 start_aiosmtpd --raw --chunking; PK=$AIO_PORT; LK=$AIO_LOG; SK=$AIO_SAVE
 { printf 'From: a@a.test\nTo: z@b.test\nSubject: big\nDate: x\nMessage-ID: <m@x>\n\n'
