@@ -235,7 +235,7 @@ check_match "example: sent" '^status 0 accepted 1' "$out"
 check_match "builder: attachment base64" '^AAEC' "$(saved "$SE" | tr -d '\r')"
 check_match "builder: multipart" 'multipart/mixed' "$(saved "$SE")"
 
-# 15. Bcc from an extra header; a message with Bcc recipients only
+# 14. Bcc from an extra header; a message with Bcc recipients only
 start_aiosmtpd; PB2=$AIO_PORT; LB2=$AIO_LOG; SB2=$AIO_SAVE
 printf 'Subject: only\n\nbody\n' > "$ZT_W/m3"
 out=$("$DRV" --server 127.0.0.1 --port "$PB2" --notls --header From=eve@e.test \
@@ -252,7 +252,7 @@ check_eq "Bcc only: one transaction, the digest" 'h@h.test i@i.test' \
 check_match "Bcc only: digest subject" '^Subject: \[Bcc\] quiet' "$(saved "$SB2" | tr -d '\r')"
 check_nomatch "Bcc only: no Bcc field anywhere" '^Bcc:' "$(saved "$SB2" | tr -d '\r')"
 
-# 16. CHUNKING: the library sends BDAT chunks (the engine the smtp agent uses),
+# 15. CHUNKING: the library sends BDAT chunks (the engine the smtp agent uses),
 # not dot-stuffed, byte for byte the prepared copy
 start_aiosmtpd --raw --chunking; PK=$AIO_PORT; LK=$AIO_LOG; SK=$AIO_SAVE
 { printf 'From: a@a.test\nTo: z@b.test\nSubject: big\nDate: x\nMessage-ID: <m@x>\n\n'
@@ -267,7 +267,7 @@ check_eq "BDAT: one message" 1 "$(jq_count "$LK" '.ev=="msg" and .bdat')"
 check_eq "BDAT: the prepared copy, not dot-stuffed" "$(tr -d '\r' < "$ZT_W/big.prep" | sha256sum | cut -c1-64)" \
 	"$(cat "$SK"/* | tr -d '\r' | sha256sum | cut -c1-64)"
 
-# 14. unusable input: no recipients, CR in an extra header
+# 16. unusable input: no recipients, CR in an extra header
 out=$(printf 'Subject: x\n\nb\n' | "$DRV" --server 127.0.0.1 --port "$P" --notls --from a@a.test)
 check_match "no recipients: data error" '^status 2 exit 65 .*no recipients' "$out"
 out=$("$DRV" --server 127.0.0.1 --port "$P" --notls --from 'a<b>@x' --rcpt z@b.test < "$MSG")
