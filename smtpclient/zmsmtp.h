@@ -39,7 +39,7 @@ typedef struct zmsmtp_opts {
 	const char *const *skip_mx;   /* MX host names not to use (broken MX) */
 	size_t nskip_mx;
 	const char *client;           /* EHLO/HELO name; NULL: gethostname() */
-	int queue;                    /* after the message, "ETRN <client>" (see the man page) */
+	int queue;                    /* accepted, sends nothing (XQUE is no standard: the man page) */
 	int atleastone;               /* 0: any refusal = RSET, no DATA; 1: DATA if one accepted */
 	const char *originator;       /* envelope sender; NULL: from the headers */
 	const char *const *recipients;/* envelope recipients; NULL: from the headers */
