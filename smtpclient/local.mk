@@ -1,7 +1,8 @@
 # smtpclient/local.mk - libzmsmtp, the SMTP client library (libzmsmtp(3)):
-# the client session, the envelope steps the smtp agent shares
-# (zmsmtp_env.c), connection set-up and MX policy (smtp_conn.c, smtp_mx.c,
-# moved here from transport/smtp), the message preparation and builder;
+# the client session, the envelope steps and the transaction engine the
+# smtp agent shares (zmsmtp_env.c, zmsmtp_xact.c), connection set-up and
+# MX policy (smtp_conn.c, smtp_mx.c, moved here from transport/smtp), the
+# message preparation and builder;
 # and smtpsend(1).  May include lib, mail, dns, smtp and libta's MIME code.
 #
 # libzmsmtpcore.a: the library's own objects for programs of this tree
@@ -13,6 +14,7 @@ noinst_LIBRARIES += smtpclient/libzmsmtpcore.a
 ZMSMTP_CORE_SOURCES = \
 	smtpclient/zmsmtp.h smtpclient/zmsmtp_int.h \
 	smtpclient/zmsmtp_env.h smtpclient/zmsmtp_env.c \
+	smtpclient/zmsmtp_xact.h smtpclient/zmsmtp_xact.c \
 	smtpclient/zmsmtp.c smtpclient/zmsmtp_msg.c \
 	smtpclient/smtp_conn.h smtpclient/smtp_conn.c \
 	smtpclient/smtp_mx.h smtpclient/smtp_mx.c \
@@ -57,6 +59,16 @@ check_PROGRAMS += tests/integration/zmsmtp-drive
 tests_integration_zmsmtp_drive_SOURCES = tests/integration/zmsmtp-drive.c
 tests_integration_zmsmtp_drive_CPPFLAGS = $(AM_CPPFLAGS) $(ZMSMTP_CPPFLAGS)
 tests_integration_zmsmtp_drive_LDADD = $(ZMSMTP_LIBS)
+
+# the transaction engine with scripted hooks
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_zmsmtp_xact
+TESTS += tests/unit/check_zmsmtp_xact
+tests_unit_check_zmsmtp_xact_SOURCES = tests/unit/check_zmsmtp_xact.c
+tests_unit_check_zmsmtp_xact_CPPFLAGS = $(AM_CPPFLAGS) $(ZMSMTP_CPPFLAGS)
+tests_unit_check_zmsmtp_xact_CFLAGS = $(UNIT_CFLAGS) $(CARES_CFLAGS) $(SSL_CFLAGS)
+tests_unit_check_zmsmtp_xact_LDADD = $(ZMSMTP_LIBS) $(CHECK_LIBS)
+endif
 
 TESTS += tests/integration/client-lib.sh tests/integration/smtpsend.sh tests/integration/client-postfix.sh
 dist_check_SCRIPTS += tests/integration/client-lib.sh tests/integration/smtpsend.sh \

@@ -27,10 +27,13 @@
  *	when offered; when it is not offered, refused, fails, or (verify) the
  *	certificate does not verify, tlspolicy decides: insecure goes on,
  *	secure gives this server up.  AUTH tries CRAM-MD5, then PLAIN and
- *	LOGIN only over TLS (or with auth_cleartext).  MAIL and the RCPTs go
- *	in one pipelined group when the server offers PIPELINING; DATA
- *	follows when every recipient was accepted, or one with atleastone;
- *	else RSET.  queue sends nothing extra (XQUE is not a standard; the
+ *	LOGIN only over TLS (or with auth_cleartext).  The transaction is
+ *	zmsmtp_xact.c's engine, the one the smtp agent runs too: MAIL and
+ *	the RCPTs go in one pipelined group when the server offers
+ *	PIPELINING; DATA (or BDAT chunks with CHUNKING) follows when every
+ *	recipient was accepted, or one with atleastone; else RSET.  Bcc
+ *	recipients from the headers get a second transaction on the same
+ *	connection: the digest zmsmtp_msg.c builds (Tcllib's rule).  queue sends nothing extra (XQUE is not a standard; the
  *	server queues anyway).  Every wait is bounded by its phase's timeout
  *	(RFC 5321 defaults) and by the overall limit.
  * DIAGNOSTICS
@@ -43,14 +46,14 @@
  *	transcript and the buffers that held them are wiped.  Addresses with
  *	control characters or angle brackets are refused (zmsmtp_env.c).
  * BUGS
- *	No BDAT, no SMTPUTF8, no DSN parameters.  With silent_server the
- *	server must really not greet: a greeting would be read as the NOOP
- *	reply.  The agent still sequences its own connection set-up
- *	(transport/smtp/smtp_open.c: STARTTLS modes, -F, -L) and its DATA,
- *	body and end-of-data handling (smtp_xact.c: BDAT, LMTP, the window)
- *	over the same smtp/ layer and the shared steps.
+ *	No SMTPUTF8, no DSN parameters.  With silent_server the server must
+ *	really not greet: a greeting would be read as the NOOP reply.  The
+ *	agent still sequences its own connection set-up
+ *	(transport/smtp/smtp_open.c: STARTTLS modes, -F, -L) over the same
+ *	smtp/ layer and the shared steps.
  * SEE ALSO
- *	libzmsmtp(3), smtpsend(1), zmta-smtp(3), smtp(8), RFC 5321, 2920, 3207, 4954
+ *	libzmsmtp(3), smtpsend(1), zmta-smtp(3), smtp(8), zmsmtp_xact.c,
+ *	RFC 5321, 2920, 3030, 3207, 4954
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -76,6 +79,7 @@
 #include "smtp_conn.h"
 #include "smtp_mx.h"
 #include "zmsmtp_env.h"
+#include "zmsmtp_xact.h"
 #include "zmsmtp_int.h"
 
 struct zmsmtp_session {
@@ -726,82 +730,208 @@ static int lost(zmsmtp_session *s, zmsmtp_result *r)
 	return r->status;
 }
 
-/* body - the copy, dot-stuffed, and the final dot */
-static int body(zmsmtp_session *s, const zbuf *msg)
-{
-	zbuf w = ZBUF_INIT(2 * (size_t)ZMSMTP_MSG_MAX + 16);
-	zbuf why = ZBUF_INIT(512);
-	int bol = 1, rc;
-	size_t off = 0;
+/* the transaction engine's hooks (zmsmtp_xact.c) */
+struct xh {
+	zmsmtp_session *s;
+	zmsmtp_result *r;
+	char **rcpt;
+	smtp_reply fin;              /* the deciding reply after RCPT (first one) */
+	int fin_at;                  /* 0 none, -1 DATA refused, 1 end of data */
+};
 
-	smtp_session_state(&s->ss, S_BODY);
-	dbg(s, "-> ", "(message body)", 14);
-	rc = Z_OK;
-	while (rc == Z_OK && off < msg->len) {
-		size_t k = msg->len - off > 65536 ? 65536 : msg->len - off;
-		zbuf_reset(&w);
-		rc = mime_wire(msg->data + off, k, 1, &bol, &w);
-		off += k;
-		if (rc == Z_OK)
-			rc = smtp_session_queue(&s->ss, w.data, w.len);
-		if (rc == Z_OK && s->ss.wbuf.len >= 65536)
-			rc = smtp_session_flush(&s->ss, tmo(s, S_BODY), &why);
+/* xh_cmd - a command line (items matter only to the agent's transcript) */
+static int xh_cmd(void *arg, long item, const char *line)
+{
+	struct xh *h = arg;
+	(void)item;
+	return cmd(h->s, 0, "%s", line);
+}
+
+/* xh_reply - one reply */
+static int xh_reply(void *arg, int st, long item, const smtp_reply **rep)
+{
+	struct xh *h = arg;
+	(void)item;
+	*rep = &h->s->rep;
+	return reply(h->s, st);
+}
+
+/* xh_verdict - a RCPT verdict: accepted, or into the refused list */
+static void xh_verdict(void *arg, size_t i, const smtp_reply *rep, int verdict)
+{
+	struct xh *h = arg;
+
+	if (verdict != ZMV_ACCEPT)
+		(void)add_refused(h->r, h->rcpt[i], rep, NULL);
+}
+
+/* xh_unsent - an address that cannot go into a command line */
+static void xh_unsent(void *arg, size_t i, int why)
+{
+	struct xh *h = arg;
+	(void)why;
+	(void)add_refused(h->r, h->rcpt[i], NULL, "unusable address (not sent)");
+}
+
+/* xh_result - the DATA or end-of-data reply (the same for every recipient) */
+static void xh_result(void *arg, size_t i, const smtp_reply *rep, int at)
+{
+	struct xh *h = arg;
+	(void)i;
+	if (h->fin_at != 0)
+		return;
+	h->fin_at = at;
+	if (smtp_reply_copy(&h->fin, rep) != Z_OK) {
+		h->fin.code = rep->code;
+		memcpy(h->fin.enh, rep->enh, sizeof(h->fin.enh));
 	}
-	if (rc == Z_OK && !bol)
-		rc = smtp_session_queue(&s->ss, "\r\n", 2);
-	if (rc == Z_OK)
-		rc = cmd(s, 0, ".");
-	if (rc != Z_OK) {
-		zbuf_reset(&s->err);
-		zbuf_printf(&s->err, "%s, %s (%s [%s]:%d)", why.len ? zbuf_cstr(&why) : "cannot queue the body",
-			    smtp_state(S_BODY)->desc, s->host, s->ip, s->port);
+}
+
+/* xh_tmo - a flush's timeout */
+static long xh_tmo(void *arg, int st)
+{
+	struct xh *h = arg;
+	return tmo(h->s, st);
+}
+
+/* rset - RSET after a transaction that sent no message; QUIT when refused */
+static void rset(zmsmtp_session *s, zmsmtp_xact *x)
+{
+	if (s->connected && zmsmtp_xact_rset(x) != Z_OK)
+		quit(s);
+}
+
+/* one - one transaction on s: sender, rcpt[0..nrcpt), msg; refused
+ * recipients appended to r, r's status set */
+static void one(zmsmtp_session *s, const zmsmtp_opts *o, const char *sender, char **rcpt,
+		size_t nrcpt, const zbuf *msg, zmsmtp_result *r)
+{
+	zmsmtp_xact x;
+	zmsmtp_xrcpt *xr = NULL;
+	struct xh h;
+	int worst = ZMSMTP_TEMPFAIL, rc;
+	size_t nacc, nref0 = r->nrefused;
+
+	memset(&h, 0, sizeof(h));
+	smtp_reply_init(&h.fin);
+	zmsmtp_xact_init(&x);
+	xr = calloc(nrcpt ? nrcpt : 1, sizeof(*xr));
+	if (xr == NULL) {
+		set_result(r, ZMSMTP_TEMPFAIL, 0, "4.3.0", "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < nrcpt; i++)
+		xr[i].addr = rcpt[i];
+	h.s = s;
+	h.r = r;
+	h.rcpt = rcpt;
+	x.ss = &s->ss;
+	x.caps = &s->caps;
+	if (s->caps.flags & CAP_PIPELINING)
+		x.flags |= ZMX_PIPELINE;
+	if (s->caps.flags & CAP_CHUNKING)
+		x.flags |= ZMX_BDAT;
+	if (!o->atleastone)
+		x.flags |= ZMX_ALL_OR_NOTHING;
+	if (o->ping)
+		x.flags |= ZMX_NO_DATA;
+	x.mail.sender = sender;
+	x.mail.size = msg->len;
+	for (size_t i = 0; i < msg->len && !x.mail.body8; i++)
+		x.mail.body8 = (unsigned char)msg->data[i] >= 0x80;
+	x.rcpt = xr;
+	x.n = nrcpt;
+	x.buf = msg->data ? msg->data : "";
+	x.len = msg->len;
+	x.arg = &h;
+	x.cmd = xh_cmd;
+	x.reply = xh_reply;
+	x.rcpt_verdict = xh_verdict;
+	x.unsent = xh_unsent;
+	x.result = xh_result;
+	x.tmo = xh_tmo;
+	rc = zmsmtp_xact_run(&x);
+	if (x.drop != NULL && s->connected) {
+		/* e.g. DATA answered 354 after MAIL was refused: it waits for a body */
 		smtp_session_close(&s->ss);
 		s->connected = 0;
 	}
-	zbuf_free(&w);
-	zbuf_free(&why);
-	return rc;
+	nacc = x.nacc;
+	r->naccepted += nacc;
+	switch (rc) {
+	case ZMX_BADMAIL:
+		set_result(r, ZMSMTP_PERMFAIL, 0, "5.1.7", "unusable originator '%s'", sender);
+		goto done;
+	case ZMX_MAILFAIL:
+		(void)smtp_reply_copy(&s->rep, &x.mailrep);
+		set_result(r, s->rep.code / 100 == 5 ? ZMSMTP_PERMFAIL : ZMSMTP_TEMPFAIL, s->rep.code,
+			   s->rep.enh, "MAIL refused: %s", zbuf_cstr(&s->rep.text));
+		rset(s, &x);
+		goto done;
+	case ZMX_LOST_MAIL:
+	case ZMX_LOST:
+		lost(s, r);
+		goto done;
+	case ZMX_BODYFAIL:
+		zbuf_reset(&s->err);
+		zbuf_printf(&s->err, "%s, %s (%s [%s]:%d)",
+			    x.why.len ? zbuf_cstr(&x.why) : "cannot queue the body",
+			    smtp_state(S_BODY)->desc, s->host, s->ip, s->port);
+		smtp_session_close(&s->ss);
+		s->connected = 0;
+		lost(s, r);
+		goto done;
+	default:
+		break;
+	}
+	if (rc == ZMX_NOBODY && h.fin_at != 0) {
+		/* DATA (or a BDAT chunk) refused */
+		set_result(r, h.fin.code / 100 == 5 ? ZMSMTP_PERMFAIL : ZMSMTP_TEMPFAIL, h.fin.code,
+			   h.fin.enh, "%s refused: %s", h.fin_at < 0 ? "DATA" : "message",
+			   zbuf_cstr(&h.fin.text));
+		rset(s, &x);
+		goto done;
+	}
+	if (rc == ZMX_NOBODY) {
+		size_t nref = r->nrefused - nref0;
+		const zmsmtp_refused *rf = r->refused + nref0;
+		int temp = 0;
+		for (size_t i = 0; i < nref; i++) {
+			if (rf[i].code / 100 == 5 || rf[i].code == 0)
+				worst = ZMSMTP_PERMFAIL;
+			temp |= rf[i].code / 100 == 4;
+		}
+		rset(s, &x);
+		if (o->ping && nacc > 0 && !temp)
+			set_result(r, ZMSMTP_SENT, 250, "2.1.5", "%zu of %zu recipients accepted (ping)",
+				   nacc, nrcpt);
+		else
+			set_result(r, worst, nref ? rf[0].code : 0, nref ? rf[0].enh : "",
+				   "%zu of %zu recipients refused%s", nref, nrcpt,
+				   nacc && !o->ping ? ", message not sent" : "");
+		goto done;
+	}
+	if (h.fin.code / 100 != 2) {
+		set_result(r, h.fin.code / 100 == 5 ? ZMSMTP_PERMFAIL : ZMSMTP_TEMPFAIL, h.fin.code,
+			   h.fin.enh, "message refused: %s", zbuf_cstr(&h.fin.text));
+		goto done;
+	}
+	set_result(r, ZMSMTP_SENT, h.fin.code, h.fin.enh, "%s", zbuf_cstr(&h.fin.text));
+done:
+	if (s->connected && s->rep.code == 421)
+		quit(s);
+	free(xr);
+	zmsmtp_xact_free(&x);
+	smtp_reply_free(&h.fin);
 }
 
-/* the pipelined group's hooks (zmsmtp_group_replies) */
-struct grp {
-	zmsmtp_session *s;
-	zmsmtp_result *r;
-	const zmsmtp_env *e;
-	int *verdict;
-	size_t nacc;
-};
-
-/* grp_reply - one reply of the group */
-static int grp_reply(void *arg, int st, long item, const smtp_reply **rep)
-{
-	struct grp *g = arg;
-	(void)item;
-	*rep = &g->s->rep;
-	return reply(g->s, st);
-}
-
-/* grp_rcpt - a RCPT verdict: accepted, or into the refused list */
-static void grp_rcpt(void *arg, size_t i, const smtp_reply *rep, int verdict)
-{
-	struct grp *g = arg;
-
-	g->verdict[i] = verdict;
-	if (verdict == ZMV_ACCEPT)
-		g->nacc++;
-	else
-		(void)add_refused(g->r, g->e->rcpt[i], rep, NULL);
-}
-
-/* zmsmtp_send - one transaction on s */
+/* zmsmtp_send - one message on s: the copy to its recipients, then (Tcllib's
+ * Bcc rule) the Bcc recipients' digest in a second transaction */
 int zmsmtp_send(zmsmtp_session *s, const zmsmtp_opts *o, const char *msg, size_t len,
 		zmsmtp_result *r)
 {
 	zmsmtp_env e;
-	zmsmtp_mailp mp;
 	zbuf err = ZBUF_INIT(1024);
-	int *verdict = NULL, pipelined, worst = ZMSMTP_TEMPFAIL;
-	size_t nacc = 0;
 
 	memset(r, 0, sizeof(*r));
 	if (o == NULL)
@@ -817,157 +947,37 @@ int zmsmtp_send(zmsmtp_session *s, const zmsmtp_opts *o, const char *msg, size_t
 		set_result(r, ZMSMTP_TEMPFAIL, 0, "4.4.2", "not connected: %s", zbuf_cstr(&s->err));
 		goto done;
 	}
-	verdict = calloc(e.nrcpt, sizeof(*verdict));
-	if (verdict == NULL) {
-		set_result(r, ZMSMTP_TEMPFAIL, 0, "4.3.0", "out of memory");
-		goto done;
-	}
-	pipelined = (s->caps.flags & CAP_PIPELINING) != 0;
-	memset(&mp, 0, sizeof(mp));
-	mp.sender = zbuf_cstr(&e.sender);
-	mp.size = e.msg.len;
-	mp.body8 = 0;
-	for (size_t i = 0; i < e.msg.len && !mp.body8; i++)
-		mp.body8 = (unsigned char)e.msg.data[i] >= 0x80;
-	if (zmsmtp_mail_cmd(&s->cmd, &mp, &s->caps) != Z_OK) {
-		set_result(r, ZMSMTP_PERMFAIL, 0, "5.1.7", "unusable originator '%s'", mp.sender);
-		goto done;
-	}
-	{
-		zbuf line = ZBUF_INIT(SMTP_CMD_MAX);
-		zbuf_append(&line, s->cmd.data, s->cmd.len);
-		cmd(s, 0, "%s", zbuf_cstr(&line));
-		zbuf_free(&line);
-	}
-	if (!pipelined) {
-		if (reply(s, S_MAIL) != Z_OK) {
-			lost(s, r);
-			goto done;
-		}
-		if (s->rep.code / 100 != 2)
-			goto mailfail;
-	}
-	/* RCPTs: pipelined, all queued before any reply is read */
-	for (size_t i = 0; i < e.nrcpt; i++) {
-		zbuf line = ZBUF_INIT(SMTP_CMD_MAX);
-		zspan none = { "", 0 };
-		verdict[i] = -1;
-		if (zmsmtp_rcpt_cmd(&line, e.rcpt[i], &s->caps, none, none) != Z_OK) {
-			add_refused(r, e.rcpt[i], NULL, "unusable address (not sent)");
-			zbuf_free(&line);
-			continue;
-		}
-		cmd(s, 0, "%s", zbuf_cstr(&line));
-		zbuf_free(&line);
-		verdict[i] = ZMV_REFUSE;
-		if (pipelined)
-			continue;
-		if (reply(s, S_RCPT) != Z_OK) {
-			lost(s, r);
-			goto done;
-		}
-		verdict[i] = zmsmtp_rcpt_verdict(&s->rep);
-		if (verdict[i] == ZMV_ACCEPT)
-			nacc++;
+	if (e.nrcpt > 0)
+		one(s, o, zbuf_cstr(&e.sender), e.rcpt, e.nrcpt, &e.msg, r);
+	if (e.nbcc > 0) {
+		zmsmtp_result rb;
+		memset(&rb, 0, sizeof(rb));
+		if (s->connected)
+			one(s, o, zbuf_cstr(&e.sender), e.bcc, e.nbcc, &e.digest, &rb);
 		else
-			add_refused(r, e.rcpt[i], &s->rep, NULL);
-	}
-	if (pipelined) {
-		/* the replies in order: zmsmtp_group_replies (shared with the agent) */
-		unsigned char *sent = calloc(e.nrcpt, 1);
-		struct grp ga = { s, r, &e, verdict, 0 };
-		zmsmtp_group g;
-		smtp_reply mrep;
-		int d354 = 0, gr;
-
-		if (sent == NULL) {
-			set_result(r, ZMSMTP_TEMPFAIL, 0, "4.3.0", "out of memory");
-			quit(s);
-			goto done;
+			set_result(&rb, ZMSMTP_TEMPFAIL, 0, "4.4.2", "not connected: %s",
+				   zbuf_cstr(&s->err));
+		/* one result: the refused lists joined, the first failure decides */
+		if (e.nrcpt == 0 || r->status == ZMSMTP_SENT) {
+			r->status = rb.status;
+			r->exitcode = rb.exitcode;
+			r->code = rb.code;
+			memcpy(r->enh, rb.enh, sizeof(r->enh));
+			if (e.nrcpt == 0 || rb.status != ZMSMTP_SENT)
+				(void)zstrlcpy(r->text, rb.text, sizeof(r->text));
 		}
-		for (size_t i = 0; i < e.nrcpt; i++)
-			sent[i] = verdict[i] >= 0;
-		memset(&g, 0, sizeof(g));
-		g.n = e.nrcpt;
-		g.sent = sent;
-		g.reply = grp_reply;
-		g.rcpt = grp_rcpt;
-		g.arg = &ga;
-		smtp_reply_init(&mrep);
-		gr = zmsmtp_group_replies(&g, &mrep, &d354);
-		free(sent);
-		nacc = ga.nacc;
-		if (gr == ZMG_MAILFAIL)
-			(void)smtp_reply_copy(&s->rep, &mrep);
-		smtp_reply_free(&mrep);
-		if (d354) {
-			/* DATA answered 354 after MAIL was refused: it waits for a body */
-			smtp_session_close(&s->ss);
-			s->connected = 0;
+		r->naccepted += rb.naccepted;
+		for (size_t i = 0; i < rb.nrefused; i++) {
+			zmsmtp_refused *nv = realloc(r->refused, (r->nrefused + 1) * sizeof(*nv));
+			if (nv == NULL)
+				break;
+			r->refused = nv;
+			r->refused[r->nrefused++] = rb.refused[i];
+			rb.refused[i].address = rb.refused[i].text = NULL;
 		}
-		if (gr == ZMG_LOST_MAIL || gr == ZMG_LOST) {
-			lost(s, r);
-			goto done;
-		}
-		if (gr == ZMG_MAILFAIL)
-			goto mailfail;
-	}
-	r->naccepted = nacc;
-	for (size_t i = 0; i < r->nrefused; i++)
-		if (r->refused[i].code / 100 == 5 || r->refused[i].code == 0)
-			worst = ZMSMTP_PERMFAIL;
-	if (nacc == 0 || (r->nrefused > 0 && !o->atleastone) || o->ping) {
-		cmd(s, 0, "RSET");
-		if (reply(s, S_RSET) != Z_OK || s->rep.code / 100 != 2)
-			quit(s);
-		int temp = 0;
-		for (size_t i = 0; i < r->nrefused; i++)
-			temp |= r->refused[i].code / 100 == 4;
-		if (o->ping && nacc > 0 && !temp)
-			set_result(r, ZMSMTP_SENT, 250, "2.1.5", "%zu of %zu recipients accepted (ping)",
-				   nacc, e.nrcpt);
-		else
-			set_result(r, worst, r->nrefused ? r->refused[0].code : 0,
-				   r->nrefused ? r->refused[0].enh : "", "%zu of %zu recipients refused%s",
-				   r->nrefused, e.nrcpt, nacc && !o->ping ? ", message not sent" : "");
-		goto done;
-	}
-	cmd(s, 0, "DATA");
-	if (reply(s, S_DATA) != Z_OK) {
-		lost(s, r);
-		goto done;
-	}
-	if (s->rep.code != 354) {
-		set_result(r, s->rep.code / 100 == 5 ? ZMSMTP_PERMFAIL : ZMSMTP_TEMPFAIL, s->rep.code,
-			   s->rep.enh, "DATA refused: %s", zbuf_cstr(&s->rep.text));
-		cmd(s, 0, "RSET");
-		if (reply(s, S_RSET) != Z_OK || s->rep.code / 100 != 2)
-			quit(s);
-		goto done;
-	}
-	if (body(s, &e.msg) != Z_OK || reply(s, S_DOT) != Z_OK) {
-		lost(s, r);
-		goto done;
-	}
-	if (s->rep.code / 100 != 2) {
-		set_result(r, s->rep.code / 100 == 5 ? ZMSMTP_PERMFAIL : ZMSMTP_TEMPFAIL, s->rep.code,
-			   s->rep.enh, "message refused: %s", zbuf_cstr(&s->rep.text));
-		goto done;
-	}
-	set_result(r, ZMSMTP_SENT, s->rep.code, s->rep.enh, "%s", zbuf_cstr(&s->rep.text));
-	goto done;
-mailfail:
-	set_result(r, s->rep.code / 100 == 5 ? ZMSMTP_PERMFAIL : ZMSMTP_TEMPFAIL, s->rep.code, s->rep.enh,
-		   "MAIL refused: %s", zbuf_cstr(&s->rep.text));
-	if (s->connected) {
-		cmd(s, 0, "RSET");
-		if (reply(s, S_RSET) != Z_OK || s->rep.code / 100 != 2)
-			quit(s);
+		zmsmtp_result_free(&rb);
 	}
 done:
-	if (s->connected && s->rep.code == 421)
-		quit(s);
-	free(verdict);
 	zbuf_free(&err);
 	zmsmtp_env_free(&e);
 	return r->status;

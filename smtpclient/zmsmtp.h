@@ -39,7 +39,7 @@ typedef struct zmsmtp_opts {
 	const char *const *skip_mx;   /* MX host names not to use (broken MX) */
 	size_t nskip_mx;
 	const char *client;           /* EHLO/HELO name; NULL: gethostname() */
-	int queue;                    /* after the message, "ETRN <client>" (see the man page) */
+	int queue;                    /* accepted, sends nothing (XQUE is no standard: the man page) */
 	int atleastone;               /* 0: any refusal = RSET, no DATA; 1: DATA if one accepted */
 	const char *originator;       /* envelope sender; NULL: from the headers */
 	const char *const *recipients;/* envelope recipients; NULL: from the headers */
@@ -102,7 +102,9 @@ int zmsmtp_sendmessage(const zmsmtp_opts *o, const char *msg, size_t len, zmsmtp
 typedef struct zmsmtp_session zmsmtp_session;
 /* zmsmtp_open - connect, greet, EHLO, STARTTLS, AUTH; NULL on failure (why in r) */
 zmsmtp_session *zmsmtp_open(const zmsmtp_opts *o, zmsmtp_result *r);
-/* zmsmtp_send - one transaction on s; recipients and originator as in
+/* zmsmtp_send - one message on s (one transaction; a second one for the
+ * Bcc digest when Bcc recipients come from the headers, see
+ * libzmsmtp(3)); recipients and originator as in
  * zmsmtp_sendmessage (o may differ from the one given to zmsmtp_open in
  * originator, recipients, headers, atleastone only; NULL: the open's) */
 int zmsmtp_send(zmsmtp_session *s, const zmsmtp_opts *o, const char *msg, size_t len,

@@ -2,8 +2,8 @@
  * zmsmtp_env.h - the client transaction's shared steps (libzmsmtp, internal):
  * MAIL and RCPT command lines with their ESMTP parameters, what a RCPT
  * reply means, reply codes to sysexits, address and parameter checks.
- * The smtp agent (transport/smtp/smtp_xact.c) and the library session
- * (smtpclient/zmsmtp.c) both build their envelopes here: one engine.
+ * The transaction engine (zmsmtp_xact.c), which the smtp agent and the
+ * library session both run, builds its envelopes here: one engine.
  */
 #ifndef ZMTA_ZMSMTP_ENV_H
 #define ZMTA_ZMSMTP_ENV_H

@@ -16,6 +16,9 @@ typedef struct zmsmtp_env {
 	char **rcpt;
 	size_t nrcpt;
 	zbuf msg;                     /* header (Bcc removed, fields added) and body */
+	char **bcc;                   /* Bcc recipients (from the headers): the digest's */
+	size_t nbcc;
+	zbuf digest;                  /* for them: multipart/digest wrapping msg */
 } zmsmtp_env;
 
 void zmsmtp_env_init(zmsmtp_env *e);

@@ -3,7 +3,8 @@
  *	zmsmtp_msg - the message a libzmsmtp call sends, and a MIME builder
  * SUMMARY
  *	Envelope from options or headers; the copy sent without Bcc and
- *	with Date, Message-ID and From added; addresses qualified; a small
+ *	with Date, Message-ID and From added; the Bcc recipients' digest;
+ *	addresses qualified; a small
  *	builder for a text body with attachments.
  * SYNOPSIS
  *	#include "zmsmtp_int.h"
@@ -22,7 +23,12 @@
  *	From header (o->headers), else of the message's Resent-From, else
  *	its From.  The recipients are o->recipients, else the extra To, Cc
  *	and Bcc headers, else the message's Resent-To/-Cc/-Bcc when it has
- *	any, else its To, Cc and Bcc.  The copy sent keeps the message's
+ *	any, else its To, Cc and Bcc; the Bcc (Resent-Bcc) ones taken from
+ *	headers go to e->bcc and get, instead of the copy, a digest
+ *	(Tcllib's rule): Subject "[Bcc] <subject>", the copy's From, To
+ *	"undisclosed-recipients:;", Date and Message-ID, and a
+ *	multipart/digest body whose one part is the copy as message/rfc822,
+ *	under a boundary that does not occur in it.  The copy sent keeps the message's
  *	fields in order except Bcc and Resent-Bcc, and except a field that
  *	an extra header of the same name replaces; extra headers follow;
  *	then Date, Message-ID and From when missing (unless
@@ -42,7 +48,7 @@
  *	Qualifying re-writes an address-list field as "name <addr>" and
  *	drops comments.  Group syntax keeps the addresses, not the group.
  * SEE ALSO
- *	libzmsmtp(3), smtpsend(1), RFC 5322, 2045, 2046
+ *	libzmsmtp(3), smtpsend(1), RFC 5322, 2045, 2046 (multipart/digest)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +72,7 @@ void zmsmtp_env_init(zmsmtp_env *e)
 	memset(e, 0, sizeof(*e));
 	zbuf_init(&e->sender, 1024);
 	zbuf_init(&e->msg, ZMSMTP_MSG_MAX + 65536);
+	zbuf_init(&e->digest, ZMSMTP_MSG_MAX + 2 * 65536);
 }
 
 /* zmsmtp_env_free - release the envelope */
@@ -74,8 +81,12 @@ void zmsmtp_env_free(zmsmtp_env *e)
 	for (size_t i = 0; i < e->nrcpt; i++)
 		free(e->rcpt[i]);
 	free(e->rcpt);
+	for (size_t i = 0; i < e->nbcc; i++)
+		free(e->bcc[i]);
+	free(e->bcc);
 	zbuf_free(&e->sender);
 	zbuf_free(&e->msg);
+	zbuf_free(&e->digest);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -91,13 +102,14 @@ static int qualify(const char *addr, size_t n, const char *dom, zbuf *out)
 }
 
 /* add_rcpt - append one recipient (qualified) */
-static int add_rcpt(zmsmtp_env *e, const char *a, size_t n, const char *dom, zbuf *err)
+static int add_rcpt(zmsmtp_env *e, const char *a, size_t n, const char *dom, int bcc, zbuf *err)
 {
 	zbuf q = ZBUF_INIT(1024);
-	char **nv;
+	char **nv, ***list = bcc ? &e->bcc : &e->rcpt;
+	size_t *cnt = bcc ? &e->nbcc : &e->nrcpt;
 	int rc = Z_ETOOBIG;
 
-	if (e->nrcpt >= ZMSMTP_RCPT_MAX) {
+	if (e->nrcpt + e->nbcc >= ZMSMTP_RCPT_MAX) {
 		zbuf_printf(err, "more than %d recipients", ZMSMTP_RCPT_MAX);
 		goto done;
 	}
@@ -105,27 +117,29 @@ static int add_rcpt(zmsmtp_env *e, const char *a, size_t n, const char *dom, zbu
 		zbuf_puts(err, "recipient address too long");
 		goto done;
 	}
-	nv = realloc(e->rcpt, (e->nrcpt + 1) * sizeof(*nv));
+	nv = realloc(*list, (*cnt + 1) * sizeof(*nv));
 	if (nv == NULL) {
 		zbuf_puts(err, "out of memory");
 		goto done;
 	}
-	e->rcpt = nv;
-	e->rcpt[e->nrcpt] = strdup(zbuf_cstr(&q));
-	if (e->rcpt[e->nrcpt] == NULL) {
+	*list = nv;
+	nv[*cnt] = strdup(zbuf_cstr(&q));
+	if (nv[*cnt] == NULL) {
 		zbuf_puts(err, "out of memory");
 		goto done;
 	}
-	e->nrcpt++;
+	(*cnt)++;
 	rc = Z_OK;
 done:
 	zbuf_free(&q);
 	return rc;
 }
 
-/* addrs_of - every address of an address-list value into e (rcpts) or,
- * first_only, the first into e->sender */
-static int addrs_of(zspan value, zmsmtp_env *e, int first_only, const char *dom, zbuf *err)
+/* addrs_of - every address of an address-list value into e's recipients
+ * (ADDR_RCPT) or Bcc recipients (ADDR_BCC), or the first into e->sender
+ * (ADDR_SENDER) */
+enum { ADDR_RCPT = 0, ADDR_SENDER, ADDR_BCC };
+static int addrs_of(zspan value, zmsmtp_env *e, int mode, const char *dom, zbuf *err)
 {
 	zbuf text = ZBUF_INIT(1u << 20);
 	mhdr_addr *a = calloc(ADDRS_MAX, sizeof(*a));
@@ -140,11 +154,11 @@ static int addrs_of(zspan value, zmsmtp_env *e, int first_only, const char *dom,
 		goto done;
 	for (size_t i = 0; i < n; i++) {
 		const char *p = text.data + a[i].addr_off;
-		if (first_only) {
+		if (mode == ADDR_SENDER) {
 			rc = qualify(p, a[i].addr_len, dom, &e->sender);
 			goto done;
 		}
-		if ((rc = add_rcpt(e, p, a[i].addr_len, dom, err)) != Z_OK)
+		if ((rc = add_rcpt(e, p, a[i].addr_len, dom, mode == ADDR_BCC, err)) != Z_OK)
 			goto done;
 	}
 	rc = Z_OK;
@@ -224,6 +238,83 @@ static int safe_name(const char *s)
 	return 1;
 }
 
+/* digest - the Bcc recipients' message (Tcllib's): a multipart/digest
+ * whose one part is the copy as message/rfc822, Subject "[Bcc] <the
+ * copy's subject>", From as the copy's */
+static int digest(const zmsmtp_opts *o, const mhdr_field *f, size_t nf, zmsmtp_env *e, zbuf *err)
+{
+	static unsigned long seq;
+	zbuf *d = &e->digest;
+	char b[128];
+	const char *ev;
+	zspan subj = { "", 0 };
+	int found = 0;
+
+	/* a boundary that does not occur in the copy */
+	do {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		snprintf(b, sizeof(b), "=_zmsmtp_bcc_%lld.%ld.%ld.%lu", (long long)ts.tv_sec, ts.tv_nsec,
+			 (long)getpid(), ++seq);
+	} while (memmem(e->msg.data, e->msg.len, b, strlen(b)) != NULL);
+	zbuf_reset(d);
+	if ((ev = extra(o, "From")) != NULL) {
+		zbuf_printf(d, "From: %s\r\n", ev);
+	} else {
+		for (size_t i = 0; i < nf && !found; i++)
+			if (mhdr_name_is(&f[i], "From")) {
+				zbuf_append(d, f[i].raw.p, f[i].raw.n);
+				zbuf_puts(d, "\r\n");
+				found = 1;
+			}
+		if (!found)
+			zbuf_printf(d, "From: <%s>\r\n", zbuf_cstr(&e->sender));
+	}
+	zbuf_puts(d, "To: undisclosed-recipients:;\r\n");
+	if ((ev = extra(o, "Subject")) != NULL) {
+		subj = zspan_from(ev);
+	} else {
+		for (size_t i = 0; i < nf; i++)
+			if (mhdr_name_is(&f[i], "Subject")) {
+				subj = f[i].value;
+				break;
+			}
+	}
+	while (subj.n > 0 && (subj.p[0] == ' ' || subj.p[0] == '\t')) {
+		subj.p++;
+		subj.n--;
+	}
+	zbuf_puts(d, "Subject: [Bcc]");
+	if (subj.n > 0) {
+		zbuf_putc(d, ' ');
+		zbuf_append(d, subj.p, subj.n);
+	}
+	zbuf_puts(d, "\r\n");
+	if (!o->no_addheaders) {
+		char date[64], host[256] = "localhost";
+		struct timespec ts;
+		if (o->client != NULL)
+			(void)zstrlcpy(host, o->client, sizeof(host));
+		else if (gethostname(host, sizeof(host) - 1) != 0)
+			(void)zstrlcpy(host, "localhost", sizeof(host));
+		if (ztime_rfc5322(time(NULL), date, sizeof(date)) == Z_OK)
+			zbuf_printf(d, "Date: %s\r\n", date);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		zbuf_printf(d, "Message-ID: <%lld.%ld.%ld.bcc@%s>\r\n", (long long)ts.tv_sec,
+			    ts.tv_nsec, (long)getpid(), host);
+	}
+	zbuf_printf(d, "MIME-Version: 1.0\r\nContent-Type: multipart/digest; boundary=\"%s\"\r\n\r\n"
+		    "--%s\r\nContent-Type: message/rfc822\r\n\r\n", b, b);
+	zbuf_append(d, e->msg.data, e->msg.len);
+	if (e->msg.len > 0 && e->msg.data[e->msg.len - 1] != '\n')
+		zbuf_puts(d, "\r\n");
+	if (zbuf_printf(d, "\r\n--%s--\r\n", b) != Z_OK) {
+		zbuf_puts(err, "message too large for the Bcc digest");
+		return Z_ETOOBIG;
+	}
+	return Z_OK;
+}
+
 /* zmsmtp_env_build - envelope and the copy to send */
 int zmsmtp_env_build(const zmsmtp_opts *o, const char *msg, size_t len, zmsmtp_env *e, zbuf *err)
 {
@@ -256,15 +347,15 @@ int zmsmtp_env_build(const zmsmtp_opts *o, const char *msg, size_t len, zmsmtp_e
 		if (qualify(o->originator, strlen(o->originator), dom, &e->sender) != Z_OK)
 			goto done;
 	} else if ((ev = extra(o, "From")) != NULL) {
-		if (addrs_of(zspan_from(ev), e, 1, dom, err) != Z_OK)
+		if (addrs_of(zspan_from(ev), e, ADDR_SENDER, dom, err) != Z_OK)
 			goto done;
 	} else {
 		for (size_t i = 0; i < nf && e->sender.len == 0; i++)
 			if (mhdr_name_is(&f[i], "Resent-From") &&
-			    addrs_of(f[i].value, e, 1, dom, err) != Z_OK)
+			    addrs_of(f[i].value, e, ADDR_SENDER, dom, err) != Z_OK)
 				goto done;
 		for (size_t i = 0; i < nf && e->sender.len == 0; i++)
-			if (mhdr_name_is(&f[i], "From") && addrs_of(f[i].value, e, 1, dom, err) != Z_OK)
+			if (mhdr_name_is(&f[i], "From") && addrs_of(f[i].value, e, ADDR_SENDER, dom, err) != Z_OK)
 				goto done;
 	}
 	if (o->originator == NULL && e->sender.len == 0) {
@@ -274,28 +365,30 @@ int zmsmtp_env_build(const zmsmtp_opts *o, const char *msg, size_t len, zmsmtp_e
 	/* recipients */
 	if (o->recipients != NULL) {
 		for (size_t i = 0; i < o->nrecipients; i++)
-			if ((rc = add_rcpt(e, o->recipients[i], strlen(o->recipients[i]), dom, err)) != Z_OK)
+			if ((rc = add_rcpt(e, o->recipients[i], strlen(o->recipients[i]), dom, 0,
+					   err)) != Z_OK)
 				goto done;
 	} else if (extra(o, "To") || extra(o, "Cc") || extra(o, "Bcc")) {
 		static const char *const names[] = { "To", "Cc", "Bcc" };
 		for (size_t k = 0; k < 3; k++)
 			if ((ev = extra(o, names[k])) != NULL &&
-			    (rc = addrs_of(zspan_from(ev), e, 0, dom, err)) != Z_OK)
+			    (rc = addrs_of(zspan_from(ev), e, k == 2 ? ADDR_BCC : ADDR_RCPT, dom,
+					   err)) != Z_OK)
 				goto done;
 	} else {
 		resent = has_field(f, nf, "Resent-To") || has_field(f, nf, "Resent-Cc") ||
 			 has_field(f, nf, "Resent-Bcc");
 		for (size_t i = 0; i < nf; i++) {
-			int take = resent ? (mhdr_name_is(&f[i], "Resent-To") || mhdr_name_is(&f[i], "Resent-Cc") ||
-					     mhdr_name_is(&f[i], "Resent-Bcc"))
-				   : (mhdr_name_is(&f[i], "To") || mhdr_name_is(&f[i], "Cc") ||
-				      mhdr_name_is(&f[i], "Bcc"));
-			if (take && (rc = addrs_of(f[i].value, e, 0, dom, err)) != Z_OK)
+			int take = resent ? (mhdr_name_is(&f[i], "Resent-To") || mhdr_name_is(&f[i], "Resent-Cc"))
+				   : (mhdr_name_is(&f[i], "To") || mhdr_name_is(&f[i], "Cc"));
+			int bcc = mhdr_name_is(&f[i], resent ? "Resent-Bcc" : "Bcc");
+			if ((take || bcc) &&
+			    (rc = addrs_of(f[i].value, e, bcc ? ADDR_BCC : ADDR_RCPT, dom, err)) != Z_OK)
 				goto done;
 		}
 	}
 	rc = Z_EPARSE;
-	if (e->nrcpt == 0) {
+	if (e->nrcpt + e->nbcc == 0) {
 		zbuf_puts(err, "no recipients: give some or To/Cc/Bcc headers");
 		goto done;
 	}
@@ -345,6 +438,8 @@ int zmsmtp_env_build(const zmsmtp_opts *o, const char *msg, size_t len, zmsmtp_e
 		goto done;
 	}
 	rc = e->msg.len > 0 ? Z_OK : Z_ENOMEM;
+	if (rc == Z_OK && e->nbcc > 0)
+		rc = digest(o, f, nf, e, err);
 done:
 	free(f);
 	return rc;

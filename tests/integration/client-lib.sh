@@ -1,7 +1,8 @@
 #!/bin/sh
 # client-lib.sh - libzmsmtp (libzmsmtp(3)) against aiosmtpd peers and NSD:
 # servers list and ports, originator/recipients from options, extra
-# headers and the message's own headers, Bcc removed from the copy,
+# headers and the message's own headers, Bcc removed from the copy and
+# sent to the Bcc recipients as a digest in a second transaction,
 # Date/Message-ID/From added, atleastone both ways and the refused list,
 # tlspolicy when STARTTLS is missing and when the certificate fails,
 # AUTH (CRAM-MD5 first, PLAIN only over TLS unless told), silent server,
@@ -21,10 +22,26 @@ saved() { cat "$1"/* 2>/dev/null; }
 start_aiosmtpd; P=$AIO_PORT; L=$AIO_LOG; S=$AIO_SAVE
 out=$("$DRV" --server 127.0.0.1 --port "$P" --notls --client me.test < "$MSG")
 check_match "sent" '^status 0 exit 0 accepted 3' "$out"
-check_eq "sender from From" alice@a.test "$(jq_get "$L" 'select(.ev=="msg") | .mail_from')"
-check_eq "recipients To, Cc, Bcc" 'bob@b.test carol@b.test dave@b.test' \
-	"$(jq_get "$L" 'select(.ev=="msg") | .rcpt_tos | join(" ")')"
+check_eq "sender from From (both transactions)" "alice@a.test alice@a.test" \
+	"$(jq_get "$L" 'select(.ev=="msg") | .mail_from' | tr '\n' ' ' | sed 's/ $//')"
+check_eq "two transactions: the copy, the Bcc digest" 2 "$(jq_count "$L" '.ev=="msg"')"
+check_eq "To and Cc get the copy" 'bob@b.test carol@b.test' \
+	"$(jq_get "$L" 'select(.ev=="msg") | .rcpt_tos | join(" ")' | sed -n 1p)"
+check_eq "Bcc gets its own transaction" 'dave@b.test' \
+	"$(jq_get "$L" 'select(.ev=="msg") | .rcpt_tos | join(" ")' | sed -n 2p)"
+check_eq "one connection for both" 1 "$(jq_count "$L" '.ev=="cmd" and .verb=="EHLO"')"
 check_nomatch "Bcc removed from the copy" '^Bcc:' "$(saved "$S")"
+COPY=$S/$(ls "$S" | sort | sed -n 1p); DIG=$S/$(ls "$S" | sort | sed -n 2p)
+check_nomatch "the copy is no digest" '^Subject: \[Bcc\]' "$(tr -d '\r' < "$COPY")"
+check_eq "the Bcc digest: what dave receives" \
+	'multipart/digest|[Bcc] hi|message/rfc822|hi|bob@b.test|carol@b.test|None|line one' \
+	"$("$ZT_PY" -c '
+import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+p = m.get_payload()
+inner = p[0].get_payload()[0]
+print("|".join([m.get_content_type(), m["Subject"], p[0].get_content_type(), inner["Subject"],
+      inner["To"], inner["Cc"], str(inner["Bcc"]), inner.get_payload().splitlines()[0]]))' "$DIG")"
 check_match "Date added" '^Date: ' "$(saved "$S")"
 check_match "Message-ID added" '^Message-ID: <.*@me.test>' "$(saved "$S")"
 check_match "body dot-stuffed and unstuffed again" '^\.dot line' "$(saved "$S" | tr -d '\r')"
@@ -218,7 +235,39 @@ check_match "example: sent" '^status 0 accepted 1' "$out"
 check_match "builder: attachment base64" '^AAEC' "$(saved "$SE" | tr -d '\r')"
 check_match "builder: multipart" 'multipart/mixed' "$(saved "$SE")"
 
-# 14. unusable input: no recipients, CR in an extra header
+# 14. Bcc from an extra header; a message with Bcc recipients only
+start_aiosmtpd; PB2=$AIO_PORT; LB2=$AIO_LOG; SB2=$AIO_SAVE
+printf 'Subject: only\n\nbody\n' > "$ZT_W/m3"
+out=$("$DRV" --server 127.0.0.1 --port "$PB2" --notls --header From=eve@e.test \
+	--header To=frank@f.test --header Bcc=gina@g.test < "$ZT_W/m3")
+check_match "extra Bcc: sent" '^status 0 exit 0 accepted 2' "$out"
+check_eq "extra Bcc: copy to To, digest to Bcc" 'frank@f.test|gina@g.test' \
+	"$(jq_get "$LB2" 'select(.ev=="msg") | .rcpt_tos | join(" ")' | paste -sd '|')"
+: > "$LB2"; rm -rf "$SB2"
+printf 'From: a@a.test\nBcc: h@h.test, i@i.test\nSubject: quiet\n\nbody\n' > "$ZT_W/m4"
+out=$("$DRV" --server 127.0.0.1 --port "$PB2" --notls < "$ZT_W/m4")
+check_match "Bcc only: sent" '^status 0 exit 0 accepted 2' "$out"
+check_eq "Bcc only: one transaction, the digest" 'h@h.test i@i.test' \
+	"$(jq_get "$LB2" 'select(.ev=="msg") | .rcpt_tos | join(" ")')"
+check_match "Bcc only: digest subject" '^Subject: \[Bcc\] quiet' "$(saved "$SB2" | tr -d '\r')"
+check_nomatch "Bcc only: no Bcc field anywhere" '^Bcc:' "$(saved "$SB2" | tr -d '\r')"
+
+# 15. CHUNKING: the library sends BDAT chunks (the engine the smtp agent uses),
+# not dot-stuffed, byte for byte the prepared copy
+start_aiosmtpd --raw --chunking; PK=$AIO_PORT; LK=$AIO_LOG; SK=$AIO_SAVE
+{ printf 'From: a@a.test\nTo: z@b.test\nSubject: big\nDate: x\nMessage-ID: <m@x>\n\n'
+  i=0; while [ $i -lt 3000 ]; do printf '.%05d line of some length to pass two BDAT chunks xxxxx\n' $i; i=$((i + 1)); done
+} > "$ZT_W/big"
+out=$("$DRV" --server 127.0.0.1 --port "$PK" --notls < "$ZT_W/big")
+check_match "BDAT: sent" '^status 0 exit 0 accepted 1' "$out"
+check_eq "BDAT: no DATA" 0 "$(jq_count "$LK" '.ev=="cmd" and .verb=="DATA"')"
+check_eq "BDAT: three chunks (64 KiB, 64 KiB, LAST)" 3 "$(jq_count "$LK" '.ev=="cmd" and .verb=="BDAT"')"
+check_eq "BDAT: one message" 1 "$(jq_count "$LK" '.ev=="msg" and .bdat')"
+"$DRV" --prepare --notls < "$ZT_W/big" > "$ZT_W/big.prep" 2>/dev/null
+check_eq "BDAT: the prepared copy, not dot-stuffed" "$(tr -d '\r' < "$ZT_W/big.prep" | sha256sum | cut -c1-64)" \
+	"$(cat "$SK"/* | tr -d '\r' | sha256sum | cut -c1-64)"
+
+# 16. unusable input: no recipients, CR in an extra header
 out=$(printf 'Subject: x\n\nb\n' | "$DRV" --server 127.0.0.1 --port "$P" --notls --from a@a.test)
 check_match "no recipients: data error" '^status 2 exit 65 .*no recipients' "$out"
 out=$("$DRV" --server 127.0.0.1 --port "$P" --notls --from 'a<b>@x' --rcpt z@b.test < "$MSG")

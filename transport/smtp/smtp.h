@@ -6,7 +6,7 @@
  * zmta-smtp(3)); this agent holds the delivery policy:
  * smtp_sess.c, smtp_open.c, smtp_xact.c, smtp_result.c, smtp_window.c,
  * smtp_deliver.c  the SMTP/LMTP client: session and reports, connection
- *               set-up, one transaction as a list of steps, per-recipient
+ *               set-up, one transaction on libzmsmtp's engine, per-recipient
  *               results, the pipelining window, the job callbacks
  *               (smtp_agent.h is their shared state);
  * (the -A secrets file and which mechanism it allows: smtpclient/smtp_auth.c)
@@ -31,9 +31,6 @@
 #include "smtp_sasl.h"
 #include "zmsmtp_env.h"
 #include "smtp_auth.h"
-
-/* ---- limits ---- */
-#define SMTP_BDAT_CHUNK 65536        /* BDAT chunk size */
 
 /* ---- shared client steps (libzmsmtp, smtpclient/zmsmtp_env.h): MAIL and
  * RCPT lines, RCPT verdicts, smtp_code_map() ---- */

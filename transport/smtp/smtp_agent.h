@@ -8,7 +8,8 @@
  *                recipient;
  * smtp_open.c    resolve, connect, greeting, EHLO/HELO/LHLO, STARTTLS,
  *                AUTH, the MX walk and its limits; -D;
- * smtp_xact.c    one transaction: MAIL, RCPT, DATA or BDAT, the body;
+ * smtp_xact.c    one transaction on libzmsmtp's engine (smtpclient/zmsmtp_xact.c):
+ *                the checks, RSET, the engine's hooks;
  * smtp_result.c  reply to recipient results, failures for whole sets;
  * smtp_window.c  the dot reply left outstanding across jobs (PIPELINING);
  * smtp_deliver.c the job callbacks: recipient groups, limits, reconnects.

@@ -2,9 +2,11 @@
  * NAME
  *	smtp_xact - one SMTP/LMTP transaction of the smtp agent
  * SUMMARY
- *	Connection set-up with MX walk, greeting, EHLO/HELO/LHLO with
- *	fallbacks, STARTTLS, AUTH; per-job transactions (MAIL, RCPT, DATA or
- *	BDAT) with pipelining; one diagnostic per recipient.
+ *	The agent's side of a transaction: the checks before anything is
+ *	sent, the RSET a previous one left due, and the hooks through which
+ *	libzmsmtp's transaction engine (smtpclient/zmsmtp_xact.c: MAIL, RCPT,
+ *	DATA or BDAT, the body, the end-of-data replies) reports to the
+ *	agent's transcripts and per-recipient diagnostics.
  * SYNOPSIS
  *	(internal: int transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n))
  *	The agent's modules: smtp_agent.h.
@@ -15,14 +17,18 @@
  *	reply to RCPT").  Recipients that share sender and header block go
  *	into one transaction, at most the peer's recipient limit at a time;
  *	recipients refused with 452 are sent in a follow-up transaction on
- *	the same connection and are never bounced for it.  With PIPELINING
- *	MAIL, all RCPTs and DATA are written in one group (reading meanwhile)
- *	and the replies matched in order (libzmsmtp's zmsmtp_group_replies;
- *	the MAIL and RCPT lines and the verdicts are libzmsmtp's too,
- *	smtpclient/zmsmtp_env.c); a DATA refused because no RCPT was
- *	accepted sends no body.  The window: after the dot of a pipelined
- *	SMTP transaction the reply is not awaited; the message is kept in
- *	s->pend and smtp_deliver() returns.  Every later reply read
+ *	the same connection and are never bounced for it.  The transaction
+ *	is the engine's (one SMTP client in the tree, the library's): with
+ *	PIPELINING MAIL, all RCPTs and DATA are written in one group and the
+ *	replies matched in order; a DATA refused because no RCPT was
+ *	accepted sends no body; with CHUNKING the body goes as pipelined
+ *	64 KiB BDAT chunks; LMTP reads one reply per accepted recipient after
+ *	the final dot (or BDAT LAST).  The agent gives the engine its body
+ *	(libta's mime_send, dot-stuffed for DATA), its transcripts (x_cmd,
+ *	x_reply: common, per recipient, post), its verdicts (x_verdict,
+ *	x_result: result_reply) and its window: after the dot of a pipelined
+ *	SMTP transaction x_later keeps the message in s->pend (smtp_window.c)
+ *	and the engine returns without the reply.  Every later reply read
  *	(wait_reply) first reads that dot reply (pend_drain) and moves the
  *	message to s->done; its recipients are reported by settle() when
  *	the agent would next block on the peer (the session's wait hook), when the
@@ -30,9 +36,7 @@
  *	with a message in s->pend defers its recipients as "delivery status
  *	unknown"; the transaction written behind it is run again on a new
  *	connection.  smtp_release() closes a message once neither slot holds
- *	it.  With CHUNKING
- *	the body goes as pipelined 64 KiB BDAT chunks.  LMTP reads one
- *	reply per accepted recipient after the final dot (or BDAT LAST).
+ *	it.
  *	A server that closed or spoke on an idle kept connection, a failed
  *	RSET, or a 421 makes the agent drop the connection and reconnect for
  *	the next transaction.  open_conn() parses a job host with the strict
@@ -60,7 +64,8 @@
  * BUGS
  *	The -e selector only knows the MX name of an open connection.
  * SEE ALSO
- *	smtp(8), RFC 5321, 2920, 3030, 1870, 3461, 2033, 3207, 4954, 7505
+ *	smtp(8), libzmsmtp(3), zmsmtp_xact.c, RFC 5321, 2920, 3030, 1870, 3461,
+ *	2033, 3207, 4954, 7505
  */
 #include <ctype.h>
 #include <errno.h>
@@ -73,96 +78,12 @@
 #include <arpa/inet.h>
 #include "smtp_agent.h"
 #include "mime.h"
-#include "xtext.h"
 #include "zutil.h"
-
-struct bodyout {
-	smtp_sess *s;
-	size_t sent, total, next_title;
-	int failed;
-	zbuf why;
-	zbuf *mem;               /* BDAT: the chunk being collected */
-	size_t nchunks;          /* BDAT chunks sent before the LAST one */
-};
-
-/* body_progress - "-s": DATA n/m (p%) in the process title every 2000 bytes */
-static void body_progress(struct bodyout *b)
-{
-	if (b->s->o->progress && b->sent >= b->next_title) {
-		size_t tot = b->total > b->sent ? b->total : b->sent;
-		smtp_title(1, ">%s|%d %s DATA %zu/%zu (%zu%%)", b->s->ip, b->s->port, b->s->host,
-			   b->sent, tot, tot ? b->sent * 100 / tot : 100);
-		b->next_title = b->sent + 2000;
-	}
-}
-
-/* bdat_chunk - send the collected chunk as "BDAT n" (not LAST) */
-static int bdat_chunk(struct bodyout *b)
-{
-	char cmd[64];
-	int n = snprintf(cmd, sizeof(cmd), "BDAT %zu\r\n", b->mem->len);
-
-	if (n < 0 || (size_t)n >= sizeof(cmd))
-		return -1;
-	smtp_log('w', "BDAT %zu", b->mem->len);
-	DBG(b->s, 1, "<<- BDAT %zu (chunk)", b->mem->len);
-	if (smtp_session_queue(&b->s->io, cmd, (size_t)n) != Z_OK ||
-	    smtp_session_queue(&b->s->io, b->mem->data ? b->mem->data : "", b->mem->len) != Z_OK) {
-		b->failed = 1;
-		zbuf_puts(&b->why, "out of memory queueing a BDAT chunk");
-		return -1;
-	}
-	b->sent += b->mem->len;
-	b->nchunks++;
-	zbuf_reset(b->mem);
-	if (b->s->io.wbuf.len >= 4 * SMTP_BDAT_CHUNK &&
-	    smtp_session_flush(&b->s->io, tmo_ms(b->s, S_BODY), &b->why) != Z_OK) {
-		b->failed = 1;
-		return -1;
-	}
-	body_progress(b);
-	return 0;
-}
-
-/* body_out - mime_send sink: queue, flush in blocks, progress title */
-static int body_out(void *arg, const char *p, size_t n)
-{
-	struct bodyout *b = arg;
-
-	if (b->mem != NULL) {
-		while (n > 0) {
-			size_t room = SMTP_BDAT_CHUNK - b->mem->len;
-			size_t k = n < room ? n : room;
-			if (zbuf_append(b->mem, p, k) != Z_OK) {
-				b->failed = 1;
-				zbuf_puts(&b->why, "out of memory collecting a BDAT chunk");
-				return -1;
-			}
-			p += k;
-			n -= k;
-			if (b->mem->len >= SMTP_BDAT_CHUNK && n > 0 && bdat_chunk(b) != 0)
-				return -1;
-		}
-		return 0;
-	}
-	if (smtp_session_queue(&b->s->io, p, n) != Z_OK) {
-		b->failed = 1;
-		zbuf_puts(&b->why, "out of memory queueing the body");
-		return -1;
-	}
-	b->sent += n;
-	if (b->s->io.wbuf.len >= 65536) {
-		if (smtp_session_flush(&b->s->io, tmo_ms(b->s, S_BODY), &b->why) != Z_OK) {
-			b->failed = 1;
-			return -1;
-		}
-	}
-	body_progress(b);
-	return 0;
-}
+#include "zmsmtp_xact.h"
 
 /* the working state of one transaction, shared by its steps */
 struct xact {
+	smtp_sess *s;
 	ta_msg *m;
 	jrc *v;
 	size_t n;
@@ -171,13 +92,14 @@ struct xact {
 	const char *hdrs;
 	size_t hlen;
 	off_t bodyoff;
-	zbuf sender, cmd, common, post;
+	zbuf sender, common, post;
+	zbuf lt;                 /* LMTP: post and one recipient's end-of-data reply */
+	long lt_for;             /* the recipient lt is for, -1 none */
 	mime_opts mo;
 	mime_result mr;
-	int pipelined, use_bdat, nacc, data_sent;
-	size_t nq;
-	struct bodyout bo;
-	zbuf mem;
+	size_t next_title;
+	zmsmtp_xrcpt *xr;        /* the recipients as the engine sees them */
+	zmsmtp_xact e;           /* the transaction engine (libzmsmtp) */
 };
 
 /* what a step says: go on, or how the transaction ends */
@@ -252,8 +174,7 @@ static int x_rset(smtp_sess *s, struct xact *x)
 
 	/* RSET after an incomplete transaction */
 	if (s->need_rset) {
-		send_cmd(s, &x->common, 0, "RSET");
-		if (wait_reply(s, S_RSET, &x->common) != Z_OK || s->rep.code / 100 != 2) {
+		if (zmsmtp_xact_rset(&x->e) != Z_OK) {
 			char dest[256];
 			if (s->connected)
 				drop_conn(s, "RSET failed");
@@ -273,327 +194,250 @@ static int x_rset(smtp_sess *s, struct xact *x)
 	return XS_NEXT;
 }
 
-/* x_envelope - MAIL and the RCPTs; pipelined: DATA too, replies read later */
-static int x_envelope(smtp_sess *s, struct xact *x)
+/* x_cmd - the engine's command hook: a line into its item's transcript
+ * (MAIL and RSET: common; DATA and BDAT LAST: post; a RCPT: its
+ * recipient's); a BDAT chunk command is logged, not transcribed */
+static int x_cmd(void *arg, long item, const char *line)
 {
-	ta_msg *m = x->m;
-	jrc *v = x->v;
-	size_t n = x->n;
+	struct xact *x = arg;
+	smtp_sess *s = x->s;
 
-	x->pipelined = (s->caps.flags & CAP_PIPELINING) && !s->o->no_pipelining;
-	x->use_bdat = (s->caps.flags & CAP_CHUNKING) != 0;
-	s->drain_lost = 0;      /* only a loss at this transaction's first reply counts */
-
-	/* MAIL (the command line is libzmsmtp's, zmsmtp_env.c) */
-	{
-		zmsmtp_mailp mp;
-		memset(&mp, 0, sizeof(mp));
-		mp.sender = zbuf_cstr(&x->sender);
-		mp.body8 = x->mr.send_8bitmime && !s->o->sevenbit;
-		mp.size = m->size_estimate;
-		mp.ret = x->r0->ret;
-		mp.envid = x->r0->envid;
-		if (zmsmtp_mail_cmd(&x->cmd, &mp, &s->caps) != Z_OK) {
-			fail_set(s, m, v, n, R_OPEN, EX_TEMPFAIL, 0, "4.3.0", NULL, "MAIL command too long");
-			return XS_DONE;
-		}
+	if (item == ZMX_ITEM_CHUNK) {
+		char buf[64];
+		int k = snprintf(buf, sizeof(buf), "%s\r\n", line);
+		if (k < 0 || (size_t)k >= sizeof(buf))
+			return Z_ETOOBIG;
+		smtp_log('w', "%s", line);
+		DBG(s, 1, "<<- %s (chunk)", line);
+		return smtp_session_queue(&s->io, buf, (size_t)k);
 	}
-	if (send_cmd(s, &x->common, 0, "%s", zbuf_cstr(&x->cmd)) != Z_OK) {
-		fail_set(s, m, v, n, R_OPEN, EX_TEMPFAIL, 0, "4.3.0", NULL, "MAIL command too long");
-		return XS_DONE;
-	}
-	if (!x->pipelined) {
-		if (wait_reply(s, S_MAIL, &x->common) != Z_OK)
-			return XS_LOST;
-		if (s->rep.code / 100 != 2)
-			return XS_MAILFAIL;
-	}
-	/* RCPT */
-	for (size_t i = 0; i < n; i++) {
-		const ctl_rcpt *cr = v[i].r->r;
-		const char *user = v[i].r->user ? v[i].r->user : "";
-		if (!zmsmtp_addr_ok(user)) {
-			v[i].st = R_DONE;
-			rdiag(s, m, v[i].r, EX_NOUSER, 0, NULL, "5.1.3",
-			      "smtp; 553 5.1.3 (unusable address, not sent)",
-			      "recipient address in the control file is unusable (control "
-			      "characters, angle brackets or too long)");
-			continue;
-		}
-		if (zmsmtp_rcpt_cmd(&x->cmd, user, &s->caps, cr->notify, cr->orcpt) != Z_OK ||
-		    send_cmd(s, &v[i].tr, 0, "%s", zbuf_cstr(&x->cmd)) != Z_OK) {
-			v[i].st = R_DONE;
-			rdiag(s, m, v[i].r, EX_NOUSER, 0, NULL, "5.1.3",
-			      "smtp; 553 5.1.3 (address too long, not sent)",
-			      "RCPT command would be too long");
-			continue;
-		}
-		x->nq++;
-		if (x->pipelined)
-			continue;
-		if (wait_reply(s, S_RCPT, &v[i].tr) != Z_OK)
-			return XS_LOST;
-		if (zmsmtp_rcpt_verdict(&s->rep) == ZMV_ACCEPT) {
-			v[i].st = R_ACCEPTED;
-			x->nacc++;
-		} else if (zmsmtp_rcpt_verdict(&s->rep) == ZMV_RETRY) {
-			v[i].st = R_RETRY;
-		} else {
-			result_reply(s, m, &v[i], &s->rep, &x->common, NULL, 0);
-		}
-	}
-	/* RFC 2920: DATA may end the group; the server refuses it (503/554)
-	 * when no RCPT was accepted */
-	if (x->pipelined && !x->use_bdat && x->nq > 0) {
-		if (send_cmd(s, &x->post, 0, "DATA") == Z_OK)
-			x->data_sent = 1;
-	}
-	return XS_NEXT;
+	return send_cmd(s, item == ZMX_ITEM_MAIL ? &x->common : item == ZMX_ITEM_POST ? &x->post :
+		        &x->v[item].tr, 0, "%s", line);
 }
 
-/* the pipelined group's hooks (zmsmtp_group_replies) */
-struct grp {
-	smtp_sess *s;
-	struct xact *x;
-};
-
-/* grp_reply - one reply into the item's transcript: MAIL's and DATA's in
- * the common and post parts, a RCPT's in its recipient's */
-static int grp_reply(void *arg, int st, long item, const smtp_reply **rep)
+/* x_reply - the engine's reply hook: wait_reply (the window's pending dot
+ * reply first) into the item's transcript; an LMTP end-of-data reply goes
+ * into lt, a copy of post */
+static int x_reply(void *arg, int st, long item, const smtp_reply **rep)
 {
-	struct grp *g = arg;
-	zbuf *tr = item == ZMG_ITEM_MAIL ? &g->x->common :
-		   item == ZMG_ITEM_DATA ? &g->x->post : &g->x->v[item].tr;
-	*rep = &g->s->rep;
-	return wait_reply(g->s, st, tr);
+	struct xact *x = arg;
+	zbuf *tr;
+
+	*rep = &x->s->rep;
+	if (item >= 0 && st == S_DOT) {
+		zbuf_reset(&x->lt);
+		zbuf_append(&x->lt, x->post.data ? x->post.data : "", x->post.len);
+		x->lt_for = item;
+		tr = &x->lt;
+	} else {
+		tr = item == ZMX_ITEM_MAIL ? &x->common : item == ZMX_ITEM_POST ? &x->post :
+		     &x->v[item].tr;
+	}
+	return wait_reply(x->s, st, tr);
 }
 
-/* grp_rcpt - a RCPT verdict: accepted, retry in a follow-up (452), or reported */
-static void grp_rcpt(void *arg, size_t i, const smtp_reply *rep, int verdict)
+/* x_verdict - a RCPT verdict: accepted, retry in a follow-up (452), or reported */
+static void x_verdict(void *arg, size_t i, const smtp_reply *rep, int verdict)
 {
-	struct grp *g = arg;
-	jrc *j = &g->x->v[i];
+	struct xact *x = arg;
+	jrc *j = &x->v[i];
 
-	if (verdict == ZMV_ACCEPT) {
+	if (verdict == ZMV_ACCEPT)
 		j->st = R_ACCEPTED;
-		g->x->nacc++;
-	} else if (verdict == ZMV_RETRY) {
+	else if (verdict == ZMV_RETRY)
 		j->st = R_RETRY;
-	} else {
-		result_reply(g->s, g->x->m, j, rep, &g->x->common, NULL, 0);
+	else
+		result_reply(x->s, x->m, j, rep, &x->common, NULL, 0);
+}
+
+/* x_unsent - a recipient whose RCPT line could not be built */
+static void x_unsent(void *arg, size_t i, int why)
+{
+	struct xact *x = arg;
+
+	x->v[i].st = R_DONE;
+	if (why == Z_EPARSE)
+		rdiag(x->s, x->m, x->v[i].r, EX_NOUSER, 0, NULL, "5.1.3",
+		      "smtp; 553 5.1.3 (unusable address, not sent)",
+		      "recipient address in the control file is unusable (control "
+		      "characters, angle brackets or too long)");
+	else
+		rdiag(x->s, x->m, x->v[i].r, EX_NOUSER, 0, NULL, "5.1.3",
+		      "smtp; 553 5.1.3 (address too long, not sent)",
+		      "RCPT command would be too long");
+}
+
+/* x_result - the outcome for an accepted recipient (LMTP: its own reply) */
+static void x_result(void *arg, size_t i, const smtp_reply *rep, int at)
+{
+	struct xact *x = arg;
+	const zbuf *post = x->lt_for == (long)i ? &x->lt : &x->post;
+
+	result_reply(x->s, x->m, &x->v[i], rep, &x->common, post, at);
+}
+
+/* x_later - the window: leave the dot reply for later, the next job's
+ * commands go out right behind the dot */
+static int x_later(void *arg)
+{
+	struct xact *x = arg;
+	smtp_sess *s = x->s;
+
+	return !s->o->one_per_conn && pend_save(s, x->m, x->v, x->n, &x->common, &x->post) == Z_OK;
+}
+
+/* x_tmo - the engine's flush timeout */
+static long x_tmo(void *arg, int st)
+{
+	struct xact *x = arg;
+	return tmo_ms(x->s, st);
+}
+
+/* x_progress - "-s": DATA n/m (p%) in the process title every 2000 bytes */
+static void x_progress(void *arg, size_t sent)
+{
+	struct xact *x = arg;
+	smtp_sess *s = x->s;
+
+	if (s->o->progress && sent >= x->next_title) {
+		size_t tot = x->m->size_estimate > sent ? x->m->size_estimate : sent;
+		smtp_title(1, ">%s|%d %s DATA %zu/%zu (%zu%%)", s->ip, s->port, s->host,
+			   sent, tot, tot ? sent * 100 / tot : 100);
+		x->next_title = sent + 2000;
 	}
 }
 
-/* x_replies - the pipelined group's replies, then DATA's */
-static int x_replies(smtp_sess *s, struct xact *x)
+/* x_event - the body's steps into the transcript, -l log and -s title */
+static void x_event(void *arg, int ev)
 {
-	ta_msg *m = x->m;
-	jrc *v = x->v;
-	size_t n = x->n;
+	struct xact *x = arg;
+	smtp_sess *s = x->s;
 
-	if (x->pipelined) {
-		/* the group's replies in order: libzmsmtp's zmsmtp_group_replies */
-		struct grp ga = { s, x };
-		unsigned char *sent = calloc(n ? n : 1, 1);
-		smtp_reply mrep;
-		int d354 = 0, gr;
-		zmsmtp_group g;
-
-		if (sent == NULL) {
-			drop_conn(s, "out of memory");
-			return XS_LOST;
-		}
-		for (size_t i = 0; i < n; i++)
-			sent[i] = v[i].st == R_OPEN;
-		memset(&g, 0, sizeof(g));
-		g.n = n;
-		g.sent = sent;
-		g.data_sent = x->data_sent;
-		g.reply = grp_reply;
-		g.rcpt = grp_rcpt;
-		g.arg = &ga;
-		smtp_reply_init(&mrep);
-		gr = zmsmtp_group_replies(&g, &mrep, &d354);
-		free(sent);
-		if (gr == ZMG_MAILFAIL) {
-			if (d354)
-				drop_conn(s, "server answered DATA with 354 after refusing MAIL");
-			zbuf_set(&s->rep.text, mrep.text.data, mrep.text.len);
-			s->rep.code = mrep.code;
-			memcpy(s->rep.enh, mrep.enh, sizeof(mrep.enh));
-		}
-		smtp_reply_free(&mrep);
-		if (gr == ZMG_LOST_MAIL)
-			return s->drain_lost && !s->connected ? XS_AGAIN : XS_LOST; /* AGAIN: nothing of ours was answered */
-		if (gr == ZMG_LOST)
-			return XS_LOST;
-		if (gr == ZMG_MAILFAIL)
-			return XS_MAILFAIL;
-	}
-	if (x->data_sent) {
-		if (wait_reply(s, S_DATA, &x->post) != Z_OK)
-			return XS_LOST;
-		if (x->nacc == 0) {
-			/* expected: 503/554 "no valid recipients" */
-			if (s->rep.code == 354)
-				drop_conn(s, "server answered DATA with 354 although no "
-					  "recipient was accepted");
-			else
-				s->need_rset = 1;
-			return XS_DONE;
-		}
-		if (s->rep.code != 354) {
-			s->need_rset = 1;
-			for (size_t i = 0; i < n; i++)
-				if (v[i].st == R_ACCEPTED)
-					result_reply(s, m, &v[i], &s->rep, &x->common, &x->post, -1);
-			return XS_DONE;
-		}
-	} else if (x->nacc == 0) {
-		s->need_rset = 1;
-		return XS_DONE;
-	}
-	return XS_NEXT;
-}
-
-/* x_body - the body: BDAT chunks or DATA and the dot (possibly left in the window) */
-static int x_body(smtp_sess *s, struct xact *x)
-{
-	ta_msg *m = x->m;
-	jrc *v = x->v;
-	size_t n = x->n;
-
-	/* body */
-	x->bo.s = s;
-	x->bo.total = m->size_estimate;
-	x->bo.next_title = 0;
-	if (x->use_bdat) {
-		/* BDAT chunks are x->pipelined (RFC 3030); replies are read after
-		 * the LAST one, the first failure decides */
-		smtp_reply bad;
-		int have_bad = 0;
-
-		x->mo.dotstuff = 0;
-		x->bo.mem = &x->mem;
-		set_state(s, S_BODY);
-		if (mime_send(x->hdrs, x->hlen, m->bodyfd, x->bodyoff, m->bodysize, &x->mo, &x->mr, body_out, &x->bo) != Z_OK ||
-		    x->bo.failed) {
-			zbuf_reset(&s->err);
-			zbuf_printf(&s->err, "%s, %s (%s [%s])", x->bo.why.len ? zbuf_cstr(&x->bo.why) :
-				    "error reading or converting the message body",
-				    smtp_state(S_BODY)->desc, s->mxname, s->ip);
-			drop_conn(s, zbuf_cstr(&s->err));
-			return XS_LOST;
-		}
-		if (x->bo.nchunks > 0) {
-			zbuf_printf(&x->post, "%s<<- (%zu BDAT chunks, %zu bytes)", x->post.len ? "\n" : "",
-				    x->bo.nchunks, x->bo.sent);
-		}
-		send_cmd(s, &x->post, 0, "BDAT %zu LAST", x->mem.len);
-		smtp_session_queue(&s->io, x->mem.data ? x->mem.data : "", x->mem.len);
-		smtp_log('#', "%zu bytes in %zu BDAT chunks", x->bo.sent + x->mem.len, x->bo.nchunks + 1);
-		smtp_reply_init(&bad);
-		for (size_t k = 0; k < x->bo.nchunks; k++) {
-			if (wait_reply(s, S_BDAT, &x->post) != Z_OK) {
-				smtp_reply_free(&bad);
-				return XS_LOST;
-			}
-			if (s->rep.code / 100 != 2 && !have_bad) {
-				have_bad = 1;
-				zbuf_set(&bad.text, s->rep.text.data, s->rep.text.len);
-				bad.code = s->rep.code;
-				memcpy(bad.enh, s->rep.enh, sizeof(bad.enh));
-			}
-		}
-		if (wait_reply(s, S_BDAT, &x->post) != Z_OK) {
-			smtp_reply_free(&bad);
-			return XS_LOST;
-		}
-		if (have_bad) {
-			s->need_rset = 1;
-			for (size_t i = 0; i < n; i++)
-				if (v[i].st == R_ACCEPTED)
-					result_reply(s, m, &v[i], &bad, &x->common, &x->post, 1);
-			smtp_reply_free(&bad);
-			return XS_DONE;
-		}
-		smtp_reply_free(&bad);
-	} else {
-		if (!x->data_sent) {
-			send_cmd(s, &x->post, 0, "DATA");
-			if (wait_reply(s, S_DATA, &x->post) != Z_OK)
-				return XS_LOST;
-			if (s->rep.code != 354) {
-				s->need_rset = 1;
-				for (size_t i = 0; i < n; i++)
-					if (v[i].st == R_ACCEPTED)
-						result_reply(s, m, &v[i], &s->rep, &x->common, &x->post, -1);
-				return XS_DONE;
-			}
-		}
-		set_state(s, S_BODY);
-		if (mime_send(x->hdrs, x->hlen, m->bodyfd, x->bodyoff, m->bodysize, &x->mo, &x->mr, body_out, &x->bo) != Z_OK ||
-		    x->bo.failed) {
-			zbuf_reset(&s->err);
-			if (x->bo.why.len)
-				zbuf_printf(&s->err, "%s, %s (%s [%s])", zbuf_cstr(&x->bo.why),
-					    smtp_state(S_BODY)->desc, s->mxname, s->ip);
-			else
-				zbuf_printf(&s->err, "error reading or converting the message body");
-			drop_conn(s, zbuf_cstr(&s->err));
-			return XS_LOST;
-		}
+	switch (ev) {
+	case ZMX_EV_BODY:
 		tr_add(&x->post, "<<- ", "(message body)", 14);
-		smtp_session_queue(&s->io, ".\r\n", 3);
-		DBG(s, 1, "<<- (message body, %zu bytes)", x->bo.sent);
+		DBG(s, 1, "<<- (message body, %zu bytes)", x->e.bytes);
+		break;
+	case ZMX_EV_DOT:
 		DBG(s, 1, "<<- .");
 		smtp_log('w', ".");
 		tr_add(&x->post, "<<- ", ".", 1);
-		smtp_log('#', "%zu bytes, %zu in header, %d recipients", x->bo.sent, x->hlen, x->nacc);
+		smtp_log('#', "%zu bytes, %zu in header, %zu recipients", x->e.bytes, x->hlen,
+			 x->e.nacc);
 		smtp_title(s->o->progress, ">%s|%d %s DATA-dot wait", s->ip, s->port, s->host);
-		/* the window: leave the dot reply for later, the next job's
-		 * commands go out right behind the dot */
-		if (!s->o->lmtp && x->pipelined && !s->o->one_per_conn &&
-		    pend_save(s, m, v, n, &x->common, &x->post) == Z_OK) {
-			s->need_rset = 0;
-			return XS_DONE;
-		}
-		if (!s->o->lmtp && wait_reply(s, S_DOT, &x->post) != Z_OK)
-			return XS_LOST;
+		break;
+	case ZMX_EV_CHUNKS:
+		zbuf_printf(&x->post, "%s<<- (%zu BDAT chunks, %zu bytes)", x->post.len ? "\n" : "",
+			    x->e.nchunks, x->e.bytes);
+		break;
+	case ZMX_EV_LAST:
+		smtp_log('#', "%zu bytes in %zu BDAT chunks", x->e.bytes, x->e.nchunks + 1);
+		break;
+	default:
+		break;
 	}
-	return XS_NEXT;
 }
 
-/* x_results - the end-of-data reply (LMTP: one per recipient) to every accepted one */
-static int x_results(smtp_sess *s, struct xact *x)
+/* x_body - the engine's body callback: headers and body through libta's
+ * MIME conversion (dot-stuffed when the engine says so) */
+static int x_body(void *arg, int dotstuff, zmsmtp_out_fn out, void *outarg)
+{
+	struct xact *x = arg;
+	ta_msg *m = x->m;
+
+	x->mo.dotstuff = dotstuff;
+	return mime_send(x->hdrs, x->hlen, m->bodyfd, x->bodyoff, m->bodysize, &x->mo, &x->mr,
+			 out, outarg) == Z_OK ? 0 : -1;
+}
+
+/* x_setup - the engine's hooks and the recipients (before any step) */
+static int x_setup(smtp_sess *s, struct xact *x)
+{
+	zmsmtp_xact *e = &x->e;
+
+	x->xr = calloc(x->n ? x->n : 1, sizeof(*x->xr));
+	if (x->xr == NULL)
+		return Z_ENOMEM;
+	for (size_t i = 0; i < x->n; i++) {
+		x->xr[i].addr = x->v[i].r->user ? x->v[i].r->user : "";
+		x->xr[i].notify = x->v[i].r->r->notify;
+		x->xr[i].orcpt = x->v[i].r->r->orcpt;
+	}
+	e->ss = &s->io;
+	e->rcpt = x->xr;
+	e->n = x->n;
+	e->body = x_body;
+	e->arg = x;
+	e->cmd = x_cmd;
+	e->reply = x_reply;
+	e->rcpt_verdict = x_verdict;
+	e->unsent = x_unsent;
+	e->result = x_result;
+	e->later = x_later;
+	e->tmo = x_tmo;
+	e->progress = x_progress;
+	e->event = x_event;
+	return Z_OK;
+}
+
+/* x_run - the transaction proper: libzmsmtp's engine (MAIL, RCPTs, DATA or
+ * BDAT, the body, the end-of-data replies); its result as a step's */
+static int x_run(smtp_sess *s, struct xact *x)
 {
 	ta_msg *m = x->m;
-	jrc *v = x->v;
-	size_t n = x->n;
+	zmsmtp_xact *e = &x->e;
+	int rc;
 
-	if (s->o->lmtp) {
-		/* one reply per accepted recipient, in RCPT order; with BDAT the
-		 * first reply is already in s->rep */
-		int first = x->use_bdat;
-		for (size_t i = 0; i < n; i++) {
-			if (v[i].st != R_ACCEPTED)
-				continue;
-			zbuf lt = ZBUF_INIT(16384);
-			zbuf_append(&lt, x->post.data ? x->post.data : "", x->post.len);
-			if (!first && wait_reply(s, S_DOT, &lt) != Z_OK) {
-				zbuf_free(&lt);
-				return XS_LOST;
-			}
-			first = 0;
-			result_reply(s, m, &v[i], &s->rep, &x->common, &lt, 1);
-			zbuf_free(&lt);
+	e->caps = &s->caps;
+	e->flags = 0;
+	if ((s->caps.flags & CAP_PIPELINING) && !s->o->no_pipelining)
+		e->flags |= ZMX_PIPELINE | ZMX_PIPE_DATA;
+	if (s->caps.flags & CAP_CHUNKING)
+		e->flags |= ZMX_BDAT;
+	if (s->o->lmtp)
+		e->flags |= ZMX_LMTP;
+	memset(&e->mail, 0, sizeof(e->mail));
+	e->mail.sender = zbuf_cstr(&x->sender);
+	e->mail.body8 = x->mr.send_8bitmime && !s->o->sevenbit;
+	e->mail.size = m->size_estimate;
+	e->mail.ret = x->r0->ret;
+	e->mail.envid = x->r0->envid;
+	s->drain_lost = 0;      /* only a loss at this transaction's first reply counts */
+	rc = zmsmtp_xact_run(e);
+	if (e->drop != NULL && s->connected)
+		drop_conn(s, e->drop);
+	switch (rc) {
+	case ZMX_OK:
+		return XS_NEXT;
+	case ZMX_PENDING:
+		s->need_rset = 0;
+		return XS_DONE;
+	case ZMX_NOBODY:
+		if (e->need_rset)
+			s->need_rset = 1;
+		return XS_DONE;
+	case ZMX_BADMAIL:
+		fail_set(s, m, x->v, x->n, R_OPEN, EX_TEMPFAIL, 0, "4.3.0", NULL, "MAIL command too long");
+		return XS_DONE;
+	case ZMX_MAILFAIL:
+		if (smtp_reply_copy(&s->rep, &e->mailrep) != Z_OK) {
+			s->rep.code = e->mailrep.code;
+			memcpy(s->rep.enh, e->mailrep.enh, sizeof(s->rep.enh));
 		}
-	} else {
-		for (size_t i = 0; i < n; i++)
-			if (v[i].st == R_ACCEPTED)
-				result_reply(s, m, &v[i], &s->rep, &x->common, &x->post, 1);
+		return XS_MAILFAIL;
+	case ZMX_LOST_MAIL:
+		/* AGAIN: nothing of ours was answered, the previous dot reply was lost */
+		return s->drain_lost && !s->connected ? XS_AGAIN : XS_LOST;
+	case ZMX_BODYFAIL:
+		zbuf_reset(&s->err);
+		zbuf_printf(&s->err, "%s, %s (%s [%s])", e->why.len ? zbuf_cstr(&e->why) :
+			    "error reading or converting the message body",
+			    smtp_state(S_BODY)->desc, s->mxname, s->ip);
+		drop_conn(s, zbuf_cstr(&s->err));
+		return XS_LOST;
+	default:
+		return XS_LOST;
 	}
-	return XS_NEXT;
 }
 
 /* x_mail_failed - MAIL refused: the same result for every open recipient */
@@ -646,7 +490,7 @@ static void x_lost(smtp_sess *s, struct xact *x)
 /* the steps of a transaction, in order; each waits in the states of
  * smtp/smtp_state.h, which give its timeouts, -s titles and diagnostics */
 static int (*const steps[])(smtp_sess *s, struct xact *x) = {
-	x_check, x_rset, x_envelope, x_replies, x_body, x_results
+	x_check, x_rset, x_run
 };
 
 /* transact - one transaction for v[0..n) (all same sender + headers).
@@ -668,16 +512,21 @@ int transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 	x.hdrs = x.r0->hdr_off >= 0 ? m->ctl.data + x.r0->hdr_off : "";
 	x.hlen = x.r0->hdr_off >= 0 ? x.r0->hdr_len : 0;
 	x.bodyoff = m->ctl.body_off > 0 ? m->ctl.body_off : 0;
+	x.s = s;
+	x.lt_for = -1;
 	zbuf_init(&x.sender, 1024);
-	zbuf_init(&x.cmd, SMTP_CMD_MAX);
 	zbuf_init(&x.common, 8192);
 	zbuf_init(&x.post, 8192);
-	zbuf_init(&x.mem, 4u * 1024u * 1024u);
-	zbuf_init(&x.bo.why, 512);
+	zbuf_init(&x.lt, 16384);
+	zmsmtp_xact_init(&x.e);
 	s->drain_lost = 0;
 	for (size_t i = 0; i < n; i++) {
 		v[i].st = R_OPEN;
 		zbuf_reset(&v[i].tr);
+	}
+	if (x_setup(s, &x) != Z_OK) {
+		fail_set(s, m, v, n, R_OPEN, EX_TEMPFAIL, 0, "4.3.0", NULL, "out of memory");
+		r = XS_DONE;
 	}
 	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]) && r == XS_NEXT; k++)
 		r = steps[k](s, &x);
@@ -691,10 +540,10 @@ int transact(smtp_sess *s, ta_msg *m, jrc *v, size_t n)
 		drop_conn(s, "server said 421 (closing)");
 	zbuf_free(&x.post);
 	zbuf_free(&x.sender);
-	zbuf_free(&x.cmd);
 	zbuf_free(&x.common);
-	zbuf_free(&x.bo.why);
-	zbuf_free(&x.mem);
+	zbuf_free(&x.lt);
+	zmsmtp_xact_free(&x.e);
+	free(x.xr);
 	s->drain_lost = 0;
 	return r == XS_AGAIN;
 }
