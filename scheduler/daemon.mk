@@ -3,7 +3,8 @@
 
 pkglibexec_PROGRAMS += scheduler/scheduler
 scheduler_scheduler_SOURCES = scheduler/scheduler.c \
-	scheduler/agents.h scheduler/agents.c \
+	scheduler/agents.h scheduler/agents_int.h scheduler/agents.c \
+	scheduler/agent_spawn.c scheduler/agent_io.c \
 	scheduler/complete.h scheduler/complete.c \
 	scheduler/mqsrv.h scheduler/mqsrv.c
 scheduler_scheduler_SOURCES += scheduler/orphans.h scheduler/orphans.c
