@@ -19,8 +19,8 @@
  *	leaves the model) it calls the vertex_left hook its owner gave it,
  *	and the agent pool takes the vertex off its agent and settles the
  *	thread.  Which 'd' lines are reported and the submission of a
- *	report are report.c's; removal of finished bodies is the group
- *	commit of removal.c.
+ *	report are report.c's; removal of finished messages is removal.c's
+ *	(off the event loop, in batches).
  *	Attempts: bytes off+8..off+11 of an 'r' line (the DELAY slot, never
  *	touched by agents) hold "%4d" of attempts + 5000 when the delay
  *	warning was sent.  Read back at start-up so expiry still happens on
@@ -29,8 +29,9 @@
  *	3464 report (report.h, dsn.h) for the NOTIFY-allowed entries (default FAILURE);
  *	null-sender originals give a double fault to postmaster (failed
  *	entries only); our own reports are never reported on.  The report is
- *	submitted into router/; then the d tags become '+', the control file
- *	is unlinked (directory fsynced), then the body.  A failed submission
+ *	submitted into router/; then the d tags become '+' and the message
+ *	goes to the removal worker (removal.c: the control file is unlinked,
+ *	its directory fsynced, then the body goes).  A failed submission
  *	(disk full) keeps the message and is retried every few seconds.
  * DIAGNOSTICS
  *	Log lines carry the spool id.  Statistics lines (statlog) are held
@@ -654,18 +655,13 @@ int file_complete(complete_ctx *cc, sfile *f)
 		if (flipped && fsync(fd) != 0)
 			zlog_warn(id, "fsync %s: %s", rel, strerror(errno));
 	}
-	/* control file first; the body goes in removal_flush() once the
-	 * directory holding the control file is synced (group commit) */
-	if (unlink(rel) != 0 && errno != ENOENT) {
-		zlog_error(id, "cannot remove %s: %s", rel, strerror(errno));
-		pend_add(cc, f);
-		goto out;
-	}
-	/* the body's name is known from the model: no open just to find
-	 * it (removal_flush ignores a body that is already gone) */
+	/* the removal worker unlinks the control file, syncs its directory,
+	 * then unlinks the body (removal.c); the body's name is known from
+	 * the model: no open just to find it */
 	{
 		int k = snprintf(qpath, sizeof qpath, "../queue/%s%lu", f->prefix, f->ino);
-		removal_add(cc->rm, f->prefix, (k > 0 && (size_t)k < sizeof qpath) ? qpath : NULL, id);
+		removal_add(cc->rm, f->ino, f->prefix, rel,
+			    (k > 0 && (size_t)k < sizeof qpath) ? qpath : NULL, id);
 	}
 	zlog_info(id, "complete (total %u recipient%s, %u failed)", total, total == 1 ? "" : "s", failed);
 	drop_model(cc, f);

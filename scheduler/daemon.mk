@@ -10,7 +10,7 @@ scheduler_scheduler_SOURCES = scheduler/scheduler.c \
 scheduler_scheduler_SOURCES += scheduler/orphans.h scheduler/orphans.c
 scheduler_scheduler_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
 scheduler_scheduler_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
-scheduler_scheduler_LDADD = scheduler/libsched.a spool/libspool.a mail/libmail.a lib/libzmta.a $(SSL_LIBS)
+scheduler_scheduler_LDADD = scheduler/libsched.a spool/libspool.a mail/libmail.a lib/libzmta.a $(SSL_LIBS) -lpthread
 
 dist_man_MANS += man/scheduler.8
 
@@ -57,7 +57,7 @@ TESTS += tests/unit/check_removal
 tests_unit_check_removal_SOURCES = tests/unit/check_removal.c
 tests_unit_check_removal_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_removal_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
-tests_unit_check_removal_LDADD = scheduler/libsched.a $(UNIT_LIBS)
+tests_unit_check_removal_LDADD = scheduler/libsched.a $(UNIT_LIBS) -lpthread
 endif
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_scan
@@ -65,7 +65,7 @@ TESTS += tests/unit/check_scan
 tests_unit_check_scan_SOURCES = tests/unit/check_scan.c
 tests_unit_check_scan_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_scan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
-tests_unit_check_scan_LDADD = scheduler/libsched.a spool/libspool.a mail/libmail.a $(UNIT_LIBS)
+tests_unit_check_scan_LDADD = scheduler/libsched.a spool/libspool.a mail/libmail.a $(UNIT_LIBS) -lpthread
 endif
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_report

@@ -12,7 +12,8 @@
  * DESCRIPTION
  *	Works on a scan_ctx the daemon owns (model, configuration,
  *	counters) from the current directory, transport/.  A file already in
- *	the model is skipped.  Pending recipients are grouped by (channel,
+ *	the model, or finished and still being removed (removal_busy), is
+ *	skipped.  Pending recipients are grouped by (channel,
  *	host) into vertices (open addressing, linear in the recipients),
  *	attempts and the delay-warning flag come back from the DELAY slot,
  *	each vertex joins the thread of the clause matching its channel and
@@ -55,6 +56,7 @@
 #include <unistd.h>
 
 #include "mhost.h"
+#include "removal.h"
 #include "scan.h"
 #include "spool.h"
 #include "zerr.h"
@@ -202,6 +204,13 @@ int scan_file(scan_ctx *sc, const char *rel)
 	if (spool_jobpath_check(rel, strlen(rel), &ino, &plen, &why) != Z_OK)
 		goto out;
 	if (model_file_find(sc->m, ino)) {
+		ret = 1;
+		goto out;
+	}
+	/* finished, its removal not done yet: the control file there may
+	 * still be the old one; once its body is gone the number is free
+	 * and a file under it is a new message (removal.c) */
+	if (sc->rm != NULL && removal_busy(sc->rm, ino)) {
 		ret = 1;
 		goto out;
 	}
