@@ -33,6 +33,10 @@
  *	goes to the removal worker (removal.c: the control file is unlinked,
  *	its directory fsynced, then the body goes).  A failed submission
  *	(disk full) keeps the message and is retried every few seconds.
+ *	A message with nothing to report (no unreported 'd' line when it was
+ *	scanned, every report since "ok3", no deferral, expiry, warning or
+ *	lost agent: sfile.quick) is not read again at completion: it goes
+ *	straight to removal.
  * DIAGNOSTICS
  *	Log lines carry the spool id.  Statistics lines (statlog) are held
  *	and written once per event-loop round (statlog_flush).
@@ -221,6 +225,8 @@ int rcpt_final(complete_ctx *cc, sfile *f, vertex *v, srcpt *r, enum ta_word w, 
 	char id[SPOOL_ID_MAX];
 	file_spoolid(f, id, sizeof id);
 	int owe_d = (w == TA_ERROR) || (w == TA_OK && (r->flags & RF_SUCCESS));
+	if (w != TA_OK3)
+		f->quick = 0;	/* a 'd' line may wait: completion reads the file */
 	if (w == TA_ERROR || w == TA_ERROR2 || w == TA_OK2 || owe_d)
 		f->haderror = 1;
 	if (owe_d) {
@@ -275,6 +281,7 @@ static zspan text_tail(zspan t)
 void rcpt_deferred(complete_ctx *cc, sfile *f, vertex *v, srcpt *r, zspan notary, zspan text, int count)
 {
 	r->state = RS_PENDING;
+	f->quick = 0;
 	if (v->thr)
 		v->thr->deferred = 1;
 	if (count) {
@@ -320,6 +327,7 @@ int rcpt_settle(complete_ctx *cc, sfile *f, vertex *v, srcpt *r, pid_t pid, cons
 	if (fd >= 0 && pread(fd, cur, sizeof cur, r->off) == (ssize_t)sizeof cur && cur[0] == 'r')
 		tag = cur[1];
 	zspan t = zspan_from(why);
+	f->quick = 0;	/* the lost agent may have written a 'd' line */
 	if (tag == '+' || tag == '-') {
 		if (fd >= 0)
 			close(fd);
@@ -371,6 +379,7 @@ int vertex_expire(complete_ctx *cc, vertex *v, int hard)
 		return 0;
 	}
 	f->haderror = 1;
+	f->quick = 0;
 	int freed = 0;
 	for (uint32_t i = 0; !freed && i < v->nrcpt; i++) {
 		srcpt *r = &v->r[i];
@@ -430,6 +439,7 @@ void vertex_delay_warn(complete_ctx *cc, vertex *v)
 			want = 1;
 	if (!want)
 		return;
+	f->quick = 0;
 	int fd = open_ctl(f);
 	if (fd < 0)
 		return;
@@ -569,6 +579,17 @@ int file_complete(complete_ctx *cc, sfile *f)
 	char id[SPOOL_ID_MAX], rel[32], qpath[256];
 	file_spoolid(f, id, sizeof id);
 	file_relpath(f, rel, sizeof rel);
+	if (f->quick && rel[0] != '\0') {
+		/* nothing to report (no 'd' line waits, every report was
+		 * "ok3"): no need to read the file again, it just goes */
+		int k = snprintf(qpath, sizeof qpath, "../queue/%s%lu", f->prefix, f->ino);
+		removal_add(cc->rm, f->ino, f->prefix, rel,
+			    (k > 0 && (size_t)k < sizeof qpath) ? qpath : NULL, id);
+		zlog_info(id, "complete (total %u recipient%s, %u failed)", f->nrcpt,
+			  f->nrcpt == 1 ? "" : "s", f->nfail0);
+		drop_model(cc, f);
+		return 1;
+	}
 	int fd = open_ctl(f), qfd = -1, rc = 0;
 	ctl_file cf;
 	zbuf err = ZBUF_INIT(512);

@@ -315,6 +315,15 @@ int scan_file(scan_ctx *sc, const char *rel)
 	f->nrcpt = (uint32_t)cf.nrcpts;
 	if (hostfail)
 		f->haderror = 1;
+	/* completion may skip reading the file again while nothing is to
+	 * be reported: no 'd' line waits for a report */
+	f->quick = hostfail == 0;
+	for (size_t i = 0; i < cf.ndiags && f->quick; i++)
+		if (cf.diags[i].tag == ' ')
+			f->quick = 0;
+	for (size_t i = 0; i < cf.nrcpts; i++)
+		if (cf.rcpts[i].tag == CTL_TAG_NOTOK)
+			f->nfail0++;
 	/* group pending recipients by (channel, host) */
 	/* group index: open addressing on (channel, host) so that a file
 	 * with very many distinct destinations stays linear */
