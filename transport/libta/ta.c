@@ -53,11 +53,11 @@
  *	ta_diagnostic() implements the sysexits table of zmta-ta(7): the
  *	'd' line (when the word needs one) is appended first, then the tag
  *	is patched, then the report line is written, then a log line.  The
- *	report line about the job ta_jobloop is delivering waits (one line
- *	at most) and goes out in one write(2) with the line after it,
- *	normally the next "#hungry"; a report about another job (a
- *	pipelining window's older message) and every other line go out at
- *	once, after a held report.
+ *	report line written while ta_jobloop's deliver is at work (about
+ *	that job or an older one of a pipelining window) waits (one line at
+ *	most) and goes out in one write(2) with the line after it, normally
+ *	the next "#hungry"; every other line goes out at once, after a held
+ *	report.
  *
  *	ta_keepalive() writes "#keepalive": an agent waiting long for a peer
  *	calls it now and then (at most every few seconds) so that the
@@ -80,8 +80,9 @@
  * BUGS
  *	'X' (XOR group) recipients are never selected.  The relay field of the
  *	log line is the notary remote-mta field.  A held report line waits
- *	while the agent's deliver works on the job's other recipients (a
- *	second report of the same job sends the first).
+ *	while the agent's deliver goes on (other recipients, its peer's
+ *	next reply) until the agent writes its next line: a second report,
+ *	"#hungry" or a "#keepalive" during a long wait.
  *
  * SEE ALSO
  *	zmta-ta(7), zmta-spool(5), spool/taproto.c, spool/ctlfile.c
@@ -226,17 +227,16 @@ static int put_line(ta_ctx *ctx, const char *p, size_t n)
 	return zwrite_all(ctx->out_fd, p, n);
 }
 
-/* put_report - a report line about m: when m is the job the loop's
- * deliver_job is working on, the line is held and goes out with the next
- * line the agent writes (normally the "#hungry" right after the job), so
- * that one write carries both; a report about any other job (an agent's
- * window) is written at once */
-static int put_report(ta_ctx *ctx, const ta_msg *m, const char *p, size_t n)
+/* put_report - a report line written while the loop's deliver_job is at
+ * work (about that job, or an older one of the agent's window) is held and
+ * goes out with the next line the agent writes (normally the "#hungry"
+ * right after the job, or a "#keepalive" while it waits), so that one
+ * write carries both; outside deliver_job it is written at once */
+static int put_report(ta_ctx *ctx, const char *p, size_t n)
 {
 	struct ta_loop *jl = ctx->loop;
 
-	if (jl == NULL || jl->cur == NULL || jl->cur != m ||
-	    n > sizeof(jl->held) - sizeof("#hungry\n"))
+	if (jl == NULL || jl->cur == NULL || n > sizeof(jl->held) - sizeof("#hungry\n"))
 		return put_line(ctx, p, n);
 	if (jl->nheld > 0) {
 		int rc = put_line(ctx, "", 0);	/* one report held at most */
@@ -520,7 +520,7 @@ int ta_diagnostic(ta_ctx *ctx, ta_msg *m, ta_rcpt *r, int exitcode,
 			      (word == TA_OK2 || word == TA_OK3) ? "" : zbuf_cstr(&notary),
 			      word, retry_secs > 0 ? retry_secs : 0, 1, text);
 	if (rc == Z_OK)
-		rc = put_report(ctx, m, line.data, line.len);
+		rc = put_report(ctx, line.data, line.len);
 	if (rc != Z_OK)
 		zlog_error(m->spoolid, "%s: cannot write report for offset %zu: %s",
 			   m->relpath, r->r->off, zerr_str(rc));
