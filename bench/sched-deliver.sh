@@ -18,8 +18,9 @@
 #      HOSTS (1000) MAXCHANNEL (200) OVERFEED (50) FORKRATE (-R; default the
 #      scheduler's own) TIMEOUT (s per run; default 120 + N/20)
 #      SCHED_DELIVER_POSTFIX=0 skips the Postfix anchor; BENCH_KEEP=1;
-#      BENCH_STRACE=1 adds one untimed run with strace -c attached to the
-#      scheduler and prints its system calls (and syscall time) per message.
+#      BENCH_STRACE=1 adds one untimed run with strace -c attached to each
+#      thread of the scheduler (event loop, removal worker) and prints their
+#      system calls (and syscall time) per message, one line per thread.
 # A missing tool makes it print why and exit 0.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/benchlib.sh"
@@ -90,9 +91,16 @@ for run in $(seq 1 "$nrun"); do
 	R=$!; track "$R"
 	for i in $(seq 1 100); do [ -s "$BL_W/sched.pid" ] && break; sleep 0.01; done
 	SPID=$(cat "$BL_W/sched.pid")
+	STRS=()
 	if [ "$traced" = 1 ]; then
-		strace -c -p "$SPID" -o "$BL_W/strace.txt" 2> /dev/null &
-		STR=$!; track "$STR"
+		# one strace per thread (the event loop, the removal worker):
+		# not -f, which would follow the agents too
+		for i in $(seq 1 100); do [ "$(ls "/proc/$SPID/task" 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.01; done
+		rm -f "$BL_W"/strace.txt.*
+		for t in $(ls "/proc/$SPID/task" 2>/dev/null); do
+			strace -c -p "$t" -o "$BL_W/strace.txt.$t" 2> /dev/null &
+			STRS+=($!); track $!
+		done
 	fi
 	ok=1
 	while [ -n "$(find "$PO/transport" -type f -print -quit)" ]; do
@@ -103,7 +111,7 @@ for run in $(seq 1 "$nrun"); do
 	t1=$(now)
 	# the scheduler's own CPU, and its reaped agents', just before it is stopped
 	read -r su ss scu scs < <(awk '{ print $14, $15, $16, $17 }' "/proc/$SPID/stat" 2>/dev/null)
-	if [ "$traced" = 1 ]; then kill -INT "$STR" 2>/dev/null; wait "$STR" 2>/dev/null; fi
+	for p in "${STRS[@]}"; do kill -INT "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	kill -TERM "$SPID" 2>/dev/null
 	wait "$R" 2>/dev/null
 	sleep 0.3
@@ -122,10 +130,14 @@ for run in $(seq 1 "$nrun"); do
 	tc=$(calc "(${tree:-0}) * 1000 / $N")
 	if [ "$traced" = 1 ]; then
 		# strace -c rows: % seconds usecs/call calls [errors] syscall
-		awk -v n="$N" '$4 ~ /^[0-9]+$/ && $NF ~ /^[a-z_0-9]+$/ && $NF != "total" {
-			t += $4; if ($4 / n >= 0.01) printf "%s %.2f %.1f\n", $NF, $4 / n, $2 * 1e6 / n }
-			END { printf "total %.2f\n", t / n }' "$BL_W/strace.txt" | sort -k2 -rn |
-			awk '{ printf "%s%s %s%s", (NR > 1 ? ", " : "strace (untimed run, scheduler only): syscalls per message: "), $1, $2, ($3 != "" ? " (" $3 " us)" : "") } END { print "" }'
+		for f in "$BL_W"/strace.txt.*; do
+			[ -f "$f" ] || continue
+			who="removal worker thread"; [ "${f##*.}" = "$SPID" ] && who="event loop thread"
+			awk -v n="$N" '$4 ~ /^[0-9]+$/ && $NF ~ /^[a-z_0-9]+$/ && $NF != "total" {
+				t += $4; if ($4 / n >= 0.01) printf "%s %.2f %.1f\n", $NF, $4 / n, $2 * 1e6 / n }
+				END { printf "total %.2f\n", t / n }' "$f" | sort -k2 -rn |
+				awk -v who="$who" '{ printf "%s%s %s%s", (NR > 1 ? ", " : "strace (untimed run, scheduler " who "): syscalls per message: "), $1, $2, ($3 != "" ? " (" $3 " us)" : "") } END { print "" }'
+		done
 		continue
 	fi
 	printf 'run %d: zmta %6.0f msg/s (%.2f s)  scheduler cpu %.2f s = %.1f us/msg (user %.2f sys %.2f)  agents cpu %.2f s  total %.3f ms/msg  [sink %d, ok3 %d, left %d, errors logged %d]\n' \

@@ -19,8 +19,8 @@
  *	leaves the model) it calls the vertex_left hook its owner gave it,
  *	and the agent pool takes the vertex off its agent and settles the
  *	thread.  Which 'd' lines are reported and the submission of a
- *	report are report.c's; removal of finished bodies is the group
- *	commit of removal.c.
+ *	report are report.c's; removal of finished messages is removal.c's
+ *	(off the event loop, in batches).
  *	Attempts: bytes off+8..off+11 of an 'r' line (the DELAY slot, never
  *	touched by agents) hold "%4d" of attempts + 5000 when the delay
  *	warning was sent.  Read back at start-up so expiry still happens on
@@ -29,9 +29,14 @@
  *	3464 report (report.h, dsn.h) for the NOTIFY-allowed entries (default FAILURE);
  *	null-sender originals give a double fault to postmaster (failed
  *	entries only); our own reports are never reported on.  The report is
- *	submitted into router/; then the d tags become '+', the control file
- *	is unlinked (directory fsynced), then the body.  A failed submission
+ *	submitted into router/; then the d tags become '+' and the message
+ *	goes to the removal worker (removal.c: the control file is unlinked,
+ *	its directory fsynced, then the body goes).  A failed submission
  *	(disk full) keeps the message and is retried every few seconds.
+ *	A message with nothing to report (no unreported 'd' line when it was
+ *	scanned, every report since "ok3", no deferral, expiry, warning or
+ *	lost agent: sfile.quick) is not read again at completion: it goes
+ *	straight to removal.
  * DIAGNOSTICS
  *	Log lines carry the spool id.  Statistics lines (statlog) are held
  *	and written once per event-loop round (statlog_flush).
@@ -220,6 +225,8 @@ int rcpt_final(complete_ctx *cc, sfile *f, vertex *v, srcpt *r, enum ta_word w, 
 	char id[SPOOL_ID_MAX];
 	file_spoolid(f, id, sizeof id);
 	int owe_d = (w == TA_ERROR) || (w == TA_OK && (r->flags & RF_SUCCESS));
+	if (w != TA_OK3)
+		f->quick = 0;	/* a 'd' line may wait: completion reads the file */
 	if (w == TA_ERROR || w == TA_ERROR2 || w == TA_OK2 || owe_d)
 		f->haderror = 1;
 	if (owe_d) {
@@ -274,6 +281,7 @@ static zspan text_tail(zspan t)
 void rcpt_deferred(complete_ctx *cc, sfile *f, vertex *v, srcpt *r, zspan notary, zspan text, int count)
 {
 	r->state = RS_PENDING;
+	f->quick = 0;
 	if (v->thr)
 		v->thr->deferred = 1;
 	if (count) {
@@ -319,6 +327,7 @@ int rcpt_settle(complete_ctx *cc, sfile *f, vertex *v, srcpt *r, pid_t pid, cons
 	if (fd >= 0 && pread(fd, cur, sizeof cur, r->off) == (ssize_t)sizeof cur && cur[0] == 'r')
 		tag = cur[1];
 	zspan t = zspan_from(why);
+	f->quick = 0;	/* the lost agent may have written a 'd' line */
 	if (tag == '+' || tag == '-') {
 		if (fd >= 0)
 			close(fd);
@@ -370,6 +379,7 @@ int vertex_expire(complete_ctx *cc, vertex *v, int hard)
 		return 0;
 	}
 	f->haderror = 1;
+	f->quick = 0;
 	int freed = 0;
 	for (uint32_t i = 0; !freed && i < v->nrcpt; i++) {
 		srcpt *r = &v->r[i];
@@ -429,6 +439,7 @@ void vertex_delay_warn(complete_ctx *cc, vertex *v)
 			want = 1;
 	if (!want)
 		return;
+	f->quick = 0;
 	int fd = open_ctl(f);
 	if (fd < 0)
 		return;
@@ -568,6 +579,17 @@ int file_complete(complete_ctx *cc, sfile *f)
 	char id[SPOOL_ID_MAX], rel[32], qpath[256];
 	file_spoolid(f, id, sizeof id);
 	file_relpath(f, rel, sizeof rel);
+	if (f->quick && rel[0] != '\0') {
+		/* nothing to report (no 'd' line waits, every report was
+		 * "ok3"): no need to read the file again, it just goes */
+		int k = snprintf(qpath, sizeof qpath, "../queue/%s%lu", f->prefix, f->ino);
+		removal_add(cc->rm, f->ino, f->prefix, rel,
+			    (k > 0 && (size_t)k < sizeof qpath) ? qpath : NULL, id);
+		zlog_info(id, "complete (total %u recipient%s, %u failed)", f->nrcpt,
+			  f->nrcpt == 1 ? "" : "s", f->nfail0);
+		drop_model(cc, f);
+		return 1;
+	}
 	int fd = open_ctl(f), qfd = -1, rc = 0;
 	ctl_file cf;
 	zbuf err = ZBUF_INIT(512);
@@ -654,18 +676,13 @@ int file_complete(complete_ctx *cc, sfile *f)
 		if (flipped && fsync(fd) != 0)
 			zlog_warn(id, "fsync %s: %s", rel, strerror(errno));
 	}
-	/* control file first; the body goes in removal_flush() once the
-	 * directory holding the control file is synced (group commit) */
-	if (unlink(rel) != 0 && errno != ENOENT) {
-		zlog_error(id, "cannot remove %s: %s", rel, strerror(errno));
-		pend_add(cc, f);
-		goto out;
-	}
-	/* the body's name is known from the model: no open just to find
-	 * it (removal_flush ignores a body that is already gone) */
+	/* the removal worker unlinks the control file, syncs its directory,
+	 * then unlinks the body (removal.c); the body's name is known from
+	 * the model: no open just to find it */
 	{
 		int k = snprintf(qpath, sizeof qpath, "../queue/%s%lu", f->prefix, f->ino);
-		removal_add(cc->rm, f->prefix, (k > 0 && (size_t)k < sizeof qpath) ? qpath : NULL, id);
+		removal_add(cc->rm, f->ino, f->prefix, rel,
+			    (k > 0 && (size_t)k < sizeof qpath) ? qpath : NULL, id);
 	}
 	zlog_info(id, "complete (total %u recipient%s, %u failed)", total, total == 1 ? "" : "s", failed);
 	drop_model(cc, f);

@@ -3,7 +3,8 @@
 
 pkglibexec_PROGRAMS += scheduler/scheduler
 scheduler_scheduler_SOURCES = scheduler/scheduler.c \
-	scheduler/agents.h scheduler/agents.c \
+	scheduler/agents.h scheduler/agents_int.h scheduler/agents.c \
+	scheduler/agent_spawn.c scheduler/agent_io.c \
 	scheduler/complete.h scheduler/complete.c \
 	scheduler/mqsrv.h scheduler/mqsrv.c
 scheduler_scheduler_SOURCES += scheduler/orphans.h scheduler/orphans.c
@@ -11,7 +12,7 @@ scheduler_scheduler_SOURCES += scheduler/mqsrv_int.h scheduler/mqsrv_cmd.c \
 	scheduler/mqsrv_list.c scheduler/mqsrv_auth.c
 scheduler_scheduler_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
 scheduler_scheduler_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
-scheduler_scheduler_LDADD = scheduler/libsched.a spool/libspool.a mail/libmail.a lib/libzmta.a $(SSL_LIBS)
+scheduler_scheduler_LDADD = scheduler/libsched.a spool/libspool.a mail/libmail.a lib/libzmta.a $(SSL_LIBS) -lpthread
 
 dist_man_MANS += man/scheduler.8
 
@@ -58,7 +59,7 @@ TESTS += tests/unit/check_removal
 tests_unit_check_removal_SOURCES = tests/unit/check_removal.c
 tests_unit_check_removal_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_removal_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
-tests_unit_check_removal_LDADD = scheduler/libsched.a $(UNIT_LIBS)
+tests_unit_check_removal_LDADD = scheduler/libsched.a $(UNIT_LIBS) -lpthread
 endif
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_scan
@@ -66,7 +67,7 @@ TESTS += tests/unit/check_scan
 tests_unit_check_scan_SOURCES = tests/unit/check_scan.c
 tests_unit_check_scan_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_scan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
-tests_unit_check_scan_LDADD = scheduler/libsched.a spool/libspool.a mail/libmail.a $(UNIT_LIBS)
+tests_unit_check_scan_LDADD = scheduler/libsched.a spool/libspool.a mail/libmail.a $(UNIT_LIBS) -lpthread
 endif
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_report

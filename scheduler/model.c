@@ -33,7 +33,7 @@
  * BUGS
  *	Symbols are never freed while the daemon runs.
  * SEE ALSO
- *	scheduler(8), model.h, agents.c
+ *	scheduler(8), model.h, agents.c, agent_io.c
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -82,6 +82,10 @@ typedef struct sfile {
 	size_t size;                   /* control file size (mailq) */
 	uint8_t dead;                  /* killed / completed: ignore reports */
 	uint8_t haderror;
+	uint8_t quick;                 /* nothing to report so far: no unreported
+					* 'd' line at the scan, every report since
+					* "ok3"; completion need not read the file */
+	uint32_t nfail0;               /* recipients already failed at the scan */
 } sfile;
 
 typedef struct vlist {

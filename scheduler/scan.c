@@ -12,7 +12,8 @@
  * DESCRIPTION
  *	Works on a scan_ctx the daemon owns (model, configuration,
  *	counters) from the current directory, transport/.  A file already in
- *	the model is skipped.  Pending recipients are grouped by (channel,
+ *	the model, or finished and still being removed (removal_busy), is
+ *	skipped.  Pending recipients are grouped by (channel,
  *	host) into vertices (open addressing, linear in the recipients),
  *	attempts and the delay-warning flag come back from the DELAY slot,
  *	each vertex joins the thread of the clause matching its channel and
@@ -55,6 +56,7 @@
 #include <unistd.h>
 
 #include "mhost.h"
+#include "removal.h"
 #include "scan.h"
 #include "spool.h"
 #include "zerr.h"
@@ -205,6 +207,13 @@ int scan_file(scan_ctx *sc, const char *rel)
 		ret = 1;
 		goto out;
 	}
+	/* finished, its removal not done yet: the control file there may
+	 * still be the old one; once its body is gone the number is free
+	 * and a file under it is a new message (removal.c) */
+	if (sc->rm != NULL && removal_busy(sc->rm, ino)) {
+		ret = 1;
+		goto out;
+	}
 	sc->files++;
 	/* no symlink in any component (a hash directory included) */
 	fd = spool_open_in_tree(AT_FDCWD, rel, O_RDWR, &why);
@@ -306,6 +315,15 @@ int scan_file(scan_ctx *sc, const char *rel)
 	f->nrcpt = (uint32_t)cf.nrcpts;
 	if (hostfail)
 		f->haderror = 1;
+	/* completion may skip reading the file again while nothing is to
+	 * be reported: no 'd' line waits for a report */
+	f->quick = hostfail == 0;
+	for (size_t i = 0; i < cf.ndiags && f->quick; i++)
+		if (cf.diags[i].tag == ' ')
+			f->quick = 0;
+	for (size_t i = 0; i < cf.nrcpts; i++)
+		if (cf.rcpts[i].tag == CTL_TAG_NOTOK)
+			f->nfail0++;
 	/* group pending recipients by (channel, host) */
 	/* group index: open addressing on (channel, host) so that a file
 	 * with very many distinct destinations stays linear */

@@ -34,6 +34,7 @@ typedef struct scan_ctx {
 	int freeze;
 	unsigned long files, added, bad;   /* control files seen, queued, quarantined */
 	scan_hooks hooks;
+	const struct removal *rm;      /* messages still being removed (NULL: none) */
 } scan_ctx;
 
 /* scan_tree - transport/ and its hash directories (two levels of "A".."Z"):

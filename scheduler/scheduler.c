@@ -149,6 +149,7 @@ static void sched_wire(void)
 	S.cc.st = &S.st;
 	S.cc.rm = &S.rm;
 	S.rm.loop = S.loop;
+	S.scan.rm = &S.rm;
 	S.pool.m = &S.m;
 	S.pool.cfg = S.cfg;
 	S.pool.loop = S.loop;
@@ -883,6 +884,8 @@ int main(int argc, char **argv)
 		  S.cfg->name ? S.cfg->name : "builtin", S.pool.maxkids, S.pool.freeze ? ", frozen" : "");
 	/* bodies a crash left between "control file gone" and "body gone" */
 	orphans_sweep();
+	/* finished messages are removed by a worker thread from now on */
+	(void)removal_start(&S.rm, S.loop);
 	zproctitle_set("scanning");
 	set_scanning(1);
 	long long t0 = zmono_ms();
@@ -900,7 +903,7 @@ int main(int argc, char **argv)
 	zev_timer_add(S.loop, zmono_ms() + 1000, tick, NULL);
 	zev_run(S.loop);
 
-	removal_flush(&S.rm);	/* bodies of messages finished in the last round */
+	removal_free(&S.rm);	/* messages finished in the last rounds, worker stopped */
 	statlog_flush(&S.cc);
 	zlog_hold(0);
 	mqsrv_close();

@@ -4,10 +4,12 @@
 # (dnsmasq) are delivered through smtp agents to smtp-sink while strace -c
 # counts the scheduler's calls (its agents are not followed).  Per message
 # the scheduler reads the control file at start-up (open, fstat, pread,
-# lstat of the body, close) and at completion (open, pread, unlink,
-# close), unlinks the body in the removal group commit, and writes its
-# job lines, log and statistics lines in batches (one write per loop
-# round): about 10 such calls, against about 19 before the batching.  The
+# lstat of the body, close) and at completion only when there is
+# something to report (open, pread, close); the control file and body are
+# unlinked by the removal thread (not traced: strace follows the event
+# loop's thread only), and the loop writes its job lines, log and
+# statistics lines in batches (one write per loop round): about 9 such
+# calls (about 19 before the batching).  The
 # start-up check for orphan bodies (scheduler/orphans.c) adds up to 3 per
 # body already queued when the scheduler starts.  The limit is 16.  Reads of agent reports are not counted (how many reports
 # one read gets depends on timing).  A count of calls, not a timing;

@@ -5,7 +5,8 @@
  *	A real temporary postoffice with a control file and a body; checks
  *	recipient selection and locking, the sysexits table of ta_diagnostic(),
  *	'd' lines, ta_ctlclose() leftovers, a missing body, a lock race, an
- *	unparseable control file, and the job loop over a socketpair.
+ *	unparseable control file, and the job loop over a socketpair (a
+ *	report and the "#hungry" after it in one write).
  * SYNOPSIS
  *	tests/unit/check_libta
  * DESCRIPTION
@@ -561,6 +562,52 @@ static int talk(pid_t pid, int fd, const char *feed, size_t n, char *out, size_t
 	return WEXITSTATUS(status);
 }
 
+/* test_onewrite - the report about the job in hand and the "#hungry" after
+ * it leave in one write (a SOCK_SEQPACKET socketpair keeps write
+ * boundaries); an earlier report of the same job is sent by the next */
+START_TEST(test_onewrite)
+{
+	static const char feed[] = "E/K/81234\tmx.example.com\n";
+	ta_agent_ops ops;
+	char rec[10][1024], want[1024];
+	int sv[2], status, n = 0;
+	pid_t pid;
+	ssize_t r;
+
+	make_spool();
+	memset(&ops, 0, sizeof(ops));
+	ops.deliver = loop_deliver;
+	ops.finish = loop_finish;
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		ta_ctx ctx;
+		close(sv[0]);
+		ta_init(&ctx, "smtp", "smtp");
+		ctx.in_fd = ctx.out_fd = sv[1];
+		_exit(ta_jobloop(&ctx, &ops));
+	}
+	close(sv[1]);
+	ck_assert_int_eq(zwrite_all(sv[0], feed, sizeof(feed) - 1), Z_OK);
+	ck_assert_int_eq(shutdown(sv[0], SHUT_WR), 0);
+	while (n < 10 && (r = read(sv[0], rec[n], sizeof(rec[0]) - 1)) > 0)
+		rec[n++][r] = '\0';
+	close(sv[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == EX_OK);
+	ck_assert_int_eq(n, 4);
+	ck_assert_str_eq(rec[0], "#hungry\n");
+	snprintf(want, sizeof(want), "81234/%zu\t\tok2 done for mx.example.com\n", off_carol);
+	ck_assert_str_eq(rec[1], want);
+	snprintf(want, sizeof(want), "81234/%zu\t\tok3 done for mx.example.com\n#hungry\n",
+		 off_dave);
+	ck_assert_str_eq(rec[2], want);
+	snprintf(want, sizeof(want), "# smtp:%d: finish\n", (int)pid);
+	ck_assert_str_eq(rec[3], want);
+}
+END_TEST
+
 START_TEST(test_jobloop)
 {
 	static const char feed[] =
@@ -846,6 +893,7 @@ static Suite *libta_suite(void)
 	tcase_add_test(tc, test_bad_control_file);
 	tcase_add_test(tc, test_diag_writeout_failure);
 	tcase_add_test(tc, test_jobloop);
+	tcase_add_test(tc, test_onewrite);
 	tcase_add_test(tc, test_jobloop_window);
 	tcase_add_test(tc, test_jobloop_empty_line_and_stop);
 	tcase_add_test(tc, test_jobloop_idle_timeout);

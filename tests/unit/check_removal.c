@@ -1,12 +1,14 @@
 /*
  * NAME
- *	check_removal - unit tests for the scheduler's removal batcher
+ *	check_removal - unit tests for the removal of finished messages
  * SUMMARY
- *	Bodies wait until removal_flush (control-file directories synced
- *	first), a full batch flushes before the next entry, entries without
- *	a body or with a body already gone are fine, an over-long path is
- *	refused and its body stays, and with an event loop the zero-delay
- *	timer flushes on its own.
+ *	Control files and bodies wait until removal_flush, a full batch
+ *	flushes before the next entry, entries without a body or with files
+ *	already gone are fine, an over-long path is refused and its files
+ *	stay, a control file that cannot be removed keeps its body, with an
+ *	event loop the zero-delay timer flushes on its own, the worker thread
+ *	removes a batch off the loop, and a number is free (not busy) as
+ *	soon as its body is gone, before the loop takes the batch back.
  * SYNOPSIS
  *	tests/unit/check_removal (run by make check)
  * DESCRIPTION
@@ -19,6 +21,8 @@
  *	Touches only its own scratch directory.
  * BUGS
  *	The fsync order is not observable from here (no crash injection);
+ *	the worker tests wait for files to go with a bounded poll (no
+ *	timing assertion);
  *	sched-*.sh and faults-disk.sh cover the whole path.
  * SEE ALSO
  *	scheduler/removal.c
@@ -33,6 +37,7 @@
 #include <unistd.h>
 
 #include "removal.h"
+#include "zerr.h"
 #include "zevent.h"
 #include "zutil.h"
 
@@ -78,22 +83,26 @@ static void teardown(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
-/* t_batch - bodies stay until the flush, then all go */
+/* t_batch - files stay until the flush, then all go; busy until then */
 START_TEST(t_batch)
 {
 	removal rm;
 	removal_init(&rm, NULL, 0);
-	mk("../queue/11");
-	mk("../queue/K/12");
-	mk("../queue/13");
-	removal_add(&rm, "", "../queue/11", "S11");
-	removal_add(&rm, "K/", "../queue/K/12", "S12");
-	removal_add(&rm, "", "../queue/13", "S13");
-	ck_assert_uint_eq(rm.n, 3);
-	ck_assert(exists("../queue/11") && exists("../queue/K/12") && exists("../queue/13"));
+	mk("11"); mk("../queue/11");
+	mk("K/12"); mk("../queue/K/12");
+	mk("13"); mk("../queue/13");
+	removal_add(&rm, 11, "", "11", "../queue/11", "S11");
+	removal_add(&rm, 12, "K/", "K/12", "../queue/K/12", "S12");
+	removal_add(&rm, 13, "", "13", "../queue/13", "S13");
+	ck_assert_uint_eq(rm.fill.n, 3);
+	ck_assert(removal_busy(&rm, 11) && removal_busy(&rm, 12) && removal_busy(&rm, 13));
+	ck_assert(!removal_busy(&rm, 14));
+	ck_assert(exists("11") && exists("../queue/11") && exists("../queue/K/12"));
 	removal_flush(&rm);
-	ck_assert_uint_eq(rm.n, 0);
+	ck_assert_uint_eq(rm.fill.n, 0);
+	ck_assert(!exists("11") && !exists("K/12") && !exists("13"));
 	ck_assert(!exists("../queue/11") && !exists("../queue/K/12") && !exists("../queue/13"));
+	ck_assert(!removal_busy(&rm, 11) && !removal_busy(&rm, 12));
 	removal_flush(&rm);     /* empty: nothing happens */
 	removal_free(&rm);
 }
@@ -104,38 +113,59 @@ START_TEST(t_full)
 {
 	removal rm;
 	removal_init(&rm, NULL, 2);
-	mk("../queue/21");
-	mk("../queue/22");
-	mk("../queue/23");
-	removal_add(&rm, "", "../queue/21", NULL);
-	removal_add(&rm, "", "../queue/22", NULL);
-	ck_assert(exists("../queue/21") && exists("../queue/22"));
-	removal_add(&rm, "", "../queue/23", NULL);
-	ck_assert(!exists("../queue/21") && !exists("../queue/22"));
-	ck_assert(exists("../queue/23"));
-	ck_assert_uint_eq(rm.n, 1);
+	mk("21"); mk("../queue/21");
+	mk("22"); mk("../queue/22");
+	mk("23"); mk("../queue/23");
+	removal_add(&rm, 21, "", "21", "../queue/21", NULL);
+	removal_add(&rm, 22, "", "22", "../queue/22", NULL);
+	ck_assert(exists("../queue/21") && exists("../queue/22") && exists("21"));
+	removal_add(&rm, 23, "", "23", "../queue/23", NULL);
+	ck_assert(!exists("../queue/21") && !exists("../queue/22") && !exists("22"));
+	ck_assert(exists("../queue/23") && exists("23"));
+	ck_assert_uint_eq(rm.fill.n, 1);
 	removal_free(&rm);
-	ck_assert(!exists("../queue/23"));
+	ck_assert(!exists("../queue/23") && !exists("23"));
 }
 END_TEST
 
-/* t_odd - no body, a body already gone, an over-long path */
+/* t_odd - no body, files already gone, over-long paths, an empty name */
 START_TEST(t_odd)
 {
 	removal rm;
 	char longp[200];
 	removal_init(&rm, NULL, 0);
-	mk("../queue/31");
+	mk("31"); mk("../queue/31");
+	mk("30");
 	memset(longp, 'a', sizeof longp - 1);
 	longp[sizeof longp - 1] = '\0';
 	memcpy(longp, "../queue/31", 11);   /* would name 31 if it were cut */
-	removal_add(&rm, "", NULL, "S30");
-	removal_add(&rm, "", "../queue/39", "S39");     /* ENOENT: fine */
-	removal_add(&rm, "", longp, "S31");
-	ck_assert_uint_eq(rm.n, 2);
+	removal_add(&rm, 30, "", "30", NULL, "S30");
+	removal_add(&rm, 39, "", "39", "../queue/39", "S39");     /* ENOENT: fine */
+	removal_add(&rm, 31, "", "31", longp, "S31");             /* refused */
+	removal_add(&rm, 32, "", "", "../queue/31", "S32");       /* "" is no name */
+	ck_assert_uint_eq(rm.fill.n, 3);
 	removal_flush(&rm);
-	ck_assert(exists("../queue/31"));
+	ck_assert(!exists("30"));
+	ck_assert(exists("31") && exists("../queue/31"));
 	removal_free(&rm);
+}
+END_TEST
+
+/* t_ctlstays - a control file that cannot be removed keeps its body */
+START_TEST(t_ctlstays)
+{
+	removal rm;
+	removal_init(&rm, NULL, 0);
+	ck_assert_int_eq(mkdir("51", 0700), 0);   /* unlink fails: EISDIR */
+	mk("51/x");
+	mk("../queue/51");
+	removal_add(&rm, 51, "", "51", "../queue/51", "S51");
+	removal_flush(&rm);
+	ck_assert(exists("51") && exists("../queue/51"));
+	ck_assert(!removal_busy(&rm, 51));        /* the next scan reads it again */
+	removal_free(&rm);
+	ck_assert_int_eq(unlink("51/x"), 0);
+	ck_assert_int_eq(rmdir("51"), 0);
 }
 END_TEST
 
@@ -146,25 +176,88 @@ static void stop(zev_loop *loop, void *arg)
 	zev_stop(loop);
 }
 
-/* t_loop - with a loop the batch flushes from a zero-delay timer */
+/* t_loop - with a loop (no worker) the batch flushes from a zero-delay timer */
 START_TEST(t_loop)
 {
 	zev_loop *loop = zev_new();
 	removal rm;
 	ck_assert_ptr_nonnull(loop);
 	removal_init(&rm, loop, 0);
-	mk("../queue/K/41");
-	mk("../queue/42");
-	removal_add(&rm, "K/", "../queue/K/41", NULL);
-	removal_add(&rm, "", "../queue/42", NULL);
+	mk("K/41"); mk("../queue/K/41");
+	mk("42"); mk("../queue/42");
+	removal_add(&rm, 41, "K/", "K/41", "../queue/K/41", NULL);
+	removal_add(&rm, 42, "", "42", "../queue/42", NULL);
 	ck_assert_int_eq(rm.armed, 1);
 	ck_assert_uint_eq(zev_timers(loop), 1);     /* one timer per batch */
-	ck_assert(exists("../queue/K/41"));
+	ck_assert(exists("../queue/K/41") && exists("K/41"));
 	zev_timer_add(loop, zmono_ms() + 50, stop, NULL);
 	zev_run(loop);
 	ck_assert_int_eq(rm.armed, 0);
-	ck_assert_uint_eq(rm.n, 0);
-	ck_assert(!exists("../queue/K/41") && !exists("../queue/42"));
+	ck_assert_uint_eq(rm.fill.n, 0);
+	ck_assert(!exists("../queue/K/41") && !exists("../queue/42") && !exists("42"));
+	removal_free(&rm);
+	zev_free(loop);
+}
+END_TEST
+
+/* gone_within - poll (bounded: 10 s) until path is gone; 1 when it is */
+static int gone_within(const char *path)
+{
+	for (int i = 0; i < 2000; i++) {
+		if (!exists(path))
+			return 1;
+		usleep(5000);
+	}
+	return 0;
+}
+
+/* t_worker - the worker removes the batch; the loop logs and takes it back */
+START_TEST(t_worker)
+{
+	zev_loop *loop = zev_new();
+	removal rm;
+	ck_assert_ptr_nonnull(loop);
+	removal_init(&rm, loop, 0);
+	ck_assert_int_eq(removal_start(&rm, loop), Z_OK);
+	ck_assert_int_eq(rm.running, 1);
+	for (int i = 60; i < 70; i++) {
+		char c[16], q[32];
+		snprintf(c, sizeof c, "%s%d", i % 2 ? "K/" : "", i);
+		snprintf(q, sizeof q, "../queue/%s", c);
+		mk(c);
+		mk(q);
+		removal_add(&rm, (unsigned long)i, i % 2 ? "K/" : "", c, q, NULL);
+	}
+	ck_assert(removal_busy(&rm, 60) && removal_busy(&rm, 69));
+	zev_timer_add(loop, zmono_ms() + 100, stop, NULL);
+	zev_run(loop);          /* the timer hands the batch over */
+	ck_assert_uint_ge(rm.batches, 1);
+	ck_assert(gone_within("../queue/K/69") && gone_within("../queue/60"));
+	ck_assert(!exists("60") && !exists("K/69"));
+	removal_free(&rm);      /* waits for the worker, stops it */
+	ck_assert_int_eq(rm.running, 0);
+	zev_free(loop);
+}
+END_TEST
+
+/* t_numberfree - a number is free as soon as its body is gone, before the
+ * loop takes the batch back: a new message reusing it is not "known" */
+START_TEST(t_numberfree)
+{
+	zev_loop *loop = zev_new();
+	removal rm;
+	ck_assert_ptr_nonnull(loop);
+	removal_init(&rm, loop, 0);
+	ck_assert_int_eq(removal_start(&rm, loop), Z_OK);
+	mk("71"); mk("../queue/71");
+	removal_add(&rm, 71, "", "71", "../queue/71", NULL);
+	ck_assert(removal_busy(&rm, 71));
+	removal_flush(&rm);     /* handed over; the loop does not run */
+	ck_assert_uint_eq(rm.batches, 1);
+	ck_assert(gone_within("../queue/71"));
+	/* the worker may still be syncing queue/: no loop round yet */
+	ck_assert_uint_eq(rm.fill.n, 0);
+	ck_assert(!removal_busy(&rm, 71));
 	removal_free(&rm);
 	zev_free(loop);
 }
@@ -180,6 +273,9 @@ int main(void)
 	tcase_add_test(tc, t_full);
 	tcase_add_test(tc, t_odd);
 	tcase_add_test(tc, t_loop);
+	tcase_add_test(tc, t_ctlstays);
+	tcase_add_test(tc, t_worker);
+	tcase_add_test(tc, t_numberfree);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

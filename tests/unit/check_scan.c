@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "model.h"
+#include "removal.h"
 #include "scan.h"
 #include "sconf.h"
 #include "zerr.h"
@@ -209,10 +210,13 @@ START_TEST(t_tree)
 	ck_assert_str_eq(f->prefix, "K/");
 	ck_assert_uint_eq(f->npending, 3);
 	ck_assert_uint_eq(f->nrcpt, 3);
+	ck_assert_uint_eq(f->quick, 1);         /* nothing to report yet */
+	ck_assert_uint_eq(f->nfail0, 0);
 	f = model_file_find(&m, 303);
 	ck_assert_ptr_nonnull(f);
 	ck_assert_uint_eq(f->npending, 1);
 	ck_assert_uint_eq(f->haderror, 1);
+	ck_assert_uint_eq(f->quick, 0);         /* its d lines wait for a report */
 	ck_assert_ptr_null(model_thread_find(&m, "smtp", "bad(host)"));
 	thread *t = model_thread_find(&m, "smtp", "mx.example.com");
 	ck_assert_ptr_nonnull(t);
@@ -239,6 +243,25 @@ START_TEST(t_tree)
 	ck_assert_int_eq(scan_file(&sc, "101"), 1);
 	ck_assert_int_eq(scan_file(&sc, "../101"), -1);
 	ck_assert_int_eq(scan_file(&sc, "999"), -1);   /* gone */
+
+	/* a finished message still being removed is not read again; once
+	 * removed, a new message under the same number is */
+	removal rm;
+	removal_init(&rm, NULL, 0);
+	sc.rm = &rm;
+	ctl_text(text, sizeof text, "808", "mx.example.com");
+	put("808", text);
+	put("../queue/808", "body\n");
+	removal_add(&rm, 808, "", "808", "../queue/808", NULL);
+	ck_assert_int_eq(scan_file(&sc, "808"), 1);
+	ck_assert_ptr_null(model_file_find(&m, 808));
+	removal_flush(&rm);
+	ck_assert(!exists("808") && !exists("../queue/808"));
+	put("808", text);
+	put("../queue/808", "body\n");
+	ck_assert_int_eq(scan_file(&sc, "808"), 1);
+	ck_assert_ptr_nonnull(model_file_find(&m, 808));
+	removal_free(&rm);
 
 	model_free(&m);
 	sconf_free(cfg);

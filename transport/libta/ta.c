@@ -52,7 +52,12 @@
  *
  *	ta_diagnostic() implements the sysexits table of zmta-ta(7): the
  *	'd' line (when the word needs one) is appended first, then the tag
- *	is patched, then the report line is written, then a log line.
+ *	is patched, then the report line is written, then a log line.  The
+ *	report line written while ta_jobloop's deliver is at work (about
+ *	that job or an older one of a pipelining window) waits (one line at
+ *	most) and goes out in one write(2) with the line after it, normally
+ *	the next "#hungry"; every other line goes out at once, after a held
+ *	report.
  *
  *	ta_keepalive() writes "#keepalive": an agent waiting long for a peer
  *	calls it now and then (at most every few seconds) so that the
@@ -74,7 +79,10 @@
  *
  * BUGS
  *	'X' (XOR group) recipients are never selected.  The relay field of the
- *	log line is the notary remote-mta field.
+ *	log line is the notary remote-mta field.  A held report line waits
+ *	while the agent's deliver goes on (other recipients, its peer's
+ *	next reply) until the agent writes its next line: a second report,
+ *	"#hungry" or a "#keepalive" during a long wait.
  *
  * SEE ALSO
  *	zmta-ta(7), zmta-spool(5), spool/taproto.c, spool/ctlfile.c
@@ -183,10 +191,61 @@ static char *clean_field(const char *s)
 	return d;
 }
 
-/* put_line - write all of p[0..n) to the scheduler */
+struct ta_loop {
+	const ta_agent_ops *ops;
+	int running;                  /* prefetch allowed */
+	zline zl;
+	char look[TAPROTO_LINE_MAX];  /* a line taken from zl, not yet used */
+	size_t looklen;
+	int have_look, toolong;
+	char lasthost[256];
+	int have_last;
+	ta_msg *ahead;                /* a job opened ahead ("#hungry" written) */
+	char ahead_host[256];         /* its job host, "" if none */
+	const ta_msg *cur;            /* the job in deliver_job: "#hungry" follows it */
+	size_t nheld;                 /* bytes of held[] not written yet */
+	char held[TAPROTO_LINE_MAX + 16]; /* a report line waiting for "#hungry" */
+};
+
+/* put_line - write all of p[0..n) to the scheduler, after a held report
+ * line (in the same write when both fit in the hold buffer) */
 static int put_line(ta_ctx *ctx, const char *p, size_t n)
 {
+	struct ta_loop *jl = ctx->loop;
+
+	if (jl != NULL && jl->nheld > 0) {
+		size_t h = jl->nheld;
+		jl->nheld = 0;
+		if (n <= sizeof(jl->held) - h) {
+			memcpy(jl->held + h, p, n);
+			return zwrite_all(ctx->out_fd, jl->held, h + n);
+		}
+		int rc = zwrite_all(ctx->out_fd, jl->held, h);
+		if (rc != Z_OK)
+			return rc;
+	}
 	return zwrite_all(ctx->out_fd, p, n);
+}
+
+/* put_report - a report line written while the loop's deliver_job is at
+ * work (about that job, or an older one of the agent's window) is held and
+ * goes out with the next line the agent writes (normally the "#hungry"
+ * right after the job, or a "#keepalive" while it waits), so that one
+ * write carries both; outside deliver_job it is written at once */
+static int put_report(ta_ctx *ctx, const char *p, size_t n)
+{
+	struct ta_loop *jl = ctx->loop;
+
+	if (jl == NULL || jl->cur == NULL || n > sizeof(jl->held) - sizeof("#hungry\n"))
+		return put_line(ctx, p, n);
+	if (jl->nheld > 0) {
+		int rc = put_line(ctx, "", 0);	/* one report held at most */
+		if (rc != Z_OK)
+			return rc;
+	}
+	memcpy(jl->held, p, n);
+	jl->nheld = n;
+	return Z_OK;
 }
 
 /* ta_keepalive - tell the scheduler we are alive during a long wait */
@@ -461,7 +520,7 @@ int ta_diagnostic(ta_ctx *ctx, ta_msg *m, ta_rcpt *r, int exitcode,
 			      (word == TA_OK2 || word == TA_OK3) ? "" : zbuf_cstr(&notary),
 			      word, retry_secs > 0 ? retry_secs : 0, 1, text);
 	if (rc == Z_OK)
-		rc = put_line(ctx, line.data, line.len);
+		rc = put_report(ctx, line.data, line.len);
 	if (rc != Z_OK)
 		zlog_error(m->spoolid, "%s: cannot write report for offset %zu: %s",
 			   m->relpath, r->r->off, zerr_str(rc));
@@ -757,19 +816,6 @@ static int any_locked(const ta_msg *m)
 }
 
 /* the job loop's state (ctx->loop while ta_jobloop runs) */
-struct ta_loop {
-	const ta_agent_ops *ops;
-	int running;                  /* prefetch allowed */
-	zline zl;
-	char look[TAPROTO_LINE_MAX];  /* a line taken from zl, not yet used */
-	size_t looklen;
-	int have_look, toolong;
-	char lasthost[256];
-	int have_last;
-	ta_msg *ahead;                /* a job opened ahead ("#hungry" written) */
-	char ahead_host[256];         /* its job host, "" if none */
-};
-
 static const char hungry[] = "#hungry\n";
 
 /* stopping - a stop was asked for (flag or signal) */
@@ -821,10 +867,16 @@ static void release(ta_ctx *ctx, const ta_agent_ops *ops, ta_msg *m)
  * failed 'd' line append */
 static int deliver_job(ta_ctx *ctx, const ta_agent_ops *ops, ta_msg *m, const char *host)
 {
+	struct ta_loop *jl = ctx->loop;
+
+	if (jl != NULL)
+		jl->cur = m;
 	if (any_locked(m) && ops->deliver != NULL &&
 	    ops->deliver(ctx, m, host ? host : ctx->fixed_host ? ctx->fixed_host : "") ==
 	    EX_DATAERR)
 		diag_failed = 1;
+	if (jl != NULL)
+		jl->cur = NULL;
 	release(ctx, ops, m);
 	return diag_failed ? EX_DATAERR : EX_OK;
 }
@@ -1066,6 +1118,7 @@ out:
 	}
 	if (ops->finish != NULL)
 		ops->finish(ctx);
+	(void)put_line(ctx, "", 0);	/* a report still held goes out now */
 	/* the last reports may have been written only now */
 	if (diag_failed && (ret == EX_OK || ret == EX_DATAERR))
 		ret = EX_DATAERR;
