@@ -295,15 +295,19 @@ defer:
 		if (zfsync_dir(dirs[i]) != Z_OK)
 			zlog_warn(NULL, "directory fsync of %s failed: %s", dirs[i], strerror(errno));
 	/* 5. only now may the scheduler deliver (and remove) them */
+	size_t ndone = 0;
 	for (size_t k = 0; k < ns; k++) {
 		if (st[k].ino != 0) {
 			char rn[64];
 			snprintf(rn, sizeof(rn), "%s%lu", st[k].prefix, st[k].ino);
 			rtr_notify_scheduler(rn);
 			zlog_info(st[k].id, "%s", st[k].logline ? st[k].logline : "routed");
+			ndone++;
 		}
 		staged_close(&st[k]);
 	}
+	if (n > 1)
+		zlog_info(NULL, "batch: %zu of %zu files committed, %zu directory fsyncs", ndone, n, nd);
 	free(st);
 	free(dirs);
 	return worst;

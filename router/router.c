@@ -12,11 +12,13 @@
  * DESCRIPTION
  *	The master process keeps an event loop (notify socket, signalfd,
  *	rescan timer) and a queue of files to route.  It forks one worker
- *	per batch, at most -w (ROUTER_WORKERS, default 4) at a time: the
- *	queue is shared among the free worker slots, up to ROUTER_BATCH
- *	(default 32) files each, so a lone file goes at once and a burst is
- *	committed with one directory fsync per directory per batch
- *	(rcommit.c).  A file stays "busy" (never handed out twice) until its
+ *	per batch of up to ROUTER_BATCH (default 32) files, at most -w
+ *	(ROUTER_WORKERS, default 4) at a time.  Group commit: with no
+ *	worker running a file goes at once; while workers run, the queue
+ *	gathers the next batch, and another worker starts only for a full
+ *	batch or when every running worker has been at it for GATHER_MS
+ *	(100 ms), so a slow file does not stall the rest.  Each batch is
+ *	committed with one fsync per directory (rcommit.c).  A file stays "busy" (never handed out twice) until its
  *	worker is reaped.  At start-up and every sixth scan, temp control
  *	files that no live worker holds are finished or removed
  *	(rtr_recover).  Files set aside to deferred/ are moved back every
@@ -76,6 +78,9 @@
 #include "zpriv.h"
 #include "zutil.h"
 
+/* how long running workers gather the next batch before another starts */
+#define GATHER_MS 100
+
 
 static struct {
 	const char *postoffice;
@@ -97,7 +102,8 @@ static struct {
 	size_t busycap, nbusy;
 	unsigned batch;           /* files per worker at most */
 	char (*take)[RTR_REL_MAX];   /* the batch being handed out */
-	struct { pid_t pid; unsigned long *inos; size_t n; } *run;
+	struct { pid_t pid; unsigned long *inos; size_t n; long long t0; } *run;
+	int gather_armed;          /* a gather timer is pending */
 	size_t nrun;
 	long long next_defer_ms;
 	long long next_auto_reload_ms;   /* after a failed reload: not before */
@@ -288,15 +294,27 @@ static void reload(const char *why)
 	zbuf_free(&err);
 }
 
-/* start_work - fork a worker per batch while there is room: the queue is
- * shared among the free worker slots, at most R.batch files each */
+static void gather_due(zev_loop *loop, void *arg);
+
+/* start_work - fork a worker per batch while there is room.  Group
+ * commit: while a worker runs, the queue gathers the next batch; another
+ * worker starts at once only for a full batch, or when the running ones
+ * have all been at it for GATHER_MS (a slow file does not stall the rest) */
 static void start_work(void)
 {
 	while (R.qlen > 0 && R.nrun < R.workers && !R.stopping) {
-		size_t free_slots = R.workers - R.nrun;
-		size_t k = (R.qlen + free_slots - 1) / free_slots;
-		if (k > R.batch)
-			k = R.batch;
+		if (R.nrun > 0 && R.qlen < R.batch && !R.once) {
+			long long young = R.run[0].t0;   /* the youngest worker's start */
+			for (size_t i = 1; i < R.nrun; i++)
+				if (R.run[i].t0 > young)
+					young = R.run[i].t0;
+			if (zmono_ms() < young + GATHER_MS) {
+				if (!R.gather_armed && zev_timer_add(R.loop, young + GATHER_MS, gather_due, NULL))
+					R.gather_armed = 1;
+				return;
+			}
+		}
+		size_t k = R.qlen < R.batch ? R.qlen : R.batch;
 		unsigned long *inos = R.run[R.nrun].inos;
 		for (size_t i = 0; i < k; i++) {
 			memcpy(R.take[i], R.q[R.qhead], sizeof(R.take[0]));
@@ -322,8 +340,17 @@ static void start_work(void)
 		}
 		R.run[R.nrun].pid = pid;
 		R.run[R.nrun].n = k;
+		R.run[R.nrun].t0 = zmono_ms();
 		R.nrun++;
 	}
+}
+
+/* gather_due - the gathering time is over: start what waits */
+static void gather_due(zev_loop *loop, void *arg)
+{
+	(void)loop; (void)arg;
+	R.gather_armed = 0;
+	start_work();
 }
 
 /* reap - collect finished workers */
