@@ -33,7 +33,8 @@
 # zmta runs up to E2E_MAXTHR (10) agents per destination (Postfix: its
 # default destination concurrency, 20).
 # Env: E2E_N (5000) RUNS (3) LANES (4) E2E_CASES ("submit smtp-in fanout
-#      drain") E2E_FSYNC_N (500; 0 = skip) E2E_SCALE ("5000 50000": run
+#      drain") E2E_FSYNC_N (500; 0 = skip) E2E_FSYNC_DETAIL (1: also which
+#      spool file or directory each fsync is for, per message) E2E_SCALE ("5000 50000": run
 #      at each size and print how rate and CPU per message move) TIMEOUT (per case, s) BENCH_KEEP=1
 # Needs root (the Postfix master starts as root), postfix, smtp-sink,
 # smtp-source, nsd; a missing one skips what needs it.
@@ -229,7 +230,7 @@ EOF
 z_start() {
 	local d=$1 st=${2:-} i
 	local cmd=("$top_builddir/zmtactl/zmta" start -f)
-	[ -n "$st" ] && cmd=(strace -f -c -e trace=fsync,fdatasync -o "$st" "${cmd[@]}")
+	[ -n "$st" ] && cmd=(strace -f $STRACE_MODE -e trace=fsync,fdatasync,syncfs -o "$st" "${cmd[@]}")
 	ZCONFIG=$d/etc/zmta.conf "$PY" "$REAPER" "$d/zmta.ru" "$d/zmta.rpid" -- "${cmd[@]}" \
 		> "$d/zmta.out" 2>&1 &
 	Z_REAPER=$!
@@ -416,8 +417,25 @@ for c in $CASES; do
 done
 
 # --- fsyncs per message (submit, strace) ----------------------------------------
-# fsyncs FILE... - total fsync+fdatasync calls in strace -c outputs
-fsyncs() { awk '$NF == "fsync" || $NF == "fdatasync" { s += $4 } END { print s + 0 }' "$@" 2>/dev/null; }
+# fsyncs FILE... - total fsync+fdatasync+syncfs calls in strace outputs
+# (-c tables, or with E2E_FSYNC_DETAIL=1 one line per call)
+fsyncs() {
+	if [ -n "${E2E_FSYNC_DETAIL:-}" ]; then
+		cat "$@" 2>/dev/null | grep -c -E '(fsync|fdatasync|syncfs)\(' || true
+	else
+		awk '$NF == "fsync" || $NF == "fdatasync" || $NF == "syncfs" { s += $4 } END { print s + 0 }' "$@" 2>/dev/null
+	fi
+}
+# fsync_detail WHO FILE - with E2E_FSYNC_DETAIL=1: calls per message by
+# the spool path they sync (digits folded to N; strace -y names the fd)
+fsync_detail() {
+	[ -n "${E2E_FSYNC_DETAIL:-}" ] || return 0
+	sed -n -E 's/.*(fsync|fdatasync|syncfs)\([0-9]+<([^>]*)>.*/\1 \2/p' "$2" |
+		sed -E "s#$BL_W/[^/ ]*/po/##; s#[0-9]+#N#g; s#/[A-Z]/#/X/#g" | sort | uniq -c |
+		awk -v w="$1" -v n="$N" '{ printf "fsync-detail %s %s %s %.2f/msg\n", w, $2, $3, $1 / n }'
+}
+STRACE_MODE=-c
+[ -n "${E2E_FSYNC_DETAIL:-}" ] && STRACE_MODE=-y
 if [ "$FSN" -gt 0 ] && command -v strace > /dev/null 2>&1; then
 	N0=$N; N=$FSN
 	d=$BL_W/z.fsync
@@ -425,11 +443,13 @@ if [ "$FSN" -gt 0 ] && command -v strace > /dev/null 2>&1; then
 	z_build "$d"
 	sinks "$N" 127.0.0.1
 	z_start "$d" "$d/daemons.strace"
-	strace -f -c -e trace=fsync,fdatasync -o "$d/submit.strace" bash "$0" --lanes "$LANES" "$N" "$MSG" \
+	strace -f $STRACE_MODE -e trace=fsync,fdatasync,syncfs -o "$d/submit.strace" bash "$0" --lanes "$LANES" "$N" "$MSG" \
 		env ZCONFIG="$d/etc/zmta.conf" "$top_builddir/sendmail/sendmail" -i -f s@src.test r@dst.test
 	wait_sinks "$(now)"
 	z_stop "$d"
 	kill_sinks
+	fsync_detail sendmail "$d/submit.strace"
+	fsync_detail daemons "$d/daemons.strace"
 	zs=$(fsyncs "$d/submit.strace"); zd=$(fsyncs "$d/daemons.strace")
 	line="fsyncs submit (N=$N): zmta $(calc "($zs + $zd) / $N")/msg (sendmail $(calc "$zs / $N"), daemons $(calc "$zd / $N"))"
 	if [ "$HAVE_PFX" = 1 ]; then
@@ -440,10 +460,10 @@ if [ "$FSN" -gt 0 ] && command -v strace > /dev/null 2>&1; then
 		sinks "$N" 127.0.0.1
 		PFX_LIBDIR=$top_srcdir/bench/postfix
 		"$PFX_PY" "$REAPER" "$D/postfix.ru" "$D/master.rpid" -- \
-			strace -f -c -e trace=fsync,fdatasync -o "$D/daemons.strace" /usr/lib/postfix/sbin/master -c "$D/etc" &
+			strace -f $STRACE_MODE -e trace=fsync,fdatasync,syncfs -o "$D/daemons.strace" /usr/lib/postfix/sbin/master -c "$D/etc" &
 		PFX_REAPER=$!; track $PFX_REAPER
 		wait_port "$PPORT" 15
-		strace -f -c -e trace=fsync,fdatasync -o "$D/submit.strace" bash "$0" --lanes "$LANES" "$N" "$MSG" \
+		strace -f $STRACE_MODE -e trace=fsync,fdatasync,syncfs -o "$D/submit.strace" bash "$0" --lanes "$LANES" "$N" "$MSG" \
 			env MAIL_CONFIG="$D/etc" /usr/sbin/sendmail -i -f s@src.test r@dst.test
 		wait_sinks "$(now)"
 		kill -TERM "$(cat "$D/queue/pid/master.pid" 2>/dev/null | tr -d ' ')" 2>/dev/null

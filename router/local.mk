@@ -5,7 +5,7 @@ router_librouter_a_SOURCES = router/route.h router/route_int.h router/route.c \
 	router/route_resolve.c
 
 pkglibexec_PROGRAMS += router/router
-router_router_SOURCES = router/router.c
+router_router_SOURCES = router/router.c router/router_int.h router/rjob.c router/rcommit.c
 router_router_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/router
 router_router_LDADD = router/librouter.a spool/libspool.a mail/libmail.a lib/libzmta.a
 

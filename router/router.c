@@ -3,51 +3,43 @@
  *	router - the zmta router daemon: submission files to control files
  * SUMMARY
  *	Takes router/<ino> and public/<ino> files (notification datagrams and
- *	a periodic rescan), resolves every recipient with librouter, writes
- *	the ZMailer control file into transport/, moves the message into
- *	queue/ and tells the scheduler.
+ *	a periodic rescan) and hands them in batches to worker processes
+ *	that route them (rjob.c) and commit them together (rcommit.c).
+ *	This file is the master: work queue, workers, signals, tables.
  * SYNOPSIS
  *	router [-n] [-1] [-f router.conf] [-P postoffice] [-L logfile]
  *	       [-w workers] [-H hashlevels]
  * DESCRIPTION
  *	The master process keeps an event loop (notify socket, signalfd,
- *	rescan timer) and forks one short-lived worker per file, at most -w
- *	(ROUTER_WORKERS, default 4) at a time, so a slow file never stalls
- *	the others.  A worker locks the file (flock), parses the envelope
- *	(zmailer-notes §3) and the header (mail/mheader), applies the trust
- *	rules (owner uid; root, ZMTA_USER and TRUSTED may set the sender),
- *	adds Received, Message-ID and Date, counts Received fields against
- *	hop_limit, resolves recipients, and commits: transport/.<ino>
- *	written and fsynced; the message renamed into queue/; the control
- *	file renamed to transport/<ino>; directories fsynced; "NEW <ino>" to
- *	the scheduler.  Recipients that fail at routing time (unknown user,
- *	loop, hop limit) are written already failed ('-' tag) with a 'd'
- *	line, so the scheduler sends the RFC 3464 report.  At start-up and
- *	every sixth scan, temp control files that no live worker holds
- *	(workers flock them; a master killed alone leaves its workers
- *	running) are finished when the body is in queue/, or removed after a
- *	minute when the message is still in router/.
- *	Files that cannot be finished for a passing reason go to
- *	deferred/<ino>.deferred and are moved back every ROUTER_DEFER_RETRY
- *	seconds; malformed submissions go to postman/<ino>.<why> with a
- *	.reason file.  Nothing is unlinked.  router -n checks router.conf
- *	and prints the table sizes.  Tables are reloaded on SIGHUP, on a
+ *	rescan timer) and a queue of files to route.  It forks one worker
+ *	per batch of up to ROUTER_BATCH (default 32) files, at most -w
+ *	(ROUTER_WORKERS, default 4) at a time.  Group commit: with no
+ *	worker running a file goes at once; while workers run, the queue
+ *	gathers the next batch, and another worker starts only for a full
+ *	batch or when every running worker has been at it for GATHER_MS
+ *	(100 ms), so a slow file does not stall the rest.  Each batch is
+ *	committed with one fsync per directory (rcommit.c).  A file stays "busy" (never handed out twice) until its
+ *	worker is reaped.  At start-up and every sixth scan, temp control
+ *	files that no live worker holds are finished or removed
+ *	(rtr_recover).  Files set aside to deferred/ are moved back every
+ *	ROUTER_DEFER_RETRY seconds.  router -n checks router.conf and
+ *	prints the table sizes.  Tables are reloaded on SIGHUP, on a
  *	"RELOAD" datagram (newaliases) and when a file changed; a table
  *	that does not load keeps the old one and the error is logged (an
  *	automatic retry at most once a minute).
  * DIAGNOSTICS
- *	Log lines carry the spool id.  Exit codes: sysexits.
+ *	Log lines carry the spool id.  Exit codes: sysexits.  A worker that
+ *	ends with W_FAILED or a signal is logged with its batch size.
  * SECURITY
- *	Runs as ZMTA_USER (drops root at start).  The submitter is the
- *	file's owner uid, never its content; untrusted users get a forced
- *	sender and X-Authentication-Warning.  Every size read from a file is
- *	bounded (HEAD_MAX envelope + header, field and field-count limits);
- *	NUL bytes in the header are replaced, 8-bit bytes are kept.
+ *	Runs as ZMTA_USER (drops root at start).  Notification datagrams
+ *	only name files to look at: names are checked (router/[X/]<digits>,
+ *	public/<digits>) and the worker trusts the file, not the datagram.
  * BUGS
- *	One worker process per file (fork per message).  The deferred/
- *	retry is a plain timer, not a backoff.
+ *	One fork per batch; the deferred/ retry is a plain timer, not a
+ *	backoff.
  * SEE ALSO
- *	router(8), router.conf(5), aliases(5), zmta-spool(5), route.h
+ *	router(8), router.conf(5), aliases(5), zmta-spool(5), rjob.c,
+ *	rcommit.c, route.h
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -75,6 +67,7 @@
 #include "maddr.h"
 #include "mheader.h"
 #include "route.h"
+#include "router_int.h"
 #include "spool.h"
 #include "submit.h"
 #include "zbuf.h"
@@ -85,13 +78,9 @@
 #include "zpriv.h"
 #include "zutil.h"
 
-#define HEAD_MAX (4u * 1024u * 1024u)   /* envelope + header */
-#define MAX_FIELDS 2000
-#define MAX_RCPTS 10000
-#define ENV_LINE_MAX 8192
+/* how long running workers gather the next batch before another starts */
+#define GATHER_MS 100
 
-/* worker exit codes */
-enum { W_DONE = 0, W_DEFERRED = 1, W_POSTMAN = 2, W_SKIPPED = 3, W_FAILED = 4 };
 
 static struct {
 	const char *postoffice;
@@ -99,6 +88,7 @@ static struct {
 	rt_config *rt;
 	int hashlevels;
 	unsigned workers;
+	struct rtr_ctx cx;
 	long rescan_s, defer_s;
 	zev_loop *loop;
 	int sigfd, notifyfd;
@@ -106,11 +96,14 @@ static struct {
 	int once;
 	uid_t self_uid;
 	/* work queue */
-	char (*q)[80];
+	char (*q)[RTR_REL_MAX];
 	size_t qhead, qlen, qcap;
 	unsigned long *busy;     /* open-addressing set of inos queued or running */
 	size_t busycap, nbusy;
-	struct { pid_t pid; unsigned long ino; } *run;
+	unsigned batch;           /* files per worker at most */
+	char (*take)[RTR_REL_MAX];   /* the batch being handed out */
+	struct { pid_t pid; unsigned long *inos; size_t n; long long t0; } *run;
+	int gather_armed;          /* a gather timer is pending */
 	size_t nrun;
 	long long next_defer_ms;
 	long long next_auto_reload_ms;   /* after a failed reload: not before */
@@ -118,8 +111,8 @@ static struct {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-/* is_digits - a name of digits, first 1-9 */
-static int is_digits(const char *s)
+/* rtr_is_digits - a name of digits, first 1-9 */
+int rtr_is_digits(const char *s)
 {
 	if (*s < '1' || *s > '9')
 		return 0;
@@ -187,7 +180,7 @@ static void enqueue(const char *rel, unsigned long ino)
 		return;
 	if (R.qlen == R.qcap) {
 		size_t nc = R.qcap ? R.qcap * 2 : 256;
-		char (*nq)[80] = malloc(nc * sizeof(*nq));
+		char (*nq)[RTR_REL_MAX] = malloc(nc * sizeof(*nq));
 		if (nq == NULL)
 			zlog_panic(NULL, "out of memory");
 		for (size_t i = 0; i < R.qlen; i++)
@@ -202,8 +195,8 @@ static void enqueue(const char *rel, unsigned long ino)
 	busy_add(ino);
 }
 
-/* ino_of_rel - the number at the end of rel */
-static unsigned long ino_of_rel(const char *rel)
+/* rtr_ino_of_rel - the number at the end of rel */
+unsigned long rtr_ino_of_rel(const char *rel)
 {
 	const char *b = strrchr(rel, '/');
 	unsigned long v = 0;
@@ -228,802 +221,19 @@ static void scan_dir(const char *dir, int sub)
 			if (d2 == NULL)
 				continue;
 			while ((e2 = readdir(d2)) != NULL)
-				if (is_digits(e2->d_name) && strlen(e2->d_name) < 24) {
+				if (rtr_is_digits(e2->d_name) && strlen(e2->d_name) < 24) {
 					snprintf(rel, sizeof(rel), "%s/%s", sd, e2->d_name);
-					enqueue(rel, ino_of_rel(rel));
+					enqueue(rel, rtr_ino_of_rel(rel));
 				}
 			closedir(d2);
 			continue;
 		}
-		if (!is_digits(de->d_name) || strlen(de->d_name) >= 24)
+		if (!rtr_is_digits(de->d_name) || strlen(de->d_name) >= 24)
 			continue;
 		snprintf(rel, sizeof(rel), "%s/%s", dir, de->d_name);
-		enqueue(rel, ino_of_rel(rel));
+		enqueue(rel, rtr_ino_of_rel(rel));
 	}
 	closedir(d);
-}
-
-/* ---- the worker: one submission file ---------------------------------- */
-
-struct env_rcpt {
-	char *addr;
-	char *todsn;     /* NULL or the todsn value */
-};
-
-struct job {
-	const char *rel;          /* router/123 or public/123 */
-	unsigned long ino;
-	char id[SPOOL_ID_MAX];
-	uid_t owner;
-	char login[64];
-	int trusted;
-	struct stat st;
-	zbuf head;                /* envelope + header bytes read */
-	size_t env_end;           /* first header byte */
-	size_t body_off;
-	/* envelope */
-	char *from;               /* NULL: none given */
-	int null_sender;
-	char *rcvdfrom, *with, *via, *envid, *ret, *verbose;
-	struct env_rcpt *rcpts;
-	size_t nrcpts;
-	int external;
-};
-
-/* job_free - release a job */
-static void job_free(struct job *j)
-{
-	free(j->from);
-	free(j->rcvdfrom);
-	free(j->with);
-	free(j->via);
-	free(j->envid);
-	free(j->ret);
-	free(j->verbose);
-	for (size_t i = 0; i < j->nrcpts; i++) {
-		free(j->rcpts[i].addr);
-		free(j->rcpts[i].todsn);
-	}
-	free(j->rcpts);
-	zbuf_free(&j->head);
-}
-
-/* to_postman - move the file to postman/<ino>.<tag> with a .reason file */
-static int to_postman(struct job *j, const char *tag, const char *reason)
-{
-	char dst[200], rpath[220];
-	snprintf(dst, sizeof(dst), "postman/%lu.%s", j->ino, tag);
-	snprintf(rpath, sizeof(rpath), "%s.reason", dst);
-	int fd = open(rpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (fd >= 0) {
-		char line[600];
-		int n = snprintf(line, sizeof(line), "%s: %s\n", j->id, reason);
-		if (n > 0)
-			(void)zwrite_all(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-		(void)fsync(fd);
-		close(fd);
-	}
-	if (rename(j->rel, dst) != 0) {
-		zlog_error(j->id, "cannot move %s to %s: %s (left in place)", j->rel, dst, strerror(errno));
-		return W_FAILED;
-	}
-	(void)zfsync_dir("postman");
-	zlog_warn(j->id, "moved to %s: %s", dst, reason);
-	return W_POSTMAN;
-}
-
-/* to_deferred - move the file to deferred/<ino>.deferred */
-static int to_deferred(struct job *j, const char *reason)
-{
-	char dst[200];
-	snprintf(dst, sizeof(dst), "deferred/%lu.deferred", j->ino);
-	if (rename(j->rel, dst) != 0) {
-		zlog_error(j->id, "%s; cannot move it to %s: %s (left in place)", reason, dst,
-			   strerror(errno));
-		return W_FAILED;
-	}
-	(void)zfsync_dir("deferred");
-	zlog_warn(j->id, "deferred: %s", reason);
-	return W_DEFERRED;
-}
-
-/* sdupn - malloc'd copy */
-static char *sdupn(const char *p, size_t n)
-{
-	char *s = malloc(n + 1);
-	if (s == NULL)
-		zlog_panic(NULL, "out of memory");
-	memcpy(s, p, n);
-	s[n] = '\0';
-	return s;
-}
-
-/* strip_angle - "<x>" -> "x" in place */
-static void strip_angle(char *s)
-{
-	size_t n = strlen(s);
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		s[--n] = '\0';
-	if (n >= 2 && s[0] == '<' && s[n - 1] == '>') {
-		memmove(s, s + 1, n - 2);
-		s[n - 2] = '\0';
-	}
-}
-
-/* is_trusted - root, ourselves, ZMTA_USER, or a name in TRUSTED */
-static int is_trusted(uid_t uid, const char *login)
-{
-	if (uid == 0 || uid == R.self_uid)
-		return 1;
-	const char *zu = zconf_get_default("ZMTA_USER", "zmta");
-	if (login[0] && strcmp(login, zu) == 0)
-		return 1;
-	const char *t = zconf_get("TRUSTED");
-	if (t == NULL || login[0] == '\0')
-		return 0;
-	size_t ln = strlen(login);
-	for (const char *p = t; *p;) {
-		while (*p == ' ' || *p == ',' || *p == '\t')
-			p++;
-		const char *e = p;
-		while (*e && *e != ' ' && *e != ',' && *e != '\t')
-			e++;
-		if ((size_t)(e - p) == ln && strncmp(p, login, ln) == 0)
-			return 1;
-		p = e;
-	}
-	return 0;
-}
-
-/* parse_envelope - envelope lines into j; Z_OK or Z_EPARSE with why */
-static int parse_envelope(struct job *j, zbuf *why)
-{
-	const char *d = j->head.data ? j->head.data : "";
-	size_t n = j->head.len, pos = 0;
-	char *pending_dsn = NULL;
-	size_t cap = 0;
-
-	while (pos < n) {
-		const char *nl = memchr(d + pos, '\n', n - pos);
-		size_t e = nl ? (size_t)(nl - d) : n, ln = e - pos;
-		const char *l = d + pos;
-		if (ln && l[ln - 1] == '\r')
-			ln--;
-		if (ln > ENV_LINE_MAX) {
-			zbuf_puts(why, "envelope line too long");
-			goto bad;
-		}
-		size_t k = 0;
-		while (k < ln && l[k] != ' ' && l[k] != '\t')
-			k++;
-		if (k > 0 && l[k - 1] == ':') {
-			/* a header: the envelope ended without env-end */
-			j->env_end = pos;
-			free(pending_dsn);
-			return Z_OK;
-		}
-		char kw[32];
-		if (k == 0 || k >= sizeof(kw)) {
-			zbuf_printf(why, "bad envelope line \"%.40s\"", l);
-			goto bad;
-		}
-		memcpy(kw, l, k);
-		kw[k] = '\0';
-		while (k < ln && (l[k] == ' ' || l[k] == '\t'))
-			k++;
-		const char *v = l + k;
-		size_t vn = ln - k;
-		if (memchr(v, '\0', vn) != NULL) {
-			zbuf_puts(why, "NUL byte in the envelope");
-			goto bad;
-		}
-		pos = nl ? e + 1 : n;
-		if (strcmp(kw, "env-end") == 0 || strcmp(kw, "env-eof") == 0) {
-			j->env_end = pos;
-			free(pending_dsn);
-			return Z_OK;
-		}
-		char **slot = NULL;
-		if (strcmp(kw, "from") == 0) {
-			slot = &j->from;
-		} else if (strcmp(kw, "rcvdfrom") == 0) {
-			slot = &j->rcvdfrom;
-		} else if (strcmp(kw, "with") == 0) {
-			slot = &j->with;
-		} else if (strcmp(kw, "via") == 0) {
-			slot = &j->via;
-		} else if (strcmp(kw, "envid") == 0) {
-			slot = &j->envid;
-		} else if (strcmp(kw, "notaryret") == 0) {
-			slot = &j->ret;
-		} else if (strcmp(kw, "verbose") == 0) {
-			slot = &j->verbose;
-		} else if (strcmp(kw, "external") == 0) {
-			j->external = 1;
-		} else if (strcmp(kw, "channel") == 0) {
-			if (vn == 5 && strncmp(v, "error", 5) == 0)
-				j->null_sender = 1;
-		} else if (strcmp(kw, "todsn") == 0) {
-			free(pending_dsn);
-			pending_dsn = sdupn(v, vn);
-		} else if (strcmp(kw, "to") == 0) {
-			if (j->nrcpts >= MAX_RCPTS) {
-				zbuf_printf(why, "more than %d envelope recipients", MAX_RCPTS);
-				goto bad;
-			}
-			if (j->nrcpts == cap) {
-				cap = cap ? cap * 2 : 8;
-				struct env_rcpt *nr = realloc(j->rcpts, cap * sizeof(*nr));
-				if (nr == NULL)
-					zlog_panic(NULL, "out of memory");
-				j->rcpts = nr;
-			}
-			j->rcpts[j->nrcpts].addr = sdupn(v, vn);
-			strip_angle(j->rcpts[j->nrcpts].addr);
-			j->rcpts[j->nrcpts].todsn = pending_dsn;
-			pending_dsn = NULL;
-			j->nrcpts++;
-		} else if (strcmp(kw, "identinfo") == 0 || strcmp(kw, "authinfo") == 0 ||
-			   strcmp(kw, "comment") == 0 || strcmp(kw, "bodytype") == 0 ||
-			   strcmp(kw, "errormsg") == 0 || strcmp(kw, "user") == 0 ||
-			   strcmp(kw, "loginname") == 0 || strcmp(kw, "fullname") == 0 ||
-			   strcmp(kw, "type") == 0) {
-			/* informational */
-		} else {
-			zbuf_printf(why, "unknown envelope keyword \"%s\"", kw);
-			goto bad;
-		}
-		if (slot) {
-			free(*slot);
-			*slot = sdupn(v, vn);
-		}
-	}
-	j->env_end = n;
-	free(pending_dsn);
-	return Z_OK;
-bad:
-	free(pending_dsn);
-	return Z_EPARSE;
-}
-
-/* put_field - append a header field, CRLF -> LF, NUL -> space */
-static int put_field(zbuf *h, zspan raw)
-{
-	int rc = Z_OK;
-	for (size_t i = 0; i < raw.n && rc == Z_OK; i++) {
-		char ch = raw.p[i];
-		if (ch == '\r' && i + 1 < raw.n && raw.p[i + 1] == '\n')
-			continue;
-		if (ch == '\0' || ch == '\r')
-			ch = ' ';
-		rc = zbuf_putc(h, ch);
-	}
-	return rc == Z_OK ? zbuf_putc(h, '\n') : rc;
-}
-
-/* todsn_clean - keep known DSN keywords of a todsn value (no TAB/NL) */
-static void todsn_clean(const char *in, zbuf *out)
-{
-	static const char *keys[] = { "NOTIFY=", "ORCPT=", "INRCPT=", "INFROM=", "BY=", "EZMLM=", NULL };
-	const char *p = in;
-	while (*p) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		const char *e = p;
-		while (*e && *e != ' ' && *e != '\t')
-			e++;
-		for (int i = 0; keys[i]; i++)
-			if ((size_t)(e - p) > strlen(keys[i]) && strncasecmp(p, keys[i], strlen(keys[i])) == 0) {
-				if (out->len)
-					zbuf_putc(out, ' ');
-				zbuf_append(out, p, (size_t)(e - p));
-				break;
-			}
-		p = e;
-	}
-}
-
-/* notary_text - a d-line text: no TAB, NL, \001 */
-static void clean_text(char *s)
-{
-	for (; *s; s++)
-		if (*s == '\t' || *s == '\n' || *s == '\r' || *s == '\001')
-			*s = ' ';
-}
-
-struct outr {
-	rt_dest d;
-	size_t env;       /* index of its envelope recipient */
-	size_t off;
-	long noff;
-};
-
-/* commit_job - write the control file and move the message */
-static int commit_job(struct job *j, const zbuf *ctl)
-{
-	char prefix[8], tmp[64], dst[64], qdst[64], msg[96];
-	zbuf err = ZBUF_INIT(512);
-	int fd = -1;
-
-	spool_hash_prefix(j->ino, R.hashlevels, prefix, sizeof(prefix));
-	snprintf(tmp, sizeof(tmp), "transport/%s.%lu", prefix, j->ino);
-	snprintf(dst, sizeof(dst), "transport/%s%lu", prefix, j->ino);
-	snprintf(qdst, sizeof(qdst), "queue/%s%lu", prefix, j->ino);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)   /* a dead worker's leftover */
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (fd < 0) {
-		zbuf_printf(&err, "cannot create %s: %s", tmp, strerror(errno));
-		goto fail;
-	}
-	/* the lock tells a restarted master's recovery that a worker still
-	 * owns this temp file (a master killed alone leaves its workers) */
-	(void)flock(fd, LOCK_EX);
-	if (zwrite_all(fd, ctl->data, ctl->len) != Z_OK || fsync(fd) != 0) {
-		zbuf_printf(&err, "cannot write %s: %s", tmp, strerror(errno));
-		goto fail;
-	}
-	struct stat qs;
-	if (lstat(qdst, &qs) == 0) {
-		zbuf_printf(&err, "%s exists already", qdst);
-		goto fail;
-	}
-	/* from here on the temp control file is what makes the message
-	 * findable: recovery at start-up finishes the rename */
-	if (rename(j->rel, qdst) != 0) {
-		zbuf_printf(&err, "cannot move %s to %s: %s", j->rel, qdst, strerror(errno));
-		goto fail;
-	}
-	if (rename(tmp, dst) != 0) {
-		/* the body is in queue/: the temp file stays for recovery */
-		zlog_error(j->id, "cannot rename %s to %s: %s (finished by recovery)", tmp, dst,
-			   strerror(errno));
-		close(fd);
-		zbuf_free(&err);
-		return W_FAILED;
-	}
-	close(fd);
-	fd = -1;
-	char srcdir[64];
-	zstrlcpy(srcdir, j->rel, sizeof(srcdir));
-	*strrchr(srcdir, '/') = '\0';
-	if (zfsync_parent(qdst) != Z_OK || zfsync_parent(dst) != Z_OK || zfsync_dir(srcdir) != Z_OK)
-		zlog_warn(j->id, "directory fsync failed: %s", strerror(errno));
-	const char *sn = zconf_get("SCHEDULERNOTIFY");
-	char sock[4200];
-	if (sn && *sn)
-		zstrlcpy(sock, sn, sizeof(sock));
-	else
-		snprintf(sock, sizeof(sock), ".scheduler.notify");
-	snprintf(msg, sizeof(msg), "NEW %s%lu", prefix, j->ino);
-	(void)submit_notify(sock, msg);
-	zbuf_free(&err);
-	return W_DONE;
-fail:
-	if (fd >= 0)
-		close(fd);
-	(void)unlink(tmp);
-	{
-		int rc = to_deferred(j, zbuf_cstr(&err));
-		zbuf_free(&err);
-		return rc;
-	}
-}
-
-/* route_job - the worker's work on an opened, locked, read file */
-static int route_job(struct job *j)
-{
-	zbuf why = ZBUF_INIT(512), hdr = ZBUF_INIT(HEAD_MAX + 65536), ctl = ZBUF_INIT(64u * 1024 * 1024);
-	zbuf sender = ZBUF_INIT(600), awarn = ZBUF_INIT(1024), msgid = ZBUF_INIT(1024);
-	struct outr *out = NULL;
-	size_t nout = 0, capout = 0;
-	int rc = W_FAILED, have_date = 0, have_mid = 0;
-	unsigned long received = 0;
-	const rt_config *rt = R.rt;
-	const char *myhost = rt_myhostname(rt);
-	char date[64];
-
-	if (parse_envelope(j, &why) != Z_OK) {
-		rc = to_postman(j, "badsubmit", zbuf_cstr(&why));
-		goto out;
-	}
-	/* the header */
-	zcur c;
-	zcur_init(&c, j->head.data + j->env_end, j->head.len - j->env_end);
-	zbuf fields = ZBUF_INIT(HEAD_MAX + 65536);
-	size_t nf = 0;
-	for (;;) {
-		mhdr_field f;
-		zbuf_reset(&why);
-		int r = mhdr_next(&c, MHDR_FIELD_MAX, &f, &why);
-		if (r == Z_ENOENT)
-			break;
-		if (r == Z_EPARSE) {
-			/* not a field: the body starts here (the header is repaired
-			 * by the empty line that ends the m block) */
-			zlog_info(j->id, "header ends at a line that is not a field: %s", zbuf_cstr(&why));
-			break;
-		}
-		if (r == Z_ETOOBIG) {
-			zlog_warn(j->id, "dropped an over-long header field");
-			continue;
-		}
-		if (++nf > MAX_FIELDS) {
-			zbuf_free(&fields);
-			rc = to_postman(j, "badheader", "too many header fields");
-			goto out;
-		}
-		if (mhdr_name_is(&f, "Received"))
-			received++;
-		if (mhdr_name_is(&f, "Date"))
-			have_date = 1;
-		if (mhdr_name_is(&f, "Message-ID") && !have_mid) {
-			have_mid = 1;
-			mhdr_unfold(f.value, &msgid);
-		}
-		if (put_field(&fields, f.raw) != Z_OK) {
-			zbuf_free(&fields);
-			rc = to_postman(j, "badheader", "header too big");
-			goto out;
-		}
-	}
-	j->body_off = j->env_end + c.pos;
-	if (c.pos >= c.n && (off_t)j->head.len < j->st.st_size) {
-		zbuf_free(&fields);
-		rc = to_postman(j, "badheader", "envelope and header larger than the limit");
-		goto out;
-	}
-	/* sender and trust */
-	if (j->from)
-		strip_angle(j->from);
-	if (j->trusted) {
-		if (j->null_sender || (j->from && j->from[0] == '\0'))
-			j->null_sender = 1;
-		else if (j->from)
-			zbuf_puts(&sender, j->from);
-		else
-			zbuf_printf(&sender, "%s@%s", j->login, myhost);
-	} else {
-		zbuf_printf(&sender, "%s@%s", j->login, myhost);
-		if ((j->from && strcasecmp(j->from, zbuf_cstr(&sender)) != 0 &&
-		     strcasecmp(j->from, j->login) != 0) || j->null_sender) {
-			zbuf_printf(&awarn, "X-Authentication-Warning: %s: %s set sender to <%s> using -f\n",
-				    myhost, j->login, j->from ? j->from : "");
-		}
-		j->null_sender = 0;
-	}
-	if (!j->null_sender && sender.len) {
-		maddr m;
-		zbuf e2 = ZBUF_INIT(256);
-		if (strchr(zbuf_cstr(&sender), '@') == NULL) {
-			zbuf_printf(&sender, "@%s", myhost);
-		} else if (maddr_parse_addr(sender.data, sender.len, MADDR_UTF8, &m, &e2) != Z_OK) {
-			zlog_warn(j->id, "bad sender <%s>: %s; using <%s@%s>", zbuf_cstr(&sender),
-				  zbuf_cstr(&e2), j->login, myhost);
-			zbuf_reset(&sender);
-			zbuf_printf(&sender, "%s@%s", j->login, myhost);
-		}
-		zbuf_free(&e2);
-	}
-	/* headers we add: Received first */
-	if (ztime_rfc5322(time(NULL), date, sizeof(date)) != Z_OK)
-		zstrlcpy(date, "Thu, 01 Jan 1970 00:00:00 +0000", sizeof(date));
-	{
-		char from[600];
-		if (j->trusted && j->rcvdfrom) {
-			snprintf(from, sizeof(from), "%s", j->rcvdfrom);
-			clean_text(from);
-		} else
-			snprintf(from, sizeof(from), "localhost (user %s uid#%lu)", j->login,
-				 (unsigned long)j->owner);
-		zbuf_printf(&hdr, "Received: from %s\n\tby %s (zmta)", from, myhost);
-		if (j->via && strpbrk(j->via, " \t") == NULL)
-			zbuf_printf(&hdr, " via %s", j->via);
-		zbuf_printf(&hdr, " with %s id %s;\n\t%s\n",
-			    (j->with && *j->with && strpbrk(j->with, " \t") == NULL) ? j->with : "local",
-			    j->id, date);
-	}
-	zbuf_append(&hdr, awarn.data ? awarn.data : "", awarn.len);
-	zbuf_append(&hdr, fields.data ? fields.data : "", fields.len);
-	zbuf_free(&fields);
-	if (!have_mid || msgid.len == 0 || strpbrk(zbuf_cstr(&msgid), "\t\r\n") != NULL) {
-		zbuf_reset(&msgid);
-		zbuf_printf(&msgid, "<%s@%s>", j->id, myhost);
-		if (!have_mid)
-			zbuf_printf(&hdr, "Message-ID: %s\n", zbuf_cstr(&msgid));
-	}
-	if (!have_date) {
-		char fdate[64];
-		if (ztime_rfc5322(j->st.st_mtime, fdate, sizeof(fdate)) == Z_OK)
-			zbuf_printf(&hdr, "Date: %s\n", fdate);
-	}
-	if (j->nrcpts == 0) {
-		rc = to_postman(j, "norecipients", "no envelope recipient (\"to\" line)");
-		goto out;
-	}
-	/* resolve */
-	for (size_t i = 0; i < j->nrcpts; i++) {
-		rt_result res = { 0 };
-		zbuf e2 = ZBUF_INIT(512);
-		const char *a = j->rcpts[i].addr;
-		int r;
-		if (received >= rt_hop_limit(rt)) {
-			rt_dest d;
-			memset(&d, 0, sizeof(d));
-			zstrlcpy(d.channel, "error", sizeof(d.channel));
-			zstrlcpy(d.host, "loopexceeded", sizeof(d.host));
-			if (strchr(a, '@') == NULL && *a)
-				snprintf(d.user, sizeof(d.user), "%.300s@%.300s", a, myhost);
-			else
-				zstrlcpy(d.user, *a ? a : "-", sizeof(d.user));
-			zstrlcpy(d.status, "5.4.6", sizeof(d.status));
-			snprintf(d.reason, sizeof(d.reason), "mail loop: %lu Received header fields (limit %lu)",
-				 received, rt_hop_limit(rt));
-			res.v = malloc(sizeof(d));
-			if (res.v == NULL)
-				zlog_panic(j->id, "out of memory");
-			res.v[0] = d;
-			res.n = res.cap = 1;
-			r = Z_OK;
-		} else
-			r = rt_resolve(rt, a, &res, &e2);
-		if (r != Z_OK && res.n == 0) {
-			rt_dest d;
-			memset(&d, 0, sizeof(d));
-			zstrlcpy(d.channel, "error", sizeof(d.channel));
-			zstrlcpy(d.host, "badaddress", sizeof(d.host));
-			zstrlcpy(d.user, *a ? a : "-", sizeof(d.user));
-			zstrlcpy(d.status, r == Z_ETOOBIG ? "5.3.4" : "5.1.3", sizeof(d.status));
-			zstrlcpy(d.reason, zbuf_cstr(&e2), sizeof(d.reason));
-			rt_result_free(&res);
-			res.v = malloc(sizeof(d));
-			if (res.v == NULL)
-				zlog_panic(j->id, "out of memory");
-			res.v[0] = d;
-			res.n = res.cap = 1;
-		}
-		zbuf_free(&e2);
-		for (size_t k = 0; k < res.n; k++) {
-			int dup = 0;
-			/* duplicate suppression across the whole message */
-			for (size_t m = 0; m < nout && !dup; m++)
-				dup = strcmp(out[m].d.user, res.v[k].user) == 0 &&
-				      strcmp(out[m].d.host, res.v[k].host) == 0 &&
-				      strcmp(out[m].d.channel, res.v[k].channel) == 0;
-			if (dup)
-				continue;
-			if (nout == capout) {
-				capout = capout ? capout * 2 : 8;
-				struct outr *no = realloc(out, capout * sizeof(*no));
-				if (no == NULL)
-					zlog_panic(j->id, "out of memory");
-				out = no;
-			}
-			out[nout].d = res.v[k];
-			out[nout].env = i;
-			out[nout].noff = -1;
-			nout++;
-		}
-		rt_result_free(&res);
-	}
-	/* the control file */
-	{
-		char num[64];
-		int w = ctlw_features(&ctl, CTL_FEATURES_WRITE);
-		snprintf(num, sizeof(num), "%lu", j->ino);
-		w |= ctlw_record(&ctl, 'i', num);
-		snprintf(num, sizeof(num), "%zu", j->body_off);
-		w |= ctlw_record(&ctl, 'o', num);
-		w |= ctlw_record(&ctl, 'l', zbuf_cstr(&msgid));
-		const char *cur = NULL;   /* sender of the current 's' */
-		for (size_t k = 0; k < nout && w == Z_OK; k++) {
-			struct outr *o = &out[k];
-			const char *snd = o->d.sender[0] ? o->d.sender
-				: j->null_sender ? "" : zbuf_cstr(&sender);
-			if (cur == NULL || strcmp(cur, snd) != 0) {
-				if (*snd) {
-					const char *at = strrchr(snd, '@');
-					ctl_quadv s = { "smtp", at && at[1] ? at + 1 : myhost, snd, (long)j->owner };
-					w |= ctlw_record(&ctl, 'e', snd);
-					w |= ctlw_sender(&ctl, &s);
-				} else {
-					ctl_quadv s = { "error", "-", "-", 0 };
-					w |= ctlw_sender(&ctl, &s);
-				}
-				cur = snd;
-			}
-			ctl_quadv q = { o->d.channel, o->d.host[0] ? o->d.host : "-", o->d.user, o->d.priv };
-			if (strcmp(o->d.channel, "error") == 0)
-				q.privilege = 0;
-			w |= ctlw_rcpt(&ctl, &q, &o->off);
-			const char *td = j->rcpts[o->env].todsn;
-			zbuf nl = ZBUF_INIT(ENV_LINE_MAX);
-			if (td)
-				todsn_clean(td, &nl);
-			if (nl.len) {
-				o->noff = (long)ctl.len;
-				w |= ctlw_record(&ctl, 'N', zbuf_cstr(&nl));
-			}
-			zbuf_free(&nl);
-			if (j->ret && (strcasecmp(j->ret, "FULL") == 0 || strcasecmp(j->ret, "HDRS") == 0))
-				w |= ctlw_record(&ctl, 'R', j->ret);
-			if (j->envid && *j->envid && strpbrk(j->envid, " \t") == NULL)
-				w |= ctlw_record(&ctl, 'n', j->envid);
-		}
-		size_t moff = ctl.len;
-		w |= ctlw_headers(&ctl, hdr.data ? hdr.data : "", hdr.len);
-		/* recipients that failed at routing time: '-' and a 'd' line */
-		unsigned nfail = 0;
-		for (size_t k = 0; k < nout && w == Z_OK; k++) {
-			struct outr *o = &out[k];
-			if (strcmp(o->d.channel, "error") != 0)
-				continue;
-			ctl.data[o->off + 1] = CTL_TAG_NOTOK;
-			char notary[1400], line[3000];
-			clean_text(o->d.reason);
-			char u[1024];
-			zstrlcpy(u, o->d.user, sizeof(u));
-			clean_text(u);
-			snprintf(notary, sizeof(notary), "%s\001failed\001%s (%s)\001x-local; 550 %s %s\001",
-				 u, o->d.status[0] ? o->d.status : "5.0.0", o->d.reason, o->d.status, o->d.reason);
-			int ln = snprintf(line, sizeof(line), "%zu:%zu:%ld::%lld\t%s\t%s: %s", o->off,
-					  moff + 2, o->noff, (long long)time(NULL), notary, u, o->d.reason);
-			if (ln < 0 || (size_t)ln >= sizeof(line))
-				line[sizeof(line) - 1] = '\0';   /* a shorter text is fine */
-			w |= ctlw_record(&ctl, 'd', line);
-			nfail++;
-			zlog_info(j->id, "<%s>: %s %s", u, o->d.status, o->d.reason);
-		}
-		if (w != Z_OK) {
-			rc = to_postman(j, "ctrlfile", "cannot build the control file (record too long?)");
-			goto out;
-		}
-		rc = commit_job(j, &ctl);
-		if (rc == W_DONE)
-			zlog_info(j->id, "from=<%s>, size=%lld, nrcpts=%zu, failed=%u, msgid=%s",
-				  j->null_sender ? "" : zbuf_cstr(&sender), (long long)j->st.st_size, nout,
-				  nfail, zbuf_cstr(&msgid));
-	}
-out:
-	free(out);
-	zbuf_free(&why);
-	zbuf_free(&hdr);
-	zbuf_free(&ctl);
-	zbuf_free(&sender);
-	zbuf_free(&awarn);
-	zbuf_free(&msgid);
-	return rc;
-}
-
-/* work_file - the worker's entry: returns a W_* code */
-static int work_file(const char *rel)
-{
-	struct job j;
-	struct stat st2;
-	int fd, rc;
-
-	memset(&j, 0, sizeof(j));
-	zbuf_init(&j.head, HEAD_MAX);
-	j.rel = rel;
-	fd = open(rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		rc = W_SKIPPED;   /* taken by someone else already */
-		goto out;
-	}
-	if (fstat(fd, &j.st) != 0 || !S_ISREG(j.st.st_mode)) {
-		rc = W_SKIPPED;
-		goto out;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		rc = W_SKIPPED;
-		goto out;
-	}
-	/* still the same file under that name after the lock? */
-	if (lstat(rel, &st2) != 0 || st2.st_ino != j.st.st_ino || st2.st_dev != j.st.st_dev) {
-		rc = W_SKIPPED;
-		goto out;
-	}
-	j.ino = (unsigned long)j.st.st_ino;
-	spool_id_format(j.ino, j.st.st_mtime, j.st.st_mtim.tv_nsec, j.id, sizeof(j.id));
-	if (ino_of_rel(rel) != j.ino) {
-		/* a name that is not its inode: keep it out of the way */
-		rc = to_postman(&j, "badname", "file name is not its inode number");
-		goto out;
-	}
-	j.owner = j.st.st_uid;
-	struct passwd *pw = getpwuid(j.owner);
-	if (pw)
-		zstrlcpy(j.login, pw->pw_name, sizeof(j.login));
-	else
-		snprintf(j.login, sizeof(j.login), "uid%lu", (unsigned long)j.owner);
-	j.trusted = is_trusted(j.owner, pw ? pw->pw_name : "");
-	/* read up to HEAD_MAX */
-	size_t want = (size_t)j.st.st_size < HEAD_MAX ? (size_t)j.st.st_size : HEAD_MAX;
-	if (zbuf_reserve(&j.head, want + 1) != Z_OK) {
-		rc = to_deferred(&j, "out of memory");
-		goto out;
-	}
-	while (j.head.len < want) {
-		ssize_t n = pread(fd, j.head.data + j.head.len, want - j.head.len, (off_t)j.head.len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		j.head.len += (size_t)n;
-	}
-	if (j.head.len < want) {
-		rc = to_deferred(&j, "short read");
-		goto out;
-	}
-	rc = route_job(&j);
-out:
-	if (fd >= 0)
-		close(fd);   /* drops the lock */
-	job_free(&j);
-	return rc;
-}
-
-/* ---- recovery and deferred retries -------------------------------------- */
-
-/* recover_dir - finish or drop temp control files ".<ino>" in dir */
-static void recover_dir(const char *tdir, const char *prefix)
-{
-	DIR *d = opendir(tdir);
-	struct dirent *de;
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] != '.' || !is_digits(de->d_name + 1) || strlen(de->d_name) > 24)
-			continue;
-		char tmp[96], dst[96], q[96], msg[96];
-		snprintf(tmp, sizeof(tmp), "%s/%s", tdir, de->d_name);
-		snprintf(dst, sizeof(dst), "%s/%s", tdir, de->d_name + 1);
-		snprintf(q, sizeof(q), "queue/%s%s", prefix, de->d_name + 1);
-		struct stat st;
-		int lfd = open(tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (lfd < 0)
-			continue;
-		if (flock(lfd, LOCK_EX | LOCK_NB) != 0) {
-			close(lfd);   /* a live worker (of a killed master) owns it */
-			continue;
-		}
-		if (lstat(q, &st) == 0 && lstat(dst, &st) != 0) {
-			if (rename(tmp, dst) == 0) {
-				(void)zfsync_dir(tdir);
-				zlog_info(NULL, "recovered %s (the router stopped between two renames)", dst);
-				snprintf(msg, sizeof(msg), "NEW %s%s", prefix, de->d_name + 1);
-				const char *sn = zconf_get("SCHEDULERNOTIFY");
-				(void)submit_notify(sn && *sn ? sn : ".scheduler.notify", msg);
-			}
-		} else if (fstat(lfd, &st) == 0 && st.st_mtime + 60 < time(NULL) &&
-			   !busy_has(strtoul(de->d_name + 1, NULL, 10)) && unlink(tmp) == 0) {
-			/* the message is still in router/ (or done): a worker
-			 * that takes it again would replace this file anyway */
-			zlog_info(NULL, "removed unfinished temp control file %s", tmp);
-		}
-		close(lfd);
-	}
-	closedir(d);
-}
-
-/* recover - every transport/ directory */
-static void recover(void)
-{
-	recover_dir("transport", "");
-	for (char a = 'A'; a <= 'Z' && R.hashlevels > 0; a++) {
-		char d[32], p[8];
-		if (R.hashlevels == 1) {
-			snprintf(d, sizeof(d), "transport/%c", a);
-			snprintf(p, sizeof(p), "%c/", a);
-			recover_dir(d, p);
-		} else {
-			for (char b = 'A'; b <= 'Z'; b++) {
-				snprintf(d, sizeof(d), "transport/%c/%c", a, b);
-				snprintf(p, sizeof(p), "%c/%c/", a, b);
-				recover_dir(d, p);
-			}
-		}
-	}
 }
 
 /* retry_deferred - deferred/<ino>.deferred back to router/<ino> */
@@ -1041,7 +251,7 @@ static void retry_deferred(void)
 			continue;
 		memcpy(num, de->d_name, (size_t)(dot - de->d_name));
 		num[dot - de->d_name] = '\0';
-		if (!is_digits(num))
+		if (!rtr_is_digits(num))
 			continue;
 		int n1 = snprintf(src, sizeof(src), "deferred/%s", de->d_name);
 		int n2 = snprintf(dst, sizeof(dst), "router/%s", num);
@@ -1052,7 +262,7 @@ static void retry_deferred(void)
 			continue;
 		if (rename(src, dst) == 0) {
 			moved++;
-			enqueue(dst, ino_of_rel(dst));
+			enqueue(dst, rtr_ino_of_rel(dst));
 		}
 	}
 	closedir(d);
@@ -1084,19 +294,40 @@ static void reload(const char *why)
 	zbuf_free(&err);
 }
 
-/* start_work - fork workers while there is room */
+static void gather_due(zev_loop *loop, void *arg);
+
+/* start_work - fork a worker per batch while there is room.  Group
+ * commit: while a worker runs, the queue gathers the next batch; another
+ * worker starts at once only for a full batch, or when the running ones
+ * have all been at it for GATHER_MS (a slow file does not stall the rest) */
 static void start_work(void)
 {
 	while (R.qlen > 0 && R.nrun < R.workers && !R.stopping) {
-		char rel[80];
-		zstrlcpy(rel, R.q[R.qhead], sizeof(rel));
-		R.qhead = (R.qhead + 1) % R.qcap;
-		R.qlen--;
-		unsigned long ino = ino_of_rel(rel);
+		if (R.nrun > 0 && R.qlen < R.batch && !R.once) {
+			long long young = R.run[0].t0;   /* the youngest worker's start */
+			for (size_t i = 1; i < R.nrun; i++)
+				if (R.run[i].t0 > young)
+					young = R.run[i].t0;
+			if (zmono_ms() < young + GATHER_MS) {
+				if (!R.gather_armed && zev_timer_add(R.loop, young + GATHER_MS, gather_due, NULL))
+					R.gather_armed = 1;
+				return;
+			}
+		}
+		size_t k = R.qlen < R.batch ? R.qlen : R.batch;
+		unsigned long *inos = R.run[R.nrun].inos;
+		for (size_t i = 0; i < k; i++) {
+			memcpy(R.take[i], R.q[R.qhead], sizeof(R.take[0]));
+			R.qhead = (R.qhead + 1) % R.qcap;
+			R.qlen--;
+			inos[i] = rtr_ino_of_rel(R.take[i]);
+		}
+		R.cx.rt = R.rt;
 		pid_t pid = fork();
 		if (pid < 0) {
 			zlog_warn(NULL, "fork: %s (retried at the next scan)", strerror(errno));
-			busy_del(ino);
+			for (size_t i = 0; i < k; i++)
+				busy_del(inos[i]);
 			return;
 		}
 		if (pid == 0) {
@@ -1105,12 +336,21 @@ static void start_work(void)
 			sigprocmask(SIG_SETMASK, &ss, NULL);
 			signal(SIGTERM, SIG_DFL);
 			signal(SIGHUP, SIG_IGN);
-			_exit(work_file(rel));
+			_exit(rtr_work_batch(&R.cx, R.take, k));
 		}
 		R.run[R.nrun].pid = pid;
-		R.run[R.nrun].ino = ino;
+		R.run[R.nrun].n = k;
+		R.run[R.nrun].t0 = zmono_ms();
 		R.nrun++;
 	}
+}
+
+/* gather_due - the gathering time is over: start what waits */
+static void gather_due(zev_loop *loop, void *arg)
+{
+	(void)loop; (void)arg;
+	R.gather_armed = 0;
+	start_work();
 }
 
 /* reap - collect finished workers */
@@ -1122,12 +362,18 @@ static void reap(void)
 		for (size_t i = 0; i < R.nrun; i++) {
 			if (R.run[i].pid != pid)
 				continue;
-			busy_del(R.run[i].ino);
+			for (size_t k = 0; k < R.run[i].n; k++)
+				busy_del(R.run[i].inos[k]);
 			if (!WIFEXITED(st) || WEXITSTATUS(st) == W_FAILED)
-				zlog_warn(NULL, "worker %ld for %lu ended with %s %d", (long)pid, R.run[i].ino,
+				zlog_warn(NULL, "worker %ld for %zu file%s (first %lu) ended with %s %d", (long)pid,
+					  R.run[i].n, R.run[i].n == 1 ? "" : "s", R.run[i].inos[0],
 					  WIFEXITED(st) ? "status" : "signal",
 					  WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+			/* swap the slots (their ino arrays go with them) */
+			unsigned long *mine = R.run[i].inos;
 			R.run[i] = R.run[--R.nrun];
+			R.run[R.nrun].inos = mine;
+			R.run[R.nrun].n = 0;
 			break;
 		}
 	}
@@ -1138,7 +384,7 @@ static void rescan(void)
 {
 	static unsigned n;
 	if (++n % 6 == 0)
-		recover();   /* temp files of workers that died since */
+		rtr_recover(R.hashlevels, busy_has);   /* temp files of workers that died since */
 	scan_dir("router", 1);
 	scan_dir("public", 0);
 	if (R.rt && zmono_ms() >= R.next_auto_reload_ms && rt_changed(R.rt))
@@ -1210,11 +456,11 @@ static void notify_io(zev_loop *loop, int fd, unsigned events, void *arg)
 		const char *base = name;
 		if (strcmp(dir, "router") == 0 && base[0] >= 'A' && base[0] <= 'Z' && base[1] == '/')
 			base += 2;
-		if ((strcmp(dir, "router") != 0 && strcmp(dir, "public") != 0) || !is_digits(base) ||
+		if ((strcmp(dir, "router") != 0 && strcmp(dir, "public") != 0) || !rtr_is_digits(base) ||
 		    (strcmp(dir, "public") == 0 && base != name))
 			continue;
 		snprintf(rel, sizeof(rel), "%s/%s", dir, name);
-		enqueue(rel, ino_of_rel(rel));
+		enqueue(rel, rtr_ino_of_rel(rel));
 	}
 	start_work();
 }
@@ -1351,9 +597,16 @@ int main(int argc, char **argv)
 	R.rescan_s = long_conf("ROUTER_RESCAN", 10, 1, 3600);
 	R.defer_s = long_conf("ROUTER_DEFER_RETRY", 300, 1, 86400);
 	R.next_defer_ms = zmono_ms() + R.defer_s * 1000;
+	R.batch = (unsigned)long_conf("ROUTER_BATCH", 32, 1, 1024);
 	R.run = calloc(R.workers, sizeof(*R.run));
-	if (R.run == NULL)
+	R.take = calloc(R.batch, sizeof(*R.take));
+	if (R.run == NULL || R.take == NULL)
 		zlog_fatal(EX_OSERR, NULL, "out of memory");
+	for (unsigned i = 0; i < R.workers; i++)
+		if ((R.run[i].inos = calloc(R.batch, sizeof(*R.run[i].inos))) == NULL)
+			zlog_fatal(EX_OSERR, NULL, "out of memory");
+	R.cx.hashlevels = R.hashlevels;
+	R.cx.self_uid = R.self_uid;
 	int pidfd = open(".pid.router", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (pidfd < 0 || flock(pidfd, LOCK_EX | LOCK_NB) != 0)
 		zlog_fatal(EX_TEMPFAIL, NULL, "another router runs on %s (or .pid.router: %s)", po,
@@ -1364,7 +617,7 @@ int main(int argc, char **argv)
 		if (ftruncate(pidfd, 0) != 0 || zwrite_all(pidfd, pb, (size_t)n) != Z_OK)
 			zlog_warn(NULL, "cannot write .pid.router");
 	}
-	recover();
+	rtr_recover(R.hashlevels, busy_has);
 	sigset_t ss;
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGHUP);
@@ -1383,7 +636,8 @@ int main(int argc, char **argv)
 		if (R.notifyfd >= 0)
 			zev_io_add(R.loop, R.notifyfd, ZEV_READ, notify_io, NULL);
 	}
-	zlog_info(NULL, "started on %s with %u workers, tables from %s", po, R.workers, conf);
+	zlog_info(NULL, "started on %s with %u workers of up to %u files, tables from %s", po, R.workers,
+		  R.batch, conf);
 	if (R.once) {
 		/* process what is there now, then stop */
 		rescan();

@@ -15,7 +15,8 @@
  *	the missing header fields, writes the envelope and the header, then
  *	streams the body through the input filter into the file, bounded by
  *	MESSAGE_SIZE_LIMIT, and commits it (fsync, rename into router/ or
- *	public/<ino>, directory fsync, notify the router; submit_commit
+ *	public/<ino>, directory fsync, notify the router; no fsync of
+ *	public/ for the scratch name's removal; submit_commit
  *	fsyncs a file left in public/<ino> once more, which commits its
  *	rename on journalling file systems: the user cannot open public/).
  *	Output is buffered in 64 KiB blocks.
@@ -436,6 +437,7 @@ int main(int argc, char **argv)
 			goto done;
 		}
 		open_ok = 1;
+		submit_no_scratch_sync(&s);   /* two fsyncs per message, not three */
 		zstrlcpy(scratch_path, s.tmppath, sizeof(scratch_path));
 		have_scratch = 1;
 	}

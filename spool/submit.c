@@ -10,6 +10,7 @@
  *	int submit_write(submit *s, const void *p, size_t n);
  *	int submit_commit(submit *s, const char *dir, int hashlevels,
  *		unsigned long *ino, zbuf *err);
+ *	void submit_no_scratch_sync(submit *s);
  *	void submit_abort(submit *s);
  *	int submit_notify(const char *sockpath, const char *text);
  * DESCRIPTION
@@ -29,6 +30,10 @@
  *	Such a submitter cannot open public/ (mode 3733) to fsync it, so
  *	the file itself is fsynced once more after the rename, which
  *	commits the rename with it on Linux's journalling file systems.
+ *	Last, public/ is fsynced so the scratch name's removal is on disk
+ *	sooner; submit_no_scratch_sync (after submit_open) skips that
+ *	fsync, which the message's durability does not need (the rename is
+ *	one journal operation: the fsync of router/ commits it).
  * DIAGNOSTICS
  *	Z_OK or Z_EIO/Z_EPARSE/Z_ERR; submit_open and submit_commit put text
  *	in err.  A failed write marks the handle and makes submit_commit
@@ -117,7 +122,14 @@ int submit_open(submit *s, const char *postoffice, zbuf *err)
 	s->fd = fd;
 	s->ino = (unsigned long)st.st_ino;
 	s->failed = 0;
+	s->no_scratch_sync = 0;
 	return Z_OK;
+}
+
+/* submit_no_scratch_sync - skip the fsync of public/ after the rename */
+void submit_no_scratch_sync(submit *s)
+{
+	s->no_scratch_sync = 1;
 }
 
 /* submit_env - one envelope line "keyword[ value]\n" */
@@ -242,9 +254,10 @@ int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino
 	/* written and fsynced: a late close error cannot lose data */
 	(void)close(s->fd);
 	s->fd = -1;
-	/* the scratch name is gone either way; this only makes it sooner */
+	/* the scratch name is gone either way; this only makes it sooner
+	 * (a caller that counts its fsyncs skips it) */
 	k = snprintf(sock, sizeof(sock), "%s/public", s->postoffice);
-	if (k > 0 && (size_t)k < sizeof(sock))
+	if (!s->no_scratch_sync && k > 0 && (size_t)k < sizeof(sock))
 		(void)zfsync_dir(sock);
 	/* a lost (or unsendable) note only waits for the next scan */
 	k = snprintf(sock, sizeof(sock), "%s/.router.notify", s->postoffice);

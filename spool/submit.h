@@ -18,6 +18,7 @@ typedef struct submit {
 	char tmppath[4200];
 	unsigned long ino;
 	int failed;
+	int no_scratch_sync;   /* submit_no_scratch_sync was called */
 } submit;
 
 /* submit_open - create the scratch file in postoffice/public */
@@ -29,6 +30,9 @@ int submit_write(submit *s, const void *p, size_t n);
 /* submit_commit - fsync, rename into dir (NULL: "router") with hash levels
  * (0/1), fsync dir, notify; *ino gets the id.  The handle is closed. */
 int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino, zbuf *err);
+/* submit_no_scratch_sync - submit_commit skips the last fsync of public/
+ * (the scratch name's removal; not needed for the message's durability) */
+void submit_no_scratch_sync(submit *s);
 /* submit_abort - unlink the scratch file */
 void submit_abort(submit *s);
 /* submit_notify - non-blocking datagram text to the AF_UNIX socket path */

@@ -214,5 +214,17 @@ wait "$RPID" 2>/dev/null
 check_eq "router exit on TERM" 0 "$?"
 check_eq "nothing left in router/" 0 "$(find "$PO/router" -type f | wc -l)"
 check_eq "no errors logged (but the reload)" 0 "$(grep ': error: ' "$ZT_W/router.log" | grep -vc 'reload failed')"
-[ "$ZT_FAILS" = 0 ] || show "$ZT_W/router.log"
+
+# group commit: 40 files waiting, one worker (-w 1), one pass (-1): two
+# batches (ROUTER_BATCH 32 by default), each committed as a whole
+"$MKSUB" -P "$PO" -f bob@remote.test -m 40 "$ME" > "$ZT_W/batch.inos"
+check_eq "40 files waiting" 40 "$(find "$PO/router" -type f | wc -l)"
+"$ROUTER" -1 -w 1 -L "$ZT_W/router-batch.log"
+check_eq "router -1 exit" 0 "$?"
+check_eq "batches of 32 and 8" "32 8" "$(sed -n 's/.*batch: \([0-9]*\) of \([0-9]*\) files committed.*/\1/p' "$ZT_W/router-batch.log" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "every file routed" 40 "$(grep -c 'from=<' "$ZT_W/router-batch.log")"
+check_eq "nothing left in router/ after the batches" 0 "$(find "$PO/router" -type f | wc -l)"
+check_eq "no temp control file" 0 "$(find "$PO/transport" -name '.*' -type f | wc -l)"
+check_eq "no errors in the batch run" 0 "$(grep -c ': error: ' "$ZT_W/router-batch.log")"
+[ "$ZT_FAILS" = 0 ] || show "$ZT_W/router.log" "$ZT_W/router-batch.log"
 zt_done
