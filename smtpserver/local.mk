@@ -94,12 +94,12 @@ pkgconfig_DATA = smtpserver/zmsmtpd.pc
 ZMSMTPD_LIBS = smtpserver/libzmsmtpd.a $(SSL_LIBS)
 
 pkglibexec_PROGRAMS += smtpserver/smtpserver
-smtpserver_smtpserver_SOURCES = smtpserver/smtpserver.c
+smtpserver_smtpserver_SOURCES = smtpserver/smtpserver.c smtpserver/commitq.h smtpserver/commitq.c
 smtpserver_smtpserver_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/smtpserver -I$(top_srcdir)/router \
 	-I$(top_srcdir)/spool -I$(top_srcdir)/mail
-smtpserver_smtpserver_CFLAGS = $(AM_CFLAGS) $(LMDB_CFLAGS) $(HIREDIS_CFLAGS)
+smtpserver_smtpserver_CFLAGS = $(AM_CFLAGS) $(LMDB_CFLAGS) $(HIREDIS_CFLAGS) -pthread
 smtpserver_smtpserver_LDADD = router/librouter.a spool/libspool.a smtpserver/libzsmtpd_policy.a \
-	$(ZMSMTPD_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) $(CRYPT_LIBS)
+	$(ZMSMTPD_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) $(CRYPT_LIBS) -lpthread
 
 dist_man_MANS += man/smtpserver.8 man/smtpserver.conf.5 man/libzmsmtpd.3
 

@@ -69,6 +69,7 @@
 #include "pol_passwd.h"
 #include "pol_policy.h"
 #include "zmsmtpd.h"
+#include "commitq.h"
 
 #define MAX_NETS 64
 #define MAX_LISTENERS 16
@@ -114,7 +115,11 @@ static struct {
 	const char *po;
 	int cli_nlis;
 	char cli_lis[MAX_LISTENERS][128];
+	commitq *cq;          /* the commit pool (daemon only; NULL: commit in the loop) */
 } S;
+
+/* commit workers: enough for the fsyncs of many sessions to overlap */
+#define COMMIT_THREADS 8
 
 static volatile sig_atomic_t got_hup, got_term;
 
@@ -670,6 +675,31 @@ static void cb_deliver(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FILE *m
 		goto tempfail;
 	}
 	zbuf_reset(&err);
+	if (S.cq != NULL && zmsmtpd_deliver_async(s) == 0) {
+		/* the commit pool fsyncs, renames and group-commits router/;
+		 * the 250 comes with its result (commit_done) */
+		char note[512];
+		snprintf(note, sizeof(note), "from <%s> [%s] %zu recipient%s, %lu bytes, %s",
+			 e->sender, e->client_ip, e->nrcpts, e->nrcpts == 1 ? "" : "s", e->size,
+			 e->with);
+		if (commitq_push(S.cq, &sb, s, note) == Z_OK)
+			goto done;
+		/* no memory for the job: commit here after all */
+		zmsmtpd_verdict nv;
+		memset(&nv, 0, sizeof(nv));
+		if (submit_commit(&sb, NULL, 0, &ino, &err) != Z_OK) {
+			zlog_error(NULL, "cannot queue a message: %s", zbuf_cstr(&err));
+			nv.action = ZMSMTPD_DEFER;
+			nv.code = 452;
+			zstrlcpy(nv.enh, "4.3.1", sizeof(nv.enh));
+			zstrlcpy(nv.text, "Insufficient system storage", sizeof(nv.text));
+		} else {
+			zlog_info(NULL, "%lu: accepted %s", ino, note);
+			snprintf(nv.text, sizeof(nv.text), "Ok: queued as %lu", ino);
+		}
+		zmsmtpd_deliver_done(s, &nv);
+		goto done;
+	}
 	if (submit_commit(&sb, NULL, 0, &ino, &err) != Z_OK) {
 		zlog_error(NULL, "cannot queue a message: %s", zbuf_cstr(&err));
 		goto tempfail;
@@ -687,6 +717,33 @@ tempfail:
 done:
 	zbuf_free(&err);
 	zbuf_free(&t);
+}
+
+/* commit_done - the commit pool finished messages: their replies */
+static void commit_done(void *arg)
+{
+	commitq_done r;
+
+	(void)arg;
+	while (S.cq != NULL && commitq_pop(S.cq, &r) == 1) {
+		zmsmtpd_verdict v;
+		memset(&v, 0, sizeof(v));
+		if (r.rc == Z_OK) {
+			if (r.dirsync_failed)
+				zlog_warn(NULL, "%lu: fsync of router/ failed; the message is queued"
+					  " but a crash before the next sync could lose it", r.ino);
+			zlog_info(NULL, "%lu: accepted %s", r.ino, r.note);
+			v.action = ZMSMTPD_ACCEPT;
+			snprintf(v.text, sizeof(v.text), "Ok: queued as %lu", r.ino);
+		} else {
+			zlog_error(NULL, "cannot queue a message: %s", r.err);
+			v.action = ZMSMTPD_DEFER;
+			v.code = 452;
+			zstrlcpy(v.enh, "4.3.1", sizeof(v.enh));
+			zstrlcpy(v.text, "Insufficient system storage", sizeof(v.text));
+		}
+		zmsmtpd_deliver_done(r.tag, &v);
+	}
 }
 
 static int cb_verify(void *arg, const char *user, const char *pw)
@@ -955,6 +1012,15 @@ int main(int argc, char **argv)
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGINT, &sa, NULL);
 	}
+	zbuf_reset(&err);
+	if ((S.cq = commitq_new(S.po, COMMIT_THREADS, &err)) == NULL ||
+	    zmsmtpd_watch_fd(S.d, commitq_fd(S.cq), commit_done, NULL) != 0) {
+		/* commits run in the event loop then, one at a time */
+		zlog_warn(NULL, "no commit pool (%s): committing in the loop",
+			  err.len ? zbuf_cstr(&err) : "cannot watch its pipe");
+		commitq_free(S.cq);
+		S.cq = NULL;
+	}
 	zlog_info(NULL, "started");
 	{
 		long long stop_at = 0;
@@ -1023,6 +1089,9 @@ int main(int argc, char **argv)
 	}
 	zlog_info(NULL, "stopped");
 out:
+	/* commits in flight finish (their files are the router's) first */
+	commitq_free(S.cq);
+	S.cq = NULL;
 	zmsmtpd_free(S.d);
 	rt_free(S.rt);
 	pol_passwd_free(S.af);

@@ -51,9 +51,15 @@
  *	address (421 at connect), the PROXY header (1024 bytes, then
  *	closed).  AUTH PLAIN/LOGIN are offered
  *	only under TLS unless auth-plaintext is set.  Secrets are wiped.
+ *	Asynchronous delivery: a deliver callback may call
+ *	zmsmtpd_deliver_async; the session then waits (waiting: no reads,
+ *	no command, no timeout; a client that leaves makes it a zombie,
+ *	freed only at zmsmtpd_deliver_done) until the program posts the
+ *	verdict with zmsmtpd_deliver_done from the loop's thread, usually
+ *	from a zmsmtpd_watch_fd callback on its workers' wake-up pipe.
  * BUGS
- *	deliver runs synchronously in the event loop: while a callback
- *	writes and fsyncs a message, the other sessions wait.  The TLS
+ *	A synchronous deliver callback holds up the other sessions while it
+ *	runs.  zmsmtpd_watch_fd takes at most MAX_WATCH descriptors.  The TLS
  *	handshake is a step of the loop (it never blocks it) except in
  *	zmsmtpd_serve_fds, where it is bounded by timeout-command.
  * SEE ALSO
@@ -97,6 +103,7 @@
 #define RBUF_MAX (64u * 1024u)
 #define WBUF_SOFT (64u * 1024u)
 #define MAX_LISTEN 16
+#define MAX_WATCH 8
 
 typedef struct zms_opts {
 	char hostname[256];
@@ -122,6 +129,8 @@ struct zmsmtpd {
 	unsigned long nsess;
 	int stopping, drain;
 	zmsmtpd_sess *head;     /* event-loop sessions (per-address counts) */
+	struct { int fd; struct zms_watch *w; } watch[MAX_WATCH];   /* zmsmtpd_watch_fd */
+	int nwatch;
 };
 
 enum { ST_GREET = 0, ST_CMD, ST_DATA, ST_BDAT, ST_AUTH, ST_CLOSE, ST_TLS, ST_PROXY };
@@ -135,6 +144,10 @@ struct zmsmtpd_sess {
 	char tlsinfo[160];
 	zbuf rbuf, wbuf;
 	int state, eof, refused, closing, blocked, skipline;
+	int in_deliver;     /* inside the deliver callback */
+	zmsmtpd_verdict *dv;  /* its verdict (zmsmtpd_deliver_done inside it) */
+	int waiting;        /* deliver completes later (zmsmtpd_deliver_async) */
+	int zombie;         /* gone while waiting: freed at zmsmtpd_deliver_done */
 	int tls_implicit;   /* ST_TLS: greet once the handshake is done */
 	uint64_t timer;
 	char ip[64];
@@ -673,9 +686,15 @@ static void finish_msg(zmsmtpd_sess *s)
 		e.auth_user = s->auth_user[0] ? s->auth_user : NULL;
 		e.port = s->port;
 		rewind(s->msg);
+		s->in_deliver = 1;
+		s->dv = &v;
 		if (d->cb.deliver != NULL)
 			d->cb.deliver(d->cb.arg, s, &e, s->msg, &v);
-		verdict_reply(s, &v, 250, "2.0.0", "Message accepted for delivery");
+		s->in_deliver = 0;
+		s->dv = NULL;
+		/* asynchronous: the reply comes with zmsmtpd_deliver_done */
+		if (!s->waiting)
+			verdict_reply(s, &v, 250, "2.0.0", "Message accepted for delivery");
 	}
 	txn_reset(s);
 	s->state = ST_CMD;
@@ -1188,6 +1207,8 @@ static void process(zmsmtpd_sess *s)
 	zmsmtpd *d = s->d;
 
 	while (s->state != ST_CLOSE && s->state != ST_TLS && !s->closing) {
+		if (s->waiting)
+			return;   /* nothing after the final dot before its reply */
 		if (s->hold_until != 0) {
 			if (s->hold_until > zmono_ms())
 				return;   /* tarpit: the next command waits */
@@ -1258,7 +1279,7 @@ static void process(zmsmtpd_sess *s)
 		reply(s, 421, "4.7.0", "%s closing connection", d->o.hostname);
 		s->state = ST_CLOSE;
 	}
-	if (s->eof && s->state == ST_DATA && s->rbuf.len > 0)
+	if (s->eof && s->state == ST_DATA && s->rbuf.len > 0 && !s->waiting)
 		data_input(s);
 }
 
@@ -1289,6 +1310,18 @@ static zmsmtpd_sess *sess_new(zmsmtpd *d, int infd, int outfd, const char *ip, i
 
 static void sess_free(zmsmtpd_sess *s)
 {
+	if (s->waiting && s->loopmode && !s->zombie) {
+		/* a delivery is in flight and holds s: close the connection
+		 * now, free s at zmsmtpd_deliver_done */
+		zev_io_del(s->d->loop, s->infd);
+		if (s->timer)
+			zev_timer_cancel(s->d->loop, s->timer);
+		if (s->htimer)
+			zev_timer_cancel(s->d->loop, s->htimer);
+		s->timer = s->htimer = 0;
+		s->zombie = 1;
+		return;
+	}
 	if (s->d->cb.session_end != NULL)
 		s->d->cb.session_end(s->d->cb.arg, s);
 	txn_reset(s);
@@ -1423,6 +1456,20 @@ static int sess_step(zmsmtpd_sess *s)
 	}
 	s->hold_until = 0;
 	fr = io_flush(s, 0);
+	if (s->waiting) {
+		/* until zmsmtpd_deliver_done: write what is queued, read
+		 * nothing (pipelined commands stay in rbuf), no timeout (the
+		 * delivery is bounded by its callback) */
+		if (fr < 0) {
+			sess_free(s);
+			return -1;
+		}
+		zev_io_mod(s->d->loop, s->infd, fr == 1 ? ZEV_WRITE : 0);
+		if (s->timer)
+			zev_timer_cancel(s->d->loop, s->timer);
+		s->timer = 0;
+		return 0;
+	}
 	if (s->state == ST_TLS && fr == 0)
 		return tls_continue(s);
 	if (fr < 0 || (s->state == ST_CLOSE && fr == 0) || (s->eof && s->rbuf.len == 0) ||
@@ -1701,12 +1748,19 @@ void zmsmtpd_free(zmsmtpd *d)
 {
 	if (d == NULL)
 		return;
-	while (d->head != NULL)
+	while (d->head != NULL) {
+		d->head->waiting = 0;   /* a delivery in flight must not complete now */
 		sess_free(d->head);
+	}
 	for (int i = 0; i < d->nlis; i++) {
 		if (d->loop)
 			zev_io_del(d->loop, d->lis[i].fd);
 		close(d->lis[i].fd);
+	}
+	for (int i = 0; i < d->nwatch; i++) {
+		if (d->loop)
+			zev_io_del(d->loop, d->watch[i].fd);
+		free(d->watch[i].w);
 	}
 	if (d->loop)
 		zev_free(d->loop);
@@ -1949,6 +2003,85 @@ int zmsmtpd_start(zmsmtpd *d, const char *address, int port, unsigned flags, cha
 		return -1;
 	}
 	return 0;
+}
+
+/* zmsmtpd_watch_fd - fn(arg) in the loop whenever fd is readable (NULL
+ * fn: stop watching) */
+typedef struct zms_watch { void (*fn)(void *); void *arg; } zms_watch;
+
+static void watch_io(zev_loop *loop, int fd, unsigned ev, void *arg)
+{
+	zms_watch *w = arg;
+
+	(void)loop;
+	(void)fd;
+	(void)ev;
+	w->fn(w->arg);
+}
+
+int zmsmtpd_watch_fd(zmsmtpd *d, int fd, void (*fn)(void *arg), void *arg)
+{
+	zms_watch *w;
+
+	if (ensure_loop(d) != 0)
+		return -1;
+	for (int i = 0; i < d->nwatch; i++) {
+		if (d->watch[i].fd != fd)
+			continue;
+		zev_io_del(d->loop, fd);
+		free(d->watch[i].w);
+		d->watch[i] = d->watch[--d->nwatch];
+		break;
+	}
+	if (fn == NULL)
+		return 0;
+	if (d->nwatch >= MAX_WATCH || (w = malloc(sizeof(*w))) == NULL)
+		return -1;
+	w->fn = fn;
+	w->arg = arg;
+	if (zev_io_add(d->loop, fd, ZEV_READ, watch_io, w) != 0) {
+		free(w);
+		return -1;
+	}
+	d->watch[d->nwatch].fd = fd;
+	d->watch[d->nwatch++].w = w;
+	return 0;
+}
+
+/* zmsmtpd_deliver_async - called in deliver: the reply to the end of data
+ * comes with zmsmtpd_deliver_done; 0, or -1 (not in deliver, or a
+ * zmsmtpd_serve_fds session: answer in the verdict) */
+int zmsmtpd_deliver_async(zmsmtpd_sess *s)
+{
+	if (s == NULL || !s->in_deliver || !s->loopmode)
+		return -1;
+	s->waiting = 1;
+	return 0;
+}
+
+/* zmsmtpd_deliver_done - the verdict of an asynchronous delivery (in the
+ * loop's thread); the session goes on, or is freed if its client left */
+void zmsmtpd_deliver_done(zmsmtpd_sess *s, const zmsmtpd_verdict *v)
+{
+	if (s == NULL || !s->waiting)
+		return;
+	s->waiting = 0;
+	if (s->in_deliver) {
+		/* done before deliver returned: its verdict after all */
+		if (v != NULL && s->dv != NULL)
+			*s->dv = *v;
+		return;
+	}
+	if (s->zombie) {
+		slog(s, "client gone before the reply to its message (%d)", v ? v->code : 0);
+		sess_free(s);
+		return;
+	}
+	if (v != NULL)
+		verdict_reply(s, v, 250, "2.0.0", "Message accepted for delivery");
+	else
+		reply(s, 451, "4.3.0", "Local error in processing");
+	(void)sess_step(s);
 }
 
 int zmsmtpd_port(const zmsmtpd *d)

@@ -117,6 +117,19 @@ int zmsmtpd_run_once(zmsmtpd *d, int ms);
 /* zmsmtpd_stop - close the listeners; zmsmtpd_run returns once the
  * sessions in flight ended (or at once when drain is 0) */
 void zmsmtpd_stop(zmsmtpd *d, int drain);
+/* zmsmtpd_deliver_async - call it inside deliver to answer later: the
+ * verdict is then ignored and the session waits (its pipelined commands
+ * stay unread; the other sessions go on) until zmsmtpd_deliver_done.
+ * env and msg are valid only during the callback: copy what the delivery
+ * needs.  0, or -1 (a zmsmtpd_serve_fds session: answer in the verdict) */
+int zmsmtpd_deliver_async(zmsmtpd_sess *s);
+/* zmsmtpd_deliver_done - the verdict of an asynchronous delivery, in the
+ * loop's thread (a zmsmtpd_watch_fd callback); replies and resumes the
+ * session, or frees it when its client went away meanwhile */
+void zmsmtpd_deliver_done(zmsmtpd_sess *s, const zmsmtpd_verdict *v);
+/* zmsmtpd_watch_fd - call fn(arg) in the loop whenever fd is readable
+ * (a pipe that worker threads write to); NULL fn stops.  0 or -1 */
+int zmsmtpd_watch_fd(zmsmtpd *d, int fd, void (*fn)(void *arg), void *arg);
 /* zmsmtpd_sessions - sessions open now */
 unsigned long zmsmtpd_sessions(const zmsmtpd *d);
 /* zmsmtpd_serve_fds - run one session on infd/outfd to its end (smtpserver

@@ -10,6 +10,9 @@
  *	int submit_write(submit *s, const void *p, size_t n);
  *	int submit_commit(submit *s, const char *dir, int hashlevels,
  *		unsigned long *ino, zbuf *err);
+ *	int submit_commit_flags(submit *s, const char *dir, int hashlevels,
+ *		unsigned flags, unsigned long *ino, zbuf *err);
+ *	void submit_announce(const submit *s);
  *	void submit_abort(submit *s);
  *	int submit_notify(const char *sockpath, const char *text);
  * DESCRIPTION
@@ -21,7 +24,11 @@
  *	message.  submit_commit fsyncs the file, renames it to
  *	<dir>/[X/]<ino>, fsyncs both directories, closes the file and sends "NEW <dir>
  *	[X/]<ino>" to $POSTOFFICE/.router.notify (a lost datagram is
- *	harmless: the router rescans).  Until the rename, the file is only
+ *	harmless: the router rescans).  submit_commit_flags with
+ *	SUBMIT_NODIRSYNC stops after the rename (and the file's close): a
+ *	caller committing many files fsyncs <dir> once for all of them (a
+ *	group commit) and then sends each one's notice with submit_announce;
+ *	the file is durable only after that directory fsync.  Until the rename, the file is only
  *	scratch; after it, the router owns it.  A submitter that is not the
  *	mail system may not write router/ (mode 2750): its finished file is
  *	renamed to public/<ino> instead (digits only: finished, never
@@ -164,7 +171,28 @@ int submit_write(submit *s, const void *p, size_t n)
 /* submit_commit - fsync, close, rename to <dir>/[X/]<ino>, fsync, notify */
 int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino, zbuf *err)
 {
-	char prefix[8], dst[4300], sock[4200], msg[128];
+	return submit_commit_flags(s, dir, hashlevels, 0, ino, err);
+}
+
+/* submit_announce - "NEW <dir> [X/]<ino>" for a committed handle */
+void submit_announce(const submit *s)
+{
+	char sock[4200], msg[128];
+	int k = snprintf(sock, sizeof(sock), "%s/.router.notify", s->postoffice);
+	int km = snprintf(msg, sizeof(msg), "NEW %s %s%lu", s->donedir, s->doneprefix, s->ino);
+
+	/* a lost (or unsendable) note only waits for the next scan */
+	if (k > 0 && (size_t)k < sizeof(sock) && km > 0 && (size_t)km < sizeof(msg))
+		(void)submit_notify(sock, msg);
+}
+
+/* submit_commit_flags - submit_commit; SUBMIT_NODIRSYNC: no fsync of the
+ * directories and no notice (the caller fsyncs <dir> once for many
+ * handles, then calls submit_announce for each) */
+int submit_commit_flags(submit *s, const char *dir, int hashlevels, unsigned flags,
+			unsigned long *ino, zbuf *err)
+{
+	char prefix[8], dst[4300], sock[4200];
 	int rc = Z_EIO;
 
 	if (dir == NULL)
@@ -232,7 +260,7 @@ int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino
 			zlog_warn(NULL, "submit: fsync of %s after its rename failed: %s; the"
 				  " message is queued but a crash before the next sync could"
 				  " lose the rename", dst, strerror(errno));
-	} else if (zfsync_parent(dst) != Z_OK) {
+	} else if (!(flags & SUBMIT_NODIRSYNC) && zfsync_parent(dst) != Z_OK) {
 		/* the file is handed over: reporting failure now would make the
 		 * caller submit it again (a duplicate).  Say what is at risk. */
 		zlog_warn(NULL, "submit: fsync of the directory of %s failed: %s; the message"
@@ -242,15 +270,15 @@ int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino
 	/* written and fsynced: a late close error cannot lose data */
 	(void)close(s->fd);
 	s->fd = -1;
+	zstrlcpy(s->donedir, dir, sizeof(s->donedir));
+	zstrlcpy(s->doneprefix, prefix, sizeof(s->doneprefix));
+	if (flags & SUBMIT_NODIRSYNC)
+		return Z_OK;
 	/* the scratch name is gone either way; this only makes it sooner */
 	k = snprintf(sock, sizeof(sock), "%s/public", s->postoffice);
 	if (k > 0 && (size_t)k < sizeof(sock))
 		(void)zfsync_dir(sock);
-	/* a lost (or unsendable) note only waits for the next scan */
-	k = snprintf(sock, sizeof(sock), "%s/.router.notify", s->postoffice);
-	int km = snprintf(msg, sizeof(msg), "NEW %s %s%lu", dir, prefix, s->ino);
-	if (k > 0 && (size_t)k < sizeof(sock) && km > 0 && (size_t)km < sizeof(msg))
-		(void)submit_notify(sock, msg);
+	submit_announce(s);
 	return Z_OK;
 abort:
 	submit_abort(s);

@@ -18,6 +18,7 @@ typedef struct submit {
 	char tmppath[4200];
 	unsigned long ino;
 	int failed;
+	char donedir[72], doneprefix[8];   /* where submit_commit put it */
 } submit;
 
 /* submit_open - create the scratch file in postoffice/public */
@@ -29,6 +30,14 @@ int submit_write(submit *s, const void *p, size_t n);
 /* submit_commit - fsync, rename into dir (NULL: "router") with hash levels
  * (0/1), fsync dir, notify; *ino gets the id.  The handle is closed. */
 int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino, zbuf *err);
+/* submit_commit_flags - submit_commit; with SUBMIT_NODIRSYNC only fsync,
+ * rename, close: the caller fsyncs <dir> (one fsync for many files), and
+ * only then is the file durable; then submit_announce tells the router */
+#define SUBMIT_NODIRSYNC 0x1u
+int submit_commit_flags(submit *s, const char *dir, int hashlevels, unsigned flags,
+			unsigned long *ino, zbuf *err);
+/* submit_announce - the router's notice for a committed handle */
+void submit_announce(const submit *s);
 /* submit_abort - unlink the scratch file */
 void submit_abort(submit *s);
 /* submit_notify - non-blocking datagram text to the AF_UNIX socket path */
