@@ -27,9 +27,12 @@
  *	such a line and the line after it can never be the end of data; the
  *	message is refused (550 5.6.11) unless the option bare-lf is
  *	"normalise".  BDAT chunks are read exactly by count; DATA and BDAT
- *	are never mixed in one transaction.  The message goes to a scratch
- *	file (unlinked at once) with LF line ends; deliver gets it with the
- *	envelope, and its verdict is the reply to the end of data.
+ *	are never mixed in one transaction.  The message, with LF line
+ *	ends, is kept in memory up to MSG_MEM_MAX (then deliver gets it as
+ *	an fmemopen stream) and beyond that goes to a scratch file in
+ *	tmpdir (unlinked at once; no file is created for most mail); deliver
+ *	gets it with the envelope, and its verdict is the reply to the end
+ *	of data.
  *	STARTTLS discards anything the client pipelined behind it and
  *	resets the whole session state.  AUTH: with auth_secret (clear-text
  *	secrets) every mechanism goes through the smtp/ SASL server; with
@@ -104,6 +107,7 @@
 #define WBUF_SOFT (64u * 1024u)
 #define MAX_LISTEN 16
 #define MAX_WATCH 8
+#define MSG_MEM_MAX (64u * 1024u)   /* a message up to this stays in memory */
 
 typedef struct zms_opts {
 	char hostname[256];
@@ -169,6 +173,8 @@ struct zmsmtpd_sess {
 	char **rcptmem;
 	size_t nrcpts;
 	FILE *msg;
+	zbuf mem;          /* the message while it is small (MSG_MEM_MAX) */
+	int inmem;         /* it is in mem, not (yet) in the scratch file */
 	unsigned long msgsize;
 	int prev_crlf;     /* DATA: the previous line ended in CRLF */
 	int bol;           /* DATA: at the beginning of a line */
@@ -266,6 +272,8 @@ static void txn_reset(zmsmtpd_sess *s)
 	if (s->msg != NULL)
 		fclose(s->msg);
 	s->msg = NULL;
+	zbuf_free(&s->mem);
+	s->inmem = 0;
 	s->have_mail = s->smtputf8 = s->bdat_used = s->body_bad = s->body_toobig = 0;
 	s->sender[0] = s->envid[0] = s->ret[0] = s->body[0] = '\0';
 	s->msgsize = 0;
@@ -273,8 +281,17 @@ static void txn_reset(zmsmtpd_sess *s)
 	s->bdat_last = s->bdat_skip = s->pend_cr = 0;
 }
 
-/* msg_open - the scratch file, unlinked */
+/* msg_open - a new message: in memory until it outgrows MSG_MEM_MAX */
 static int msg_open(zmsmtpd_sess *s)
+{
+	zbuf_free(&s->mem);
+	zbuf_init(&s->mem, MSG_MEM_MAX);
+	s->inmem = 1;
+	return 0;
+}
+
+/* msg_spill - the scratch file, unlinked, with what mem holds; 0 or -1 */
+static int msg_spill(zmsmtpd_sess *s)
 {
 	char path[1100];
 	int fd;
@@ -290,19 +307,31 @@ static int msg_open(zmsmtpd_sess *s)
 		close(fd);
 		return -1;
 	}
+	s->inmem = 0;
+	if (s->mem.len > 0 && fwrite(s->mem.data, 1, s->mem.len, s->msg) != s->mem.len)
+		return -1;
+	zbuf_free(&s->mem);
 	return 0;
 }
 
 /* msg_put - message bytes (size counted, limit checked) */
 static void msg_put(zmsmtpd_sess *s, const char *p, size_t n)
 {
-	if (s->body_toobig || s->msg == NULL)
+	if (s->body_toobig || (s->msg == NULL && !s->inmem))
 		return;
 	if (s->d->o.max_size > 0 && s->msgsize + n > s->d->o.max_size) {
 		s->body_toobig = 1;
 		return;
 	}
 	s->msgsize += n;
+	if (s->inmem) {
+		if (s->mem.len + n <= MSG_MEM_MAX && zbuf_append(&s->mem, p, n) == Z_OK)
+			return;
+		if (msg_spill(s) != 0) {
+			s->body_bad = 2;
+			return;
+		}
+	}
 	if (fwrite(p, 1, n, s->msg) != n)
 		s->body_bad = 2;
 }
@@ -654,7 +683,11 @@ static void finish_msg(zmsmtpd_sess *s)
 		      d->o.max_size);
 	} else if (s->body_bad == 1) {
 		reply(s, 550, "5.6.11", "Bare LF or bare CR in the message: refused");
-	} else if (s->body_bad == 2 || s->msg == NULL || fflush(s->msg) != 0) {
+	} else if (s->body_bad == 2 ||
+		   (s->inmem && s->mem.len > 0 &&
+		    (s->msg = fmemopen(s->mem.data, s->mem.len, "r")) == NULL) ||
+		   (s->inmem && s->mem.len == 0 && msg_spill(s) != 0) ||
+		   s->msg == NULL || fflush(s->msg) != 0) {
 		reply(s, 452, "4.3.1", "Insufficient system storage");
 	} else {
 		zmsmtpd_env e;
@@ -1345,6 +1378,7 @@ static void sess_free(zmsmtpd_sess *s)
 	}
 	zbuf_free(&s->rbuf);
 	smtp_zbuf_wipe(&s->wbuf);
+	zbuf_free(&s->mem);
 	s->d->nsess--;
 	free(s);
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -465,6 +466,35 @@ START_TEST(configure_cget)
 }
 END_TEST
 
+START_TEST(big_and_empty_messages)
+{
+	/* 1,000 lines of 99 bytes: over the 64 KiB kept in memory, so the
+	 * message moves to the scratch file mid-way; then an empty one */
+	static char in[120000];
+	char out[4096], c[256], line[128];
+	size_t k = 0;
+	struct stat st;
+
+	k += (size_t)snprintf(in + k, sizeof(in) - k,
+			      "EHLO a\r\nMAIL FROM:<s@x.test>\r\nRCPT TO:<r@y.test>\r\nDATA\r\n");
+	memset(line, 'x', 99);
+	for (int i = 0; i < 1000; i++) {
+		memcpy(in + k, line, 99);
+		k += 99;
+		memcpy(in + k, "\r\n", 2);
+		k += 2;
+	}
+	k += (size_t)snprintf(in + k, sizeof(in) - k,
+			      ".\r\nMAIL FROM:<e@x.test>\r\nRCPT TO:<r@y.test>\r\nDATA\r\n.\r\nQUIT\r\n");
+	session(in, k, out, sizeof(out));
+	codes(out, c, sizeof(c));
+	ck_assert_str_eq(c, "220 250 250 250 354 250 250 250 354 250 221");
+	ck_assert_int_eq(stat(msgpath, &st), 0);
+	/* "[s@x.test 1 ESMTP]" + 1000 * 100 bytes + "[e@x.test 1 ESMTP]" */
+	ck_assert_int_eq((long)st.st_size, 18 + 100000 + 18);
+}
+END_TEST
+
 /* ---- asynchronous delivery on the event loop ---- */
 
 static zmsmtpd_sess *a_pending[4];
@@ -646,6 +676,7 @@ static Suite *suite(void)
 	tcase_add_test(t, long_line_and_nul);
 	tcase_add_test(t, no_valid_rcpt_and_timeout);
 	tcase_add_test(t, configure_cget);
+	tcase_add_test(t, big_and_empty_messages);
 	tcase_add_test(t, async_deliver);
 	tcase_add_test(t, async_refused_in_serve_fds);
 	suite_add_tcase(s, t);
