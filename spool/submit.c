@@ -16,7 +16,8 @@
  *	void submit_abort(submit *s);
  *	int submit_notify(const char *sockpath, const char *text);
  * DESCRIPTION
- *	submit_open creates public/<host>:<pid>[a-z] with O_CREAT|O_EXCL and
+ *	submit_open creates public/<host>:<pid>[.<n>] (n counts the files of
+ *	this process, so many can be open at once) with O_CREAT|O_EXCL and
  *	mode 0640 (public/ is setgid: the file gets the mail system's group,
  *	so the router can read it); its inode number becomes the message id.  submit_env
  *	writes "keyword value" envelope lines (the caller ends the envelope
@@ -68,10 +69,13 @@
 #include "spool.h"
 #include "submit.h"
 
-/* submit_open - create public/<host>:<pid>[a-z] */
+/* scratch names of this process: <pid>, then <pid>.1, <pid>.2, ... */
+static unsigned long submit_seq;
+
+/* submit_open - create public/<host>:<pid>[.<n>] */
 int submit_open(submit *s, const char *postoffice, zbuf *err)
 {
-	char host[64], name[32];
+	char host[64], name[48];
 	struct stat st;
 	int fd = -1;
 
@@ -93,11 +97,15 @@ int submit_open(submit *s, const char *postoffice, zbuf *err)
 			*p = '_';
 	if (host[0] == '\0')
 		zstrlcpy(host, "localhost", sizeof(host));
-	for (int k = -1; k < 26; k++) {
-		if (k < 0)
-			snprintf(name, sizeof(name), "%ld", (long)getpid());
+	long pid = (long)getpid();
+	for (int k = 0; k < 100; k++) {
+		/* a number of this process's own: many files of one process
+		 * can be open at once (smtpserver's commit pool) */
+		unsigned long n = __atomic_fetch_add(&submit_seq, 1, __ATOMIC_RELAXED);
+		if (n == 0)
+			snprintf(name, sizeof(name), "%ld", pid);
 		else
-			snprintf(name, sizeof(name), "%ld%c", (long)getpid(), 'a' + k);
+			snprintf(name, sizeof(name), "%ld.%lu", pid, n);
 		int k = snprintf(s->tmppath, sizeof(s->tmppath), "%s/public/%s:%s", postoffice, host,
 				 name);
 		if (k < 0 || (size_t)k >= sizeof(s->tmppath)) {
