@@ -148,6 +148,7 @@ struct zmsmtpd_sess {
 	char tlsinfo[160];
 	zbuf rbuf, wbuf;
 	int state, eof, refused, closing, blocked, skipline;
+	unsigned evmask;    /* what the loop watches infd for (sess_want) */
 	int in_deliver;     /* inside the deliver callback */
 	zmsmtpd_verdict *dv;  /* its verdict (zmsmtpd_deliver_done inside it) */
 	int waiting;        /* deliver completes later (zmsmtpd_deliver_async) */
@@ -1431,6 +1432,15 @@ static void greet(zmsmtpd_sess *s)
 
 static void sess_io(zev_loop *loop, int fd, unsigned ev, void *arg);
 
+/* sess_want - watch infd for ev (no system call when that is unchanged) */
+static void sess_want(zmsmtpd_sess *s, unsigned ev)
+{
+	if (s->evmask == ev)
+		return;
+	if (zev_io_mod(s->d->loop, s->infd, ev) == Z_OK)
+		s->evmask = ev;
+}
+
 /* timeout - idle too long */
 static void sess_timeout(zev_loop *loop, void *arg)
 {
@@ -1484,7 +1494,7 @@ static int sess_step(zmsmtpd_sess *s)
 			sess_free(s);
 			return -1;
 		}
-		zev_io_mod(s->d->loop, s->infd, 0);
+		sess_want(s, 0);
 		sess_rearm(s);
 		return 0;
 	}
@@ -1498,7 +1508,7 @@ static int sess_step(zmsmtpd_sess *s)
 			sess_free(s);
 			return -1;
 		}
-		zev_io_mod(s->d->loop, s->infd, fr == 1 ? ZEV_WRITE : 0);
+		sess_want(s, fr == 1 ? ZEV_WRITE : 0);
 		if (s->timer)
 			zev_timer_cancel(s->d->loop, s->timer);
 		s->timer = 0;
@@ -1523,7 +1533,7 @@ static int sess_step(zmsmtpd_sess *s)
 		smtp_zbuf_wipe(&s->wbuf);
 		zbuf_init(&s->wbuf, 16u * 1024u * 1024u);
 	}
-	zev_io_mod(s->d->loop, s->infd, (fr == 1 ? ZEV_WRITE : 0) |
+	sess_want(s, (fr == 1 ? ZEV_WRITE : 0) |
 		   (s->blocked || s->state == ST_CLOSE || s->state == ST_TLS ? 0 : ZEV_READ));
 	sess_rearm(s);
 	return 0;
@@ -1563,7 +1573,7 @@ static int tls_continue(zmsmtpd_sess *s)
 	}
 	e = SSL_get_error(s->ssl, r);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-		zev_io_mod(s->d->loop, s->infd, e == SSL_ERROR_WANT_READ ? ZEV_READ : ZEV_WRITE);
+		sess_want(s, e == SSL_ERROR_WANT_READ ? ZEV_READ : ZEV_WRITE);
 		sess_rearm(s);
 		return 0;
 	}
@@ -1715,6 +1725,7 @@ static void lis_io(zev_loop *loop, int fd, unsigned ev, void *arg)
 			continue;
 		}
 		s->loopmode = 1;
+		s->evmask = ZEV_READ;
 		if (zev_io_add(d->loop, c, ZEV_READ, sess_io, s) != Z_OK) {
 			close(c);
 			d->nsess--;
