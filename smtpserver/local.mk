@@ -110,7 +110,8 @@ tests_tools_zmsmtpd_example_CPPFLAGS = -I$(top_srcdir)/smtpserver
 tests_tools_zmsmtpd_example_LDADD = $(ZMSMTPD_LIBS)
 
 SMTPD_ITESTS = tests/integration/smtpd-example.sh tests/integration/smtpd-proto.sh \
-	tests/integration/smtpd-daemon.sh tests/integration/smtpd-postfix.sh
+	tests/integration/smtpd-daemon.sh tests/integration/smtpd-postfix.sh \
+	tests/integration/smtpd-etrn.sh
 TESTS += $(SMTPD_ITESTS)
 EXTRA_DIST += $(SMTPD_ITESTS) tests/integration/smtpd_client.py
 

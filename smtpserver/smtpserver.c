@@ -13,9 +13,13 @@
  *	See smtpserver(8) and smtpserver.conf(5).  Each accepted message
  *	becomes a submission file (spool/submit.h) with the envelope words
  *	external, rcvdfrom, via, with, bodytype, from, envid, notaryret,
- *	todsn and to; the 250 to the final dot is sent only after
- *	submit_commit returned (file fsynced, renamed into router/,
- *	directory fsynced).  A recipient is resolved with librouter at RCPT
+ *	todsn and to; the 250 to the final dot is sent only after the
+ *	file was fsynced, renamed into router/ and router/ fsynced.  The
+ *	loop writes the file; the commit pool (commitq.c, COMMIT_THREADS
+ *	threads) does the rest, with one fsync of router/ for many
+ *	messages, and the loop answers from commit_done
+ *	(zmsmtpd_deliver_async); smtpserver -i commits in place.  ETRN asks
+ *	the scheduler over its mailq socket (cb_etrn).  A recipient is resolved with librouter at RCPT
  *	time: an error quad (unknown user) gives 550 with its status; a
  *	domain that is not ours is accepted only from a trusted network or
  *	an authenticated client.  Then the policy service (pol_policy,
@@ -37,7 +41,8 @@
  *	relaying needs trusted-networks or AUTH.
  * BUGS
  *	The policy service is asked at RCPT only (not at END-OF-MESSAGE);
- *	HOLD and DISCARD are taken as OK.  The AUTH mechanisms offered do
+ *	HOLD and DISCARD are taken as OK.  ETRN blocks the loop while the
+ *	scheduler answers (3 s at most).  The AUTH mechanisms offered do
  *	not change on SIGHUP.
  * SEE ALSO
  *	smtpserver(8), smtpserver.conf(5), libzmsmtpd(3), router(8),
@@ -51,7 +56,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -119,7 +127,7 @@ static struct {
 } S;
 
 /* commit workers: enough for the fsyncs of many sessions to overlap */
-#define COMMIT_THREADS 8
+#define COMMIT_THREADS 12
 
 static volatile sig_atomic_t got_hup, got_term;
 
@@ -746,6 +754,77 @@ static void commit_done(void *arg)
 	}
 }
 
+/* mq_line - read one line from the scheduler's socket into buf before
+ * the deadline (ms); 0, or -1 */
+static int mq_line(int fd, char *buf, size_t bufsz, long long deadline)
+{
+	size_t n = 0;
+
+	while (n + 1 < bufsz) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		long long left = deadline - zmono_ms();
+		ssize_t r;
+		if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
+			return -1;
+		r = read(fd, buf + n, 1);
+		if (r <= 0)
+			return -1;
+		if (buf[n] == '\n') {
+			buf[n] = '\0';
+			return 0;
+		}
+		n++;
+	}
+	return -1;
+}
+
+/* cb_etrn - RFC 1985: ask the scheduler (its mailq socket, the ETRN
+ * command of mailq(1)) to start the threads of the node now.  "@domain"
+ * and "#queue" name the same threads as "domain" / "queue".  250 when it
+ * started something, 251 when nothing waits, 458 when the scheduler
+ * cannot be asked.  Bounded: 3 seconds in all (the loop waits). */
+static int cb_etrn(void *arg, const char *node)
+{
+	struct sockaddr_un sa;
+	char line[512], cmd[300];
+	const char *host = node[0] == '@' || node[0] == '#' ? node + 1 : node;
+	long long deadline = zmono_ms() + 3000;
+	int fd = -1, rc = ZMSMTPD_ETRN_FAILED, k;
+
+	(void)arg;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	k = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/.mailq.sock", S.po);
+	if (k < 0 || (size_t)k >= sizeof(sa.sun_path) ||
+	    snprintf(cmd, sizeof(cmd), "ETRN %s\nQUIT\n", host) >= (int)sizeof(cmd))
+		goto done;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		zlog_warn(NULL, "ETRN %s: cannot reach the scheduler at %s: %s", node, sa.sun_path,
+			  strerror(errno));
+		goto done;
+	}
+	/* "version zmta 2.0", then the answer to ETRN */
+	if (mq_line(fd, line, sizeof(line), deadline) != 0 || strncmp(line, "version ", 8) != 0 ||
+	    zwrite_all(fd, cmd, strlen(cmd)) != Z_OK ||
+	    mq_line(fd, line, sizeof(line), deadline) != 0) {
+		zlog_warn(NULL, "ETRN %s: no answer from the scheduler", node);
+		goto done;
+	}
+	if (strstr(line, "started something") != NULL)
+		rc = ZMSMTPD_ETRN_STARTED;
+	else if (strncmp(line, "+OK", 3) == 0)
+		rc = ZMSMTPD_ETRN_NONE;
+	else
+		zlog_warn(NULL, "ETRN %s: the scheduler said: %.200s", node, line);
+	zlog_info(NULL, "ETRN %s: %s", node, rc == ZMSMTPD_ETRN_STARTED ? "queue run started" :
+		  rc == ZMSMTPD_ETRN_NONE ? "nothing waiting" : "refused");
+done:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 static int cb_verify(void *arg, const char *user, const char *pw)
 {
 	(void)arg;
@@ -794,6 +873,7 @@ static zmsmtpd *engine_new(sconf *c, int auth, int cram, zbuf *err)
 	cb.validate_sender = cb_mail;
 	cb.validate_recipient = cb_rcpt;
 	cb.deliver = cb_deliver;
+	cb.etrn = cb_etrn;
 	cb.log = cb_log;
 	cb.session_end = cb_session_end;
 	if (auth)

@@ -1129,6 +1129,28 @@ static void do_auth(zmsmtpd_sess *s, zspan arg)
 	auth_step(s, init, init.n > 0);
 }
 
+/* etrn_node_ok - RFC 1985: "domain", "@domain" (and its subdomains) or
+ * "#queue"; letters, digits, "-", ".", "_", ":" and "[]" (an address
+ * literal, as the scheduler names such hosts) only */
+static int etrn_node_ok(zspan a)
+{
+	size_t i = 0;
+
+	if (a.n == 0)
+		return 0;
+	if (a.p[0] == '@' || a.p[0] == '#')
+		i = 1;
+	if (i >= a.n)
+		return 0;
+	for (; i < a.n; i++) {
+		unsigned char c = (unsigned char)a.p[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '.' || c == '_' || c == ':' || c == '[' || c == ']'))
+			return 0;
+	}
+	return 1;
+}
+
 /* command - one command line */
 static void command(zmsmtpd_sess *s, const char *line, size_t n)
 {
@@ -1214,15 +1236,28 @@ static void command(zmsmtpd_sess *s, const char *line, size_t n)
 	else if (word_is(line, n, "ETRN") && d->cb.etrn != NULL) {
 		zspan a = arg_after(line, n, 4);
 		char dom[256];
-		if (a.n == 0 || a.n >= sizeof(dom))
-			reply(s, 501, "5.5.4", "Syntax: ETRN domain");
+		if (!etrn_node_ok(a) || a.n >= sizeof(dom))
+			reply(s, 501, "5.5.4", "Syntax: ETRN domain, @domain or #queue");
+		else if (s->have_mail)
+			reply(s, 503, "5.5.1", "ETRN not allowed during a mail transaction");
 		else {
 			memcpy(dom, a.p, a.n);
 			dom[a.n] = '\0';
-			if (d->cb.etrn(d->cb.arg, dom) == 0)
-				reply(s, 250, "2.0.0", "Queuing for node %s started", dom);
-			else
-				reply(s, 458, "4.5.0", "Unable to queue messages for node %s", dom);
+			/* RFC 1985 section 5 */
+			switch (d->cb.etrn(d->cb.arg, dom)) {
+			case ZMSMTPD_ETRN_STARTED:
+				reply(s, 250, NULL, "Queuing for node %s started", dom);
+				break;
+			case ZMSMTPD_ETRN_NONE:
+				reply(s, 251, NULL, "OK, no messages waiting for node %s", dom);
+				break;
+			case ZMSMTPD_ETRN_DENIED:
+				reply(s, 459, NULL, "Node %s not allowed", dom);
+				break;
+			default:
+				reply(s, 458, NULL, "Unable to queue messages for node %s", dom);
+				break;
+			}
 		}
 	} else {
 		for (int i = 0; unimpl[i] != NULL; i++)

@@ -21,6 +21,10 @@ extern "C" {
 typedef struct zmsmtpd zmsmtpd;            /* a server: options, listeners, loop */
 typedef struct zmsmtpd_sess zmsmtpd_sess;  /* one client session */
 
+/* the etrn callback's answers (RFC 1985) */
+enum { ZMSMTPD_ETRN_STARTED = 0, ZMSMTPD_ETRN_FAILED = -1, ZMSMTPD_ETRN_NONE = 1,
+       ZMSMTPD_ETRN_DENIED = 2 };
+
 /* a callback's answer */
 enum { ZMSMTPD_ACCEPT = 0, ZMSMTPD_REJECT = 1, ZMSMTPD_DEFER = 2 };
 
@@ -80,7 +84,9 @@ typedef struct zmsmtpd_callbacks {
 	/* auth_secret - CRAM-MD5: copy user's clear-text secret into buf
 	 * (NUL-terminated); 0 found, -1 unknown.  NULL: no CRAM-MD5 */
 	int (*auth_secret)(void *arg, const char *user, char *buf, size_t bufsz);
-	/* etrn - ETRN domain: 0 started (250), -1 refused (458).  NULL: no ETRN */
+	/* etrn - ETRN node ("domain", "@domain" or "#queue", as given, checked
+	 * for syntax): ZMSMTPD_ETRN_STARTED (250), ZMSMTPD_ETRN_NONE (251),
+	 * ZMSMTPD_ETRN_DENIED (459), ZMSMTPD_ETRN_FAILED (458).  NULL: no ETRN */
 	int (*etrn)(void *arg, const char *domain);
 	/* log - one line about a session (may be NULL) */
 	void (*log)(void *arg, zmsmtpd_sess *s, const char *line);
