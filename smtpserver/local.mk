@@ -82,6 +82,8 @@ endif
 # smtp/ objects it needs, so users link -lzmsmtpd -lssl -lcrypto only.
 lib_LIBRARIES += smtpserver/libzmsmtpd.a
 smtpserver_libzmsmtpd_a_SOURCES = smtpserver/zmsmtpd.h smtpserver/zmsmtpd.c \
+	smtpserver/zmsmtpd_int.h smtpserver/zmsmtpd_sess.c smtpserver/zmsmtpd_cmd.c \
+	smtpserver/zmsmtpd_data.c smtpserver/zmsmtpd_auth.c smtpserver/zmsmtpd_io.c \
 	smtpserver/pol_proxy.h smtpserver/pol_proxy.c \
 	smtpserver/pol_limit.h smtpserver/pol_limit.c \
 	$(smtp_libzsmtp_a_SOURCES) $(mail_libmail_a_SOURCES) $(lib_libzmta_a_SOURCES)
