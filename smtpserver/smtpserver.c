@@ -1104,8 +1104,11 @@ int main(int argc, char **argv)
 	zlog_info(NULL, "started");
 	{
 		long long stop_at = 0;
+		/* info lines are held and written once per round of the loop */
+		zlog_hold(1);
 		for (;;) {
 			zmsmtpd_run_once(S.d, 1000);
+			zlog_flush();
 			if (got_term && stop_at == 0) {
 				got_term = 0;
 				zlog_info(NULL, "SIGTERM: no new connections; %lu session(s) to finish",

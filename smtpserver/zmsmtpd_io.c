@@ -138,7 +138,10 @@ int zms_io_fill(zmsmtpd_sess *s)
 			return -1;
 		}
 		got = 1;
-		if (!s->loopmode)
+		/* a short plain read drained the socket: the next read would
+		 * only say EAGAIN (the loop is level-triggered and calls
+		 * again for more, or for the end of file) */
+		if (!s->loopmode || (s->ssl == NULL && (size_t)n < sizeof(tmp)))
 			return got;
 	}
 	return got;
