@@ -47,7 +47,9 @@
  *	could otherwise forge envelope lines.  The directory name is checked
  *	to be one plain component.
  * BUGS
- *	Writes are unbuffered: one write(2) per call.  The rename of an
+ *	Envelope lines and small writes are gathered in a 4 KB buffer of
+ *	the handle (one write(2) for most envelopes and small messages): a
+ *	write error may show only at submit_commit, which then fails.  The rename of an
  *	unprivileged submitter to public/<ino> is committed by the file's
  *	fsync only on journalling file systems that order it so (ext4, xfs,
  *	btrfs); elsewhere it is durable with the next sync.
@@ -136,6 +138,34 @@ int submit_open(submit *s, const char *postoffice, zbuf *err)
 }
 
 /* submit_env - one envelope line "keyword[ value]\n" */
+/* submit_flush - write what wb holds; Z_OK or Z_EIO (the handle failed) */
+static int submit_flush(submit *s)
+{
+	if (s->wlen > 0 && zwrite_all(s->fd, s->wb, s->wlen) != Z_OK) {
+		s->failed = 1;
+		return Z_EIO;
+	}
+	s->wlen = 0;
+	return Z_OK;
+}
+
+/* submit_put - n bytes through wb (bigger pieces straight to the file) */
+static int submit_put(submit *s, const void *p, size_t n)
+{
+	if (s->wlen + n > sizeof(s->wb) && submit_flush(s) != Z_OK)
+		return Z_EIO;
+	if (n <= sizeof(s->wb) - s->wlen) {
+		memcpy(s->wb + s->wlen, p, n);
+		s->wlen += n;
+		return Z_OK;
+	}
+	if (zwrite_all(s->fd, p, n) != Z_OK) {
+		s->failed = 1;
+		return Z_EIO;
+	}
+	return Z_OK;
+}
+
 int submit_env(submit *s, const char *keyword, const char *value)
 {
 	zbuf line = ZBUF_INIT(64 * 1024);
@@ -154,10 +184,8 @@ int submit_env(submit *s, const char *keyword, const char *value)
 	}
 	if (rc == Z_OK)
 		rc = zbuf_putc(&line, '\n');
-	if (rc == Z_OK && zwrite_all(s->fd, line.data, line.len) != Z_OK) {
-		s->failed = 1;
-		rc = Z_EIO;
-	}
+	if (rc == Z_OK)
+		rc = submit_put(s, line.data, line.len);
 	zbuf_free(&line);
 	return rc;
 }
@@ -169,11 +197,7 @@ int submit_write(submit *s, const void *p, size_t n)
 		return Z_EIO;
 	if (n == 0)
 		return Z_OK;
-	if (zwrite_all(s->fd, p, n) != Z_OK) {
-		s->failed = 1;
-		return Z_EIO;
-	}
-	return Z_OK;
+	return submit_put(s, p, n);
 }
 
 /* submit_commit - fsync, close, rename to <dir>/[X/]<ino>, fsync, notify */
@@ -213,6 +237,10 @@ int submit_commit_flags(submit *s, const char *dir, int hashlevels, unsigned fla
 	    hashlevels < 0 || hashlevels > 1) {
 		zbuf_puts(err, "submit: bad target directory or hash level");
 		rc = Z_ERR;
+		goto abort;
+	}
+	if (submit_flush(s) != Z_OK) {
+		zbuf_printf(err, "submit: write %s: %s", s->tmppath, strerror(errno));
 		goto abort;
 	}
 	if (fsync(s->fd) != 0) {

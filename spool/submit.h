@@ -19,6 +19,8 @@ typedef struct submit {
 	unsigned long ino;
 	int failed;
 	char donedir[72], doneprefix[8];   /* where submit_commit put it */
+	size_t wlen;                       /* bytes held in wb */
+	char wb[4096];                     /* written at the latest by submit_commit */
 } submit;
 
 /* submit_open - create the scratch file in postoffice/public */
