@@ -23,7 +23,8 @@
  *	So one fsync of router/ commits the renames of all the sessions
  *	that reached it meanwhile (ext4's journal merges the concurrent file
  *	fsyncs the same way).  Only after that is the result queued for the
- *	loop, and the router's notice sent (submit_announce).  The loop
+ *	loop, and the router's notice sent (submit_announce_on, through a
+ *	datagram socket each worker keeps).  The loop
  *	learns of results through a pipe (commitq_fd, one byte whenever the
  *	result list stops being empty) and takes them with commitq_pop.
  * DIAGNOSTICS
@@ -50,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "zbuf.h"
@@ -109,6 +111,8 @@ static int group_sync(commitq *q, uint64_t seq)
 static void *worker(void *arg)
 {
 	commitq *q = arg;
+	/* one datagram socket per worker for the router's notices */
+	int nfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	pthread_mutex_lock(&q->m);
 	for (;;) {
@@ -144,7 +148,7 @@ static void *worker(void *arg)
 		q->dtail = j;
 		pthread_mutex_unlock(&q->m);
 		if (j->r.rc == Z_OK)
-			submit_announce(&j->sb);
+			submit_announce_on(&j->sb, nfd);
 		if (wake) {
 			char c = 1;
 			ssize_t w;
@@ -156,6 +160,8 @@ static void *worker(void *arg)
 		pthread_mutex_lock(&q->m);
 	}
 	pthread_mutex_unlock(&q->m);
+	if (nfd >= 0)
+		close(nfd);
 	return NULL;
 }
 

@@ -13,6 +13,7 @@
  *	int submit_commit_flags(submit *s, const char *dir, int hashlevels,
  *		unsigned flags, unsigned long *ino, zbuf *err);
  *	void submit_announce(const submit *s);
+ *	void submit_announce_on(const submit *s, int sockfd);
  *	void submit_abort(submit *s);
  *	int submit_notify(const char *sockpath, const char *text);
  * DESCRIPTION
@@ -209,13 +210,28 @@ int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino
 /* submit_announce - "NEW <dir> [X/]<ino>" for a committed handle */
 void submit_announce(const submit *s)
 {
-	char sock[4200], msg[128];
-	int k = snprintf(sock, sizeof(sock), "%s/.router.notify", s->postoffice);
-	int km = snprintf(msg, sizeof(msg), "NEW %s %s%lu", s->donedir, s->doneprefix, s->ino);
+	submit_announce_on(s, -1);
+}
 
+/* submit_announce_on - the same through sockfd, an AF_UNIX datagram socket
+ * the caller keeps (-1: a socket of its own for this one note) */
+void submit_announce_on(const submit *s, int sockfd)
+{
+	struct sockaddr_un sa;
+	char msg[128];
+	int k, km = snprintf(msg, sizeof(msg), "NEW %s %s%lu", s->donedir, s->doneprefix, s->ino);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	k = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/.router.notify", s->postoffice);
 	/* a lost (or unsendable) note only waits for the next scan */
-	if (k > 0 && (size_t)k < sizeof(sock) && km > 0 && (size_t)km < sizeof(msg))
-		(void)submit_notify(sock, msg);
+	if (k <= 0 || (size_t)k >= sizeof(sa.sun_path) || km <= 0 || (size_t)km >= sizeof(msg))
+		return;
+	if (sockfd < 0)
+		(void)submit_notify(sa.sun_path, msg);
+	else
+		(void)sendto(sockfd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL,
+			     (struct sockaddr *)&sa, sizeof(sa));
 }
 
 /* submit_commit_flags - submit_commit; SUBMIT_NODIRSYNC: no fsync of the

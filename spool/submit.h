@@ -40,6 +40,9 @@ int submit_commit_flags(submit *s, const char *dir, int hashlevels, unsigned fla
 			unsigned long *ino, zbuf *err);
 /* submit_announce - the router's notice for a committed handle */
 void submit_announce(const submit *s);
+/* submit_announce_on - the same through the caller's AF_UNIX datagram
+ * socket sockfd (-1: one made for this note) */
+void submit_announce_on(const submit *s, int sockfd);
 /* submit_abort - unlink the scratch file */
 void submit_abort(submit *s);
 /* submit_notify - non-blocking datagram text to the AF_UNIX socket path */
