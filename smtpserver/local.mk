@@ -84,6 +84,8 @@ endif
 # smtp/ objects it needs, so users link -lzmsmtpd -lssl -lcrypto only.
 lib_LIBRARIES += smtpserver/libzmsmtpd.a
 smtpserver_libzmsmtpd_a_SOURCES = smtpserver/zmsmtpd.h smtpserver/zmsmtpd.c \
+	smtpserver/zmsmtpd_int.h smtpserver/zmsmtpd_sess.c smtpserver/zmsmtpd_cmd.c \
+	smtpserver/zmsmtpd_data.c smtpserver/zmsmtpd_auth.c smtpserver/zmsmtpd_io.c \
 	smtpserver/pol_proxy.h smtpserver/pol_proxy.c \
 	smtpserver/pol_limit.h smtpserver/pol_limit.c \
 	$(smtp_libzsmtp_a_SOURCES) $(mail_libmail_a_SOURCES) $(lib_libzmta_a_SOURCES)
@@ -96,12 +98,12 @@ pkgconfig_DATA = smtpserver/zmsmtpd.pc
 ZMSMTPD_LIBS = smtpserver/libzmsmtpd.a $(SSL_LIBS)
 
 pkglibexec_PROGRAMS += smtpserver/smtpserver
-smtpserver_smtpserver_SOURCES = smtpserver/smtpserver.c
+smtpserver_smtpserver_SOURCES = smtpserver/smtpserver.c smtpserver/commitq.h smtpserver/commitq.c
 smtpserver_smtpserver_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/smtpserver -I$(top_srcdir)/router \
 	-I$(top_srcdir)/spool -I$(top_srcdir)/mail
-smtpserver_smtpserver_CFLAGS = $(AM_CFLAGS) $(LMDB_CFLAGS) $(HIREDIS_CFLAGS)
+smtpserver_smtpserver_CFLAGS = $(AM_CFLAGS) $(LMDB_CFLAGS) $(HIREDIS_CFLAGS) -pthread
 smtpserver_smtpserver_LDADD = router/librouter.a spool/libspool.a smtpserver/libzsmtpd_policy.a \
-	$(ZMSMTPD_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) $(CRYPT_LIBS)
+	$(ZMSMTPD_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) $(CRYPT_LIBS) -lpthread
 
 dist_man_MANS += man/smtpserver.8 man/smtpserver.conf.5 man/libzmsmtpd.3
 
@@ -112,7 +114,8 @@ tests_tools_zmsmtpd_example_CPPFLAGS = -I$(top_srcdir)/smtpserver
 tests_tools_zmsmtpd_example_LDADD = $(ZMSMTPD_LIBS)
 
 SMTPD_ITESTS = tests/integration/smtpd-example.sh tests/integration/smtpd-proto.sh \
-	tests/integration/smtpd-daemon.sh tests/integration/smtpd-postfix.sh
+	tests/integration/smtpd-daemon.sh tests/integration/smtpd-postfix.sh \
+	tests/integration/smtpd-etrn.sh
 TESTS += $(SMTPD_ITESTS)
 EXTRA_DIST += $(SMTPD_ITESTS) tests/integration/smtpd_client.py
 

@@ -13,9 +13,13 @@
  *	See smtpserver(8) and smtpserver.conf(5).  Each accepted message
  *	becomes a submission file (spool/submit.h) with the envelope words
  *	external, rcvdfrom, via, with, bodytype, from, envid, notaryret,
- *	todsn and to; the 250 to the final dot is sent only after
- *	submit_commit returned (file fsynced, renamed into router/,
- *	directory fsynced).  A recipient is resolved with librouter at RCPT
+ *	todsn and to; the 250 to the final dot is sent only after the
+ *	file was fsynced, renamed into router/ and router/ fsynced.  The
+ *	loop writes the file; the commit pool (commitq.c, COMMIT_THREADS
+ *	threads) does the rest, with one fsync of router/ for many
+ *	messages, and the loop answers from commit_done
+ *	(zmsmtpd_deliver_async); smtpserver -i commits in place.  ETRN asks
+ *	the scheduler over its mailq socket (cb_etrn).  A recipient is resolved with librouter at RCPT
  *	time: an error quad (unknown user) gives 550 with its status; a
  *	domain that is not ours is accepted only from a trusted network or
  *	an authenticated client.  Then the policy service (pol_policy,
@@ -50,6 +54,7 @@
  *	FILTER, REDIRECT and BCC of the policy service are not implemented
  *	(see above); Postfix restriction names as actions give 451 4.3.5.
  *	The request carries no TLS, SASL method or client name attributes.
+ *	ETRN blocks the loop while the scheduler answers (3 s at most).
  *	The AUTH mechanisms offered do not change on SIGHUP.
  * SEE ALSO
  *	smtpserver(8), smtpserver.conf(5), libzmsmtpd(3), router(8),
@@ -63,7 +68,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -81,6 +89,7 @@
 #include "pol_passwd.h"
 #include "pol_policy.h"
 #include "zmsmtpd.h"
+#include "commitq.h"
 
 #define MAX_NETS 64
 #define MAX_LISTENERS 16
@@ -131,7 +140,11 @@ static struct {
 	const char *po;
 	int cli_nlis;
 	char cli_lis[MAX_LISTENERS][128];
+	commitq *cq;          /* the commit pool (daemon only; NULL: commit in the loop) */
 } S;
+
+/* commit workers: enough for the fsyncs of many sessions to overlap */
+#define COMMIT_THREADS 12
 
 static volatile sig_atomic_t got_hup, got_term;
 
@@ -758,6 +771,32 @@ static void cb_deliver(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FILE *m
 		goto tempfail;
 	}
 	zbuf_reset(&err);
+	if (S.cq != NULL && held_dir(s) == NULL && zmsmtpd_deliver_async(s) == 0) {
+		/* (a HOLD goes to freezer/ synchronously below) */
+		/* the commit pool fsyncs, renames and group-commits router/;
+		 * the 250 comes with its result (commit_done) */
+		char note[512];
+		snprintf(note, sizeof(note), "from <%s> [%s] %zu recipient%s, %lu bytes, %s",
+			 e->sender, e->client_ip, e->nrcpts, e->nrcpts == 1 ? "" : "s", e->size,
+			 e->with);
+		if (commitq_push(S.cq, &sb, s, note) == Z_OK)
+			goto done;
+		/* no memory for the job: commit here after all */
+		zmsmtpd_verdict nv;
+		memset(&nv, 0, sizeof(nv));
+		if (submit_commit(&sb, held_dir(s), 0, &ino, &err) != Z_OK) {
+			zlog_error(NULL, "cannot queue a message: %s", zbuf_cstr(&err));
+			nv.action = ZMSMTPD_DEFER;
+			nv.code = 452;
+			zstrlcpy(nv.enh, "4.3.1", sizeof(nv.enh));
+			zstrlcpy(nv.text, "Insufficient system storage", sizeof(nv.text));
+		} else {
+			zlog_info(NULL, "%lu: accepted %s", ino, note);
+			snprintf(nv.text, sizeof(nv.text), "Ok: queued as %lu", ino);
+		}
+		zmsmtpd_deliver_done(s, &nv);
+		goto done;
+	}
 	if (submit_commit(&sb, held_dir(s), 0, &ino, &err) != Z_OK) {
 		zlog_error(NULL, "cannot queue a message: %s", zbuf_cstr(&err));
 		goto tempfail;
@@ -816,6 +855,104 @@ static void cb_end_of_data(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FIL
 	cb_deliver(arg, s, e, msg, v);
 }
 
+/* commit_done - the commit pool finished messages: their replies */
+static void commit_done(void *arg)
+{
+	commitq_done r;
+
+	(void)arg;
+	while (S.cq != NULL && commitq_pop(S.cq, &r) == 1) {
+		zmsmtpd_verdict v;
+		memset(&v, 0, sizeof(v));
+		if (r.rc == Z_OK) {
+			if (r.dirsync_failed)
+				zlog_warn(NULL, "%lu: fsync of router/ failed; the message is queued"
+					  " but a crash before the next sync could lose it", r.ino);
+			zlog_info(NULL, "%lu: accepted %s", r.ino, r.note);
+			v.action = ZMSMTPD_ACCEPT;
+			snprintf(v.text, sizeof(v.text), "Ok: queued as %lu", r.ino);
+		} else {
+			zlog_error(NULL, "cannot queue a message: %s", r.err);
+			v.action = ZMSMTPD_DEFER;
+			v.code = 452;
+			zstrlcpy(v.enh, "4.3.1", sizeof(v.enh));
+			zstrlcpy(v.text, "Insufficient system storage", sizeof(v.text));
+		}
+		zmsmtpd_deliver_done(r.tag, &v);
+	}
+}
+
+/* mq_line - read one line from the scheduler's socket into buf before
+ * the deadline (ms); 0, or -1 */
+static int mq_line(int fd, char *buf, size_t bufsz, long long deadline)
+{
+	size_t n = 0;
+
+	while (n + 1 < bufsz) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		long long left = deadline - zmono_ms();
+		ssize_t r;
+		if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
+			return -1;
+		r = read(fd, buf + n, 1);
+		if (r <= 0)
+			return -1;
+		if (buf[n] == '\n') {
+			buf[n] = '\0';
+			return 0;
+		}
+		n++;
+	}
+	return -1;
+}
+
+/* cb_etrn - RFC 1985: ask the scheduler (its mailq socket, the ETRN
+ * command of mailq(1)) to start the threads of the node now.  "@domain"
+ * and "#queue" name the same threads as "domain" / "queue".  250 when it
+ * started something, 251 when nothing waits, 458 when the scheduler
+ * cannot be asked.  Bounded: 3 seconds in all (the loop waits). */
+static int cb_etrn(void *arg, const char *node)
+{
+	struct sockaddr_un sa;
+	char line[512], cmd[300];
+	const char *host = node[0] == '@' || node[0] == '#' ? node + 1 : node;
+	long long deadline = zmono_ms() + 3000;
+	int fd = -1, rc = ZMSMTPD_ETRN_FAILED, k;
+
+	(void)arg;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	k = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/.mailq.sock", S.po);
+	if (k < 0 || (size_t)k >= sizeof(sa.sun_path) ||
+	    snprintf(cmd, sizeof(cmd), "ETRN %s\nQUIT\n", host) >= (int)sizeof(cmd))
+		goto done;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		zlog_warn(NULL, "ETRN %s: cannot reach the scheduler at %s: %s", node, sa.sun_path,
+			  strerror(errno));
+		goto done;
+	}
+	/* "version zmta 2.0", then the answer to ETRN */
+	if (mq_line(fd, line, sizeof(line), deadline) != 0 || strncmp(line, "version ", 8) != 0 ||
+	    zwrite_all(fd, cmd, strlen(cmd)) != Z_OK ||
+	    mq_line(fd, line, sizeof(line), deadline) != 0) {
+		zlog_warn(NULL, "ETRN %s: no answer from the scheduler", node);
+		goto done;
+	}
+	if (strstr(line, "started something") != NULL)
+		rc = ZMSMTPD_ETRN_STARTED;
+	else if (strncmp(line, "+OK", 3) == 0)
+		rc = ZMSMTPD_ETRN_NONE;
+	else
+		zlog_warn(NULL, "ETRN %s: the scheduler said: %.200s", node, line);
+	zlog_info(NULL, "ETRN %s: %s", node, rc == ZMSMTPD_ETRN_STARTED ? "queue run started" :
+		  rc == ZMSMTPD_ETRN_NONE ? "nothing waiting" : "refused");
+done:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 static int cb_verify(void *arg, const char *user, const char *pw)
 {
 	(void)arg;
@@ -870,6 +1007,7 @@ static zmsmtpd *engine_new(sconf *c, int auth, int cram, zbuf *err)
 	cb.validate_sender = cb_mail;
 	cb.validate_recipient = cb_rcpt;
 	cb.deliver = cb_end_of_data;
+	cb.etrn = cb_etrn;
 	cb.log = cb_log;
 	cb.session_end = cb_session_end;
 	if (auth)
@@ -1095,11 +1233,23 @@ int main(int argc, char **argv)
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGINT, &sa, NULL);
 	}
+	zbuf_reset(&err);
+	if ((S.cq = commitq_new(S.po, COMMIT_THREADS, &err)) == NULL ||
+	    zmsmtpd_watch_fd(S.d, commitq_fd(S.cq), commit_done, NULL) != 0) {
+		/* commits run in the event loop then, one at a time */
+		zlog_warn(NULL, "no commit pool (%s): committing in the loop",
+			  err.len ? zbuf_cstr(&err) : "cannot watch its pipe");
+		commitq_free(S.cq);
+		S.cq = NULL;
+	}
 	zlog_info(NULL, "started");
 	{
 		long long stop_at = 0;
+		/* info lines are held and written once per round of the loop */
+		zlog_hold(1);
 		for (;;) {
 			zmsmtpd_run_once(S.d, 1000);
+			zlog_flush();
 			if (got_term && stop_at == 0) {
 				got_term = 0;
 				zlog_info(NULL, "SIGTERM: no new connections; %lu session(s) to finish",
@@ -1165,6 +1315,9 @@ int main(int argc, char **argv)
 	}
 	zlog_info(NULL, "stopped");
 out:
+	/* commits in flight finish (their files are the router's) first */
+	commitq_free(S.cq);
+	S.cq = NULL;
 	zmsmtpd_free(S.d);
 	rt_free(S.rt);
 	pol_passwd_free(S.af);

@@ -21,6 +21,10 @@ extern "C" {
 typedef struct zmsmtpd zmsmtpd;            /* a server: options, listeners, loop */
 typedef struct zmsmtpd_sess zmsmtpd_sess;  /* one client session */
 
+/* the etrn callback's answers (RFC 1985) */
+enum { ZMSMTPD_ETRN_STARTED = 0, ZMSMTPD_ETRN_FAILED = -1, ZMSMTPD_ETRN_NONE = 1,
+       ZMSMTPD_ETRN_DENIED = 2 };
+
 /* a callback's answer */
 enum { ZMSMTPD_ACCEPT = 0, ZMSMTPD_REJECT = 1, ZMSMTPD_DEFER = 2 };
 
@@ -80,7 +84,9 @@ typedef struct zmsmtpd_callbacks {
 	/* auth_secret - CRAM-MD5: copy user's clear-text secret into buf
 	 * (NUL-terminated); 0 found, -1 unknown.  NULL: no CRAM-MD5 */
 	int (*auth_secret)(void *arg, const char *user, char *buf, size_t bufsz);
-	/* etrn - ETRN domain: 0 started (250), -1 refused (458).  NULL: no ETRN */
+	/* etrn - ETRN node ("domain", "@domain" or "#queue", as given, checked
+	 * for syntax): ZMSMTPD_ETRN_STARTED (250), ZMSMTPD_ETRN_NONE (251),
+	 * ZMSMTPD_ETRN_DENIED (459), ZMSMTPD_ETRN_FAILED (458).  NULL: no ETRN */
 	int (*etrn)(void *arg, const char *domain);
 	/* log - one line about a session (may be NULL) */
 	void (*log)(void *arg, zmsmtpd_sess *s, const char *line);
@@ -117,6 +123,19 @@ int zmsmtpd_run_once(zmsmtpd *d, int ms);
 /* zmsmtpd_stop - close the listeners; zmsmtpd_run returns once the
  * sessions in flight ended (or at once when drain is 0) */
 void zmsmtpd_stop(zmsmtpd *d, int drain);
+/* zmsmtpd_deliver_async - call it inside deliver to answer later: the
+ * verdict is then ignored and the session waits (its pipelined commands
+ * stay unread; the other sessions go on) until zmsmtpd_deliver_done.
+ * env and msg are valid only during the callback: copy what the delivery
+ * needs.  0, or -1 (a zmsmtpd_serve_fds session: answer in the verdict) */
+int zmsmtpd_deliver_async(zmsmtpd_sess *s);
+/* zmsmtpd_deliver_done - the verdict of an asynchronous delivery, in the
+ * loop's thread (a zmsmtpd_watch_fd callback); replies and resumes the
+ * session, or frees it when its client went away meanwhile */
+void zmsmtpd_deliver_done(zmsmtpd_sess *s, const zmsmtpd_verdict *v);
+/* zmsmtpd_watch_fd - call fn(arg) in the loop whenever fd is readable
+ * (a pipe that worker threads write to); NULL fn stops.  0 or -1 */
+int zmsmtpd_watch_fd(zmsmtpd *d, int fd, void (*fn)(void *arg), void *arg);
 /* zmsmtpd_sessions - sessions open now */
 unsigned long zmsmtpd_sessions(const zmsmtpd *d);
 /* zmsmtpd_serve_fds - run one session on infd/outfd to its end (smtpserver

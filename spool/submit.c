@@ -11,10 +11,15 @@
  *	int submit_commit(submit *s, const char *dir, int hashlevels,
  *		unsigned long *ino, zbuf *err);
  *	void submit_no_scratch_sync(submit *s);
+ *	int submit_commit_flags(submit *s, const char *dir, int hashlevels,
+ *		unsigned flags, unsigned long *ino, zbuf *err);
+ *	void submit_announce(const submit *s);
+ *	void submit_announce_on(const submit *s, int sockfd);
  *	void submit_abort(submit *s);
  *	int submit_notify(const char *sockpath, const char *text);
  * DESCRIPTION
- *	submit_open creates public/<host>:<pid>[a-z] with O_CREAT|O_EXCL and
+ *	submit_open creates public/<host>:<pid>[.<n>] (n counts the files of
+ *	this process, so many can be open at once) with O_CREAT|O_EXCL and
  *	mode 0640 (public/ is setgid: the file gets the mail system's group,
  *	so the router can read it); its inode number becomes the message id.  submit_env
  *	writes "keyword value" envelope lines (the caller ends the envelope
@@ -22,7 +27,11 @@
  *	message.  submit_commit fsyncs the file, renames it to
  *	<dir>/[X/]<ino>, fsyncs both directories, closes the file and sends "NEW <dir>
  *	[X/]<ino>" to $POSTOFFICE/.router.notify (a lost datagram is
- *	harmless: the router rescans).  Until the rename, the file is only
+ *	harmless: the router rescans).  submit_commit_flags with
+ *	SUBMIT_NODIRSYNC stops after the rename (and the file's close): a
+ *	caller committing many files fsyncs <dir> once for all of them (a
+ *	group commit) and then sends each one's notice with submit_announce;
+ *	the file is durable only after that directory fsync.  Until the rename, the file is only
  *	scratch; after it, the router owns it.  A submitter that is not the
  *	mail system may not write router/ (mode 2750): its finished file is
  *	renamed to public/<ino> instead (digits only: finished, never
@@ -44,7 +53,9 @@
  *	could otherwise forge envelope lines.  The directory name is checked
  *	to be one plain component.
  * BUGS
- *	Writes are unbuffered: one write(2) per call.  The rename of an
+ *	Envelope lines and small writes are gathered in a 4 KB buffer of
+ *	the handle (one write(2) for most envelopes and small messages): a
+ *	write error may show only at submit_commit, which then fails.  The rename of an
  *	unprivileged submitter to public/<ino> is committed by the file's
  *	fsync only on journalling file systems that order it so (ext4, xfs,
  *	btrfs); elsewhere it is durable with the next sync.
@@ -66,10 +77,13 @@
 #include "spool.h"
 #include "submit.h"
 
-/* submit_open - create public/<host>:<pid>[a-z] */
+/* scratch names of this process: <pid>, then <pid>.1, <pid>.2, ... */
+static unsigned long submit_seq;
+
+/* submit_open - create public/<host>:<pid>[.<n>] */
 int submit_open(submit *s, const char *postoffice, zbuf *err)
 {
-	char host[64], name[32];
+	char host[64], name[48];
 	struct stat st;
 	int fd = -1;
 
@@ -91,11 +105,15 @@ int submit_open(submit *s, const char *postoffice, zbuf *err)
 			*p = '_';
 	if (host[0] == '\0')
 		zstrlcpy(host, "localhost", sizeof(host));
-	for (int k = -1; k < 26; k++) {
-		if (k < 0)
-			snprintf(name, sizeof(name), "%ld", (long)getpid());
+	long pid = (long)getpid();
+	for (int k = 0; k < 100; k++) {
+		/* a number of this process's own: many files of one process
+		 * can be open at once (smtpserver's commit pool) */
+		unsigned long n = __atomic_fetch_add(&submit_seq, 1, __ATOMIC_RELAXED);
+		if (n == 0)
+			snprintf(name, sizeof(name), "%ld", pid);
 		else
-			snprintf(name, sizeof(name), "%ld%c", (long)getpid(), 'a' + k);
+			snprintf(name, sizeof(name), "%ld.%lu", pid, n);
 		int k = snprintf(s->tmppath, sizeof(s->tmppath), "%s/public/%s:%s", postoffice, host,
 				 name);
 		if (k < 0 || (size_t)k >= sizeof(s->tmppath)) {
@@ -132,6 +150,34 @@ void submit_no_scratch_sync(submit *s)
 	s->no_scratch_sync = 1;
 }
 
+/* submit_flush - write what wb holds; Z_OK or Z_EIO (the handle failed) */
+static int submit_flush(submit *s)
+{
+	if (s->wlen > 0 && zwrite_all(s->fd, s->wb, s->wlen) != Z_OK) {
+		s->failed = 1;
+		return Z_EIO;
+	}
+	s->wlen = 0;
+	return Z_OK;
+}
+
+/* submit_put - n bytes through wb (bigger pieces straight to the file) */
+static int submit_put(submit *s, const void *p, size_t n)
+{
+	if (s->wlen + n > sizeof(s->wb) && submit_flush(s) != Z_OK)
+		return Z_EIO;
+	if (n <= sizeof(s->wb) - s->wlen) {
+		memcpy(s->wb + s->wlen, p, n);
+		s->wlen += n;
+		return Z_OK;
+	}
+	if (zwrite_all(s->fd, p, n) != Z_OK) {
+		s->failed = 1;
+		return Z_EIO;
+	}
+	return Z_OK;
+}
+
 /* submit_env - one envelope line "keyword[ value]\n" */
 int submit_env(submit *s, const char *keyword, const char *value)
 {
@@ -151,10 +197,8 @@ int submit_env(submit *s, const char *keyword, const char *value)
 	}
 	if (rc == Z_OK)
 		rc = zbuf_putc(&line, '\n');
-	if (rc == Z_OK && zwrite_all(s->fd, line.data, line.len) != Z_OK) {
-		s->failed = 1;
-		rc = Z_EIO;
-	}
+	if (rc == Z_OK)
+		rc = submit_put(s, line.data, line.len);
 	zbuf_free(&line);
 	return rc;
 }
@@ -166,17 +210,49 @@ int submit_write(submit *s, const void *p, size_t n)
 		return Z_EIO;
 	if (n == 0)
 		return Z_OK;
-	if (zwrite_all(s->fd, p, n) != Z_OK) {
-		s->failed = 1;
-		return Z_EIO;
-	}
-	return Z_OK;
+	return submit_put(s, p, n);
 }
 
 /* submit_commit - fsync, close, rename to <dir>/[X/]<ino>, fsync, notify */
 int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino, zbuf *err)
 {
-	char prefix[8], dst[4300], sock[4200], msg[128];
+	return submit_commit_flags(s, dir, hashlevels, 0, ino, err);
+}
+
+/* submit_announce - "NEW <dir> [X/]<ino>" for a committed handle */
+void submit_announce(const submit *s)
+{
+	submit_announce_on(s, -1);
+}
+
+/* submit_announce_on - the same through sockfd, an AF_UNIX datagram socket
+ * the caller keeps (-1: a socket of its own for this one note) */
+void submit_announce_on(const submit *s, int sockfd)
+{
+	struct sockaddr_un sa;
+	char msg[128];
+	int k, km = snprintf(msg, sizeof(msg), "NEW %s %s%lu", s->donedir, s->doneprefix, s->ino);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	k = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/.router.notify", s->postoffice);
+	/* a lost (or unsendable) note only waits for the next scan */
+	if (k <= 0 || (size_t)k >= sizeof(sa.sun_path) || km <= 0 || (size_t)km >= sizeof(msg))
+		return;
+	if (sockfd < 0)
+		(void)submit_notify(sa.sun_path, msg);
+	else
+		(void)sendto(sockfd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL,
+			     (struct sockaddr *)&sa, sizeof(sa));
+}
+
+/* submit_commit_flags - submit_commit; SUBMIT_NODIRSYNC: no fsync of the
+ * directories and no notice (the caller fsyncs <dir> once for many
+ * handles, then calls submit_announce for each) */
+int submit_commit_flags(submit *s, const char *dir, int hashlevels, unsigned flags,
+			unsigned long *ino, zbuf *err)
+{
+	char prefix[8], dst[4300], sock[4200];
 	int rc = Z_EIO;
 
 	if (dir == NULL)
@@ -189,6 +265,10 @@ int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino
 	    hashlevels < 0 || hashlevels > 1) {
 		zbuf_puts(err, "submit: bad target directory or hash level");
 		rc = Z_ERR;
+		goto abort;
+	}
+	if (submit_flush(s) != Z_OK) {
+		zbuf_printf(err, "submit: write %s: %s", s->tmppath, strerror(errno));
 		goto abort;
 	}
 	if (fsync(s->fd) != 0) {
@@ -244,7 +324,7 @@ int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino
 			zlog_warn(NULL, "submit: fsync of %s after its rename failed: %s; the"
 				  " message is queued but a crash before the next sync could"
 				  " lose the rename", dst, strerror(errno));
-	} else if (zfsync_parent(dst) != Z_OK) {
+	} else if (!(flags & SUBMIT_NODIRSYNC) && zfsync_parent(dst) != Z_OK) {
 		/* the file is handed over: reporting failure now would make the
 		 * caller submit it again (a duplicate).  Say what is at risk. */
 		zlog_warn(NULL, "submit: fsync of the directory of %s failed: %s; the message"
@@ -254,16 +334,16 @@ int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino
 	/* written and fsynced: a late close error cannot lose data */
 	(void)close(s->fd);
 	s->fd = -1;
+	zstrlcpy(s->donedir, dir, sizeof(s->donedir));
+	zstrlcpy(s->doneprefix, prefix, sizeof(s->doneprefix));
+	if (flags & SUBMIT_NODIRSYNC)
+		return Z_OK;
 	/* the scratch name is gone either way; this only makes it sooner
 	 * (a caller that counts its fsyncs skips it) */
 	k = snprintf(sock, sizeof(sock), "%s/public", s->postoffice);
 	if (!s->no_scratch_sync && k > 0 && (size_t)k < sizeof(sock))
 		(void)zfsync_dir(sock);
-	/* a lost (or unsendable) note only waits for the next scan */
-	k = snprintf(sock, sizeof(sock), "%s/.router.notify", s->postoffice);
-	int km = snprintf(msg, sizeof(msg), "NEW %s %s%lu", dir, prefix, s->ino);
-	if (k > 0 && (size_t)k < sizeof(sock) && km > 0 && (size_t)km < sizeof(msg))
-		(void)submit_notify(sock, msg);
+	submit_announce(s);
 	return Z_OK;
 abort:
 	submit_abort(s);

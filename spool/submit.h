@@ -19,6 +19,9 @@ typedef struct submit {
 	unsigned long ino;
 	int failed;
 	int no_scratch_sync;   /* submit_no_scratch_sync was called */
+	char donedir[72], doneprefix[8];   /* where submit_commit put it */
+	size_t wlen;                       /* bytes held in wb */
+	char wb[4096];                     /* written at the latest by submit_commit */
 } submit;
 
 /* submit_open - create the scratch file in postoffice/public */
@@ -33,6 +36,17 @@ int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino
 /* submit_no_scratch_sync - submit_commit skips the last fsync of public/
  * (the scratch name's removal; not needed for the message's durability) */
 void submit_no_scratch_sync(submit *s);
+/* submit_commit_flags - submit_commit; with SUBMIT_NODIRSYNC only fsync,
+ * rename, close: the caller fsyncs <dir> (one fsync for many files), and
+ * only then is the file durable; then submit_announce tells the router */
+#define SUBMIT_NODIRSYNC 0x1u
+int submit_commit_flags(submit *s, const char *dir, int hashlevels, unsigned flags,
+			unsigned long *ino, zbuf *err);
+/* submit_announce - the router's notice for a committed handle */
+void submit_announce(const submit *s);
+/* submit_announce_on - the same through the caller's AF_UNIX datagram
+ * socket sockfd (-1: one made for this note) */
+void submit_announce_on(const submit *s, int sockfd);
 /* submit_abort - unlink the scratch file */
 void submit_abort(submit *s);
 /* submit_notify - non-blocking datagram text to the AF_UNIX socket path */

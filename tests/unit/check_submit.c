@@ -191,14 +191,22 @@ START_TEST(test_submit_router)
 	ck_assert_int_eq(submit_env(&s, "to", "<alice@example.net>"), Z_OK);
 	ck_assert_int_eq(submit_env(&s, "env-end", NULL), Z_OK);
 	ck_assert_int_eq(submit_write(&s, MSG, strlen(MSG)), Z_OK);
-	/* a second submission while the first is open gets the 'a' suffix */
+	/* a second submission while the first is open gets the ".1" suffix */
 	{
 		submit s2;
 		ck_assert_int_eq(submit_open(&s2, po, &err), Z_OK);
-		ck_assert_int_eq(s2.tmppath[strlen(s2.tmppath) - 1], 'a');
+		ck_assert_str_eq(s2.tmppath + strlen(s2.tmppath) - 2, ".1");
 		ck_assert_int_eq(zstrlcpy(p, s2.tmppath, sizeof(p)), Z_OK);
 		submit_abort(&s2);
 		ck_assert_int_eq(access(p, F_OK), -1);
+	}
+	/* many at once (smtpserver's commit pool): every one gets a name */
+	{
+		static submit many[40];
+		for (int i = 0; i < 40; i++)
+			ck_assert_int_eq(submit_open(&many[i], po, &err), Z_OK);
+		for (int i = 0; i < 40; i++)
+			submit_abort(&many[i]);
 	}
 	ck_assert_int_eq(submit_commit(&s, NULL, 0, &ino, &err), Z_OK);
 	ck_assert_uint_eq(ino, (unsigned long)st.st_ino);
@@ -217,6 +225,25 @@ START_TEST(test_submit_router)
 	dgram[n] = '\0';
 	snprintf(p, sizeof(p), "NEW router %lu", ino);
 	ck_assert_str_eq(dgram, p);
+	/* SUBMIT_NODIRSYNC: renamed, no notice until submit_announce_on */
+	{
+		submit s3;
+		unsigned long ino3 = 0;
+		int cfd = socket(AF_UNIX, SOCK_DGRAM, 0);
+		ck_assert_int_ge(cfd, 0);
+		ck_assert_int_eq(submit_open(&s3, po, &err), Z_OK);
+		ck_assert_int_eq(submit_env(&s3, "env-end", NULL), Z_OK);
+		ck_assert_int_eq(submit_commit_flags(&s3, NULL, 0, SUBMIT_NODIRSYNC, &ino3, &err), Z_OK);
+		ck_assert_int_eq(count_dir("router"), 2);
+		ck_assert_int_lt(recv(sfd, dgram, sizeof(dgram) - 1, MSG_DONTWAIT), 0);
+		submit_announce_on(&s3, cfd);
+		n = recv(sfd, dgram, sizeof(dgram) - 1, MSG_DONTWAIT);
+		ck_assert_int_gt(n, 0);
+		dgram[n] = '\0';
+		snprintf(p, sizeof(p), "NEW router %lu", ino3);
+		ck_assert_str_eq(dgram, p);
+		close(cfd);
+	}
 	close(sfd);
 	zbuf_free(&err);
 	zbuf_free(&got);

@@ -1,14 +1,19 @@
 /*
  * check_zmsmtpd.c - unit tests of libzmsmtpd: one session served on a
  * socketpair (zmsmtpd_serve_fds in a child), scripted client input, the
- * replies compared.
+ * replies compared; and the asynchronous deliver API on the event loop
+ * (zmsmtpd_deliver_async / _done / zmsmtpd_watch_fd), driven in-process.
  */
+#include <arpa/inet.h>
 #include <check.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -461,6 +466,196 @@ START_TEST(configure_cget)
 }
 END_TEST
 
+START_TEST(big_and_empty_messages)
+{
+	/* 1,000 lines of 99 bytes: over the 64 KiB kept in memory, so the
+	 * message moves to the scratch file mid-way; then an empty one */
+	static char in[120000];
+	char out[4096], c[256], line[128];
+	size_t k = 0;
+	struct stat st;
+
+	k += (size_t)snprintf(in + k, sizeof(in) - k,
+			      "EHLO a\r\nMAIL FROM:<s@x.test>\r\nRCPT TO:<r@y.test>\r\nDATA\r\n");
+	memset(line, 'x', 99);
+	for (int i = 0; i < 1000; i++) {
+		memcpy(in + k, line, 99);
+		k += 99;
+		memcpy(in + k, "\r\n", 2);
+		k += 2;
+	}
+	k += (size_t)snprintf(in + k, sizeof(in) - k,
+			      ".\r\nMAIL FROM:<e@x.test>\r\nRCPT TO:<r@y.test>\r\nDATA\r\n.\r\nQUIT\r\n");
+	session(in, k, out, sizeof(out));
+	codes(out, c, sizeof(c));
+	ck_assert_str_eq(c, "220 250 250 250 354 250 250 250 354 250 221");
+	ck_assert_int_eq(stat(msgpath, &st), 0);
+	/* "[s@x.test 1 ESMTP]" + 1000 * 100 bytes + "[e@x.test 1 ESMTP]" */
+	ck_assert_int_eq((long)st.st_size, 18 + 100000 + 18);
+}
+END_TEST
+
+/* ---- asynchronous delivery on the event loop ---- */
+
+static zmsmtpd_sess *a_pending[4];
+static int a_npending, a_async_rc, a_wfd[2];
+
+static void a_deliver(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FILE *msg,
+		      zmsmtpd_verdict *v)
+{
+	(void)arg;
+	(void)e;
+	(void)msg;
+	(void)v;
+	a_async_rc = zmsmtpd_deliver_async(s);
+	if (a_async_rc == 0 && a_npending < 4)
+		a_pending[a_npending++] = s;
+}
+
+/* a_wake - the "worker" finished: post the verdicts from the loop */
+static void a_wake(void *arg)
+{
+	char c;
+	zmsmtpd_verdict v;
+
+	(void)arg;
+	while (read(a_wfd[0], &c, 1) == 1)
+		;
+	memset(&v, 0, sizeof(v));
+	snprintf(v.text, sizeof(v.text), "queued later");
+	for (int i = 0; i < a_npending; i++)
+		zmsmtpd_deliver_done(a_pending[i], &v);
+	a_npending = 0;
+}
+
+/* a_client - a connected client socket to the server's port */
+static int a_client(zmsmtpd *d)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)zmsmtpd_port(d));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	return fd;
+}
+
+/* a_pump - run the loop a while and append what fd received to buf */
+static void a_pump(zmsmtpd *d, int fd, char *buf, size_t bufsz)
+{
+	for (int i = 0; i < 20; i++) {
+		size_t len = strlen(buf);
+		ssize_t r;
+		zmsmtpd_run_once(d, 20);
+		while (len + 1 < bufsz && (r = read(fd, buf + len, bufsz - 1 - len)) > 0) {
+			len += (size_t)r;
+			buf[len] = '\0';
+		}
+	}
+}
+
+static const char a_txn[] = "EHLO c\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n"
+			    "Subject: t\r\n\r\nbody\r\n.\r\nNOOP\r\nQUIT\r\n";
+
+START_TEST(async_deliver)
+{
+	zmsmtpd_callbacks cb;
+	zmsmtpd *d;
+	char err[256], out[8192] = "";
+	int fd;
+
+	memset(&cb, 0, sizeof(cb));
+	cb.deliver = a_deliver;
+	d = zmsmtpd_new(&cb);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(pipe(a_wfd), 0);
+	ck_assert_int_eq(fcntl(a_wfd[0], F_SETFL, O_NONBLOCK), 0);
+	ck_assert_int_eq(zmsmtpd_start(d, "127.0.0.1", 0, 0, err, sizeof(err)), 0);
+	ck_assert_int_eq(zmsmtpd_watch_fd(d, a_wfd[0], a_wake, NULL), 0);
+	a_npending = 0;
+	fd = a_client(d);
+	ck_assert_int_eq(write(fd, a_txn, sizeof(a_txn) - 1), (ssize_t)(sizeof(a_txn) - 1));
+	a_pump(d, fd, out, sizeof(out));
+	/* delivered asynchronously: the 354 is out, the dot's reply and
+	 * the pipelined NOOP and QUIT wait */
+	ck_assert_int_eq(a_async_rc, 0);
+	ck_assert_int_eq(a_npending, 1);
+	ck_assert_ptr_nonnull(strstr(out, "354 "));
+	ck_assert_ptr_null(strstr(out, "queued later"));
+	ck_assert_ptr_null(strstr(out, "221"));
+	ck_assert_int_eq(write(a_wfd[1], "x", 1), 1);
+	a_pump(d, fd, out, sizeof(out));
+	ck_assert_ptr_nonnull(strstr(out, "250 2.0.0 queued later\r\n250 2.0.0"));
+	ck_assert_ptr_nonnull(strstr(out, "221 "));
+	close(fd);
+	a_pump(d, -1, out, sizeof(out));
+	ck_assert_uint_eq(zmsmtpd_sessions(d), 0);
+
+	/* the client leaves while its message is in flight: the session
+	 * lives on until deliver_done, then it is freed */
+	fd = a_client(d);
+	ck_assert_int_eq(write(fd, a_txn, sizeof(a_txn) - 13), (ssize_t)(sizeof(a_txn) - 13));
+	out[0] = '\0';
+	a_pump(d, fd, out, sizeof(out));
+	ck_assert_int_eq(a_npending, 1);
+	close(fd);
+	a_pump(d, -1, out, sizeof(out));
+	ck_assert_uint_eq(zmsmtpd_sessions(d), 1);
+	ck_assert_int_eq(write(a_wfd[1], "x", 1), 1);
+	a_pump(d, -1, out, sizeof(out));
+	ck_assert_int_eq(a_npending, 0);
+	ck_assert_uint_eq(zmsmtpd_sessions(d), 0);
+
+	/* a message in flight at zmsmtpd_free is freed with it */
+	fd = a_client(d);
+	ck_assert_int_eq(write(fd, a_txn, sizeof(a_txn) - 1), (ssize_t)(sizeof(a_txn) - 1));
+	a_pump(d, fd, out, sizeof(out));
+	ck_assert_int_eq(a_npending, 1);
+	ck_assert_int_eq(zmsmtpd_watch_fd(d, a_wfd[0], NULL, NULL), 0);
+	zmsmtpd_free(d);
+	a_npending = 0;
+	close(fd);
+	close(a_wfd[0]);
+	close(a_wfd[1]);
+}
+END_TEST
+
+/* in a zmsmtpd_serve_fds session deliver_async refuses: the verdict counts */
+START_TEST(async_refused_in_serve_fds)
+{
+	static const char in[] = "HELO c\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n"
+				 "x\r\n.\r\nQUIT\r\n";
+	zmsmtpd_callbacks cb;
+	zmsmtpd *d;
+	int sv[2];
+	char out[4096] = "";
+	ssize_t r;
+	size_t len = 0;
+
+	memset(&cb, 0, sizeof(cb));
+	cb.deliver = a_deliver;
+	d = zmsmtpd_new(&cb);
+	a_npending = 0;
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(write(sv[1], in, sizeof(in) - 1), (ssize_t)(sizeof(in) - 1));
+	shutdown(sv[1], SHUT_WR);
+	zmsmtpd_serve_fds(d, sv[0], sv[0], NULL);
+	close(sv[0]);
+	while (len + 1 < sizeof(out) && (r = read(sv[1], out + len, sizeof(out) - 1 - len)) > 0)
+		len += (size_t)r;
+	out[len] = '\0';
+	ck_assert_int_eq(a_async_rc, -1);
+	ck_assert_int_eq(a_npending, 0);
+	ck_assert_ptr_nonnull(strstr(out, "250 2.0.0 Message accepted"));
+	close(sv[1]);
+	zmsmtpd_free(d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("zmsmtpd");
@@ -481,6 +676,9 @@ static Suite *suite(void)
 	tcase_add_test(t, long_line_and_nul);
 	tcase_add_test(t, no_valid_rcpt_and_timeout);
 	tcase_add_test(t, configure_cget);
+	tcase_add_test(t, big_and_empty_messages);
+	tcase_add_test(t, async_deliver);
+	tcase_add_test(t, async_refused_in_serve_fds);
 	suite_add_tcase(s, t);
 	return s;
 }
