@@ -10,6 +10,7 @@
  *	int zbuf_printf(zbuf *b, const char *fmt, ...);
  *	int zbuf_setf(zbuf *b, const char *fmt, ...);
  *	int zcur_take_until(zcur *c, char delim, zspan *out);
+ *	size_t zcur_take_cspan(zcur *c, const char *stop, zspan *out);
  *	int zparse_ulong(const char *s, unsigned long max, unsigned long *out);
  *	(see zbuf.h for the full list)
  * DESCRIPTION
@@ -19,6 +20,9 @@
  *	whenever it is allocated.
  *	The xtext pair is the RFC 3461 "+XX" escape used for ORCPT and
  *	ENVID; the decoder takes either case of hex, the encoder writes upper.
+ *	The set arguments of zcur_skip_span, zcur_take_span, zcur_take_cspan
+ *	and zspan_rtrim_set are C strings of bytes, as for strspn/strcspn; a
+ *	NUL byte in the input is never a member of a set.
  * DIAGNOSTICS
  *	Z_OK, Z_ETOOBIG (max would be passed, or arithmetic overflow),
  *	Z_ENOMEM, Z_EPARSE (cursor and number parsing).
@@ -436,6 +440,20 @@ long zspan_chr(zspan s, char c)
 	return q ? (long)(q - s.p) : -1;
 }
 
+/* zinset - byte ch is one of the bytes of the C string set (NUL never is) */
+static int zinset(const char *set, char ch)
+{
+	return ch != '\0' && strchr(set, ch) != NULL;
+}
+
+/* zspan_rtrim_set - drop trailing bytes found in set */
+zspan zspan_rtrim_set(zspan s, const char *set)
+{
+	while (s.n > 0 && zinset(set, s.p[s.n - 1]))
+		s.n--;
+	return s;
+}
+
 /* zcur_init - cursor over n bytes at p */
 void zcur_init(zcur *c, const void *p, size_t n)
 {
@@ -564,6 +582,55 @@ int zcur_expect(zcur *c, const char *lit)
 		return Z_EPARSE;
 	c->pos += n;
 	return Z_OK;
+}
+
+/* zcur_expect_case - consume lit ignoring ASCII case */
+int zcur_expect_case(zcur *c, const char *lit)
+{
+	zspan l = zspan_from(lit), here;
+
+	if (l.n > c->n - c->pos)
+		return Z_EPARSE;
+	here.p = c->p + c->pos;
+	here.n = l.n;
+	if (!zspan_caseeq_span(here, l))
+		return Z_EPARSE;
+	c->pos += l.n;
+	return Z_OK;
+}
+
+/* zcur_skip_span - consume bytes found in set */
+size_t zcur_skip_span(zcur *c, const char *set)
+{
+	zspan s;
+
+	return zcur_take_span(c, set, &s);
+}
+
+/* zcur_take_span - the run of bytes found in set */
+size_t zcur_take_span(zcur *c, const char *set, zspan *out)
+{
+	size_t i = c->pos;
+
+	while (i < c->n && zinset(set, c->p[i]))
+		i++;
+	out->p = c->p + c->pos;
+	out->n = i - c->pos;
+	c->pos = i;
+	return out->n;
+}
+
+/* zcur_take_cspan - the run of bytes up to one in stop or the end */
+size_t zcur_take_cspan(zcur *c, const char *stop, zspan *out)
+{
+	size_t i = c->pos;
+
+	while (i < c->n && !zinset(stop, c->p[i]))
+		i++;
+	out->p = c->p + c->pos;
+	out->n = i - c->pos;
+	c->pos = i;
+	return out->n;
 }
 
 /* zhexval - value of one hex digit (either case) or -1 */

@@ -83,6 +83,8 @@ int zspan_to_long(zspan s, long min, long max, long *out);
 zspan zspan_trim(zspan s);
 /* zspan_chr - index of c or -1 */
 long zspan_chr(zspan s, char c);
+/* zspan_rtrim_set - drop trailing bytes found in set */
+zspan zspan_rtrim_set(zspan s, const char *set);
 
 /* A cursor over bytes; every take checks the remaining length. */
 typedef struct zcur {
@@ -113,6 +115,15 @@ int zcur_take_n(zcur *c, size_t n, zspan *out);
 int zcur_take_ulong(zcur *c, unsigned long max, unsigned long *out);
 /* zcur_expect - consume literal lit or Z_EPARSE (cursor unchanged) */
 int zcur_expect(zcur *c, const char *lit);
+/* zcur_expect_case - consume lit ignoring ASCII case, or Z_EPARSE (cursor unchanged) */
+int zcur_expect_case(zcur *c, const char *lit);
+/* zcur_skip_span - consume bytes found in set (a NUL byte never is), return how many */
+size_t zcur_skip_span(zcur *c, const char *set);
+/* zcur_take_span - the run of bytes found in set (may be empty); returns its length */
+size_t zcur_take_span(zcur *c, const char *set, zspan *out);
+/* zcur_take_cspan - the run of bytes up to one in stop or the end (may be
+ * empty; the stop byte is not consumed); returns its length */
+size_t zcur_take_cspan(zcur *c, const char *stop, zspan *out);
 
 /* zhexval - value of one hex digit (either case) or -1 */
 int zhexval(int c);

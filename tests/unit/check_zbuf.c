@@ -221,6 +221,79 @@ static const struct {
 	{ "7", 5, Z_ETOOBIG, 0 },
 };
 
+/* the span helpers: input, set, what take_span / take_cspan return, and
+ * what zspan_rtrim_set leaves of the whole input */
+static const struct {
+	const char *in;
+	size_t n;
+	const char *set;
+	size_t span, cspan, rtrim;
+} span_cases[] = {
+	{ "  x y ", 6, " ", 2, 0, 5 },
+	{ "MAIL FROM:", 10, " ", 0, 4, 10 },
+	{ "", 0, " \t", 0, 0, 0 },
+	{ "\t \tk", 4, " \t", 3, 0, 4 },
+	{ "abc", 3, " \t,", 0, 3, 3 },
+	{ "a,b", 3, ",", 0, 1, 3 },
+	{ "12345LAST", 9, "0123456789", 5, 0, 9 },
+	{ "a\0b ", 4, " ", 0, 3, 3 },       /* NUL is data, not a set member */
+	{ "\0\0", 2, "", 0, 2, 2 },         /* empty set: nothing matches */
+	{ "x\t \t", 4, " \t", 0, 1, 1 },
+};
+
+START_TEST(test_cursor_sets)
+{
+	zcur c;
+	zspan t, r;
+
+	zcur_init(&c, span_cases[_i].in, span_cases[_i].n);
+	ck_assert_uint_eq(zcur_take_span(&c, span_cases[_i].set, &t), span_cases[_i].span);
+	ck_assert_uint_eq(t.n, span_cases[_i].span);
+	ck_assert_ptr_eq(t.p, span_cases[_i].in);
+	ck_assert_uint_eq(c.pos, span_cases[_i].span);
+
+	zcur_init(&c, span_cases[_i].in, span_cases[_i].n);
+	ck_assert_uint_eq(zcur_skip_span(&c, span_cases[_i].set), span_cases[_i].span);
+
+	zcur_init(&c, span_cases[_i].in, span_cases[_i].n);
+	ck_assert_uint_eq(zcur_take_cspan(&c, span_cases[_i].set, &t), span_cases[_i].cspan);
+	ck_assert_uint_eq(t.n, span_cases[_i].cspan);
+	ck_assert_uint_eq(zcur_left(&c), span_cases[_i].n - span_cases[_i].cspan);
+
+	r = zspan_rtrim_set((zspan){ span_cases[_i].in, span_cases[_i].n }, span_cases[_i].set);
+	ck_assert_ptr_eq(r.p, span_cases[_i].in);
+	ck_assert_uint_eq(r.n, span_cases[_i].rtrim);
+}
+END_TEST
+
+START_TEST(test_cursor_expect_case)
+{
+	zcur c;
+	zspan t;
+
+	zcur_init(&c, "mAiL fRoM:<a@b>", 15);
+	ck_assert_int_eq(zcur_expect_case(&c, "MAIL FROM:<"), Z_OK);
+	ck_assert_uint_eq(c.pos, 11);
+	ck_assert_int_eq(zcur_expect_case(&c, "A@C"), Z_EPARSE);
+	ck_assert_uint_eq(c.pos, 11);   /* unchanged on failure */
+	ck_assert_int_eq(zcur_expect_case(&c, "A@B>x"), Z_EPARSE);   /* past the end */
+	ck_assert_uint_eq(c.pos, 11);
+	ck_assert_int_eq(zcur_expect_case(&c, ""), Z_OK);
+	ck_assert_int_eq(zcur_expect_case(&c, "A@B>"), Z_OK);
+	ck_assert(zcur_eof(&c));
+	ck_assert_int_eq(zcur_expect_case(&c, ""), Z_OK);
+	ck_assert_int_eq(zcur_expect_case(&c, "x"), Z_EPARSE);
+	zcur_take_rest(&c, &t);
+	ck_assert_uint_eq(t.n, 0);
+
+	/* only ASCII letters fold; other bytes compare exactly */
+	zcur_init(&c, "\xc4@[", 3);
+	ck_assert_int_eq(zcur_expect_case(&c, "\xe4"), Z_EPARSE);
+	ck_assert_int_eq(zcur_expect_case(&c, "\xc4`{"), Z_EPARSE);
+	ck_assert_int_eq(zcur_expect_case(&c, "\xc4@["), Z_OK);
+}
+END_TEST
+
 START_TEST(test_parse_ulong)
 {
 	unsigned long v = 12345;
@@ -332,6 +405,8 @@ int main(void)
 	tcase_add_test(tc, test_consume);
 	tcase_add_test(tc, test_span);
 	tcase_add_test(tc, test_cursor);
+	tcase_add_loop_test(tc, test_cursor_sets, 0, sizeof(span_cases) / sizeof(span_cases[0]));
+	tcase_add_test(tc, test_cursor_expect_case);
 	tcase_add_loop_test(tc, test_parse_ulong, 0, sizeof(ulong_cases) / sizeof(ulong_cases[0]));
 	tcase_add_loop_test(tc, test_parse_long, 0, sizeof(long_cases) / sizeof(long_cases[0]));
 	tcase_add_test(tc, test_strlcpy);
