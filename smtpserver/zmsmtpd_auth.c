@@ -145,22 +145,23 @@ void zms_auth_step(zmsmtpd_sess *s, zspan in, int have)
 		goto out;
 	}
 	if (s->amech == AUTHM_PLAIN) {
-		const char *p = dec.data ? dec.data : "";
-		const char *z1 = memchr(p, '\0', dec.len), *z2;
+		/* RFC 4616: [authzid] NUL authcid NUL passwd; an authzid must be
+		 * the authcid, a NUL in passwd fails the login */
+		zcur c;
+		zspan authz, authc, pwd;
 		char pw[512];
-		if (z1 == NULL || (z2 = memchr(z1 + 1, '\0', dec.len - (size_t)(z1 + 1 - p))) == NULL ||
-		    (size_t)(z2 - z1 - 1) >= sizeof(s->auser) ||
-		    dec.len - (size_t)(z2 + 1 - p) >= sizeof(pw)) {
+
+		zcur_init(&c, dec.data ? dec.data : "", dec.len);
+		if (zcur_take_until(&c, '\0', &authz) != Z_OK ||
+		    zcur_take_until(&c, '\0', &authc) != Z_OK ||
+		    authc.n >= sizeof(s->auser) || zcur_left(&c) >= sizeof(pw)) {
 			auth_done(s, -2);
 			goto out;
 		}
-		memcpy(s->auser, z1 + 1, (size_t)(z2 - z1 - 1));
-		s->auser[z2 - z1 - 1] = '\0';
-		memcpy(pw, z2 + 1, dec.len - (size_t)(z2 + 1 - p));
-		pw[dec.len - (size_t)(z2 + 1 - p)] = '\0';
-		if ((z1 != p && ((size_t)(z1 - p) != strlen(s->auser) ||
-				 memcmp(p, s->auser, (size_t)(z1 - p)) != 0)) ||
-		    memchr(pw, '\0', dec.len - (size_t)(z2 + 1 - p)) != NULL)
+		zcur_take_rest(&c, &pwd);
+		zspan_copy(authc, s->auser, sizeof(s->auser));
+		zspan_copy(pwd, pw, sizeof(pw));
+		if ((authz.n != 0 && !zspan_eq(authz, s->auser)) || zspan_chr(pwd, '\0') >= 0)
 			auth_done(s, -1);
 		else
 			auth_done(s, d->cb.auth_verify(d->cb.arg, s->auser, pw) == 0 ? 0 : -1);
@@ -197,15 +198,15 @@ out:
 void zms_do_auth(zmsmtpd_sess *s, zspan arg)
 {
 	zmsmtpd *d = s->d;
-	zspan mech = arg, init = ZSPAN_NULL;
-	const char *sp = memchr(arg.p, ' ', arg.n);
+	zspan mech, init = ZSPAN_NULL;
+	zcur c;
 	unsigned m;
 
-	if (sp != NULL) {
-		mech.n = (size_t)(sp - arg.p);
-		init.p = sp + 1;
-		init.n = arg.n - mech.n - 1;
-	}
+	/* "mechanism" or "mechanism SP initial-response" */
+	zcur_init(&c, arg.p, arg.n);
+	zcur_take_cspan(&c, " ", &mech);
+	if (zcur_skip_char(&c, ' '))
+		zcur_take_rest(&c, &init);
 	if (!s->esmtp) {
 		zms_reply(s, 503, "5.5.1", "Send EHLO first");
 		return;

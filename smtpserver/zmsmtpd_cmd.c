@@ -16,6 +16,10 @@
  *	ETRN (RFC 1985): "domain", "@domain" or "#queue", checked for
  *	syntax (501), not inside a transaction (503), answered from the
  *	etrn callback with 250, 251, 458 or 459.
+ *	A command line is read with one zcur (lib/zbuf.h): the verb runs to
+ *	the first space and is compared in any case ("MAIL" and "RCPT" then
+ *	need " FROM:" / " TO:"); the argument is the rest without the spaces
+ *	around it.
  * DIAGNOSTICS
  *	Replies to the client and log callback lines.
  * SECURITY
@@ -30,35 +34,27 @@
 
 /* ---------- commands ---------- */
 
-static const char *const unimpl[] = { "EXPN", "TURN", "SEND", "SOML", "SAML", "ATRN", NULL };
+static const char *const unimpl[] = { "EXPN", "TURN", "SEND", "SOML", "SAML", "ATRN", "ETRN",
+				       "AUTH", NULL };
 
-/* word_is - the command verb of line is w (any case), followed by end or SP */
-static int word_is(const char *line, size_t n, const char *w)
+/* arg_rest - the rest of the line after the verb, without the spaces
+ * around it (tabs are kept: they are not separators in SMTP commands) */
+static zspan arg_rest(zcur *c)
 {
-	size_t k = strlen(w);
+	zspan a;
 
-	return n >= k && strncasecmp(line, w, k) == 0 && (n == k || line[k] == ' ');
+	zcur_skip_span(c, " ");
+	zcur_take_rest(c, &a);
+	return zspan_rtrim_set(a, " ");
 }
 
-/* arg_after - what follows "VERB " */
-static zspan arg_after(const char *line, size_t n, size_t verblen)
+/* verb_in - verb is one of the NULL-terminated list (any case) */
+static int verb_in(zspan verb, const char *const *list)
 {
-	zspan a = { line + verblen, n - verblen };
-
-	while (a.n > 0 && a.p[0] == ' ') {
-		a.p++;
-		a.n--;
-	}
-	while (a.n > 0 && a.p[a.n - 1] == ' ')
-		a.n--;
-	return a;
-}
-
-/* prefix_is - line starts with "MAIL FROM:" etc. (any case) */
-static int prefix_is(const char *line, size_t n, const char *p)
-{
-	size_t k = strlen(p);
-	return n >= k && strncasecmp(line, p, k) == 0;
+	for (int i = 0; list[i] != NULL; i++)
+		if (zspan_caseeq(verb, list[i]))
+			return 1;
+	return 0;
 }
 
 static void do_ehlo(zmsmtpd_sess *s, zspan arg, int esmtp)
@@ -109,7 +105,8 @@ static void do_ehlo(zmsmtpd_sess *s, zspan arg, int esmtp)
 	}
 }
 
-static void do_mail(zmsmtpd_sess *s, const char *line, size_t n)
+/* do_mail - MAIL FROM:; c is just after the colon */
+static void do_mail(zmsmtpd_sess *s, zcur *c)
 {
 	zmsmtpd *d = s->d;
 	maddr a;
@@ -117,7 +114,7 @@ static void do_mail(zmsmtpd_sess *s, const char *line, size_t n)
 	size_t used = 0;
 	zbuf err = ZBUF_INIT(512);
 	zmsmtpd_verdict v;
-	zspan rest = { line + 10, n - 10 };
+	zspan rest;
 
 	if (s->helo[0] == '\0') {
 		zms_reply(s, 503, "5.5.1", "Send EHLO/HELO first");
@@ -131,17 +128,21 @@ static void do_mail(zmsmtpd_sess *s, const char *line, size_t n)
 		zms_reply(s, 530, "5.7.0", "Authentication required");
 		goto out;
 	}
-	while (rest.n > 0 && rest.p[0] == ' ') {
-		rest.p++;
-		rest.n--;
-	}
+	zcur_skip_span(c, " ");
+	zcur_take_rest(c, &rest);
 	memset(&mp, 0, sizeof(mp));
 	{
-		/* parameters first: SMTPUTF8 decides how the path is read */
-		const char *gt = memchr(rest.p, '>', rest.n);
-		size_t off = gt ? (size_t)(gt - rest.p) + 1 : rest.n;
+		/* parameters first: SMTPUTF8 decides how the path is read; they
+		 * follow the first '>' (none: there are none) */
+		zcur pc;
+		zspan path, params;
 		unsigned allowed = MPARAM_MAIL;
-		if (mparam_parse(rest.p + off, rest.n - off, allowed, &mp, &err) != Z_OK) {
+
+		zcur_init(&pc, rest.p, rest.n);
+		if (zcur_take_until(&pc, '>', &path) != Z_OK)
+			zcur_take_rest(&pc, &path);
+		zcur_take_rest(&pc, &params);
+		if (mparam_parse(params.p, params.n, allowed, &mp, &err) != Z_OK) {
 			zms_reply(s, mp.reply ? mp.reply : 501, mp.enh ? mp.enh : "5.5.4", "%s",
 			      zbuf_cstr(&err));
 			goto out;
@@ -196,7 +197,8 @@ out:
 	zbuf_free(&err);
 }
 
-static void do_rcpt(zmsmtpd_sess *s, const char *line, size_t n)
+/* do_rcpt - RCPT TO:; c is just after the colon */
+static void do_rcpt(zmsmtpd_sess *s, zcur *c)
 {
 	zmsmtpd *d = s->d;
 	maddr a;
@@ -204,24 +206,27 @@ static void do_rcpt(zmsmtpd_sess *s, const char *line, size_t n)
 	size_t used = 0;
 	zbuf err = ZBUF_INIT(512), f = ZBUF_INIT(MADDR_PATH_MAX + 8);
 	zmsmtpd_verdict v;
-	zspan rest = { line + 8, n - 8 };
+	zspan rest, path, params;
+	zcur pc;
 
 	if (!s->have_mail || s->bdat_used) {
 		zms_reply(s, 503, "5.5.1", "Need MAIL before RCPT");
 		goto out;
 	}
-	while (rest.n > 0 && rest.p[0] == ' ') {
-		rest.p++;
-		rest.n--;
-	}
+	zcur_skip_span(c, " ");
+	zcur_take_rest(c, &rest);
+	zcur_init(&pc, rest.p, rest.n);
+	/* used <= rest.n when the path parsed (maddr_parse_path) */
 	if (maddr_parse_path(rest.p, rest.n, MADDR_POSTMASTER_OK |
-			     (s->smtputf8 ? MADDR_UTF8 : 0), &a, &used, &err) != Z_OK) {
+			     (s->smtputf8 ? MADDR_UTF8 : 0), &a, &used, &err) != Z_OK ||
+	    zcur_take_n(&pc, used, &path) != Z_OK) {
 		zms_reply(s, 501, a.enh ? a.enh : "5.1.3", "Bad recipient address: %s", zbuf_cstr(&err));
 		goto out;
 	}
+	zcur_take_rest(&pc, &params);
 	memset(&mp, 0, sizeof(mp));
 	zbuf_reset(&err);
-	if (mparam_parse(rest.p + used, rest.n - used, MPARAM_RCPT, &mp, &err) != Z_OK) {
+	if (mparam_parse(params.p, params.n, MPARAM_RCPT, &mp, &err) != Z_OK) {
 		zms_reply(s, mp.reply ? mp.reply : 501, mp.enh ? mp.enh : "5.5.4", "%s", zbuf_cstr(&err));
 		goto out;
 	}
@@ -280,30 +285,29 @@ out:
  * literal, as the scheduler names such hosts) only */
 static int etrn_node_ok(zspan a)
 {
-	size_t i = 0;
+	static const char node_chars[] = "abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._:[]";
+	zcur c;
+	zspan name;
 
-	if (a.n == 0)
-		return 0;
-	if (a.p[0] == '@' || a.p[0] == '#')
-		i = 1;
-	if (i >= a.n)
-		return 0;
-	for (; i < a.n; i++) {
-		unsigned char c = (unsigned char)a.p[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '.' || c == '_' || c == ':' || c == '[' || c == ']'))
-			return 0;
-	}
-	return 1;
+	zcur_init(&c, a.p, a.n);
+	if (!zcur_skip_char(&c, '@'))
+		zcur_skip_char(&c, '#');
+	return zcur_take_span(&c, node_chars, &name) > 0 && zcur_eof(&c);
 }
 
 /* zms_command - one command line */
 void zms_command(zmsmtpd_sess *s, const char *line, size_t n)
 {
 	zmsmtpd *d = s->d;
+	zcur c;
+	zspan verb;
 
 	s->ncmds++;
-	if (word_is(line, n, "QUIT")) {
+	/* the verb runs up to the first space (or the end): "QUIT\t" is no QUIT */
+	zcur_init(&c, line, n);
+	zcur_take_cspan(&c, " ", &verb);
+	if (zspan_caseeq(verb, "QUIT")) {
 		zms_reply(s, 221, "2.0.0", "%s closing connection", d->o.hostname);
 		s->state = ST_CLOSE;
 		return;
@@ -312,16 +316,16 @@ void zms_command(zmsmtpd_sess *s, const char *line, size_t n)
 		zms_reply(s, 503, "5.5.1", "Refused: only QUIT is accepted");
 		return;
 	}
-	if (word_is(line, n, "EHLO"))
-		do_ehlo(s, arg_after(line, n, 4), 1);
-	else if (word_is(line, n, "HELO"))
-		do_ehlo(s, arg_after(line, n, 4), 0);
-	else if (prefix_is(line, n, "MAIL FROM:"))
-		do_mail(s, line, n);
-	else if (prefix_is(line, n, "RCPT TO:"))
-		do_rcpt(s, line, n);
-	else if (word_is(line, n, "DATA")) {
-		if (n != 4)
+	if (zspan_caseeq(verb, "EHLO"))
+		do_ehlo(s, arg_rest(&c), 1);
+	else if (zspan_caseeq(verb, "HELO"))
+		do_ehlo(s, arg_rest(&c), 0);
+	else if (zspan_caseeq(verb, "MAIL") && zcur_expect_case(&c, " FROM:") == Z_OK)
+		do_mail(s, &c);
+	else if (zspan_caseeq(verb, "RCPT") && zcur_expect_case(&c, " TO:") == Z_OK)
+		do_rcpt(s, &c);
+	else if (zspan_caseeq(verb, "DATA")) {
+		if (!zcur_eof(&c))
 			zms_reply(s, 501, "5.5.4", "DATA takes no argument");
 		else if (s->bdat_used)
 			zms_reply(s, 503, "5.5.1", "DATA not allowed after BDAT");
@@ -337,24 +341,24 @@ void zms_command(zmsmtpd_sess *s, const char *line, size_t n)
 			s->bol = 1;
 			zms_reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 		}
-	} else if (word_is(line, n, "BDAT"))
-		zms_do_bdat(s, arg_after(line, n, 4));
-	else if (word_is(line, n, "RSET")) {
-		if (n != 4)
+	} else if (zspan_caseeq(verb, "BDAT"))
+		zms_do_bdat(s, arg_rest(&c));
+	else if (zspan_caseeq(verb, "RSET")) {
+		if (!zcur_eof(&c))
 			zms_reply(s, 501, "5.5.4", "RSET takes no argument");
 		else {
 			zms_txn_reset(s);
 			zms_reply(s, 250, "2.0.0", "Reset state");
 		}
-	} else if (word_is(line, n, "NOOP"))
+	} else if (zspan_caseeq(verb, "NOOP"))
 		zms_reply(s, 250, "2.0.0", "OK");
-	else if (word_is(line, n, "HELP"))
+	else if (zspan_caseeq(verb, "HELP"))
 		zms_reply(s, 214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT"
 		      " HELP VRFY%s%s%s", d->tlsctx ? " STARTTLS" : "",
 		      (d->cb.auth_verify || d->cb.auth_secret) ? " AUTH" : "",
 		      d->cb.etrn ? " ETRN" : "");
-	else if (word_is(line, n, "VRFY")) {
-		zspan a = arg_after(line, n, 4);
+	else if (zspan_caseeq(verb, "VRFY")) {
+		zspan a = arg_rest(&c);
 		if (a.n == 0)
 			zms_reply(s, 501, "5.5.4", "Syntax: VRFY address");
 		else if (!d->o.vrfy)
@@ -370,17 +374,17 @@ void zms_command(zmsmtpd_sess *s, const char *line, size_t n)
 				d->cb.validate_recipient(d->cb.arg, s, addr, &v);
 			zms_verdict_reply(s, &v, 250, "2.1.5", addr);
 		}
-	} else if (word_is(line, n, "STARTTLS")) {
-		if (n != 8)
+	} else if (zspan_caseeq(verb, "STARTTLS")) {
+		if (!zcur_eof(&c))
 			zms_reply(s, 501, "5.5.4", "STARTTLS takes no argument");
 		else if (s->have_mail)
 			zms_reply(s, 503, "5.5.1", "STARTTLS not allowed during a mail transaction");
 		else
 			zms_do_starttls(s);
-	} else if (word_is(line, n, "AUTH") && (d->cb.auth_verify || d->cb.auth_secret))
-		zms_do_auth(s, arg_after(line, n, 4));
-	else if (word_is(line, n, "ETRN") && d->cb.etrn != NULL) {
-		zspan a = arg_after(line, n, 4);
+	} else if (zspan_caseeq(verb, "AUTH") && (d->cb.auth_verify || d->cb.auth_secret))
+		zms_do_auth(s, arg_rest(&c));
+	else if (zspan_caseeq(verb, "ETRN") && d->cb.etrn != NULL) {
+		zspan a = arg_rest(&c);
 		char dom[256];
 		if (!etrn_node_ok(a) || a.n >= sizeof(dom))
 			zms_reply(s, 501, "5.5.4", "Syntax: ETRN domain, @domain or #queue");
@@ -405,15 +409,10 @@ void zms_command(zmsmtpd_sess *s, const char *line, size_t n)
 				break;
 			}
 		}
-	} else {
-		for (int i = 0; unimpl[i] != NULL; i++)
-			if (word_is(line, n, unimpl[i]) || word_is(line, n, "ETRN") ||
-			    word_is(line, n, "AUTH")) {
-				zms_reply(s, 502, "5.5.1", "Command not implemented");
-				return;
-			}
+	} else if (verb_in(verb, unimpl))   /* also ETRN, AUTH without their callbacks */
+		zms_reply(s, 502, "5.5.1", "Command not implemented");
+	else
 		zms_reply(s, 500, "5.5.2", "Command unrecognized");
-	}
 }
 
 /* zms_process - handle every complete command / data in rbuf */
@@ -452,11 +451,13 @@ void zms_process(zmsmtpd_sess *s)
 			continue;
 		}
 		{
-			const char *nl = s->rbuf.len ? memchr(s->rbuf.data, '\n', s->rbuf.len) : NULL;
+			zcur rc;
+			zspan l;
 			size_t n, k;
 			char line[SMTP_CMD_MAX + 1];
 
-			if (nl == NULL) {
+			zcur_init(&rc, s->rbuf.data, s->rbuf.len);
+			if (zcur_take_until(&rc, '\n', &l) != Z_OK) {
 				if (s->rbuf.len > d->o.max_line + 2) {
 					/* drop the over-long line up to its end */
 					zbuf_reset(&s->rbuf);
@@ -464,8 +465,8 @@ void zms_process(zmsmtpd_sess *s)
 				}
 				break;
 			}
-			k = (size_t)(nl - s->rbuf.data);
-			n = k > 0 && nl[-1] == '\r' ? k - 1 : k;
+			k = l.n;
+			n = k > 0 && l.p[k - 1] == '\r' ? k - 1 : k;
 			if (s->skipline || k + 1 > d->o.max_line + 2 || n > SMTP_CMD_MAX) {
 				s->skipline = 0;
 				zbuf_consume(&s->rbuf, k + 1);

@@ -294,38 +294,32 @@ int zms_bdat_input(zmsmtpd_sess *s)
 
 void zms_do_bdat(zmsmtpd_sess *s, zspan arg)
 {
-	char num[32];
-	size_t k = 0;
+	zcur c;
+	zspan digits, rest;
 	unsigned long n;
 	int last = 0;
 
-	while (k < arg.n && arg.p[k] >= '0' && arg.p[k] <= '9')
-		k++;
-	if (k == 0 || k >= sizeof(num)) {
+	/* "size" digits, then spaces and "LAST" (any case) or nothing */
+	zcur_init(&c, arg.p, arg.n);
+	zcur_take_span(&c, "0123456789", &digits);
+	if (digits.n == 0 || digits.n >= 32) {
 		zms_reply(s, 501, "5.5.4", "Syntax: BDAT size [LAST]");
 		s->closing = 1;   /* the stream is out of step */
 		return;
 	}
-	memcpy(num, arg.p, k);
-	num[k] = '\0';
-	if (zparse_ulong(num, 0xffffffffffUL, &n) != Z_OK) {
+	if (zspan_to_ulong(digits, 0xffffffffffUL, &n) != Z_OK) {
 		zms_reply(s, 501, "5.5.4", "BDAT size out of range");
 		s->closing = 1;
 		return;
 	}
-	{
-		zspan rest = { arg.p + k, arg.n - k };
-		while (rest.n > 0 && rest.p[0] == ' ') {
-			rest.p++;
-			rest.n--;
-		}
-		if (rest.n == 4 && strncasecmp(rest.p, "LAST", 4) == 0)
-			last = 1;
-		else if (rest.n != 0) {
-			zms_reply(s, 501, "5.5.4", "Syntax: BDAT size [LAST]");
-			s->closing = 1;
-			return;
-		}
+	zcur_skip_span(&c, " ");
+	zcur_take_rest(&c, &rest);
+	if (zspan_caseeq(rest, "LAST"))
+		last = 1;
+	else if (rest.n != 0) {
+		zms_reply(s, 501, "5.5.4", "Syntax: BDAT size [LAST]");
+		s->closing = 1;
+		return;
 	}
 	s->bdat_left = n;
 	s->bdat_last = last;
