@@ -265,61 +265,61 @@ const rt_entry *rt_table_get(const rt_table *t, const char *key)
 	return bsearch(&k, t->v, t->n, sizeof(*t->v), key_cmp);
 }
 
-/* lines - iterate logical lines: returns 1 with the line in it->buf and its
- * number in it->lineno; continuation lines (leading blank) are joined when
- * cont is set.  *pos advances. */
+/* liter - logical lines of a table file: a cursor over its text, the
+ * joined line in buf, its first physical line number in lineno, the
+ * number of physical lines read so far in next */
 struct liter {
-	const char *d;
-	size_t n, pos;
+	zcur c;
 	unsigned lineno, next;
 	zbuf buf;
 };
 
-/* line_next - next non-empty, non-comment logical line into it->buf */
+#define LITER_INIT(data, len, max) { { (data), (len), 0 }, 0, 0, ZBUF_INIT(max) }
+
+/* line_next - next non-empty, non-comment logical line into it->buf:
+ * returns 1 with the line in it->buf and its number in it->lineno, 0 at
+ * the end, -1 on an error (in err); continuation lines (leading blank)
+ * are joined when cont is set */
 static int line_next(struct liter *it, int cont, zbuf *err, const char *name)
 {
 	zbuf_reset(&it->buf);
 	for (;;) {
-		if (it->pos >= it->n) {
+		zcur before = it->c, lc;
+		zspan l, body;
+
+		if (zcur_eof(&it->c))
 			return it->buf.len ? 1 : 0;
-		}
-		size_t s = it->pos, e = s;
-		while (e < it->n && it->d[e] != '\n')
-			e++;
-		size_t ln = e - s;
-		const char *l = it->d + s;
-		if (ln && l[ln - 1] == '\r')
-			ln--;
-		int blank_start = ln && (l[0] == ' ' || l[0] == '\t');
-		int comment = ln && l[0] == '#';
-		size_t k = 0;
-		while (k < ln && (l[k] == ' ' || l[k] == '\t'))
-			k++;
-		int empty = k == ln;
+		if (zcur_take_until(&it->c, '\n', &l) != Z_OK)
+			zcur_take_rest(&it->c, &l);
+		if (l.n && l.p[l.n - 1] == '\r')
+			l.n--;
+		zcur_init(&lc, l.p, l.n);
+		int blank_start = zcur_skip_span(&lc, " \t") > 0;
+		int comment = !blank_start && zcur_peek(&lc) == '#';
+		int empty = zcur_eof(&lc);
+		zcur_take_rest(&lc, &body);   /* the line without its leading blanks */
 		if (it->buf.len) {
 			/* have a line: a continuation joins, anything else ends it */
 			if (cont && blank_start && !empty) {
-				it->pos = e < it->n ? e + 1 : e;
 				it->next++;
 				if (zbuf_putc(&it->buf, ' ') != Z_OK ||
-				    zbuf_append(&it->buf, l + k, ln - k) != Z_OK) {
+				    zbuf_append(&it->buf, body.p, body.n) != Z_OK) {
 					zbuf_printf(err, "%s:%u: line too long", name, it->lineno);
 					return -1;
 				}
 				continue;
 			}
 			if (cont && comment) {   /* comments inside a continued entry */
-				it->pos = e < it->n ? e + 1 : e;
 				it->next++;
 				continue;
 			}
+			it->c = before;   /* this line starts the next entry */
 			return 1;
 		}
-		it->pos = e < it->n ? e + 1 : e;
 		it->next++;
-		if (empty || comment || (k < ln && l[k] == '#'))
+		if (empty || comment || body.p[0] == '#')
 			continue;
-		if (memchr(l, '\0', ln) != NULL) {
+		if (zspan_chr(l, '\0') >= 0) {
 			zbuf_printf(err, "%s:%u: NUL byte", name, it->next);
 			return -1;
 		}
@@ -328,29 +328,30 @@ static int line_next(struct liter *it, int cont, zbuf *err, const char *name)
 			return -1;
 		}
 		it->lineno = it->next;
-		if (zbuf_append(&it->buf, l + k, ln - k) != Z_OK) {
+		if (zbuf_append(&it->buf, body.p, body.n) != Z_OK) {
 			zbuf_printf(err, "%s:%u: line too long", name, it->lineno);
 			return -1;
 		}
 	}
 }
 
-/* split_kv - "key<blanks>value" of a C string; value trimmed (may be "") */
+/* split_kv - "key<blanks>value" of a C string, cut in place: the key
+ * ends at the first blank, the value is the rest without the blanks
+ * around it (may be "") */
 static void split_kv(char *line, char **key, char **val)
 {
-	char *p = line;
-	while (*p && *p != ' ' && *p != '\t')
-		p++;
-	char *v = p;
-	if (*p)
-		*p = '\0', v = p + 1;
-	while (*v == ' ' || *v == '\t')
-		v++;
-	size_t n = strlen(v);
-	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
-		v[--n] = '\0';
+	zcur c;
+	zspan k, v;
+
+	zcur_init(&c, line, strlen(line));
+	zcur_take_cspan(&c, " \t", &k);
+	zcur_skip_span(&c, " \t");
+	zcur_take_rest(&c, &v);
+	v = zspan_rtrim_set(v, " \t");
 	*key = line;
-	*val = v;
+	*val = line + (v.p - line);
+	line[k.n] = '\0';
+	(*val)[v.n] = '\0';
 }
 
 /* domain_ok - a domain name we accept in tables */
@@ -482,7 +483,7 @@ static int add_local(rt_config *c, const char *d)
 int rt_parse_conf(rt_config *c, const char *name, const char *dir, const char *data, size_t len,
 		  zbuf *err)
 {
-	struct liter it = { data, len, 0, 0, 0, ZBUF_INIT(RT_LINE_MAX) };
+	struct liter it = LITER_INIT(data, len, RT_LINE_MAX);
 	int rc = Z_OK, r;
 	char path[4096];
 
@@ -515,24 +516,29 @@ int rt_parse_conf(rt_config *c, const char *name, const char *dir, const char *d
 			zstrlcpy(dst, val, 256);
 			rt_lower(dst);
 		} else if (strcmp(key, "localdomains") == 0 || strcmp(key, "localdomain") == 0) {
-			char *p = val;
-			while (*p) {
-				char *e = p;
-				while (*e && *e != ' ' && *e != '\t' && *e != ',')
-					e++;
-				char save = *e;
-				*e = '\0';
-				if (*p) {
-					if (!domain_ok(p)) {
-						zbuf_printf(err, "%s:%u: \"%s\" is not a domain name", name, ln, p);
-						rc = Z_EPARSE;
-						goto out;
-					}
-					if ((rc = add_local(c, p)) != Z_OK)
-						goto nomem;
+			/* domains separated by blanks and commas */
+			zcur lc;
+			zspan dom;
+			zcur_init(&lc, val, strlen(val));
+			for (;;) {
+				zcur_skip_span(&lc, " \t,");
+				if (zcur_take_cspan(&lc, " \t,", &dom) == 0)
+					break;
+				char *p = zspan_dup(dom);
+				if (p == NULL) {
+					rc = Z_ENOMEM;
+					goto nomem;
 				}
-				*e = save;
-				p = *e ? e + 1 : e;
+				if (!domain_ok(p)) {
+					zbuf_printf(err, "%s:%u: \"%s\" is not a domain name", name, ln, p);
+					free(p);
+					rc = Z_EPARSE;
+					goto out;
+				}
+				rc = add_local(c, p);
+				free(p);
+				if (rc != Z_OK)
+					goto nomem;
 			}
 		} else if (strcmp(key, "route") == 0) {
 			char *pat, *dest;
@@ -625,34 +631,37 @@ out:
 }
 
 /* rt_target_next - next comma-separated target of an alias value (quotes
- * respected); *t and *tn get it trimmed; returns 0 at the end */
+ * respected, a backslash inside quotes escapes the next byte); *t and *tn
+ * get it without blanks at its end; returns 0 at the end */
 int rt_target_next(const char *v, size_t n, size_t *pos, const char **t, size_t *tn)
 {
-	size_t i = *pos;
-	while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-		i++;
-	if (i >= n) {
-		*pos = i;
+	zcur c;
+	zspan tok, one;
+	size_t start;
+	int q = 0, ch;
+
+	zcur_init(&c, v, n);
+	if (zcur_take_n(&c, *pos < n ? *pos : n, &one) != Z_OK)
+		return 0;
+	zcur_skip_span(&c, " \t,");
+	if (zcur_eof(&c)) {
+		*pos = n;
 		return 0;
 	}
-	size_t s = i;
-	int q = 0;
-	for (; i < n; i++) {
-		if (q && v[i] == '\\' && i + 1 < n) {
-			i++;
-			continue;
-		}
-		if (v[i] == '"')
+	start = n - zcur_left(&c);
+	while ((ch = zcur_peek(&c)) != -1 && (q || ch != ',')) {
+		(void)zcur_take_n(&c, 1, &one);
+		if (q && ch == '\\')
+			(void)zcur_take_n(&c, 1, &one);   /* the escaped byte, if any */
+		else if (ch == '"')
 			q = !q;
-		else if (!q && v[i] == ',')
-			break;
 	}
-	size_t e = i;
-	while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-		e--;
-	*t = v + s;
-	*tn = e - s;
-	*pos = i;
+	tok.p = v + start;
+	tok.n = n - zcur_left(&c) - start;
+	tok = zspan_rtrim_set(tok, " \t");
+	*t = tok.p;
+	*tn = tok.n;
+	*pos = n - zcur_left(&c);
 	return 1;
 }
 
@@ -729,23 +738,24 @@ static int target_check(const char *t, zbuf *why)
 int rt_parse_aliases(rt_config *c, const char *name, const char *data, size_t len, uid_t owner,
 		     zbuf *err)
 {
-	struct liter it = { data, len, 0, 0, 0, ZBUF_INIT(RT_FILE_MAX) };
+	struct liter it = LITER_INIT(data, len, RT_FILE_MAX);
 	int rc = Z_OK, r;
 	zbuf why = ZBUF_INIT(512);
 	char tgt[RT_LINE_MAX];
 
 	while ((r = line_next(&it, 1, err, name)) == 1) {
-		char *l = it.buf.data;
+		const char *l = it.buf.data;
 		unsigned ln = it.lineno;
-		char *colon = strchr(l, ':');
-		if (colon == NULL) {
+		zcur ac;
+		zspan key, v;
+		zcur_init(&ac, l, strlen(l));
+		if (zcur_take_until(&ac, ':', &key) != Z_OK) {
 			zbuf_printf(err, "%s:%u: missing ':' after the alias name", name, ln);
 			rc = Z_EPARSE;
 			goto out;
 		}
-		size_t kn = (size_t)(colon - l);
-		while (kn && (l[kn - 1] == ' ' || l[kn - 1] == '\t'))
-			kn--;
+		key = zspan_rtrim_set(key, " \t");
+		size_t kn = key.n;
 		if (kn == 0 || kn > MADDR_LOCAL_MAX) {
 			zbuf_printf(err, "%s:%u: empty or over-long alias name", name, ln);
 			rc = Z_EPARSE;
@@ -757,11 +767,13 @@ int rt_parse_aliases(rt_config *c, const char *name, const char *data, size_t le
 				rc = Z_EPARSE;
 				goto out;
 			}
-		const char *v = colon + 1;
-		size_t vn = strlen(v), pos = 0, tn;
+		/* the targets, without the blanks in front (rt_target_next skips them too) */
+		zcur_skip_span(&ac, " \t");
+		zcur_take_rest(&ac, &v);
+		size_t pos = 0, tn;
 		const char *t;
 		int count = 0;
-		while (rt_target_next(v, vn, &pos, &t, &tn)) {
+		while (rt_target_next(v.p, v.n, &pos, &t, &tn)) {
 			zbuf_reset(&why);
 			if (rt_unquote_target(t, tn, tgt, sizeof(tgt)) != Z_OK) {
 				zbuf_printf(err, "%s:%u: target too long", name, ln);
@@ -780,9 +792,7 @@ int rt_parse_aliases(rt_config *c, const char *name, const char *data, size_t le
 			rc = Z_EPARSE;
 			goto out;
 		}
-		while (*v == ' ' || *v == '\t')
-			v++;
-		if ((rc = table_add(&c->aliases, l, kn, v, strlen(v), name, ln, owner)) != Z_OK) {
+		if ((rc = table_add(&c->aliases, l, kn, v.p, v.n, name, ln, owner)) != Z_OK) {
 			zbuf_printf(err, "%s: out of memory", name);
 			goto out;
 		}
@@ -815,7 +825,7 @@ static int add_vdomain(rt_config *c, const char *d)
 int rt_parse_map(rt_config *c, int which, const char *name, const char *data, size_t len,
 		 zbuf *err)
 {
-	struct liter it = { data, len, 0, 0, 0, ZBUF_INIT(RT_LINE_MAX) };
+	struct liter it = LITER_INIT(data, len, RT_LINE_MAX);
 	int rc = Z_OK, r;
 	zbuf why = ZBUF_INIT(512);
 	char path[4096], dir[4096], tgt[RT_LINE_MAX];
