@@ -106,6 +106,46 @@ START_TEST(test_conf_good)
 }
 END_TEST
 
+/* test_conf_separators - where the line parser cuts: blanks around the
+ * value, tabs, commas in localdomains, CRLF, alias names with blanks
+ * before the colon, quoted targets, continuations around a comment */
+START_TEST(test_conf_separators)
+{
+	zbuf err = ZBUF_INIT(512), rep = ZBUF_INIT(2048);
+	const char *conf = "myhostname\tMail.Example.NET \t\r\n"
+			   "localdomains\t,a.test,,b.test\t, c.test ,\r\n"
+			   "route\tx.test \t smtp!gw.test\t\n"
+			   "  subaddress -\n";
+	const char *al = "staff \t: alice ,\r\n"
+			 "# a comment inside the entry\n"
+			 "\t\"q, r\"@remote.test , \"\\\"x\"@remote.test\n"
+			 "solo:bob\n";
+	rt_config *c = mk(conf, al, 0, NULL, NULL, &err);
+	ck_assert_msg(c != NULL, "%s", zbuf_cstr(&err));
+	ck_assert_str_eq(rt_myhostname(c), "mail.example.net");
+	ck_assert(rt_is_local_domain(c, "a.test"));
+	ck_assert(rt_is_local_domain(c, "b.test"));
+	ck_assert(rt_is_local_domain(c, "c.test"));
+	ck_assert_int_eq(rt_report(c, &rep), Z_OK);
+	ck_assert_ptr_nonnull(strstr(zbuf_cstr(&rep), "localdomains 5\n"));
+	ck_assert_ptr_nonnull(strstr(zbuf_cstr(&rep), "subaddress -\n"));
+	rt_result r = res(c, "u@x.test");
+	ck_assert_ptr_nonnull(has(&r, "smtp", "gw.test", "u@x.test"));
+	rt_result_free(&r);
+	r = res(c, "staff");
+	ck_assert_uint_eq(r.n, 3);
+	ck_assert_ptr_nonnull(has(&r, "local", "alice", "alice"));
+	ck_assert_ptr_nonnull(has(&r, "smtp", "remote.test", "\"q, r\"@remote.test"));
+	rt_result_free(&r);
+	r = res(c, "solo");
+	ck_assert_ptr_nonnull(has(&r, "local", "bob", "bob"));
+	rt_result_free(&r);
+	rt_free(c);
+	zbuf_free(&err);
+	zbuf_free(&rep);
+}
+END_TEST
+
 static const struct { const char *conf; const char *msg; } bad_confs[] = {
 	{ "frobnicate yes\n", "router.conf:1: unknown keyword \"frobnicate\"" },
 	{ "\nmyhostname\n", "router.conf:2: \"myhostname\" needs a value" },
@@ -460,6 +500,7 @@ int main(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_conf_good);
+	tcase_add_test(tc, test_conf_separators);
 	tcase_add_loop_test(tc, test_conf_bad, 0, (int)(sizeof(bad_confs) / sizeof(bad_confs[0])));
 	tcase_add_test(tc, test_conf_include_file);
 	tcase_add_test(tc, test_local_users);

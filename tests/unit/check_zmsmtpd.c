@@ -316,6 +316,43 @@ START_TEST(auth_plain)
 }
 END_TEST
 
+/* command_cases - where the command parser draws its lines: the verb ends
+ * at the first space only, MAIL/RCPT need exactly " FROM:"/" TO:", BDAT
+ * digits then spaces and LAST, AUTH mechanism SP initial response */
+static const struct {
+	const char *in, *codes;
+} command_cases[] = {
+	{ "QUIT\t\r\nquit now\r\n", "220 500 221" },
+	{ "EHLO a\r\nMAIL  FROM:<a@x.test>\r\nMAILFROM:<a@x.test>\r\nMAIL TO:<a@x.test>\r\n"
+	  "mail from:  <a@x.test>\r\nQUIT\r\n", "220 250 500 500 500 250 221" },
+	{ "EHLO a\r\nMAIL FROM:<a@x.test>\r\nRCPT  TO:<b@x.test>\r\nrcpt to: <b@x.test>  \r\n"
+	  "DATA \r\nRSET x\r\nSTARTTLS x\r\nNOOP x\r\nRSET\r\nQUIT\r\n",
+	  "220 250 250 500 250 501 501 501 250 250 221" },
+	{ "EHLO a\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<b@x.test>\r\nBDAT 3LAST\r\nabcQUIT\r\n",
+	  "220 250 250 250 250 221" },
+	{ "EHLO a\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<b@x.test>\r\nbdat 2 \r\nabBDAT 1  last\r\n"
+	  "cQUIT\r\n", "220 250 250 250 250 250 221" },
+	{ "EHLO a\r\nBDAT 00000000000000000000000000000001\r\n", "220 250 501 421" },
+	{ "EHLO a\r\nBDAT 9999999999999999999999999999999\r\n", "220 250 501 421" },
+	{ "EHLO a\r\nBDAT 1 LAST x\r\n", "220 250 501 421" },
+	{ "EXPN x\r\nETRN x.test\r\nAUTH PLAIN\r\nFOO\r\n", "220 502 502 503 500" },
+	{ "EHLO a\r\nAUTH PLAIN Ym9iAGFsaWNlAHB3\r\nAUTH PLAIN AGFsaWNlAHB3AHg=\r\n"
+	  "AUTH PLAIN AGFsaWNl\r\nAUTH PLAIN  AGFsaWNlAHB3\r\nAUTH PLAIN YWxpY2UAYWxpY2UAcHc=\r\n"
+	  "QUIT\r\n", "220 250 535 535 501 501 235 221" },
+};
+
+START_TEST(command_syntax)
+{
+	char out[4096], c[256];
+
+	opt_name[0] = "auth-plaintext";
+	opt_value[0] = "yes";
+	session(command_cases[_i].in, strlen(command_cases[_i].in), out, sizeof(out));
+	codes(out, c, sizeof(c));
+	ck_assert_str_eq(c, command_cases[_i].codes);
+}
+END_TEST
+
 /* read_reply - one whole reply from fd into buf (last line starts at *last) */
 static void read_reply(int fd, char *buf, size_t bufsz, const char **last)
 {
@@ -670,6 +707,7 @@ static Suite *suite(void)
 	tcase_add_test(t, bare_lf_reject);
 	tcase_add_test(t, max_rcpts);
 	tcase_add_test(t, auth_plain);
+	tcase_add_loop_test(t, command_syntax, 0, sizeof(command_cases) / sizeof(command_cases[0]));
 	tcase_add_test(t, auth_required);
 	tcase_add_test(t, auth_cram_md5);
 	tcase_add_test(t, auth_secret_plain);
