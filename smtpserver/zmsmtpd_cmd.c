@@ -133,7 +133,7 @@ static void do_mail(zmsmtpd_sess *s, zcur *c)
 	memset(&mp, 0, sizeof(mp));
 	{
 		/* parameters first: SMTPUTF8 decides how the path is read; they
-		 * follow the first '>' (none: there are none) */
+		 * follow the first '>' (no '>': no parameters) */
 		zcur pc;
 		zspan path, params;
 		unsigned allowed = MPARAM_MAIL;
