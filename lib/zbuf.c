@@ -454,6 +454,13 @@ zspan zspan_rtrim_set(zspan s, const char *set)
 	return s;
 }
 
+/* zcur_at - the current position; NULL for a cursor over (NULL, 0), as
+ * even NULL + 0 is undefined in C (an empty zbuf has data NULL) */
+static const char *zcur_at(const zcur *c)
+{
+	return c->p != NULL ? c->p + c->pos : NULL;
+}
+
 /* zcur_init - cursor over n bytes at p */
 void zcur_init(zcur *c, const void *p, size_t n)
 {
@@ -505,11 +512,12 @@ size_t zcur_skip_ws(zcur *c)
 /* zcur_take_until - bytes before delim; delim consumed */
 int zcur_take_until(zcur *c, char delim, zspan *out)
 {
-	const char *start = c->p + c->pos;
+	const char *start;
 	const char *q;
 
 	if (c->pos >= c->n)
 		return Z_EPARSE;
+	start = c->p + c->pos;
 	q = memchr(start, delim, c->n - c->pos);
 	if (q == NULL)
 		return Z_EPARSE;
@@ -528,7 +536,7 @@ int zcur_take_token(zcur *c, zspan *out)
 		i++;
 	if (i == c->pos)
 		return Z_EPARSE;
-	out->p = c->p + c->pos;
+	out->p = zcur_at(c);
 	out->n = i - c->pos;
 	c->pos = i;
 	return Z_OK;
@@ -537,7 +545,7 @@ int zcur_take_token(zcur *c, zspan *out)
 /* zcur_take_rest - everything left */
 void zcur_take_rest(zcur *c, zspan *out)
 {
-	out->p = c->p + c->pos;
+	out->p = zcur_at(c);
 	out->n = c->n - c->pos;
 	c->pos = c->n;
 }
@@ -547,7 +555,7 @@ int zcur_take_n(zcur *c, size_t n, zspan *out)
 {
 	if (n > c->n - c->pos)
 		return Z_EPARSE;
-	out->p = c->p + c->pos;
+	out->p = zcur_at(c);
 	out->n = n;
 	c->pos += n;
 	return Z_OK;
@@ -591,7 +599,7 @@ int zcur_expect_case(zcur *c, const char *lit)
 
 	if (l.n > c->n - c->pos)
 		return Z_EPARSE;
-	here.p = c->p + c->pos;
+	here.p = zcur_at(c);
 	here.n = l.n;
 	if (!zspan_caseeq_span(here, l))
 		return Z_EPARSE;
@@ -614,7 +622,7 @@ size_t zcur_take_span(zcur *c, const char *set, zspan *out)
 
 	while (i < c->n && zinset(set, c->p[i]))
 		i++;
-	out->p = c->p + c->pos;
+	out->p = zcur_at(c);
 	out->n = i - c->pos;
 	c->pos = i;
 	return out->n;
@@ -627,7 +635,7 @@ size_t zcur_take_cspan(zcur *c, const char *stop, zspan *out)
 
 	while (i < c->n && !zinset(stop, c->p[i]))
 		i++;
-	out->p = c->p + c->pos;
+	out->p = zcur_at(c);
 	out->n = i - c->pos;
 	c->pos = i;
 	return out->n;

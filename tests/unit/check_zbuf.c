@@ -294,6 +294,35 @@ START_TEST(test_cursor_expect_case)
 }
 END_TEST
 
+/* an empty zbuf has data NULL: a cursor over it must work (and do no
+ * arithmetic on the null pointer: clang's UBSan reports even NULL + 0) */
+START_TEST(test_cursor_null)
+{
+	zcur c;
+	zspan t;
+	unsigned long v;
+
+	zcur_init(&c, NULL, 0);
+	ck_assert(zcur_eof(&c));
+	ck_assert_int_eq(zcur_peek(&c), -1);
+	ck_assert_int_eq(zcur_take_until(&c, '\n', &t), Z_EPARSE);
+	ck_assert_int_eq(zcur_take_token(&c, &t), Z_EPARSE);
+	ck_assert_int_eq(zcur_take_ulong(&c, 10, &v), Z_EPARSE);
+	ck_assert_int_eq(zcur_expect(&c, "x"), Z_EPARSE);
+	ck_assert_int_eq(zcur_expect_case(&c, ""), Z_OK);
+	ck_assert_uint_eq(zcur_take_span(&c, " ", &t), 0);
+	ck_assert_ptr_null(t.p);
+	ck_assert_uint_eq(zcur_take_cspan(&c, " ", &t), 0);
+	ck_assert_uint_eq(zcur_skip_span(&c, " "), 0);
+	ck_assert_int_eq(zcur_take_n(&c, 0, &t), Z_OK);
+	ck_assert_int_eq(zcur_take_n(&c, 1, &t), Z_EPARSE);
+	zcur_take_rest(&c, &t);
+	ck_assert_ptr_null(t.p);
+	ck_assert_uint_eq(t.n, 0);
+	ck_assert_uint_eq(zspan_rtrim_set(t, " ").n, 0);
+}
+END_TEST
+
 START_TEST(test_parse_ulong)
 {
 	unsigned long v = 12345;
@@ -407,6 +436,7 @@ int main(void)
 	tcase_add_test(tc, test_cursor);
 	tcase_add_loop_test(tc, test_cursor_sets, 0, sizeof(span_cases) / sizeof(span_cases[0]));
 	tcase_add_test(tc, test_cursor_expect_case);
+	tcase_add_test(tc, test_cursor_null);
 	tcase_add_loop_test(tc, test_parse_ulong, 0, sizeof(ulong_cases) / sizeof(ulong_cases[0]));
 	tcase_add_loop_test(tc, test_parse_long, 0, sizeof(long_cases) / sizeof(long_cases[0]));
 	tcase_add_test(tc, test_strlcpy);
