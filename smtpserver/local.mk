@@ -112,7 +112,7 @@ tests_tools_zmsmtpd_example_LDADD = $(ZMSMTPD_LIBS)
 SMTPD_ITESTS = tests/integration/smtpd-example.sh tests/integration/smtpd-proto.sh \
 	tests/integration/smtpd-daemon.sh tests/integration/smtpd-postfix.sh
 TESTS += $(SMTPD_ITESTS)
-EXTRA_DIST += $(SMTPD_ITESTS) tests/integration/smtpd_client.py
+EXTRA_DIST += $(SMTPD_ITESTS)
 
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_zmsmtpd

@@ -3,7 +3,7 @@
  *
  * Two parts: stored replies (tests/fuzz/corpus/dns: real answers of the test
  * nsd and hand-made broken ones) through the in-memory parsers, and live
- * lookups against nsd serving tests/integration/dns/mta.test.zone and
+ * lookups against nsd serving tests/peers/mta.test.zone and
  * dns-faulty.py (SERVFAIL, REFUSED, timeouts, TC), both started on free
  * 127.0.0.1 ports by tests/unit/dnspeer.h.  The channel is always given a
  * DNS_SERVERS-style list.  The live part skips (77) without nsd.
