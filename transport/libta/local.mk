@@ -2,7 +2,8 @@
 noinst_LIBRARIES += transport/libta/libta.a
 transport_libta_libta_a_SOURCES = \
 	transport/libta/ta.h transport/libta/ta.c \
-	transport/libta/mime.h transport/libta/mime.c
+	transport/libta/mime.h transport/libta/mime.c \
+	transport/libta/tagroup.h transport/libta/tagroup.c
 transport_libta_libta_a_CPPFLAGS = $(LIBTA_CPPFLAGS)
 
 # zmta-ta(7): the scheduler <-> agent protocol (spool/taproto.c, libta)
@@ -15,6 +16,10 @@ tests_unit_check_taproto_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_taproto_LDADD = $(UNIT_LIBS)
 tests_unit_check_libta_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_libta_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += tests/unit/check_tagroup
+TESTS += tests/unit/check_tagroup
+tests_unit_check_tagroup_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_tagroup_LDADD = $(UNIT_LIBS)
 endif
 
 # fuzz replays of the job-line and report-line parsers
