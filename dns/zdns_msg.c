@@ -216,30 +216,55 @@ int zdns_wks_rdata_has(const unsigned char *rd, int rdlen, int proto, int port)
 	return (rd[5 + byte] & (0x80 >> (port % 8))) != 0;
 }
 
+/* a reply's answer records and qname's CNAME chain through them */
+typedef struct walk {
+	zdns_rr *rr;
+	char (*names)[ZDNS_NAME_MAX];
+	int nrr, nn;
+} walk;
+
+/* walk_open - list the answers and follow the chain: 0, -1 on a malformed
+ * reply, -2 out of memory; walk_close in every case */
+static int walk_open(const unsigned char *buf, int len, const char *qname, walk *w)
+{
+	w->nrr = w->nn = 0;
+	w->rr = calloc(ZDNS_RR_MAX, sizeof *w->rr);
+	w->names = calloc(ZDNS_CHAIN_MAX, sizeof *w->names);
+	if (w->rr == NULL || w->names == NULL)
+		return -2;
+	if (zdns_msg_answers(buf, len, w->rr, ZDNS_RR_MAX, &w->nrr) != Z_OK)
+		return -1;
+	w->nn = zdns_msg_chain(buf, len, w->rr, w->nrr, qname, w->names);
+	return w->nn == 0 ? -1 : 0;
+}
+
+/* walk_close - free what walk_open took */
+static void walk_close(walk *w)
+{
+	free(w->rr);
+	free(w->names);
+}
+
+/* walk_alias - 1 when the chain leads from qname to another name */
+static int walk_alias(const walk *w, const char *qname)
+{
+	return w->nn > 1 && !zdns_name_eq(w->names[w->nn - 1], qname);
+}
+
 /* chain_end - the CNAME chain of qname in a reply: canonical name into
  * canon (when non-NULL), 1 if qname is an alias; -1 on a malformed reply */
 static int chain_end(const unsigned char *buf, int len, const char *qname,
 		     char *canon, size_t canonsz)
 {
-	char (*names)[ZDNS_NAME_MAX] = NULL;
-	zdns_rr *rr = NULL;
-	int nrr = 0, nn, rc = -1;
+	walk w;
+	int rc = -1;
 
-	rr = calloc(ZDNS_RR_MAX, sizeof *rr);
-	names = calloc(ZDNS_CHAIN_MAX, sizeof *names);
-	if (rr == NULL || names == NULL)
-		goto out;
-	if (zdns_msg_answers(buf, len, rr, ZDNS_RR_MAX, &nrr) != Z_OK)
-		goto out;
-	nn = zdns_msg_chain(buf, len, rr, nrr, qname, names);
-	if (nn == 0)
-		goto out;
-	rc = nn > 1 && !zdns_name_eq(names[nn - 1], qname);
-	if (canon != NULL)
-		(void)zstrlcpy(canon, names[nn - 1], canonsz);
-out:
-	free(rr);
-	free(names);
+	if (walk_open(buf, len, qname, &w) == 0) {
+		rc = walk_alias(&w, qname);
+		if (canon != NULL)
+			(void)zstrlcpy(canon, w.names[w.nn - 1], canonsz);
+	}
+	walk_close(&w);
 	return rc;
 }
 
@@ -247,28 +272,23 @@ out:
 int zdns_parse_mx(const unsigned char *buf, int len, const char *qname, zdns_mxset *out,
 		  int *cname_only)
 {
-	char (*names)[ZDNS_NAME_MAX] = NULL;
-	zdns_rr *rr = NULL;
-	int nrr = 0, nn, i, j, alias, rc = ZDNS_BADRESP, real = 0, nulls = 0;
+	walk w;
+	const zdns_rr *rr;
+	int i, j, alias, rc = ZDNS_BADRESP, real = 0, nulls = 0;
 
 	*cname_only = 0;
 	out->n = 0;
 	out->nullmx = 0;
 	out->canon[0] = '\0';
-	rr = calloc(ZDNS_RR_MAX, sizeof *rr);
-	names = calloc(ZDNS_CHAIN_MAX, sizeof *names);
-	if (rr == NULL || names == NULL) {
-		rc = ZDNS_NOMEM;
+	i = walk_open(buf, len, qname, &w);
+	if (i != 0) {
+		rc = i == -2 ? ZDNS_NOMEM : ZDNS_BADRESP;
 		goto out;
 	}
-	if (zdns_msg_answers(buf, len, rr, ZDNS_RR_MAX, &nrr) != Z_OK)
-		goto out;
-	nn = zdns_msg_chain(buf, len, rr, nrr, qname, names);
-	if (nn == 0)
-		goto out;
-	alias = nn > 1 && !zdns_name_eq(names[nn - 1], qname);
-	(void)zstrlcpy(out->canon, names[nn - 1], sizeof out->canon);
-	for (i = 0; i < nrr; i++) {
+	rr = w.rr;
+	alias = walk_alias(&w, qname);
+	(void)zstrlcpy(out->canon, w.names[w.nn - 1], sizeof out->canon);
+	for (i = 0; i < w.nrr; i++) {
 		char host[ZDNS_NAME_MAX];
 		long el = 0;
 
@@ -279,9 +299,9 @@ int zdns_parse_mx(const unsigned char *buf, int len, const char *qname, zdns_mxs
 		    expand(rr[i].rd + 2, buf, len, host, sizeof host, &el) != 0 ||
 		    el <= 0 || el > rr[i].rdlen - 2)
 			goto out;
-		for (j = 0; j < nn && !zdns_name_eq(rr[i].owner, names[j]); j++)
+		for (j = 0; j < w.nn && !zdns_name_eq(rr[i].owner, w.names[j]); j++)
 			;
-		if (j == nn)
+		if (j == w.nn)
 			continue; /* not qname's, nor a name's on its chain */
 		if (host[0] == '\0' || strcmp(host, ".") == 0) {
 			nulls++;
@@ -303,8 +323,7 @@ int zdns_parse_mx(const unsigned char *buf, int len, const char *qname, zdns_mxs
 out:
 	if (rc != ZDNS_OK)
 		out->n = 0;
-	free(rr);
-	free(names);
+	walk_close(&w);
 	return rc;
 }
 

@@ -62,6 +62,7 @@ endif
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_zsecret
 TESTS += tests/unit/check_zsecret
+tests_unit_check_zsecret_SOURCES = tests/unit/check_zsecret.c tests/unit/runsuite.h
 tests_unit_check_zsecret_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_zsecret_LDADD = $(LIB_UNIT_LIBS)
 endif

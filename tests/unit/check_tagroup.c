@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "tagroup.h"
+#include "runsuite.h"
 
 static ta_msg M;         /* big: keep off the stack */
 static ta_ctx CTX;
@@ -112,15 +113,9 @@ int main(void)
 {
 	Suite *s = suite_create("tagroup");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_by_sender);
 	tcase_add_test(tc, test_alone_and_rule);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return run_suite(s);
 }

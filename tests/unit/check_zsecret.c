@@ -31,6 +31,7 @@
 #include "zbuf.h"
 #include "zerr.h"
 #include "zsecret.h"
+#include "runsuite.h"
 
 static char dir[512];
 
@@ -188,17 +189,11 @@ int main(void)
 {
 	Suite *s = suite_create("zsecret");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_check_mode, 0, (int)(sizeof modes / sizeof modes[0]));
 	tcase_add_test(tc, test_read);
 	tcase_add_test(tc, test_lines);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return run_suite(s);
 }

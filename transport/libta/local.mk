@@ -18,6 +18,7 @@ tests_unit_check_libta_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_libta_LDADD = $(UNIT_LIBS)
 check_PROGRAMS += tests/unit/check_tagroup
 TESTS += tests/unit/check_tagroup
+tests_unit_check_tagroup_SOURCES = tests/unit/check_tagroup.c tests/unit/runsuite.h
 tests_unit_check_tagroup_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_tagroup_LDADD = $(UNIT_LIBS)
 endif
