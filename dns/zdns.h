@@ -153,7 +153,7 @@ int zdns_msg_chain(const unsigned char *buf, int len, const zdns_rr *rr, int nrr
 		   const char *qname, char names[][ZDNS_NAME_MAX]);
 /* zdns_wks_rdata_has - does WKS RDATA list proto/port */
 int zdns_wks_rdata_has(const unsigned char *rd, int rdlen, int proto, int port);
-/* zdns_parse_mx - MX records of a reply for qname (c-ares parser + chain) */
+/* zdns_parse_mx - MX records of a reply owned by qname or its CNAME chain */
 int zdns_parse_mx(const unsigned char *buf, int len, const char *qname, zdns_mxset *out,
 		  int *cname_only);
 /* zdns_parse_addrs - append the A or AAAA records of a reply to out */

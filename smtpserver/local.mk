@@ -117,7 +117,7 @@ SMTPD_ITESTS = tests/integration/smtpd-example.sh tests/integration/smtpd-proto.
 	tests/integration/smtpd-daemon.sh tests/integration/smtpd-postfix.sh \
 	tests/integration/smtpd-etrn.sh
 TESTS += $(SMTPD_ITESTS)
-EXTRA_DIST += $(SMTPD_ITESTS) tests/integration/smtpd_client.py
+EXTRA_DIST += $(SMTPD_ITESTS)
 
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_zmsmtpd

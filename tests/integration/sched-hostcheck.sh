@@ -10,9 +10,7 @@
 ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
 need_built "$ZT_SCHED" "$ZT_SMTP" "$ZT_MKJOB"
 start_sink_nodump
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO"
+scratch_po
 # the agent: records its argv, then is the real smtp agent
 cat > "$ZT_W/argv.sh" <<AG
 #!/bin/sh

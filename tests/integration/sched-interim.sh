@@ -7,9 +7,7 @@
 ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
 need_built "$ZT_SCHED" "$ZT_SMTP" "$ZT_MKJOB"
 start_aiosmtpd || { fail "aiosmtpd"; zt_done; }
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO"
+scratch_po
 cat > "$ZT_W/scheduler.conf" <<CF
 PARAMglobal-report-interval = 2s
 */*	interval=1s retries="1" expiry=8s idlemax=2s

@@ -56,11 +56,9 @@ UIDA=$(id -u "$MQA")
 MQB=$ZT_W/mailq
 cp "$MAILQ" "$MQB" && chmod 755 "$MQB"
 
-PO=$ZT_W/po
-mk_postoffice "$PO"
+scratch_po
 chmod o+x "$PO"
 SOCK=$PO/.mailq.sock
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO"
 chmod 644 "$ZT_W/zmta.conf"
 MQP=$(pick_port)
 printf '# user:password:attributes:networks\nops:s3cret:ALL:[127.0.0.1]/32\nviewer:v1ew:QQ TT SNMP:[127.0.0.1]/32\n' > "$ZT_W/auth"

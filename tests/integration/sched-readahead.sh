@@ -11,9 +11,7 @@ ZT_TIMEOUT=${ZT_TIMEOUT:-40}
 ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
 MAILQ=${ZT_MAILQ:-$top_builddir/scheduler/mailq}
 need_built "$ZT_SCHED" "$ZT_MKJOB" "$MAILQ"
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO"
+scratch_po
 # ahead.sh PO GATE WORD - take one job, ask for the next, report WORD
 # for its first recipient once GATE exists; then idle until told to exit
 cat > "$ZT_W/ahead.sh" <<'TA'

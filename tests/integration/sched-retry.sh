@@ -12,9 +12,7 @@ ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
 need_built "$ZT_SCHED" "$ZT_SMTP" "$ZT_MKJOB"
 need_cmd socat
 dead_tcp_port || { fail "no dead port"; zt_done; }
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO"
+scratch_po
 cat > "$ZT_W/scheduler.conf" <<CF
 PARAMdelay-warning = 2s
 PARAMexpire-sweep = 1s

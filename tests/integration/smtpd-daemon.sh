@@ -8,15 +8,13 @@
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 SMTPD=$top_builddir/smtpserver/smtpserver
 SENDMAIL=$top_builddir/sendmail/sendmail
-CLI="$ZT_PY $top_srcdir/tests/integration/smtpd_client.py"
+CLI="$ZT_PY $ZT_PEERS/smtp-client.py"
 need_built "$SMTPD"
 need_cmd swaks cc
 
-PO=$ZT_W/po
-mk_postoffice "$PO"
 mkdir -p "$ZT_W/bin"
 ln -s "$SMTPD" "$ZT_W/bin/smtpserver"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "ROUTERCONF=$ZT_W/router.conf" "MAILBIN=$ZT_W/bin"
+scratch_po "ROUTERCONF=$ZT_W/router.conf" "MAILBIN=$ZT_W/bin"
 ME=$(id -un)
 printf 'myhostname mail.local.test\nlocaldomains local.test\n' > "$ZT_W/router.conf"
 printf 'hostname mail.local.test\n' > "$ZT_W/smtpserver.conf"
@@ -180,31 +178,7 @@ PORT=$(pick_port)
 SPID=$!
 track "$SPID"
 wait_port "$PORT" || exit 1
-"$ZT_PY" - "$PORT" "$ME@local.test" "$SPID" > "$ZT_W/term.out" 2>&1 <<'PY'
-import os, signal, socket, sys, time
-port, rcpt, pid = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-s = socket.create_connection(("127.0.0.1", port), timeout=20)
-f = s.makefile("rb")
-def rd():
-    while True:
-        l = f.readline().decode()
-        if len(l) < 4 or l[3] != "-":
-            return l.strip()
-print(rd())
-s.sendall(b"EHLO t\r\nMAIL FROM:<a@client.test>\r\nRCPT TO:<%s>\r\nDATA\r\n" % rcpt.encode())
-print(rd()); print(rd()); print(rd()); print(rd())
-os.kill(pid, signal.SIGTERM)
-for i in range(100):
-    try:
-        c = socket.create_connection(("127.0.0.1", port), timeout=2)
-        c.close()
-        time.sleep(0.05)
-    except OSError:
-        print("listener closed")
-        break
-s.sendall(b"Subject: t\r\n\r\nin flight\r\n.\r\nQUIT\r\n")
-print(rd()); print(rd())
-PY
+$CLI sigterm "$PORT" "$ME@local.test" "$SPID" > "$ZT_W/term.out" 2>&1
 out=$(cat "$ZT_W/term.out")
 check_match "SIGTERM: listener closed" 'listener closed' "$out"
 check_match "SIGTERM: message in flight accepted" '250 2.0.0 Ok: queued' "$out"

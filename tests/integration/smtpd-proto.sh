@@ -1,6 +1,6 @@
 #!/bin/sh
 # smtpd-proto.sh - the smtpserver's protocol with real clients: swaks for
-# the EHLO keywords and failures, python (tests/integration/smtpd_client.py)
+# the EHLO keywords and failures, python (tests/peers/smtp-client.py)
 # for the four SMTP smuggling variants, 100 RCPTs and the next transaction
 # pipelined in one write, STARTTLS injection, BDAT exact counts and
 # DATA/BDAT mixing, parameters (555), 502/500/252, the error limit (421);
@@ -8,13 +8,11 @@
 # SIGHUP); AUTH PLAIN/LOGIN offered only over TLS, relaying after AUTH.
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 SMTPD=$top_builddir/smtpserver/smtpserver
-CLI="$ZT_PY $top_srcdir/tests/integration/smtpd_client.py"
+CLI="$ZT_PY $ZT_PEERS/smtp-client.py"
 need_built "$SMTPD"
 need_cmd swaks openssl
 
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "ROUTERCONF=$ZT_W/router.conf"
+scratch_po "ROUTERCONF=$ZT_W/router.conf"
 ME=$(id -un)
 printf 'myhostname mail.local.test\nlocaldomains local.test\n' > "$ZT_W/router.conf"
 make_certs "$ZT_W/certs" || fail "make_certs"
@@ -149,24 +147,10 @@ check_match "smtps: TLS started before the greeting" 'TLS started' "$out"
 f=$(grep -l '^with ESMTPS$' "$PO"/router/* 2>/dev/null | head -1)
 [ -n "$f" ] && pass "smtps: with ESMTPS" || fail "smtps: no ESMTPS message"
 # SMTPUTF8: a UTF-8 address needs the parameter
-out=$("$ZT_PY" - "$PORT" "$ME" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
-f = s.makefile("rb")
-def rd():
-    while True:
-        l = f.readline().decode("utf-8", "replace")
-        if len(l) < 4 or l[3] != "-":
-            return l.strip()
-rd()
-for c in ["EHLO client.test", "MAIL FROM:<j\u00f6rg@client.test>", "MAIL FROM:<j\u00f6rg@client.test> SMTPUTF8",
-          "RCPT TO:<%s@local.test>" % sys.argv[2], "QUIT"]:
-    s.sendall(c.encode() + b"\r\n")
-    print(c.split(" ")[0], c.endswith("SMTPUTF8"), rd()[:3])
-PY
-)
-check_match "UTF-8 sender without SMTPUTF8: 501" 'MAIL False 501' "$out"
-check_match "UTF-8 sender with SMTPUTF8: 250" 'MAIL True 250' "$out"
+out=$($CLI dialog "$PORT" "EHLO client.test" "MAIL FROM:<j$(printf '\303\266')rg@client.test>" \
+	"MAIL FROM:<j$(printf '\303\266')rg@client.test> SMTPUTF8" "RCPT TO:<$ME@local.test>" QUIT)
+check_match "UTF-8 sender without SMTPUTF8: 501" 'rg@client\.test> => 501' "$out"
+check_match "UTF-8 sender with SMTPUTF8: 250" 'rg@client\.test> SMTPUTF8 => 250' "$out"
 rm -f "$PO"/router/*
 
 # a client that stalls in the TLS handshake (STARTTLS, and implicit TLS)

@@ -1,7 +1,7 @@
 /*
  * check_smtp_mx.c - unit tests for smtpclient/smtp_mx.c (the agent's MX
  * policy over the DNS layer) against real DNS servers on loopback: nsd
- * serving tests/integration/dns/mta.test.zone, and dns-faulty.py (python3-dnslib) for SERVFAIL, REFUSED and timeouts.
+ * serving tests/peers/mta.test.zone, and dns-faulty.py (python3-dnslib) for SERVFAIL, REFUSED and timeouts.
  * Both are started here on free 127.0.0.1 ports and stopped by their PIDs;
  * c-ares is always given DNS_SERVERS-style server lists, so the servers of
  * /etc/resolv.conf are never asked.  Skips (77) without nsd.
