@@ -59,6 +59,7 @@ for s in s2 s3 s4; do
 	fi
 done
 check_eq "no bounce for the good message" 0 "$(grep -l 'To: <\?s1@src.test' "$PO"/router/* 2>/dev/null | wc -l)"
+wait_spool_empty "$PO" 50
 check_eq "queue/ empty" 0 "$(find "$PO/queue" -type f | wc -l)"
 kill -0 "$SPID" 2>/dev/null && pass "scheduler still running" || fail "scheduler died"
 kill -TERM "$SPID"; wait "$SPID" 2>/dev/null

@@ -63,7 +63,7 @@ done
 check_eq "no deferral before the reports" 0 "$(grep -c 'deferred (attempt' "$SL")"
 
 : > "$ZT_W/gate-ok"
-for i in $(seq 1 100); do [ -e "$PO/transport/$jok" ] || break; sleep 0.1; done
+for i in $(seq 1 100); do [ -e "$PO/transport/$jok" ] || [ -e "$PO/queue/$jok" ] || break; sleep 0.1; done
 check_eq "delivered message left the spool" 0 "$(find "$PO/transport/$jok" "$PO/queue/$jok" 2>/dev/null | wc -l)"
 check_eq "its thread is gone" "" "$(thread_line rok)"
 

@@ -89,6 +89,7 @@ sleep 0.5
 SPID=$!
 track "$SPID"
 for i in $(seq 1 100); do [ ! -e "$PO/transport/$j4" ] && break; sleep 0.1; done
+wait_spool_empty "$PO" 50
 check_eq "expired at start-up" 0 "$(find "$PO/transport" "$PO/queue" -type f | wc -l)"
 check_eq "no new attempt after the restart" 0 "$(grep -c 'deferred (attempt' "$ZT_W/sched3.log")"
 check_eq "its report was submitted" $((nrep + 1)) "$(ls "$PO/router" | wc -l)"

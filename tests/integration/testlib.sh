@@ -493,3 +493,14 @@ rcpt_id() { echo "$(basename "$1")/$(ctl_rcpt_offsets "$PO/transport/$1" | sed -
 aio_conns() { jq_count "$AIO_LOG" '.ev == "conn"'; }
 # aio_msgs - transactions it logged
 aio_msgs() { jq_count "$AIO_LOG" '.ev == "msg"'; }
+# wait_spool_empty PO [TENTHS] - wait (default 10 s) until PO's transport/
+# and queue/ hold no file: the scheduler removes a finished message's
+# control file first and its body afterwards, in a worker thread
+wait_spool_empty() {
+	_w=0
+	while [ "$_w" -lt "${2:-100}" ]; do
+		[ "$(find "$1/transport" "$1/queue" -type f 2>/dev/null | wc -l)" = 0 ] && return 0
+		sleep 0.1; _w=$((_w + 1))
+	done
+	return 1
+}
