@@ -48,6 +48,11 @@ TESTS += tests/integration/smtpd-wired.sh
 EXTRA_DIST += tests/integration/smtpd-wired.sh
 TESTS += tests/integration/smtpd-greyredis.sh tests/integration/smtpd-polactions.sh
 EXTRA_DIST += tests/integration/smtpd-greyredis.sh tests/integration/smtpd-polactions.sh
+# issue 11 requirements that had no test: limits, timeouts, SIGTERM, privileges,
+# STARTTLS offer, PROXY v2 through the daemon
+SMTPD_I11_ITESTS = tests/integration/smtpd-limits.sh
+TESTS += $(SMTPD_I11_ITESTS)
+EXTRA_DIST += $(SMTPD_I11_ITESTS)
 
 # fuzz targets: the PROXY header, policy replies, the password file
 POL_FUZZ = proxy polreply passwd

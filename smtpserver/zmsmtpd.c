@@ -107,8 +107,16 @@ void zmsmtpd_free(zmsmtpd *d)
 	if (d == NULL)
 		return;
 	while (d->head != NULL) {
-		d->head->waiting = 0;   /* a delivery in flight must not complete now */
-		zms_sess_free(d->head);
+		zmsmtpd_sess *s = d->head;
+		/* stopped with sessions open: say so before the close */
+		if (d->stopping && (s->state == ST_CMD || s->state == ST_DATA ||
+				    s->state == ST_BDAT || s->state == ST_AUTH)) {
+			zms_reply(s, 421, "4.3.2", "%s Service shutting down, closing connection",
+				  d->o.hostname);
+			(void)zms_io_flush(s, 0);
+		}
+		s->waiting = 0;   /* a delivery in flight must not complete now */
+		zms_sess_free(s);
 	}
 	for (int i = 0; i < d->nlis; i++) {
 		if (d->loop)
