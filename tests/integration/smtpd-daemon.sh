@@ -4,7 +4,9 @@
 # sendmail -bs, zmta's own smtp agent as a sender, SIGKILL right after a
 # 250 (the message is in router/, whole), a full disk (LD_PRELOAD
 # tests/tools/enospc.c) gives 452 4.3.1 and nothing queued, SIGTERM closes
-# the listener and lets the session in flight finish.
+# the listener and lets the session in flight finish; 1,000 idle sessions
+# are greeted, one more transaction works, and each idle session costs
+# less than 64 KiB of RSS (77 when the descriptor limit is too low).
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 SMTPD=$top_builddir/smtpserver/smtpserver
 SENDMAIL=$top_builddir/sendmail/sendmail
@@ -106,6 +108,11 @@ else
 fi
 
 # 1,000 idle sessions in one process; one more still gets its mail through
+# 1,000 sessions need about 1,100 descriptors on both ends: raise the soft
+# limit (up to the hard one; root may raise both); if that is not enough
+# the part is skipped and the test ends with 77, never a silent pass
+[ "$(ulimit -n)" -ge 4096 ] || ulimit -n 4096 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
+IDLE_SKIPPED=
 PORT=$(pick_port)
 printf 'hostname mail.local.test\nmax-per-ip 0\n' > "$ZT_W/idle.conf"
 "$SMTPD" -F -f "$ZT_W/idle.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd4.log" 2> "$ZT_W/smtpd4.err" &
@@ -141,8 +148,16 @@ PY
 	check_match "1000 idle sessions greeted" 'greeted 1000' "$out"
 	check_match "a transaction beside 1000 idle sessions" 'one more: \{\}' "$out"
 	info "$(grep 'rss per idle' "$ZT_W/idle.out")"
+	# a resource bound, not timing: an idle session must stay small
+	b=$(sed -n 's/^rss per idle session \(-\{0,1\}[0-9]*\) bytes$/\1/p' "$ZT_W/idle.out")
+	if [ -n "$b" ] && [ "$b" -lt 65536 ]; then
+		pass "RSS per idle session below 64 KiB ($b B at 1,000 sessions)"
+	else
+		fail "RSS per idle session: '${b:-not measured}' bytes, bound 65536"
+	fi
 else
-	info "ulimit -n below 1100: 1000-session part skipped"
+	IDLE_SKIPPED="ulimit -n is $(ulimit -n) (below 1100) and cannot be raised"
+	info "SKIP: 1000-session part: $IDLE_SKIPPED"
 fi
 stop_pid "$SPID"
 rm -f "$PO"/router/*
@@ -189,4 +204,6 @@ for e in "$ZT_W"/smtpd*.err "$ZT_W/i.err"; do
 		fail "sanitizer report in $e"; show "$e"
 	fi
 done
+# the rest passed but the 1,000-session part could not run: skipped, not passed
+[ "$ZT_FAILS" -eq 0 ] && [ -n "$IDLE_SKIPPED" ] && skip "1000 idle sessions not tested: $IDLE_SKIPPED"
 zt_done
