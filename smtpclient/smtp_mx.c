@@ -23,9 +23,10 @@
  *	(zmta-dns(3)).  o->servers (DNS_SERVERS), o->timeout_ms and o->tries
  *	go to it unchanged; an empty o->servers is an error, without it the
  *	system configuration is used.  Every DNS wait goes through
- *	smtp_poll() (keepalive).  Default port 25.  What is here is the
- *	agent's policy: ordering, self detection, -W, -6, the test address
- *	map and the address cap.
+ *	o->poll(o->poll_arg, ...) when set (the agent's keepalive:
+ *	smtp_poll() and its smtp_alive), poll(2) otherwise.  Default port
+ *	25.  What is here is the agent's policy: ordering, self detection,
+ *	-W, -6, the test address map and the address cap.
  *
  *	smtp_dns_resolve():
  *	- MX query (zdns_mx).  CNAMEs in the answer are followed; the end of
@@ -166,7 +167,8 @@ int smtp_dns_init(smtp_dns **dp, const smtp_dns_opts *o, zbuf *err)
 	zo.servers = d->servers;
 	zo.timeout_ms = d->o.timeout_ms;
 	zo.tries = d->o.tries;
-	zo.poll = smtp_poll;
+	zo.poll = d->o.poll;
+	zo.poll_arg = d->o.poll_arg;
 	rc = zdns_init(&d->z, &zo, err);
 	if (rc != Z_OK) {
 		smtp_dns_free(d);
