@@ -4,7 +4,8 @@
 # libzmsmtpd.pc and zmsmtpd.pc (the old name of libzmsmtpd.pc) into the
 # tree; the example programs, cut from the EXAMPLE sections of
 # libzmsmtp(3) and libzmsmtpd(3), compile and link against the installed
-# tree with nothing but `pkg-config --cflags --libs`; and the two talk to
+# tree with nothing but `pkg-config --cflags --libs` (and are the very
+# programs make check builds from the source tree); and the two talk to
 # each other: the libzmsmtp example sends one message to the libzmsmtpd
 # example, which refuses a foreign recipient and writes the message.
 ZT_TIMEOUT=${ZT_TIMEOUT:-400}
@@ -70,6 +71,16 @@ build() {
 }
 manex libzmsmtp.3 "$ZT_W/client.c"
 manex libzmsmtpd.3 "$ZT_W/server.c"
+# the man pages show the programs make check builds and runs
+for ex in "client.c smtpclient/zmsmtp-example.c" "server.c tests/tools/zmsmtpd-example.c"; do
+	set -- $ex
+	if sed -n '/^#include <stdio.h>/,$p' "$top_srcdir/$2" | cmp -s - "$ZT_W/$1"; then
+		pass "man page example = $2"
+	else
+		fail "man page example differs from $2"
+		sed -n '/^#include <stdio.h>/,$p' "$top_srcdir/$2" | diff - "$ZT_W/$1" | head
+	fi
+done
 check_match "libzmsmtp(3) has an example program" 'zmsmtp_sendmessage' "$(cat "$ZT_W/client.c")"
 check_match "libzmsmtpd(3) has an example program" 'zmsmtpd_run' "$(cat "$ZT_W/server.c")"
 build "$ZT_W/client.c" "$ZT_W/client" libzmsmtp
