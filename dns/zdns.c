@@ -285,7 +285,7 @@ static void qfree(struct qres *q)
 static int wait_fds(zdns *d, struct pollfd *pf, unsigned long n, int ms)
 {
 	if (d->o.poll != NULL)
-		return d->o.poll(pf, n, ms);
+		return d->o.poll(d->o.poll_arg, pf, n, ms);
 	return poll(pf, (nfds_t)n, ms);
 }
 

@@ -65,7 +65,9 @@ typedef struct zdns_opts {
 				 configuration; "" is an error */
 	int timeout_ms;       /* first per-try timeout (c-ares doubles it); <=0: 5000 */
 	int tries;            /* <=0: 2, at most 10 */
-	int (*poll)(struct pollfd *fds, unsigned long nfds, int timeout_ms); /* NULL: poll(2) */
+	/* every wait of a lookup: poll(2)'s arguments after poll_arg; NULL: poll(2) */
+	int (*poll)(void *poll_arg, struct pollfd *fds, unsigned long nfds, int timeout_ms);
+	void *poll_arg;
 } zdns_opts;
 
 typedef struct zdns zdns;

@@ -99,8 +99,11 @@ smtpserver_libzmsmtpd_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib -I$(top_sr
 	-I$(top_srcdir)/smtp -I$(top_srcdir)/smtpserver
 smtpserver_libzmsmtpd_a_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
 include_HEADERS += smtpserver/zmsmtpd.h
-pkgconfigdir = $(libdir)/pkgconfig
-pkgconfig_DATA = smtpserver/zmsmtpd.pc
+# libzmsmtpd.pc, named like the library and libzmsmtp.pc; zmsmtpd.pc is the
+# old name, kept as an alias that requires libzmsmtpd
+pkgconfig_DATA += smtpserver/libzmsmtpd.pc smtpserver/zmsmtpd.pc
+EXTRA_DIST += smtpserver/libzmsmtpd.pc.in smtpserver/zmsmtpd.pc.in
+DISTCLEANFILES += smtpserver/libzmsmtpd.pc smtpserver/zmsmtpd.pc
 ZMSMTPD_LIBS = smtpserver/libzmsmtpd.a $(SSL_LIBS)
 
 pkglibexec_PROGRAMS += smtpserver/smtpserver

@@ -6,7 +6,7 @@
  * deliver(sender, recipients, message).  See libzmsmtpd(3).
  *
  * Self-contained: needs only libc; link with -lzmsmtpd -lssl -lcrypto
- * (pkg-config zmsmtpd).
+ * (pkg-config libzmsmtpd; the old name zmsmtpd still works).
  */
 #ifndef ZMSMTPD_H
 #define ZMSMTPD_H

@@ -10,3 +10,7 @@ EXTRA_DIST += tests/peers/mta.test.zone tests/peers/dns-faulty.py \
 # the layer rule of HACKING.md, checked file by file
 TESTS += tests/integration/layers.sh
 EXTRA_DIST += tests/integration/layers.sh
+# packaging: make install DESTDIR, pkg-config names, the man-page examples
+# built against the installed tree
+TESTS += tests/integration/pkg-install.sh
+EXTRA_DIST += tests/integration/pkg-install.sh

@@ -260,8 +260,9 @@ END_TEST
 static int polls;
 
 /* count_poll - a poll hook that counts its calls */
-static int count_poll(struct pollfd *fds, unsigned long nfds, int ms)
+static int count_poll(void *arg, struct pollfd *fds, unsigned long nfds, int ms)
 {
+	ck_assert_ptr_eq(arg, &polls);
 	polls++;
 	return poll(fds, (nfds_t)nfds, ms);
 }
@@ -278,6 +279,7 @@ static zdns *chan(const char *servers, int timeout_ms, int tries)
 	o.timeout_ms = timeout_ms;
 	o.tries = tries;
 	o.poll = count_poll;
+	o.poll_arg = &polls;
 	ck_assert_msg(zdns_init(&d, &o, &err) == Z_OK, "init: %s", zbuf_cstr(&err));
 	zbuf_free(&err);
 	return d;
