@@ -40,7 +40,9 @@
  *	client's.  With the option tarpit, the greeting and the reply to a
  *	rejected command (4xx/5xx but 421) are held until a timer of the
  *	loop fires (pol_limit's delays; hold_until), and input waits too;
- *	after tarpit-max-rejects the next command gets 421.
+ *	after tarpit-max-rejects the next command gets 421.  drop_host is
+ *	asked at accept (lis_io) and may close a connection silently;
+ *	transcript sees the bytes of io_fill and io_flush.
  * DIAGNOSTICS
  *	Replies to the client; log callback lines; functions return 0/-1
  *	with text in err.
@@ -330,6 +332,8 @@ static int io_fill(zmsmtpd_sess *s)
 			s->eof = 1;
 			return -1;
 		}
+		if (s->d->cb.transcript != NULL)
+			s->d->cb.transcript(s->d->cb.arg, s, 0, tmp, (size_t)n);
 		got = 1;
 		if (!s->loopmode)
 			return got;
@@ -377,6 +381,8 @@ static int io_flush(zmsmtpd_sess *s, int block)
 			}
 			continue;
 		}
+		if (s->d->cb.transcript != NULL)
+			s->d->cb.transcript(s->d->cb.arg, s, 1, s->wbuf.data, (size_t)n);
 		zbuf_consume(&s->wbuf, (size_t)n);
 	}
 	return 0;
@@ -1613,6 +1619,10 @@ static void lis_io(zev_loop *loop, int fd, unsigned ev, void *arg)
 				port = ntohs(la.ss_family == AF_INET ?
 					     ((struct sockaddr_in *)&la)->sin_port :
 					     ((struct sockaddr_in6 *)&la)->sin6_port);
+		}
+		if (d->cb.drop_host != NULL && d->cb.drop_host(d->cb.arg, ip)) {
+			close(c);   /* -k: no reply, no log line */
+			continue;
 		}
 		s = sess_new(d, c, c, ip, port, flags);
 		if (s == NULL) {
