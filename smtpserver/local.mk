@@ -8,8 +8,9 @@ smtpserver_libzsmtpd_policy_a_SOURCES = \
 	smtpserver/pol_passwd.h smtpserver/pol_passwd.c \
 	smtpserver/pol_policy.h smtpserver/pol_policy.c \
 	smtpserver/pol_grey.h smtpserver/pol_grey_int.h smtpserver/pol_grey.c \
-	smtpserver/pol_grey_lmdb.c smtpserver/pol_grey_redis.c
-smtpserver_libzsmtpd_policy_a_CFLAGS = $(AM_CFLAGS) $(LMDB_CFLAGS) $(HIREDIS_CFLAGS) $(SSL_CFLAGS)
+	smtpserver/pol_grey_lmdb.c smtpserver/pol_grey_redis.c \
+	smtpserver/pol_knobs.h smtpserver/pol_knobs.c
+smtpserver_libzsmtpd_policy_a_CFLAGS = $(AM_CFLAGS) $(LMDB_CFLAGS) $(HIREDIS_CFLAGS) $(SSL_CFLAGS) $(CARES_CFLAGS)
 POL_LIBS = smtpserver/libzsmtpd_policy.a lib/libzmta.a $(LMDB_LIBS) $(HIREDIS_LIBS) $(CRYPT_LIBS) $(SSL_LIBS)
 POL_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/smtpserver
 
@@ -48,6 +49,8 @@ TESTS += tests/integration/smtpd-wired.sh
 EXTRA_DIST += tests/integration/smtpd-wired.sh
 TESTS += tests/integration/smtpd-greyredis.sh tests/integration/smtpd-polactions.sh
 EXTRA_DIST += tests/integration/smtpd-greyredis.sh tests/integration/smtpd-polactions.sh
+TESTS += tests/integration/smtpd-knobs.sh
+EXTRA_DIST += tests/integration/smtpd-knobs.sh
 
 # fuzz targets: the PROXY header, policy replies, the password file
 POL_FUZZ = proxy polreply passwd
@@ -101,7 +104,7 @@ smtpserver_smtpserver_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/smtpserver -I$(t
 	-I$(top_srcdir)/spool -I$(top_srcdir)/mail
 smtpserver_smtpserver_CFLAGS = $(AM_CFLAGS) $(LMDB_CFLAGS) $(HIREDIS_CFLAGS)
 smtpserver_smtpserver_LDADD = router/librouter.a spool/libspool.a smtpserver/libzsmtpd_policy.a \
-	$(ZMSMTPD_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) $(CRYPT_LIBS)
+	$(ZMSMTPD_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) $(CRYPT_LIBS) $(DNS_LIBS)
 
 dist_man_MANS += man/smtpserver.8 man/smtpserver.conf.5 man/libzmsmtpd.3
 

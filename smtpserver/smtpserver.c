@@ -7,8 +7,10 @@
  *	recipients with librouter, writes accepted messages as submission
  *	files into router/.
  * SYNOPSIS
- *	smtpserver [-F] [-i] [-n] [-f smtpserver.conf] [-P postoffice]
+ *	smtpserver [-FinaDfgpr] [-C smtpserver.conf] [-P postoffice]
  *		[-L logfile] [-l addr:port[/smtp|/submission|/smtps]]...
+ *		[-c certfile] [-h hostname] [-k ip[/len]]... [-m program]
+ *		[-s quarantine-dir] [-d transcript-dir]
  * DESCRIPTION
  *	See smtpserver(8) and smtpserver.conf(5).  Each accepted message
  *	becomes a submission file (spool/submit.h) with the envelope words
@@ -35,9 +37,18 @@
  *	uses the password file of pol_passwd (CRAM-MD5 with {plain} entries
  *	and auth-plain-secrets; a CRAM-MD5 attempt for a user with a hashed
  *	entry gets 535 and a log line saying so).  Listeners may be marked proxy-protocol
- *	(libzmsmtpd's ZMSMTPD_L_PROXY).  SIGHUP reloads smtpserver.conf and the
- *	router tables; SIGTERM closes the listeners, lets sessions finish
- *	for at most 30 seconds and exits.
+ *	(libzmsmtpd's ZMSMTPD_L_PROXY).  The Plan 9 knobs are
+ *	smtpserver.conf keys, and each flag is read as one more line after
+ *	the file (so it wins): -a auth-required, -c tls-cert, -D tarpit,
+ *	-g greylist, -h hostname, -p auth-plaintext go to the engine or the
+ *	greylist; -k drop-networks, -f tag-outside-local, -r
+ *	sender-must-resolve, -m deliver-program, -s quarantine-dir and -d
+ *	transcript-dir are pol_knobs.c (hooks: cb_drop, cb_transcript,
+ *	knobs_mail at MAIL, knobs_program and the quarantine call at end of
+ *	data).  SIGHUP reloads smtpserver.conf, the router tables and the
+ *	TLS certificate and key (a new context for new sessions); SIGTERM
+ *	closes the listeners, lets sessions finish for at most 30 seconds
+ *	and exits.
  * DIAGNOSTICS
  *	sysexits(3) codes; -n prints "file:line: reason" and exits 78 on a
  *	bad configuration.  Log lines through zlog.
@@ -50,7 +61,11 @@
  *	FILTER, REDIRECT and BCC of the policy service are not implemented
  *	(see above); Postfix restriction names as actions give 451 4.3.5.
  *	The request carries no TLS, SASL method or client name attributes.
- *	The AUTH mechanisms offered do not change on SIGHUP.
+ *	The AUTH mechanisms offered do not change on SIGHUP, and removing
+ *	tls-cert keeps the old certificate until a restart.  -m and -r run
+ *	inside the event loop (bounded by deliver-program-timeout and the
+ *	DNS timeouts).  The engine's own refusals at end of data (size,
+ *	bare LF) are not quarantined by -s: the engine keeps no copy.
  * SEE ALSO
  *	smtpserver(8), smtpserver.conf(5), libzmsmtpd(3), router(8),
  *	pol_grey.h, pol_policy.h, pol_passwd.h
@@ -78,18 +93,16 @@
 #include "route.h"
 #include "submit.h"
 #include "pol_grey.h"
+#include "pol_knobs.h"
 #include "pol_passwd.h"
 #include "pol_policy.h"
 #include "zmsmtpd.h"
 
-#define MAX_NETS 64
+#define MAX_NETS POL_NETS_MAX
 #define MAX_LISTENERS 16
+#define MAX_CLI_KEYS 64
 
-typedef struct net {
-	int family;
-	unsigned char addr[16];
-	int bits;
-} net;
+typedef pol_net net;
 
 typedef struct sconf {
 	net nets[MAX_NETS];
@@ -109,6 +122,7 @@ typedef struct sconf {
 	char policy[1024];            /* policy-service endpoint or "" (RCPT) */
 	char policy_eom[1024];        /* policy-service-eom endpoint or "" */
 	long policy_timeout_ms;
+	pol_knobs k;                  /* -k -f -r -m -s -d (pol_knobs.h) */
 } sconf;
 
 /* per-session state of the daemon (zmsmtpd_set_data) */
@@ -117,6 +131,8 @@ typedef struct sdata {
 	/* policy HOLD / DISCARD of this transaction, with the first reason */
 	int hold, discard;
 	char hold_why[POL_TEXT_MAX + 32], discard_why[POL_TEXT_MAX + 32];
+	pol_trans *tr;  /* -d: this connection's transcript */
+	int tr_tried;   /* its file was opened (or could not be) */
 } sdata;
 
 static struct {
@@ -131,6 +147,8 @@ static struct {
 	const char *po;
 	int cli_nlis;
 	char cli_lis[MAX_LISTENERS][128];
+	int cli_nkeys;                            /* flags as smtpserver.conf keys */
+	const char *cli_keys[MAX_CLI_KEYS][2];    /* (key, value), after the file */
 } S;
 
 static volatile sig_atomic_t got_hup, got_term;
@@ -141,60 +159,14 @@ static void on_term(int sig) { (void)sig; got_term = 1; }
 /* net_parse - "10.0.0.0/8", "::1", "127.0.0.1" */
 static int net_parse(const char *s, net *n)
 {
-	char a[128];
-	const char *sl = strchr(s, '/');
-	size_t al = sl ? (size_t)(sl - s) : strlen(s);
-	unsigned long bits;
-
-	if (al >= sizeof(a))
-		return -1;
-	memcpy(a, s, al);
-	a[al] = '\0';
-	memset(n, 0, sizeof(*n));
-	if (inet_pton(AF_INET, a, n->addr) == 1) {
-		n->family = AF_INET;
-		n->bits = 32;
-	} else if (inet_pton(AF_INET6, a, n->addr) == 1) {
-		n->family = AF_INET6;
-		n->bits = 128;
-	} else
-		return -1;
-	if (sl != NULL) {
-		if (zparse_ulong(sl + 1, (unsigned long)n->bits, &bits) != Z_OK)
-			return -1;
-		n->bits = (int)bits;
-	}
-	return 0;
+	return pol_net_parse(s, n);
 }
 
-/* net_match - ip (text) inside one of the trusted networks */
+/* net_match - ip (text) inside one of the trusted networks; "" is -i,
+ * a local user on stdin */
 static int net_match(const sconf *c, const char *ip)
 {
-	unsigned char a[16];
-	int fam;
-
-	if (ip == NULL || *ip == '\0')
-		return 1;   /* -i: a local user on stdin */
-	if (inet_pton(AF_INET, ip, a) == 1)
-		fam = AF_INET;
-	else if (inet_pton(AF_INET6, ip, a) == 1)
-		fam = AF_INET6;
-	else
-		return 0;
-	for (int i = 0; i < c->nnets; i++) {
-		const net *n = &c->nets[i];
-		int b = n->bits, k = 0;
-		if (n->family != fam)
-			continue;
-		for (; b >= 8; b -= 8, k++)
-			if (a[k] != n->addr[k])
-				break;
-		if (b >= 8)
-			continue;
-		if (b == 0 || ((a[k] ^ n->addr[k]) & (0xff00 >> b) & 0xff) == 0)
-			return 1;
-	}
-	return 0;
+	return ip == NULL || *ip == '\0' || pol_net_match(c->nets, c->nnets, ip);
 }
 
 /* lis_parse - "addr:port[/kind]" ("[v6]:port" too) */
@@ -251,12 +223,13 @@ static int lis_parse(sconf *c, const char *spec, const char *kind)
  * file means the defaults.  Z_OK or Z_EPARSE with "file:line: reason" */
 static int conf_load(const char *path, sconf *c, zmsmtpd *d, zbuf *err)
 {
-	zbuf data = ZBUF_INIT(1024 * 1024);
-	size_t off = 0;
-	int lineno = 0, rc = Z_OK, nets_set = 0;
+	zbuf data = ZBUF_INIT(1024 * 1024), kerr = ZBUF_INIT(512);
+	size_t off = 0, filelen;
+	int lineno = 0, rc = Z_OK, nets_set = 0, kr, oncli = 0;
 	struct stat st;
 
 	memset(c, 0, sizeof(*c));
+	pol_knobs_defaults(&c->k);
 	pol_grey_defaults(&c->gcfg);
 	c->grey_redis_timeout_ms = 2000;
 	c->policy_timeout_ms = 10000;
@@ -268,11 +241,22 @@ static int conf_load(const char *path, sconf *c, zmsmtpd *d, zbuf *err)
 			goto done;
 		}
 	}
+	/* the command-line flags: more lines after the file's */
+	if (data.len > 0 && data.data[data.len - 1] != '\n')
+		zbuf_putc(&data, '\n');
+	filelen = data.len;
+	for (int i = 0; i < S.cli_nkeys; i++)
+		zbuf_printf(&data, "%s %s\n", S.cli_keys[i][0], S.cli_keys[i][1]);
 	while (off < data.len) {
 		const char *p = data.data + off, *nl = memchr(p, '\n', data.len - off);
 		size_t n = nl ? (size_t)(nl - p) : data.len - off;
 		char line[2048], *key, *val, *e, ebuf[512];
 
+		if (!oncli && off >= filelen) {
+			oncli = 1;   /* errors name the flag's place: "command line:N" */
+			path = "command line";
+			lineno = 0;
+		}
 		off += n + (nl != NULL);
 		lineno++;
 		if (n >= sizeof(line)) {
@@ -411,6 +395,12 @@ static int conf_load(const char *path, sconf *c, zmsmtpd *d, zbuf *err)
 			}
 		} else if (strcmp(key, "router-conf") == 0) {
 			zstrlcpy(c->routerconf, val, sizeof(c->routerconf));
+		} else if ((kr = pol_knobs_conf(&c->k, key, val, &kerr)) != 0) {
+			if (kr < 0) {
+				zbuf_printf(err, "%s:%d: %s", path, lineno, zbuf_cstr(&kerr));
+				rc = Z_EPARSE;
+				goto done;
+			}
 		} else if (zmsmtpd_configure(d, key, val, ebuf, sizeof(ebuf)) != 0) {
 			zbuf_printf(err, "%s:%d: %s", path, lineno, ebuf);
 			rc = Z_EPARSE;
@@ -430,6 +420,7 @@ static int conf_load(const char *path, sconf *c, zmsmtpd *d, zbuf *err)
 	}
 done:
 	zbuf_free(&data);
+	zbuf_free(&kerr);
 	return rc;
 }
 
@@ -460,9 +451,72 @@ static void cb_session_end(void *arg, zmsmtpd_sess *s)
 	(void)arg;
 	if (sd != NULL) {
 		zbuf_free(&sd->prepend);
+		pol_trans_close(sd->tr);
 		free(sd);
 		zmsmtpd_set_data(s, NULL);
 	}
+}
+
+/* cb_drop - -k: close at once, no reply, no log line */
+static int cb_drop(void *arg, const char *ip)
+{
+	(void)arg;
+	return pol_knobs_drop(&S.c.k, ip);
+}
+
+/* cb_transcript - -d: the connection's bytes into its transcript file */
+static void cb_transcript(void *arg, zmsmtpd_sess *s, int out, const char *p, size_t n)
+{
+	sdata *sd;
+
+	(void)arg;
+	if (S.c.k.transcripts[0] == '\0' || (sd = sess_data(s)) == NULL)
+		return;
+	if (!sd->tr_tried) {
+		sd->tr_tried = 1;
+		sd->tr = pol_trans_open(&S.c.k, zmsmtpd_client_ip(s), zmsmtpd_local_port(s));
+	}
+	pol_trans_write(sd->tr, out, p, n);
+}
+
+/* knobs_mail - -r and -f at MAIL FROM for a client from outside (not
+ * trusted, not authenticated): 1 when v now refuses the sender */
+static int knobs_mail(zmsmtpd_sess *s, const char *addr, zmsmtpd_verdict *v)
+{
+	const char *at = strrchr(addr, '@');
+	sdata *sd;
+
+	if (*addr == '\0' || net_match(&S.c, zmsmtpd_client_ip(s)) || zmsmtpd_auth_user(s) != NULL)
+		return 0;
+	if (pol_knobs_sender(&S.c.k, addr, v))
+		return 1;
+	if (S.c.k.tag_outside_local && at != NULL && rt_is_local_domain(S.rt, at + 1) &&
+	    (sd = sess_data(s)) != NULL)
+		(void)pol_knobs_tag(&S.c.k, addr, zmsmtpd_client_ip(s), &sd->prepend);
+	return 0;
+}
+
+/* knobs_program - -m: the message to deliver-program instead of the
+ * router (Received and added header fields on top); a refused message
+ * is quarantined (-s) */
+static void knobs_program(zmsmtpd_sess *s, const zmsmtpd_env *e, FILE *msg, zmsmtpd_verdict *v)
+{
+	static unsigned long n;
+	sdata *sd = zmsmtpd_get_data(s);
+	zbuf head = ZBUF_INIT(64 * 1024 + 4096);
+	char rcvd[2048], id[48];
+
+	snprintf(id, sizeof(id), "P%ld.%lu", (long)getpid(), ++n);
+	if (zmsmtpd_received(S.d, e, id, rcvd, sizeof(rcvd)) == 0)
+		zbuf_printf(&head, "%s\n", rcvd);
+	if (sd != NULL && sd->prepend.len > 0) {
+		zbuf_append(&head, sd->prepend.data, sd->prepend.len);
+		zbuf_reset(&sd->prepend);
+	}
+	pol_knobs_program(&S.c.k, e, head.data ? head.data : "", head.len, msg, v);
+	if (v->action == ZMSMTPD_REJECT)
+		pol_knobs_quarantine(&S.c.k, e, msg, v);
+	zbuf_free(&head);
 }
 
 /* cb_mail - a new transaction: forget the last one's PREPENDs */
@@ -478,6 +532,7 @@ static void cb_mail(void *arg, zmsmtpd_sess *s, const char *addr, zmsmtpd_verdic
 		sd->hold = sd->discard = 0;
 		sd->hold_why[0] = sd->discard_why[0] = '\0';
 	}
+	(void)knobs_mail(s, addr, v);
 }
 
 /* policy_query - ask policy service p (named ep) about session s at
@@ -793,6 +848,7 @@ static void cb_end_of_data(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FIL
 		if (policy_refusal(&r, v)) {
 			zlog_info(NULL, "[%s] message from <%s> refused at END-OF-MESSAGE: %d %s %s",
 				  e->client_ip, e->sender, r.code, r.enh, r.text);
+			pol_knobs_quarantine(&S.c.k, e, msg, v);   /* -s */
 			return;
 		}
 		if (txn_keep(s, &r, "END-OF-MESSAGE") != 0) {
@@ -811,6 +867,10 @@ static void cb_end_of_data(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FIL
 		zbuf_reset(&sd->prepend);
 		v->action = ZMSMTPD_ACCEPT;
 		zstrlcpy(v->text, "Ok: message accepted", sizeof(v->text));
+		return;
+	}
+	if (S.c.k.program[0] != '\0') {   /* -m: not the router */
+		knobs_program(s, e, msg, v);
 		return;
 	}
 	cb_deliver(arg, s, e, msg, v);
@@ -872,6 +932,8 @@ static zmsmtpd *engine_new(sconf *c, int auth, int cram, zbuf *err)
 	cb.deliver = cb_end_of_data;
 	cb.log = cb_log;
 	cb.session_end = cb_session_end;
+	cb.drop_host = cb_drop;
+	cb.transcript = cb_transcript;
 	if (auth)
 		cb.auth_verify = cb_verify;
 	if (cram)
@@ -1001,9 +1063,24 @@ static int take_pidlock(void)
 
 static void usage(void)
 {
-	fputs("usage: smtpserver [-F] [-i] [-n] [-f smtpserver.conf] [-P postoffice] [-L logfile]"
-	      " [-l addr:port[/kind]]...\n", stderr);
+	fputs("usage: smtpserver [-FinaDfgpr] [-C smtpserver.conf] [-P postoffice] [-L logfile]"
+	      " [-l addr:port[/kind]]...\n"
+	      "\t[-c certfile] [-h hostname] [-k ip[/len]]... [-m program] [-s quarantine-dir]"
+	      " [-d transcript-dir]\n", stderr);
 	exit(EX_USAGE);
+}
+
+/* cli_key - a flag as an smtpserver.conf line read after the file */
+static void cli_key(const char *key, const char *val)
+{
+	if (S.cli_nkeys >= MAX_CLI_KEYS || strpbrk(val, "\r\n#") != NULL || *val == '\0') {
+		fprintf(stderr, "smtpserver: -%s: too many flags, or an empty value or one with a"
+			" line break or '#'\n", key);
+		usage();
+	}
+	S.cli_keys[S.cli_nkeys][0] = key;
+	S.cli_keys[S.cli_nkeys][1] = val;
+	S.cli_nkeys++;
 }
 
 int main(int argc, char **argv)
@@ -1014,10 +1091,24 @@ int main(int argc, char **argv)
 	const char *logpath = NULL;
 
 	zlog_open("smtpserver", ZLOG_TO_STDERR);
-	while ((opt = getopt(argc, argv, "Ff:iL:l:nP:")) != -1) {
+	/* the Plan 9 knobs are smtpserver.conf keys (cli_key); a flag wins
+	 * over the file because its line is read last */
+	while ((opt = getopt(argc, argv, "aC:c:Dd:fFgh:iL:l:k:m:nP:prs:")) != -1) {
 		switch (opt) {
 		case 'F': break;   /* always in the foreground */
-		case 'f': S.confpath = optarg; break;
+		case 'C': S.confpath = optarg; break;
+		case 'a': cli_key("auth-required", "yes"); break;
+		case 'c': cli_key("tls-cert", optarg); break;
+		case 'D': cli_key("tarpit", "yes"); break;
+		case 'd': cli_key("transcript-dir", optarg); break;
+		case 'f': cli_key("tag-outside-local", "yes"); break;
+		case 'g': cli_key("greylist", "yes"); break;
+		case 'h': cli_key("hostname", optarg); break;
+		case 'k': cli_key("drop-networks", optarg); break;
+		case 'm': cli_key("deliver-program", optarg); break;
+		case 'p': cli_key("auth-plaintext", "yes"); break;
+		case 'r': cli_key("sender-must-resolve", "yes"); break;
+		case 's': cli_key("quarantine-dir", optarg); break;
 		case 'i': inetd = 1; break;
 		case 'L': logpath = optarg; break;
 		case 'l':
@@ -1030,8 +1121,12 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc) {
+		if (optind + 1 == argc && access(argv[optind], F_OK) == 0)
+			fprintf(stderr, "smtpserver: -f takes no file (it is the Plan 9 knob"
+				" tag-outside-local); name the configuration file with -C %s\n", argv[optind]);
 		usage();
+	}
 	if (zconf_load(NULL, &err) != Z_OK)
 		zlog_fatal(EX_CONFIG, NULL, "%s", zbuf_cstr(&err));
 	if (S.po == NULL)
@@ -1129,7 +1224,8 @@ int main(int argc, char **argv)
 						"max-commands", "max-connections", "max-per-ip", "timeout-command", "timeout-data",
 						"auth-required", "auth-plaintext", "vrfy", "pipelining",
 						"bare-lf", "tarpit", "tarpit-greeting-delay", "tarpit-initial",
-						"tarpit-factor", "tarpit-max", "tarpit-max-rejects", NULL };
+						"tarpit-factor", "tarpit-max", "tarpit-max-rejects",
+						"tls-cert", "tls-key", NULL };
 					char eb[256];
 					for (int i = 0; keep[i]; i++)
 						if (zmsmtpd_cget(nd, keep[i], v, sizeof(v)) == 0)
