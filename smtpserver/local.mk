@@ -17,7 +17,7 @@ POL_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/smtpserver
 
 if HAVE_CHECK
 POL_UNITS = tests/unit/check_pol_proxy tests/unit/check_pol_limit tests/unit/check_pol_passwd \
-	tests/unit/check_pol_policy tests/unit/check_pol_grey
+	tests/unit/check_pol_policy tests/unit/check_pol_grey tests/unit/check_pol_knobs
 check_PROGRAMS += $(POL_UNITS)
 TESTS += $(POL_UNITS)
 tests_unit_check_pol_proxy_CPPFLAGS = $(POL_CPPFLAGS)
@@ -35,6 +35,9 @@ tests_unit_check_pol_policy_LDADD = $(POL_LIBS) $(CHECK_LIBS)
 tests_unit_check_pol_grey_CPPFLAGS = $(POL_CPPFLAGS)
 tests_unit_check_pol_grey_CFLAGS = $(UNIT_CFLAGS) $(HIREDIS_CFLAGS)
 tests_unit_check_pol_grey_LDADD = $(POL_LIBS) $(CHECK_LIBS)
+tests_unit_check_pol_knobs_CPPFLAGS = $(POL_CPPFLAGS)
+tests_unit_check_pol_knobs_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_pol_knobs_LDADD = $(POL_LIBS) $(DNS_LIBS) $(CHECK_LIBS)
 endif
 
 # polquery: one policy-delegation request from the command line (tests)
