@@ -42,7 +42,8 @@
  *	loop fires (pol_limit's delays; hold_until), and input waits too;
  *	after tarpit-max-rejects the next command gets 421.  drop_host is
  *	asked at accept (lis_io) and may close a connection silently;
- *	transcript sees the bytes of io_fill and io_flush.
+ *	transcript sees the bytes of io_fill and io_flush; refused gets a
+ *	message finish_msg refused (too big, bare LF/CR).
  * DIAGNOSTICS
  *	Replies to the client; log callback lines; functions return 0/-1
  *	with text in err.
@@ -636,6 +637,54 @@ out:
 }
 
 /* finish_msg - end of data: deliver and reply */
+/* env_fill - the envelope of the transaction for deliver and refused */
+static void env_fill(zmsmtpd_sess *s, zmsmtpd_env *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->sender = s->sender;
+	e->rcpts = s->rcpts;
+	e->nrcpts = s->nrcpts;
+	e->envid = s->envid[0] ? s->envid : NULL;
+	e->ret = s->ret[0] ? s->ret : NULL;
+	e->body = s->body[0] ? s->body : NULL;
+	e->smtputf8 = s->smtputf8;
+	e->size = s->msgsize;
+	e->helo = s->helo;
+	e->client_ip = s->ip;
+	if (!s->esmtp)
+		e->with = "SMTP";
+	else if (s->ssl && s->auth_user[0])
+		e->with = "ESMTPSA";
+	else if (s->ssl)
+		e->with = "ESMTPS";
+	else if (s->auth_user[0])
+		e->with = "ESMTPA";
+	else
+		e->with = "ESMTP";
+	e->tls = s->ssl ? s->tlsinfo : NULL;
+	e->auth_user = s->auth_user[0] ? s->auth_user : NULL;
+	e->port = s->port;
+}
+
+/* msg_refused - a message refused here at its end (too big: the part
+ * that fit; bare LF or CR) to the refused callback with the reply */
+static void msg_refused(zmsmtpd_sess *s, int code, const char *enh, const char *text)
+{
+	zmsmtpd_env e;
+	zmsmtpd_verdict v;
+
+	if (s->d->cb.refused == NULL || s->msg == NULL || fflush(s->msg) != 0)
+		return;
+	verdict_init(&v);
+	v.action = ZMSMTPD_REJECT;
+	v.code = code;
+	snprintf(v.enh, sizeof(v.enh), "%s", enh);
+	snprintf(v.text, sizeof(v.text), "%s", text);
+	env_fill(s, &e);
+	rewind(s->msg);
+	s->d->cb.refused(s->d->cb.arg, s, &e, s->msg, &v);
+}
+
 static void finish_msg(zmsmtpd_sess *s)
 {
 	zmsmtpd *d = s->d;
@@ -645,39 +694,16 @@ static void finish_msg(zmsmtpd_sess *s)
 	if (s->body_toobig) {
 		reply(s, 552, "5.3.4", "Message size exceeds fixed maximum message size (%lu)",
 		      d->o.max_size);
+		msg_refused(s, 552, "5.3.4", "Message size exceeds fixed maximum message size");
 	} else if (s->body_bad == 1) {
 		reply(s, 550, "5.6.11", "Bare LF or bare CR in the message: refused");
+		msg_refused(s, 550, "5.6.11", "Bare LF or bare CR in the message: refused");
 	} else if (s->body_bad == 2 || s->msg == NULL || fflush(s->msg) != 0) {
 		reply(s, 452, "4.3.1", "Insufficient system storage");
 	} else {
 		zmsmtpd_env e;
-		const char *with;
 
-		memset(&e, 0, sizeof(e));
-		e.sender = s->sender;
-		e.rcpts = s->rcpts;
-		e.nrcpts = s->nrcpts;
-		e.envid = s->envid[0] ? s->envid : NULL;
-		e.ret = s->ret[0] ? s->ret : NULL;
-		e.body = s->body[0] ? s->body : NULL;
-		e.smtputf8 = s->smtputf8;
-		e.size = s->msgsize;
-		e.helo = s->helo;
-		e.client_ip = s->ip;
-		if (!s->esmtp)
-			with = "SMTP";
-		else if (s->ssl && s->auth_user[0])
-			with = "ESMTPSA";
-		else if (s->ssl)
-			with = "ESMTPS";
-		else if (s->auth_user[0])
-			with = "ESMTPA";
-		else
-			with = "ESMTP";
-		e.with = with;
-		e.tls = s->ssl ? s->tlsinfo : NULL;
-		e.auth_user = s->auth_user[0] ? s->auth_user : NULL;
-		e.port = s->port;
+		env_fill(s, &e);
 		rewind(s->msg);
 		if (d->cb.deliver != NULL)
 			d->cb.deliver(d->cb.arg, s, &e, s->msg, &v);

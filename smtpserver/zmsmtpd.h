@@ -93,6 +93,11 @@ typedef struct zmsmtpd_callbacks {
 	/* transcript - bytes read from (out 0) or written to (out 1) the
 	 * client, after TLS decryption / before encryption.  May be NULL */
 	void (*transcript)(void *arg, zmsmtpd_sess *s, int out, const char *p, size_t n);
+	/* refused - a message the engine itself refused at its end (too big:
+	 * the part that fit; bare LF or CR), at offset 0 of msg, with the
+	 * reply sent in why.  May be NULL */
+	void (*refused)(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *env, FILE *msg,
+			const zmsmtpd_verdict *why);
 } zmsmtpd_callbacks;
 
 /* zmsmtpd_new - a server with default options; NULL on ENOMEM */
