@@ -34,7 +34,8 @@
  *	empty string) with the Received field, the added header fields
  *	and the message on stdin: exit 0 is 250, 75 EX_TEMPFAIL, 71, 73,
  *	74, a signal, a failed exec or the time bound is 451 4.3.0, any
- *	other status 554 5.3.0.  -s writes "X-Zmta-Quarantine:" (the
+ *	other status 554 5.3.0.  -s (messages refused at end of data: by
+ *	the engine, the END-OF-MESSAGE policy service or the program) writes "X-Zmta-Quarantine:" (the
  *	refusal), "X-Zmta-Envelope-From:", one "X-Zmta-Envelope-To:" per
  *	recipient, then the message, into quarantine-dir/<time>.<pid>.<n>
  *	(written, fsynced, renamed, directory fsynced).  -d writes one

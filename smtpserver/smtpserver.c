@@ -44,8 +44,8 @@
  *	greylist; -k drop-networks, -f tag-outside-local, -r
  *	sender-must-resolve, -m deliver-program, -s quarantine-dir and -d
  *	transcript-dir are pol_knobs.c (hooks: cb_drop, cb_transcript,
- *	knobs_mail at MAIL, knobs_program and the quarantine call at end of
- *	data).  SIGHUP reloads smtpserver.conf, the router tables and the
+ *	knobs_mail at MAIL, knobs_program, cb_refused and the quarantine
+ *	call at end of data).  SIGHUP reloads smtpserver.conf, the router tables and the
  *	TLS certificate and key (a new context for new sessions); SIGTERM
  *	closes the listeners, lets sessions finish for at most 30 seconds
  *	and exits.
@@ -64,8 +64,8 @@
  *	The AUTH mechanisms offered do not change on SIGHUP, and removing
  *	tls-cert keeps the old certificate until a restart.  -m and -r run
  *	inside the event loop (bounded by deliver-program-timeout and the
- *	DNS timeouts).  The engine's own refusals at end of data (size,
- *	bare LF) are not quarantined by -s: the engine keeps no copy.
+ *	DNS timeouts).  -s keeps only the part of a too-big message that
+ *	fit under max-size.
  * SEE ALSO
  *	smtpserver(8), smtpserver.conf(5), libzmsmtpd(3), router(8),
  *	pol_grey.h, pol_policy.h, pol_passwd.h
@@ -462,6 +462,15 @@ static int cb_drop(void *arg, const char *ip)
 {
 	(void)arg;
 	return pol_knobs_drop(&S.c.k, ip);
+}
+
+/* cb_refused - -s: a copy of what the engine refused at end of data */
+static void cb_refused(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FILE *msg,
+		       const zmsmtpd_verdict *why)
+{
+	(void)arg;
+	(void)s;
+	pol_knobs_quarantine(&S.c.k, e, msg, why);
 }
 
 /* cb_transcript - -d: the connection's bytes into its transcript file */
@@ -934,6 +943,7 @@ static zmsmtpd *engine_new(sconf *c, int auth, int cram, zbuf *err)
 	cb.session_end = cb_session_end;
 	cb.drop_host = cb_drop;
 	cb.transcript = cb_transcript;
+	cb.refused = cb_refused;
 	if (auth)
 		cb.auth_verify = cb_verify;
 	if (cram)

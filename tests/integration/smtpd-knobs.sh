@@ -8,7 +8,8 @@
 #   -p           AUTH PLAIN/LOGIN without TLS
 #   -h name, -D tarpit, -g greylisting, -a AUTH required
 #   -m program   accepted mail to a program (exit 0 -> 250, 75 -> 451, else 554)
-#   -s dir       a copy of a refused message in the quarantine folder
+#   -s dir       a copy of a refused message in the quarantine folder (by
+#                the program, too big, bare LF)
 #   -r           the sender's domain must resolve (dns-faulty.py on 127.0.0.1:
 #                NXDOMAIN 550 5.1.8, null MX 550 5.7.27, SERVFAIL 451 4.1.8)
 # and the old "-f FILE" spelling refused with a hint to -C.
@@ -37,6 +38,7 @@ chmod 600 "$ZT_W/passwd"
 	echo "tarpit-initial 0"
 	echo "tarpit-max-rejects 2"
 	echo "greylist-lmdb-dir $ZT_W/grey"
+	echo "max-size 100000"
 } > "$ZT_W/smtpserver.conf"
 mkdir -p "$ZT_W/grey" "$ZT_W/tr" "$ZT_W/q" "$ZT_W/mprog"
 nmsg() { find "$PO/router" -type f | wc -l; }
@@ -171,6 +173,36 @@ check_match "-s: with the refusal and the envelope" \
 	'X-Zmta-Quarantine: 554 5.3.0 .*X-Zmta-Envelope-From: <perm@client.test> \[127.0.0.1\] X-Zmta-Envelope-To: <'"$ME"'@local.test>' \
 	"$(head -3 "$qf" 2>/dev/null | tr '\n' ' ')"
 check_match "-s: and the message" 'This is a test mailing' "$(cat "$qf" 2>/dev/null)"
+rm -f "$ZT_W"/q/*
+out=$("${SW[@]}" --from big@client.test --to "$ME@local.test" --body "$(head -c 120000 /dev/zero | tr '\0' x)" 2>&1)
+check_match "too big: 552" '552 5.3.4' "$out"
+qf=$(ls -d "$ZT_W"/q/* 2>/dev/null | head -1)
+check_match "-s: the too-big message is quarantined" 'X-Zmta-Quarantine: 552 5.3.4 .*<big@client.test>' \
+	"$(head -3 "$qf" 2>/dev/null | tr '\n' ' ')"
+rm -f "$ZT_W"/q/*
+out=$(with_timeout 20 "$ZT_PY" - "$PORT" "$ME@local.test" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 10)
+f = s.makefile("rb")
+def rd():
+    out = b""
+    while True:
+        l = f.readline()
+        out += l
+        if len(l) < 4 or l[3:4] != b"-":
+            return out.decode()
+rd()
+for c in ["EHLO client.test", "MAIL FROM:<smuggler@client.test>", "RCPT TO:<%s>" % sys.argv[2], "DATA"]:
+    s.sendall(c.encode() + b"\r\n"); rd()
+s.sendall(b"Subject: smuggled\r\n\r\nline\n.\nMAIL FROM:<x@y>\r\n.\r\n")
+print(rd())
+s.sendall(b"QUIT\r\n"); rd()
+PY
+)
+check_match "bare LF: 550 5.6.11" '550 5.6.11' "$out"
+qf=$(ls -d "$ZT_W"/q/* 2>/dev/null | head -1)
+check_match "-s: the smuggling attempt is quarantined" \
+	'X-Zmta-Quarantine: 550 5.6.11 .*<smuggler@client.test>.*Subject: smuggled' "$(tr '\n' ' ' < "$qf" 2>/dev/null)"
 stop_smtpd
 
 # ---- E: -r against a DNS server of our own ----
