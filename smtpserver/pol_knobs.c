@@ -55,8 +55,8 @@
  *	files are 0600, the folder should be too.
  * BUGS
  *	-r and -m block the event loop while they run (each bounded).
- *	-k matches the address the connection comes from: on a
- *	proxy-protocol listener, the balancer's.
+ *	On a proxy-protocol listener the transcript file is named after
+ *	the balancer (it opens at the first byte, the PROXY header).
  * SEE ALSO
  *	smtpserver(8), smtpserver.conf(5), zmta-dns(3), pol_knobs.h
  */

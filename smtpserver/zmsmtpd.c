@@ -41,7 +41,8 @@
  *	rejected command (4xx/5xx but 421) are held until a timer of the
  *	loop fires (pol_limit's delays; hold_until), and input waits too;
  *	after tarpit-max-rejects the next command gets 421.  drop_host is
- *	asked at accept (lis_io) and may close a connection silently;
+ *	asked at accept (lis_io), and again with the client address of a
+ *	PROXY header, and may close a connection silently;
  *	transcript sees the bytes of io_fill and io_flush; refused gets a
  *	message finish_msg refused (too big, bare LF/CR).
  * DIAGNOSTICS
@@ -1552,6 +1553,10 @@ static void proxy_input(zmsmtpd_sess *s)
 	if (!pi.local) {
 		char ip[64];
 		if (pol_proxy_addr_str(&pi.src, ip, sizeof(ip)) == Z_OK) {
+			if (s->d->cb.drop_host != NULL && s->d->cb.drop_host(s->d->cb.arg, ip)) {
+				sess_free(s);   /* the real client is one to drop: silently */
+				return;
+			}
 			slog(s, "PROXY protocol v%d: client [%s] via [%s]", pi.version, ip, s->ip);
 			zstrlcpy(s->ip, ip, sizeof(s->ip));
 		}

@@ -87,8 +87,9 @@ typedef struct zmsmtpd_callbacks {
 	/* session_end - the session is about to be freed (release what
 	 * zmsmtpd_set_data holds; may be NULL) */
 	void (*session_end)(void *arg, zmsmtpd_sess *s);
-	/* drop_host - client_ip at accept (before any reply or log line):
-	 * nonzero closes the connection at once, silently.  May be NULL */
+	/* drop_host - client_ip at accept (before any reply or log line),
+	 * and the client of a PROXY header: nonzero closes the connection
+	 * at once, silently.  May be NULL */
 	int (*drop_host)(void *arg, const char *client_ip);
 	/* transcript - bytes read from (out 0) or written to (out 1) the
 	 * client, after TLS decryption / before encryption.  May be NULL */

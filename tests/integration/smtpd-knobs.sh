@@ -70,7 +70,9 @@ check_match "-k with a bad address: command line:1" 'command line:1: bad network
 	-m /bin/true -c "$ZT_W/cur.pem" -h x.test -D -g -a -p || fail "smtpserver -n takes every knob flag"
 
 # ---- A: -c -f -k -d -p ----
-smtpd A -c "$ZT_W/cur.pem" -f -k 127.0.0.2 -d "$ZT_W/tr" -p
+PPORT=$(pick_port)
+smtpd A -c "$ZT_W/cur.pem" -f -k 127.0.0.2 -k 192.0.2.9 -d "$ZT_W/tr" -p \
+	-l "127.0.0.1:$PPORT/smtp,proxy-protocol"
 out=$("${SW[@]}" --from a@client.test --to "$ME@local.test" --quit-after EHLO 2>&1)
 check_match "-c: STARTTLS offered" '250[- ]STARTTLS' "$out"
 check_match "-p: AUTH PLAIN without TLS" '250[- ]AUTH PLAIN' "$out"
@@ -109,6 +111,17 @@ check_match "-k: 127.0.0.3 is served" '250 2.0.0 Ok: queued' "$out"
 check_eq "-k: no log line names 127.0.0.2" 0 "$(grep -c '127\.0\.0\.2' "$ZT_W/A.log")"
 check_match "-k: 127.0.0.3 is logged" '127\.0\.0\.3' "$(cat "$ZT_W/A.log")"
 
+proxy() {
+	with_timeout 20 "$ZT_PY" - "$PPORT" "$1" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 10)
+s.sendall(("PROXY TCP4 %s 127.0.0.1 40000 25\r\n" % sys.argv[2]).encode())
+print(repr(s.recv(512)))
+PY
+}
+check_eq "-k behind a balancer: the header's client dropped, no reply" "b''" "$(proxy 192.0.2.9)"
+check_match "-k behind a balancer: another client greeted" '220 ' "$(proxy 192.0.2.10)"
+check_eq "-k behind a balancer: no log line names 192.0.2.9" 0 "$(grep -c '192\.0\.2\.9' "$ZT_W/A.log")"
 tr=$(cat "$ZT_W"/tr/* 2>/dev/null)
 check_match "-d: transcripts hold the greeting" '^S: 220 ' "$tr"
 check_match "-d: and the client's MAIL" '^C: MAIL FROM:<forger@local.test>' "$tr"
@@ -116,7 +129,7 @@ check_match "-d: and the message" '^C: .*Subject: test' "$tr"
 check_match "-d: AUTH's initial response masked" '^C: AUTH PLAIN \[masked\]' "$tr"
 B64=$(printf '\0alice\0s3cret pw' | base64)
 check_nomatch "-d: the password is not in the transcript" "$B64" "$tr"
-check_eq "-d: one file per connection, none for 127.0.0.2" 8 "$(ls "$ZT_W/tr" | wc -l)"
+check_eq "-d: one file per connection, none for 127.0.0.2" 10 "$(ls "$ZT_W/tr" | wc -l)"
 check_eq "-d: files are 0600" 600 "$(stat -c %a "$(ls -d "$ZT_W"/tr/* | head -1)")"
 stop_smtpd
 
