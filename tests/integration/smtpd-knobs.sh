@@ -48,7 +48,7 @@ smtpd() {
 	local name=$1
 	shift
 	PORT=$(pick_port)
-	"$SMTPD" -F -C "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/$name.log" "$@" \
+	"$SMTPD" -F -C "${CONF:-$ZT_W/smtpserver.conf}" -l "127.0.0.1:$PORT" -L "$ZT_W/$name.log" "$@" \
 		2> "$ZT_W/$name.err" &
 	SPID=$!
 	track "$SPID"
@@ -217,6 +217,47 @@ qf=$(ls -d "$ZT_W"/q/* 2>/dev/null | head -1)
 check_match "-s: the smuggling attempt is quarantined" \
 	'X-Zmta-Quarantine: 550 5.6.11 .*<smuggler@client.test>.*Subject: smuggled' "$(tr '\n' ' ' < "$qf" 2>/dev/null)"
 stop_smtpd
+
+# ---- D2: -s with a refusal of the END-OF-MESSAGE policy service ----
+cat > "$ZT_W/policy.py" <<'PY'
+import socketserver, sys
+class H(socketserver.StreamRequestHandler):
+    def handle(self):
+        a = {}
+        for raw in self.rfile:
+            line = raw.decode("ascii", "replace").rstrip("\n")
+            if line == "":
+                act = "DUNNO"
+                if a.get("protocol_state") == "END-OF-MESSAGE" and a.get("sender", "").startswith("spam@"):
+                    act = "554 5.7.1 Policy says no"
+                self.wfile.write(("action=%s\n\n" % act).encode())
+                self.wfile.flush()
+                a = {}
+                continue
+            k, _, v = line.partition("=")
+            a[k] = v
+class S(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+S(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+POLPORT=$(pick_port)
+"$ZT_PY" "$ZT_W/policy.py" "$POLPORT" > "$ZT_W/policy.err" 2>&1 &
+track $!
+wait_port "$POLPORT" 20 || { show "$ZT_W/policy.err"; fail "policy server did not start"; }
+{ cat "$ZT_W/smtpserver.conf"; echo "policy-service-eom 127.0.0.1:$POLPORT"; } > "$ZT_W/eom.conf"
+rm -f "$ZT_W"/q/*
+CONF=$ZT_W/eom.conf smtpd D2 -s "$ZT_W/q"
+out=$("${SW[@]}" --from spam@client.test --to "$ME@local.test" 2>&1)
+check_match "END-OF-MESSAGE refusal: 554" '554 5.7.1 Policy says no' "$out"
+qf=$(ls -d "$ZT_W"/q/* 2>/dev/null | head -1)
+check_match "-s: the policy's refusal is quarantined" 'X-Zmta-Quarantine: 554 5.7.1 Policy says no .*<spam@client.test>' \
+	"$(head -3 "$qf" 2>/dev/null | tr '\n' ' ')"
+out=$("${SW[@]}" --from ham@client.test --to "$ME@local.test" 2>&1)
+check_match "END-OF-MESSAGE DUNNO: queued" '250 2.0.0 Ok: queued' "$out"
+check_eq "-s: an accepted message is not quarantined" 1 "$(ls "$ZT_W/q" | wc -l)"
+stop_smtpd
+rm -f "$PO"/router/*
 
 # ---- E: -r against a DNS server of our own ----
 start_dns_faulty || fail "dns-faulty.py did not start"
