@@ -37,7 +37,7 @@ tests_unit_check_pol_grey_CFLAGS = $(UNIT_CFLAGS) $(HIREDIS_CFLAGS)
 tests_unit_check_pol_grey_LDADD = $(POL_LIBS) $(CHECK_LIBS)
 tests_unit_check_pol_knobs_CPPFLAGS = $(POL_CPPFLAGS)
 tests_unit_check_pol_knobs_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_pol_knobs_LDADD = $(POL_LIBS) $(DNS_LIBS) $(CHECK_LIBS)
+tests_unit_check_pol_knobs_LDADD = $(POL_LIBS) $(ZMSMTPD_LIBS) $(DNS_LIBS) $(CHECK_LIBS)
 endif
 
 # polquery: one policy-delegation request from the command line (tests)

@@ -16,8 +16,9 @@
  *	int pol_knobs_drop(const pol_knobs *k, const char *ip);
  *	int pol_knobs_sender(const pol_knobs *k, const char *addr, zmsmtpd_verdict *v);
  *	int pol_knobs_tag(const pol_knobs *k, const char *sender, const char *ip, zbuf *hdr);
- *	void pol_knobs_program(const pol_knobs *k, const zmsmtpd_env *e, const char *head,
- *			       size_t hlen, FILE *msg, zmsmtpd_verdict *v);
+ *	void pol_knobs_program(const pol_knobs *k, zmsmtpd *d, const zmsmtpd_env *e,
+ *			       zbuf *added, FILE *msg, zmsmtpd_verdict *v);
+ *	const char *pol_knobs_flag(int opt, const char *arg, const char **val);
  *	void pol_knobs_quarantine(const pol_knobs *k, const zmsmtpd_env *e, FILE *msg,
  *				  const zmsmtpd_verdict *why);
  *	pol_trans *pol_trans_open(const pol_knobs *k, const char *ip, int port);
@@ -32,7 +33,7 @@
  *	550 5.1.8, a null MX 550 5.7.27, SERVFAIL or a timeout 451 4.1.8.
  *	-m runs "program sender rcpt..." (no shell; the null sender is the
  *	empty string) with the Received field, the added header fields
- *	and the message on stdin: exit 0 is 250, 75 EX_TEMPFAIL, 71, 73,
+ *	(PREPEND, -f) and the message on stdin: exit 0 is 250, 75 EX_TEMPFAIL, 71, 73,
  *	74, a signal, a failed exec or the time bound is 451 4.3.0, any
  *	other status 554 5.3.0.  -s (messages refused at end of data: by
  *	the engine, the END-OF-MESSAGE policy service or the program) writes "X-Zmta-Quarantine:" (the
@@ -374,9 +375,13 @@ static int feed(int fd, const char *p, size_t n, long long deadline)
 }
 
 /* pol_knobs_program - -m */
-void pol_knobs_program(const pol_knobs *k, const zmsmtpd_env *e, const char *head, size_t hlen,
+void pol_knobs_program(const pol_knobs *k, zmsmtpd *d, const zmsmtpd_env *e, zbuf *added,
 		       FILE *msg, zmsmtpd_verdict *v)
 {
+	zbuf hb = ZBUF_INIT(64 * 1024 + 4096);
+	char rcvd[2048], id[48];
+	const char *head;
+	size_t hlen;
 	char **argv = calloc(e->nrcpts + 3, sizeof(char *));
 	int pfd[2] = { -1, -1 }, status = 0, fed = 0;
 	long long deadline = zmono_ms() + k->program_timeout_ms;
@@ -384,6 +389,16 @@ void pol_knobs_program(const pol_knobs *k, const zmsmtpd_env *e, const char *hea
 	char buf[16384];
 	size_t n;
 
+	/* on stdin: Received, the added header fields, the message */
+	snprintf(id, sizeof(id), "P%ld.%lu", (long)getpid(), ++seq);
+	if (zmsmtpd_received(d, e, id, rcvd, sizeof(rcvd)) == 0)
+		zbuf_printf(&hb, "%s\n", rcvd);
+	if (added != NULL && added->len > 0) {
+		zbuf_append(&hb, added->data, added->len);
+		zbuf_reset(added);
+	}
+	head = hb.data != NULL ? hb.data : "";
+	hlen = hb.len;
 	if (argv == NULL || pipe2(pfd, O_CLOEXEC) != 0) {
 		zlog_error(NULL, "deliver-program: %s", strerror(errno));
 		goto temp;
@@ -449,6 +464,7 @@ void pol_knobs_program(const pol_knobs *k, const zmsmtpd_env *e, const char *hea
 	zstrlcpy(v->enh, "5.3.0", sizeof(v->enh));
 	snprintf(v->text, sizeof(v->text), "Delivery program refused the message (exit %d)",
 		 WEXITSTATUS(status));
+	pol_knobs_quarantine(k, e, msg, v);   /* -s */
 	goto done;
 temp:
 	v->action = ZMSMTPD_DEFER;
@@ -461,6 +477,27 @@ done:
 	if (pfd[1] >= 0)
 		close(pfd[1]);
 	free(argv);
+	zbuf_free(&hb);
+}
+
+/* pol_knobs_flag - the smtpserver.conf key of Plan 9 flag opt, its value
+ * (arg, or "yes" for a flag without one) in *val; NULL if not a knob */
+const char *pol_knobs_flag(int opt, const char *arg, const char **val)
+{
+	static const struct { int opt; const char *key; int arg; } t[] = {
+		{ 'a', "auth-required", 0 }, { 'c', "tls-cert", 1 }, { 'D', "tarpit", 0 },
+		{ 'd', "transcript-dir", 1 }, { 'f', "tag-outside-local", 0 }, { 'g', "greylist", 0 },
+		{ 'h', "hostname", 1 }, { 'k', "drop-networks", 1 }, { 'm', "deliver-program", 1 },
+		{ 'p', "auth-plaintext", 0 }, { 'r', "sender-must-resolve", 0 },
+		{ 's', "quarantine-dir", 1 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].opt == opt) {
+			*val = t[i].arg ? arg : "yes";
+			return t[i].key;
+		}
+	return NULL;
 }
 
 /* pol_knobs_quarantine - -s */

@@ -58,10 +58,14 @@ int pol_knobs_sender(const pol_knobs *k, const char *addr, zmsmtpd_verdict *v);
  * sender claiming one of our domains from outside, appended to hdr */
 int pol_knobs_tag(const pol_knobs *k, const char *sender, const char *ip, zbuf *hdr);
 /* pol_knobs_program - -m: run the program with the sender and the
- * recipients as arguments, head (Received, added fields) then msg on its
- * stdin; v is 250 on exit 0, 4xx on a temporary failure, else 5xx */
-void pol_knobs_program(const pol_knobs *k, const zmsmtpd_env *e, const char *head, size_t hlen,
+ * recipients as arguments, a Received field (of engine d), the header
+ * lines in added (then emptied; may be NULL) and msg on its stdin; v is
+ * 250 on exit 0, 4xx on a temporary failure, else 5xx (quarantined) */
+void pol_knobs_program(const pol_knobs *k, zmsmtpd *d, const zmsmtpd_env *e, zbuf *added,
 		       FILE *msg, zmsmtpd_verdict *v);
+/* pol_knobs_flag - the smtpserver.conf key of Plan 9 flag opt, its value
+ * (arg, or "yes" for a flag without one) in *val; NULL if not a knob */
+const char *pol_knobs_flag(int opt, const char *arg, const char **val);
 /* pol_knobs_quarantine - -s: keep a copy of a refused message (the
  * refusal why, the envelope, the message) in the quarantine folder */
 void pol_knobs_quarantine(const pol_knobs *k, const zmsmtpd_env *e, FILE *msg,

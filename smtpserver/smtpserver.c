@@ -44,8 +44,8 @@
  *	greylist; -k drop-networks, -f tag-outside-local, -r
  *	sender-must-resolve, -m deliver-program, -s quarantine-dir and -d
  *	transcript-dir are pol_knobs.c (hooks: cb_drop, cb_transcript,
- *	knobs_mail at MAIL, knobs_program, cb_refused and the quarantine
- *	call at end of data).  SIGHUP reloads smtpserver.conf, the router tables and the
+ *	knobs_mail at MAIL, cb_refused, the quarantine and program calls
+ *	at end of data).  SIGHUP reloads smtpserver.conf, the router tables and the
  *	TLS certificate and key (a new context for new sessions); SIGTERM
  *	closes the listeners, lets sessions finish for at most 30 seconds
  *	and exits.
@@ -505,29 +505,6 @@ static int knobs_mail(zmsmtpd_sess *s, const char *addr, zmsmtpd_verdict *v)
 	return 0;
 }
 
-/* knobs_program - -m: the message to deliver-program instead of the
- * router (Received and added header fields on top); a refused message
- * is quarantined (-s) */
-static void knobs_program(zmsmtpd_sess *s, const zmsmtpd_env *e, FILE *msg, zmsmtpd_verdict *v)
-{
-	static unsigned long n;
-	sdata *sd = zmsmtpd_get_data(s);
-	zbuf head = ZBUF_INIT(64 * 1024 + 4096);
-	char rcvd[2048], id[48];
-
-	snprintf(id, sizeof(id), "P%ld.%lu", (long)getpid(), ++n);
-	if (zmsmtpd_received(S.d, e, id, rcvd, sizeof(rcvd)) == 0)
-		zbuf_printf(&head, "%s\n", rcvd);
-	if (sd != NULL && sd->prepend.len > 0) {
-		zbuf_append(&head, sd->prepend.data, sd->prepend.len);
-		zbuf_reset(&sd->prepend);
-	}
-	pol_knobs_program(&S.c.k, e, head.data ? head.data : "", head.len, msg, v);
-	if (v->action == ZMSMTPD_REJECT)
-		pol_knobs_quarantine(&S.c.k, e, msg, v);
-	zbuf_free(&head);
-}
-
 /* cb_mail - a new transaction: forget the last one's PREPENDs */
 static void cb_mail(void *arg, zmsmtpd_sess *s, const char *addr, zmsmtpd_verdict *v)
 {
@@ -879,7 +856,7 @@ static void cb_end_of_data(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FIL
 		return;
 	}
 	if (S.c.k.program[0] != '\0') {   /* -m: not the router */
-		knobs_program(s, e, msg, v);
+		pol_knobs_program(&S.c.k, S.d, e, sd != NULL ? &sd->prepend : NULL, msg, v);
 		return;
 	}
 	cb_deliver(arg, s, e, msg, v);
@@ -1107,18 +1084,6 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'F': break;   /* always in the foreground */
 		case 'C': S.confpath = optarg; break;
-		case 'a': cli_key("auth-required", "yes"); break;
-		case 'c': cli_key("tls-cert", optarg); break;
-		case 'D': cli_key("tarpit", "yes"); break;
-		case 'd': cli_key("transcript-dir", optarg); break;
-		case 'f': cli_key("tag-outside-local", "yes"); break;
-		case 'g': cli_key("greylist", "yes"); break;
-		case 'h': cli_key("hostname", optarg); break;
-		case 'k': cli_key("drop-networks", optarg); break;
-		case 'm': cli_key("deliver-program", optarg); break;
-		case 'p': cli_key("auth-plaintext", "yes"); break;
-		case 'r': cli_key("sender-must-resolve", "yes"); break;
-		case 's': cli_key("quarantine-dir", optarg); break;
 		case 'i': inetd = 1; break;
 		case 'L': logpath = optarg; break;
 		case 'l':
@@ -1128,7 +1093,12 @@ int main(int argc, char **argv)
 			break;
 		case 'n': checkonly = 1; break;
 		case 'P': S.po = optarg; break;
-		default: usage();
+		default: {
+			const char *v, *k = pol_knobs_flag(opt, optarg, &v);
+			if (k == NULL)
+				usage();
+			cli_key(k, v);
+		}
 		}
 	}
 	if (optind != argc) {

@@ -3,7 +3,7 @@
  *	check_pol_knobs - unit tests for smtpserver's Plan 9 knobs
  * SUMMARY
  *	Network lists (good and bad), the smtpserver.conf keys of the
- *	knobs, the -f header (no header injection) and the -d transcript's
+ *	knobs and the flags that name them, the -f header (no header injection) and the -d transcript's
  *	line prefixes and AUTH masking across chunk boundaries.
  * SYNOPSIS
  *	check_pol_knobs (run by make check)
@@ -97,6 +97,22 @@ START_TEST(test_conf)
 }
 END_TEST
 
+START_TEST(test_flags)
+{
+	const char *v = NULL;
+
+	ck_assert_str_eq(pol_knobs_flag('k', "192.0.2.1", &v), "drop-networks");
+	ck_assert_str_eq(v, "192.0.2.1");
+	ck_assert_str_eq(pol_knobs_flag('r', NULL, &v), "sender-must-resolve");
+	ck_assert_str_eq(v, "yes");
+	ck_assert_str_eq(pol_knobs_flag('c', "/c.pem", &v), "tls-cert");
+	ck_assert_str_eq(pol_knobs_flag('D', NULL, &v), "tarpit");
+	ck_assert_str_eq(pol_knobs_flag('f', NULL, &v), "tag-outside-local");
+	ck_assert_ptr_null(pol_knobs_flag('C', "x", &v));
+	ck_assert_ptr_null(pol_knobs_flag('x', NULL, &v));
+}
+END_TEST
+
 START_TEST(test_tag)
 {
 	pol_knobs k;
@@ -185,6 +201,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_net, 0, sizeof(nets) / sizeof(nets[0]));
 	tcase_add_loop_test(tc, test_badnet, 0, sizeof(badnets) / sizeof(badnets[0]));
 	tcase_add_test(tc, test_conf);
+	tcase_add_test(tc, test_flags);
 	tcase_add_test(tc, test_tag);
 	tcase_add_test(tc, test_transcript);
 	suite_add_tcase(s, tc);
