@@ -72,7 +72,9 @@ static int msg_spill(zmsmtpd_sess *s)
 
 	if (snprintf(path, sizeof(path), "%s/.zmsmtpd.XXXXXX", s->d->o.tmpdir) >= (int)sizeof(path))
 		return -1;
-	fd = mkstemp(path);
+	/* close-on-exec: a program the embedder runs (smtpserver -m) gets
+	 * no other session's message */
+	fd = mkostemp(path, O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	(void)unlink(path);
