@@ -43,7 +43,12 @@
  *	client's.  With the option tarpit, the greeting and the reply to a
  *	rejected command (4xx/5xx but 421) are held until a timer of the
  *	loop fires (pol_limit's delays; hold_until), and input waits too;
- *	after tarpit-max-rejects the next command gets 421.
+ *	after tarpit-max-rejects the next command gets 421.  drop_host is
+ *	asked at accept, and again with the client address of a PROXY
+ *	header, and may close a connection silently (zmsmtpd_sess.c);
+ *	transcript sees the bytes of zms_io_fill and zms_io_flush
+ *	(zmsmtpd_io.c); refused gets a message finish_msg refused (too big,
+ *	bare LF/CR; zmsmtpd_data.c).
  * DIAGNOSTICS
  *	Replies to the client; log callback lines; functions return 0/-1
  *	with text in err.

@@ -23,21 +23,21 @@ printf 'hostname mail.local.test\n' > "$ZT_W/smtpserver.conf"
 nmsg() { find "$PO/router" "$PO/public" -type f -name '[0-9]*' | wc -l; }
 
 # -n
-"$SMTPD" -n -f "$ZT_W/smtpserver.conf" > "$ZT_W/n.out" 2>&1
+"$SMTPD" -n -C "$ZT_W/smtpserver.conf" > "$ZT_W/n.out" 2>&1
 check_eq "-n on a good file: 0" 0 "$?"
-"$SMTPD" -n -f "$top_srcdir/etc/smtpserver.conf" > "$ZT_W/n2.out" 2>&1
+"$SMTPD" -n -C "$top_srcdir/etc/smtpserver.conf" > "$ZT_W/n2.out" 2>&1
 check_eq "-n on the sample etc/smtpserver.conf: 0" 0 "$?"
 printf 'hostname ok\nmax-rcpts lots\n' > "$ZT_W/bad.conf"
-out=$("$SMTPD" -n -f "$ZT_W/bad.conf" 2>&1)
+out=$("$SMTPD" -n -C "$ZT_W/bad.conf" 2>&1)
 check_eq "-n on a bad file: 78" 78 "$?"
 check_match "-n names file and line" 'bad.conf:2: max-rcpts' "$out"
 printf 'listen nowhere\n' > "$ZT_W/bad2.conf"
-out=$("$SMTPD" -n -f "$ZT_W/bad2.conf" 2>&1)
+out=$("$SMTPD" -n -C "$ZT_W/bad2.conf" 2>&1)
 check_match "-n: bad listen line" 'bad2.conf:1: listen' "$out"
 
 # -i: one session on stdin/stdout
 out=$(printf 'EHLO local\r\nMAIL FROM:<a@client.test>\r\nRCPT TO:<%s@local.test>\r\nDATA\r\nSubject: i\r\n\r\nvia -i\r\n.\r\nQUIT\r\n' "$ME" |
-	with_timeout 20 "$SMTPD" -i -f "$ZT_W/smtpserver.conf" 2>"$ZT_W/i.err")
+	with_timeout 20 "$SMTPD" -i -C "$ZT_W/smtpserver.conf" 2>"$ZT_W/i.err")
 check_match "-i: greeting" '^220 mail.local.test' "$out"
 check_match "-i: queued" '250 2.0.0 Ok: queued as' "$out"
 check_match "-i: 221" '221 2.0.0' "$out"
@@ -55,13 +55,13 @@ fi
 
 # the daemon
 PORT=$(pick_port)
-"$SMTPD" -F -f "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd.log" 2> "$ZT_W/smtpd.err" &
+"$SMTPD" -F -C "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd.log" 2> "$ZT_W/smtpd.err" &
 SPID=$!
 track "$SPID"
 wait_port "$PORT" || { show "$ZT_W/smtpd.err" "$ZT_W/smtpd.log"; exit 1; }
 check_eq "pid file" "$SPID" "$(cat "$PO/.pid.smtpserver" 2>/dev/null)"
 P2=$(pick_port)
-with_timeout 10 "$SMTPD" -F -f "$ZT_W/smtpserver.conf" -l "127.0.0.1:$P2" > "$ZT_W/second.out" 2>&1
+with_timeout 10 "$SMTPD" -F -C "$ZT_W/smtpserver.conf" -l "127.0.0.1:$P2" > "$ZT_W/second.out" 2>&1
 check_eq "a second instance refuses (lock held): 75" 75 "$?"
 
 # zmta's own smtp agent as the sender
@@ -93,7 +93,7 @@ fi
 if cc -shared -fPIC -o "$SHIM" "$top_srcdir/tests/tools/enospc.c" -ldl > "$ZT_W/cc.out" 2>&1; then
 	PORT=$(pick_port)
 	ENOSPC_MATCH=/public/ ENOSPC_LOG=$ZT_W/enospc.log LD_PRELOAD=$SHIM \
-		"$SMTPD" -F -f "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd2.log" 2> "$ZT_W/smtpd2.err" &
+		"$SMTPD" -F -C "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd2.log" 2> "$ZT_W/smtpd2.err" &
 	SPID=$!
 	track "$SPID"
 	wait_port "$PORT" || { show "$ZT_W/smtpd2.err"; exit 1; }
@@ -115,7 +115,7 @@ fi
 IDLE_SKIPPED=
 PORT=$(pick_port)
 printf 'hostname mail.local.test\nmax-per-ip 0\n' > "$ZT_W/idle.conf"
-"$SMTPD" -F -f "$ZT_W/idle.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd4.log" 2> "$ZT_W/smtpd4.err" &
+"$SMTPD" -F -C "$ZT_W/idle.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd4.log" 2> "$ZT_W/smtpd4.err" &
 SPID=$!
 track "$SPID"
 wait_port "$PORT" || exit 1
@@ -165,7 +165,7 @@ rm -f "$PO"/router/*
 # connections per client address
 PORT=$(pick_port)
 printf 'hostname mail.local.test\nmax-per-ip 2\n' > "$ZT_W/perip.conf"
-"$SMTPD" -F -f "$ZT_W/perip.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd5.log" 2> "$ZT_W/smtpd5.err" &
+"$SMTPD" -F -C "$ZT_W/perip.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd5.log" 2> "$ZT_W/smtpd5.err" &
 SPID=$!
 track "$SPID"
 wait_port "$PORT" || exit 1
@@ -189,7 +189,7 @@ stop_pid "$SPID"
 
 # SIGTERM: no new connections, the session in flight finishes
 PORT=$(pick_port)
-"$SMTPD" -F -f "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd3.log" 2> "$ZT_W/smtpd3.err" &
+"$SMTPD" -F -C "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd3.log" 2> "$ZT_W/smtpd3.err" &
 SPID=$!
 track "$SPID"
 wait_port "$PORT" || exit 1

@@ -28,7 +28,7 @@ nmsg() { find "$PO/router" "$PO/public" -type f -name '[0-9]*' | wc -l; }
 start_smtpd() {
 	printf 'hostname mail.local.test\n%s\n' "$2" > "$ZT_W/$1.conf"
 	PORT=$(pick_port)
-	"$SMTPD" -F -f "$ZT_W/$1.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/$1.log" 2> "$ZT_W/$1.err" &
+	"$SMTPD" -F -C "$ZT_W/$1.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/$1.log" 2> "$ZT_W/$1.err" &
 	SPID=$!
 	track "$SPID"
 	wait_port "$PORT" || { show "$ZT_W/$1.err" "$ZT_W/$1.log"; exit 1; }

@@ -23,7 +23,7 @@ PPORT=$(pick_port)
 	echo "tls-cert $ZT_W/certs/server.pem"
 	echo "tls-key $ZT_W/certs/server.key"
 } > "$ZT_W/smtpserver.conf"
-"$SMTPD" -F -f "$ZT_W/smtpserver.conf" -l "127.0.0.1:$ZPORT" -L "$ZT_W/smtpd.log" 2> "$ZT_W/smtpd.err" &
+"$SMTPD" -F -C "$ZT_W/smtpserver.conf" -l "127.0.0.1:$ZPORT" -L "$ZT_W/smtpd.log" 2> "$ZT_W/smtpd.err" &
 SPID=$!
 track "$SPID"
 wait_port "$ZPORT" || { show "$ZT_W/smtpd.err"; exit 1; }

@@ -44,7 +44,7 @@ done
 [ -n "$PORT" ] || PORT=$(pick_port)
 info "listening on 127.0.0.1:$PORT"
 
-"$SMTPD" -F -f "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/log/smtpd.log" 2> "$ZT_W/smtpd.err" &
+"$SMTPD" -F -C "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/log/smtpd.log" 2> "$ZT_W/smtpd.err" &
 SPID=$!
 track "$SPID"
 wait_port "$PORT" || { show "$ZT_W/smtpd.err" "$ZT_W/log/smtpd.log"; exit 1; }
@@ -91,7 +91,7 @@ if command -v strace >/dev/null 2>&1 && strace -o /dev/null true 2>/dev/null; th
 	rm -f "$PO/.pid.smtpserver"
 	P2=$(pick_port)
 	strace -f -qq -o "$ZT_W/trace" -e trace=setgroups,setresgid,setresuid,accept,accept4,read,recvfrom \
-		"$SMTPD" -F -f "$ZT_W/smtpserver.conf" -l "127.0.0.1:$P2" -L "$ZT_W/log/smtpd2.log" 2> "$ZT_W/smtpd2.err" &
+		"$SMTPD" -F -C "$ZT_W/smtpserver.conf" -l "127.0.0.1:$P2" -L "$ZT_W/log/smtpd2.log" 2> "$ZT_W/smtpd2.err" &
 	TPID=$!
 	track "$TPID"
 	# connect as early as possible: the connection may wait in the backlog

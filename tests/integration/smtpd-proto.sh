@@ -29,7 +29,7 @@ TLSPORT=$(pick_port)
 	echo "auth-file $ZT_W/passwd"
 	echo "max-size 100000"
 } > "$ZT_W/smtpserver.conf"
-"$SMTPD" -F -f "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -l "127.0.0.1:$SUBPORT/submission" \
+"$SMTPD" -F -C "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -l "127.0.0.1:$SUBPORT/submission" \
 	-l "127.0.0.1:$TLSPORT/smtps" -L "$ZT_W/smtpd.log" \
 	2> "$ZT_W/smtpd.err" &
 SPID=$!

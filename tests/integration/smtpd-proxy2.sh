@@ -19,7 +19,7 @@ ME=$(id -un)
 printf 'myhostname mail.local.test\nlocaldomains local.test\n' > "$ZT_W/router.conf"
 printf 'hostname mail.local.test\ntrusted-networks 127.0.0.0/8 203.0.113.0/24\n' > "$ZT_W/smtpserver.conf"
 PPORT=$(pick_port)
-"$SMTPD" -F -f "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PPORT/smtp,proxy-protocol" \
+"$SMTPD" -F -C "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PPORT/smtp,proxy-protocol" \
 	-L "$ZT_W/smtpd.log" 2> "$ZT_W/smtpd.err" &
 SPID=$!
 track "$SPID"

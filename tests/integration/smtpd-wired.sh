@@ -43,14 +43,14 @@ PPORT=$(pick_port)
 	echo "listen 127.0.0.1:$PORT smtp"
 	echo "listen 127.0.0.1:$PPORT smtp proxy-protocol"
 } > "$ZT_W/smtpserver.conf"
-"$SMTPD" -n -f "$ZT_W/smtpserver.conf" || fail "smtpserver -n accepts the policy settings"
+"$SMTPD" -n -C "$ZT_W/smtpserver.conf" || fail "smtpserver -n accepts the policy settings"
 { cat "$ZT_W/smtpserver.conf"; printf 'greylist-ipv6-prefix 56\ngreylist-ipv4-prefix 20\n'; } > "$ZT_W/c1.conf"
-"$SMTPD" -n -f "$ZT_W/c1.conf" && pass "smtpserver -n: greylist-ipv6-prefix 56" ||
+"$SMTPD" -n -C "$ZT_W/c1.conf" && pass "smtpserver -n: greylist-ipv6-prefix 56" ||
 	fail "smtpserver -n refuses greylist-ipv6-prefix 56"
 printf 'greylist-delay soon\n' > "$ZT_W/c2.conf"
-out=$("$SMTPD" -n -f "$ZT_W/c2.conf" 2>&1)
+out=$("$SMTPD" -n -C "$ZT_W/c2.conf" 2>&1)
 check_match "smtpserver -n: a bad greylist-delay is file:line" 'c2.conf:1: greylist-delay: bad interval' "$out"
-"$SMTPD" -F -f "$ZT_W/smtpserver.conf" -L "$ZT_W/smtpd.log" 2> "$ZT_W/smtpd.err" &
+"$SMTPD" -F -C "$ZT_W/smtpserver.conf" -L "$ZT_W/smtpd.log" 2> "$ZT_W/smtpd.err" &
 SPID=$!
 track "$SPID"
 wait_port "$PORT" || { show "$ZT_W/smtpd.err" "$ZT_W/smtpd.log"; exit 1; }
@@ -149,7 +149,7 @@ PORT2=$(pick_port)
 	echo "policy-timeout 10s"
 	echo "listen 127.0.0.1:$PORT2 smtp"
 } > "$ZT_W/smtpserver2.conf"
-ZCONFIG=$ZT_W/zmta2.conf "$SMTPD" -F -f "$ZT_W/smtpserver2.conf" -L "$ZT_W/smtpd2.log" \
+ZCONFIG=$ZT_W/zmta2.conf "$SMTPD" -F -C "$ZT_W/smtpserver2.conf" -L "$ZT_W/smtpd2.log" \
 	2> "$ZT_W/smtpd2.err" &
 SPID2=$!
 track "$SPID2"
