@@ -770,9 +770,9 @@ static void cb_deliver(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FILE *m
 		}
 	}
 	if (rc == Z_OK && pool && fileno(msg) >= 0) {
-		/* a big message in the engine's scratch file (flushed, which
-		 * it unlinked): the worker reads it through a descriptor of
-		 * its own, after the engine closed its stream */
+		/* a big message, in the engine's unlinked (and flushed)
+		 * scratch file: the worker reads it through a descriptor of
+		 * its own, which outlives the engine's stream */
 		int fd = fcntl(fileno(msg), F_DUPFD_CLOEXEC, 0);
 		rc = fd >= 0 ? submit_source_fd(&sb, fd) : Z_EIO;
 	} else {
@@ -789,7 +789,8 @@ static void cb_deliver(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FILE *m
 	zbuf_reset(&err);
 	if (pool && zmsmtpd_deliver_async(s) == 0) {
 		/* (a HOLD goes to freezer/ synchronously below) */
-		/* the commit pool fsyncs, renames and group-commits router/;
+		/* the commit pool creates, writes, fsyncs and renames the
+		 * file and group-commits router/;
 		 * the 250 comes with its result (commit_done) */
 		char note[512];
 		snprintf(note, sizeof(note), "from <%s> [%s] %zu recipient%s, %lu bytes, %s",
