@@ -17,9 +17,10 @@
  *	external, rcvdfrom, via, with, bodytype, from, envid, notaryret,
  *	todsn and to; the 250 to the final dot is sent only after the
  *	file was fsynced, renamed into router/ and router/ fsynced.  The
- *	loop writes the file; the commit pool (commitq.c, COMMIT_THREADS
- *	threads) does the rest, with one fsync of router/ for many
- *	messages, and the loop answers from commit_done
+ *	loop only gathers envelope and message (submit_begin); the commit
+ *	pool (commitq.c, COMMIT_THREADS threads) creates and writes the
+ *	file and does the rest, with one fsync of router/ for many
+ *	messages and none of public/, and the loop answers from commit_done
  *	(zmsmtpd_deliver_async); smtpserver -i commits in place.  ETRN asks
  *	the scheduler over its mailq socket (cb_etrn).  A recipient is resolved with librouter at RCPT
  *	time: an error quad (unknown user) gives 550 with its status; a
@@ -443,12 +444,19 @@ static void cb_deliver(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FILE *m
 	size_t n;
 	unsigned long ino = 0;
 	int rc;
+	/* for the commit pool the file is created and written by a worker
+	 * (submit_begin: the loop only gathers the bytes); a HOLD goes to
+	 * freezer/ here, synchronously */
+	int pool = S.cq != NULL && held_dir(s) == NULL;
 
 	(void)arg;
-	if (submit_open(&sb, S.po, &err) != Z_OK) {
+	if ((pool ? submit_begin(&sb, S.po, &err) : submit_open(&sb, S.po, &err)) != Z_OK) {
 		zlog_error(NULL, "cannot queue a message: %s", zbuf_cstr(&err));
 		goto tempfail;
 	}
+	/* the fsync of public/ after the rename is not needed for the
+	 * message's durability (zmta-spool(5)); the pool never does it */
+	submit_no_scratch_sync(&sb);
 	zbuf_printf(&t, "%s (%s [%s]%s%s%s%s)", e->helo, e->helo,
 		    e->client_ip[0] ? e->client_ip : "local", e->tls ? " " : "", e->tls ? e->tls : "",
 		    e->auth_user ? " auth=" : "", e->auth_user ? e->auth_user : "");
@@ -509,19 +517,28 @@ static void cb_deliver(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FILE *m
 			zbuf_reset(&sd->prepend);
 		}
 	}
-	while (rc == Z_OK && (n = fread(buf, 1, sizeof(buf), msg)) > 0)
-		rc = submit_write(&sb, buf, n);
-	if (rc == Z_OK && ferror(msg))
-		rc = Z_EIO;
+	if (rc == Z_OK && pool && fileno(msg) >= 0) {
+		/* a big message, in the engine's unlinked (and flushed)
+		 * scratch file: the worker reads it through a descriptor of
+		 * its own, which outlives the engine's stream */
+		int fd = fcntl(fileno(msg), F_DUPFD_CLOEXEC, 0);
+		rc = fd >= 0 ? submit_source_fd(&sb, fd) : Z_EIO;
+	} else {
+		while (rc == Z_OK && (n = fread(buf, 1, sizeof(buf), msg)) > 0)
+			rc = submit_write(&sb, buf, n);
+		if (rc == Z_OK && ferror(msg))
+			rc = Z_EIO;
+	}
 	if (rc != Z_OK) {
 		zlog_error(NULL, "cannot write the submission file: %s", strerror(errno));
 		submit_abort(&sb);
 		goto tempfail;
 	}
 	zbuf_reset(&err);
-	if (S.cq != NULL && held_dir(s) == NULL && zmsmtpd_deliver_async(s) == 0) {
+	if (pool && zmsmtpd_deliver_async(s) == 0) {
 		/* (a HOLD goes to freezer/ synchronously below) */
-		/* the commit pool fsyncs, renames and group-commits router/;
+		/* the commit pool creates, writes, fsyncs and renames the
+		 * file and group-commits router/;
 		 * the 250 comes with its result (commit_done) */
 		char note[512];
 		snprintf(note, sizeof(note), "from <%s> [%s] %zu recipient%s, %lu bytes, %s",

@@ -1,7 +1,8 @@
 #!/bin/sh
 # smtpd-daemon.sh - the smtpserver daemon: -n on good and bad files, the
 # pid lock (a second instance refuses), -i on stdin/stdout and through
-# sendmail -bs, zmta's own smtp agent as a sender, SIGKILL right after a
+# sendmail -bs, zmta's own smtp agent as a sender, a 200 KB message (past
+# the 64 KB kept in memory), SIGKILL right after a
 # 250 (the message is in router/, whole), a full disk (LD_PRELOAD
 # tests/tools/enospc.c) gives 452 4.3.1 and nothing queued, SIGTERM closes
 # the listener and lets the session in flight finish; 1,000 idle sessions
@@ -73,6 +74,24 @@ if [ -x "$ZT_SMTP" ] && [ -x "$ZT_MKJOB" ]; then
 	if [ -n "$f" ]; then pass "smtp agent: message in router/"; else fail "smtp agent: nothing in router/"; show "$ZT_W/ta.out" "$ZT_W/ta.err"; fi
 	rm -f "$PO"/router/*
 fi
+
+# a message bigger than the 64 KB kept in memory: the commit worker
+# copies it from the engine's scratch file, whole and in order
+out=$("$ZT_PY" - "$PORT" "$ME@local.test" <<'PY' 2>&1
+import smtplib, sys
+port, rcpt = int(sys.argv[1]), sys.argv[2]
+body = "".join("big line %06d\r\n" % i for i in range(12000))
+c = smtplib.SMTP("127.0.0.1", port, timeout=20)
+print("big: %r" % (c.sendmail("a@client.test", [rcpt], "Subject: big\r\n\r\n" + body),))
+c.quit()
+PY
+)
+check_match "a 200 KB message: 250" 'big: \{\}' "$out"
+f=$(grep -l '^Subject: big' "$PO"/router/* 2>/dev/null | head -1)
+check_eq "a 200 KB message: every line in router/" 12000 "$(grep -c '^big line [0-9]*$' "${f:-/dev/null}")"
+check_eq "a 200 KB message: its last line last" "big line 011999" "$(tail -n 1 "${f:-/dev/null}")"
+check_eq "a 200 KB message: no scratch file left in public/" 0 "$(find "$PO/public" -type f | wc -l)"
+rm -f "$PO"/router/*
 
 # SIGKILL right after the 250: the message is in router/, whole
 out=$($CLI send "$PORT" "$ME@local.test" 2>&1)
