@@ -67,5 +67,7 @@ start_sink() {
 }
 # sink_mesg - smtp-sink's message counter
 sink_mesg() { local v; v=$(tr '\r' '\n' < "$SINK_OUT" | grep -o 'mesg=[0-9]*' | tail -1 | cut -d= -f2); echo "${v:-0}"; }
+# scratch_po, mk_postoffice, write_zconf: the tests' one scratch postoffice
+. "$top_srcdir/tests/lib/postoffice.sh"
 # cpu_ticks PID - utime+stime of a live process
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }

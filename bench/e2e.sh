@@ -198,21 +198,10 @@ z_build() {
 	[ "$HAVE_SMTPD" = 1 ] && ln -s "$top_builddir/smtpserver/smtpserver" "$d/bin/smtpserver"
 	for a in smtp errormail; do ln -s "$top_builddir/transport/$a/$a" "$d/bin/ta/$a"; done
 	cp "$top_srcdir"/transport/errormail/forms/* "$d/etc/forms/" 2>/dev/null
-	"$top_builddir/zmtactl/zmta" postoffice-init -P "$d/po" -H 0 -u "$ME" > /dev/null 2>&1 ||
-		{ echo "postoffice-init failed"; return 1; }
-	cat > "$d/etc/zmta.conf" <<EOF
-POSTOFFICE=$d/po
-MAILBIN=$d/bin
-MAILSHARE=$d/etc
-MAILVAR=$d/etc
-LOGDIR=$d/log
-ROUTERCONF=$d/etc/router.conf
-ROUTER_RESCAN=1
-ZMTA_USER=$ME
-MYHOSTNAME=zmta-bench.test
-SMTP_TEST_ALLOW_LOOPBACK=yes
-DNS_SERVERS=127.0.0.1:${NSD_PORT:-1}
-EOF
+	scratch_po -p "$d/po" -c "$d/etc/zmta.conf" "MAILBIN=$d/bin" "MAILSHARE=$d/etc" \
+		"MAILVAR=$d/etc" "LOGDIR=$d/log" "ROUTERCONF=$d/etc/router.conf" "ROUTER_RESCAN=1" \
+		"ZMTA_USER=$ME" "MYHOSTNAME=zmta-bench.test" "SMTP_TEST_ALLOW_LOOPBACK=yes" \
+		"DNS_SERVERS=127.0.0.1:${NSD_PORT:-1}" || { echo "postoffice-init failed"; return 1; }
 	cat > "$d/etc/scheduler.conf" <<EOF
 */*	interval=5s
 	retries="1 2 4"

@@ -43,9 +43,8 @@ count() { find "$1" -type f -name "$2" 2>/dev/null | wc -l; }
 
 zmta_run() {
 	local po=$BL_W/zpo$1 t0 t1
-	mkdir -p "$po"
-	"$ZMTA" postoffice-init -P "$po" -H 0 -u "$ME" > /dev/null 2>&1 || { echo "postoffice-init failed"; return 1; }
-	printf 'POSTOFFICE=%s\nZMTA_USER=%s\nROUTERCONF=%s/router.conf\nROUTER_RESCAN=1\n' "$po" "$ME" "$BL_W" > "$BL_W/zmta.conf"
+	scratch_po -p "$po" -c "$BL_W/zmta.conf" "ROUTERCONF=$BL_W/router.conf" "ROUTER_RESCAN=1" ||
+		{ echo "postoffice-init failed"; return 1; }
 	printf 'myhostname src.test\n' > "$BL_W/router.conf"
 	ZCONFIG=$BL_W/zmta.conf "$ROUTER" -L "$BL_W/router$1.log" &
 	local rp=$!
@@ -107,10 +106,7 @@ done
 # fsyncs per message on the zmta path (strace over 50 messages)
 if command -v strace > /dev/null; then
 	po=$BL_W/spo
-	mkdir -p "$po"
-	"$ZMTA" postoffice-init -P "$po" -H 0 -u "$ME" > /dev/null 2>&1
-	printf 'POSTOFFICE=%s\nZMTA_USER=%s\nROUTERCONF=%s/router.conf\n' "$po" "$ME" "$BL_W" > "$BL_W/zmta.conf"
-	export ZCONFIG=$BL_W/zmta.conf
+	scratch_po -p "$po" -c "$BL_W/zmta.conf" "ROUTERCONF=$BL_W/router.conf"
 	: > "$BL_W/sub.st"
 	for i in $(seq 1 50); do
 		printf 'Subject: bench %s\n\nbody\n' "$i" |

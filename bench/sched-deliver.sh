@@ -57,10 +57,7 @@ wait_port "$SINK_PORT" || { echo "sched-deliver: smtp-sink did not start"; exit 
 # sink_count - smtp-sink's message counter (last value in its -c output)
 sink_count() { local v; v=$(tail -c 4096 "$SINK_OUT" | tr '\r' '\n' | grep -o 'mesg=[0-9]*' | tail -1 | cut -d= -f2); echo "${v:-0}"; }
 
-PO=$BL_W/po
-printf 'POSTOFFICE=%s\nDNS_SERVERS=127.0.0.1:%s\nSMTP_TEST_ALLOW_LOOPBACK=yes\n' "$PO" "$DNSP" > "$BL_W/zmta.conf"
-printf 'ZMTA_USER=%s\n' "$(id -un)" >> "$BL_W/zmta.conf"
-export ZCONFIG=$BL_W/zmta.conf
+scratch_po -p "$BL_W/po" -c "$BL_W/zmta.conf" "DNS_SERVERS=127.0.0.1:$DNSP" "SMTP_TEST_ALLOW_LOOPBACK=yes"
 cat > "$BL_W/scheduler.conf" <<CF
 */*	interval=2s retries="1 1 2" expiry=1h idlemax=5s
 	maxta=$((MAXCHANNEL + 10)) maxchannel=$MAXCHANNEL maxring=$MAXCHANNEL maxthr=1 overfeed=$OVERFEED
@@ -76,7 +73,7 @@ nrun=$RUNS
 for run in $(seq 1 "$nrun"); do
 	traced=0; [ "$run" -gt "$RUNS" ] && traced=1
 	rm -rf "$PO"
-	for d in public router queue transport deferred postman freezer; do mkdir -p "$PO/$d"; done
+	mk_postoffice "$PO"
 	for h in $(seq 1 "$HOSTS"); do
 		"$MKJOB" -P "$PO" -q -z "$SIZE" -m "$per" "u@h$h.test" > /dev/null || { echo "sched-deliver: mkjob failed"; exit 1; }
 	done

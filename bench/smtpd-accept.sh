@@ -79,7 +79,7 @@ zmta_start() {
 	rm -rf "$BL_W/po"
 	"$ZMTA" postoffice-init -P "$BL_W/po" -u "$ME" > /dev/null || return 1
 	ZPORT=$(pick_port) || return 1
-	"$SMTPD" -F -f "$BL_W/smtpserver.conf" -l "127.0.0.1:$ZPORT" -L "$BL_W/smtpd.log" 2>> "$BL_W/smtpd.err" &
+	"$SMTPD" -F -C "$BL_W/smtpserver.conf" -l "127.0.0.1:$ZPORT" -L "$BL_W/smtpd.log" 2>> "$BL_W/smtpd.err" &
 	ZPID=$!; track "$ZPID"
 	wait_port "$ZPORT" 15
 }

@@ -7,17 +7,16 @@ dns_libzdns_a_CPPFLAGS = $(MAIL_CPPFLAGS)
 dns_libzdns_a_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS)
 DNS_LIBS = dns/libzdns.a mail/libmail.a lib/libzmta.a $(CARES_LIBS)
 
-# the test DNS servers (nsd zone, python3-dnslib fault server)
-EXTRA_DIST += tests/integration/dns/mta.test.zone tests/integration/dns/dns-faulty.py \
-	tests/integration/dns/dnslib.sh tests/integration/dns/start-dns.sh \
-	tests/unit/dnspeer.h
+# the unit tests' DNS servers (tests/peers: the one zone and the
+# python3-dnslib fault server, shipped by tests/integration/local.mk)
+EXTRA_DIST += tests/unit/dnspeer.h
 
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_dns
 TESTS += tests/unit/check_dns
 tests_unit_check_dns_SOURCES = tests/unit/check_dns.c tests/unit/dnspeer.h
 tests_unit_check_dns_CPPFLAGS = $(AM_CPPFLAGS) \
-	-DDNS_TESTDIR='"$(abs_top_srcdir)/tests/integration/dns"' \
+	-DDNS_TESTDIR='"$(abs_top_srcdir)/tests/peers"' \
 	-DDNS_PACKETDIR='"$(abs_top_srcdir)/tests/fuzz/corpus/dns"'
 tests_unit_check_dns_CFLAGS = $(UNIT_CFLAGS) $(CARES_CFLAGS)
 tests_unit_check_dns_LDADD = $(DNS_LIBS) $(CHECK_LIBS)

@@ -32,8 +32,9 @@
  *	completed; a guard of timeout * 2^tries * servers (+5 s) cancels a
  *	channel that would otherwise never finish.
  *
- *	zdns_mx(): MX query; the answer is parsed by zdns_parse_mx (c-ares'
- *	ares_parse_mx_reply plus the CNAME chain).  An answer holding only a
+ *	zdns_mx(): MX query; the answer is parsed by zdns_parse_mx (the MX
+ *	records owned by the name or a name on its CNAME chain; others are
+ *	ignored).  An answer holding only a
  *	CNAME makes a fresh MX query for its target (ZDNS_CNAME_HOPS at
  *	most; then ZDNS_NODATA).  MX records whose host is empty or "." are
  *	null MX: when nothing else is there, out->nullmx is set; mixed with
@@ -284,7 +285,7 @@ static void qfree(struct qres *q)
 static int wait_fds(zdns *d, struct pollfd *pf, unsigned long n, int ms)
 {
 	if (d->o.poll != NULL)
-		return d->o.poll(pf, n, ms);
+		return d->o.poll(d->o.poll_arg, pf, n, ms);
 	return poll(pf, (nfds_t)n, ms);
 }
 

@@ -65,7 +65,9 @@ typedef struct zdns_opts {
 				 configuration; "" is an error */
 	int timeout_ms;       /* first per-try timeout (c-ares doubles it); <=0: 5000 */
 	int tries;            /* <=0: 2, at most 10 */
-	int (*poll)(struct pollfd *fds, unsigned long nfds, int timeout_ms); /* NULL: poll(2) */
+	/* every wait of a lookup: poll(2)'s arguments after poll_arg; NULL: poll(2) */
+	int (*poll)(void *poll_arg, struct pollfd *fds, unsigned long nfds, int timeout_ms);
+	void *poll_arg;
 } zdns_opts;
 
 typedef struct zdns zdns;
@@ -153,7 +155,7 @@ int zdns_msg_chain(const unsigned char *buf, int len, const zdns_rr *rr, int nrr
 		   const char *qname, char names[][ZDNS_NAME_MAX]);
 /* zdns_wks_rdata_has - does WKS RDATA list proto/port */
 int zdns_wks_rdata_has(const unsigned char *rd, int rdlen, int proto, int port);
-/* zdns_parse_mx - MX records of a reply for qname (c-ares parser + chain) */
+/* zdns_parse_mx - MX records of a reply owned by qname or its CNAME chain */
 int zdns_parse_mx(const unsigned char *buf, int len, const char *qname, zdns_mxset *out,
 		  int *cname_only);
 /* zdns_parse_addrs - append the A or AAAA records of a reply to out */

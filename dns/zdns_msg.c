@@ -20,9 +20,10 @@
  *	int zdns_name_eq(const char *a, const char *b);
  *
  * DESCRIPTION
- *	MX, A and AAAA records are decoded by c-ares (ares_parse_mx_reply,
- *	ares_parse_a_reply, ares_parse_aaaa_reply).  c-ares 1.18 has no
- *	parser for what else zmta reads, so this file keeps a small walker:
+ *	A and AAAA records are decoded by c-ares (ares_parse_a_reply,
+ *	ares_parse_aaaa_reply).  c-ares 1.18 has no parser for what else zmta
+ *	reads, and its MX parser (ares_parse_mx_reply) keeps MX records of
+ *	any owner, so this file keeps a small walker:
  *
  *	zdns_msg_header() decodes the fixed header (flags, rcode, AD bit,
  *	counts).  zdns_msg_answers() skips the question section and lists
@@ -35,9 +36,12 @@
  *	first byte is port 0).
  *
  *	zdns_parse_mx() sets out->canon to the end of qname's CNAME chain,
- *	appends the real MX records (at most ZDNS_MX_MAX), sets out->nullmx
- *	when only MX records with an empty host were found, and
- *	*cname_only when the answer held a CNAME to another name and no MX.
+ *	appends the real MX records (at most ZDNS_MX_MAX) whose owner is
+ *	qname or a name on its CNAME chain (an MX of any other owner is
+ *	ignored: a server, or whatever sits on the path, may not add mail
+ *	routes for names that were not asked about), sets out->nullmx when
+ *	only MX records with an empty host were found, and *cname_only when
+ *	the answer held a CNAME to another name and no MX.
  *	zdns_parse_addrs() appends the A or AAAA addresses (at most
  *	ZDNS_ADDR_MAX in out) and sets out->canon when qname is a CNAME;
  *	ZDNS_NODATA when none was found.
@@ -54,8 +58,7 @@
  *	stored replies and mangled ones through every function here.
  *
  * BUGS
- *	ares_parse_mx_reply takes MX records of any owner in the answer;
- *	servers only put the chain's records there.
+ *	Answer records past ZDNS_RR_MAX are not looked at.
  *
  * SEE ALSO
  *	zdns.c, zmta-dns(3), RFC 1035 sections 3.4.2 and 4.1, RFC 7505
@@ -213,75 +216,115 @@ int zdns_wks_rdata_has(const unsigned char *rd, int rdlen, int proto, int port)
 	return (rd[5 + byte] & (0x80 >> (port % 8))) != 0;
 }
 
+/* a reply's answer records and qname's CNAME chain through them */
+typedef struct walk {
+	zdns_rr *rr;
+	char (*names)[ZDNS_NAME_MAX];
+	int nrr, nn;
+} walk;
+
+/* walk_open - list the answers and follow the chain: 0, -1 on a malformed
+ * reply, -2 out of memory; walk_close in every case */
+static int walk_open(const unsigned char *buf, int len, const char *qname, walk *w)
+{
+	w->nrr = w->nn = 0;
+	w->rr = calloc(ZDNS_RR_MAX, sizeof *w->rr);
+	w->names = calloc(ZDNS_CHAIN_MAX, sizeof *w->names);
+	if (w->rr == NULL || w->names == NULL)
+		return -2;
+	if (zdns_msg_answers(buf, len, w->rr, ZDNS_RR_MAX, &w->nrr) != Z_OK)
+		return -1;
+	w->nn = zdns_msg_chain(buf, len, w->rr, w->nrr, qname, w->names);
+	return w->nn == 0 ? -1 : 0;
+}
+
+/* walk_close - free what walk_open took */
+static void walk_close(walk *w)
+{
+	free(w->rr);
+	free(w->names);
+}
+
+/* walk_alias - 1 when the chain leads from qname to another name */
+static int walk_alias(const walk *w, const char *qname)
+{
+	return w->nn > 1 && !zdns_name_eq(w->names[w->nn - 1], qname);
+}
+
 /* chain_end - the CNAME chain of qname in a reply: canonical name into
  * canon (when non-NULL), 1 if qname is an alias; -1 on a malformed reply */
 static int chain_end(const unsigned char *buf, int len, const char *qname,
 		     char *canon, size_t canonsz)
 {
-	char (*names)[ZDNS_NAME_MAX] = NULL;
-	zdns_rr *rr = NULL;
-	int nrr = 0, nn, rc = -1;
+	walk w;
+	int rc = -1;
 
-	rr = calloc(ZDNS_RR_MAX, sizeof *rr);
-	names = calloc(ZDNS_CHAIN_MAX, sizeof *names);
-	if (rr == NULL || names == NULL)
-		goto out;
-	if (zdns_msg_answers(buf, len, rr, ZDNS_RR_MAX, &nrr) != Z_OK)
-		goto out;
-	nn = zdns_msg_chain(buf, len, rr, nrr, qname, names);
-	if (nn == 0)
-		goto out;
-	rc = nn > 1 && !zdns_name_eq(names[nn - 1], qname);
-	if (canon != NULL)
-		(void)zstrlcpy(canon, names[nn - 1], canonsz);
-out:
-	free(rr);
-	free(names);
+	if (walk_open(buf, len, qname, &w) == 0) {
+		rc = walk_alias(&w, qname);
+		if (canon != NULL)
+			(void)zstrlcpy(canon, w.names[w.nn - 1], canonsz);
+	}
+	walk_close(&w);
 	return rc;
 }
 
-/* zdns_parse_mx - MX records of a reply, with the chain and null MX */
+/* zdns_parse_mx - MX records of qname and its CNAME chain, with null MX */
 int zdns_parse_mx(const unsigned char *buf, int len, const char *qname, zdns_mxset *out,
 		  int *cname_only)
 {
-	struct ares_mx_reply *list = NULL, *m;
-	int alias, rc, real = 0, nulls = 0;
+	walk w;
+	const zdns_rr *rr;
+	int i, j, alias, rc = ZDNS_BADRESP, real = 0, nulls = 0;
 
 	*cname_only = 0;
 	out->n = 0;
 	out->nullmx = 0;
-	alias = chain_end(buf, len, qname, out->canon, sizeof out->canon);
-	if (alias < 0)
-		return ZDNS_BADRESP;
-	rc = ares_parse_mx_reply(buf, len, &list);
-	if (rc == ARES_ENODATA)
-		list = NULL;
-	else if (rc == ARES_ENOMEM)
-		return ZDNS_NOMEM;
-	else if (rc != ARES_SUCCESS)
-		return ZDNS_BADRESP;
-	for (m = list; m != NULL; m = m->next) {
-		zdns_mxrec *x;
-		if (m->host == NULL || m->host[0] == '\0' || strcmp(m->host, ".") == 0) {
+	out->canon[0] = '\0';
+	i = walk_open(buf, len, qname, &w);
+	if (i != 0) {
+		rc = i == -2 ? ZDNS_NOMEM : ZDNS_BADRESP;
+		goto out;
+	}
+	rr = w.rr;
+	alias = walk_alias(&w, qname);
+	(void)zstrlcpy(out->canon, w.names[w.nn - 1], sizeof out->canon);
+	for (i = 0; i < w.nrr; i++) {
+		char host[ZDNS_NAME_MAX];
+		long el = 0;
+
+		if (rr[i].type != ZDNS_T_MX)
+			continue;
+		/* preference (2) and a name that ends inside the RDATA */
+		if (rr[i].rdlen < 3 ||
+		    expand(rr[i].rd + 2, buf, len, host, sizeof host, &el) != 0 ||
+		    el <= 0 || el > rr[i].rdlen - 2)
+			goto out;
+		for (j = 0; j < w.nn && !zdns_name_eq(rr[i].owner, w.names[j]); j++)
+			;
+		if (j == w.nn)
+			continue; /* not qname's, nor a name's on its chain */
+		if (host[0] == '\0' || strcmp(host, ".") == 0) {
 			nulls++;
 			continue;
 		}
 		if (out->n >= ZDNS_MX_MAX)
-			break;
-		x = &out->mx[out->n];
-		if (zstrlcpy(x->host, m->host, sizeof x->host) != Z_OK)
 			continue;
-		x->pref = m->priority;
+		if (zstrlcpy(out->mx[out->n].host, host, sizeof out->mx[out->n].host) != Z_OK)
+			continue;
+		out->mx[out->n].pref = get16(rr[i].rd);
 		out->n++;
 		real++;
 	}
-	if (list != NULL)
-		ares_free_data(list);
 	if (real == 0 && nulls > 0)
 		out->nullmx = 1;
 	if (real == 0 && nulls == 0 && alias)
 		*cname_only = 1;
-	return ZDNS_OK;
+	rc = ZDNS_OK;
+out:
+	if (rc != ZDNS_OK)
+		out->n = 0;
+	walk_close(&w);
+	return rc;
 }
 
 /* zdns_parse_addrs - append the A or AAAA addresses of a reply */

@@ -8,7 +8,8 @@ lib_libzmta_a_SOURCES = \
 	lib/zutil.h lib/zutil.c lib/zglob.c lib/zproctitle.c \
 	lib/zline.h lib/zline.c \
 	lib/zevent.h lib/zevent.c \
-	lib/zpriv.h lib/zpriv.c
+	lib/zpriv.h lib/zpriv.c \
+	lib/zsecret.h lib/zsecret.c
 lib_libzmta_a_CPPFLAGS = $(LIB_CPPFLAGS)
 
 dist_man_MANS += man/zmta.conf.5
@@ -55,4 +56,13 @@ check_PROGRAMS += tests/unit/check_zpriv
 TESTS += tests/unit/check_zpriv
 tests_unit_check_zpriv_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_zpriv_LDADD = $(LIB_UNIT_LIBS)
+endif
+
+# files that hold secrets (lib/zsecret.c)
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_zsecret
+TESTS += tests/unit/check_zsecret
+tests_unit_check_zsecret_SOURCES = tests/unit/check_zsecret.c tests/unit/runsuite.h
+tests_unit_check_zsecret_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_zsecret_LDADD = $(LIB_UNIT_LIBS)
 endif

@@ -9,6 +9,7 @@
  *	int mparam_parse(const char *s, size_t n, unsigned allowed,
  *	    mparams *out, zbuf *err);
  *	const char *mparam_body_name(enum mbody b);
+ *	int mparam_notify_parse(zspan v, unsigned *out);
  *	int mparam_notify_format(unsigned notify, zbuf *out);
  * DESCRIPTION
  *	esmtp-param = esmtp-keyword ["=" esmtp-value]; keyword = (ALPHA /
@@ -24,6 +25,8 @@
  *	known, or not in the caller's allowed mask, is reported as
  *	Z_ENOENT so that the server can answer 555 while it answers 501 to
  *	syntax errors; the values are kept as spans into s.
+ *	mparam_notify_parse() is the NOTIFY value rule alone (also for
+ *	sendmail's -N): no blanks, no empty item, any case.
  * DIAGNOSTICS
  *	Z_OK, Z_EPARSE, Z_ENOENT or Z_ETOOBIG with a one-line reason in err
  *	and out->enh (5.5.4 for syntax and unknown keywords, 5.3.4 for a
@@ -79,8 +82,8 @@ static int mparam_alnum(unsigned char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-/* mparam_notify - NEVER or list of SUCCESS/FAILURE/DELAY */
-static int mparam_notify(zspan v, unsigned *out)
+/* mparam_notify_parse - NEVER or list of SUCCESS/FAILURE/DELAY */
+int mparam_notify_parse(zspan v, unsigned *out)
 {
 	zcur c;
 	unsigned bits = 0;
@@ -184,7 +187,7 @@ static int mparam_value(mparams *out, unsigned bit, zspan kw, zspan v, int has_v
 		out->envid = v;
 		break;
 	case MPARAM_NOTIFY:
-		if (mparam_notify(v, &out->notify) != Z_OK)
+		if (mparam_notify_parse(v, &out->notify) != Z_OK)
 			return mparam_fail(out, Z_EPARSE, kw, err, "%.*s must be NEVER or a list of "
 			    "SUCCESS, FAILURE, DELAY%s", "");
 		break;

@@ -60,6 +60,9 @@ typedef struct mparams {
 int mparam_parse(const char *s, size_t n, unsigned allowed, mparams *out, zbuf *err);
 /* mparam_body_name - "7BIT", "8BITMIME", "BINARYMIME" or "" */
 const char *mparam_body_name(enum mbody b);
+/* mparam_notify_parse - a NOTIFY value: NEVER alone or a comma list of
+   SUCCESS, FAILURE, DELAY (any case) into MNOTIFY_* bits; Z_EPARSE */
+int mparam_notify_parse(zspan v, unsigned *out);
 /* mparam_notify_format - append "NEVER" or e.g. "SUCCESS,FAILURE" */
 int mparam_notify_format(unsigned notify, zbuf *out);
 

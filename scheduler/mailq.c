@@ -302,16 +302,16 @@ static int run_command(mqconn *c, const char *cmd, int listing, int empty_note)
 		return 0;
 	}
 	for (;;) {
+		zcur cur;
+		zspan text;
+
 		must_line(c, &line, "the end of the listing");
-		const char *p = zbuf_cstr(&line);
-		size_t len = line.len;
-		if (len == 1 && p[0] == '.')
+		/* "." alone ends the listing; a leading "." is stuffing */
+		zcur_init(&cur, zbuf_cstr(&line), line.len);
+		if (zcur_skip_char(&cur, '.') && zcur_eof(&cur))
 			break;
-		if (len > 0 && p[0] == '.') {
-			p++;
-			len--;
-		}
-		print_clean(stdout, p, len);
+		zcur_take_rest(&cur, &text);
+		print_clean(stdout, text.p, text.n);
 		n++;
 	}
 	if (n == 0 && empty_note)

@@ -67,6 +67,7 @@
 #include "mqsrv_int.h"
 #include "zerr.h"
 #include "zlog.h"
+#include "zsecret.h"
 #include "zutil.h"
 
 #define MQ_SRC_MAX 128                  /* sources remembered for back-off */
@@ -162,61 +163,21 @@ static unsigned attr_bits(const char *s)
 int mq_authfile_read(zbuf *data, int loud)
 {
 	const char *path = mqsrv_q->cfg->authfile;
-	struct stat st;
-	int fd = -1, rc = Z_ERR;
-	char why[160] = "";
+	zbuf why = ZBUF_INIT(512);
 	time_t now = sched_now();
+	int rc;
 
 	if (path == NULL)
 		return Z_ENOENT;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0) {
-		snprintf(why, sizeof why, "cannot open it: %s", strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(why, sizeof why, "not a regular file");
-		goto out;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		snprintf(why, sizeof why, "mode %04o gives group or others access; "
-			 "refused (chmod 600 it)", (unsigned)(st.st_mode & 07777));
-		goto out;
-	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		snprintf(why, sizeof why, "owned by uid %ld, not root or the scheduler; refused",
-			 (long)st.st_uid);
-		goto out;
-	}
-	if (st.st_size > (off_t)MQ_AUTHFILE_MAX) {
-		snprintf(why, sizeof why, "larger than %u bytes", MQ_AUTHFILE_MAX);
-		goto out;
-	}
-	for (;;) {
-		char buf[8192];
-		ssize_t k = read(fd, buf, sizeof buf);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			snprintf(why, sizeof why, "read: %s", strerror(errno));
-			goto out;
-		}
-		if (k == 0)
-			break;
-		if (zbuf_append(data, buf, (size_t)k) != Z_OK) {
-			snprintf(why, sizeof why, "larger than %u bytes", MQ_AUTHFILE_MAX);
-			goto out;
-		}
-	}
-	rc = Z_OK;
-out:
-	if (fd >= 0)
-		close(fd);
+	/* lib/zsecret: O_NOFOLLOW, a regular file, root's or ours, no group
+	 * or other bits, at most MQ_AUTHFILE_MAX bytes */
+	rc = zsecret_read(path, MQ_AUTHFILE_MAX, 0, data, &why);
 	if (rc != Z_OK && (loud || now - authfile_warned >= 60)) {
 		authfile_warned = now;
-		zlog_error(NULL, "mailq: PARAMauthfile %s: %s", path, why);
+		zlog_error(NULL, "mailq: PARAMauthfile refused: %s", zbuf_cstr(&why));
 	}
-	return rc;
+	zbuf_free(&why);
+	return rc == Z_OK ? Z_OK : Z_ERR;
 }
 
 /* mq_auth_lookup - first authfile line for (user or any user when NULL) whose

@@ -9,8 +9,9 @@ what=${1:-all}
 BUILD="autoconf automake libtool pkg-config make gcc check libc-ares-dev libssl-dev liblmdb-dev libhiredis-dev libcrypt-dev"
 TEST="redis-server postgrey jq socat faketime strace bind9-dnsutils postfix python3-aiosmtpd python3-dnslib nsd dnsmasq-base dovecot-core dovecot-lmtpd swaks libnet-ssleay-perl libio-socket-ssl-perl openssl iproute2 procps util-linux netcat-openbsd clang libfuzzer-14-dev libclang-rt-14-dev"
 # run: what scripts/quickstart needs besides the build (smtp-sink, ss, setpriv,
-# swaks for the SMTP part of the demo)
-RUN="postfix iproute2 procps util-linux passwd swaks"
+# swaks and its TLS modules for the SMTP part of the demo, openssl for its
+# self-signed certificate)
+RUN="postfix iproute2 procps util-linux passwd swaks libnet-ssleay-perl libio-socket-ssl-perl openssl"
 case $what in
 build) pkgs=$BUILD ;;
 run) pkgs="$BUILD $RUN" ;;

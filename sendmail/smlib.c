@@ -8,7 +8,6 @@
  * SYNOPSIS
  *	int sm_opts_parse(int argc, char **argv, sm_opts *o, zbuf *err);
  *	int sm_notify_parse(const char *s, unsigned *bits, zbuf *err);
- *	int sm_notify_format(unsigned bits, zbuf *out);
  *	void sm_in_init(sm_in *in, int iflag);
  *	int sm_in_feed(sm_in *in, const char *p, size_t n, zbuf *out);
  *	int sm_in_finish(sm_in *in, zbuf *out);
@@ -218,61 +217,25 @@ int sm_opts_parse(int argc, char **argv, sm_opts *o, zbuf *err)
 	return Z_OK;
 }
 
-/* sm_notify_parse - -N list */
+/* sm_notify_parse - -N list: blanks dropped, then mail/'s NOTIFY rule */
 int sm_notify_parse(const char *s, unsigned *bits, zbuf *err)
 {
-	unsigned b = 0;
-	const char *p = s;
+	char v[128];
+	size_t n = 0;
 
-	for (;;) {
-		size_t k = strcspn(p, ",");
-		zspan w = zspan_trim((zspan){ p, k });
-
-		if (zspan_caseeq(w, "never"))
-			b |= SM_NOTIFY_NEVER;
-		else if (zspan_caseeq(w, "success"))
-			b |= SM_NOTIFY_SUCCESS;
-		else if (zspan_caseeq(w, "failure"))
-			b |= SM_NOTIFY_FAILURE;
-		else if (zspan_caseeq(w, "delay"))
-			b |= SM_NOTIFY_DELAY;
-		else {
-			zbuf_puts(err, "-N takes \"never\" or a list of success, failure, delay");
-			return Z_EPARSE;
-		}
-		if (p[k] == '\0')
-			break;
-		p += k + 1;
-	}
-	if ((b & SM_NOTIFY_NEVER) && b != SM_NOTIFY_NEVER) {
-		zbuf_puts(err, "-N: \"never\" cannot be combined with other values");
-		return Z_EPARSE;
-	}
-	*bits = b;
-	return Z_OK;
-}
-
-/* sm_notify_format - "NEVER" or "SUCCESS,FAILURE,DELAY" subsets */
-int sm_notify_format(unsigned bits, zbuf *out)
-{
-	static const struct { unsigned bit; const char *name; } t[] = {
-		{ SM_NOTIFY_SUCCESS, "SUCCESS" }, { SM_NOTIFY_FAILURE, "FAILURE" },
-		{ SM_NOTIFY_DELAY, "DELAY" },
-	};
-	int rc = Z_OK, first = 1;
-
-	if (bits & SM_NOTIFY_NEVER)
-		return zbuf_puts(out, "NEVER");
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]) && rc == Z_OK; i++) {
-		if (!(bits & t[i].bit))
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p == ' ' || *p == '\t')
 			continue;
-		if (!first)
-			rc = zbuf_putc(out, ',');
-		if (rc == Z_OK)
-			rc = zbuf_puts(out, t[i].name);
-		first = 0;
+		if (n + 1 >= sizeof v)
+			goto bad;	/* longer than any list without repeats */
+		v[n++] = *p;
 	}
-	return rc;
+	if (mparam_notify_parse((zspan){ v, n }, bits) == Z_OK)
+		return Z_OK;
+bad:
+	zbuf_puts(err, "-N takes \"never\" or a comma list of success, failure, delay "
+		  "(\"never\" alone)");
+	return Z_EPARSE;
 }
 
 /* sm_in_init - fresh filter */
@@ -778,7 +741,7 @@ int sm_envelope(const sm_env *e, zbuf *out, zbuf *err)
 		if (rc == Z_OK && e->notify != 0) {
 			rc = zbuf_puts(out, "NOTIFY=");
 			if (rc == Z_OK)
-				rc = sm_notify_format(e->notify, out);
+				rc = mparam_notify_format(e->notify, out);
 			if (rc == Z_OK)
 				rc = zbuf_putc(out, ' ');
 		}

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include "zbuf.h"
+#include "mparam.h"
 
 #define SM_HEADER_MAX (1024u * 1024u)   /* whole header block */
 #define SM_FIELD_MAX SM_HEADER_MAX       /* one field, folded: only the header bound */
@@ -25,11 +26,6 @@ enum sm_mode {
 	SM_MODE_QUEUERUN      /* -q...: the scheduler runs the queue */
 };
 
-#define SM_NOTIFY_NEVER 0x1u
-#define SM_NOTIFY_SUCCESS 0x2u
-#define SM_NOTIFY_FAILURE 0x4u
-#define SM_NOTIFY_DELAY 0x8u
-
 typedef struct sm_opts {
 	enum sm_mode mode;
 	int tflag;            /* -t */
@@ -39,7 +35,7 @@ typedef struct sm_opts {
 	char errmode;         /* -oe? / -e?: 'p' (default) 'q' 'm' 'w' 'e' */
 	const char *from;     /* -f / -r, as given (NULL: none) */
 	const char *fullname; /* -F */
-	unsigned notify;      /* -N: SM_NOTIFY_* bits, 0 = not given */
+	unsigned notify;      /* -N: MNOTIFY_* bits (mparam.h), 0 = not given */
 	const char *ret;      /* -R: "FULL" or "HDRS", NULL = not given */
 	const char *envid;    /* -V, as given */
 	const char *bodytype; /* -B: "7BIT" or "8BITMIME", NULL otherwise */
@@ -52,11 +48,11 @@ typedef struct sm_opts {
 /* sm_opts_parse - parse argv (getopt(3) state is reset first).  Z_OK, or
    Z_EPARSE with a usage message in err (the caller exits EX_USAGE) */
 int sm_opts_parse(int argc, char **argv, sm_opts *o, zbuf *err);
-/* sm_notify_parse - "never" or a comma list of success, failure, delay
-   (any case) into SM_NOTIFY_* bits; Z_EPARSE with a reason */
+/* sm_notify_parse - -N: "never" or a comma list of success, failure, delay
+   (any case; blanks ignored) into MNOTIFY_* bits by mail/'s NOTIFY rule
+   (mparam_notify_parse); Z_EPARSE with a reason.  The envelope writes
+   them back with mparam_notify_format. */
 int sm_notify_parse(const char *s, unsigned *bits, zbuf *err);
-/* sm_notify_format - append "NEVER" or e.g. "SUCCESS,FAILURE,DELAY" */
-int sm_notify_format(unsigned bits, zbuf *out);
 
 /* The input filter: CRLF becomes LF, and without -i a line holding only
    "." (or ".\r") ends the input.  Feed it blocks as they are read. */
@@ -141,7 +137,7 @@ typedef struct sm_env {
 	const char *sender;     /* canonical addr-spec, "" = null sender */
 	const char *envid;      /* xtext or raw (encoded when needed), NULL */
 	const char *ret;        /* "FULL" / "HDRS" / NULL */
-	unsigned notify;        /* SM_NOTIFY_* or 0 */
+	unsigned notify;        /* MNOTIFY_* or 0 */
 	const sm_rcpts *rcpts;
 } sm_env;
 

@@ -34,11 +34,10 @@ smtpclient_libzmsmtp_la_CPPFLAGS = $(AM_CPPFLAGS) $(ZMSMTP_CPPFLAGS)
 smtpclient_libzmsmtp_la_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS) $(SSL_CFLAGS)
 smtpclient_libzmsmtp_la_LIBADD = $(CARES_LIBS) $(SSL_LIBS)
 smtpclient_libzmsmtp_la_LDFLAGS = -version-info 0:0:0 -export-symbols-regex '^zmsmtp_'
-include_HEADERS = smtpclient/zmsmtp.h
-pkgconfigdir = $(libdir)/pkgconfig
-pkgconfig_DATA = smtpclient/libzmsmtp.pc
+include_HEADERS += smtpclient/zmsmtp.h
+pkgconfig_DATA += smtpclient/libzmsmtp.pc
 EXTRA_DIST += smtpclient/libzmsmtp.pc.in
-DISTCLEANFILES = smtpclient/libzmsmtp.pc
+DISTCLEANFILES += smtpclient/libzmsmtp.pc
 
 bin_PROGRAMS += smtpclient/smtpsend
 smtpclient_smtpsend_SOURCES = smtpclient/smtpsend.c

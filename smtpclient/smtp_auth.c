@@ -43,8 +43,10 @@
  *	with no permission bits for group or others.
  * DIAGNOSTICS
  *	Z_ENOENT when no line matches; Z_EPARSE with file and line for a
- *	bad line; Z_ERR for an unsafe file (mode or owner), Z_EIO when it
- *	cannot be read.  The reasons never contain a secret.
+ *	bad line; Z_ERR for an unsafe file (not a regular file, mode or
+ *	owner), Z_ETOOBIG over 1 MB, Z_EIO when it cannot be opened (a
+ *	symlink included) or read (lib/zsecret.c does the opening and
+ *	reading).  The reasons never contain a secret.
  * SECURITY
  *	Secrets never reach a log, a diagnostic or a report; every buffer
  *	that held one (the file data, decoded fields, encoded responses) is
@@ -71,6 +73,7 @@
 #include "smtp_sasl.h"
 #include "smtp_auth.h"
 #include "zutil.h"
+#include "zsecret.h"
 
 /* allowed - which mechanisms may carry the secret on this session */
 static void allowed(int tls, unsigned flags, int *cram, int *plain)
@@ -275,20 +278,16 @@ done:
 int smtp_auth_find(const char *name, const char *data, size_t len,
 		   const smtp_auth_target *t, smtp_auth_entry *out, zbuf *err)
 {
-	zcur all;
-	int lineno = 0;
+	zsecret_lines all;
+	zspan line;
 
 	memset(out, 0, sizeof(*out));
-	zcur_init(&all, data, len);
-	while (!zcur_eof(&all)) {
-		zspan line;
+	zsecret_lines_init(&all, data, len);
+	while (zsecret_next(&all, &line)) {
 		zbuf why = ZBUF_INIT(256);
-		lineno++;
-		if (zcur_take_until(&all, '\n', &line) != Z_OK)
-			zcur_take_rest(&all, &line);
+		int lineno = (int)all.lineno;
+
 		line = zspan_trim(line);
-		if (line.n == 0 || line.p[0] == '#')
-			continue;
 		if (smtp_auth_parse_line(line, out, &why) != Z_OK) {
 			zbuf_printf(err, "%s:%d: %s", name, lineno, zbuf_cstr(&why));
 			zbuf_free(&why);
@@ -307,17 +306,7 @@ int smtp_auth_find(const char *name, const char *data, size_t len,
 /* smtp_auth_check_mode - the file must be ours (or root's), no group/other bits */
 int smtp_auth_check_mode(mode_t mode, uid_t owner, uid_t me, zbuf *err)
 {
-	if (mode & (S_IRWXG | S_IRWXO)) {
-		zbuf_printf(err, "mode %04o gives access to group or others, refusing to use it "
-			    "(chmod 600)", (unsigned)(mode & 07777));
-		return Z_ERR;
-	}
-	if (owner != me && owner != 0) {
-		zbuf_printf(err, "owned by uid %lu, neither root nor this agent (uid %lu), "
-			    "refusing to use it", (unsigned long)owner, (unsigned long)me);
-		return Z_ERR;
-	}
-	return Z_OK;
+	return zsecret_check_mode(mode, owner, me, err);
 }
 
 /* smtp_auth_lookup - first matching line of the file */
@@ -325,59 +314,12 @@ int smtp_auth_lookup(const char *path, const smtp_auth_target *t,
 		     smtp_auth_entry *out, zbuf *err)
 {
 	zbuf data = ZBUF_INIT(1024u * 1024u);
-	zbuf why = ZBUF_INIT(256);
-	struct stat st;
-	int fd, rc;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0) {
-		zbuf_printf(err, "%s: %s", path, strerror(errno));
-		rc = Z_EIO;
-		goto done;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		zbuf_printf(err, "%s: not a regular file", path);
-		rc = Z_EIO;
-		goto done;
-	}
-	if (smtp_auth_check_mode(st.st_mode, st.st_uid, geteuid(), &why) != Z_OK) {
-		zbuf_printf(err, "%s: %s", path, zbuf_cstr(&why));
-		rc = Z_ERR;
-		goto done;
-	}
-	if (st.st_size < 0 || (unsigned long long)st.st_size >= data.max ||
-	    zbuf_reserve(&data, (size_t)st.st_size + 1) != Z_OK) {
-		zbuf_printf(err, "%s: larger than 1 MB", path);
-		rc = Z_EIO;
-		goto done;
-	}
-	/* read straight into the reserved buffer (no copies left behind) */
-	for (;;) {
-		ssize_t r;
-		if (data.len >= data.cap - 1) {
-			zbuf_printf(err, "%s: file grew while reading", path);
-			rc = Z_EIO;
-			goto done;
-		}
-		r = read(fd, data.data + data.len, data.cap - 1 - data.len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			zbuf_printf(err, "%s: %s", path, strerror(errno));
-			rc = Z_EIO;
-			goto done;
-		}
-		if (r == 0)
-			break;
-		data.len += (size_t)r;
-	}
-	data.data[data.len] = '\0';
-	rc = smtp_auth_find(path, data.data, data.len, t, out, err);
-done:
-	if (fd >= 0)
-		close(fd);
-	smtp_zbuf_wipe(&data);
-	zbuf_free(&why);
+	rc = zsecret_read(path, data.max - 2, 0, &data, err);
+	if (rc == Z_OK)
+		rc = smtp_auth_find(path, data.data, data.len, t, out, err);
+	zsecret_wipe(&data);
 	return rc;
 }

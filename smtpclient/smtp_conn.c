@@ -13,14 +13,14 @@
  *	int smtp_dest_parse_job(const char *s, int default_port, smtp_dest *out, zbuf *err);
  *	int smtp_connect(const struct sockaddr *sa, socklen_t salen, const smtp_bind *b,
  *			 int timeout_ms, zbuf *err);
- *	int smtp_connect_unix(const char *path, int timeout_ms, zbuf *err);
+ *	int smtp_connect_unix(const char *path, const smtp_bind *b, int timeout_ms,
+ *			      zbuf *err);
  *	int smtp_localident(const char *ident, int family, struct sockaddr_storage *out,
  *			    socklen_t *outlen, zbuf *err);
  *	int smtp_is_self_addr(const struct sockaddr *sa, const char *selfaddrs);
  *	int smtp_addr_loops_back(const struct sockaddr *sa);
- *	void smtp_alive_tick(void);
- *	int smtp_poll(struct pollfd *fds, unsigned long nfds, int timeout_ms);
- *	extern void (*smtp_alive_hook)(void); extern long smtp_alive_ms;
+ *	void smtp_alive_tick(smtp_alive *a);
+ *	int smtp_poll(void *alive, struct pollfd *fds, unsigned long nfds, int timeout_ms);
  *
  * DESCRIPTION
  *	smtp_dest_parse() accepts "UNIX:/abs/path" (prefix case-insensitive),
@@ -40,7 +40,9 @@
  *	smtp_connect() opens socket(family, SOCK_STREAM|SOCK_NONBLOCK|
  *	SOCK_CLOEXEC), sets SO_SNDBUF when b->sndbuf > 0, binds per -L and
  *	-r, then connects and polls for POLLOUT until timeout_ms passes, and
- *	checks SO_ERROR.  The returned fd stays non-blocking.
+ *	checks SO_ERROR.  The returned fd stays non-blocking.  The wait goes
+ *	through b->poll(b->poll_arg, ...) when set (the agent's keepalive),
+ *	poll(2) otherwise; smtp_connect_unix() uses only that field of b.
  *
  *	-L forms: "iface:NAME" takes the first address of interface NAME in
  *	the destination's family (getifaddrs(3)); "[literal]" as for -F; a
@@ -66,12 +68,16 @@
  *	0/8 and 127/8: addresses that reach this host whatever its
  *	interfaces.  Pure, no system calls.
  *
- *	smtp_poll() is poll(2) for every wait of the agent (connect here,
- *	the session's socket I/O through its poll hook, DNS in dns/ through smtp_mx.c):
- *	the timeout is cut into slices so that smtp_alive_hook, when set,
- *	runs at most every smtp_alive_ms while the agent waits (the "#keepalive" line of
- *	zmta-ta(7)); the clock starts at the first wait.  No threads, no
- *	signals; a hook must not touch the socket.
+ *	smtp_poll() is the poll hook for every wait of the agent (connect
+ *	here through smtp_bind, the session's socket I/O through its poll
+ *	hook, DNS in dns/ through smtp_dns_opts), with the agent's
+ *	smtp_alive as its argument: the timeout is cut into slices so that
+ *	alive->hook, when set, runs at most every alive->ms while the agent
+ *	waits (the "#keepalive" line of zmta-ta(7)); the clock starts at the
+ *	first wait.  The state lives in the caller's smtp_alive: the
+ *	library has no process globals, and a program of the library that
+ *	sets no hook gets plain poll(2).  No threads, no signals; a hook
+ *	must not touch the socket.
  *
  * DIAGNOSTICS
  *	Errors read "connect to [127.0.0.1]:2525: Connection refused",
@@ -115,10 +121,6 @@
 #include "zbuf.h"
 #include "zerr.h"
 #include "smtp_conn.h"
-
-void (*smtp_alive_hook)(void);
-long smtp_alive_ms = 60000;
-static long long alive_last;        /* now_ms() of the last hook call */
 
 /* now_ms - monotonic milliseconds */
 static long long now_ms(void)
@@ -447,8 +449,9 @@ static int temp_errno(int e)
 	}
 }
 
-/* wait_connect - poll for completion of a non-blocking connect; errno-style result */
-static int wait_connect(int fd, int timeout_ms)
+/* wait_connect - poll for completion of a non-blocking connect through
+ * b's poll hook; errno-style result */
+static int wait_connect(int fd, const smtp_bind *b, int timeout_ms)
 {
 	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	struct pollfd p;
@@ -464,7 +467,11 @@ static int wait_connect(int fd, int timeout_ms)
 		p.fd = fd;
 		p.events = POLLOUT;
 		p.revents = 0;
-		rc = smtp_poll(&p, 1, left > 1000000 ? 1000000 : (int)left);
+		left = left > 1000000 ? 1000000 : left;
+		if (b != NULL && b->poll != NULL)
+			rc = b->poll(b->poll_arg, &p, 1, (int)left);
+		else
+			rc = poll(&p, 1, (int)left);
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
@@ -564,7 +571,7 @@ int smtp_connect(const struct sockaddr *sa, socklen_t salen, const smtp_bind *b,
 		return fd;
 	e = errno;
 	if (e == EINPROGRESS || e == EINTR) {
-		e = wait_connect(fd, timeout_ms);
+		e = wait_connect(fd, b, timeout_ms);
 		if (e == 0)
 			return fd;
 		if (e == ETIMEDOUT) {
@@ -581,7 +588,7 @@ fail:
 }
 
 /* smtp_connect_unix - connect an AF_UNIX stream socket */
-int smtp_connect_unix(const char *path, int timeout_ms, zbuf *err)
+int smtp_connect_unix(const char *path, const smtp_bind *b, int timeout_ms, zbuf *err)
 {
 	struct sockaddr_un un;
 	int fd, e, rc;
@@ -602,7 +609,7 @@ int smtp_connect_unix(const char *path, int timeout_ms, zbuf *err)
 		return fd;
 	e = errno;
 	if (e == EINPROGRESS || e == EINTR) {
-		e = wait_connect(fd, timeout_ms);
+		e = wait_connect(fd, b, timeout_ms);
 		if (e == 0)
 			return fd;
 	}
@@ -749,41 +756,44 @@ int smtp_is_self_addr(const struct sockaddr *sa, const char *selfaddrs)
 }
 
 /* smtp_alive_tick - call the keepalive hook when its interval has passed */
-void smtp_alive_tick(void)
+void smtp_alive_tick(smtp_alive *a)
 {
 	long long now;
 
-	if (smtp_alive_hook == NULL || smtp_alive_ms <= 0)
+	if (a == NULL || a->hook == NULL || a->ms <= 0)
 		return;
 	now = now_ms();
-	if (alive_last == 0) {
-		alive_last = now;	/* the clock starts with the first wait */
+	if (a->last == 0) {
+		a->last = now;	/* the clock starts with the first wait */
 		return;
 	}
-	if (now - alive_last >= smtp_alive_ms) {
-		alive_last = now;
-		smtp_alive_hook();
+	if (now - a->last >= a->ms) {
+		a->last = now;
+		a->hook(a->arg);
 	}
 }
 
 /* smtp_poll - poll(2) cut into slices no longer than the keepalive
- * interval; the hook runs between slices */
-int smtp_poll(struct pollfd *fds, unsigned long nfds, int timeout_ms)
+ * interval of alive (an smtp_alive or NULL); the hook runs between slices */
+int smtp_poll(void *alive, struct pollfd *fds, unsigned long nfds, int timeout_ms)
 {
+	smtp_alive *a = alive;
 	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 
+	if (a == NULL || a->hook == NULL || a->ms <= 0)
+		return poll(fds, (nfds_t)nfds, timeout_ms);
 	for (;;) {
 		long long now, left, slice;
 		int rc;
 
-		smtp_alive_tick();
+		smtp_alive_tick(a);
 		now = now_ms();
 		left = deadline < 0 ? INT_MAX : deadline - now;
 		if (left < 0)
 			left = 0;
 		slice = left > INT_MAX ? INT_MAX : left;
-		if (smtp_alive_hook != NULL && smtp_alive_ms > 0 && alive_last != 0) {
-			long long next = alive_last + smtp_alive_ms - now;
+		if (a->last != 0) {
+			long long next = a->last + a->ms - now;
 			if (next < 1)
 				next = 1;
 			if (next < slice)

@@ -33,10 +33,17 @@ int smtp_dest_parse(const char *s, int default_port, smtp_dest *out, zbuf *err);
  * or an address literal, no port, no UNIX:).  Z_OK or Z_EPARSE with text. */
 int smtp_dest_parse_job(const char *s, int default_port, smtp_dest *out, zbuf *err);
 
+/* smtp_poll_fn - poll(2) with the caller's state in front: the same
+ * arguments after arg and the same result (the shape of the session's and
+ * DNS's poll hooks, so one function serves all three) */
+typedef int (*smtp_poll_fn)(void *arg, struct pollfd *fds, unsigned long nfds, int timeout_ms);
+
 typedef struct smtp_bind {
 	const char *localident;  /* -L: "iface:eth0", "[1.2.3.4]", "[IPv6:…]", host name; NULL */
 	int reserved_port;       /* -r: bind a port < 1024 (root only) */
 	int sndbuf;              /* -w: SO_SNDBUF bytes, 0 = default */
+	smtp_poll_fn poll;       /* the wait for the connect; NULL: poll(2) */
+	void *poll_arg;          /* its first argument */
 } smtp_bind;
 
 /* smtp_connect - non-blocking TCP connect to sa within timeout_ms; returns
@@ -44,8 +51,9 @@ typedef struct smtp_bind {
  * in err (Z_EAGAIN for temporary failures). */
 int smtp_connect(const struct sockaddr *sa, socklen_t salen, const smtp_bind *b,
 		 int timeout_ms, zbuf *err);
-/* smtp_connect_unix - same for an AF_UNIX stream socket */
-int smtp_connect_unix(const char *path, int timeout_ms, zbuf *err);
+/* smtp_connect_unix - same for an AF_UNIX stream socket (of b only the
+ * poll hook counts; b may be NULL) */
+int smtp_connect_unix(const char *path, const smtp_bind *b, int timeout_ms, zbuf *err);
 /* smtp_localident - resolve -L for the given family into out (port 0) */
 int smtp_localident(const char *ident, int family, struct sockaddr_storage *out,
 		    socklen_t *outlen, zbuf *err);
@@ -57,14 +65,20 @@ int smtp_is_self_addr(const struct sockaddr *sa, const char *selfaddrs);
 int smtp_addr_loops_back(const struct sockaddr *sa);
 
 /* keepalive (smtp(8), zmta-ta(7)): every wait of the agent goes through
- * smtp_poll(), which calls smtp_alive_hook (when set) at most every
- * smtp_alive_ms milliseconds while it waits, so that the scheduler hears
- * from an agent that waits long for a peer.  No threads, no signals. */
-extern void (*smtp_alive_hook)(void);
-extern long smtp_alive_ms;
-/* smtp_alive_tick - call the hook if smtp_alive_ms passed since it last ran */
-void smtp_alive_tick(void);
-/* smtp_poll - poll(2) with the keepalive: same arguments and result */
-int smtp_poll(struct pollfd *fds, unsigned long nfds, int timeout_ms);
+ * smtp_poll() with the agent's smtp_alive, which calls hook at most every
+ * ms milliseconds while it waits, so that the scheduler hears from an
+ * agent that waits long for a peer.  The state is the caller's (no process
+ * globals in the library).  No threads, no signals. */
+typedef struct smtp_alive {
+	void (*hook)(void *arg);  /* NULL: no keepalive */
+	void *arg;                /* hook's argument */
+	long ms;                  /* interval; <= 0: no keepalive */
+	long long last;           /* monotonic ms of the last call, 0 until the first wait */
+} smtp_alive;
+/* smtp_alive_tick - call a->hook if a->ms passed since it last ran (a may be NULL) */
+void smtp_alive_tick(smtp_alive *a);
+/* smtp_poll - an smtp_poll_fn: poll(2) with the keepalive of the
+ * smtp_alive alive points to (NULL: plain poll(2)) */
+int smtp_poll(void *alive, struct pollfd *fds, unsigned long nfds, int timeout_ms);
 
 #endif

@@ -23,9 +23,10 @@
  *	(zmta-dns(3)).  o->servers (DNS_SERVERS), o->timeout_ms and o->tries
  *	go to it unchanged; an empty o->servers is an error, without it the
  *	system configuration is used.  Every DNS wait goes through
- *	smtp_poll() (keepalive).  Default port 25.  What is here is the
- *	agent's policy: ordering, self detection, -W, -6, the test address
- *	map and the address cap.
+ *	o->poll(o->poll_arg, ...) when set (the agent's keepalive:
+ *	smtp_poll() and its smtp_alive), poll(2) otherwise.  Default port
+ *	25.  What is here is the agent's policy: ordering, self detection,
+ *	-W, -6, the test address map and the address cap.
  *
  *	smtp_dns_resolve():
  *	- MX query (zdns_mx).  CNAMEs in the answer are followed; the end of
@@ -108,16 +109,21 @@
 #include "smtp_conn.h"
 #include "smtp_mx.h"
 
-struct smtp_dns {
-	zdns *z;
-	smtp_dns_opts o;
-	char *servers, *addrmap, *myhostname, *selfaddrs;
-};
-
 typedef struct mxhost {
 	char name[256];
 	int pref;
 } mxhost;
+
+/* the channel; the scratch space of one lookup lives here too (big: off
+ * the stack, and no function-static buffers shared by every channel) */
+struct smtp_dns {
+	zdns *z;
+	smtp_dns_opts o;
+	char *servers, *addrmap, *myhostname, *selfaddrs;
+	mxhost mx[SMTP_MX_MAX];          /* smtp_dns_resolve: the MX hosts in order */
+	zdns_addrset h;                  /* the addresses of one host */
+	smtp_mxaddr tmp[SMTP_MX_MAX];    /* v6_first's reorder */
+};
 
 
 /* dupstr - strdup that passes NULL through; *fail set on ENOMEM */
@@ -166,7 +172,8 @@ int smtp_dns_init(smtp_dns **dp, const smtp_dns_opts *o, zbuf *err)
 	zo.servers = d->servers;
 	zo.timeout_ms = d->o.timeout_ms;
 	zo.tries = d->o.tries;
-	zo.poll = smtp_poll;
+	zo.poll = d->o.poll;
+	zo.poll_arg = d->o.poll_arg;
 	rc = zdns_init(&d->z, &zo, err);
 	if (rc != Z_OK) {
 		smtp_dns_free(d);
@@ -236,10 +243,10 @@ static void add_host(smtp_dns *d, smtp_mxlist *out, const char *name, int pref, 
 
 /* v6_first - stable reorder of each preference group, IPv6 entries first
  * (by the family DNS gave, so the test address map does not hide it) */
-static void v6_first(smtp_mxlist *out)
+static void v6_first(smtp_dns *d, smtp_mxlist *out)
 {
 	size_t i = 0;
-	static smtp_mxaddr tmp[SMTP_MX_MAX];
+	smtp_mxaddr *tmp = d->tmp;
 
 	while (i < out->n) {
 		size_t j = i, k = 0, m;
@@ -343,8 +350,8 @@ static int load_mx(const zdns_mxset *set, mxhost *mx)
 /* smtp_dns_resolve - destination domain to an ordered address list */
 int smtp_dns_resolve(smtp_dns *d, const char *domain, smtp_mxlist *out, zbuf *why)
 {
-	static mxhost mx[SMTP_MX_MAX];
-	static zdns_addrset h;
+	mxhost *mx = d->mx;
+	zdns_addrset *h = &d->h;
 	zdns_mxset *set = NULL;
 	int nmx = 0, i, rc, st;
 	int cutoff = -1, anytemp = 0, tstatus = 0, wksdropped = 0, selfcut = 0;
@@ -409,20 +416,20 @@ int smtp_dns_resolve(smtp_dns *d, const char *domain, smtp_mxlist *out, zbuf *wh
 				continue;
 			}
 		}
-		st = zdns_addrs(d->z, mx[i].name, &h);
-		if (any_self(d, &h, selfwhy, sizeof selfwhy) || (h.canon[0] && is_me(d, h.canon))) {
+		st = zdns_addrs(d->z, mx[i].name, h);
+		if (any_self(d, h, selfwhy, sizeof selfwhy) || (h->canon[0] && is_me(d, h->canon))) {
 			cutoff = mx[i].pref;
 			zstrlcpy(selfname, mx[i].name, sizeof selfname);
 			break;
 		}
-		if (h.n == 0) {
+		if (h->n == 0) {
 			if (zdns_temp(st)) {
 				anytemp = 1;
 				tstatus = st;
 			}
 			continue;
 		}
-		add_host(d, out, mx[i].name, mx[i].pref, &h);
+		add_host(d, out, mx[i].name, mx[i].pref, h);
 	}
 	if (cutoff >= 0) {
 		size_t k = 0, j;
@@ -433,7 +440,7 @@ int smtp_dns_resolve(smtp_dns *d, const char *domain, smtp_mxlist *out, zbuf *wh
 		out->n = k;
 	}
 	if (d->o.prefer_v6)
-		v6_first(out);
+		v6_first(d, out);
 	if (out->n > 0) {
 		rc = SDNS_OK;
 		goto done;
@@ -464,7 +471,7 @@ done:
 /* smtp_dns_host_addrs - A/AAAA of one host (no MX) */
 int smtp_dns_host_addrs(smtp_dns *d, const char *host, smtp_mxlist *out, zbuf *why)
 {
-	static zdns_addrset h;
+	zdns_addrset *h = &d->h;
 	struct sockaddr_storage ss;
 	int st;
 
@@ -489,28 +496,28 @@ int smtp_dns_host_addrs(smtp_dns *d, const char *host, smtp_mxlist *out, zbuf *w
 		out->n = 1;
 		return SDNS_OK;
 	}
-	st = zdns_addrs(d->z, host, &h);
-	if (h.canon[0])
-		zstrlcpy(out->canon, h.canon, sizeof out->canon);
+	st = zdns_addrs(d->z, host, h);
+	if (h->canon[0])
+		zstrlcpy(out->canon, h->canon, sizeof out->canon);
 	{
 		/* addresses that loop back are never a destination (-x) */
 		int k = 0, i, looped = 0;
-		for (i = 0; i < h.n; i++) {
-			if (loops_back(d, &h.sa[i])) {
+		for (i = 0; i < h->n; i++) {
+			if (loops_back(d, &h->sa[i])) {
 				looped++;
 				continue;
 			}
-			h.sa[k++] = h.sa[i];
+			h->sa[k++] = h->sa[i];
 		}
-		h.n = k;
+		h->n = k;
 		if (k == 0 && looped > 0) {
 			zbuf_setf(why, "%s: host points back to us (only loopback addresses)", host);
 			return SDNS_SELF;
 		}
 	}
-	add_host(d, out, host, 0, &h);
+	add_host(d, out, host, 0, h);
 	if (d->o.prefer_v6)
-		v6_first(out);
+		v6_first(d, out);
 	if (out->n > 0)
 		return SDNS_OK;
 	if (zdns_temp(st)) {

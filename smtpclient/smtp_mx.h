@@ -25,6 +25,7 @@
 #define ZMTA_SMTP_MX_H
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include "zbuf.h"
@@ -71,6 +72,10 @@ typedef struct smtp_dns_opts {
 				     loop back (smtp_addr_loops_back) are not self */
 	int timeout_ms;           /* per query try (c-ares doubles it per round); <=0: 5000 */
 	int tries;                /* <=0: 2, capped at 10 */
+	/* every DNS wait (zdns_opts.poll): poll(arg, fds, nfds, ms); NULL: poll(2).
+	 * The smtp agent passes smtp_poll and its smtp_alive (keepalive). */
+	int (*poll)(void *arg, struct pollfd *fds, unsigned long nfds, int timeout_ms);
+	void *poll_arg;
 } smtp_dns_opts;
 
 typedef struct smtp_dns smtp_dns;

@@ -33,8 +33,9 @@
  *	PIPELINING; DATA (or BDAT chunks with CHUNKING) follows when every
  *	recipient was accepted, or one with atleastone; else RSET.  Bcc
  *	recipients from the headers get a second transaction on the same
- *	connection: the digest zmsmtp_msg.c builds (Tcllib's rule).  queue sends nothing extra (XQUE is not a standard; the
- *	server queues anyway).  Every wait is bounded by its phase's timeout
+ *	connection: the digest zmsmtp_msg.c builds (Tcllib's rule).  queue
+ *	sends nothing extra (XQUE is not a standard; the server queues
+ *	anyway).  Every wait is bounded by its phase's timeout
  *	(RFC 5321 defaults) and by the overall limit.
  * DIAGNOSTICS
  *	Results in zmsmtp_result: status, sysexits code, the deciding reply,

@@ -5,7 +5,8 @@
  * smtp::sendmessage) and returns the recipients the server refused.  A
  * session API (zmsmtp_open / zmsmtp_send / zmsmtp_close) sends many
  * messages over one connection; a small builder makes a MIME message.
- * Self-contained: needs only the C library headers.
+ * Self-contained: needs only the C library headers.  Build with
+ * pkg-config --cflags --libs libzmsmtp.
  */
 #ifndef ZMSMTP_H
 #define ZMSMTP_H

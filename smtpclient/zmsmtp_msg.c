@@ -243,7 +243,7 @@ static int safe_name(const char *s)
  * copy's subject>", From as the copy's */
 static int digest(const zmsmtp_opts *o, const mhdr_field *f, size_t nf, zmsmtp_env *e, zbuf *err)
 {
-	static unsigned long seq;
+	unsigned long seq = 0;	/* per call: the library keeps no process state */
 	zbuf *d = &e->digest;
 	char b[128];
 	const char *ev;

@@ -13,10 +13,12 @@
  *	int commitq_pop(commitq *q, commitq_done *out);
  *	void commitq_free(commitq *q);
  * DESCRIPTION
- *	The event loop writes a message's submission file (spool/submit.h)
- *	and pushes the open handle with a tag (its session).  A worker runs
- *	submit_commit_flags(SUBMIT_NODIRSYNC): fsync of the file, rename to
- *	router/<ino>, close.  Then the group commit: every rename gets a
+ *	The event loop gathers a message's submission (a deferred handle of
+ *	spool/submit.h: submit_begin, envelope and message in memory, a big
+ *	message as a descriptor) and pushes the handle with a tag (its
+ *	session).  A worker runs submit_commit_flags(SUBMIT_NODIRSYNC):
+ *	creation of the scratch file in public/ and its writing, fsync of
+ *	the file, rename to router/<ino>, close (no fsync of public/).  Then the group commit: every rename gets a
  *	sequence number; a worker whose rename is not yet covered by a
  *	finished fsync of router/ either starts one (covering every rename
  *	numbered so far) or waits for the one running and then looks again.
@@ -223,6 +225,11 @@ int commitq_push(commitq *q, submit *sb, void *tag, const char *note)
 	zstrlcpy(j->r.note, note ? note : "", sizeof(j->r.note));
 	sb->fd = -1;             /* the handle is the worker's now */
 	sb->tmppath[0] = '\0';
+	sb->srcfd = -1;
+	sb->mem = NULL;
+	sb->memlen = sb->memcap = 0;
+	sb->deferred = 0;
+	sb->failed = 1;
 	pthread_mutex_lock(&q->m);
 	if (q->tail)
 		q->tail->next = j;

@@ -1,6 +1,6 @@
 /*
- * commitq.h - smtpserver's commit pool: worker threads that fsync and
- * rename written submission files into router/ and group-commit the
+ * commitq.h - smtpserver's commit pool: worker threads that create,
+ * write, fsync and rename submission files into router/ and group-commit the
  * directory fsync, so the fsyncs of many sessions overlap.  See commitq.c.
  */
 #ifndef ZMTA_COMMITQ_H
@@ -25,8 +25,9 @@ typedef struct commitq_done {
 commitq *commitq_new(const char *postoffice, int nthreads, zbuf *err);
 /* commitq_fd - readable when commitq_pop has something */
 int commitq_fd(const commitq *q);
-/* commitq_push - take over the written handle sb (the caller must not use
- * it again) with tag and note; Z_OK, or Z_ENOMEM (sb untouched) */
+/* commitq_push - take over the handle sb (written, or deferred:
+ * submit_begin; the caller must not use it again) with tag and note;
+ * Z_OK, or Z_ENOMEM (sb untouched) */
 int commitq_push(commitq *q, submit *sb, void *tag, const char *note);
 /* commitq_pop - one finished commit into *out: 1, or 0 when none is ready */
 int commitq_pop(commitq *q, commitq_done *out);

@@ -8,15 +8,16 @@ smtpserver_libzsmtpd_policy_a_SOURCES = \
 	smtpserver/pol_passwd.h smtpserver/pol_passwd.c \
 	smtpserver/pol_policy.h smtpserver/pol_policy.c \
 	smtpserver/pol_grey.h smtpserver/pol_grey_int.h smtpserver/pol_grey.c \
-	smtpserver/pol_grey_lmdb.c smtpserver/pol_grey_redis.c
-smtpserver_libzsmtpd_policy_a_CFLAGS = $(AM_CFLAGS) $(LMDB_CFLAGS) $(HIREDIS_CFLAGS) $(SSL_CFLAGS)
+	smtpserver/pol_grey_lmdb.c smtpserver/pol_grey_redis.c \
+	smtpserver/pol_knobs.h smtpserver/pol_knobs.c
+smtpserver_libzsmtpd_policy_a_CFLAGS = $(AM_CFLAGS) $(LMDB_CFLAGS) $(HIREDIS_CFLAGS) $(SSL_CFLAGS) $(CARES_CFLAGS)
 POL_LIBS = smtpserver/libzsmtpd_policy.a lib/libzmta.a $(LMDB_LIBS) $(HIREDIS_LIBS) $(CRYPT_LIBS) $(SSL_LIBS)
 POL_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/smtpserver
 
 
 if HAVE_CHECK
 POL_UNITS = tests/unit/check_pol_proxy tests/unit/check_pol_limit tests/unit/check_pol_passwd \
-	tests/unit/check_pol_policy tests/unit/check_pol_grey
+	tests/unit/check_pol_policy tests/unit/check_pol_grey tests/unit/check_pol_knobs
 check_PROGRAMS += $(POL_UNITS)
 TESTS += $(POL_UNITS)
 tests_unit_check_pol_proxy_CPPFLAGS = $(POL_CPPFLAGS)
@@ -34,6 +35,9 @@ tests_unit_check_pol_policy_LDADD = $(POL_LIBS) $(CHECK_LIBS)
 tests_unit_check_pol_grey_CPPFLAGS = $(POL_CPPFLAGS)
 tests_unit_check_pol_grey_CFLAGS = $(UNIT_CFLAGS) $(HIREDIS_CFLAGS)
 tests_unit_check_pol_grey_LDADD = $(POL_LIBS) $(CHECK_LIBS)
+tests_unit_check_pol_knobs_CPPFLAGS = $(POL_CPPFLAGS)
+tests_unit_check_pol_knobs_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_pol_knobs_LDADD = $(POL_LIBS) $(ZMSMTPD_LIBS) $(DNS_LIBS) $(CHECK_LIBS)
 endif
 
 # polquery: one policy-delegation request from the command line (tests)
@@ -48,6 +52,14 @@ TESTS += tests/integration/smtpd-wired.sh
 EXTRA_DIST += tests/integration/smtpd-wired.sh
 TESTS += tests/integration/smtpd-greyredis.sh tests/integration/smtpd-polactions.sh
 EXTRA_DIST += tests/integration/smtpd-greyredis.sh tests/integration/smtpd-polactions.sh
+# issue 11 requirements that had no test: limits, timeouts, SIGTERM, privileges,
+# STARTTLS offer, PROXY v2 through the daemon
+SMTPD_I11_ITESTS = tests/integration/smtpd-limits.sh tests/integration/smtpd-privs.sh \
+	tests/integration/smtpd-starttls.sh tests/integration/smtpd-proxy2.sh
+TESTS += $(SMTPD_I11_ITESTS)
+EXTRA_DIST += $(SMTPD_I11_ITESTS)
+TESTS += tests/integration/smtpd-knobs.sh
+EXTRA_DIST += tests/integration/smtpd-knobs.sh
 
 # fuzz targets: the PROXY header, policy replies, the password file
 POL_FUZZ = proxy polreply passwd
@@ -93,17 +105,21 @@ smtpserver_libzmsmtpd_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib -I$(top_sr
 	-I$(top_srcdir)/smtp -I$(top_srcdir)/smtpserver
 smtpserver_libzmsmtpd_a_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
 include_HEADERS += smtpserver/zmsmtpd.h
-pkgconfigdir = $(libdir)/pkgconfig
-pkgconfig_DATA = smtpserver/zmsmtpd.pc
+# libzmsmtpd.pc, named like the library and libzmsmtp.pc; zmsmtpd.pc is the
+# old name, kept as an alias that requires libzmsmtpd
+pkgconfig_DATA += smtpserver/libzmsmtpd.pc smtpserver/zmsmtpd.pc
+EXTRA_DIST += smtpserver/libzmsmtpd.pc.in smtpserver/zmsmtpd.pc.in
+DISTCLEANFILES += smtpserver/libzmsmtpd.pc smtpserver/zmsmtpd.pc
 ZMSMTPD_LIBS = smtpserver/libzmsmtpd.a $(SSL_LIBS)
 
 pkglibexec_PROGRAMS += smtpserver/smtpserver
-smtpserver_smtpserver_SOURCES = smtpserver/smtpserver.c smtpserver/commitq.h smtpserver/commitq.c
+smtpserver_smtpserver_SOURCES = smtpserver/smtpserver.c smtpserver/commitq.h smtpserver/commitq.c \
+	smtpserver/smtpserver_conf.h smtpserver/smtpserver_conf.c
 smtpserver_smtpserver_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/smtpserver -I$(top_srcdir)/router \
 	-I$(top_srcdir)/spool -I$(top_srcdir)/mail
 smtpserver_smtpserver_CFLAGS = $(AM_CFLAGS) $(LMDB_CFLAGS) $(HIREDIS_CFLAGS) -pthread
 smtpserver_smtpserver_LDADD = router/librouter.a spool/libspool.a smtpserver/libzsmtpd_policy.a \
-	$(ZMSMTPD_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) $(CRYPT_LIBS) -lpthread
+	$(ZMSMTPD_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) $(CRYPT_LIBS) $(DNS_LIBS) -lpthread
 
 dist_man_MANS += man/smtpserver.8 man/smtpserver.conf.5 man/libzmsmtpd.3
 
@@ -117,7 +133,7 @@ SMTPD_ITESTS = tests/integration/smtpd-example.sh tests/integration/smtpd-proto.
 	tests/integration/smtpd-daemon.sh tests/integration/smtpd-postfix.sh \
 	tests/integration/smtpd-etrn.sh
 TESTS += $(SMTPD_ITESTS)
-EXTRA_DIST += $(SMTPD_ITESTS) tests/integration/smtpd_client.py
+EXTRA_DIST += $(SMTPD_ITESTS)
 
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_zmsmtpd

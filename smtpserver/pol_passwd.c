@@ -34,7 +34,8 @@
  *	whether the user exists (with mixed hash costs, only roughly).
  * DIAGNOSTICS
  *	Z_OK; Z_EPARSE / Z_ETOOBIG (with "line N: reason"); Z_EIO; Z_ERR for
- *	a file others may read.  pol_passwd_verify returns 1 or 0.
+ *	a file others may read (lib/zsecret.c opens and reads the file).
+ *	pol_passwd_verify returns 1 or 0.
  * SECURITY
  *	The file holds credentials: it must be a regular file owned by the
  *	process's user or root, without any group or other permission.
@@ -55,6 +56,7 @@
 #include <unistd.h>
 #include "pol_passwd.h"
 #include "zutil.h"
+#include "zsecret.h"
 
 struct pwent {
 	char *user;
@@ -195,7 +197,9 @@ int pol_passwd_parse(const char *data, size_t len, unsigned flags, pol_passwd **
 {
 	pol_passwd *pw = NULL;
 	zbuf why = ZBUF_INIT(256);
-	size_t off = 0, lineno = 0;
+	zsecret_lines lines;
+	zspan line;
+	size_t lineno = 0;
 	int rc = Z_OK;
 
 	*out = NULL;
@@ -208,22 +212,16 @@ int pol_passwd_parse(const char *data, size_t len, unsigned flags, pol_passwd **
 		rc = Z_ENOMEM;
 		goto done;
 	}
-	while (off < len) {
-		const char *nl = memchr(data + off, '\n', len - off);
-		zspan line = { data + off, nl ? (size_t)(nl - (data + off)) : len - off };
+	zsecret_lines_init(&lines, data, len);
+	while (zsecret_next(&lines, &line)) {
 		struct pwent e;
 
-		off += line.n + (nl ? 1 : 0);
-		lineno++;
-		if (line.n > 0 && line.p[line.n - 1] == '\r')
-			line.n--;
+		lineno = lines.lineno;
 		if (line.n > POL_PW_LINE_MAX) {
 			zbuf_printf(err, "line %zu: longer than %u bytes", lineno, POL_PW_LINE_MAX);
 			rc = Z_ETOOBIG;
 			goto done;
 		}
-		if (zspan_trim(line).n == 0 || line.p[0] == '#')
-			continue;
 		if (memchr(line.p, '\0', line.n) != NULL) {
 			zbuf_printf(err, "line %zu: NUL byte", lineno);
 			rc = Z_EPARSE;
@@ -269,35 +267,15 @@ done:
 /* pol_passwd_load - open, check ownership and mode, read, parse */
 int pol_passwd_load(const char *path, unsigned flags, pol_passwd **out, zbuf *err)
 {
-	zbuf data = ZBUF_INIT(POL_PW_FILE_MAX);
-	struct stat st;
-	int fd = -1, rc;
+	zbuf data = ZBUF_INIT(POL_PW_FILE_MAX + 2);
+	int rc;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		zbuf_printf(err, "%s: %s", path, strerror(errno));
-		rc = Z_EIO;
+	rc = zsecret_read(path, POL_PW_FILE_MAX,
+			  (flags & POL_PW_NO_MODE_CHECK) ? ZSECRET_NO_MODE_CHECK : 0, &data, err);
+	if (rc != Z_OK)
 		goto done;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		zbuf_printf(err, "%s: not a regular file", path);
-		rc = Z_ERR;
-		goto done;
-	}
-	if (!(flags & POL_PW_NO_MODE_CHECK) &&
-	    ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0 || (st.st_uid != geteuid() && st.st_uid != 0))) {
-		zbuf_printf(err, "%s: must be owned by us or root and not accessible to group or others (mode %03o); chmod 600",
-			    path, (unsigned)(st.st_mode & 0777));
-		rc = Z_ERR;
-		goto done;
-	}
-	rc = zread_fd(fd, POL_PW_FILE_MAX, &data);
-	if (rc != Z_OK) {
-		zbuf_printf(err, "%s: %s", path, rc == Z_ETOOBIG ? "too large" : "read error");
-		goto done;
-	}
-	rc = pol_passwd_parse(data.data ? data.data : "", data.len, flags, out, err);
+	rc = pol_passwd_parse(data.data, data.len, flags, out, err);
 	if (rc != Z_OK) {
 		zbuf err2 = ZBUF_INIT(1024);
 		zbuf_printf(&err2, "%s: %s", path, zbuf_cstr(err));
@@ -306,11 +284,7 @@ int pol_passwd_load(const char *path, unsigned flags, pol_passwd **out, zbuf *er
 		zbuf_free(&err2);
 	}
 done:
-	if (data.data != NULL)
-		wipe(data.data, data.len);
-	zbuf_free(&data);
-	if (fd >= 0)
-		close(fd);
+	zsecret_wipe(&data);
 	return rc;
 }
 

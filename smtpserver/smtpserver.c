@@ -7,17 +7,20 @@
  *	recipients with librouter, writes accepted messages as submission
  *	files into router/.
  * SYNOPSIS
- *	smtpserver [-F] [-i] [-n] [-f smtpserver.conf] [-P postoffice]
+ *	smtpserver [-FinaDfgpr] [-C smtpserver.conf] [-P postoffice]
  *		[-L logfile] [-l addr:port[/smtp|/submission|/smtps]]...
+ *		[-c certfile] [-h hostname] [-k ip[/len]]... [-m program]
+ *		[-s quarantine-dir] [-d transcript-dir]
  * DESCRIPTION
  *	See smtpserver(8) and smtpserver.conf(5).  Each accepted message
  *	becomes a submission file (spool/submit.h) with the envelope words
  *	external, rcvdfrom, via, with, bodytype, from, envid, notaryret,
  *	todsn and to; the 250 to the final dot is sent only after the
  *	file was fsynced, renamed into router/ and router/ fsynced.  The
- *	loop writes the file; the commit pool (commitq.c, COMMIT_THREADS
- *	threads) does the rest, with one fsync of router/ for many
- *	messages, and the loop answers from commit_done
+ *	loop only gathers envelope and message (submit_begin); the commit
+ *	pool (commitq.c, COMMIT_THREADS threads) creates and writes the
+ *	file and does the rest, with one fsync of router/ for many
+ *	messages and none of public/, and the loop answers from commit_done
  *	(zmsmtpd_deliver_async); smtpserver -i commits in place.  ETRN asks
  *	the scheduler over its mailq socket (cb_etrn).  A recipient is resolved with librouter at RCPT
  *	time: an error quad (unknown user) gives 550 with its status; a
@@ -39,9 +42,18 @@
  *	uses the password file of pol_passwd (CRAM-MD5 with {plain} entries
  *	and auth-plain-secrets; a CRAM-MD5 attempt for a user with a hashed
  *	entry gets 535 and a log line saying so).  Listeners may be marked proxy-protocol
- *	(libzmsmtpd's ZMSMTPD_L_PROXY).  SIGHUP reloads smtpserver.conf and the
- *	router tables; SIGTERM closes the listeners, lets sessions finish
- *	for at most 30 seconds and exits.
+ *	(libzmsmtpd's ZMSMTPD_L_PROXY).  The Plan 9 knobs are
+ *	smtpserver.conf keys, and each flag is read as one more line after
+ *	the file (so it wins): -a auth-required, -c tls-cert, -D tarpit,
+ *	-g greylist, -h hostname, -p auth-plaintext go to the engine or the
+ *	greylist; -k drop-networks, -f tag-outside-local, -r
+ *	sender-must-resolve, -m deliver-program, -s quarantine-dir and -d
+ *	transcript-dir are pol_knobs.c (hooks: cb_drop, cb_transcript,
+ *	knobs_mail at MAIL, cb_refused, the quarantine and program calls
+ *	at end of data).  SIGHUP reloads smtpserver.conf, the router tables and the
+ *	TLS certificate and key (a new context for new sessions); SIGTERM
+ *	closes the listeners, lets sessions finish for at most 30 seconds
+ *	and exits.
  * DIAGNOSTICS
  *	sysexits(3) codes; -n prints "file:line: reason" and exits 78 on a
  *	bad configuration.  Log lines through zlog.
@@ -55,12 +67,15 @@
  *	(see above); Postfix restriction names as actions give 451 4.3.5.
  *	The request carries no TLS, SASL method or client name attributes.
  *	ETRN blocks the loop while the scheduler answers (3 s at most).
- *	The AUTH mechanisms offered do not change on SIGHUP.
+ *	The AUTH mechanisms offered do not change on SIGHUP, and removing
+ *	tls-cert keeps the old certificate until a restart.  -m and -r run
+ *	inside the event loop (bounded by deliver-program-timeout and the
+ *	DNS timeouts).  -s keeps only the part of a too-big message that
+ *	fit under max-size.
  * SEE ALSO
  *	smtpserver(8), smtpserver.conf(5), libzmsmtpd(3), router(8),
- *	pol_grey.h, pol_policy.h, pol_passwd.h
+ *	smtpserver_conf.c, pol_knobs.c, pol_grey.h, pol_policy.h, pol_passwd.h
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -86,39 +101,14 @@
 #include "route.h"
 #include "submit.h"
 #include "pol_grey.h"
+#include "pol_knobs.h"
 #include "pol_passwd.h"
 #include "pol_policy.h"
+#include "smtpserver_conf.h"
 #include "zmsmtpd.h"
 #include "commitq.h"
 
-#define MAX_NETS 64
-#define MAX_LISTENERS 16
-
-typedef struct net {
-	int family;
-	unsigned char addr[16];
-	int bits;
-} net;
-
-typedef struct sconf {
-	net nets[MAX_NETS];
-	int nnets;
-	struct { char addr[64]; int port; unsigned flags; } lis[MAX_LISTENERS];
-	int nlis;
-	char authfile[1024];
-	char routerconf[1024];
-	unsigned pwflags;             /* POL_PW_ALLOW_* */
-	int greylist;                 /* greylist on */
-	pol_grey_cfg gcfg;
-	int grey_redis;               /* store: 0 LMDB, 1 Redis */
-	char grey_lmdb_dir[1024];     /* "" = $POSTOFFICE/greylist */
-	unsigned long grey_mapsize;
-	char grey_redis_ep[256], grey_redis_prefix[64];
-	long grey_redis_timeout_ms;
-	char policy[1024];            /* policy-service endpoint or "" (RCPT) */
-	char policy_eom[1024];        /* policy-service-eom endpoint or "" */
-	long policy_timeout_ms;
-} sconf;
+#define MAX_CLI_KEYS 64
 
 /* per-session state of the daemon (zmsmtpd_set_data) */
 typedef struct sdata {
@@ -126,6 +116,8 @@ typedef struct sdata {
 	/* policy HOLD / DISCARD of this transaction, with the first reason */
 	int hold, discard;
 	char hold_why[POL_TEXT_MAX + 32], discard_why[POL_TEXT_MAX + 32];
+	pol_trans *tr;  /* -d: this connection's transcript */
+	int tr_tried;   /* its file was opened (or could not be) */
 } sdata;
 
 static struct {
@@ -141,6 +133,8 @@ static struct {
 	int cli_nlis;
 	char cli_lis[MAX_LISTENERS][128];
 	commitq *cq;          /* the commit pool (daemon only; NULL: commit in the loop) */
+	int cli_nkeys;                            /* flags as smtpserver.conf keys */
+	const char *cli_keys[MAX_CLI_KEYS][2];    /* (key, value), after the file */
 } S;
 
 /* commit workers: enough for the fsyncs of many sessions to overlap */
@@ -150,301 +144,6 @@ static volatile sig_atomic_t got_hup, got_term;
 
 static void on_hup(int sig) { (void)sig; got_hup = 1; }
 static void on_term(int sig) { (void)sig; got_term = 1; }
-
-/* net_parse - "10.0.0.0/8", "::1", "127.0.0.1" */
-static int net_parse(const char *s, net *n)
-{
-	char a[128];
-	const char *sl = strchr(s, '/');
-	size_t al = sl ? (size_t)(sl - s) : strlen(s);
-	unsigned long bits;
-
-	if (al >= sizeof(a))
-		return -1;
-	memcpy(a, s, al);
-	a[al] = '\0';
-	memset(n, 0, sizeof(*n));
-	if (inet_pton(AF_INET, a, n->addr) == 1) {
-		n->family = AF_INET;
-		n->bits = 32;
-	} else if (inet_pton(AF_INET6, a, n->addr) == 1) {
-		n->family = AF_INET6;
-		n->bits = 128;
-	} else
-		return -1;
-	if (sl != NULL) {
-		if (zparse_ulong(sl + 1, (unsigned long)n->bits, &bits) != Z_OK)
-			return -1;
-		n->bits = (int)bits;
-	}
-	return 0;
-}
-
-/* net_match - ip (text) inside one of the trusted networks */
-static int net_match(const sconf *c, const char *ip)
-{
-	unsigned char a[16];
-	int fam;
-
-	if (ip == NULL || *ip == '\0')
-		return 1;   /* -i: a local user on stdin */
-	if (inet_pton(AF_INET, ip, a) == 1)
-		fam = AF_INET;
-	else if (inet_pton(AF_INET6, ip, a) == 1)
-		fam = AF_INET6;
-	else
-		return 0;
-	for (int i = 0; i < c->nnets; i++) {
-		const net *n = &c->nets[i];
-		int b = n->bits, k = 0;
-		if (n->family != fam)
-			continue;
-		for (; b >= 8; b -= 8, k++)
-			if (a[k] != n->addr[k])
-				break;
-		if (b >= 8)
-			continue;
-		if (b == 0 || ((a[k] ^ n->addr[k]) & (0xff00 >> b) & 0xff) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* lis_parse - "addr:port[/kind]" ("[v6]:port" too) */
-static int lis_parse(sconf *c, const char *spec, const char *kind)
-{
-	char buf[128];
-	char *colon, *addr = buf;
-	unsigned long port;
-	unsigned flags = 0;
-	const char *slash = strchr(spec, '/');
-
-	if (c->nlis >= MAX_LISTENERS || zstrlcpy(buf, spec, sizeof(buf)) != Z_OK)
-		return -1;
-	if (slash != NULL) {
-		buf[slash - spec] = '\0';
-		kind = slash + 1;
-	}
-	colon = strrchr(buf, ':');
-	if (colon == NULL)
-		return -1;
-	*colon = '\0';
-	if (zparse_ulong(colon + 1, 65535, &port) != Z_OK)
-		return -1;
-	if (*addr == '[') {
-		addr++;
-		if (addr[0] != '\0' && addr[strlen(addr) - 1] == ']')
-			addr[strlen(addr) - 1] = '\0';
-	}
-	/* kind: words (blank or ',' separated) smtp|submission|smtps and
-	 * proxy-protocol */
-	while (kind != NULL && *kind != '\0') {
-		size_t k = strcspn(kind, " \t,");
-		if (k == 4 && strncmp(kind, "smtp", k) == 0)
-			flags &= ~(ZMSMTPD_L_AUTH | ZMSMTPD_L_TLS);
-		else if (k == 10 && strncmp(kind, "submission", k) == 0)
-			flags = (flags & ~ZMSMTPD_L_TLS) | ZMSMTPD_L_AUTH;
-		else if (k == 5 && strncmp(kind, "smtps", k) == 0)
-			flags = (flags & ~ZMSMTPD_L_AUTH) | ZMSMTPD_L_TLS;
-		else if (k == 14 && strncmp(kind, "proxy-protocol", k) == 0)
-			flags |= ZMSMTPD_L_PROXY;
-		else
-			return -1;
-		kind += k;
-		kind += strspn(kind, " \t,");
-	}
-	zstrlcpy(c->lis[c->nlis].addr, addr, sizeof(c->lis[c->nlis].addr));
-	c->lis[c->nlis].port = (int)port;
-	c->lis[c->nlis].flags = flags;
-	c->nlis++;
-	return 0;
-}
-
-/* conf_load - read smtpserver.conf into c and the engine d.  A missing
- * file means the defaults.  Z_OK or Z_EPARSE with "file:line: reason" */
-static int conf_load(const char *path, sconf *c, zmsmtpd *d, zbuf *err)
-{
-	zbuf data = ZBUF_INIT(1024 * 1024);
-	size_t off = 0;
-	int lineno = 0, rc = Z_OK, nets_set = 0;
-	struct stat st;
-
-	memset(c, 0, sizeof(*c));
-	pol_grey_defaults(&c->gcfg);
-	c->grey_redis_timeout_ms = 2000;
-	c->policy_timeout_ms = 10000;
-	zstrlcpy(c->grey_redis_ep, "127.0.0.1:6379", sizeof(c->grey_redis_ep));
-	zstrlcpy(c->grey_redis_prefix, "zmta:grey:", sizeof(c->grey_redis_prefix));
-	if (path != NULL && stat(path, &st) == 0) {
-		if (zread_file(path, 1024 * 1024, &data, err) != Z_OK) {
-			rc = Z_EIO;
-			goto done;
-		}
-	}
-	while (off < data.len) {
-		const char *p = data.data + off, *nl = memchr(p, '\n', data.len - off);
-		size_t n = nl ? (size_t)(nl - p) : data.len - off;
-		char line[2048], *key, *val, *e, ebuf[512];
-
-		off += n + (nl != NULL);
-		lineno++;
-		if (n >= sizeof(line)) {
-			zbuf_printf(err, "%s:%d: line too long", path, lineno);
-			rc = Z_EPARSE;
-			goto done;
-		}
-		memcpy(line, p, n);
-		line[n] = '\0';
-		if ((e = strchr(line, '#')) != NULL)
-			*e = '\0';
-		key = line + strspn(line, " \t");
-		e = key + strlen(key);
-		while (e > key && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-			*--e = '\0';
-		if (*key == '\0')
-			continue;
-		val = key + strcspn(key, " \t");
-		if (*val != '\0') {
-			*val++ = '\0';
-			val += strspn(val, " \t");
-		}
-		if (strcmp(key, "listen") == 0) {
-			char *kind = val + strcspn(val, " \t");
-			if (*kind != '\0') {
-				*kind++ = '\0';
-				kind += strspn(kind, " \t");
-			}
-			if (lis_parse(c, val, *kind ? kind : NULL) != 0) {
-				zbuf_printf(err, "%s:%d: listen: expected address:port [smtp|submission|smtps] [proxy-protocol]",
-					    path, lineno);
-				rc = Z_EPARSE;
-				goto done;
-			}
-		} else if (strcmp(key, "trusted-networks") == 0) {
-			char *tok = val, *sp;
-			nets_set = 1;
-			while (*tok != '\0') {
-				sp = tok + strcspn(tok, " \t,");
-				if (*sp != '\0')
-					*sp++ = '\0';
-				if (*tok != '\0') {
-					if (c->nnets >= MAX_NETS || net_parse(tok, &c->nets[c->nnets]) != 0) {
-						zbuf_printf(err, "%s:%d: bad network \"%s\"", path, lineno, tok);
-						rc = Z_EPARSE;
-						goto done;
-					}
-					c->nnets++;
-				}
-				tok = sp + strspn(sp, " \t,");
-			}
-		} else if (strcmp(key, "auth-file") == 0) {
-			zstrlcpy(c->authfile, val, sizeof(c->authfile));
-		} else if (strcmp(key, "auth-plain-secrets") == 0 || strcmp(key, "auth-legacy-hashes") == 0 ||
-			   strcmp(key, "greylist") == 0) {
-			int on = strcmp(val, "yes") == 0 || strcmp(val, "on") == 0;
-			unsigned bit = key[5] == 'p' ? POL_PW_ALLOW_PLAIN : POL_PW_ALLOW_LEGACY;
-			if (!on && strcmp(val, "no") != 0 && strcmp(val, "off") != 0) {
-				zbuf_printf(err, "%s:%d: %s: expected yes or no", path, lineno, key);
-				rc = Z_EPARSE;
-				goto done;
-			}
-			if (key[0] == 'g')
-				c->greylist = on;
-			else
-				c->pwflags = on ? (c->pwflags | bit) : (c->pwflags & ~bit);
-		} else if (strcmp(key, "greylist-store") == 0) {
-			if (strcmp(val, "lmdb") == 0)
-				c->grey_redis = 0;
-			else if (strncmp(val, "lmdb:", 5) == 0) {
-				c->grey_redis = 0;
-				zstrlcpy(c->grey_lmdb_dir, val + 5, sizeof(c->grey_lmdb_dir));
-			} else if (strcmp(val, "redis") == 0)
-				c->grey_redis = 1;
-			else if (strncmp(val, "redis:", 6) == 0) {
-				c->grey_redis = 1;
-				zstrlcpy(c->grey_redis_ep, val + 6, sizeof(c->grey_redis_ep));
-			} else {
-				zbuf_printf(err, "%s:%d: greylist-store: expected lmdb[:dir] or redis[:endpoint]",
-					    path, lineno);
-				rc = Z_EPARSE;
-				goto done;
-			}
-		} else if (strcmp(key, "greylist-lmdb-dir") == 0) {
-			zstrlcpy(c->grey_lmdb_dir, val, sizeof(c->grey_lmdb_dir));
-		} else if (strcmp(key, "greylist-redis") == 0) {
-			zstrlcpy(c->grey_redis_ep, val, sizeof(c->grey_redis_ep));
-		} else if (strcmp(key, "greylist-redis-prefix") == 0) {
-			zstrlcpy(c->grey_redis_prefix, val, sizeof(c->grey_redis_prefix));
-		} else if (strcmp(key, "greylist-lmdb-mapsize") == 0) {
-			if (zparse_ulong(val, 1ul << 40, &c->grey_mapsize) != Z_OK || c->grey_mapsize < (1ul << 20)) {
-				zbuf_printf(err, "%s:%d: greylist-lmdb-mapsize: bytes, at least 1048576", path, lineno);
-				rc = Z_EPARSE;
-				goto done;
-			}
-		} else if (strcmp(key, "greylist-delay") == 0 || strcmp(key, "greylist-retry-window") == 0 ||
-			   strcmp(key, "greylist-max-age") == 0 || strcmp(key, "greylist-redis-timeout") == 0 ||
-			   strcmp(key, "policy-timeout") == 0) {
-			long sec;
-			if (zinterval_parse(val, &sec) != Z_OK || sec < 0 || sec > 400L * 86400) {
-				zbuf_printf(err, "%s:%d: %s: bad interval \"%s\"", path, lineno, key, val);
-				rc = Z_EPARSE;
-				goto done;
-			}
-			if (strcmp(key, "greylist-delay") == 0)
-				c->gcfg.delay = sec;
-			else if (strcmp(key, "greylist-retry-window") == 0)
-				c->gcfg.retry_window = sec;
-			else if (strcmp(key, "greylist-max-age") == 0)
-				c->gcfg.allow_ttl = sec;
-			else if (strcmp(key, "greylist-redis-timeout") == 0)
-				c->grey_redis_timeout_ms = sec > 0 ? sec * 1000 : 1;
-			else
-				c->policy_timeout_ms = sec > 0 ? sec * 1000 : 1;
-		} else if (strcmp(key, "greylist-ipv4-prefix") == 0 || strcmp(key, "greylist-ipv6-prefix") == 0) {
-			unsigned long b;
-			int v6 = key[12] == '6';   /* greylist-ipv6-prefix */
-			if (zparse_ulong(val, v6 ? 128 : 32, &b) != Z_OK) {
-				zbuf_printf(err, "%s:%d: %s: bad prefix length", path, lineno, key);
-				rc = Z_EPARSE;
-				goto done;
-			}
-			if (v6)
-				c->gcfg.v6_prefix = (unsigned)b;
-			else
-				c->gcfg.v4_prefix = (unsigned)b;
-		} else if (strcmp(key, "policy-service") == 0) {
-			zstrlcpy(c->policy, strcmp(val, "none") == 0 ? "" : val, sizeof(c->policy));
-		} else if (strcmp(key, "policy-service-eom") == 0) {
-			zstrlcpy(c->policy_eom, strcmp(val, "none") == 0 ? "" : val, sizeof(c->policy_eom));
-		} else if (strcmp(key, "max-connections-per-ip") == 0) {
-			if (zmsmtpd_configure(d, "max-per-ip", val, ebuf, sizeof(ebuf)) != 0) {
-				zbuf_printf(err, "%s:%d: %s", path, lineno, ebuf);
-				rc = Z_EPARSE;
-				goto done;
-			}
-		} else if (strcmp(key, "router-conf") == 0) {
-			zstrlcpy(c->routerconf, val, sizeof(c->routerconf));
-		} else if (zmsmtpd_configure(d, key, val, ebuf, sizeof(ebuf)) != 0) {
-			zbuf_printf(err, "%s:%d: %s", path, lineno, ebuf);
-			rc = Z_EPARSE;
-			goto done;
-		}
-	}
-	if (!nets_set) {
-		net_parse("127.0.0.0/8", &c->nets[c->nnets++]);
-		net_parse("::1", &c->nets[c->nnets++]);
-	}
-	if (c->nlis == 0) {
-		char v[8];
-		lis_parse(c, "*:25", "smtp");
-		lis_parse(c, "*:587", "submission");
-		if (zmsmtpd_cget(d, "tls-cert", v, sizeof(v)) == 0 && v[0] != '\0')
-			lis_parse(c, "*:465", "smtps");
-	}
-done:
-	zbuf_free(&data);
-	return rc;
-}
 
 /* ---- callbacks ---- */
 
@@ -473,9 +172,58 @@ static void cb_session_end(void *arg, zmsmtpd_sess *s)
 	(void)arg;
 	if (sd != NULL) {
 		zbuf_free(&sd->prepend);
+		pol_trans_close(sd->tr);
 		free(sd);
 		zmsmtpd_set_data(s, NULL);
 	}
+}
+
+/* cb_drop - -k: close at once, no reply, no log line */
+static int cb_drop(void *arg, const char *ip)
+{
+	(void)arg;
+	return pol_knobs_drop(&S.c.k, ip);
+}
+
+/* cb_refused - -s: a copy of what the engine refused at end of data */
+static void cb_refused(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FILE *msg,
+		       const zmsmtpd_verdict *why)
+{
+	(void)arg;
+	(void)s;
+	pol_knobs_quarantine(&S.c.k, e, msg, why);
+}
+
+/* cb_transcript - -d: the connection's bytes into its transcript file */
+static void cb_transcript(void *arg, zmsmtpd_sess *s, int out, const char *p, size_t n)
+{
+	sdata *sd;
+
+	(void)arg;
+	if (S.c.k.transcripts[0] == '\0' || (sd = sess_data(s)) == NULL)
+		return;
+	if (!sd->tr_tried) {
+		sd->tr_tried = 1;
+		sd->tr = pol_trans_open(&S.c.k, zmsmtpd_client_ip(s), zmsmtpd_local_port(s));
+	}
+	pol_trans_write(sd->tr, out, p, n);
+}
+
+/* knobs_mail - -r and -f at MAIL FROM for a client from outside (not
+ * trusted, not authenticated): 1 when v now refuses the sender */
+static int knobs_mail(zmsmtpd_sess *s, const char *addr, zmsmtpd_verdict *v)
+{
+	const char *at = strrchr(addr, '@');
+	sdata *sd;
+
+	if (*addr == '\0' || sconf_trusted(&S.c, zmsmtpd_client_ip(s)) || zmsmtpd_auth_user(s) != NULL)
+		return 0;
+	if (pol_knobs_sender(&S.c.k, addr, v))
+		return 1;
+	if (S.c.k.tag_outside_local && at != NULL && rt_is_local_domain(S.rt, at + 1) &&
+	    (sd = sess_data(s)) != NULL)
+		(void)pol_knobs_tag(&S.c.k, addr, zmsmtpd_client_ip(s), &sd->prepend);
+	return 0;
 }
 
 /* cb_mail - a new transaction: forget the last one's PREPENDs */
@@ -491,6 +239,7 @@ static void cb_mail(void *arg, zmsmtpd_sess *s, const char *addr, zmsmtpd_verdic
 		sd->hold = sd->discard = 0;
 		sd->hold_why[0] = sd->discard_why[0] = '\0';
 	}
+	(void)knobs_mail(s, addr, v);
 }
 
 /* policy_query - ask policy service p (named ep) about session s at
@@ -622,7 +371,7 @@ static void cb_rcpt(void *arg, zmsmtpd_sess *s, const char *addr, zmsmtpd_verdic
 	(void)arg;
 	pol_result_accept(&pr);
 	if (!local) {
-		if (net_match(&S.c, zmsmtpd_client_ip(s)) || zmsmtpd_auth_user(s) != NULL)
+		if (sconf_trusted(&S.c, zmsmtpd_client_ip(s)) || zmsmtpd_auth_user(s) != NULL)
 			goto policy;   /* relaying for our own clients */
 		v->action = ZMSMTPD_REJECT;
 		v->code = 554;
@@ -653,7 +402,7 @@ policy:
 		if (policy_refusal(&pr, v))
 			goto done;
 	}
-	if (S.grey != NULL && !net_match(&S.c, zmsmtpd_client_ip(s)) && zmsmtpd_auth_user(s) == NULL)
+	if (S.grey != NULL && !sconf_trusted(&S.c, zmsmtpd_client_ip(s)) && zmsmtpd_auth_user(s) == NULL)
 		(void)grey_rcpt(s, addr, v);
 	/* PREPEND, HOLD, DISCARD count only for a recipient that is taken */
 	if (v->action == ZMSMTPD_ACCEPT && txn_keep(s, &pr, "RCPT") != 0) {
@@ -695,12 +444,19 @@ static void cb_deliver(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FILE *m
 	size_t n;
 	unsigned long ino = 0;
 	int rc;
+	/* for the commit pool the file is created and written by a worker
+	 * (submit_begin: the loop only gathers the bytes); a HOLD goes to
+	 * freezer/ here, synchronously */
+	int pool = S.cq != NULL && held_dir(s) == NULL;
 
 	(void)arg;
-	if (submit_open(&sb, S.po, &err) != Z_OK) {
+	if ((pool ? submit_begin(&sb, S.po, &err) : submit_open(&sb, S.po, &err)) != Z_OK) {
 		zlog_error(NULL, "cannot queue a message: %s", zbuf_cstr(&err));
 		goto tempfail;
 	}
+	/* the fsync of public/ after the rename is not needed for the
+	 * message's durability (zmta-spool(5)); the pool never does it */
+	submit_no_scratch_sync(&sb);
 	zbuf_printf(&t, "%s (%s [%s]%s%s%s%s)", e->helo, e->helo,
 		    e->client_ip[0] ? e->client_ip : "local", e->tls ? " " : "", e->tls ? e->tls : "",
 		    e->auth_user ? " auth=" : "", e->auth_user ? e->auth_user : "");
@@ -761,19 +517,28 @@ static void cb_deliver(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FILE *m
 			zbuf_reset(&sd->prepend);
 		}
 	}
-	while (rc == Z_OK && (n = fread(buf, 1, sizeof(buf), msg)) > 0)
-		rc = submit_write(&sb, buf, n);
-	if (rc == Z_OK && ferror(msg))
-		rc = Z_EIO;
+	if (rc == Z_OK && pool && fileno(msg) >= 0) {
+		/* a big message, in the engine's unlinked (and flushed)
+		 * scratch file: the worker reads it through a descriptor of
+		 * its own, which outlives the engine's stream */
+		int fd = fcntl(fileno(msg), F_DUPFD_CLOEXEC, 0);
+		rc = fd >= 0 ? submit_source_fd(&sb, fd) : Z_EIO;
+	} else {
+		while (rc == Z_OK && (n = fread(buf, 1, sizeof(buf), msg)) > 0)
+			rc = submit_write(&sb, buf, n);
+		if (rc == Z_OK && ferror(msg))
+			rc = Z_EIO;
+	}
 	if (rc != Z_OK) {
 		zlog_error(NULL, "cannot write the submission file: %s", strerror(errno));
 		submit_abort(&sb);
 		goto tempfail;
 	}
 	zbuf_reset(&err);
-	if (S.cq != NULL && held_dir(s) == NULL && zmsmtpd_deliver_async(s) == 0) {
+	if (pool && zmsmtpd_deliver_async(s) == 0) {
 		/* (a HOLD goes to freezer/ synchronously below) */
-		/* the commit pool fsyncs, renames and group-commits router/;
+		/* the commit pool creates, writes, fsyncs and renames the
+		 * file and group-commits router/;
 		 * the 250 comes with its result (commit_done) */
 		char note[512];
 		snprintf(note, sizeof(note), "from <%s> [%s] %zu recipient%s, %lu bytes, %s",
@@ -832,6 +597,7 @@ static void cb_end_of_data(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FIL
 		if (policy_refusal(&r, v)) {
 			zlog_info(NULL, "[%s] message from <%s> refused at END-OF-MESSAGE: %d %s %s",
 				  e->client_ip, e->sender, r.code, r.enh, r.text);
+			pol_knobs_quarantine(&S.c.k, e, msg, v);   /* -s */
 			return;
 		}
 		if (txn_keep(s, &r, "END-OF-MESSAGE") != 0) {
@@ -850,6 +616,10 @@ static void cb_end_of_data(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FIL
 		zbuf_reset(&sd->prepend);
 		v->action = ZMSMTPD_ACCEPT;
 		zstrlcpy(v->text, "Ok: message accepted", sizeof(v->text));
+		return;
+	}
+	if (S.c.k.program[0] != '\0') {   /* -m: not the router */
+		pol_knobs_program(&S.c.k, S.d, e, sd != NULL ? &sd->prepend : NULL, msg, v);
 		return;
 	}
 	cb_deliver(arg, s, e, msg, v);
@@ -1010,6 +780,9 @@ static zmsmtpd *engine_new(sconf *c, int auth, int cram, zbuf *err)
 	cb.etrn = cb_etrn;
 	cb.log = cb_log;
 	cb.session_end = cb_session_end;
+	cb.drop_host = cb_drop;
+	cb.transcript = cb_transcript;
+	cb.refused = cb_refused;
 	if (auth)
 		cb.auth_verify = cb_verify;
 	if (cram)
@@ -1024,7 +797,7 @@ static zmsmtpd *engine_new(sconf *c, int auth, int cram, zbuf *err)
 		zbuf_puts(err, ebuf);
 		goto bad;
 	}
-	if (conf_load(S.confpath, c, d, err) != Z_OK)
+	if (sconf_load(S.confpath, c, d, S.cli_keys, S.cli_nkeys, err) != Z_OK)
 		goto bad;
 	return d;
 bad:
@@ -1075,7 +848,7 @@ static int load_all(zmsmtpd **dp, sconf *c, rt_config **rtp, pol_passwd **afp, p
 	for (int i = 0; i < S.cli_nlis; i++) {
 		if (i == 0)
 			c->nlis = 0;
-		if (lis_parse(c, S.cli_lis[i], NULL) != 0) {
+		if (sconf_listen(c, S.cli_lis[i], NULL) != 0) {
 			zbuf_printf(err, "-l %s: expected address:port[/smtp|/submission|/smtps][,proxy-protocol]",
 				    S.cli_lis[i]);
 			goto bad;
@@ -1139,9 +912,24 @@ static int take_pidlock(void)
 
 static void usage(void)
 {
-	fputs("usage: smtpserver [-F] [-i] [-n] [-f smtpserver.conf] [-P postoffice] [-L logfile]"
-	      " [-l addr:port[/kind]]...\n", stderr);
+	fputs("usage: smtpserver [-FinaDfgpr] [-C smtpserver.conf] [-P postoffice] [-L logfile]"
+	      " [-l addr:port[/kind]]...\n"
+	      "\t[-c certfile] [-h hostname] [-k ip[/len]]... [-m program] [-s quarantine-dir]"
+	      " [-d transcript-dir]\n", stderr);
 	exit(EX_USAGE);
+}
+
+/* cli_key - a flag as an smtpserver.conf line read after the file */
+static void cli_key(const char *key, const char *val)
+{
+	if (S.cli_nkeys >= MAX_CLI_KEYS || strpbrk(val, "\r\n#") != NULL || *val == '\0') {
+		fprintf(stderr, "smtpserver: -%s: too many flags, or an empty value or one with a"
+			" line break or '#'\n", key);
+		usage();
+	}
+	S.cli_keys[S.cli_nkeys][0] = key;
+	S.cli_keys[S.cli_nkeys][1] = val;
+	S.cli_nkeys++;
 }
 
 int main(int argc, char **argv)
@@ -1152,10 +940,12 @@ int main(int argc, char **argv)
 	const char *logpath = NULL;
 
 	zlog_open("smtpserver", ZLOG_TO_STDERR);
-	while ((opt = getopt(argc, argv, "Ff:iL:l:nP:")) != -1) {
+	/* the Plan 9 knobs are smtpserver.conf keys (cli_key); a flag wins
+	 * over the file because its line is read last */
+	while ((opt = getopt(argc, argv, "aC:c:Dd:fFgh:iL:l:k:m:nP:prs:")) != -1) {
 		switch (opt) {
 		case 'F': break;   /* always in the foreground */
-		case 'f': S.confpath = optarg; break;
+		case 'C': S.confpath = optarg; break;
 		case 'i': inetd = 1; break;
 		case 'L': logpath = optarg; break;
 		case 'l':
@@ -1165,11 +955,20 @@ int main(int argc, char **argv)
 			break;
 		case 'n': checkonly = 1; break;
 		case 'P': S.po = optarg; break;
-		default: usage();
+		default: {
+			const char *v, *k = pol_knobs_flag(opt, optarg, &v);
+			if (k == NULL)
+				usage();
+			cli_key(k, v);
+		}
 		}
 	}
-	if (optind != argc)
+	if (optind != argc) {
+		if (optind + 1 == argc && access(argv[optind], F_OK) == 0)
+			fprintf(stderr, "smtpserver: -f takes no file (it is the Plan 9 knob"
+				" tag-outside-local); name the configuration file with -C %s\n", argv[optind]);
 		usage();
+	}
 	if (zconf_load(NULL, &err) != Z_OK)
 		zlog_fatal(EX_CONFIG, NULL, "%s", zbuf_cstr(&err));
 	if (S.po == NULL)
@@ -1279,7 +1078,8 @@ int main(int argc, char **argv)
 						"max-commands", "max-connections", "max-per-ip", "timeout-command", "timeout-data",
 						"auth-required", "auth-plaintext", "vrfy", "pipelining",
 						"bare-lf", "tarpit", "tarpit-greeting-delay", "tarpit-initial",
-						"tarpit-factor", "tarpit-max", "tarpit-max-rejects", NULL };
+						"tarpit-factor", "tarpit-max", "tarpit-max-rejects",
+						"tls-cert", "tls-key", NULL };
 					char eb[256];
 					for (int i = 0; keep[i]; i++)
 						if (zmsmtpd_cget(nd, keep[i], v, sizeof(v)) == 0)

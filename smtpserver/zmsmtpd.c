@@ -43,7 +43,12 @@
  *	client's.  With the option tarpit, the greeting and the reply to a
  *	rejected command (4xx/5xx but 421) are held until a timer of the
  *	loop fires (pol_limit's delays; hold_until), and input waits too;
- *	after tarpit-max-rejects the next command gets 421.
+ *	after tarpit-max-rejects the next command gets 421.  drop_host is
+ *	asked at accept, and again with the client address of a PROXY
+ *	header, and may close a connection silently (zmsmtpd_sess.c);
+ *	transcript sees the bytes of zms_io_fill and zms_io_flush
+ *	(zmsmtpd_io.c); refused gets a message finish_msg refused (too big,
+ *	bare LF/CR; zmsmtpd_data.c).
  * DIAGNOSTICS
  *	Replies to the client; log callback lines; functions return 0/-1
  *	with text in err.
@@ -107,8 +112,16 @@ void zmsmtpd_free(zmsmtpd *d)
 	if (d == NULL)
 		return;
 	while (d->head != NULL) {
-		d->head->waiting = 0;   /* a delivery in flight must not complete now */
-		zms_sess_free(d->head);
+		zmsmtpd_sess *s = d->head;
+		/* stopped with sessions open: say so before the close */
+		if (d->stopping && (s->state == ST_CMD || s->state == ST_DATA ||
+				    s->state == ST_BDAT || s->state == ST_AUTH)) {
+			zms_reply(s, 421, "4.3.2", "%s Service shutting down, closing connection",
+				  d->o.hostname);
+			(void)zms_io_flush(s, 0);
+		}
+		s->waiting = 0;   /* a delivery in flight must not complete now */
+		zms_sess_free(s);
 	}
 	for (int i = 0; i < d->nlis; i++) {
 		if (d->loop)

@@ -6,7 +6,7 @@
  * deliver(sender, recipients, message).  See libzmsmtpd(3).
  *
  * Self-contained: needs only libc; link with -lzmsmtpd -lssl -lcrypto
- * (pkg-config zmsmtpd).
+ * (pkg-config libzmsmtpd; the old name zmsmtpd still works).
  */
 #ifndef ZMSMTPD_H
 #define ZMSMTPD_H
@@ -93,6 +93,18 @@ typedef struct zmsmtpd_callbacks {
 	/* session_end - the session is about to be freed (release what
 	 * zmsmtpd_set_data holds; may be NULL) */
 	void (*session_end)(void *arg, zmsmtpd_sess *s);
+	/* drop_host - client_ip at accept (before any reply or log line),
+	 * and the client of a PROXY header: nonzero closes the connection
+	 * at once, silently.  May be NULL */
+	int (*drop_host)(void *arg, const char *client_ip);
+	/* transcript - bytes read from (out 0) or written to (out 1) the
+	 * client, after TLS decryption / before encryption.  May be NULL */
+	void (*transcript)(void *arg, zmsmtpd_sess *s, int out, const char *p, size_t n);
+	/* refused - a message the engine itself refused at its end (too big:
+	 * the part that fit; bare LF or CR), at offset 0 of msg, with the
+	 * reply sent in why.  May be NULL */
+	void (*refused)(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *env, FILE *msg,
+			const zmsmtpd_verdict *why);
 } zmsmtpd_callbacks;
 
 /* zmsmtpd_new - a server with default options; NULL on ENOMEM */

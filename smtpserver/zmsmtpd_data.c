@@ -16,8 +16,11 @@
  *	is "normalise".  The message (LF line ends) stays in memory up to
  *	MSG_MEM_MAX (deliver then reads an fmemopen stream) and then moves
  *	to an unlinked scratch file in tmpdir.  finish_msg builds the
- *	envelope and calls deliver; with zmsmtpd_deliver_async the reply is
- *	left to zmsmtpd_deliver_done.
+ *	envelope (env_fill) and calls deliver; with zmsmtpd_deliver_async
+ *	the reply is left to zmsmtpd_deliver_done.  A message refused here
+ *	at its end (too big: the part that fit; bare LF/CR) goes to the
+ *	refused callback after its reply (msg_refused), read through the
+ *	same stream as deliver's (msg_stream: fmemopen while in memory).
  * DIAGNOSTICS
  *	Replies to the client and log callback lines.
  * SECURITY
@@ -69,7 +72,9 @@ static int msg_spill(zmsmtpd_sess *s)
 
 	if (snprintf(path, sizeof(path), "%s/.zmsmtpd.XXXXXX", s->d->o.tmpdir) >= (int)sizeof(path))
 		return -1;
-	fd = mkstemp(path);
+	/* close-on-exec: a program the embedder runs (smtpserver -m) gets
+	 * no other session's message */
+	fd = mkostemp(path, O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	(void)unlink(path);
@@ -107,6 +112,70 @@ static void msg_put(zmsmtpd_sess *s, const char *p, size_t n)
 		s->body_bad = 2;
 }
 
+/* env_fill - the envelope of the transaction for deliver and refused */
+static void env_fill(zmsmtpd_sess *s, zmsmtpd_env *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->sender = s->sender;
+	e->rcpts = s->rcpts;
+	e->nrcpts = s->nrcpts;
+	e->envid = s->envid[0] ? s->envid : NULL;
+	e->ret = s->ret[0] ? s->ret : NULL;
+	e->body = s->body[0] ? s->body : NULL;
+	e->smtputf8 = s->smtputf8;
+	e->size = s->msgsize;
+	e->helo = s->helo;
+	e->client_ip = s->ip;
+	if (!s->esmtp)
+		e->with = "SMTP";
+	else if (s->ssl && s->auth_user[0])
+		e->with = "ESMTPSA";
+	else if (s->ssl)
+		e->with = "ESMTPS";
+	else if (s->auth_user[0])
+		e->with = "ESMTPA";
+	else
+		e->with = "ESMTP";
+	e->tls = s->ssl ? s->tlsinfo : NULL;
+	e->auth_user = s->auth_user[0] ? s->auth_user : NULL;
+	e->port = s->port;
+}
+
+/* msg_stream - s->msg readable from its start: a message still in memory
+ * gets an fmemopen stream over mem (or, empty, the scratch file); 0 or -1 */
+static int msg_stream(zmsmtpd_sess *s)
+{
+	if (s->inmem && s->msg == NULL) {
+		if (s->mem.len > 0)
+			s->msg = fmemopen(s->mem.data, s->mem.len, "r");
+		else if (msg_spill(s) != 0)
+			return -1;
+	}
+	if (s->msg == NULL || fflush(s->msg) != 0)
+		return -1;
+	return 0;
+}
+
+/* msg_refused - a message refused here at its end (too big: the part
+ * that fit; bare LF or CR) to the refused callback with the reply; a
+ * message still in memory is read through an fmemopen stream */
+static void msg_refused(zmsmtpd_sess *s, int code, const char *enh, const char *text)
+{
+	zmsmtpd_env e;
+	zmsmtpd_verdict v;
+
+	if (s->d->cb.refused == NULL || s->body_bad == 2 || msg_stream(s) != 0)
+		return;
+	zms_verdict_init(&v);
+	v.action = ZMSMTPD_REJECT;
+	v.code = code;
+	snprintf(v.enh, sizeof(v.enh), "%s", enh);
+	snprintf(v.text, sizeof(v.text), "%s", text);
+	env_fill(s, &e);
+	rewind(s->msg);
+	s->d->cb.refused(s->d->cb.arg, s, &e, s->msg, &v);
+}
+
 /* finish_msg - end of data: deliver and reply */
 static void finish_msg(zmsmtpd_sess *s)
 {
@@ -117,43 +186,16 @@ static void finish_msg(zmsmtpd_sess *s)
 	if (s->body_toobig) {
 		zms_reply(s, 552, "5.3.4", "Message size exceeds fixed maximum message size (%lu)",
 		      d->o.max_size);
+		msg_refused(s, 552, "5.3.4", "Message size exceeds fixed maximum message size");
 	} else if (s->body_bad == 1) {
 		zms_reply(s, 550, "5.6.11", "Bare LF or bare CR in the message: refused");
-	} else if (s->body_bad == 2 ||
-		   (s->inmem && s->mem.len > 0 &&
-		    (s->msg = fmemopen(s->mem.data, s->mem.len, "r")) == NULL) ||
-		   (s->inmem && s->mem.len == 0 && msg_spill(s) != 0) ||
-		   s->msg == NULL || fflush(s->msg) != 0) {
+		msg_refused(s, 550, "5.6.11", "Bare LF or bare CR in the message: refused");
+	} else if (s->body_bad == 2 || msg_stream(s) != 0) {
 		zms_reply(s, 452, "4.3.1", "Insufficient system storage");
 	} else {
 		zmsmtpd_env e;
-		const char *with;
 
-		memset(&e, 0, sizeof(e));
-		e.sender = s->sender;
-		e.rcpts = s->rcpts;
-		e.nrcpts = s->nrcpts;
-		e.envid = s->envid[0] ? s->envid : NULL;
-		e.ret = s->ret[0] ? s->ret : NULL;
-		e.body = s->body[0] ? s->body : NULL;
-		e.smtputf8 = s->smtputf8;
-		e.size = s->msgsize;
-		e.helo = s->helo;
-		e.client_ip = s->ip;
-		if (!s->esmtp)
-			with = "SMTP";
-		else if (s->ssl && s->auth_user[0])
-			with = "ESMTPSA";
-		else if (s->ssl)
-			with = "ESMTPS";
-		else if (s->auth_user[0])
-			with = "ESMTPA";
-		else
-			with = "ESMTP";
-		e.with = with;
-		e.tls = s->ssl ? s->tlsinfo : NULL;
-		e.auth_user = s->auth_user[0] ? s->auth_user : NULL;
-		e.port = s->port;
+		env_fill(s, &e);
 		rewind(s->msg);
 		s->in_deliver = 1;
 		s->dv = &v;

@@ -17,7 +17,8 @@
  *	zms_verdict_reply turns a callback's verdict into the reply (the
  *	default code and text for its action).  zms_io_fill reads what is
  *	there into rbuf (bounded); zms_io_flush writes wbuf, blocking only
- *	in zmsmtpd_serve_fds sessions.
+ *	in zmsmtpd_serve_fds sessions.  The transcript callback sees every
+ *	byte read and written (after TLS decryption, before encryption).
  * DIAGNOSTICS
  *	Replies to the client and log callback lines.
  * SECURITY
@@ -137,6 +138,8 @@ int zms_io_fill(zmsmtpd_sess *s)
 			s->eof = 1;
 			return -1;
 		}
+		if (s->d->cb.transcript != NULL)
+			s->d->cb.transcript(s->d->cb.arg, s, 0, tmp, (size_t)n);
 		got = 1;
 		/* a short plain read drained the socket: the next read would
 		 * only say EAGAIN (the loop is level-triggered and calls
@@ -187,6 +190,8 @@ int zms_io_flush(zmsmtpd_sess *s, int block)
 			}
 			continue;
 		}
+		if (s->d->cb.transcript != NULL)
+			s->d->cb.transcript(s->d->cb.arg, s, 1, s->wbuf.data, (size_t)n);
 		zbuf_consume(&s->wbuf, (size_t)n);
 	}
 	return 0;

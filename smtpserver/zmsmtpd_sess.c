@@ -16,7 +16,9 @@
  *	waiting for an asynchronous delivery reads nothing and has no
  *	timeout; if it must be freed meanwhile it becomes a zombie (out of
  *	the loop, still allocated) until zmsmtpd_deliver_done.  An idle
- *	session keeps no buffer memory.
+ *	session keeps no buffer memory.  drop_host is asked at accept, and
+ *	again with the client address of a PROXY header, and may close a
+ *	connection silently.
  * DIAGNOSTICS
  *	Replies to the client and log callback lines.
  * SECURITY
@@ -323,6 +325,10 @@ static void proxy_input(zmsmtpd_sess *s)
 	if (!pi.local) {
 		char ip[64];
 		if (pol_proxy_addr_str(&pi.src, ip, sizeof(ip)) == Z_OK) {
+			if (s->d->cb.drop_host != NULL && s->d->cb.drop_host(s->d->cb.arg, ip)) {
+				zms_sess_free(s);   /* the real client is one to drop: silently */
+				return;
+			}
 			zms_slog(s, "PROXY protocol v%d: client [%s] via [%s]", pi.version, ip, s->ip);
 			zstrlcpy(s->ip, ip, sizeof(s->ip));
 		}
@@ -416,6 +422,10 @@ void zms_lis_io(zev_loop *loop, int fd, unsigned ev, void *arg)
 				port = ntohs(la.ss_family == AF_INET ?
 					     ((struct sockaddr_in *)&la)->sin_port :
 					     ((struct sockaddr_in6 *)&la)->sin6_port);
+		}
+		if (d->cb.drop_host != NULL && d->cb.drop_host(d->cb.arg, ip)) {
+			close(c);   /* -k: no reply, no log line */
+			continue;
 		}
 		s = zms_sess_new(d, c, c, ip, port, flags);
 		if (s == NULL) {

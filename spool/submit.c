@@ -6,6 +6,8 @@
  *	Scratch file in public/, durable rename into router/, notify.
  * SYNOPSIS
  *	int submit_open(submit *s, const char *postoffice, zbuf *err);
+ *	int submit_begin(submit *s, const char *postoffice, zbuf *err);
+ *	int submit_source_fd(submit *s, int fd);
  *	int submit_env(submit *s, const char *keyword, const char *value);
  *	int submit_write(submit *s, const void *p, size_t n);
  *	int submit_commit(submit *s, const char *dir, int hashlevels,
@@ -39,6 +41,14 @@
  *	Such a submitter cannot open public/ (mode 3733) to fsync it, so
  *	the file itself is fsynced once more after the rename, which
  *	commits the rename with it on Linux's journalling file systems.
+ *	submit_begin makes a deferred handle: nothing is created; the
+ *	envelope and message bytes are kept in memory, submit_source_fd
+ *	adds the bytes of a descriptor (from offset 0 to its end, read
+ *	with pread) after them, and submit_commit[_flags] first creates
+ *	the scratch file and writes it all, then goes on as above.  So a
+ *	program can leave the file's creation and writing to a worker
+ *	thread (smtpserver's commit pool); the message id is known only
+ *	after the commit.
  *	Last, public/ is fsynced so the scratch name's removal is on disk
  *	sooner; submit_no_scratch_sync (after submit_open) skips that
  *	fsync, which the message's durability does not need (the rename is
@@ -65,6 +75,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -80,15 +91,12 @@
 /* scratch names of this process: <pid>, then <pid>.1, <pid>.2, ... */
 static unsigned long submit_seq;
 
-/* submit_open - create public/<host>:<pid>[.<n>] */
-int submit_open(submit *s, const char *postoffice, zbuf *err)
+/* submit_init - an empty handle for postoffice (failed until opened) */
+static int submit_init(submit *s, const char *postoffice, zbuf *err)
 {
-	char host[64], name[48];
-	struct stat st;
-	int fd = -1;
-
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
+	s->srcfd = -1;
 	s->failed = 1;
 	if (postoffice == NULL || *postoffice == '\0' ||
 	    zstrlcpy(s->postoffice, postoffice, sizeof(s->postoffice)) != Z_OK ||
@@ -96,6 +104,17 @@ int submit_open(submit *s, const char *postoffice, zbuf *err)
 		zbuf_puts(err, "submit: bad POSTOFFICE path");
 		return Z_ERR;
 	}
+	return Z_OK;
+}
+
+/* scratch_create - create public/<host>:<pid>[.<n>]: s->fd, s->ino */
+static int scratch_create(submit *s, zbuf *err)
+{
+	char host[64], name[48];
+	const char *postoffice = s->postoffice;
+	struct stat st;
+	int fd = -1;
+
 	if (gethostname(host, sizeof(host)) != 0)
 		zstrlcpy(host, "localhost", sizeof(host));
 	host[sizeof(host) - 1] = '\0';
@@ -139,8 +158,110 @@ int submit_open(submit *s, const char *postoffice, zbuf *err)
 	}
 	s->fd = fd;
 	s->ino = (unsigned long)st.st_ino;
-	s->failed = 0;
-	s->no_scratch_sync = 0;
+	return Z_OK;
+}
+
+/* submit_open - create public/<host>:<pid>[.<n>] */
+int submit_open(submit *s, const char *postoffice, zbuf *err)
+{
+	int rc = submit_init(s, postoffice, err);
+
+	if (rc == Z_OK && (rc = scratch_create(s, err)) == Z_OK)
+		s->failed = 0;
+	return rc;
+}
+
+/* submit_begin - a deferred handle: the file comes at the commit */
+int submit_begin(submit *s, const char *postoffice, zbuf *err)
+{
+	int rc = submit_init(s, postoffice, err);
+
+	if (rc == Z_OK) {
+		s->deferred = 1;
+		s->failed = 0;
+	}
+	return rc;
+}
+
+/* submit_source_fd - the rest of a deferred handle's message is fd's */
+int submit_source_fd(submit *s, int fd)
+{
+	if (!s->deferred || s->failed || s->srcfd >= 0 || fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		s->failed = 1;
+		return Z_ERR;
+	}
+	s->srcfd = fd;
+	return Z_OK;
+}
+
+/* mem_put - a deferred handle's bytes; Z_OK or Z_ENOMEM (the handle failed) */
+static int mem_put(submit *s, const void *p, size_t n)
+{
+	if (s->srcfd >= 0) {
+		s->failed = 1;   /* nothing may follow submit_source_fd */
+		return Z_ERR;
+	}
+	if (n > s->memcap - s->memlen) {
+		size_t cap = s->memcap ? s->memcap : 8192;
+		while (cap - s->memlen < n) {
+			if (cap > ((size_t)-1) / 2) {
+				s->failed = 1;
+				return Z_ENOMEM;
+			}
+			cap *= 2;
+		}
+		char *m = realloc(s->mem, cap);
+		if (m == NULL) {
+			s->failed = 1;
+			return Z_ENOMEM;
+		}
+		s->mem = m;
+		s->memcap = cap;
+	}
+	memcpy(s->mem + s->memlen, p, n);
+	s->memlen += n;
+	return Z_OK;
+}
+
+/* materialise - a deferred handle's file: created, memory and source
+ * written; Z_OK, or Z_EIO with text in err */
+static int materialise(submit *s, zbuf *err)
+{
+	char buf[65536];
+	off_t off = 0;
+	int rc = scratch_create(s, err);
+
+	if (rc != Z_OK)
+		return rc;
+	s->deferred = 0;
+	if (s->memlen > 0 && zwrite_all(s->fd, s->mem, s->memlen) != Z_OK) {
+		zbuf_printf(err, "submit: write %s: %s", s->tmppath, strerror(errno));
+		return Z_EIO;
+	}
+	free(s->mem);
+	s->mem = NULL;
+	s->memlen = s->memcap = 0;
+	while (s->srcfd >= 0) {
+		ssize_t r = pread(s->srcfd, buf, sizeof(buf), off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			zbuf_printf(err, "submit: reading the message: %s", strerror(errno));
+			return Z_EIO;
+		}
+		if (r == 0)
+			break;
+		if (zwrite_all(s->fd, buf, (size_t)r) != Z_OK) {
+			zbuf_printf(err, "submit: write %s: %s", s->tmppath, strerror(errno));
+			return Z_EIO;
+		}
+		off += r;
+	}
+	if (s->srcfd >= 0)
+		close(s->srcfd);
+	s->srcfd = -1;
 	return Z_OK;
 }
 
@@ -164,6 +285,8 @@ static int submit_flush(submit *s)
 /* submit_put - n bytes through wb (bigger pieces straight to the file) */
 static int submit_put(submit *s, const void *p, size_t n)
 {
+	if (s->deferred)
+		return mem_put(s, p, n);
 	if (s->wlen + n > sizeof(s->wb) && submit_flush(s) != Z_OK)
 		return Z_EIO;
 	if (n <= sizeof(s->wb) - s->wlen) {
@@ -184,7 +307,7 @@ int submit_env(submit *s, const char *keyword, const char *value)
 	zbuf line = ZBUF_INIT(64 * 1024);
 	int rc;
 
-	if (s->fd < 0 || s->failed)
+	if ((s->fd < 0 && !s->deferred) || s->failed)
 		return Z_EIO;
 	if (keyword == NULL || *keyword == '\0' || strpbrk(keyword, " \t\r\n") != NULL ||
 	    (value != NULL && strpbrk(value, "\r\n") != NULL))
@@ -206,7 +329,7 @@ int submit_env(submit *s, const char *keyword, const char *value)
 /* submit_write - raw message bytes */
 int submit_write(submit *s, const void *p, size_t n)
 {
-	if (s->fd < 0 || s->failed)
+	if ((s->fd < 0 && !s->deferred) || s->failed)
 		return Z_EIO;
 	if (n == 0)
 		return Z_OK;
@@ -257,6 +380,9 @@ int submit_commit_flags(submit *s, const char *dir, int hashlevels, unsigned fla
 
 	if (dir == NULL)
 		dir = "router";
+	if (s->deferred && !s->failed && (rc = materialise(s, err)) != Z_OK)
+		goto abort;
+	rc = Z_EIO;
 	if (s->fd < 0 || s->failed) {
 		zbuf_puts(err, "submit: earlier write failed or handle not open");
 		goto abort;
@@ -359,6 +485,13 @@ void submit_abort(submit *s)
 	if (s->tmppath[0] != '\0')
 		unlink(s->tmppath);
 	s->tmppath[0] = '\0';
+	if (s->srcfd >= 0)
+		close(s->srcfd);
+	s->srcfd = -1;
+	free(s->mem);
+	s->mem = NULL;
+	s->memlen = s->memcap = 0;
+	s->deferred = 0;
 	s->failed = 1;
 }
 

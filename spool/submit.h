@@ -22,10 +22,23 @@ typedef struct submit {
 	char donedir[72], doneprefix[8];   /* where submit_commit put it */
 	size_t wlen;                       /* bytes held in wb */
 	char wb[4096];                     /* written at the latest by submit_commit */
+	int deferred;                      /* submit_begin: no file before submit_commit */
+	char *mem;                         /* deferred: the bytes so far (heap) */
+	size_t memlen, memcap;
+	int srcfd;                         /* deferred: the rest from here (owned), -1 none */
 } submit;
 
 /* submit_open - create the scratch file in postoffice/public */
 int submit_open(submit *s, const char *postoffice, zbuf *err);
+/* submit_begin - a deferred handle: nothing is created yet; the envelope
+ * and the message are kept in memory (and submit_source_fd), and the file
+ * is created and written by submit_commit[_flags] (a worker thread's job) */
+int submit_begin(submit *s, const char *postoffice, zbuf *err);
+/* submit_source_fd - deferred handle: the message goes on with the bytes
+ * of fd from offset 0 to its end (read with pread at the commit); fd is
+ * the handle's now (closed by commit or abort); nothing may be written
+ * after it.  Z_OK, or Z_ERR (fd closed) */
+int submit_source_fd(submit *s, int fd);
 /* submit_env - "keyword value\n"; refuses NL in either, value may be NULL */
 int submit_env(submit *s, const char *keyword, const char *value);
 /* submit_write - raw bytes (after env-end) */

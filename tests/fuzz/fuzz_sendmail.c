@@ -113,7 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					break;
 				l = nl + 1;
 			}
-			sm_env e = { 1, "8BITMIME", "s@h.test", "id", "FULL", SM_NOTIFY_FAILURE, &r };
+			sm_env e = { 1, "8BITMIME", "s@h.test", "id", "FULL", MNOTIFY_FAILURE, &r };
 
 			if (sm_envelope(&e, &env, &err) == Z_OK) {
 				const char *p = env.data;

@@ -7,7 +7,9 @@
 # tlspolicy when STARTTLS is missing and when the certificate fails,
 # AUTH (CRAM-MD5 first, PLAIN only over TLS unless told), silent server,
 # ping, qualification, the overall time limit, MX order and skip_mx, one
-# session for many messages, and the libzmsmtp(3) example program.
+# session for many messages, the libzmsmtp(3) example program, the EHLO
+# name of the client option, From added when missing (and not with
+# no_addheaders), EHLO and HELO refused -> the next server.
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 DRV=$top_builddir/tests/integration/zmsmtp-drive
 EX=$top_builddir/smtpclient/zmsmtp-example
@@ -272,4 +274,51 @@ out=$(printf 'Subject: x\n\nb\n' | "$DRV" --server 127.0.0.1 --port "$P" --notls
 check_match "no recipients: data error" '^status 2 exit 65 .*no recipients' "$out"
 out=$("$DRV" --server 127.0.0.1 --port "$P" --notls --from 'a<b>@x' --rcpt z@b.test < "$MSG")
 check_match "bad originator refused locally" '^status 2 ' "$out"
+
+# 17. the EHLO name is the client option; without it the host name
+for name in me.test other-name.test; do
+	: > "$L"
+	"$DRV" --server 127.0.0.1 --port "$P" --notls --client "$name" --from a@a.test \
+		--rcpt z@b.test < "$MSG" > /dev/null
+	check_eq "client $name: the EHLO name" "$name" \
+		"$(jq_get "$L" 'select(.ev=="cmd" and .verb=="EHLO") | .arg')"
+done
+: > "$L"
+"$DRV" --server 127.0.0.1 --port "$P" --notls --from a@a.test --rcpt z@b.test < "$MSG" > /dev/null
+check_eq "no client: EHLO with the host name" "$(uname -n)" \
+	"$(jq_get "$L" 'select(.ev=="cmd" and .verb=="EHLO") | .arg')"
+
+# 18. From, Date and Message-ID added when missing (the envelope sender);
+# not with no_addheaders
+start_aiosmtpd; PF=$AIO_PORT; SF=$AIO_SAVE
+printf 'To: z@b.test\nSubject: no from\n\nbody\n' > "$ZT_W/m5"
+out=$("$DRV" --server 127.0.0.1 --port "$PF" --notls --client me.test --from env@a.test < "$ZT_W/m5")
+check_match "no From: sent" '^status 0 exit 0 accepted 1' "$out"
+check_eq "no From: From added from the originator" 'From: <env@a.test>' \
+	"$(saved "$SF" | tr -d '\r' | sed -n '1,/^$/p' | grep '^From:')"
+check_eq "no From: one From only" 1 "$(saved "$SF" | tr -d '\r' | sed -n '1,/^$/p' | grep -c '^From:')"
+check_match "no From: Date added too" '^Date: ' "$(saved "$SF" | tr -d '\r' | sed -n '1,/^$/p')"
+rm -rf "$SF"
+out=$("$DRV" --server 127.0.0.1 --port "$PF" --notls --noadd --from env@a.test < "$ZT_W/m5")
+check_match "no_addheaders: sent" '^status 0 exit 0 accepted 1' "$out"
+check_nomatch "no_addheaders: no From, Date or Message-ID added" '^(From|Date|Message-ID):' \
+	"$(saved "$SF" | tr -d '\r' | sed -n '1,/^$/p')"
+rm -rf "$SF"
+out=$("$DRV" --server 127.0.0.1 --port "$PF" --notls --rcpt z@b.test < "$MSG")
+check_eq "a From of its own is kept, none added" 'From: Alice <alice@a.test>' \
+	"$(saved "$SF" | tr -d '\r' | sed -n '1,/^$/p' | grep '^From:')"
+
+# 19. EHLO and HELO both refused: the next server takes the message
+start_aiosmtpd --raw --reply 'EHLO=550 5.7.1 not you' --reply 'HELO=550 5.7.1 not you either'
+PH=$AIO_PORT; LH=$AIO_LOG
+start_aiosmtpd; PG=$AIO_PORT; LG=$AIO_LOG
+out=$("$DRV" --server 127.0.0.1 --port "$PH" --server 127.0.0.1 --port "$PG" --notls \
+	--client me.test --from a@a.test --rcpt z@b.test < "$MSG")
+check_match "failed EHLO: the next server took it" "^status 0 exit 0 accepted 1 server 127.0.0.1 \\[127.0.0.1\\]:$PG:" "$out"
+check_eq "failed EHLO: EHLO, then HELO with the client name, no MAIL" 'EHLO me.test|HELO me.test' \
+	"$(jq_get "$LH" 'select(.ev=="cmd") | .verb + " " + .arg' | grep -v '^QUIT' | paste -sd '|')"
+check_eq "failed EHLO: the message at the second server" 1 "$(jq_count "$LG" '.ev=="msg"')"
+out=$("$DRV" --server 127.0.0.1 --port "$PH" --notls --from a@a.test --rcpt z@b.test < "$MSG")
+check_match "failed EHLO, no other server: not sent" '^status [12] ' "$out"
+check_match "failed EHLO, no other server: the reason" '550' "$out"
 zt_done

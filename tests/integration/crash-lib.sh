@@ -7,7 +7,7 @@
 #   po/    the postoffice; log/ LOGDIR
 # Routes: sink.test -> smtp![127.0.0.1]; other domains by MX through
 # DNS_SERVERS (set it in the extra arguments, else the dead port of
-# write_zconf).  The smtp agent runs with CRASH_SMTP_ARGS (default
+# scratch_po).  The smtp agent runs with CRASH_SMTP_ARGS (default
 # "-p <sink port>").  CRASH_SCHED_EXTRA: more
 # scheduler.conf lines.  crash_start / crash_stop run "zmta start|stop";
 # crash_pid NAME is the pid "zmta status" reports; crash_spool_check
@@ -50,9 +50,8 @@ crash_setup() {
 	else
 		info "smtpserver not built: the SMTP-in parts are skipped (they run once it exists)"
 	fi
-	mk_postoffice "$PO"
 	start_sink || fail "smtp-sink did not start"
-	write_zconf "$ETC/zmta.conf" "POSTOFFICE=$PO" "MAILBIN=$BIN" "MAILSHARE=$ETC" \
+	scratch_po -p "$PO" -c "$ETC/zmta.conf" "MAILBIN=$BIN" "MAILSHARE=$ETC" \
 		"MAILVAR=$ETC" "LOGDIR=$LOG" "ROUTERCONF=$ETC/router.conf" "ROUTER_RESCAN=1" \
 		"MYHOSTNAME=mail.crash.test" "SMTP_TEST_ALLOW_LOOPBACK=yes" "$@"
 	cat > "$ETC/scheduler.conf" <<EOC
@@ -111,35 +110,7 @@ crash_sm() { ZCONFIG=$ZCONFIG "$SENDMAIL" "$@"; }
 crash_smtp_send() {
 	local from=$1 rcpt=$2
 	shift 2
-	"$ZT_PY" - "$SMTPD_PORT" "$from" "$rcpt" "$@" <<'PY'
-import smtplib, sys, time
-port, frm, rcpt = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-for mid in sys.argv[4:]:
-    msg = ("From: <%s>\r\nTo: <%s>\r\nSubject: crash %s\r\nMessage-ID: <%s@crash.test>\r\n\r\n"
-           "body of %s\r\n" % (frm, rcpt, mid, mid, mid))
-    # like any SMTP client: a refused connection, a lost session or a 4xx
-    # is tried again a little later (the server may be restarting)
-    code = 0
-    for attempt in range(40):
-        code = 0
-        try:
-            s = smtplib.SMTP("127.0.0.1", port, timeout=20)
-            s.ehlo("client.test")
-            s.mail(frm)
-            c, _ = s.rcpt(rcpt)
-            if c == 250:
-                c, _ = s.data(msg.encode())
-            code = c
-            s.quit()
-        except smtplib.SMTPResponseException as e:
-            code = e.smtp_code
-        except Exception:
-            pass
-        if code == 250 or code >= 500:
-            break
-        time.sleep(0.25)
-    print(mid, code, flush=True)
-PY
+	"$ZT_PY" "$ZT_PEERS/smtp-client.py" send-retry "$SMTPD_PORT" "$from" "$rcpt" "$@"
 }
 # crash_spool_check - after a stop: no body without a control file, no
 # temp file, no stale lock (a recipient tagged '~'; locks of the agents in

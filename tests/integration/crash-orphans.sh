@@ -11,9 +11,8 @@ need_built "$ZT_ZMTA" "$ZT_SCHED"
 PO=$ZT_W/po BIN=$ZT_W/bin ETC=$ZT_W/etc LOG=$ZT_W/log
 mkdir -p "$BIN" "$ETC" "$LOG"
 chmod 755 "$BIN" "$ETC" "$LOG"
-mk_postoffice "$PO" 1
 ln -s "$ZT_SCHED" "$BIN/scheduler"
-write_zconf "$ETC/zmta.conf" "POSTOFFICE=$PO" "MAILBIN=$BIN" "MAILSHARE=$ETC" "MAILVAR=$ETC" \
+scratch_po -p "$PO" -c "$ETC/zmta.conf" -H 1 "MAILBIN=$BIN" "MAILSHARE=$ETC" "MAILVAR=$ETC" \
 	"LOGDIR=$LOG"
 printf '*/*\tinterval=1s retries="1" expiry=1h idlemax=5s\n' > "$ETC/scheduler.conf"
 for n in 111 333 444 555 666; do echo "body $n" > "$PO/queue/$n"; done

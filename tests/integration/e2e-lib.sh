@@ -88,10 +88,9 @@ e2e_setup() {
 	done
 	ln -s "$ZT_SMTP" "$BIN/ta/smtp"
 	cp "$top_srcdir"/transport/errormail/forms/* "$ETC/forms/"
-	mk_postoffice "$PO"
 	start_nsd "$ZT_PEERS/mta.test.zone" || fail "nsd did not start"
 	start_sink || fail "smtp-sink did not start"
-	write_zconf "$ETC/zmta.conf" "POSTOFFICE=$PO" "MAILBIN=$BIN" "MAILSHARE=$ETC" \
+	scratch_po -p "$PO" -c "$ETC/zmta.conf" "MAILBIN=$BIN" "MAILSHARE=$ETC" \
 		"MAILVAR=$ETC" "LOGDIR=$LOG" "ROUTERCONF=$ETC/router.conf" "ROUTER_RESCAN=1" \
 		"MAILBOX=%h/Maildir/" "MYHOSTNAME=mail.localhost.test" \
 		"DNS_SERVERS=127.0.0.1:$DNS_PORT" "$@"

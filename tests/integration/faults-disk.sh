@@ -54,7 +54,7 @@ faults() { grep -c "^enospc " "$FLOG" 2>/dev/null; }
 fsize() { stat -c %s "$1" 2>/dev/null || echo missing; }
 
 # --- 1. the smtp agent ------------------------------------------------------
-smtp_env
+scratch_po
 start_aiosmtpd
 j=$(mkjob -P "$PO" -N SUCCESS,FAILURE "succ@$H")
 ctl=$(ctlpath "$j")
@@ -142,9 +142,7 @@ stop_pid "$AIO_PID"
 
 # --- 2. the scheduler -------------------------------------------------------
 dead_tcp_port || { fail "no dead port"; zt_done; }
-PO=$ZT_W/spo
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta2.conf" "POSTOFFICE=$PO"
+scratch_po -p "$ZT_W/spo" -c "$ZT_W/zmta2.conf"
 cat > "$ZT_W/scheduler.conf" <<CF
 PARAMexpire-sweep = 1s
 */*	interval=1s retries="1" expiry=2s idlemax=2s skew=5

@@ -3,7 +3,7 @@
 # goes in by the built sendmail, through the router and the scheduler
 # ("zmta start") to the smtp agent, which meets a scripted peer
 # (tests/peers/aiosmtpd-peer.py, raw mode for 421s and resets) or a DNS
-# fault (tests/integration/dns/dns-faulty.py).  One recipient per message;
+# fault (tests/peers/dns-faulty.py).  One recipient per message;
 # for each, the end state is checked:
 #   delivered  the peer logged the transaction with that recipient
 #   bounced    a delivery report (multipart/report, Status 5.x.x,

@@ -59,9 +59,7 @@ else
 fi
 MB=$SPOOL/$U
 
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "MAILBOX=$SPOOL/%u" "MYHOSTNAME=host.test" \
+scratch_po "MAILBOX=$SPOOL/%u" "MYHOSTNAME=host.test" \
 	"MAILBOX_LOCKWAIT=5s"
 
 # run_mb OUTBASE JOBTEXT ARGS... - the agent in $PO/transport (TA_RC)

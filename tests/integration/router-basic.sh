@@ -16,9 +16,7 @@ MKSUB=$top_builddir/tests/tools/mksub
 ZT_SCHED=$top_builddir/scheduler/scheduler
 need_built "$ROUTER" "$NEWALIASES" "$MKSUB" "$ZT_SCHED"
 
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "ROUTER_RESCAN=1" "ROUTER_DEFER_RETRY=2" \
+scratch_po "ROUTER_RESCAN=1" "ROUTER_DEFER_RETRY=2" \
 	"ROUTERCONF=$ZT_W/router.conf"
 ME=$(id -un)
 cat > "$ZT_W/router.conf" <<EOF

@@ -10,9 +10,7 @@ MKSUB=$top_builddir/tests/tools/mksub
 need_built "$ROUTER" "$MKSUB"
 N=${ROUTER_KILL_N:-500}
 
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "ROUTER_RESCAN=1" "ROUTERCONF=$ZT_W/router.conf"
+scratch_po "ROUTER_RESCAN=1" "ROUTERCONF=$ZT_W/router.conf"
 ME=$(id -un)
 printf 'myhostname mail.local.test\naliases aliases\n' > "$ZT_W/router.conf"
 printf 'team: %s, a@remote.test, b@remote.test\n' "$ME" > "$ZT_W/aliases"

@@ -9,9 +9,7 @@ ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
 need_built "$ZT_SCHED" "$ZT_SMTP" "$ZT_MKJOB"
 need_cmd jq
 start_aiosmtpd --slow 0.3 || { fail "aiosmtpd"; zt_done; }
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO"
+scratch_po
 cat > "$ZT_W/scheduler.conf" <<CF
 */*	interval=1s retries="1" expiry=1h idlemax=2s overfeed=4
 smtp/*	command="$ZT_SMTP -c \$channel -p $AIO_PORT"

@@ -20,9 +20,7 @@ dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
 track $!
 wait_udp "$DNSP" || { show "$ZT_W/dnsmasq.out"; fail "dnsmasq did not start"; zt_done; }
 
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "DNS_SERVERS=127.0.0.1:$DNSP" \
+scratch_po "DNS_SERVERS=127.0.0.1:$DNSP" \
 	"SMTP_TEST_ALLOW_LOOPBACK=yes"
 cat > "$ZT_W/scheduler.conf" <<CF
 */*	interval=2s retries="1 1 2" expiry=1h idlemax=3s
@@ -50,7 +48,7 @@ check_eq "no errors logged" 0 "$(grep -c ': error: ' "$ZT_W/sched.log")"
 check_eq "no DSN submitted" 0 "$(find "$PO/router" -type f | wc -l)"
 # mailq socket
 if [ -x "$top_builddir/scheduler/mailq" ]; then :; fi
-out=$(printf 'SHOW COUNTERS\nQUIT\n' | timeout 5 socat - "UNIX-CONNECT:$PO/.mailq.sock" 2>&1)
+out=$(mailq_cmd "UNIX-CONNECT:$PO/.mailq.sock" 'SHOW COUNTERS')
 check_match "mailq greeting" '^version zmta 2.0' "$out"
 check_match "mailq counters: delivered" "delivered $N" "$out"
 # a second scheduler must refuse to start

@@ -8,9 +8,7 @@ ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
 need_built "$ZT_SCHED" "$ZT_SMTP" "$ZT_MKJOB"
 need_cmd smtp-sink
 need_cmd socat
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO"
+scratch_po
 start_sink_nodump
 cat > "$ZT_W/good.conf" <<CF
 */*	interval=1s retries="1" expiry=1h idlemax=2s
@@ -53,10 +51,10 @@ for i in $(seq 1 150); do [ ! -e "$PO/transport/$j" ] && break; sleep 0.1; done
 [ ! -e "$PO/transport/77-etrn" ] && pass "ETRN file removed" || fail "ETRN file left"
 # ETRN over the mailq socket
 j2=$("$ZT_MKJOB" -P "$PO" "q2@[127.0.0.1]")
-printf 'NEW %s\n' "$j2" | socat - "UNIX-SENDTO:$PO/.scheduler.notify" 2>/dev/null
+sched_notify "$j2"
 sleep 1
 [ -e "$PO/transport/$j2" ] && pass "second queueonly message waits" || fail "second queueonly message ran"
-out=$(printf 'ETRN [127.0.0.1]\nQUIT\n' | timeout 5 socat - "UNIX-CONNECT:$PO/.mailq.sock" 2>&1)
+out=$(mailq_cmd "UNIX-CONNECT:$PO/.mailq.sock" 'ETRN [127.0.0.1]')
 check_match "mailq ETRN reply" 'ETRN started something' "$out"
 for i in $(seq 1 100); do [ ! -e "$PO/transport/$j2" ] && break; sleep 0.1; done
 [ ! -e "$PO/transport/$j2" ] && pass "mailq ETRN delivered it" || fail "mailq ETRN did not deliver"
@@ -74,7 +72,7 @@ SPID=$!
 track "$SPID"
 wait_port "$MQP" 10 && pass "TCP mailq listening on 127.0.0.1" || fail "no TCP mailq listener"
 check_eq "TCP mailq bound to loopback only" 0 "$(ss -Hltn "sport = :$MQP" | grep -vc '127.0.0.1')"
-out=$(printf 'SHOW COUNTERS\nQUIT\n' | timeout 5 socat - "TCP:127.0.0.1:$MQP" 2>&1)
+out=$(mailq_cmd "TCP:127.0.0.1:$MQP" 'SHOW COUNTERS')
 check_match "TCP: challenge" '^220 MAILQ-V2-HMAC-SHA256 [0-9a-f]{64}$' "$(printf '%s' "$out" | sed -n 2p)"
 check_match "TCP: command before AUTH refused" 'USER MUST AUTHENTICATE' "$out"
 if [ -x "$top_builddir/scheduler/mailq" ]; then

@@ -10,9 +10,7 @@
 ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
 need_built "$ZT_SCHED" "$ZT_SMTP" "$ZT_MKJOB"
 start_sink_nodump
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO"
+scratch_po
 # hold: never started (queueonly), so its message and body stay queued
 cat > "$ZT_W/scheduler.conf" <<CF
 */*	interval=1h retries="1" expiry=1d idlemax=2s

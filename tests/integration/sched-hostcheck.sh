@@ -10,9 +10,7 @@
 ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
 need_built "$ZT_SCHED" "$ZT_SMTP" "$ZT_MKJOB"
 start_sink_nodump
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO"
+scratch_po
 # the agent: records its argv, then is the real smtp agent
 cat > "$ZT_W/argv.sh" <<AG
 #!/bin/sh
@@ -61,6 +59,7 @@ for s in s2 s3 s4; do
 	fi
 done
 check_eq "no bounce for the good message" 0 "$(grep -l 'To: <\?s1@src.test' "$PO"/router/* 2>/dev/null | wc -l)"
+wait_spool_empty "$PO" 50
 check_eq "queue/ empty" 0 "$(find "$PO/queue" -type f | wc -l)"
 kill -0 "$SPID" 2>/dev/null && pass "scheduler still running" || fail "scheduler died"
 kill -TERM "$SPID"; wait "$SPID" 2>/dev/null

@@ -11,9 +11,7 @@ need_built "$ZT_SCHED" "$ZT_SMTP" "$ZT_MKJOB"
 need_cmd smtp-sink
 need_cmd socat
 start_sink_nodump
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO"
+scratch_po
 # agents for the fault cases
 cat > "$ZT_W/crash.sh" <<'AG'
 #!/bin/sh
@@ -81,7 +79,8 @@ check_eq "hung agent's recipient unlocked" _ "$(ctl_tags "$PO/transport/$hang")"
 grep -q 'floods its output: killing it' "$ZT_W/sched.log" && pass "flooding agent killed" || fail "flooding agent not killed"
 [ -e "$PO/transport/$spam" ] && pass "flooding agent's message still queued" || fail "flooding agent's message gone"
 check_eq "flooding agent's recipient not done" _ "$(ctl_tags "$PO/transport/$spam")"
-out=$(printf 'SHOW QUEUE SHORT\nSHOW QUEUE THREADS\nSHOW THREAD crash [127.0.0.1]\nBOGUS cmd\nQUIT\n' | timeout 5 socat - "UNIX-CONNECT:$PO/.mailq.sock" 2>&1)
+out=$(mailq_cmd "UNIX-CONNECT:$PO/.mailq.sock" 'SHOW QUEUE SHORT' 'SHOW QUEUE THREADS' \
+	'SHOW THREAD crash [127.0.0.1]' 'BOGUS cmd')
 check_match "mailq short lists the crash message" "crash/\[127\.0\.0\.1\] c@\[127\.0\.0\.1\] A=1" "$out"
 check_match "mailq threads line" 'hang/\[127\.0\.0\.1\]/0 R=1' "$out"
 check_match "mailq unknown command" "^-MAILQ2 Unknown command" "$out"
@@ -109,7 +108,7 @@ PY
 "$ZT_PY" "$ZT_W/mqhog.py" "$PO/.mailq.sock" hog & HOG=$!; track "$HOG"
 "$ZT_PY" "$ZT_W/mqhog.py" "$PO/.mailq.sock" junk & JUNK=$!; track "$JUNK"
 sleep 1
-out=$(printf 'SHOW COUNTERS\nQUIT\n' | timeout 5 socat - "UNIX-CONNECT:$PO/.mailq.sock" 2>&1)
+out=$(mailq_cmd "UNIX-CONNECT:$PO/.mailq.sock" 'SHOW COUNTERS')
 check_match "mailq answers while a client does not read" 'threads' "$out"
 kill -0 "$SPID" 2>/dev/null && pass "scheduler survives hostile mailq clients" || fail "scheduler died (mailq clients)"
 stop_pid "$HOG"; stop_pid "$JUNK"

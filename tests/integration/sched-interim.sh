@@ -7,9 +7,7 @@
 ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
 need_built "$ZT_SCHED" "$ZT_SMTP" "$ZT_MKJOB"
 start_aiosmtpd || { fail "aiosmtpd"; zt_done; }
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO"
+scratch_po
 cat > "$ZT_W/scheduler.conf" <<CF
 PARAMglobal-report-interval = 2s
 */*	interval=1s retries="1" expiry=8s idlemax=2s
@@ -29,6 +27,7 @@ if [ -n "$r1" ]; then
 	check_nomatch "interim: not the queued one" 'Final-Recipient: rfc822; ?rcpt-temp1@' "$c"
 fi
 for i in $(seq 1 200); do [ ! -e "$PO/transport/$j" ] && break; sleep 0.1; done
+wait_spool_empty "$PO" 50
 check_eq "spool empty after expiry" 0 "$(find "$PO/transport" "$PO/queue" -type f | wc -l)"
 check_eq "two reports in all" 2 "$(ls "$PO/router" | wc -l)"
 r2=$(ls -t "$PO/router" | head -1)

@@ -10,9 +10,7 @@ ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
 need_built "$ZT_SCHED" "$ZT_SMTP" "$ZT_MKJOB"
 need_cmd jq
 start_aiosmtpd --slow 5 || { fail "aiosmtpd"; zt_done; }
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "SMTP_KEEPALIVE=1s"
+scratch_po "SMTP_KEEPALIVE=1s"
 cat > "$ZT_W/scheduler.conf" <<CF
 PARAMmax-ta-silence = 2s
 */*	interval=1s retries="1" expiry=1h idlemax=2s

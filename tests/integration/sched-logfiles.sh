@@ -6,9 +6,7 @@
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
 need_built "$ZT_SCHED"
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO"
+scratch_po
 printf '*/*\tinterval=1m\nsmtp/*\tcommand="/bin/true"\n' > "$ZT_W/s.conf"
 echo precious > "$ZT_W/target"
 

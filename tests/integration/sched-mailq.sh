@@ -23,9 +23,7 @@ need_built "$ZT_SCHED" "$ZT_SMTP" "$ZT_MKJOB" "$MAILQ"
 need_cmd socat
 start_aiosmtpd || { fail "aiosmtpd did not start"; zt_done; }
 dead_tcp_port || { fail "no dead port"; zt_done; }
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO"
+scratch_po
 # smtp: a refusing destination with a long interval (messages stay queued);
 # hold: queueonly, delivered to the peer only on ETRN
 cat > "$ZT_W/scheduler.conf" <<CF

@@ -56,11 +56,9 @@ UIDA=$(id -u "$MQA")
 MQB=$ZT_W/mailq
 cp "$MAILQ" "$MQB" && chmod 755 "$MQB"
 
-PO=$ZT_W/po
-mk_postoffice "$PO"
+scratch_po
 chmod o+x "$PO"
 SOCK=$PO/.mailq.sock
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO"
 chmod 644 "$ZT_W/zmta.conf"
 MQP=$(pick_port)
 printf '# user:password:attributes:networks\nops:s3cret:ALL:[127.0.0.1]/32\nviewer:v1ew:QQ TT SNMP:[127.0.0.1]/32\n' > "$ZT_W/auth"
@@ -310,7 +308,7 @@ chmod 644 "$ZT_W/auth"
 start_sched "$ZT_W/sched3.log"
 sleep 0.5
 check_match "authfile 0644: refused with a log line" \
-	"PARAMauthfile $ZT_W/auth: mode 0644 gives group or others access; refused" "$(cat "$ZT_W/sched3.log")"
+	"PARAMauthfile refused: $ZT_W/auth: mode 0644 gives access to group or others" "$(cat "$ZT_W/sched3.log")"
 check_match "authfile 0644: no TCP listener" 'TCP listener not opened' "$(cat "$ZT_W/sched3.log")"
 MAILQ_AUTH=ops:s3cret mq -p "127.0.0.1:$MQP" -s
 check_eq "authfile 0644: TCP mailq cannot connect" 69 "$mrc"

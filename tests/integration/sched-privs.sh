@@ -174,7 +174,7 @@ for i in $(seq 1 50); do grep -q 'cannot start agent' "$ZT_W/sched5.log" && brea
 sleep 1
 check_match "reason logged" "cannot start agent: execve $B/no-such-agent: No such file" "$(cat "$ZT_W/sched5.log")"
 check_eq "one start, then retry wait (no fork loop)" 1 "$(grep -c 'started agent' "$ZT_W/sched5.log")"
-out=$(printf 'SHOW QUEUE THREADS\nQUIT\n' | timeout 5 socat - "UNIX-CONNECT:$PO/.mailq.sock" 2>&1)
+out=$(mailq_cmd "UNIX-CONNECT:$PO/.mailq.sock" 'SHOW QUEUE THREADS')
 check_match "thread waits for its retry" "retry wait" "$out"
 stop_pid "$SPID"
 [ "$ZT_FAILS" = 0 ] || show "$ZT_W/sched3.log" "$ZT_W/sched4.log" "$ZT_W/sched5.log"

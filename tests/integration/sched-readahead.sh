@@ -11,9 +11,7 @@ ZT_TIMEOUT=${ZT_TIMEOUT:-40}
 ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
 MAILQ=${ZT_MAILQ:-$top_builddir/scheduler/mailq}
 need_built "$ZT_SCHED" "$ZT_MKJOB" "$MAILQ"
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO"
+scratch_po
 # ahead.sh PO GATE WORD - take one job, ask for the next, report WORD
 # for its first recipient once GATE exists; then idle until told to exit
 cat > "$ZT_W/ahead.sh" <<'TA'
@@ -65,7 +63,7 @@ done
 check_eq "no deferral before the reports" 0 "$(grep -c 'deferred (attempt' "$SL")"
 
 : > "$ZT_W/gate-ok"
-for i in $(seq 1 100); do [ -e "$PO/transport/$jok" ] || break; sleep 0.1; done
+for i in $(seq 1 100); do [ -e "$PO/transport/$jok" ] || [ -e "$PO/queue/$jok" ] || break; sleep 0.1; done
 check_eq "delivered message left the spool" 0 "$(find "$PO/transport/$jok" "$PO/queue/$jok" 2>/dev/null | wc -l)"
 check_eq "its thread is gone" "" "$(thread_line rok)"
 

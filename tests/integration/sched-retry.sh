@@ -12,9 +12,7 @@ ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
 need_built "$ZT_SCHED" "$ZT_SMTP" "$ZT_MKJOB"
 need_cmd socat
 dead_tcp_port || { fail "no dead port"; zt_done; }
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO"
+scratch_po
 cat > "$ZT_W/scheduler.conf" <<CF
 PARAMdelay-warning = 2s
 PARAMexpire-sweep = 1s
@@ -91,6 +89,7 @@ sleep 0.5
 SPID=$!
 track "$SPID"
 for i in $(seq 1 100); do [ ! -e "$PO/transport/$j4" ] && break; sleep 0.1; done
+wait_spool_empty "$PO" 50
 check_eq "expired at start-up" 0 "$(find "$PO/transport" "$PO/queue" -type f | wc -l)"
 check_eq "no new attempt after the restart" 0 "$(grep -c 'deferred (attempt' "$ZT_W/sched3.log")"
 check_eq "its report was submitted" $((nrep + 1)) "$(ls "$PO/router" | wc -l)"

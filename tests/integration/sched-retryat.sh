@@ -8,9 +8,7 @@
 ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
 MAILQ=${ZT_MAILQ:-$top_builddir/scheduler/mailq}
 need_built "$ZT_SCHED" "$ZT_MKJOB" "$MAILQ"
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO"
+scratch_po
 # the agent answers every recipient of a job with "retryat +$1"
 cat > "$ZT_W/later.sh" <<'AG'
 #!/bin/bash

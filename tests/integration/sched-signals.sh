@@ -20,9 +20,7 @@ ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
 need_built "$ZT_SCHED" "$ZT_SMTP" "$ZT_MKJOB"
 need_cmd socat jq
 start_aiosmtpd --slow 3 || { fail "aiosmtpd did not start"; zt_done; }
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO"
+scratch_po
 cat > "$ZT_W/scheduler.conf" <<CF
 */*	interval=1s retries="1 1" expiry=1h idlemax=30s
 	maxthr=1 overfeed=0
@@ -32,7 +30,7 @@ SL=$ZT_W/sched.log
 ST=$ZT_W/stat.log
 
 # notify REL - tell the scheduler about a new control file (no 10 s rescan)
-notify() { printf 'NEW %s\n' "$1" | socat -u - "UNIX-SENDTO:$PO/.scheduler.notify" 2>/dev/null; }
+notify() { sched_notify "$1"; }
 # start_sched LOG [STATLOG] - scheduler in the foreground, SPID
 start_sched() {
 	if [ -n "${2:-}" ]; then

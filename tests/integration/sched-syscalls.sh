@@ -34,9 +34,7 @@ dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
 track $!
 wait_udp "$DNSP" || { show "$ZT_W/dnsmasq.out"; fail "dnsmasq did not start"; zt_done; }
 
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "DNS_SERVERS=127.0.0.1:$DNSP" \
+scratch_po "DNS_SERVERS=127.0.0.1:$DNSP" \
 	"SMTP_TEST_ALLOW_LOOPBACK=yes"
 cat > "$ZT_W/scheduler.conf" <<CF
 */*	interval=2s retries="1 1 2" expiry=1h idlemax=3s

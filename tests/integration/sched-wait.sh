@@ -18,9 +18,7 @@ MAILQ=${ZT_MAILQ:-$top_builddir/scheduler/mailq}
 need_built "$ZT_SCHED" "$ZT_SMTP" "$ZT_MKJOB" "$MAILQ"
 need_cmd socat
 dead_tcp_port || { fail "no dead port"; zt_done; }
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO"
+scratch_po
 # a slow agent that never reads ahead: it takes one job and sits on it
 cat > "$ZT_W/slow-ta.sh" <<'TA'
 #!/bin/sh
@@ -36,7 +34,7 @@ wro/*	command="$ZT_SMTP -c \$channel -p $DEAD_TCP_PORT" wakeuprestartonly
 smtp/*	command="$ZT_SMTP -c \$channel -p $DEAD_TCP_PORT"
 CF
 SL=$ZT_W/sched.log
-notify() { printf 'NEW %s\n' "$1" | socat -u - "UNIX-SENDTO:$PO/.scheduler.notify" 2>/dev/null; }
+notify() { sched_notify "$1"; }
 deferrals() { cat "$SL" 2>/dev/null | grep -c 'deferred (attempt'; }
 # rcpt_line ADDR - the mailq line of a recipient
 rcpt_line() { with_timeout 10 "$MAILQ" -P "$PO" | grep -F " $1 "; }

@@ -34,9 +34,7 @@ SM=$top_builddir/sendmail/sendmail
 MAILQ=$top_builddir/scheduler/mailq
 need_built "$SM"
 H=mx.example.test
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "MYHOSTNAME=$H"
+scratch_po "MYHOSTNAME=$H"
 CONF0=$(cat "$ZCONFIG")
 # conf NAME=value... - the base zmta.conf plus these lines
 conf() {

@@ -10,7 +10,7 @@
 need_agent
 need_cmd openssl
 need_cmd base64
-smtp_env
+scratch_po
 T=$'\t'
 H='[127.0.0.1]'
 DEFER='^(deferred|retryat|deferall)$'

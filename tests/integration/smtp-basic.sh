@@ -6,7 +6,7 @@
 need_agent
 need_cmd smtp-sink
 start_sink
-smtp_env
+scratch_po
 T=$'\t'
 H='[127.0.0.1]'
 

@@ -7,7 +7,7 @@
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 need_agent
 start_aiosmtpd
-smtp_env
+scratch_po
 T=$'\t'
 H='[127.0.0.1]'
 

@@ -16,7 +16,7 @@ need_cmd nsd
 start_nsd "$ZT_PEERS/mta.test.zone" mta.test
 start_aiosmtpd; P1=$AIO_PORT; L1=$AIO_LOG
 dead_tcp_port; PDEAD=$DEAD_TCP_PORT
-smtp_env "DNS_SERVERS=127.0.0.1:$DNS_PORT"
+scratch_po "DNS_SERVERS=127.0.0.1:$DNS_PORT"
 T=$'\t'
 H='[127.0.0.1]'
 

@@ -4,7 +4,7 @@
 # -M refuses port 25 (EX_USAGE).
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 need_agent
-smtp_env
+scratch_po
 T=$'\t'
 H='[127.0.0.1]'
 

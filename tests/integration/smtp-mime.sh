@@ -6,7 +6,7 @@
 # 8-bit peers; header text: RFC 2047 unless -H.
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 need_agent
-smtp_env
+scratch_po
 T=$'\t'
 H='[127.0.0.1]'
 

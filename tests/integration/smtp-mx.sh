@@ -11,7 +11,7 @@ start_nsd "$ZT_PEERS/mta.test.zone" mta.test
 start_aiosmtpd; P1=$AIO_PORT; L1=$AIO_LOG
 start_aiosmtpd; P2=$AIO_PORT; L2=$AIO_LOG
 dead_tcp_port; PDEAD=$DEAD_TCP_PORT
-smtp_env "DNS_SERVERS=127.0.0.1:$DNS_PORT" \
+scratch_po "DNS_SERVERS=127.0.0.1:$DNS_PORT" \
 	"SMTP_TEST_ADDRMAP=127.0.0.2=127.0.0.1:$PDEAD 127.0.0.3=127.0.0.1:$P1 127.0.0.4=127.0.0.1:$P2"
 T=$'\t'
 
@@ -129,7 +129,7 @@ else
 fi
 
 # 12. DNS SERVFAIL (dns-faulty.py): deferall, nothing final
-if [ -f "$top_srcdir/tests/integration/dns/dns-faulty.py" ] && "$ZT_PY" -c 'import dnslib' 2>/dev/null; then
+if [ -f "$ZT_PEERS/dns-faulty.py" ] && "$ZT_PY" -c 'import dnslib' 2>/dev/null; then
 	start_dns_faulty
 	write_zconf "$ZT_W/zmta2.conf" "POSTOFFICE=$PO" "DNS_SERVERS=127.0.0.1:$DNS_PORT" \
 		"SMTP_TEST_ADDRMAP=127.0.0.2=127.0.0.1:$PDEAD 127.0.0.3=127.0.0.1:$P1"
@@ -139,6 +139,6 @@ if [ -f "$top_srcdir/tests/integration/dns/dns-faulty.py" ] && "$ZT_PY" -c 'impo
 	check_eq "SERVFAIL: tags blank" "__" "$(ctl_tags "$(ctlpath "$j")")"
 	check_eq "SERVFAIL: no d line" "" "$(ctl_dlines "$(ctlpath "$j")")"
 else
-	info "SERVFAIL part skipped (no tests/integration/dns/dns-faulty.py or dnslib)"
+	info "SERVFAIL part skipped (no tests/peers/dns-faulty.py or dnslib)"
 fi
 zt_done

@@ -5,7 +5,7 @@
 # unknown options and missing values (EX_USAGE).
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 need_agent
-smtp_env
+scratch_po
 T=$'\t'
 H='[127.0.0.1]'
 

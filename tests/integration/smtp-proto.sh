@@ -5,7 +5,7 @@
 # single bytes, malformed and over-long replies, a peer closing mid-DATA.
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 need_agent
-smtp_env
+scratch_po
 T=$'\t'
 H='[127.0.0.1]'
 DEFER='^(deferred|retryat|deferall|deferback)$'

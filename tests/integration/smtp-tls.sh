@@ -12,7 +12,7 @@ need_agent
 need_cmd openssl
 C=$ZT_W/certs
 make_certs "$C" || skip "make-certs failed"
-smtp_env
+scratch_po
 T=$'\t'
 H='[127.0.0.1]'
 DEFER='^(deferred|retryat|deferall)$'

@@ -23,7 +23,6 @@ SMTP_ITESTS = \
 TESTS += $(SMTP_ITESTS)
 
 EXTRA_DIST += $(SMTP_ITESTS) \
-	tests/peers/aiosmtpd-peer.py tests/peers/make-certs.sh tests/peers/mta.test.zone \
 	bench/smtp-pipeline.sh
 
 

@@ -1,43 +1,44 @@
 #!/bin/sh
 # smtpd-daemon.sh - the smtpserver daemon: -n on good and bad files, the
 # pid lock (a second instance refuses), -i on stdin/stdout and through
-# sendmail -bs, zmta's own smtp agent as a sender, SIGKILL right after a
+# sendmail -bs, zmta's own smtp agent as a sender, a 200 KB message (past
+# the 64 KB kept in memory), SIGKILL right after a
 # 250 (the message is in router/, whole), a full disk (LD_PRELOAD
 # tests/tools/enospc.c) gives 452 4.3.1 and nothing queued, SIGTERM closes
-# the listener and lets the session in flight finish.
+# the listener and lets the session in flight finish; 1,000 idle sessions
+# are greeted, one more transaction works, and each idle session costs
+# less than 64 KiB of RSS (77 when the descriptor limit is too low).
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 SMTPD=$top_builddir/smtpserver/smtpserver
 SENDMAIL=$top_builddir/sendmail/sendmail
-CLI="$ZT_PY $top_srcdir/tests/integration/smtpd_client.py"
+CLI="$ZT_PY $ZT_PEERS/smtp-client.py"
 need_built "$SMTPD"
 need_cmd swaks cc
 
-PO=$ZT_W/po
-mk_postoffice "$PO"
 mkdir -p "$ZT_W/bin"
 ln -s "$SMTPD" "$ZT_W/bin/smtpserver"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "ROUTERCONF=$ZT_W/router.conf" "MAILBIN=$ZT_W/bin"
+scratch_po "ROUTERCONF=$ZT_W/router.conf" "MAILBIN=$ZT_W/bin"
 ME=$(id -un)
 printf 'myhostname mail.local.test\nlocaldomains local.test\n' > "$ZT_W/router.conf"
 printf 'hostname mail.local.test\n' > "$ZT_W/smtpserver.conf"
 nmsg() { find "$PO/router" "$PO/public" -type f -name '[0-9]*' | wc -l; }
 
 # -n
-"$SMTPD" -n -f "$ZT_W/smtpserver.conf" > "$ZT_W/n.out" 2>&1
+"$SMTPD" -n -C "$ZT_W/smtpserver.conf" > "$ZT_W/n.out" 2>&1
 check_eq "-n on a good file: 0" 0 "$?"
-"$SMTPD" -n -f "$top_srcdir/etc/smtpserver.conf" > "$ZT_W/n2.out" 2>&1
+"$SMTPD" -n -C "$top_srcdir/etc/smtpserver.conf" > "$ZT_W/n2.out" 2>&1
 check_eq "-n on the sample etc/smtpserver.conf: 0" 0 "$?"
 printf 'hostname ok\nmax-rcpts lots\n' > "$ZT_W/bad.conf"
-out=$("$SMTPD" -n -f "$ZT_W/bad.conf" 2>&1)
+out=$("$SMTPD" -n -C "$ZT_W/bad.conf" 2>&1)
 check_eq "-n on a bad file: 78" 78 "$?"
 check_match "-n names file and line" 'bad.conf:2: max-rcpts' "$out"
 printf 'listen nowhere\n' > "$ZT_W/bad2.conf"
-out=$("$SMTPD" -n -f "$ZT_W/bad2.conf" 2>&1)
+out=$("$SMTPD" -n -C "$ZT_W/bad2.conf" 2>&1)
 check_match "-n: bad listen line" 'bad2.conf:1: listen' "$out"
 
 # -i: one session on stdin/stdout
 out=$(printf 'EHLO local\r\nMAIL FROM:<a@client.test>\r\nRCPT TO:<%s@local.test>\r\nDATA\r\nSubject: i\r\n\r\nvia -i\r\n.\r\nQUIT\r\n' "$ME" |
-	with_timeout 20 "$SMTPD" -i -f "$ZT_W/smtpserver.conf" 2>"$ZT_W/i.err")
+	with_timeout 20 "$SMTPD" -i -C "$ZT_W/smtpserver.conf" 2>"$ZT_W/i.err")
 check_match "-i: greeting" '^220 mail.local.test' "$out"
 check_match "-i: queued" '250 2.0.0 Ok: queued as' "$out"
 check_match "-i: 221" '221 2.0.0' "$out"
@@ -55,13 +56,13 @@ fi
 
 # the daemon
 PORT=$(pick_port)
-"$SMTPD" -F -f "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd.log" 2> "$ZT_W/smtpd.err" &
+"$SMTPD" -F -C "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd.log" 2> "$ZT_W/smtpd.err" &
 SPID=$!
 track "$SPID"
 wait_port "$PORT" || { show "$ZT_W/smtpd.err" "$ZT_W/smtpd.log"; exit 1; }
 check_eq "pid file" "$SPID" "$(cat "$PO/.pid.smtpserver" 2>/dev/null)"
 P2=$(pick_port)
-with_timeout 10 "$SMTPD" -F -f "$ZT_W/smtpserver.conf" -l "127.0.0.1:$P2" > "$ZT_W/second.out" 2>&1
+with_timeout 10 "$SMTPD" -F -C "$ZT_W/smtpserver.conf" -l "127.0.0.1:$P2" > "$ZT_W/second.out" 2>&1
 check_eq "a second instance refuses (lock held): 75" 75 "$?"
 
 # zmta's own smtp agent as the sender
@@ -73,6 +74,24 @@ if [ -x "$ZT_SMTP" ] && [ -x "$ZT_MKJOB" ]; then
 	if [ -n "$f" ]; then pass "smtp agent: message in router/"; else fail "smtp agent: nothing in router/"; show "$ZT_W/ta.out" "$ZT_W/ta.err"; fi
 	rm -f "$PO"/router/*
 fi
+
+# a message bigger than the 64 KB kept in memory: the commit worker
+# copies it from the engine's scratch file, whole and in order
+out=$("$ZT_PY" - "$PORT" "$ME@local.test" <<'PY' 2>&1
+import smtplib, sys
+port, rcpt = int(sys.argv[1]), sys.argv[2]
+body = "".join("big line %06d\r\n" % i for i in range(12000))
+c = smtplib.SMTP("127.0.0.1", port, timeout=20)
+print("big: %r" % (c.sendmail("a@client.test", [rcpt], "Subject: big\r\n\r\n" + body),))
+c.quit()
+PY
+)
+check_match "a 200 KB message: 250" 'big: \{\}' "$out"
+f=$(grep -l '^Subject: big' "$PO"/router/* 2>/dev/null | head -1)
+check_eq "a 200 KB message: every line in router/" 12000 "$(grep -c '^big line [0-9]*$' "${f:-/dev/null}")"
+check_eq "a 200 KB message: its last line last" "big line 011999" "$(tail -n 1 "${f:-/dev/null}")"
+check_eq "a 200 KB message: no scratch file left in public/" 0 "$(find "$PO/public" -type f | wc -l)"
+rm -f "$PO"/router/*
 
 # SIGKILL right after the 250: the message is in router/, whole
 out=$($CLI send "$PORT" "$ME@local.test" 2>&1)
@@ -93,7 +112,7 @@ fi
 if cc -shared -fPIC -o "$SHIM" "$top_srcdir/tests/tools/enospc.c" -ldl > "$ZT_W/cc.out" 2>&1; then
 	PORT=$(pick_port)
 	ENOSPC_MATCH=/public/ ENOSPC_LOG=$ZT_W/enospc.log LD_PRELOAD=$SHIM \
-		"$SMTPD" -F -f "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd2.log" 2> "$ZT_W/smtpd2.err" &
+		"$SMTPD" -F -C "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd2.log" 2> "$ZT_W/smtpd2.err" &
 	SPID=$!
 	track "$SPID"
 	wait_port "$PORT" || { show "$ZT_W/smtpd2.err"; exit 1; }
@@ -108,9 +127,14 @@ else
 fi
 
 # 1,000 idle sessions in one process; one more still gets its mail through
+# 1,000 sessions need about 1,100 descriptors on both ends: raise the soft
+# limit (up to the hard one; root may raise both); if that is not enough
+# the part is skipped and the test ends with 77, never a silent pass
+[ "$(ulimit -n)" -ge 4096 ] || ulimit -n 4096 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
+IDLE_SKIPPED=
 PORT=$(pick_port)
 printf 'hostname mail.local.test\nmax-per-ip 0\n' > "$ZT_W/idle.conf"
-"$SMTPD" -F -f "$ZT_W/idle.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd4.log" 2> "$ZT_W/smtpd4.err" &
+"$SMTPD" -F -C "$ZT_W/idle.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd4.log" 2> "$ZT_W/smtpd4.err" &
 SPID=$!
 track "$SPID"
 wait_port "$PORT" || exit 1
@@ -143,8 +167,16 @@ PY
 	check_match "1000 idle sessions greeted" 'greeted 1000' "$out"
 	check_match "a transaction beside 1000 idle sessions" 'one more: \{\}' "$out"
 	info "$(grep 'rss per idle' "$ZT_W/idle.out")"
+	# a resource bound, not timing: an idle session must stay small
+	b=$(sed -n 's/^rss per idle session \(-\{0,1\}[0-9]*\) bytes$/\1/p' "$ZT_W/idle.out")
+	if [ -n "$b" ] && [ "$b" -lt 65536 ]; then
+		pass "RSS per idle session below 64 KiB ($b B at 1,000 sessions)"
+	else
+		fail "RSS per idle session: '${b:-not measured}' bytes, bound 65536"
+	fi
 else
-	info "ulimit -n below 1100: 1000-session part skipped"
+	IDLE_SKIPPED="ulimit -n is $(ulimit -n) (below 1100) and cannot be raised"
+	info "SKIP: 1000-session part: $IDLE_SKIPPED"
 fi
 stop_pid "$SPID"
 rm -f "$PO"/router/*
@@ -152,7 +184,7 @@ rm -f "$PO"/router/*
 # connections per client address
 PORT=$(pick_port)
 printf 'hostname mail.local.test\nmax-per-ip 2\n' > "$ZT_W/perip.conf"
-"$SMTPD" -F -f "$ZT_W/perip.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd5.log" 2> "$ZT_W/smtpd5.err" &
+"$SMTPD" -F -C "$ZT_W/perip.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd5.log" 2> "$ZT_W/smtpd5.err" &
 SPID=$!
 track "$SPID"
 wait_port "$PORT" || exit 1
@@ -176,35 +208,11 @@ stop_pid "$SPID"
 
 # SIGTERM: no new connections, the session in flight finishes
 PORT=$(pick_port)
-"$SMTPD" -F -f "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd3.log" 2> "$ZT_W/smtpd3.err" &
+"$SMTPD" -F -C "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd3.log" 2> "$ZT_W/smtpd3.err" &
 SPID=$!
 track "$SPID"
 wait_port "$PORT" || exit 1
-"$ZT_PY" - "$PORT" "$ME@local.test" "$SPID" > "$ZT_W/term.out" 2>&1 <<'PY'
-import os, signal, socket, sys, time
-port, rcpt, pid = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-s = socket.create_connection(("127.0.0.1", port), timeout=20)
-f = s.makefile("rb")
-def rd():
-    while True:
-        l = f.readline().decode()
-        if len(l) < 4 or l[3] != "-":
-            return l.strip()
-print(rd())
-s.sendall(b"EHLO t\r\nMAIL FROM:<a@client.test>\r\nRCPT TO:<%s>\r\nDATA\r\n" % rcpt.encode())
-print(rd()); print(rd()); print(rd()); print(rd())
-os.kill(pid, signal.SIGTERM)
-for i in range(100):
-    try:
-        c = socket.create_connection(("127.0.0.1", port), timeout=2)
-        c.close()
-        time.sleep(0.05)
-    except OSError:
-        print("listener closed")
-        break
-s.sendall(b"Subject: t\r\n\r\nin flight\r\n.\r\nQUIT\r\n")
-print(rd()); print(rd())
-PY
+$CLI sigterm "$PORT" "$ME@local.test" "$SPID" > "$ZT_W/term.out" 2>&1
 out=$(cat "$ZT_W/term.out")
 check_match "SIGTERM: listener closed" 'listener closed' "$out"
 check_match "SIGTERM: message in flight accepted" '250 2.0.0 Ok: queued' "$out"
@@ -215,4 +223,6 @@ for e in "$ZT_W"/smtpd*.err "$ZT_W/i.err"; do
 		fail "sanitizer report in $e"; show "$e"
 	fi
 done
+# the rest passed but the 1,000-session part could not run: skipped, not passed
+[ "$ZT_FAILS" -eq 0 ] && [ -n "$IDLE_SKIPPED" ] && skip "1000 idle sessions not tested: $IDLE_SKIPPED"
 zt_done

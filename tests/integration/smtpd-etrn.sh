@@ -17,7 +17,7 @@ printf 'myhostname mail.local.test\nlocaldomains local.test\n' > "$ZT_W/router.c
 printf 'hostname mail.local.test\n' > "$ZT_W/smtpserver.conf"
 
 PORT=$(pick_port)
-"$SMTPD" -F -f "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd.log" 2> "$ZT_W/smtpd.err" &
+"$SMTPD" -F -C "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -L "$ZT_W/smtpd.log" 2> "$ZT_W/smtpd.err" &
 SPID=$!
 track "$SPID"
 wait_port "$PORT" 15 || { fail "smtpserver did not start"; cat "$ZT_W/smtpd.err"; zt_done; }

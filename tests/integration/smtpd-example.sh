@@ -25,7 +25,7 @@ PORT=$(head -1 "$ZT_W/port")
 out=$(swaks --server "127.0.0.1:$PORT" --from a@client.test --helo client.test \
 	--to someone@else.test 2>&1)
 check_match "foreign recipient refused" '550 5.7.1 no such user here' "$out"
-out=$("$ZT_PY" "$top_srcdir/tests/integration/smtpd_client.py" send "$PORT" bob@example.org 2>&1)
+out=$("$ZT_PY" "$ZT_PEERS/smtp-client.py" send "$PORT" bob@example.org 2>&1)
 check_match "smtplib: message accepted" 'sent \{\}' "$out"
 for i in $(seq 1 50); do kill -0 "$EPID" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$EPID" 2>/dev/null; then fail "example did not stop after one message"; fi

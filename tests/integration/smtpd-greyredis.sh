@@ -45,7 +45,7 @@ start_smtpd() {
 	# each node has its own postoffice (one smtpserver per postoffice)
 	mk_postoffice "$ZT_W/$1.po"
 	write_zconf "$ZT_W/$1.zconf" "POSTOFFICE=$ZT_W/$1.po" "ROUTERCONF=$ZT_W/router.conf"
-	ZCONFIG=$ZT_W/$1.zconf "$SMTPD" -F -f "$ZT_W/$1.conf" -L "$ZT_W/$1.log" 2> "$ZT_W/$1.err" &
+	ZCONFIG=$ZT_W/$1.zconf "$SMTPD" -F -C "$ZT_W/$1.conf" -L "$ZT_W/$1.log" 2> "$ZT_W/$1.err" &
 	track $!
 	wait_port "$2" || { show "$ZT_W/$1.err" "$ZT_W/$1.log"; fail "smtpserver $1 did not start"; zt_done; }
 }

@@ -81,12 +81,12 @@ PORT=$(pick_port)
 	echo "policy-timeout 10s"
 	echo "listen 127.0.0.1:$PORT smtp"
 } > "$ZT_W/smtpserver.conf"
-"$SMTPD" -n -f "$ZT_W/smtpserver.conf" && pass "smtpserver -n accepts policy-service-eom" ||
+"$SMTPD" -n -C "$ZT_W/smtpserver.conf" && pass "smtpserver -n accepts policy-service-eom" ||
 	fail "smtpserver -n refuses policy-service-eom"
 printf 'policy-service-eom inet:nowhere\n' > "$ZT_W/bad.conf"
-out=$("$SMTPD" -n -f "$ZT_W/bad.conf" 2>&1)
+out=$("$SMTPD" -n -C "$ZT_W/bad.conf" 2>&1)
 check_match "smtpserver -n: a bad policy-service-eom endpoint is refused" 'policy service .inet:nowhere.' "$out"
-"$SMTPD" -F -f "$ZT_W/smtpserver.conf" -L "$ZT_W/smtpd.log" 2> "$ZT_W/smtpd.err" &
+"$SMTPD" -F -C "$ZT_W/smtpserver.conf" -L "$ZT_W/smtpd.log" 2> "$ZT_W/smtpd.err" &
 SPID=$!
 track "$SPID"
 wait_port "$PORT" || { show "$ZT_W/smtpd.err" "$ZT_W/smtpd.log"; fail "smtpserver did not start"; zt_done; }
@@ -213,7 +213,7 @@ PORT2=$(pick_port)
 	echo "policy-service inet:127.0.0.1:$POLPORT"
 	echo "listen 127.0.0.1:$PORT2 smtp"
 } > "$ZT_W/smtpserver2.conf"
-ZCONFIG=$ZT_W/zmta2.conf "$SMTPD" -F -f "$ZT_W/smtpserver2.conf" -L "$ZT_W/smtpd2.log" 2> "$ZT_W/smtpd2.err" &
+ZCONFIG=$ZT_W/zmta2.conf "$SMTPD" -F -C "$ZT_W/smtpserver2.conf" -L "$ZT_W/smtpd2.log" 2> "$ZT_W/smtpd2.err" &
 SPID2=$!
 track "$SPID2"
 wait_port "$PORT2" || { show "$ZT_W/smtpd2.err" "$ZT_W/smtpd2.log"; fail "smtpserver 2 did not start"; zt_done; }

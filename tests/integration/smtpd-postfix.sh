@@ -12,9 +12,7 @@ need_cmd swaks openssl postfix
 [ -x /usr/lib/postfix/sbin/master ] || skip "no /usr/lib/postfix/sbin/master"
 id postfix > /dev/null 2>&1 || skip "no postfix user"
 
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "ROUTERCONF=$ZT_W/router.conf"
+scratch_po "ROUTERCONF=$ZT_W/router.conf"
 ME=$(id -un)
 printf 'myhostname mail.local.test\nlocaldomains local.test\n' > "$ZT_W/router.conf"
 make_certs "$ZT_W/certs" || fail "make_certs"
@@ -25,7 +23,7 @@ PPORT=$(pick_port)
 	echo "tls-cert $ZT_W/certs/server.pem"
 	echo "tls-key $ZT_W/certs/server.key"
 } > "$ZT_W/smtpserver.conf"
-"$SMTPD" -F -f "$ZT_W/smtpserver.conf" -l "127.0.0.1:$ZPORT" -L "$ZT_W/smtpd.log" 2> "$ZT_W/smtpd.err" &
+"$SMTPD" -F -C "$ZT_W/smtpserver.conf" -l "127.0.0.1:$ZPORT" -L "$ZT_W/smtpd.log" 2> "$ZT_W/smtpd.err" &
 SPID=$!
 track "$SPID"
 wait_port "$ZPORT" || { show "$ZT_W/smtpd.err"; exit 1; }

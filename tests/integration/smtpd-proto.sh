@@ -1,6 +1,6 @@
 #!/bin/sh
 # smtpd-proto.sh - the smtpserver's protocol with real clients: swaks for
-# the EHLO keywords and failures, python (tests/integration/smtpd_client.py)
+# the EHLO keywords and failures, python (tests/peers/smtp-client.py)
 # for the four SMTP smuggling variants, 100 RCPTs and the next transaction
 # pipelined in one write, STARTTLS injection, BDAT exact counts and
 # DATA/BDAT mixing, parameters (555), 502/500/252, the error limit (421);
@@ -8,13 +8,11 @@
 # SIGHUP); AUTH PLAIN/LOGIN offered only over TLS, relaying after AUTH.
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 SMTPD=$top_builddir/smtpserver/smtpserver
-CLI="$ZT_PY $top_srcdir/tests/integration/smtpd_client.py"
+CLI="$ZT_PY $ZT_PEERS/smtp-client.py"
 need_built "$SMTPD"
 need_cmd swaks openssl
 
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "ROUTERCONF=$ZT_W/router.conf"
+scratch_po "ROUTERCONF=$ZT_W/router.conf"
 ME=$(id -un)
 printf 'myhostname mail.local.test\nlocaldomains local.test\n' > "$ZT_W/router.conf"
 make_certs "$ZT_W/certs" || fail "make_certs"
@@ -31,7 +29,7 @@ TLSPORT=$(pick_port)
 	echo "auth-file $ZT_W/passwd"
 	echo "max-size 100000"
 } > "$ZT_W/smtpserver.conf"
-"$SMTPD" -F -f "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -l "127.0.0.1:$SUBPORT/submission" \
+"$SMTPD" -F -C "$ZT_W/smtpserver.conf" -l "127.0.0.1:$PORT" -l "127.0.0.1:$SUBPORT/submission" \
 	-l "127.0.0.1:$TLSPORT/smtps" -L "$ZT_W/smtpd.log" \
 	2> "$ZT_W/smtpd.err" &
 SPID=$!
@@ -70,6 +68,11 @@ check_match "MAIL before EHLO: 503" 'MAIL FROM:<a@b.test> => 503' "$out"
 check_match "unknown command: 500" 'FOO bar => 500 5.5.2' "$out"
 check_match "EXPN: 502" 'EXPN staff => 502' "$out"
 check_match "VRFY: 252 without revealing" 'VRFY root => 252 2.5.2' "$out"
+check_nomatch "VRFY: no address in the reply" 'VRFY root => .*<' "$out"
+check_match "HELP: 214 and the commands (STARTTLS, AUTH: configured)" '^HELP => 214 2\.0\.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT HELP VRFY STARTTLS AUTH( ETRN)?$' "$out"
+check_match "NOOP: 250 2.0.0" '^NOOP => 250 2\.0\.0 ' "$out"
+check_match "RSET with an argument: 501" '^RSET x => 501 5\.5\.4 ' "$out"
+check_match "QUIT: 221" '^QUIT => 221 2\.0\.0 ' "$out"
 check_match "unknown parameter: 555" 'FOO=bar => 555' "$out"
 check_match "SIZE over the limit: 552" 'SIZE=999999999999 => 552' "$out"
 check_match "BODY RET ENVID accepted" 'ENVID=x1 => 250' "$out"
@@ -149,24 +152,10 @@ check_match "smtps: TLS started before the greeting" 'TLS started' "$out"
 f=$(grep -l '^with ESMTPS$' "$PO"/router/* 2>/dev/null | head -1)
 [ -n "$f" ] && pass "smtps: with ESMTPS" || fail "smtps: no ESMTPS message"
 # SMTPUTF8: a UTF-8 address needs the parameter
-out=$("$ZT_PY" - "$PORT" "$ME" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
-f = s.makefile("rb")
-def rd():
-    while True:
-        l = f.readline().decode("utf-8", "replace")
-        if len(l) < 4 or l[3] != "-":
-            return l.strip()
-rd()
-for c in ["EHLO client.test", "MAIL FROM:<j\u00f6rg@client.test>", "MAIL FROM:<j\u00f6rg@client.test> SMTPUTF8",
-          "RCPT TO:<%s@local.test>" % sys.argv[2], "QUIT"]:
-    s.sendall(c.encode() + b"\r\n")
-    print(c.split(" ")[0], c.endswith("SMTPUTF8"), rd()[:3])
-PY
-)
-check_match "UTF-8 sender without SMTPUTF8: 501" 'MAIL False 501' "$out"
-check_match "UTF-8 sender with SMTPUTF8: 250" 'MAIL True 250' "$out"
+out=$($CLI dialog "$PORT" "EHLO client.test" "MAIL FROM:<j$(printf '\303\266')rg@client.test>" \
+	"MAIL FROM:<j$(printf '\303\266')rg@client.test> SMTPUTF8" "RCPT TO:<$ME@local.test>" QUIT)
+check_match "UTF-8 sender without SMTPUTF8: 501" 'rg@client\.test> => 501' "$out"
+check_match "UTF-8 sender with SMTPUTF8: 250" 'rg@client\.test> SMTPUTF8 => 250' "$out"
 rm -f "$PO"/router/*
 
 # a client that stalls in the TLS handshake (STARTTLS, and implicit TLS)

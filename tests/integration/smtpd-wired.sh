@@ -24,9 +24,7 @@ need_built "$SMTPD"
 need_cmd swaks perl postgrey
 
 ME=$(id -un)
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "ROUTERCONF=$ZT_W/router.conf"
+scratch_po "ROUTERCONF=$ZT_W/router.conf"
 printf 'myhostname mail.local.test\nlocaldomains local.test\n' > "$ZT_W/router.conf"
 HASH=$(perl -e 'print crypt("s3cret pw", q($y$j9T$F5Jx5fExrKuPp53xLKQ..1$))')
 case "$HASH" in '$y$'*) ;; *) skip "crypt(3) without yescrypt" ;; esac
@@ -45,19 +43,20 @@ PPORT=$(pick_port)
 	echo "listen 127.0.0.1:$PORT smtp"
 	echo "listen 127.0.0.1:$PPORT smtp proxy-protocol"
 } > "$ZT_W/smtpserver.conf"
-"$SMTPD" -n -f "$ZT_W/smtpserver.conf" || fail "smtpserver -n accepts the policy settings"
+"$SMTPD" -n -C "$ZT_W/smtpserver.conf" || fail "smtpserver -n accepts the policy settings"
 { cat "$ZT_W/smtpserver.conf"; printf 'greylist-ipv6-prefix 56\ngreylist-ipv4-prefix 20\n'; } > "$ZT_W/c1.conf"
-"$SMTPD" -n -f "$ZT_W/c1.conf" && pass "smtpserver -n: greylist-ipv6-prefix 56" ||
+"$SMTPD" -n -C "$ZT_W/c1.conf" && pass "smtpserver -n: greylist-ipv6-prefix 56" ||
 	fail "smtpserver -n refuses greylist-ipv6-prefix 56"
 printf 'greylist-delay soon\n' > "$ZT_W/c2.conf"
-out=$("$SMTPD" -n -f "$ZT_W/c2.conf" 2>&1)
+out=$("$SMTPD" -n -C "$ZT_W/c2.conf" 2>&1)
 check_match "smtpserver -n: a bad greylist-delay is file:line" 'c2.conf:1: greylist-delay: bad interval' "$out"
-"$SMTPD" -F -f "$ZT_W/smtpserver.conf" -L "$ZT_W/smtpd.log" 2> "$ZT_W/smtpd.err" &
+"$SMTPD" -F -C "$ZT_W/smtpserver.conf" -L "$ZT_W/smtpd.log" 2> "$ZT_W/smtpd.err" &
 SPID=$!
 track "$SPID"
 wait_port "$PORT" || { show "$ZT_W/smtpd.err" "$ZT_W/smtpd.log"; exit 1; }
 wait_port "$PPORT" || { show "$ZT_W/smtpd.err" "$ZT_W/smtpd.log"; exit 1; }
 SW=(timeout 30 swaks --server "127.0.0.1:$PORT" --from a@client.test --helo client.test)
+CLI="$ZT_PY $ZT_PEERS/smtp-client.py"
 
 # --- greylisting ----------------------------------------------------------------
 out=$("${SW[@]}" --to "$ME@local.test" 2>&1)
@@ -104,33 +103,14 @@ check_match "CRAM-MD5 for a hashed entry: the log says why" \
 # --- PROXY protocol -------------------------------------------------------------------
 rm -f "$PO"/router/*
 proxy() {
-	timeout 30 "$ZT_PY" - "$1" "$2" <<'PY'
-import socket, sys
-port, header = int(sys.argv[1]), sys.argv[2]
-s = socket.create_connection(("127.0.0.1", port), timeout=20)
-f = s.makefile("rb")
-def reply():
-    while True:
-        l = f.readline().decode().rstrip("\r\n")
-        if len(l) < 4 or l[3] != "-":
-            return l
-if header:
-    s.sendall(header.encode() + b"\r\n")
-print("greeting", reply())
-cmds = ["EHLO proxied.test", "MAIL FROM:<p@proxied.test>", "RCPT TO:<far@remote.test>", "DATA"]
-if not header:
-    cmds.insert(0, "PROXY TCP4 198.51.100.7 127.0.0.1 4444 25")
-for c in cmds:
-    s.sendall(c.encode() + b"\r\n")
-    r = reply()
-    print(c, "=>", r)
-    if not r.startswith(("2", "3")) and not c.startswith("PROXY"):
-        break
-else:
-    s.sendall(b"Subject: proxied\r\n\r\nhi\r\n.\r\n")
-    print("dot =>", reply())
-s.sendall(b"QUIT\r\n")
-PY
+	if [ -n "$2" ]; then
+		timeout 30 $CLI dialog "$1" --header "$2" --stop --body 'Subject: proxied\r\n\r\nhi\r\n' \
+			"EHLO proxied.test" "MAIL FROM:<p@proxied.test>" "RCPT TO:<far@remote.test>" DATA
+	else
+		timeout 30 $CLI dialog "$1" --stop --body 'Subject: proxied\r\n\r\nhi\r\n' \
+			"PROXY TCP4 198.51.100.7 127.0.0.1 4444 25" \
+			"EHLO proxied.test" "MAIL FROM:<p@proxied.test>" "RCPT TO:<far@remote.test>" DATA
+	fi
 }
 out=$(proxy "$PPORT" "PROXY TCP4 198.51.100.7 127.0.0.1 4444 25" 2>&1)
 check_match "PROXY v1: greeting after the header" '^greeting 220 ' "$out"
@@ -169,7 +149,7 @@ PORT2=$(pick_port)
 	echo "policy-timeout 10s"
 	echo "listen 127.0.0.1:$PORT2 smtp"
 } > "$ZT_W/smtpserver2.conf"
-ZCONFIG=$ZT_W/zmta2.conf "$SMTPD" -F -f "$ZT_W/smtpserver2.conf" -L "$ZT_W/smtpd2.log" \
+ZCONFIG=$ZT_W/zmta2.conf "$SMTPD" -F -C "$ZT_W/smtpserver2.conf" -L "$ZT_W/smtpd2.log" \
 	2> "$ZT_W/smtpd2.err" &
 SPID2=$!
 track "$SPID2"
@@ -192,20 +172,7 @@ printf 'tarpit yes\ntarpit-greeting-delay 1s\ntarpit-initial 1s\ntarpit-max 2s\n
 	>> "$ZT_W/smtpserver2.conf"
 kill -HUP "$SPID2"
 for i in $(seq 1 100); do grep -q reloaded "$ZT_W/smtpd2.log" && break; sleep 0.2; done
-out=$(timeout 60 "$ZT_PY" -c '
-import socket
-s = socket.create_connection(("127.0.0.1", '"$PORT2"'), timeout=30)
-f = s.makefile("rb")
-def reply():
-    while True:
-        l = f.readline().decode().rstrip("\r\n")
-        if len(l) < 4 or l[3] != "-":
-            return l
-print("greeting", reply())
-for c in ["FOO 1", "FOO 2", "FOO 3", "NOOP"]:
-    s.sendall(c.encode() + b"\r\n")
-    print(c, "=>", reply())
-' 2>&1)
+out=$(timeout 60 $CLI dialog "$PORT2" --timeout 30 "FOO 1" "FOO 2" "FOO 3" NOOP 2>&1)
 check_match "tarpit: greeting (after its delay)" '^greeting 220 ' "$out"
 check_match "tarpit: rejected commands still answered" 'FOO 3 => 500 ' "$out"
 check_match "tarpit: dropped after tarpit-max-rejects" 'NOOP => 421 4.7.0 .*Too many rejected' "$out"

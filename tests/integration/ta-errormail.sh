@@ -13,7 +13,7 @@ T=$'\t'
 SHARE=$ZT_W/share
 mkdir -p "$SHARE/forms"
 cp "$top_srcdir"/transport/errormail/forms/* "$SHARE/forms/"
-smtp_env "MAILSHARE=$SHARE" "MYHOSTNAME=mx.zmta.test"
+scratch_po "MAILSHARE=$SHARE" "MYHOSTNAME=mx.zmta.test"
 # run_em OUTBASE JOBTEXT ARGS... - the errormail agent instead of smtp
 run_em() { ZT_SMTP=$EM run_ta "$@"; }
 # new_bounces - files in router/ (the bounces written so far)

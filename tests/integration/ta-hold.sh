@@ -18,7 +18,7 @@ printf '#!/bin/sh\nexit 0\n' > "$MB/bin/yes"
 printf '#!/bin/sh\n[ "$1" = pass ]\n' > "$MB/bin/argcheck"
 printf '#!/bin/sh\nexit 1\n' > "$MB/bin/no"
 chmod 755 "$MB" "$MB/bin" "$MB/bin/"*
-smtp_env "DNS_SERVERS=127.0.0.1:$DNS_PORT" "MAILBIN=$MB"
+scratch_po "DNS_SERVERS=127.0.0.1:$DNS_PORT" "MAILBIN=$MB"
 GOOD_ZCONFIG=$ZCONFIG
 write_zconf "$ZT_W/deaddns.conf" "POSTOFFICE=$PO" "DNS_SERVERS=127.0.0.1:$(dead_port)" "MAILBIN=$MB"
 DEAD_ZCONFIG=$ZCONFIG

@@ -93,7 +93,7 @@ fromflag fn  $B/record  record \$u
 stuff    nX7 $B/record  record \$u
 envhdr   nRe $B/record  record \$u
 EOF
-smtp_env "DEFAULT_PRIVILEGE=nobody"
+scratch_po "DEFAULT_PRIVILEGE=nobody"
 T=$'\t'
 # run_sm OUTBASE JOBTEXT ARGS... - the sm agent instead of smtp
 run_sm() { ZT_SMTP=$SM run_ta "$@"; }

@@ -8,7 +8,8 @@
 #   - a private work dir $ZT_W (mktemp, removed unless the test failed or
 #     ZT_KEEP=1), and cleanup that stops ONLY the PIDs the test started (track)
 #   - pick_port / wait_port / wait_file / with_timeout
-#   - mk_postoffice, write_zconf (always sets DNS_SERVERS: never the system resolver)
+#   - scratch_po (a fresh postoffice and its zmta.conf), mk_postoffice, write_zconf
+#     (tests/lib/postoffice.sh; always sets DNS_SERVERS: never the system resolver)
 #   - start_sink (Postfix smtp-sink), start_aiosmtpd (tests/peers/aiosmtpd-peer.py),
 #     start_nsd (a zone file), start_dns_faulty, make_certs, start_dovecot_lmtp
 #   - need_cmd (exit 77 = skipped when a peer binary is missing), skip
@@ -159,9 +160,6 @@ pick_port() {
 	echo "pick_port: no free port" >&2
 	return 1
 }
-# dead_port - a port where nothing listens now (DNS_SERVERS of literal
-# tests: UDP to it fails at once with "connection refused")
-dead_port() { pick_port; }
 # dead_tcp_port - a TCP port that refuses connections for the whole test:
 # a socket is bound to it (so no other test can take it) but never listens.
 # Sets DEAD_TCP_PORT (use it directly: $(...) would lose the holder process).
@@ -217,46 +215,21 @@ wait_lines() {
 }
 
 # --- spool and configuration ----------------------------------------------
-# mk_postoffice DIR [HASHLEVELS] - create the spool tree
-mk_postoffice() {
-	local d=$1 h=${2:-0} s
-	mkdir -p "$d"
-	# -u: the tree belongs to the test's own user (never useradd in tests)
-	if [ -x "$ZT_ZMTA" ] && "$ZT_ZMTA" postoffice-init -P "$d" -H "$h" -u "$(id -un)" >/dev/null 2>&1; then
-		return 0
-	fi
-	for s in public router queue transport deferred postman freezer; do
-		mkdir -p "$d/$s"
-	done
-	if [ "$h" -ge 1 ]; then
-		for s in A B C D E F G H I J K L M N O P Q R S T U V W X Y Z; do
-			mkdir -p "$d/queue/$s" "$d/transport/$s"
-		done
-	fi
-}
-# write_zconf FILE NAME=value... - zmta.conf; DNS_SERVERS defaults to a
-# dead local port so a stray lookup fails fast and never leaves the box.
-# The smtp agent treats MX (and -x) addresses on loopback as itself ("MX
-# points back to us"): a test whose DNS names resolve to 127.0.0.x without
-# SMTP_TEST_ADDRMAP mapping them passes "SMTP_TEST_ALLOW_LOOPBACK=yes".
-# Exports ZCONFIG=FILE.
-write_zconf() {
-	local f=$1 kv have_dns=0
+# scratch_po, mk_postoffice, write_zconf, dead_port: tests/lib/postoffice.sh
+# (shared with bench/benchlib.sh)
+. "$top_srcdir/tests/lib/postoffice.sh"
+
+# --- the scheduler's sockets (socat) ---------------------------------------
+# mailq_cmd ADDRESS LINE... - the LINEs and QUIT to a mailq socket (socat
+# address, e.g. UNIX-CONNECT:$PO/.mailq.sock or TCP:127.0.0.1:PORT); prints
+# the answer (bounded: 5 s)
+mailq_cmd() {
+	local a=$1
 	shift
-	: > "$f"
-	for kv in "$@"; do
-		case "$kv" in DNS_SERVERS=*) have_dns=1 ;; esac
-		printf '%s\n' "$kv" >> "$f"
-	done
-	if [ "$have_dns" = 0 ]; then
-		printf 'DNS_SERVERS=127.0.0.1:%s\n' "$(dead_port)" >> "$f"
-	fi
-	# the scheduler drops root to ZMTA_USER: tests keep their own user
-	# unless they name one
-	case " $* " in *" ZMTA_USER="*) ;; *) printf 'ZMTA_USER=%s\n' "$(id -un)" >> "$f" ;; esac
-	ZCONFIG=$f
-	export ZCONFIG
+	{ printf '%s\n' "$@"; printf 'QUIT\n'; } | timeout 5 socat - "$a" 2>&1
 }
+# sched_notify RELPATH - a "NEW RELPATH" datagram to $PO/.scheduler.notify
+sched_notify() { printf 'NEW %s\n' "$1" | socat -u - "UNIX-SENDTO:$PO/.scheduler.notify" 2>/dev/null; }
 
 # --- peers ------------------------------------------------------------------
 ZT_SINK_USER=()
@@ -381,13 +354,13 @@ EOF
 	show "$d/nsd.log" "$d/nsd.out"
 	return 1
 }
-# start_dns_faulty [ZONEFILE] - tests/integration/dns/dns-faulty.py (owned by the DNS tests) (SERVFAIL etc.).
+# start_dns_faulty [ZONEFILE] - tests/peers/dns-faulty.py (SERVFAIL, REFUSED, timeouts).
 # Sets DNS_PORT DNSF_PID.
 start_dns_faulty() {
-	local zf=${1:-$ZT_PEERS/mta.test.zone} py=$top_srcdir/tests/integration/dns/dns-faulty.py
+	local zf=${1:-$ZT_PEERS/mta.test.zone} py=$ZT_PEERS/dns-faulty.py
 	need_py_module dnslib
 	DNS_PORT=$(pick_port) || return 1
-	[ -f "$py" ] || skip "tests/integration/dns/dns-faulty.py not there"
+	[ -f "$py" ] || skip "tests/peers/dns-faulty.py not there"
 	"$ZT_PY" "$py" --port "$DNS_PORT" --zone "$zf" \
 		> "$ZT_W/dnsf.out" 2>&1 &
 	DNSF_PID=$!
@@ -510,13 +483,6 @@ ctl_dlines() { grep -a '^d' "$1"; }
 # job_id RELPATH CTL-OFFSET - "inum/offset"
 job_id() { echo "$(basename "$1")/$2"; }
 
-# smtp_env [NAME=value...] - $PO (a fresh postoffice) and zmta.conf for the
-# agent; extra settings are added (DNS_SERVERS defaults to a dead port).
-smtp_env() {
-	PO=$ZT_W/po
-	mk_postoffice "$PO" "${ZT_HASH:-0}"
-	write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "$@"
-}
 # need_agent - skip unless the smtp agent and mkjob are built
 need_agent() { need_built "$ZT_SMTP" "$ZT_MKJOB"; }
 # ctlpath RELPATH - the control file of a job
@@ -527,3 +493,14 @@ rcpt_id() { echo "$(basename "$1")/$(ctl_rcpt_offsets "$PO/transport/$1" | sed -
 aio_conns() { jq_count "$AIO_LOG" '.ev == "conn"'; }
 # aio_msgs - transactions it logged
 aio_msgs() { jq_count "$AIO_LOG" '.ev == "msg"'; }
+# wait_spool_empty PO [TENTHS] - wait (default 10 s) until PO's transport/
+# and queue/ hold no file: the scheduler removes a finished message's
+# control file first and its body afterwards, in a worker thread
+wait_spool_empty() {
+	_w=0
+	while [ "$_w" -lt "${2:-100}" ]; do
+		[ "$(find "$1/transport" "$1/queue" -type f 2>/dev/null | wc -l)" = 0 ] && return 0
+		sleep 0.1; _w=$((_w + 1))
+	done
+	return 1
+}

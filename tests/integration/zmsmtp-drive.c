@@ -10,7 +10,7 @@
  *	    [--policy secure|insecure] [--noverify] [--cafile F]
  *	    [--user U --pass P] [--mechs LIST] [--clear] [--silent] [--ping]
  *	    [--qualify D] [--total S] [--cmd-timeout S] [--dns S] [--loopback]
- *	    [--debug] [--prepare] [--count N] [--queue]  < message
+ *	    [--debug] [--prepare] [--count N] [--queue] [--noadd]  < message
  * DESCRIPTION
  *	Prints "tlspolicy CODE TEXT" when the policy callback runs,
  *	"refused ADDR CODE ENH TEXT" per refused recipient and
@@ -81,7 +81,8 @@ int main(int argc, char **argv)
 		{ "silent", 0, 0, 'A' }, { "ping", 0, 0, 'i' }, { "qualify", 1, 0, 'q' },
 		{ "total", 1, 0, 'T' }, { "cmd-timeout", 1, 0, 't' }, { "dns", 1, 0, 'N' },
 		{ "loopback", 0, 0, 'L' }, { "debug", 0, 0, 'd' }, { "prepare", 0, 0, 'F' },
-		{ "count", 1, 0, 'k' }, { "queue", 0, 0, 'Q' }, { "addrmap", 1, 0, 'M' }, { 0, 0, 0, 0 }
+		{ "count", 1, 0, 'k' }, { "queue", 0, 0, 'Q' }, { "addrmap", 1, 0, 'M' },
+		{ "noadd", 0, 0, 'a' }, { 0, 0, 0, 0 }
 	};
 	const char *servers[MAXN], *skip[MAXN], *rcpts[MAXN], *hdrs[2 * MAXN];
 	int ports[MAXN];
@@ -140,6 +141,7 @@ int main(int argc, char **argv)
 		case 'k': count = num(optarg); break;
 		case 'Q': o.queue = 1; break;
 		case 'M': o.test_addrmap = optarg; break;
+		case 'a': o.no_addheaders = 1; break;
 		default: return 64;
 		}
 	}

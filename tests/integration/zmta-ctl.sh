@@ -26,11 +26,10 @@ ETC=$ZT_W/etc
 LOG=$ZT_W/log
 mkdir -p "$BIN" "$ETC" "$LOG"
 chmod 755 "$BIN" "$ETC" "$LOG"
-mk_postoffice "$PO"
 ln -s "$ZT_SCHED" "$BIN/scheduler"
-# the scheduler needs no DNS here; write_zconf points DNS_SERVERS at a dead
+# the scheduler needs no DNS here; scratch_po points DNS_SERVERS at a dead
 # local port anyway
-write_zconf "$ETC/zmta.conf" "POSTOFFICE=$PO" "MAILBIN=$BIN" "MAILSHARE=$ETC" "MAILVAR=$ETC" \
+scratch_po -p "$PO" -c "$ETC/zmta.conf" "MAILBIN=$BIN" "MAILSHARE=$ETC" "MAILVAR=$ETC" \
 	"LOGDIR=$LOG"
 GOOD=$(printf '*/*\tinterval=1s retries="1" expiry=1h idlemax=5s\n')
 printf '%s\n' "$GOOD" > "$ETC/scheduler.conf"

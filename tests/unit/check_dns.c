@@ -3,7 +3,7 @@
  *
  * Two parts: stored replies (tests/fuzz/corpus/dns: real answers of the test
  * nsd and hand-made broken ones) through the in-memory parsers, and live
- * lookups against nsd serving tests/integration/dns/mta.test.zone and
+ * lookups against nsd serving tests/peers/mta.test.zone and
  * dns-faulty.py (SERVFAIL, REFUSED, timeouts, TC), both started on free
  * 127.0.0.1 ports by tests/unit/dnspeer.h.  The channel is always given a
  * DNS_SERVERS-style list.  The live part skips (77) without nsd.
@@ -114,6 +114,23 @@ START_TEST(test_parse_mx)
 	ck_assert_int_eq(co, 1);
 	ck_assert_int_eq(MX.n, 0);
 	ck_assert_str_eq(MX.canon, "implicit.mta.test");
+
+	/* only MX records of the name or its CNAME chain count: MX of the
+	 * parent zone, of another domain and of a look-alike name are ignored */
+	packet("hand-mx-foreign-owner", &b);
+	ck_assert_int_eq(zdns_parse_mx(PB(b), PL(b), "mxalias.mta.test", &MX, &co), ZDNS_OK);
+	ck_assert_str_eq(MX.canon, "one.mta.test");
+	ck_assert_int_eq(MX.n, 1);
+	ck_assert_int_eq(co, 0);
+	ck_assert(has_mx(&MX, "live1.mta.test", 10));
+	ck_assert(!has_mx(&MX, "attacker.example", 1));
+	/* MX records of other owners only (one a null MX): nothing, no null MX */
+	packet("hand-mx-foreign-only", &b);
+	ck_assert_int_eq(zdns_parse_mx(PB(b), PL(b), "multi.mta.test", &MX, &co), ZDNS_OK);
+	ck_assert_int_eq(MX.n, 0);
+	ck_assert_int_eq(MX.nullmx, 0);
+	ck_assert_int_eq(co, 0);
+	ck_assert_str_eq(MX.canon, "multi.mta.test");
 
 	/* 40 MX over TCP (> 512 bytes) */
 	packet("mx-big-tcp", &b);
@@ -243,8 +260,9 @@ END_TEST
 static int polls;
 
 /* count_poll - a poll hook that counts its calls */
-static int count_poll(struct pollfd *fds, unsigned long nfds, int ms)
+static int count_poll(void *arg, struct pollfd *fds, unsigned long nfds, int ms)
 {
+	ck_assert_ptr_eq(arg, &polls);
 	polls++;
 	return poll(fds, (nfds_t)nfds, ms);
 }
@@ -261,6 +279,7 @@ static zdns *chan(const char *servers, int timeout_ms, int tries)
 	o.timeout_ms = timeout_ms;
 	o.tries = tries;
 	o.poll = count_poll;
+	o.poll_arg = &polls;
 	ck_assert_msg(zdns_init(&d, &o, &err) == Z_OK, "init: %s", zbuf_cstr(&err));
 	zbuf_free(&err);
 	return d;

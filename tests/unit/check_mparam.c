@@ -158,6 +158,39 @@ START_TEST(test_values)
 }
 END_TEST
 
+/* the NOTIFY value rule alone (sendmail -N uses it too) */
+static const struct { const char *in; int rc; unsigned bits; } notify_cases[] = {
+	{ "NEVER", Z_OK, MNOTIFY_NEVER },
+	{ "never", Z_OK, MNOTIFY_NEVER },
+	{ "SUCCESS", Z_OK, MNOTIFY_SUCCESS },
+	{ "delay,Failure,SUCCESS", Z_OK, MNOTIFY_SUCCESS | MNOTIFY_FAILURE | MNOTIFY_DELAY },
+	{ "failure,failure", Z_OK, MNOTIFY_FAILURE },
+	{ "", Z_EPARSE, 0 },
+	{ ",", Z_EPARSE, 0 },
+	{ "success,", Z_EPARSE, 0 },
+	{ ",success", Z_EPARSE, 0 },
+	{ "success,,delay", Z_EPARSE, 0 },
+	{ "never,success", Z_EPARSE, 0 },
+	{ "success,never", Z_EPARSE, 0 },
+	{ "success, delay", Z_EPARSE, 0 },
+	{ "sometimes", Z_EPARSE, 0 },
+	{ "SUCCESSFUL", Z_EPARSE, 0 },
+};
+
+START_TEST(test_notify_parse)
+{
+	unsigned bits = 0x55;
+	zspan v = zspan_from(notify_cases[_i].in);
+	int rc = mparam_notify_parse(v, &bits);
+
+	ck_assert_msg(rc == notify_cases[_i].rc, "\"%s\": rc %d", notify_cases[_i].in, rc);
+	if (rc == Z_OK)
+		ck_assert_uint_eq(bits, notify_cases[_i].bits);
+	else
+		ck_assert_uint_eq(bits, 0x55);	/* untouched on error */
+}
+END_TEST
+
 START_TEST(test_limits)
 {
 	char buf[700];
@@ -195,6 +228,8 @@ int main(void)
 	tcase_add_test(tc, test_bad);
 	tcase_add_test(tc, test_values);
 	tcase_add_test(tc, test_limits);
+	tcase_add_loop_test(tc, test_notify_parse, 0,
+			    (int)(sizeof notify_cases / sizeof notify_cases[0]));
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -69,7 +69,7 @@ START_TEST(test_opts_good)
 		ck_assert_int_eq(parse(&o, &err, a), Z_OK);
 		ck_assert(o.tflag && o.iflag && o.verbose && o.external);
 		ck_assert_str_eq(o.from, "bob");
-		ck_assert_uint_eq(o.notify, SM_NOTIFY_SUCCESS | SM_NOTIFY_DELAY);
+		ck_assert_uint_eq(o.notify, MNOTIFY_SUCCESS | MNOTIFY_DELAY);
 		ck_assert_str_eq(o.ret, "HDRS");
 		ck_assert_str_eq(o.envid, "id1");
 		ck_assert_str_eq(o.bodytype, "8BITMIME");
@@ -159,12 +159,22 @@ START_TEST(test_notify_format)
 	unsigned b;
 
 	ck_assert_int_eq(sm_notify_parse("delay, failure ,SUCCESS", &b, &err), Z_OK);
-	ck_assert_int_eq(sm_notify_format(b, &out), Z_OK);
+	ck_assert_int_eq(mparam_notify_format(b, &out), Z_OK);
 	ck_assert_str_eq(zbuf_cstr(&out), "SUCCESS,FAILURE,DELAY");
 	zbuf_reset(&out);
 	ck_assert_int_eq(sm_notify_parse("NEVER", &b, &err), Z_OK);
-	ck_assert_int_eq(sm_notify_format(b, &out), Z_OK);
+	ck_assert_int_eq(mparam_notify_format(b, &out), Z_OK);
 	ck_assert_str_eq(zbuf_cstr(&out), "NEVER");
+	/* the SMTP rule (mail/): no empty item, "never" alone, nothing else */
+	{
+		static const char *const bad[] = { "success,", ",failure", "success,,delay",
+			"never,delay", "Never, success", "sometimes", "" };
+		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			zbuf_reset(&err);
+			ck_assert_msg(sm_notify_parse(bad[i], &b, &err) == Z_EPARSE, "\"%s\" accepted", bad[i]);
+			ck_assert(err.len > 0);
+		}
+	}
 	zbuf_free(&out);
 	zbuf_free(&err);
 }
@@ -473,7 +483,7 @@ START_TEST(test_envelope)
 	e.sender = "";
 	e.envid = "QkVOVklEMQ";
 	e.ret = "FULL";
-	e.notify = SM_NOTIFY_FAILURE | SM_NOTIFY_DELAY;
+	e.notify = MNOTIFY_FAILURE | MNOTIFY_DELAY;
 	ck_assert_int_eq(sm_envelope(&e, &out, &err), Z_OK);
 	ck_assert_str_eq(zbuf_cstr(&out),
 			 "external\nbodytype 8BITMIME\nchannel error\nenvid QkVOVklEMQ\n"

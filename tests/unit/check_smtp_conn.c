@@ -204,7 +204,7 @@ START_TEST(test_connect_bind_literal)
 	int port, lfd = listen_lo(&port), fd;
 	struct sockaddr_in sin = lo_addr(port), la;
 	socklen_t sl = sizeof la;
-	smtp_bind b = { "[127.0.0.1]", 0, 0 };
+	smtp_bind b = { "[127.0.0.1]", 0, 0, NULL, NULL };
 	zbuf err = ZBUF_INIT(512);
 	char ip[32];
 
@@ -263,7 +263,7 @@ START_TEST(test_connect_sndbuf)
 	int port, lfd = listen_lo(&port), fd, v = 0;
 	struct sockaddr_in sin = lo_addr(port);
 	socklen_t sl = sizeof v;
-	smtp_bind b = { NULL, 0, 16384 };
+	smtp_bind b = { NULL, 0, 16384, NULL, NULL };
 	zbuf err = ZBUF_INIT(512);
 
 	fd = smtp_connect((struct sockaddr *)&sin, sizeof sin, &b, 2000, &err);
@@ -282,7 +282,7 @@ START_TEST(test_connect_reserved)
 	int port, lfd = listen_lo(&port), fd;
 	struct sockaddr_in sin = lo_addr(port), la;
 	socklen_t sl = sizeof la;
-	smtp_bind b = { NULL, 1, 0 };
+	smtp_bind b = { NULL, 1, 0, NULL, NULL };
 	zbuf err = ZBUF_INIT(512);
 
 	if (geteuid() == 0) {
@@ -319,7 +319,7 @@ START_TEST(test_connect_unix)
 	memcpy(un.sun_path, path, strlen(path) + 1);
 	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&un, sizeof un), 0);
 	ck_assert_int_eq(listen(lfd, 4), 0);
-	fd = smtp_connect_unix(path, 2000, &err);
+	fd = smtp_connect_unix(path, NULL, 2000, &err);
 	ck_assert_msg(fd >= 0, "unix: %s", zbuf_cstr(&err));
 	afd = accept(lfd, NULL, NULL);
 	ck_assert_int_ge(afd, 0);
@@ -327,7 +327,7 @@ START_TEST(test_connect_unix)
 	close(fd);
 	close(lfd);
 	unlink(path);
-	ck_assert_int_eq(smtp_connect_unix(path, 2000, &err), Z_EAGAIN);
+	ck_assert_int_eq(smtp_connect_unix(path, NULL, 2000, &err), Z_EAGAIN);
 	{
 		char want[200];
 		snprintf(want, sizeof want, "connect to UNIX:%s: No such file or directory", path);
@@ -493,36 +493,74 @@ START_TEST(test_self_mapped)
 }
 END_TEST
 
-static int alive_calls;
-static void count_alive(void) { alive_calls++; }
+/* count_alive - a keepalive hook counting into the int its argument points to */
+static void count_alive(void *arg) { (*(int *)arg)++; }
 
-/* smtp_poll calls the keepalive hook during a long wait, and only then */
+/* smtp_poll calls the keepalive hook of the state it is given during a
+ * long wait, and only then; two states do not share a clock or a hook */
 START_TEST(test_poll_keepalive)
 {
-	int p[2];
+	int p[2], calls = 0, other_calls = 0;
 	struct pollfd pf;
+	smtp_alive a, other;
 
 	ck_assert_int_eq(pipe(p), 0);
 	pf.fd = p[0];
 	pf.events = POLLIN;
 	pf.revents = 0;
-	smtp_alive_hook = count_alive;
-	smtp_alive_ms = 20;
-	alive_calls = 0;
-	ck_assert_int_eq(smtp_poll(&pf, 1, 300), 0);	/* times out */
-	ck_assert_int_ge(alive_calls, 1);
+	memset(&a, 0, sizeof a);
+	a.hook = count_alive;
+	a.arg = &calls;
+	a.ms = 20;
+	other = a;
+	other.arg = &other_calls;
+	ck_assert_int_eq(smtp_poll(&a, &pf, 1, 300), 0);	/* times out */
+	ck_assert_int_ge(calls, 1);
+	ck_assert_int_eq(other_calls, 0);
+	ck_assert(a.last != 0);
+	ck_assert(other.last == 0);
 	/* data ready: returns at once */
 	ck_assert_int_eq(write(p[1], "x", 1), 1);
-	ck_assert_int_eq(smtp_poll(&pf, 1, 5000), 1);
-	/* no hook: a plain poll */
-	smtp_alive_hook = NULL;
-	alive_calls = 0;
+	ck_assert_int_eq(smtp_poll(&a, &pf, 1, 5000), 1);
+	/* no state, or a state without a hook: a plain poll */
+	calls = 0;
 	pf.fd = p[1];
 	pf.events = 0;
-	ck_assert_int_eq(smtp_poll(&pf, 1, 30), 0);
-	ck_assert_int_eq(alive_calls, 0);
+	ck_assert_int_eq(smtp_poll(NULL, &pf, 1, 30), 0);
+	a.hook = NULL;
+	ck_assert_int_eq(smtp_poll(&a, &pf, 1, 30), 0);
+	ck_assert_int_eq(calls, 0);
 	close(p[0]);
 	close(p[1]);
+}
+END_TEST
+
+static void *seen_poll_arg;
+
+/* say_timeout - a connect poll hook that records its argument and reports
+ * a timeout without waiting */
+static int say_timeout(void *arg, struct pollfd *fds, unsigned long nfds, int ms)
+{
+	(void)fds; (void)nfds; (void)ms;
+	seen_poll_arg = arg;
+	return 0;
+}
+
+/* the connect waits through the smtp_bind's poll hook with its argument */
+START_TEST(test_connect_poll_hook)
+{
+	int port, lfd = listen_lo(&port), rc, token;
+	struct sockaddr_in sin = lo_addr(port);
+	smtp_bind b = { NULL, 0, 0, say_timeout, &token };
+	zbuf err = ZBUF_INIT(512);
+
+	seen_poll_arg = NULL;
+	rc = smtp_connect((struct sockaddr *)&sin, sizeof sin, &b, 2000, &err);
+	ck_assert_int_eq(rc, Z_EAGAIN);
+	ck_assert_ptr_eq(seen_poll_arg, &token);
+	ck_assert_msg(strstr(zbuf_cstr(&err), "timed out") != NULL, "%s", zbuf_cstr(&err));
+	close(lfd);
+	zbuf_free(&err);
 }
 END_TEST
 
@@ -547,6 +585,7 @@ static Suite *conn_suite(void)
 	tcase_add_test(t, test_dest_parse_job);
 	tcase_add_test(t, test_self_mapped);
 	tcase_add_test(t, test_poll_keepalive);
+	tcase_add_test(t, test_connect_poll_hook);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -1,7 +1,7 @@
 /*
  * check_smtp_mx.c - unit tests for smtpclient/smtp_mx.c (the agent's MX
  * policy over the DNS layer) against real DNS servers on loopback: nsd
- * serving tests/integration/dns/mta.test.zone, and dns-faulty.py (python3-dnslib) for SERVFAIL, REFUSED and timeouts.
+ * serving tests/peers/mta.test.zone, and dns-faulty.py (python3-dnslib) for SERVFAIL, REFUSED and timeouts.
  * Both are started here on free 127.0.0.1 ports and stopped by their PIDs;
  * c-ares is always given DNS_SERVERS-style server lists, so the servers of
  * /etc/resolv.conf are never asked.  Skips (77) without nsd.
@@ -57,6 +57,29 @@ static int resolve(const smtp_dns_opts *o, const char *domain, smtp_mxlist *l, z
 }
 
 static smtp_mxlist L; /* big: keep off the stack */
+
+/* count_poll - a DNS poll hook counting into the int its argument points to */
+static int count_poll(void *arg, struct pollfd *fds, unsigned long nfds, int ms)
+{
+	(*(int *)arg)++;
+	return poll(fds, (nfds_t)nfds, ms);
+}
+
+/* every DNS wait goes through the options' poll hook with its argument */
+START_TEST(test_poll_hook)
+{
+	smtp_dns_opts o = opts(nsd_servers);
+	zbuf why = ZBUF_INIT(1024);
+	int polls = 0, rc;
+
+	o.poll = count_poll;
+	o.poll_arg = &polls;
+	rc = resolve(&o, "multi.mta.test", &L, &why);
+	ck_assert_msg(rc == SDNS_OK, "rc %d: %s", rc, zbuf_cstr(&why));
+	ck_assert_int_gt(polls, 0);
+	zbuf_free(&why);
+}
+END_TEST
 
 START_TEST(test_multi_order)
 {
@@ -525,6 +548,7 @@ static Suite *dns_suite(void)
 	tcase_add_unchecked_fixture(t, setup_servers, teardown_servers);
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, test_multi_order);
+	tcase_add_test(t, test_poll_hook);
 	tcase_add_test(t, test_prefer_v6);
 	tcase_add_test(t, test_one_and_port);
 	tcase_add_test(t, test_implicit);

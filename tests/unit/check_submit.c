@@ -9,7 +9,8 @@
  *	Submits into a temporary POSTOFFICE: the file lands in router/ (or
  *	router/X/) named by its inode with exactly the bytes written, the
  *	scratch file is gone, the "NEW router <ino>" datagram arrives at
- *	.router.notify; newline refusals; abort; bad target directory.
+ *	.router.notify; newline refusals; abort; bad target directory;
+ *	deferred handles (submit_begin, submit_source_fd).
  * DIAGNOSTICS
  *	libcheck's report; exit status 0 only when every case passes.
  * SECURITY
@@ -308,6 +309,74 @@ START_TEST(test_submit_abort_and_refusals)
 }
 END_TEST
 
+/* a deferred handle (submit_begin): nothing in public/ until the commit,
+ * then the memory bytes and the source descriptor's bytes in order;
+ * nothing may follow the source; abort and a failed commit leave nothing */
+START_TEST(test_submit_deferred)
+{
+	zbuf err = ZBUF_INIT(512), got = ZBUF_INIT(1 << 20), want = ZBUF_INIT(1 << 20);
+	char p[700], tpl[600];
+	submit s;
+	unsigned long ino = 0;
+	int fd;
+
+	ck_assert_int_eq(submit_begin(&s, po, &err), Z_OK);
+	ck_assert_int_eq(submit_env(&s, "to", "<a@b>"), Z_OK);
+	ck_assert_int_eq(submit_env(&s, "bad", "x\ny"), Z_EPARSE);
+	ck_assert_int_eq(submit_env(&s, "env-end", NULL), Z_OK);
+	ck_assert_int_eq(count_dir("public"), 0);
+	/* a source bigger than the copy buffer, at an offset not its start */
+	snprintf(tpl, sizeof(tpl), "%s/src.XXXXXX", tmpdir);
+	fd = mkstemp(tpl);
+	ck_assert_int_ge(fd, 0);
+	unlink(tpl);
+	zbuf_puts(&want, "to <a@b>\nenv-end\n");
+	for (int i = 0; i < 20000; i++) {
+		char line[32];
+		int k = snprintf(line, sizeof(line), "line %d\n", i);
+		ck_assert_int_eq(zwrite_all(fd, line, (size_t)k), Z_OK);
+		zbuf_append(&want, line, (size_t)k);
+	}
+	ck_assert_int_eq(submit_source_fd(&s, fd), Z_OK);
+	ck_assert_int_eq(count_dir("public"), 0);
+	ck_assert_int_eq(submit_commit_flags(&s, "router", 0, SUBMIT_NODIRSYNC, &ino, &err), Z_OK);
+	snprintf(p, sizeof(p), "%s/router/%lu", po, ino);
+	ck_assert_int_eq(zread_file(p, 1 << 20, &got, &err), Z_OK);
+	ck_assert_uint_eq(got.len, want.len);
+	ck_assert_int_eq(memcmp(got.data, want.data, want.len), 0);
+	ck_assert_int_eq(count_dir("public"), 0);
+
+	/* memory only, through submit_commit */
+	ck_assert_int_eq(submit_begin(&s, po, &err), Z_OK);
+	ck_assert_int_eq(submit_env(&s, "env-end", NULL), Z_OK);
+	ck_assert_int_eq(submit_write(&s, "X: y\n\nbody\n", 12), Z_OK);
+	ck_assert_int_eq(submit_commit(&s, NULL, 0, &ino, &err), Z_OK);
+	snprintf(p, sizeof(p), "%s/router/%lu", po, ino);
+	zbuf_reset(&got);
+	ck_assert_int_eq(zread_file(p, 65536, &got, &err), Z_OK);
+	ck_assert_str_eq(zbuf_cstr(&got), "env-end\nX: y\n\nbody\n");
+
+	/* nothing after the source; the handle has failed and commits nothing */
+	ck_assert_int_eq(submit_begin(&s, po, &err), Z_OK);
+	fd = open("/dev/null", O_RDONLY);
+	ck_assert_int_eq(submit_source_fd(&s, fd), Z_OK);
+	ck_assert_int_ne(submit_write(&s, "x", 1), Z_OK);
+	ck_assert_int_ne(submit_commit(&s, NULL, 0, &ino, &err), Z_OK);
+	/* abort before the commit; a bad directory after the creation */
+	ck_assert_int_eq(submit_begin(&s, po, &err), Z_OK);
+	ck_assert_int_eq(submit_write(&s, "x", 1), Z_OK);
+	submit_abort(&s);
+	ck_assert_int_eq(submit_begin(&s, po, &err), Z_OK);
+	ck_assert_int_eq(submit_write(&s, "x", 1), Z_OK);
+	ck_assert_int_eq(submit_commit(&s, "nonexistent", 0, &ino, &err), Z_EIO);
+	ck_assert_int_eq(count_dir("public"), 0);
+	ck_assert_int_eq(count_dir("router"), 2);
+	zbuf_free(&err);
+	zbuf_free(&got);
+	zbuf_free(&want);
+}
+END_TEST
+
 /* submit_suite - all cases */
 static Suite *submit_suite(void)
 {
@@ -319,6 +388,7 @@ static Suite *submit_suite(void)
 	tcase_add_test(tc, test_submit_local_user);
 	tcase_add_test(tc, test_submit_hashed_no_listener);
 	tcase_add_test(tc, test_submit_abort_and_refusals);
+	tcase_add_test(tc, test_submit_deferred);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,7 +2,8 @@
  * check_zmsmtpd.c - unit tests of libzmsmtpd: one session served on a
  * socketpair (zmsmtpd_serve_fds in a child), scripted client input, the
  * replies compared; and the asynchronous deliver API on the event loop
- * (zmsmtpd_deliver_async / _done / zmsmtpd_watch_fd), driven in-process.
+ * (zmsmtpd_deliver_async / _done / zmsmtpd_watch_fd), driven in-process;
+ * the refused and transcript callbacks.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -21,8 +22,8 @@
 #include "smtp_sasl.h"
 #include "zmsmtpd.h"
 
-static int host_action, sender_reject, keep_open, use_secret;
-static char msgpath[256];
+static int host_action, sender_reject, keep_open, use_secret, use_hooks;
+static char msgpath[256], trpath[300];
 static const char *opt_name[4], *opt_value[4];
 
 static void v_host(void *arg, zmsmtpd_sess *s, const char *ip, zmsmtpd_verdict *v)
@@ -71,6 +72,36 @@ static void deliver(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FILE *msg,
 	fclose(o);
 }
 
+/* refused - what the engine refused at the end of data, into msgpath */
+static void refused(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *e, FILE *msg,
+		    const zmsmtpd_verdict *why)
+{
+	FILE *o = fopen(msgpath, "a");
+	char buf[4096];
+	size_t n;
+
+	(void)arg; (void)s;
+	if (o == NULL)
+		return;
+	fprintf(o, "[refused %d %s %s %zu]", why->code, why->enh, e->sender, e->nrcpts);
+	while ((n = fread(buf, 1, sizeof(buf), msg)) > 0)
+		fwrite(buf, 1, n, o);
+	fclose(o);
+}
+
+/* transcript - both directions into trpath, each chunk tagged */
+static void transcript(void *arg, zmsmtpd_sess *s, int out, const char *p, size_t n)
+{
+	FILE *o = fopen(trpath, "a");
+
+	(void)arg; (void)s;
+	if (o == NULL)
+		return;
+	fputs(out ? "{S}" : "{C}", o);
+	fwrite(p, 1, n, o);
+	fclose(o);
+}
+
 static int verify(void *arg, const char *user, const char *pw)
 {
 	(void)arg;
@@ -102,6 +133,10 @@ static pid_t server_child(int fd, int other)
 		cb.validate_sender = v_sender;
 		cb.validate_recipient = v_rcpt;
 		cb.deliver = deliver;
+		if (use_hooks) {
+			cb.refused = refused;
+			cb.transcript = transcript;
+		}
 		if (use_secret)
 			cb.auth_secret = secret;
 		else
@@ -179,14 +214,18 @@ static void setup(void)
 	sender_reject = 0;
 	keep_open = 0;
 	use_secret = 0;
+	use_hooks = 0;
 	memset(opt_name, 0, sizeof(opt_name));
 	snprintf(msgpath, sizeof(msgpath), "/tmp/check_zmsmtpd.%ld", (long)getpid());
+	snprintf(trpath, sizeof(trpath), "%s.tr", msgpath);
 	unlink(msgpath);
+	unlink(trpath);
 }
 
 static void teardown(void)
 {
 	unlink(msgpath);
+	unlink(trpath);
 }
 
 static char *slurp(void)
@@ -532,6 +571,56 @@ START_TEST(big_and_empty_messages)
 }
 END_TEST
 
+START_TEST(refused_and_transcript)
+{
+	/* max-size 100: the messages stay in memory (no stream until the
+	 * end), and what the engine refuses still reaches refused: the part
+	 * of a too-big one that fit, a bare-LF one; an accepted one does not */
+	char out[4096], c[256];
+	static char in[2048];
+	size_t k = 0;
+	const char *got;
+	FILE *f;
+	static char tr[8192];
+	size_t n;
+
+	use_hooks = 1;
+	opt_name[0] = "max-size";
+	opt_value[0] = "100";
+	k += (size_t)snprintf(in + k, sizeof(in) - k,
+			      "EHLO a\r\nMAIL FROM:<big@x.test>\r\nRCPT TO:<r@y.test>\r\nDATA\r\n");
+	for (int i = 0; i < 3; i++)
+		k += (size_t)snprintf(in + k, sizeof(in) - k, "%049d\r\n", i);
+	k += (size_t)snprintf(in + k, sizeof(in) - k,
+			      ".\r\nMAIL FROM:<lf@x.test>\r\nRCPT TO:<r@y.test>\r\nDATA\r\n"
+			      "one\ntwo\r\n.\r\n"
+			      "MAIL FROM:<ok@x.test>\r\nRCPT TO:<r@y.test>\r\nDATA\r\nfine\r\n.\r\n"
+			      "QUIT\r\n");
+	session(in, k, out, sizeof(out));
+	codes(out, c, sizeof(c));
+	ck_assert_str_eq(c, "220 250 250 250 354 552 250 250 354 550 250 250 354 250 221");
+	got = slurp();
+	/* 100 bytes fit: the first line (50 bytes with its LF) and the
+	 * second; the third would pass the limit */
+	ck_assert_str_eq(got,
+			 "[refused 552 5.3.4 big@x.test 1]"
+			 "0000000000000000000000000000000000000000000000000\n"
+			 "0000000000000000000000000000000000000000000000001\n"
+			 "[refused 550 5.6.11 lf@x.test 1]one\ntwo\n"
+			 "[ok@x.test 1 ESMTP]fine\n");
+	f = fopen(trpath, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(tr, 1, sizeof(tr) - 1, f);
+	tr[n] = '\0';
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(tr, "{S}220 "));
+	ck_assert_ptr_nonnull(strstr(tr, "MAIL FROM:<lf@x.test>\r\n"));
+	ck_assert_ptr_nonnull(strstr(tr, "552 5.3.4"));
+	ck_assert_ptr_nonnull(strstr(tr, "QUIT\r\n"));
+	ck_assert_ptr_nonnull(strstr(tr, "221 "));
+}
+END_TEST
+
 /* ---- asynchronous delivery on the event loop ---- */
 
 static zmsmtpd_sess *a_pending[4];
@@ -715,6 +804,7 @@ static Suite *suite(void)
 	tcase_add_test(t, no_valid_rcpt_and_timeout);
 	tcase_add_test(t, configure_cget);
 	tcase_add_test(t, big_and_empty_messages);
+	tcase_add_test(t, refused_and_transcript);
 	tcase_add_test(t, async_deliver);
 	tcase_add_test(t, async_refused_in_serve_fds);
 	suite_add_tcase(s, t);

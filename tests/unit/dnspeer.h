@@ -2,7 +2,7 @@
  * NAME
  *	dnspeer.h - the test DNS servers of the unit tests (nsd, dns-faulty.py)
  * SUMMARY
- *	setup_servers() starts nsd serving tests/integration/dns/mta.test.zone
+ *	setup_servers() starts nsd serving tests/peers/mta.test.zone
  *	and dns-faulty.py (python3-dnslib: SERVFAIL, REFUSED, timeouts, TC)
  *	on free 127.0.0.1 ports; nsd_servers and faulty_servers then hold
  *	"127.0.0.1:PORT" for a DNS_SERVERS-style list (faulty_servers is
@@ -20,7 +20,7 @@
  * BUGS
  *	nsd is expected at /usr/sbin/nsd.
  * SEE ALSO
- *	tests/integration/dns/start-dns.sh, nsd(8)
+ *	start_nsd in tests/integration/testlib.sh, nsd(8)
  */
 #ifndef ZMTA_TESTS_DNSPEER_H
 #define ZMTA_TESTS_DNSPEER_H
@@ -42,7 +42,7 @@
 
 static const char *dnspeer_name = "check_dns";
 #ifndef DNS_TESTDIR
-#define DNS_TESTDIR "tests/integration/dns"
+#define DNS_TESTDIR "tests/peers"
 #endif
 
 static const char *NSD = "/usr/sbin/nsd";

@@ -51,7 +51,8 @@
  *	Form text is used as written (no substitutions).
  *
  * SEE ALSO
- *	errormail(8), zmta-ta(7), spool/submit.h, RFC 3464
+ *	errormail(8), zmta-ta(7), spool/submit.h, transport/libta/tagroup.c (the
+ *	grouping by sender), RFC 3464
  */
 #include <errno.h>
 #include <stdio.h>
@@ -63,6 +64,7 @@
 
 #include "submit.h"
 #include "ta.h"
+#include "tagroup.h"
 #include "tasubmit.h"
 #include "xtext.h"
 #include "zconf.h"
@@ -442,29 +444,19 @@ out:
 /* errormail_deliver - one bounce per sender of the locked recipients */
 static int errormail_deliver(ta_ctx *ctx, ta_msg *m, const char *host)
 {
-	ta_rcpt **grp = calloc(m->nrcpts ? m->nrcpts : 1, sizeof(*grp));
-	int *done = calloc(m->nrcpts ? m->nrcpts : 1, sizeof(*done));
 	zbuf sender = ZBUF_INIT(2048), err = ZBUF_INIT(1024);
+	ta_groups g;
+	ta_rcpt **grp;
+	size_t n;
 
 	(void)host;
-	if (grp == NULL || done == NULL) {
-		for (size_t i = 0; i < m->nrcpts; i++)
-			if (m->rcpts[i].locked)
-				ta_diagnostic(ctx, m, &m->rcpts[i], EX_TEMPFAIL, 0, "out of memory");
+	if (ta_groups_init(&g, ctx, m, ta_same_sender, NULL) != Z_OK)
 		goto out;
-	}
-	for (size_t i = 0; i < m->nrcpts; i++) {
-		size_t n = 0;
+	while ((n = ta_groups_next(&g)) > 0) {
 		unsigned long ino = 0;
 		int rc;
 
-		if (!m->rcpts[i].locked || done[i])
-			continue;
-		for (size_t j = i; j < m->nrcpts; j++)
-			if (m->rcpts[j].locked && !done[j] && m->rcpts[j].r->sender == m->rcpts[i].r->sender) {
-				grp[n++] = &m->rcpts[j];
-				done[j] = 1;
-			}
+		grp = g.grp;
 		zbuf_reset(&sender);
 		if (ta_sender_addr(m, grp[0], &sender) != Z_OK || sender.len == 0) {
 			for (size_t k = 0; k < n; k++) {
@@ -500,9 +492,8 @@ static int errormail_deliver(ta_ctx *ctx, ta_msg *m, const char *host)
 		else
 			zlog_warn(m->spoolid, "%s: bounce not submitted: %s", m->relpath, zbuf_cstr(&err));
 	}
+	ta_groups_free(&g);
 out:
-	free(grp);
-	free(done);
 	zbuf_free(&sender);
 	zbuf_free(&err);
 	return EX_OK;

@@ -6,7 +6,8 @@ LIBTA_MIME_SOURCES = transport/libta/mime.h transport/libta/mime_int.h \
 	transport/libta/mime_hdr.c transport/libta/mime_body.c
 transport_libta_libta_a_SOURCES = \
 	transport/libta/ta.h transport/libta/ta.c \
-	$(LIBTA_MIME_SOURCES)
+	$(LIBTA_MIME_SOURCES) \
+	transport/libta/tagroup.h transport/libta/tagroup.c
 transport_libta_libta_a_CPPFLAGS = $(LIBTA_CPPFLAGS)
 
 # zmta-ta(7): the scheduler <-> agent protocol (spool/taproto.c, libta)
@@ -19,6 +20,11 @@ tests_unit_check_taproto_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_taproto_LDADD = $(UNIT_LIBS)
 tests_unit_check_libta_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_libta_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += tests/unit/check_tagroup
+TESTS += tests/unit/check_tagroup
+tests_unit_check_tagroup_SOURCES = tests/unit/check_tagroup.c tests/unit/runsuite.h
+tests_unit_check_tagroup_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_tagroup_LDADD = $(UNIT_LIBS)
 endif
 
 # fuzz replays of the job-line and report-line parsers

@@ -57,7 +57,7 @@
  *	beyond 1 KiB is read and dropped.
  *
  * SEE ALSO
- *	sm(8), sm.conf(5), smconf.c, zmta-ta(7), zpriv.h
+ *	sm(8), sm.conf(5), smconf.c, zmta-ta(7), zpriv.h, transport/libta/tagroup.c
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -76,6 +76,7 @@
 
 #include "smconf.h"
 #include "ta.h"
+#include "tagroup.h"
 #include "tasubmit.h"
 #include "zconf.h"
 #include "zlog.h"
@@ -766,50 +767,38 @@ static void report(ta_ctx *ctx, ta_msg *m, ta_rcpt **rs, size_t n, const outcome
 	}
 }
 
+/* sm_same - flag m: one run serves recipients with the same sender,
+ * header block, privilege and host */
+static int sm_same(const ctl_rcpt *a, const ctl_rcpt *b, void *arg)
+{
+	(void)arg;
+	return a->sender == b->sender && a->hdr_off == b->hdr_off &&
+	       a->quad.privilege == b->quad.privilege &&
+	       zspan_caseeq_span(a->quad.host, b->quad.host);
+}
+
 /* sm_deliver - one run per recipient, or per group with flag m */
 static int sm_deliver(ta_ctx *ctx, ta_msg *m, const char *host)
 {
-	ta_rcpt **grp = calloc(m->nrcpts ? m->nrcpts : 1, sizeof(*grp));
-	char *done = calloc(m->nrcpts ? m->nrcpts : 1, 1);
+	ta_groups g;
+	size_t n;
 
-	if (grp == NULL || done == NULL) {
-		for (size_t i = 0; i < m->nrcpts; i++)
-			if (m->rcpts[i].locked)
-				ta_diagnostic(ctx, m, &m->rcpts[i], EX_TEMPFAIL, 0, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < m->nrcpts; i++) {
-		size_t n = 0;
+	if (ta_groups_init(&g, ctx, m, (G.mailer->flags & SMF_m) ? sm_same : NULL, NULL) != Z_OK)
+		return EX_OK;
+	while ((n = ta_groups_next(&g)) > 0) {
 		outcome o;
 		char hbuf[256];
 		const char *h = host;
 
-		if (!m->rcpts[i].locked || done[i])
-			continue;
-		grp[n++] = &m->rcpts[i];
-		done[i] = 1;
-		if (G.mailer->flags & SMF_m) {
-			for (size_t j = i + 1; j < m->nrcpts; j++) {
-				const ctl_rcpt *a = m->rcpts[i].r, *b = m->rcpts[j].r;
-				if (m->rcpts[j].locked && !done[j] && a->sender == b->sender &&
-				    a->hdr_off == b->hdr_off && a->quad.privilege == b->quad.privilege &&
-				    zspan_caseeq_span(a->quad.host, b->quad.host)) {
-					grp[n++] = &m->rcpts[j];
-					done[j] = 1;
-				}
-			}
-		}
 		if (h == NULL || *h == '\0') {
-			if (zspan_copy(m->rcpts[i].r->quad.host, hbuf, sizeof(hbuf)) != Z_OK)
+			if (zspan_copy(g.grp[0]->r->quad.host, hbuf, sizeof(hbuf)) != Z_OK)
 				hbuf[0] = '\0';
 			h = hbuf;
 		}
-		run_mailer(ctx, m, grp, n, h, &o);
-		report(ctx, m, grp, n, &o);
+		run_mailer(ctx, m, g.grp, n, h, &o);
+		report(ctx, m, g.grp, n, &o);
 	}
-out:
-	free(grp);
-	free(done);
+	ta_groups_free(&g);
 	return EX_OK;
 }
 

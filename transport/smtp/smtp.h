@@ -65,6 +65,7 @@ typedef struct smtp_opts {
 	long mx_session_limit;   /* SMTP_MX_SESSION_LIMIT: sessions per attempt, 0 = all */
 	smtp_tls_conf tls;
 	int tls_loaded;
+	smtp_alive alive;        /* SMTP_KEEPALIVE: smtp_poll()'s state for every wait */
 } smtp_opts;
 
 /* ---- per-agent session (smtp_sess.c and the modules above) ---- */

@@ -118,19 +118,19 @@ static long conf_num(const char *name, long def, long max)
 	return n;
 }
 
-static ta_ctx *alive_ctx;
-
 /* alive - the keepalive hook of smtp_poll(): "#keepalive" to the scheduler */
-static void alive(void)
+static void alive(void *ctx)
 {
-	if (alive_ctx != NULL)
-		(void)ta_keepalive(alive_ctx);
+	(void)ta_keepalive(ctx);
 }
+
+/* the job loop's poll hook takes no argument: the agent's keepalive state */
+static smtp_alive *window_alive;
 
 /* window_poll - the job loop's poll while a dot reply is outstanding */
 static int window_poll(struct pollfd *fds, unsigned long nfds, int ms)
 {
-	return smtp_poll(fds, nfds, ms);
+	return smtp_poll(window_alive, fds, nfds, ms);
 }
 
 /* main - options, configuration, then the job loop */
@@ -257,7 +257,7 @@ int main(int argc, char **argv)
 		if (ka != NULL && (zinterval_parse(ka, &secs) != Z_OK || secs < 0 || secs > 86400))
 			zlog_fatal(EX_CONFIG, NULL, "zmta.conf: SMTP_KEEPALIVE \"%.60s\": "
 				   "not an interval of 0s..1d", ka);
-		smtp_alive_ms = secs * 1000;
+		o.alive.ms = secs * 1000;
 	}
 	if (o.localident == NULL)
 		o.localident = zconf_get("BINDADDR");
@@ -295,9 +295,11 @@ int main(int argc, char **argv)
 	if (smtp_sess_new(&sess, &o, &err) != Z_OK)
 		zlog_fatal(EX_OSERR, NULL, "out of memory");
 	ctx.agent = sess;
-	alive_ctx = &ctx;
-	if (!o.test_only)
-		smtp_alive_hook = alive;
+	if (!o.test_only) {
+		o.alive.hook = alive;
+		o.alive.arg = &ctx;
+	}
+	window_alive = &o.alive;
 
 	if (o.test_only) {
 		rc = smtp_probe(sess, o.forcedest ? o.forcedest : argv[optind]);

@@ -223,7 +223,8 @@ done:
  * 0 ok, -1 failed (text in s->err) */
 static int try_addr(smtp_sess *s, const smtp_dest *d, const smtp_mxaddr *a)
 {
-	smtp_bind b = { s->o->localident, s->o->reserved_port, s->o->sndbuf };
+	smtp_bind b = { s->o->localident, s->o->reserved_port, s->o->sndbuf,
+			smtp_poll, &s->o->alive };
 	int force_helo = 0, notls = 0;
 	int attempts = 0;
 
@@ -237,7 +238,7 @@ again:
 		int fd;
 		if (d->kind == SDEST_UNIX) {
 			smtp_log('#', "smtpopen: connecting to UNIX:%s", d->path);
-			fd = smtp_connect_unix(d->path, (int)tmo_ms(s, S_CONNECT), &s->err);
+			fd = smtp_connect_unix(d->path, &b, (int)tmo_ms(s, S_CONNECT), &s->err);
 		} else {
 			smtp_log('#', "smtpopen: connecting to %s [%s]:%d", a->name, a->ip, a->port);
 			fd = smtp_connect((const struct sockaddr *)&a->sa, a->salen, &b,

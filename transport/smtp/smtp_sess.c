@@ -47,8 +47,9 @@
 /* agent_poll - the session's poll hook: smtp_poll() writes the keepalive */
 static int agent_poll(void *arg, struct pollfd *fds, unsigned long nfds, int ms)
 {
-	(void)arg;
-	return smtp_poll(fds, nfds, ms);
+	smtp_sess *s = arg;
+
+	return smtp_poll(&s->o->alive, fds, nfds, ms);
 }
 
 /* tmo_ms - timeout for a state in milliseconds */
@@ -326,6 +327,8 @@ int smtp_sess_new(smtp_sess **sp, smtp_opts *o, zbuf *err)
 	s->dopts.allow_loopback = o->allow_loopback || o->forcedest != NULL;
 	s->dopts.timeout_ms = 5000;
 	s->dopts.tries = 3;
+	s->dopts.poll = smtp_poll;
+	s->dopts.poll_arg = &o->alive;
 	*sp = s;
 	return Z_OK;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """dns-faulty.py - small authoritative DNS server (python3-dnslib) for fault tests.
 
-Serves mta.test.zone (beside this script, WKS lines skipped: dnslib cannot
+Serves mta.test.zone (beside this script in tests/peers, WKS lines skipped: dnslib cannot
 parse them) on 127.0.0.1:PORT over UDP and TCP, plus names that misbehave:
   servfail.mta.test   SERVFAIL for any type
   refused.mta.test    REFUSED for any type

@@ -1,8 +1,23 @@
 #!/usr/bin/python3
-# smtpd_client.py - scripted SMTP edge cases against zmta's smtpserver
-# (tests/integration/smtpd-*.sh).  Usage: smtpd_client.py CASE PORT [ARG...]
+# smtp-client.py - THE scripted SMTP client of the tests: edge cases against
+# zmta's smtpserver (tests/integration/smtpd-*.sh, crash-lib.sh).
+# Usage: smtp-client.py CASE PORT [ARG...]
 # Prints one line per reply received: "CODE text" (last line of the
 # reply), so the shell test can compare the sequence of codes.
+#   dialog PORT [--header LINE] [--stop] [--body TEXT] [--timeout S] CMD...
+#       greeting, then each CMD: "greeting REPLY", "CMD => REPLY"; after a
+#       354 to DATA the body (default a one-line message) and "dot => REPLY";
+#       --header sends LINE before the greeting is read (PROXY protocol);
+#       --stop ends at the first reply that is not 2xx/3xx (a command
+#       starting with PROXY excepted); a QUIT is sent at the end.
+#   sigterm PORT RCPT PID     a transaction up to DATA, SIGTERM to PID, wait
+#                             until the listener is closed, finish the message
+#   send-retry PORT FROM RCPT ID...  one message per ID, retried like an MTA
+#                             (refused connection, lost session, 4xx); "ID CODE"
+#   send PORT RCPT / auth PORT RCPT USER PW [CAFILE]   smtplib transactions
+#   smuggle, pipeline100, starttls-inject, bdat, misc, errors: protocol cases
+import os
+import signal
 import smtplib
 import socket
 import ssl
@@ -190,10 +205,104 @@ def smtplib_send(port, rcpt, user=None, pw=None, cafile=None, tls=False):
     s.quit()
 
 
+def dialog(port, a):
+    """one scripted session, every reply printed after its command"""
+    header, stop, timeout = None, False, 20.0
+    body = b"Subject: dialog\r\n\r\nhi\r\n"
+    while a and a[0].startswith("--"):
+        opt = a.pop(0)
+        if opt == "--stop":
+            stop = True
+        elif opt == "--header":
+            header = os.fsencode(a.pop(0))
+        elif opt == "--body":
+            body = os.fsencode(a.pop(0)).replace(b"\\r\\n", b"\r\n")
+        elif opt == "--timeout":
+            timeout = float(a.pop(0))
+        else:
+            sys.exit("dialog: unknown option " + opt)
+    out = sys.stdout.buffer
+    r = Raw(port, socket.create_connection((HOST, port), timeout=timeout))
+    if header is not None:
+        r.send(header + b"\r\n")
+    out.write(b"greeting " + r.reply().encode("utf-8", "replace") + b"\n")
+    for c in a:
+        cb = os.fsencode(c)
+        r.send(cb + b"\r\n")
+        rep = r.reply()
+        out.write(cb + b" => " + rep.encode("utf-8", "replace") + b"\n")
+        if c.upper() == "DATA" and rep.startswith("354"):
+            r.send(body + b".\r\n")
+            rep = r.reply()
+            out.write(b"dot => " + rep.encode("utf-8", "replace") + b"\n")
+        if stop and not rep.startswith(("2", "3")) and not c.startswith("PROXY"):
+            break
+    out.flush()
+    try:
+        r.send(b"QUIT\r\n")
+    except OSError:
+        pass
+
+
+def sigterm(port, rcpt, pid):
+    """SIGTERM in the middle of a transaction: the listener closes, the
+    message in flight is still accepted"""
+    r = Raw(port)
+    say([r.reply()])
+    r.send(b"EHLO t\r\nMAIL FROM:<a@client.test>\r\nRCPT TO:<%s>\r\nDATA\r\n" % rcpt.encode())
+    say(r.replies(4))
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(100):
+        try:
+            c = socket.create_connection((HOST, port), timeout=2)
+            c.close()
+            time.sleep(0.05)
+        except OSError:
+            say(["listener closed"])
+            break
+    r.send(b"Subject: t\r\n\r\nin flight\r\n.\r\nQUIT\r\n")
+    say(r.replies(2))
+
+
+def send_retry(port, frm, rcpt, ids):
+    """one message per id; like any SMTP client a refused connection, a lost
+    session or a 4xx is tried again a little later (the server may be
+    restarting)"""
+    for mid in ids:
+        msg = ("From: <%s>\r\nTo: <%s>\r\nSubject: crash %s\r\nMessage-ID: <%s@crash.test>\r\n\r\n"
+               "body of %s\r\n" % (frm, rcpt, mid, mid, mid))
+        code = 0
+        for _ in range(40):
+            code = 0
+            try:
+                s = smtplib.SMTP(HOST, port, timeout=20)
+                s.ehlo("client.test")
+                s.mail(frm)
+                c, _ = s.rcpt(rcpt)
+                if c == 250:
+                    c, _ = s.data(msg.encode())
+                code = c
+                s.quit()
+            except smtplib.SMTPResponseException as e:
+                code = e.smtp_code
+            except Exception:
+                pass
+            if code == 250 or code >= 500:
+                break
+            time.sleep(0.25)
+        print(mid, code, flush=True)
+
+
 def main():
     case, port = sys.argv[1], int(sys.argv[2])
     a = sys.argv[3:]
-    if case == "smuggle":
+    if case == "dialog":
+        dialog(port, list(a))
+    elif case == "sigterm":
+        sigterm(port, a[0], int(a[1]))
+    elif case == "send-retry":
+        send_retry(port, a[0], a[1], a[2:])
+    elif case == "smuggle":
         smuggle(port, a[0], a[1])
     elif case == "pipeline100":
         pipeline100(port, a[0], a[1])
