@@ -35,6 +35,8 @@ int submit_commit(submit *s, const char *dir, int hashlevels, unsigned long *ino
 void submit_no_scratch_sync(submit *s);
 /* submit_abort - unlink the scratch file */
 void submit_abort(submit *s);
+/* the largest notification datagram the daemons read: one or more lines */
+#define SUBMIT_NOTIFY_MAX 4096
 /* submit_notify - non-blocking datagram text to the AF_UNIX socket path */
 int submit_notify(const char *sockpath, const char *text);
 
