@@ -32,8 +32,9 @@
  *	3. rename router/<ino> (or public/<ino>) to queue/<X/><ino>, then
  *	   transport/<X/>.<ino> to transport/<X/><ino>;
  *	4. fsync each distinct queue/, transport/ and source directory once;
- *	5. "NEW <X/><ino>" to the scheduler for each message (one datagram
- *	   each: the scheduler's protocol), then the locks are dropped.
+ *	5. "NEW <X/><ino>" to the scheduler for each message, one line each,
+ *	   all in one datagram (a new one only past SUBMIT_NOTIFY_MAX bytes,
+ *	   the most the scheduler reads), then the locks are dropped.
  *	Crash guarantees (doc/reliability.md): until phase 3 the message is
  *	in router/ (or public/) and a temp control file at most, removed by
  *	recovery after a minute when no live worker holds it; the body goes
@@ -53,7 +54,8 @@
  *	Never unlinks a message: set-aside files are renamed.  Temp files are
  *	created O_EXCL|O_NOFOLLOW; a leftover of a dead worker is replaced.
  * BUGS
- *	The scheduler gets one datagram per message.
+ *	A lost datagram loses the notes of a whole batch: the scheduler
+ *	finds those messages at its next rescan.
  * SEE ALSO
  *	router(8), zmta-spool(5), doc/reliability.md, rjob.c
  */
@@ -77,15 +79,38 @@
 #include "zlog.h"
 #include "zutil.h"
 
+/* notify_send - the datagram text to the scheduler's socket */
+static void notify_send(const char *text)
+{
+	const char *sn = zconf_get("SCHEDULERNOTIFY");
+	(void)submit_notify(sn && *sn ? sn : ".scheduler.notify", text);
+}
+
 /* rtr_notify_scheduler - "NEW <relname>" to the scheduler (a lost one: its scan) */
 void rtr_notify_scheduler(const char *relname)
 {
-	const char *sn = zconf_get("SCHEDULERNOTIFY");
 	char msg[128];
 	int n = snprintf(msg, sizeof(msg), "NEW %s", relname);
 	if (n < 0 || (size_t)n >= sizeof(msg))
 		return;
-	(void)submit_notify(sn && *sn ? sn : ".scheduler.notify", msg);
+	notify_send(msg);
+}
+
+/* notify_add - append "NEW <relname>\n" to the batch's datagram text in
+ * buf (cap SUBMIT_NOTIFY_MAX + 1); a full one is sent first */
+static void notify_add(char *buf, size_t *len, const char *relname)
+{
+	char line[128];
+	int n = snprintf(line, sizeof(line), "NEW %s\n", relname);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;
+	if (*len + (size_t)n > SUBMIT_NOTIFY_MAX) {
+		notify_send(buf);
+		*len = 0;
+		buf[0] = '\0';
+	}
+	memcpy(buf + *len, line, (size_t)n + 1);
+	*len += (size_t)n;
 }
 
 /* rtr_to_postman - move the file to postman/<ino>.<tag> with a .reason file */
@@ -294,18 +319,25 @@ defer:
 	for (size_t i = 0; i < nd; i++)
 		if (zfsync_dir(dirs[i]) != Z_OK)
 			zlog_warn(NULL, "directory fsync of %s failed: %s", dirs[i], strerror(errno));
-	/* 5. only now may the scheduler deliver (and remove) them */
-	size_t ndone = 0;
+	/* 5. only now may the scheduler deliver (and remove) them: one
+	 * datagram for the batch (more only past SUBMIT_NOTIFY_MAX bytes) */
+	size_t ndone = 0, nlen = 0;
+	static char note[SUBMIT_NOTIFY_MAX + 1];
+	note[0] = '\0';
 	for (size_t k = 0; k < ns; k++) {
 		if (st[k].ino != 0) {
 			char rn[64];
 			snprintf(rn, sizeof(rn), "%s%lu", st[k].prefix, st[k].ino);
-			rtr_notify_scheduler(rn);
+			notify_add(note, &nlen, rn);
 			zlog_info(st[k].id, "%s", st[k].logline ? st[k].logline : "routed");
 			ndone++;
 		}
-		staged_close(&st[k]);
 	}
+	if (nlen > 0)
+		notify_send(note);
+	/* the locks go only after the scheduler was told */
+	for (size_t k = 0; k < ns; k++)
+		staged_close(&st[k]);
 	if (n > 1)
 		zlog_info(NULL, "batch: %zu of %zu files committed, %zu directory fsyncs", ndone, n, nd);
 	free(st);

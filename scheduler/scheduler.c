@@ -80,6 +80,7 @@
 #include "scan.h"
 #include "mqsrv.h"
 #include "spool.h"
+#include "submit.h"
 #include "zconf.h"
 #include "zerr.h"
 #include "zlog.h"
@@ -436,32 +437,61 @@ static void signal_io(zev_loop *loop, int fd, unsigned events, void *arg)
 	}
 }
 
-/* notify_io - "NEW <relpath>" datagrams */
+/* notify_line - one line of a notification datagram */
+static void notify_line(char *line)
+{
+	size_t n = strlen(line);
+	while (n > 0 && line[n - 1] == '\r')
+		line[--n] = '\0';
+	if (n == 0)
+		return;
+	if (strncmp(line, "NEW ", 4) == 0) {
+		const char *rel = line + 4;
+		const char *base = strrchr(rel, '/');
+		base = base ? base + 1 : rel;
+		if (scan_is_etrn(base) && strchr(rel, '/') == NULL)
+			scan_etrn(&S.scan, rel);
+		else
+			(void)scan_file(&S.scan, rel);
+	} else if (strncmp(line, "ETRN ", 5) == 0) {
+		turnme(&S.pool, line + 5);
+	} else {
+		zlog_warn(NULL, "notify socket: unknown message ignored");
+	}
+}
+
+/* notify_io - datagrams of one or more lines "NEW <relpath>" / "ETRN <host>"
+ * (at most SUBMIT_NOTIFY_MAX bytes; the router sends a batch in one) */
 static void notify_io(zev_loop *loop, int fd, unsigned events, void *arg)
 {
 	(void)loop; (void)events; (void)arg;
-	char buf[512];
+	static char buf[SUBMIT_NOTIFY_MAX + 1];
 	for (int i = 0; i < 256; i++) {
-		ssize_t n = recv(fd, buf, sizeof buf - 1, MSG_DONTWAIT);
+		/* MSG_TRUNC: n is the datagram's real length */
+		ssize_t n = recv(fd, buf, SUBMIT_NOTIFY_MAX, MSG_DONTWAIT | MSG_TRUNC);
 		if (n <= 0)
 			return;
-		buf[n] = '\0';
-		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-			buf[--n] = '\0';
 		if (S.pool.stopping)
 			continue;
-		if (strncmp(buf, "NEW ", 4) == 0) {
-			const char *rel = buf + 4;
-			const char *base = strrchr(rel, '/');
-			base = base ? base + 1 : rel;
-			if (scan_is_etrn(base) && strchr(rel, '/') == NULL)
-				scan_etrn(&S.scan, rel);
-			else
-				(void)scan_file(&S.scan, rel);
-		} else if (strncmp(buf, "ETRN ", 5) == 0) {
-			turnme(&S.pool, buf + 5);
-		} else {
-			zlog_warn(NULL, "notify socket: unknown message ignored");
+		size_t len = (size_t)n;
+		if (len > SUBMIT_NOTIFY_MAX) {
+			/* the complete lines are used; the rest waits for the scan */
+			zlog_warn(NULL, "notify socket: datagram of %zu bytes truncated to %d",
+				  len, SUBMIT_NOTIFY_MAX);
+			len = SUBMIT_NOTIFY_MAX;
+			char *last = memrchr(buf, '\n', len);
+			len = last ? (size_t)(last - buf) : 0;
+		}
+		buf[len] = '\0';
+		char *p = buf;
+		while (p < buf + len) {
+			char *nl = memchr(p, '\n', (size_t)(buf + len - p));
+			if (nl != NULL)
+				*nl = '\0';
+			notify_line(p);
+			if (nl == NULL)
+				break;
+			p = nl + 1;
 		}
 	}
 }

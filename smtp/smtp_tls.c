@@ -9,6 +9,8 @@
  *	handshake.
  * SYNOPSIS
  *	int smtp_tls_load(const char *path, smtp_tls_conf *tc, zbuf *err)
+ *	int smtp_tls_setup(const char *path, smtp_tls_conf *tc, zbuf *err)
+ *	int smtp_tls_build(smtp_tls_conf *tc, zbuf *err)
  *	int smtp_tls_parse(const char *name, const char *data, size_t len,
  *	                   smtp_tls_conf *tc, zbuf *err)
  *	void smtp_tls_free(smtp_tls_conf *tc)
@@ -59,6 +61,15 @@
  *	handshake (smtp_tls_start), not by smtp_tls_load: an agent that
  *	never meets STARTTLS does not pay for parsing it.
  *
+ *	smtp_tls_load parses the file and builds the client SSL_CTX.
+ *	smtp_tls_setup only parses it and checks that the files it names
+ *	can be read; smtp_tls_build (called by smtp_tls_start when there is
+ *	no context yet) does the rest, so OpenSSL's own initialisation and
+ *	the context are paid for at the first STARTTLS, not by every agent
+ *	start (the smtp agent uses smtp_tls_setup).  Errors only OpenSSL
+ *	can see (a bad tls-cipher-list, a certificate or key that does not
+ *	parse or match) then show at that handshake, as a TLS failure.
+ *
  *	Server side (for now): smtp_tls_server_ctx() loads a PEM chain and
  *	its key; smtp_tls_accept() runs the handshake after the 220 reply
  *	to STARTTLS and refuses when the client pipelined anything behind
@@ -86,6 +97,7 @@
 #include <string.h>
 #include <strings.h>
 #include <arpa/inet.h>
+#include <unistd.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -510,11 +522,20 @@ static const char *ssl_reason(void)
 	return r ? r : "unknown TLS error";
 }
 
-/* smtp_tls_load - read the file and build the context */
-int smtp_tls_load(const char *path, smtp_tls_conf *tc, zbuf *err)
+/* file_ok - a configured file (or directory) can be read: the errors
+ * OpenSSL would give for a missing one, without OpenSSL */
+static int file_ok(const char *path, const char *what, const char *file, int amode, zbuf *err)
+{
+	if (file[0] == '\0' || access(file, amode) == 0)
+		return 1;
+	zbuf_printf(err, "%s: %s %s: %s", path, what, file, strerror(errno));
+	return 0;
+}
+
+/* smtp_tls_setup - read and check the file; no OpenSSL yet */
+int smtp_tls_setup(const char *path, smtp_tls_conf *tc, zbuf *err)
 {
 	zbuf data = ZBUF_INIT(1024u * 1024u);
-	SSL_CTX *ctx = NULL;
 	int rc = Z_ERR;
 
 	if (path != NULL && zread_file(path, data.max, &data, err) != Z_OK)
@@ -523,6 +544,29 @@ int smtp_tls_load(const char *path, smtp_tls_conf *tc, zbuf *err)
 		path = "(built-in TLS defaults)";
 	if (smtp_tls_parse(path, data.data ? data.data : "", data.len, tc, err) != Z_OK)
 		goto done;
+	if (!file_ok(path, "tls-cert-file", tc->certfile, R_OK, err) ||
+	    !file_ok(path, "tls-key-file", tc->keyfile, R_OK, err) ||
+	    !file_ok(path, "tls-CAfile", tc->cafile, R_OK, err) ||
+	    !file_ok(path, "tls-CApath", tc->capath, R_OK | X_OK, err))
+		goto done;
+	if (zstrlcpy(tc->confname, path, sizeof(tc->confname)) != Z_OK)
+		tc->confname[0] = '\0';
+	tc->ctx = NULL;
+	rc = Z_OK;
+done:
+	zbuf_free(&data);
+	return rc;
+}
+
+/* smtp_tls_build - the client context for the parsed configuration */
+int smtp_tls_build(smtp_tls_conf *tc, zbuf *err)
+{
+	const char *path = tc->confname[0] ? tc->confname : "(TLS configuration)";
+	SSL_CTX *ctx;
+	int rc = Z_ERR;
+
+	if (tc->ctx != NULL)
+		return Z_OK;
 	ctx = SSL_CTX_new(TLS_client_method());
 	if (ctx == NULL) {
 		zbuf_printf(err, "SSL_CTX_new: %s", ssl_reason());
@@ -565,8 +609,15 @@ int smtp_tls_load(const char *path, smtp_tls_conf *tc, zbuf *err)
 done:
 	if (ctx != NULL)
 		SSL_CTX_free(ctx);
-	zbuf_free(&data);
 	return rc;
+}
+
+/* smtp_tls_load - read the file and build the context */
+int smtp_tls_load(const char *path, smtp_tls_conf *tc, zbuf *err)
+{
+	if (smtp_tls_setup(path, tc, err) != Z_OK)
+		return Z_ERR;
+	return smtp_tls_build(tc, err);
 }
 
 /* smtp_tls_free - release the context */
@@ -639,6 +690,9 @@ int smtp_tls_start(smtp_tls_conf *tc, smtp_session *ss, const char *mxhost, cons
 		goto done;
 	}
 	ERR_clear_error();
+	/* smtp_tls_setup left OpenSSL alone: its set-up happens here, once */
+	if (tc->ctx == NULL && smtp_tls_build(tc, err) != Z_OK)
+		goto done;
 	if (tc->defpaths) {
 		tc->defpaths = 0;
 		(void)SSL_CTX_set_default_verify_paths((SSL_CTX *)tc->ctx);

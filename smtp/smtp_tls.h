@@ -26,11 +26,19 @@ typedef struct smtp_tls_conf {
 	void *ctx;              /* SSL_CTX * */
 	int defpaths;           /* the system CA store is still to be loaded
 				 * into ctx (at the first handshake) */
+	char confname[1024];    /* the file, for smtp_tls_build's messages */
 } smtp_tls_conf;
 
 /* smtp_tls_load - parse smtp-tls.conf (path NULL: built-in defaults, mode
  * may) and build the client SSL_CTX */
 int smtp_tls_load(const char *path, smtp_tls_conf *tc, zbuf *err);
+/* smtp_tls_setup - smtp_tls_load without the SSL_CTX (no OpenSSL call):
+ * parse, check the named files can be read; smtp_tls_start builds the
+ * context at the first handshake (smtp_tls_build) */
+int smtp_tls_setup(const char *path, smtp_tls_conf *tc, zbuf *err);
+/* smtp_tls_build - the client SSL_CTX for a parsed configuration (none
+ * yet); Z_OK or Z_ERR with the file and OpenSSL's reason */
+int smtp_tls_build(smtp_tls_conf *tc, zbuf *err);
 int smtp_tls_parse(const char *name, const char *data, size_t len, smtp_tls_conf *tc, zbuf *err);
 void smtp_tls_free(smtp_tls_conf *tc);
 /* smtp_tls_refs - the reference identities a certificate must match for

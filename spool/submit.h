@@ -62,6 +62,8 @@ void submit_announce(const submit *s);
 void submit_announce_on(const submit *s, int sockfd);
 /* submit_abort - unlink the scratch file */
 void submit_abort(submit *s);
+/* the largest notification datagram the daemons read: one or more lines */
+#define SUBMIT_NOTIFY_MAX 4096
 /* submit_notify - non-blocking datagram text to the AF_UNIX socket path */
 int submit_notify(const char *sockpath, const char *text);
 

@@ -5,6 +5,7 @@ SCHED2_ITESTS = \
 	tests/integration/sched-mailq.sh \
 	tests/integration/sched-mailqsec.sh \
 	tests/integration/sched-wait.sh \
+	tests/integration/sched-notify.sh \
 	tests/integration/sched-privs.sh
 TESTS += $(SCHED2_ITESTS)
 EXTRA_DIST += $(SCHED2_ITESTS)

@@ -282,7 +282,9 @@ int main(int argc, char **argv)
 	}
 	/* without -S: built-in defaults, opportunistic TLS (smtp(8) TLS) */
 	zbuf_reset(&err);
-	if (smtp_tls_load(o.tlsfile, &o.tls, &err) != Z_OK)
+	/* no OpenSSL until the first STARTTLS: most agents never meet one
+	 * before they exit, and its set-up costs more than their work */
+	if (smtp_tls_setup(o.tlsfile, &o.tls, &err) != Z_OK)
 		zlog_fatal(EX_CONFIG, NULL, "-S %s", zbuf_cstr(&err));
 	o.tls_loaded = 1;
 	if (o.debug > 0)
