@@ -6,7 +6,8 @@ EXTRA_DIST += tests/integration/testlib.sh tests/lib/postoffice.sh
 # the one set of peers every test and bench shares: the DNS zone, the DNS
 # fault server, the scriptable SMTP server and client, the test certificates
 EXTRA_DIST += tests/peers/mta.test.zone tests/peers/dns-faulty.py \
-	tests/peers/aiosmtpd-peer.py tests/peers/smtp-client.py tests/peers/make-certs.sh
+	tests/peers/aiosmtpd-peer.py tests/peers/smtp-client.py tests/peers/make-certs.sh \
+	tests/peers/policy-peer.py
 # the layer rule of HACKING.md, checked file by file
 TESTS += tests/integration/layers.sh
 EXTRA_DIST += tests/integration/layers.sh

@@ -219,30 +219,8 @@ check_match "-s: the smuggling attempt is quarantined" \
 stop_smtpd
 
 # ---- D2: -s with a refusal of the END-OF-MESSAGE policy service ----
-cat > "$ZT_W/policy.py" <<'PY'
-import socketserver, sys
-class H(socketserver.StreamRequestHandler):
-    def handle(self):
-        a = {}
-        for raw in self.rfile:
-            line = raw.decode("ascii", "replace").rstrip("\n")
-            if line == "":
-                act = "DUNNO"
-                if a.get("protocol_state") == "END-OF-MESSAGE" and a.get("sender", "").startswith("spam@"):
-                    act = "554 5.7.1 Policy says no"
-                self.wfile.write(("action=%s\n\n" % act).encode())
-                self.wfile.flush()
-                a = {}
-                continue
-            k, _, v = line.partition("=")
-            a[k] = v
-class S(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-S(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
 POLPORT=$(pick_port)
-"$ZT_PY" "$ZT_W/policy.py" "$POLPORT" > "$ZT_W/policy.err" 2>&1 &
+"$ZT_PY" "$ZT_PEERS/policy-peer.py" "$POLPORT" > "$ZT_W/policy.err" 2>&1 &
 track $!
 wait_port "$POLPORT" 20 || { show "$ZT_W/policy.err"; fail "policy server did not start"; }
 { cat "$ZT_W/smtpserver.conf"; echo "policy-service-eom 127.0.0.1:$POLPORT"; } > "$ZT_W/eom.conf"

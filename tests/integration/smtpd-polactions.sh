@@ -30,46 +30,7 @@ printf 'myhostname mail.local.test\nlocaldomains local.test\n' > "$ZT_W/router.c
 
 # --- the policy server -----------------------------------------------------------
 POLPORT=$(pick_port)
-cat > "$ZT_W/policy.py" <<'PY'
-import socketserver, sys, json
-port, logpath = int(sys.argv[1]), sys.argv[2]
-RCPT = {"hold": "HOLD suspicious sender", "discard": "DISCARD spam trap",
-        "redirect": "REDIRECT quarantine@local.test", "filter": "FILTER smtp:[127.0.0.1]:10025",
-        "bcc": "BCC archive@local.test", "bye": "421 4.7.0 go away"}
-EOM = {"eomhold": "HOLD looked at the body", "eomdiscard": "DISCARD body is spam",
-       "eomprepend": "PREPEND X-Policy-EOM: seen", "eomwarn": "WARN odd body"}
-def decide(a):
-    local = a.get("sender", "").split("@")[0]
-    if a.get("protocol_state") == "RCPT":
-        if a.get("recipient", "").startswith("holdme@"):
-            return "HOLD only for holdme"
-        return RCPT.get(local, "DUNNO")
-    if a.get("protocol_state") == "END-OF-MESSAGE":
-        if int(a.get("size", "0")) > 4000:
-            return "552 5.3.4 Message too big for the policy"
-        return EOM.get(local, "DUNNO")
-    return "DUNNO"
-class H(socketserver.StreamRequestHandler):
-    def handle(self):
-        a = {}
-        for raw in self.rfile:
-            line = raw.decode("ascii", "replace").rstrip("\n")
-            if line == "":
-                act = decide(a)
-                with open(logpath, "a") as f:
-                    f.write(json.dumps({"req": a, "action": act}) + "\n")
-                self.wfile.write(("action=%s\n\n" % act).encode())
-                self.wfile.flush()
-                a = {}
-                continue
-            k, _, v = line.partition("=")
-            a[k] = v
-class S(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-S(("127.0.0.1", port), H).serve_forever()
-PY
-"$ZT_PY" "$ZT_W/policy.py" "$POLPORT" "$ZT_W/policy.log" > "$ZT_W/policy.err" 2>&1 &
+"$ZT_PY" "$ZT_PEERS/policy-peer.py" "$POLPORT" "$ZT_W/policy.log" > "$ZT_W/policy.err" 2>&1 &
 track $!
 wait_port "$POLPORT" 20 || { show "$ZT_W/policy.err"; fail "policy server did not start"; zt_done; }
 
