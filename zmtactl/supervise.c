@@ -1034,12 +1034,16 @@ int cmd_status(int argc, char **argv)
 		show_queue();
 		goto out;
 	}
-	if (st.pid != (long)pid)
-		printf("zmta: running, supervisor pid %ld (the status file names pid %ld)\n",
-		       (long)pid, st.pid);
-	else
-		printf("zmta: running, supervisor pid %ld, up %s, postoffice %s\n", (long)pid,
-		       fmt_secs(now - st.started, t, sizeof t), C.po);
+	if (st.pid != (long)pid) {
+		/* a status file left by an earlier supervisor: its daemon lines
+		 * are not this one's (it is starting and rewrites the file soon) */
+		printf("zmta: running, supervisor pid %ld, postoffice %s (starting: the status file"
+		       " is still that of pid %ld)\n", (long)pid, C.po, st.pid);
+		show_queue();
+		goto out;
+	}
+	printf("zmta: running, supervisor pid %ld, up %s, postoffice %s\n", (long)pid,
+	       fmt_secs(now - st.started, t, sizeof t), C.po);
 	for (size_t i = 0; i < st.n; i++)
 		show_daemon(&st.d[i], now);
 	show_queue();
