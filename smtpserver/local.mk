@@ -114,7 +114,8 @@ ZMSMTPD_LIBS = smtpserver/libzmsmtpd.a $(SSL_LIBS)
 
 pkglibexec_PROGRAMS += smtpserver/smtpserver
 smtpserver_smtpserver_SOURCES = smtpserver/smtpserver.c smtpserver/commitq.h smtpserver/commitq.c \
-	smtpserver/smtpserver_conf.h smtpserver/smtpserver_conf.c
+	smtpserver/smtpserver_conf.h smtpserver/smtpserver_conf.c \
+	smtpserver/smtpd_workers.h smtpserver/smtpd_workers.c
 smtpserver_smtpserver_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/smtpserver -I$(top_srcdir)/router \
 	-I$(top_srcdir)/spool -I$(top_srcdir)/mail
 smtpserver_smtpserver_CFLAGS = $(AM_CFLAGS) $(LMDB_CFLAGS) $(HIREDIS_CFLAGS) -pthread
