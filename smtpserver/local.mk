@@ -55,7 +55,8 @@ EXTRA_DIST += tests/integration/smtpd-greyredis.sh tests/integration/smtpd-polac
 # issue 11 requirements that had no test: limits, timeouts, SIGTERM, privileges,
 # STARTTLS offer, PROXY v2 through the daemon
 SMTPD_I11_ITESTS = tests/integration/smtpd-limits.sh tests/integration/smtpd-privs.sh \
-	tests/integration/smtpd-starttls.sh tests/integration/smtpd-proxy2.sh
+	tests/integration/smtpd-starttls.sh tests/integration/smtpd-proxy2.sh \
+	tests/integration/smtpd-workers.sh
 TESTS += $(SMTPD_I11_ITESTS)
 EXTRA_DIST += $(SMTPD_I11_ITESTS)
 TESTS += tests/integration/smtpd-knobs.sh

@@ -5,7 +5,7 @@
  *	Forks N event-loop processes on the same listeners, passes SIGHUP
  *	and SIGTERM on, restarts a worker that dies, exits after the last.
  * SYNOPSIS
- *	int smtpd_workers_run(int n, pol_conn *t, unsigned *hups)
+ *	int smtpd_workers_run(int n, pol_conn *t, unsigned *hups, stop, arg)
  *	void smtpd_workers_unblock(void)
  * DESCRIPTION
  *	Called by smtpserver after the listeners are bound, the privileges
@@ -14,7 +14,9 @@
  *	greylist store, policy connection or commit pool (each worker
  *	does).  It waits in sigtimedwait(2) for SIGHUP (counted, sent to
  *	every worker: each reloads itself, and a worker started later
- *	reloads at once), SIGTERM/SIGINT (sent to every worker; their
+ *	reloads at once), SIGTERM/SIGINT (the parent closes its copies of
+ *	the listeners, so that they really close, and passes the signal
+ *	to every worker; their
  *	sessions get the usual 30 s; after 40 s the rest get SIGKILL) and
  *	SIGCHLD.  A worker that exits or dies while the parent is not
  *	stopping is logged and started again with the same index (after
@@ -60,7 +62,7 @@ void smtpd_workers_unblock(void)
 	sigprocmask(SIG_SETMASK, &omask, NULL);
 }
 
-int smtpd_workers_run(int n, pol_conn *t, unsigned *hups)
+int smtpd_workers_run(int n, pol_conn *t, unsigned *hups, void (*stop)(void *arg), void *arg)
 {
 	sigset_t set;
 	pid_t *pids;
@@ -148,6 +150,7 @@ int smtpd_workers_run(int n, pol_conn *t, unsigned *hups)
 					kill(pids[w], SIGHUP);
 		} else if ((sig == SIGTERM || sig == SIGINT) && stop_at == 0) {
 			zlog_info(NULL, "SIGTERM: stopping %d workers", n);
+			stop(arg);   /* the parent's copies of the listeners */
 			stop_at = zmono_ms() + STOP_WAIT_MS;
 			for (w = 0; w < n; w++)
 				if (pids[w] != 0)

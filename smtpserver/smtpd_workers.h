@@ -15,8 +15,9 @@
  * handlers are in place); *hups is then the number of SIGHUPs the parent
  * had seen (nonzero: reload first).  Returns -1 in the parent once every
  * worker has exited after SIGTERM or SIGINT.  t: the connection table
- * (a dead worker's counts are dropped) */
-int smtpd_workers_run(int n, pol_conn *t, unsigned *hups);
+ * (a dead worker's counts are dropped); stop(arg) is called in the parent
+ * on SIGTERM/SIGINT before the workers are told (close the listeners) */
+int smtpd_workers_run(int n, pol_conn *t, unsigned *hups, void (*stop)(void *arg), void *arg);
 /* smtpd_workers_unblock - the signal mask from before smtpd_workers_run */
 void smtpd_workers_unblock(void);
 

@@ -165,6 +165,13 @@ static int cb_admit(void *arg, const char *ip, unsigned long max_conns, unsigned
 	return pol_conn_admit(S.conns, S.wid, ip, max_conns, max_per_ip);
 }
 
+/* parent_stop - SIGTERM in the workers' parent: close its listeners */
+static void parent_stop(void *arg)
+{
+	(void)arg;
+	zmsmtpd_stop(S.d, 0);
+}
+
 static void cb_release(void *arg, const char *ip)
 {
 	(void)arg;
@@ -1054,14 +1061,16 @@ int main(int argc, char **argv)
 		if ((S.conns = pol_conn_new(&err)) == NULL)
 			zlog_fatal(EX_OSERR, NULL, "%s", zbuf_cstr(&err));
 		zlog_info(NULL, "started, %d workers", S.c.workers);
-		S.wid = smtpd_workers_run(S.c.workers, S.conns, &hups);
+		S.wid = smtpd_workers_run(S.c.workers, S.conns, &hups, parent_stop, NULL);
 		if (S.wid < 0) {
 			zlog_info(NULL, "stopped");
 			pol_conn_free(S.conns);
 			S.conns = NULL;
 			goto out;
 		}
-		/* a worker: the parent holds the pid lock */
+		/* a worker: its own event loop; the parent holds the pid lock */
+		if (zmsmtpd_after_fork(S.d) != 0)
+			zlog_fatal(EX_OSERR, NULL, "worker %d: cannot make its event loop", S.wid);
 		close(lockfd);
 		lockfd = -1;
 		if (hups > 0)

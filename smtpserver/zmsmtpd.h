@@ -158,6 +158,10 @@ int zmsmtpd_deliver_async(zmsmtpd_sess *s);
  * loop's thread (a zmsmtpd_watch_fd callback); replies and resumes the
  * session, or frees it when its client went away meanwhile */
 void zmsmtpd_deliver_done(zmsmtpd_sess *s, const zmsmtpd_verdict *v);
+/* zmsmtpd_after_fork - in a child process forked after zmsmtpd_start and
+ * before any session: a loop of its own (the epoll instance is shared
+ * across fork) watching the same listeners; 0 or -1 */
+int zmsmtpd_after_fork(zmsmtpd *d);
 /* zmsmtpd_watch_fd - call fn(arg) in the loop whenever fd is readable
  * (a pipe that worker threads write to); NULL fn stops.  0 or -1 */
 int zmsmtpd_watch_fd(zmsmtpd *d, int fd, void (*fn)(void *arg), void *arg);
