@@ -8,7 +8,9 @@
 #   zmta     smtpserver alone (-F, the router and the scheduler are NOT
 #            started): every 250 to the final dot follows the write, fsync,
 #            rename into router/ and fsync of router/; the messages stay in
-#            router/.  CPU = utime+stime of the one smtpserver process.
+#            router/.  smtpserver runs with -w WORKERS (worker processes,
+#            each its own event loop on the same listener, under a small
+#            parent).  CPU = utime+stime of the parent and its workers.
 #   Postfix  a private instance (bench/postfix/lib-postfix.sh) with
 #            smtpd_client_restrictions = check_client_access HOLD for
 #            127.0.0.1: cleanup writes and fsyncs each message straight onto
@@ -20,8 +22,8 @@
 #   queue is counted afterwards and must hold N messages.
 # Idle sessions: a Python client opens IDLE connections, reads the
 # greeting, sends EHLO and reads the reply on each, then holds them.
-#   zmta     sum of VmRSS of the smtpserver process after minus before,
-#            divided by IDLE (one process holds every session).
+#   zmta     sum of VmRSS of the smtpserver processes (the parent and its
+#            workers) after minus before, divided by IDLE.
 #   Postfix  smtpd forks one process per session: the sum of VmRSS of every
 #            smtpd process of the instance after minus before (before = the
 #            smtpd processes alive while idle, usually none), divided by IDLE.
@@ -34,12 +36,14 @@
 # Env: N (2000 messages a run, about a minute in all; the issue's figure is
 #      N=10000) RUNS (3) SIZE (1000 bytes) SESS (10
 #      sessions) IDLE (1000; 0 skips) TIMEOUT (per smtp-source, s;
-#      default 120 + N/20) BENCH_KEEP=1 keeps the work directory.
+#      default 120 + N/20) WORKERS (smtpserver -w; default the number of
+#      CPUs, 2 on the 2-core machine of the issue; 1 = one process, as
+#      before workers existed) BENCH_KEEP=1 keeps the work directory.
 # Postfix needs root (its master starts as root); without root or Postfix
 # only zmta's figures are printed.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/benchlib.sh"
-N=${N:-2000}; RUNS=${RUNS:-3}; SIZE=${SIZE:-1000}; SESS=${SESS:-10}; IDLE=${IDLE:-1000}
+N=${N:-2000}; RUNS=${RUNS:-3}; WORKERS=${WORKERS:-$(nproc)}; SIZE=${SIZE:-1000}; SESS=${SESS:-10}; IDLE=${IDLE:-1000}
 TIMEOUT=${TIMEOUT:-$((120 + N / 20))}
 SMTPD=$top_builddir/smtpserver/smtpserver
 ZMTA=$top_builddir/zmtactl/zmta
@@ -79,11 +83,18 @@ zmta_start() {
 	rm -rf "$BL_W/po"
 	"$ZMTA" postoffice-init -P "$BL_W/po" -u "$ME" > /dev/null || return 1
 	ZPORT=$(pick_port) || return 1
-	"$SMTPD" -F -C "$BL_W/smtpserver.conf" -l "127.0.0.1:$ZPORT" -L "$BL_W/smtpd.log" 2>> "$BL_W/smtpd.err" &
+	"$SMTPD" -F -w "$WORKERS" -C "$BL_W/smtpserver.conf" -l "127.0.0.1:$ZPORT" -L "$BL_W/smtpd.log" 2>> "$BL_W/smtpd.err" &
 	ZPID=$!; track "$ZPID"
 	wait_port "$ZPORT" 15
 }
 zmta_stop() { kill -TERM "$ZPID" 2>/dev/null; wait "$ZPID" 2>/dev/null; ZPID=""; }
+# zmta_ticks - CPU ticks of smtpserver: the parent and its live workers
+zmta_ticks() {
+	local p t=0
+	# shellcheck disable=SC2046
+	for p in $ZPID $(pgrep -P "$ZPID"); do t=$((t + $(cpu_ticks "$p"))); done
+	echo "$t"
+}
 zmta_count() { find "$BL_W/po/router" -type f -name '[0-9]*' | wc -l; }
 
 # pfx_snap - CPU seconds of the Postfix instance so far (reaper.py SIGUSR1)
@@ -114,15 +125,15 @@ source_run() {
 	calc "$t1 - $t0"
 }
 
-echo "# smtpd-accept: N=$N msgs x ${SIZE}B, 1 rcpt, smtp-source -s $SESS, RUNS=$RUNS interleaved, IDLE=$IDLE ($(nproc) cpus, load $(cut -d' ' -f1 /proc/loadavg))"
+echo "# smtpd-accept: N=$N msgs x ${SIZE}B, 1 rcpt, smtp-source -s $SESS, RUNS=$RUNS interleaved, IDLE=$IDLE, WORKERS=$WORKERS ($(nproc) cpus, load $(cut -d' ' -f1 /proc/loadavg))"
 [ "$have_pfx" = 1 ] && echo "# postfix $(postconf -d -h mail_version 2>/dev/null): queue $BL_W/pfx*/queue; zmta postoffice $BL_W/po (same filesystem)" ||
 	echo "# Postfix side skipped: $why"
 zr=(); zc=(); pr=(); pc=(); ratios=()
 for r in $(seq 1 "$RUNS"); do
 	zmta_start || { echo "smtpserver did not start"; cat "$BL_W/smtpd.err"; exit 1; }
-	c0=$(cpu_ticks "$ZPID")
+	c0=$(zmta_ticks)
 	w=$(source_run "$ZPORT")
-	c1=$(cpu_ticks "$ZPID")
+	c1=$(zmta_ticks)
 	got=$(zmta_count)
 	zmta_stop
 	[ "$got" -eq "$N" ] || echo "  WARN run $r: zmta router/ holds $got of $N"
@@ -211,8 +222,8 @@ idle_measure() {
 	awk -v b="$b" -v a="$a" -v k="$k" -v np="$np" 'BEGIN { split(b, x, " "); split(a, y, " ");
 		printf "%d %.0f %.0f %d\n", k, (y[1] - x[1]) * 1024 / k, (y[2] - x[2]) * 1024 / k, np }'
 }
-# shellcheck disable=SC2317
-zpids() { echo "$ZPID"; }
+# shellcheck disable=SC2317,SC2046
+zpids() { echo "$ZPID" $(pgrep -P "$ZPID"); }
 # every smtpd process of our Postfix instance (children of its master)
 # shellcheck disable=SC2317
 ppids() { pgrep -P "$PFX_MASTER" -x smtpd | tr '\n' ' '; }
@@ -228,9 +239,9 @@ if [ "$IDLE" -gt 0 ]; then
 	fi
 fi
 
-echo "zmta    accept: $(printf '%.0f' "$(median "${zr[@]}")") msg/s, $(printf '%.0f' "$(median "${zc[@]}")") us cpu/msg (smtpserver only; median of $RUNS)"
+echo "zmta    accept: $(printf '%.0f' "$(median "${zr[@]}")") msg/s, $(printf '%.0f' "$(median "${zc[@]}")") us cpu/msg (smtpserver only, WORKERS=$WORKERS; median of $RUNS)"
 [ -n "$zidle" ] && set -- $zidle &&
-	echo "zmta    idle:   $1 sessions in 1 smtpserver process: $2 bytes RSS per session ($3 bytes PSS)"
+	echo "zmta    idle:   $1 sessions in $4 smtpserver process(es): $2 bytes RSS per session ($3 bytes PSS)"
 if [ "$have_pfx" = 1 ]; then
 	echo "postfix accept: $(printf '%.0f' "$(median "${pr[@]}")") msg/s, $(printf '%.0f' "$(median "${pc[@]}")") us cpu/msg (all Postfix processes; median of $RUNS)"
 	[ -n "$pidle" ] && set -- $pidle &&

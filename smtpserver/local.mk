@@ -55,7 +55,8 @@ EXTRA_DIST += tests/integration/smtpd-greyredis.sh tests/integration/smtpd-polac
 # issue 11 requirements that had no test: limits, timeouts, SIGTERM, privileges,
 # STARTTLS offer, PROXY v2 through the daemon
 SMTPD_I11_ITESTS = tests/integration/smtpd-limits.sh tests/integration/smtpd-privs.sh \
-	tests/integration/smtpd-starttls.sh tests/integration/smtpd-proxy2.sh
+	tests/integration/smtpd-starttls.sh tests/integration/smtpd-proxy2.sh \
+	tests/integration/smtpd-workers.sh
 TESTS += $(SMTPD_I11_ITESTS)
 EXTRA_DIST += $(SMTPD_I11_ITESTS)
 TESTS += tests/integration/smtpd-knobs.sh
@@ -114,7 +115,8 @@ ZMSMTPD_LIBS = smtpserver/libzmsmtpd.a $(SSL_LIBS)
 
 pkglibexec_PROGRAMS += smtpserver/smtpserver
 smtpserver_smtpserver_SOURCES = smtpserver/smtpserver.c smtpserver/commitq.h smtpserver/commitq.c \
-	smtpserver/smtpserver_conf.h smtpserver/smtpserver_conf.c
+	smtpserver/smtpserver_conf.h smtpserver/smtpserver_conf.c \
+	smtpserver/smtpd_workers.h smtpserver/smtpd_workers.c
 smtpserver_smtpserver_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/smtpserver -I$(top_srcdir)/router \
 	-I$(top_srcdir)/spool -I$(top_srcdir)/mail
 smtpserver_smtpserver_CFLAGS = $(AM_CFLAGS) $(LMDB_CFLAGS) $(HIREDIS_CFLAGS) -pthread

@@ -10,7 +10,7 @@
  *	smtpserver [-FinaDfgpr] [-C smtpserver.conf] [-P postoffice]
  *		[-L logfile] [-l addr:port[/smtp|/submission|/smtps]]...
  *		[-c certfile] [-h hostname] [-k ip[/len]]... [-m program]
- *		[-s quarantine-dir] [-d transcript-dir]
+ *		[-s quarantine-dir] [-d transcript-dir] [-w workers]
  * DESCRIPTION
  *	See smtpserver(8) and smtpserver.conf(5).  Each accepted message
  *	becomes a submission file (spool/submit.h) with the envelope words
@@ -50,7 +50,12 @@
  *	sender-must-resolve, -m deliver-program, -s quarantine-dir and -d
  *	transcript-dir are pol_knobs.c (hooks: cb_drop, cb_transcript,
  *	knobs_mail at MAIL, cb_refused, the quarantine and program calls
- *	at end of data).  SIGHUP reloads smtpserver.conf, the router tables and the
+ *	at end of data).  workers N (-w N, N > 1): after the listeners,
+ *	the privilege drop and the pid lock, smtpd_workers_run forks N
+ *	worker processes that each run the rest of main (greylist store,
+ *	commit pool, loop) on the same listeners; the parent supervises
+ *	them; max-connections and max-per-ip are counted across them in
+ *	a pol_conn table (cb_admit, cb_release).  SIGHUP reloads smtpserver.conf, the router tables and the
  *	TLS certificate and key (a new context for new sessions); SIGTERM
  *	closes the listeners, lets sessions finish for at most 30 seconds
  *	and exits.
@@ -107,6 +112,8 @@
 #include "smtpserver_conf.h"
 #include "zmsmtpd.h"
 #include "commitq.h"
+#include "pol_limit.h"
+#include "smtpd_workers.h"
 
 #define MAX_CLI_KEYS 64
 
@@ -135,6 +142,8 @@ static struct {
 	commitq *cq;          /* the commit pool (daemon only; NULL: commit in the loop) */
 	int cli_nkeys;                            /* flags as smtpserver.conf keys */
 	const char *cli_keys[MAX_CLI_KEYS][2];    /* (key, value), after the file */
+	pol_conn *conns;      /* workers > 1: connection table shared by the workers */
+	int wid;              /* this worker's index */
 } S;
 
 /* commit workers: enough for the fsyncs of many sessions to overlap */
@@ -146,6 +155,29 @@ static void on_hup(int sig) { (void)sig; got_hup = 1; }
 static void on_term(int sig) { (void)sig; got_term = 1; }
 
 /* ---- callbacks ---- */
+
+/* cb_admit, cb_release - with workers, the limits count every worker */
+static int cb_admit(void *arg, const char *ip, unsigned long max_conns, unsigned long max_per_ip)
+{
+	(void)arg;
+	if (S.conns == NULL)
+		return ZMSMTPD_ADMIT_OK;
+	return pol_conn_admit(S.conns, S.wid, ip, max_conns, max_per_ip);
+}
+
+/* parent_stop - SIGTERM in the workers' parent: close its listeners */
+static void parent_stop(void *arg)
+{
+	(void)arg;
+	zmsmtpd_stop(S.d, 0);
+}
+
+static void cb_release(void *arg, const char *ip)
+{
+	(void)arg;
+	if (S.conns != NULL)
+		pol_conn_release(S.conns, S.wid, ip);
+}
 
 static void cb_log(void *arg, zmsmtpd_sess *s, const char *line)
 {
@@ -783,6 +815,8 @@ static zmsmtpd *engine_new(sconf *c, int auth, int cram, zbuf *err)
 	cb.drop_host = cb_drop;
 	cb.transcript = cb_transcript;
 	cb.refused = cb_refused;
+	cb.admit = cb_admit;
+	cb.release = cb_release;
 	if (auth)
 		cb.auth_verify = cb_verify;
 	if (cram)
@@ -915,7 +949,7 @@ static void usage(void)
 	fputs("usage: smtpserver [-FinaDfgpr] [-C smtpserver.conf] [-P postoffice] [-L logfile]"
 	      " [-l addr:port[/kind]]...\n"
 	      "\t[-c certfile] [-h hostname] [-k ip[/len]]... [-m program] [-s quarantine-dir]"
-	      " [-d transcript-dir]\n", stderr);
+	      " [-d transcript-dir] [-w workers]\n", stderr);
 	exit(EX_USAGE);
 }
 
@@ -942,7 +976,7 @@ int main(int argc, char **argv)
 	zlog_open("smtpserver", ZLOG_TO_STDERR);
 	/* the Plan 9 knobs are smtpserver.conf keys (cli_key); a flag wins
 	 * over the file because its line is read last */
-	while ((opt = getopt(argc, argv, "aC:c:Dd:fFgh:iL:l:k:m:nP:prs:")) != -1) {
+	while ((opt = getopt(argc, argv, "aC:c:Dd:fFgh:iL:l:k:m:nP:prs:w:")) != -1) {
 		switch (opt) {
 		case 'F': break;   /* always in the foreground */
 		case 'C': S.confpath = optarg; break;
@@ -955,6 +989,7 @@ int main(int argc, char **argv)
 			break;
 		case 'n': checkonly = 1; break;
 		case 'P': S.po = optarg; break;
+		case 'w': cli_key("workers", optarg); break;
 		default: {
 			const char *v, *k = pol_knobs_flag(opt, optarg, &v);
 			if (k == NULL)
@@ -1020,6 +1055,27 @@ int main(int argc, char **argv)
 			zlog_fatal(EX_NOPERM, NULL, "cannot drop privileges: %s", zbuf_cstr(&err));
 	}
 	lockfd = take_pidlock();
+	if (S.c.workers > 1) {
+		unsigned hups = 0;
+		zbuf_reset(&err);
+		if ((S.conns = pol_conn_new(&err)) == NULL)
+			zlog_fatal(EX_OSERR, NULL, "%s", zbuf_cstr(&err));
+		zlog_info(NULL, "started, %d workers", S.c.workers);
+		S.wid = smtpd_workers_run(S.c.workers, S.conns, &hups, parent_stop, NULL);
+		if (S.wid < 0) {
+			zlog_info(NULL, "stopped");
+			pol_conn_free(S.conns);
+			S.conns = NULL;
+			goto out;
+		}
+		/* a worker: its own event loop; the parent holds the pid lock */
+		if (zmsmtpd_after_fork(S.d) != 0)
+			zlog_fatal(EX_OSERR, NULL, "worker %d: cannot make its event loop", S.wid);
+		close(lockfd);
+		lockfd = -1;
+		if (hups > 0)
+			got_hup = 1;   /* started after a SIGHUP: reload first */
+	}
 	zbuf_reset(&err);
 	if (grey_open(&S.c, &S.grey, &err) != Z_OK)
 		zlog_fatal(EX_UNAVAILABLE, NULL, "greylist store: %s", zbuf_cstr(&err));
@@ -1031,6 +1087,8 @@ int main(int argc, char **argv)
 		sa.sa_handler = on_term;
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGINT, &sa, NULL);
+		if (S.conns != NULL)
+			smtpd_workers_unblock();
 	}
 	zbuf_reset(&err);
 	if ((S.cq = commitq_new(S.po, COMMIT_THREADS, &err)) == NULL ||
@@ -1041,7 +1099,10 @@ int main(int argc, char **argv)
 		commitq_free(S.cq);
 		S.cq = NULL;
 	}
-	zlog_info(NULL, "started");
+	if (S.conns != NULL)
+		zlog_info(NULL, "worker %d started", S.wid);
+	else
+		zlog_info(NULL, "started");
 	{
 		long long stop_at = 0;
 		/* info lines are held and written once per round of the loop */
@@ -1113,7 +1174,7 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	zlog_info(NULL, "stopped");
+	zlog_info(NULL, S.conns != NULL ? "worker stopped" : "stopped");
 out:
 	/* commits in flight finish (their files are the router's) first */
 	commitq_free(S.cq);

@@ -30,6 +30,7 @@
  * SEE ALSO
  *	smtpserver.conf(5), smtpserver.c, pol_knobs.c, libzmsmtpd(3)
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,7 @@ int sconf_load(const char *path, sconf *c, zmsmtpd *d, const char *const cli[][2
 	pol_grey_defaults(&c->gcfg);
 	c->grey_redis_timeout_ms = 2000;
 	c->policy_timeout_ms = 10000;
+	c->workers = 1;
 	zstrlcpy(c->grey_redis_ep, "127.0.0.1:6379", sizeof(c->grey_redis_ep));
 	zstrlcpy(c->grey_redis_prefix, "zmta:grey:", sizeof(c->grey_redis_prefix));
 	if (path != NULL && stat(path, &st) == 0) {
@@ -281,6 +283,18 @@ int sconf_load(const char *path, sconf *c, zmsmtpd *d, const char *const cli[][2
 			}
 		} else if (strcmp(key, "router-conf") == 0) {
 			zstrlcpy(c->routerconf, val, sizeof(c->routerconf));
+		} else if (strcmp(key, "workers") == 0) {
+			char *end;
+			long w;
+			errno = 0;
+			w = strtol(val, &end, 10);
+			if (errno != 0 || end == val || *end != '\0' || w < 1 || w > SCONF_MAX_WORKERS) {
+				zbuf_printf(err, "%s:%d: workers: expected a number from 1 to %d", path,
+					    lineno, SCONF_MAX_WORKERS);
+				rc = Z_EPARSE;
+				goto done;
+			}
+			c->workers = (int)w;
 		} else if ((kr = pol_knobs_conf(&c->k, key, val, &kerr)) != 0) {
 			if (kr < 0) {
 				zbuf_printf(err, "%s:%d: %s", path, lineno, zbuf_cstr(&kerr));

@@ -14,6 +14,7 @@
 
 #define MAX_NETS POL_NETS_MAX
 #define MAX_LISTENERS 16
+#define SCONF_MAX_WORKERS 32   /* workers: event-loop processes (smtpd_workers.h) */
 
 typedef pol_net net;
 
@@ -36,6 +37,7 @@ typedef struct sconf {
 	char policy_eom[1024];        /* policy-service-eom endpoint or "" */
 	long policy_timeout_ms;
 	pol_knobs k;                  /* -k -f -r -m -s -d (pol_knobs.h) */
+	int workers;                  /* event-loop processes; 0 or 1: one, no parent */
 } sconf;
 
 /* sconf_load - smtpserver.conf at path (missing = the defaults) into c

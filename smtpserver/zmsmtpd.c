@@ -487,6 +487,25 @@ void zmsmtpd_stop(zmsmtpd *d, int drain)
 	d->drain = drain;
 }
 
+int zmsmtpd_after_fork(zmsmtpd *d)
+{
+	zev_loop *nl;
+
+	if (d->loop == NULL)
+		return 0;
+	if (d->head != NULL || (nl = zev_new()) == NULL)
+		return -1;
+	for (int i = 0; i < d->nlis; i++)
+		if (zev_io_add(nl, d->lis[i].fd, ZEV_READ, zms_lis_io, d) != Z_OK) {
+			zev_free(nl);
+			return -1;
+		}
+	/* closes only this process's reference to the shared epoll instance */
+	zev_free(d->loop);
+	d->loop = nl;
+	return 0;
+}
+
 unsigned long zmsmtpd_sessions(const zmsmtpd *d)
 {
 	return d->nsess;

@@ -105,7 +105,20 @@ typedef struct zmsmtpd_callbacks {
 	 * reply sent in why.  May be NULL */
 	void (*refused)(void *arg, zmsmtpd_sess *s, const zmsmtpd_env *env, FILE *msg,
 			const zmsmtpd_verdict *why);
+	/* admit - a connection from client_ip that passed this server's own
+	 * max-connections / max-per-ip counts, for limits shared with other
+	 * processes: ZMSMTPD_ADMIT_OK, ZMSMTPD_ADMIT_TOTAL (421 too many
+	 * connections) or ZMSMTPD_ADMIT_IP (421 ... from your address).
+	 * An admitted session calls release(client_ip as accepted) when it
+	 * is freed.  NULL (both): this server's own counts only */
+	int (*admit)(void *arg, const char *client_ip, unsigned long max_conns,
+		     unsigned long max_per_ip);
+	void (*release)(void *arg, const char *client_ip);
 } zmsmtpd_callbacks;
+
+#define ZMSMTPD_ADMIT_OK 0
+#define ZMSMTPD_ADMIT_TOTAL 1
+#define ZMSMTPD_ADMIT_IP 2
 
 /* zmsmtpd_new - a server with default options; NULL on ENOMEM */
 zmsmtpd *zmsmtpd_new(const zmsmtpd_callbacks *cb);
@@ -145,6 +158,10 @@ int zmsmtpd_deliver_async(zmsmtpd_sess *s);
  * loop's thread (a zmsmtpd_watch_fd callback); replies and resumes the
  * session, or frees it when its client went away meanwhile */
 void zmsmtpd_deliver_done(zmsmtpd_sess *s, const zmsmtpd_verdict *v);
+/* zmsmtpd_after_fork - in a child process forked after zmsmtpd_start and
+ * before any session: a loop of its own (the epoll instance is shared
+ * across fork) watching the same listeners; 0 or -1 */
+int zmsmtpd_after_fork(zmsmtpd *d);
 /* zmsmtpd_watch_fd - call fn(arg) in the loop whenever fd is readable
  * (a pipe that worker threads write to); NULL fn stops.  0 or -1 */
 int zmsmtpd_watch_fd(zmsmtpd *d, int fd, void (*fn)(void *arg), void *arg);

@@ -102,6 +102,7 @@ struct zmsmtpd_sess {
 	int tls_implicit;   /* ST_TLS: greet once the handshake is done */
 	uint64_t timer;
 	char ip[64];
+	char admit_ip[64];  /* cb.admit took it (released at free); "" none */
 	int port;
 	char helo[256];
 	int esmtp;

@@ -18,7 +18,9 @@
  *	the loop, still allocated) until zmsmtpd_deliver_done.  An idle
  *	session keeps no buffer memory.  drop_host is asked at accept, and
  *	again with the client address of a PROXY header, and may close a
- *	connection silently.
+ *	connection silently.  After the own max-connections / max-per-ip
+ *	counts, admit (if set) decides for limits shared with other
+ *	processes; release gives the place back when the session is freed.
  * DIAGNOSTICS
  *	Replies to the client and log callback lines.
  * SECURITY
@@ -94,6 +96,8 @@ void zms_sess_free(zmsmtpd_sess *s)
 	zbuf_free(&s->rbuf);
 	smtp_zbuf_wipe(&s->wbuf);
 	zbuf_free(&s->mem);
+	if (s->admit_ip[0] != '\0' && s->d->cb.release != NULL)
+		s->d->cb.release(s->d->cb.arg, s->admit_ip);
 	s->d->nsess--;
 	free(s);
 }
@@ -432,10 +436,16 @@ void zms_lis_io(zev_loop *loop, int fd, unsigned ev, void *arg)
 			close(c);
 			continue;
 		}
-		if (d->nsess > d->o.max_conns || (d->o.max_per_ip > 0 && per_ip(d, ip) >= d->o.max_per_ip)) {
+		int full = d->nsess > d->o.max_conns ? ZMSMTPD_ADMIT_TOTAL :
+			   d->o.max_per_ip > 0 && per_ip(d, ip) >= d->o.max_per_ip ? ZMSMTPD_ADMIT_IP :
+			   d->cb.admit != NULL ? d->cb.admit(d->cb.arg, ip, d->o.max_conns, d->o.max_per_ip) :
+			   ZMSMTPD_ADMIT_OK;
+		if (full == ZMSMTPD_ADMIT_OK && d->cb.admit != NULL)
+			zstrlcpy(s->admit_ip, ip, sizeof(s->admit_ip));
+		if (full != ZMSMTPD_ADMIT_OK) {
 			char msg[160];
 			int k2 = snprintf(msg, sizeof(msg), "421 4.7.0 %s Too many connections%s, try again later\r\n",
-					  d->o.hostname, d->nsess > d->o.max_conns ? "" : " from your address");
+					  d->o.hostname, full == ZMSMTPD_ADMIT_TOTAL ? "" : " from your address");
 			if (k2 > 0 && (size_t)k2 < sizeof(msg))
 				(void)!send(c, msg, (size_t)k2, MSG_NOSIGNAL | MSG_DONTWAIT);
 			zms_slog(s, "refused [%s]: too many connections", ip);
@@ -450,6 +460,8 @@ void zms_lis_io(zev_loop *loop, int fd, unsigned ev, void *arg)
 		s->evmask = ZEV_READ;
 		if (zev_io_add(d->loop, c, ZEV_READ, sess_io, s) != Z_OK) {
 			close(c);
+			if (s->admit_ip[0] != '\0' && d->cb.release != NULL)
+				d->cb.release(d->cb.arg, s->admit_ip);
 			d->nsess--;
 			zbuf_free(&s->rbuf);
 			zbuf_free(&s->wbuf);

@@ -1,9 +1,13 @@
 /*
  * NAME
- *	check_pol_limit - unit tests for the tarpit
+ *	check_pol_limit - unit tests for the tarpit and the workers'
+ *	connection table
  * SUMMARY
- *	The tarpit delay sequence, its cap and the drop point (connection
- *	limits are libzmsmtpd's and tested in smtpd-daemon.sh).
+ *	The tarpit delay sequence, its cap and the drop point; the shared
+ *	connection table: limits in total and per address, counts kept
+ *	right through many addresses and deletions, shared across fork,
+ *	a dead worker forgotten (one process's limits are libzmsmtpd's and
+ *	tested in smtpd-daemon.sh and smtpd-limits.sh).
  * SYNOPSIS
  *	check_pol_limit (run by make check)
  * DESCRIPTION
@@ -19,6 +23,9 @@
  */
 #include <check.h>
 #include <stdio.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "pol_limit.h"
 
 START_TEST(test_tarpit)
@@ -49,6 +56,81 @@ START_TEST(test_tarpit)
 }
 END_TEST
 
+START_TEST(test_conn_limits)
+{
+	zbuf err = ZBUF_INIT(256);
+	pol_conn *t = pol_conn_new(&err);
+	char ip[48];
+
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(pol_conn_admit(t, 0, "10.0.0.1", 5, 2), 0);
+	ck_assert_int_eq(pol_conn_admit(t, 1, "10.0.0.1", 5, 2), 0);
+	ck_assert_int_eq(pol_conn_admit(t, 1, "10.0.0.1", 5, 2), 2);   /* per address, both workers */
+	ck_assert_int_eq(pol_conn_admit(t, 0, "10.0.0.2", 5, 2), 0);
+	ck_assert_int_eq(pol_conn_admit(t, 1, "10.0.0.3", 5, 0), 0);
+	ck_assert_int_eq(pol_conn_admit(t, 1, "10.0.0.4", 5, 0), 0);
+	ck_assert_int_eq(pol_conn_admit(t, 0, "10.0.0.5", 5, 0), 1);   /* 5 in total */
+	ck_assert_uint_eq(pol_conn_count(t, NULL), 5);
+	ck_assert_uint_eq(pol_conn_count(t, "10.0.0.1"), 2);
+	pol_conn_release(t, 1, "10.0.0.1");
+	ck_assert_uint_eq(pol_conn_count(t, "10.0.0.1"), 1);
+	ck_assert_int_eq(pol_conn_admit(t, 0, "10.0.0.5", 5, 0), 0);
+	pol_conn_release(t, 0, "10.0.0.9");                          /* unknown: no effect */
+	pol_conn_release(t, 1, "10.0.0.2");                          /* not worker 1's */
+	ck_assert_uint_eq(pol_conn_count(t, NULL), 5);
+	ck_assert_int_eq(pol_conn_admit(t, 99, "10.0.0.6", 50, 0), 2);
+	/* many addresses: probe runs, deletions in the middle of them */
+	for (int i = 0; i < 5000; i++) {
+		snprintf(ip, sizeof(ip), "192.168.%d.%d", i / 250, i % 250);
+		ck_assert_int_eq(pol_conn_admit(t, i % 3, ip, 100000, 1), 0);
+	}
+	for (int i = 0; i < 5000; i += 2) {
+		snprintf(ip, sizeof(ip), "192.168.%d.%d", i / 250, i % 250);
+		pol_conn_release(t, i % 3, ip);
+	}
+	for (int i = 0; i < 5000; i++) {
+		snprintf(ip, sizeof(ip), "192.168.%d.%d", i / 250, i % 250);
+		ck_assert_uint_eq(pol_conn_count(t, ip), (unsigned long)(i % 2));
+		/* an odd one is there: a second from it is refused (max 1) */
+		ck_assert_int_eq(pol_conn_admit(t, 0, ip, 100000, 1), i % 2 ? 2 : 0);
+	}
+	ck_assert_uint_eq(pol_conn_count(t, NULL), 5 + 5000);
+	/* worker 1 dies: its counts go, the others stay findable */
+	pol_conn_forget(t, 1);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(ip, sizeof(ip), "192.168.%d.%d", i / 250, i % 250);
+		ck_assert_uint_eq(pol_conn_count(t, ip), i % 2 && i % 3 == 1 ? 0u : 1u);
+	}
+	ck_assert_uint_eq(pol_conn_count(t, "10.0.0.1"), 1);
+	ck_assert_uint_eq(pol_conn_count(t, "10.0.0.3"), 0);
+	pol_conn_free(t);
+	zbuf_free(&err);
+}
+END_TEST
+
+START_TEST(test_conn_fork)
+{
+	zbuf err = ZBUF_INIT(256);
+	pol_conn *t = pol_conn_new(&err);
+	pid_t pid;
+	int st;
+
+	ck_assert_ptr_nonnull(t);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(pol_conn_admit(t, 1, "10.1.1.1", 10, 1) == 0 ? 0 : 1);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* the child's session counts here */
+	ck_assert_int_eq(pol_conn_admit(t, 0, "10.1.1.1", 10, 1), 2);
+	pol_conn_forget(t, 1);
+	ck_assert_int_eq(pol_conn_admit(t, 0, "10.1.1.1", 10, 1), 0);
+	pol_conn_free(t);
+	zbuf_free(&err);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pol_limit");
@@ -57,6 +139,8 @@ int main(void)
 	int nf;
 
 	tcase_add_test(tc, test_tarpit);
+	tcase_add_test(tc, test_conn_limits);
+	tcase_add_test(tc, test_conn_fork);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
