@@ -106,7 +106,7 @@ static struct {
 	unsigned batch;           /* files per worker at most */
 	char (*take)[RTR_REL_MAX];   /* the batch being handed out */
 	struct { pid_t pid; unsigned long *inos; size_t n; long long t0; } *run;
-	int gather_armed;          /* a gather timer is pending */
+	long long gather_at;       /* the pending gather timer's time, 0 none */
 	long gather_ms;            /* ROUTER_GATHER: idle gathering wait */
 	long long q_since;         /* when the queue last went from empty */
 	long long last_start;      /* when the last worker started */
@@ -303,6 +303,13 @@ static void reload(const char *why)
 
 static void gather_due(zev_loop *loop, void *arg);
 
+/* arm_gather - have start_work called at due, unless a timer comes first */
+static void arm_gather(long long due)
+{
+	if ((R.gather_at == 0 || due < R.gather_at) && zev_timer_add(R.loop, due, gather_due, NULL))
+		R.gather_at = due;
+}
+
 /* start_work - fork a worker per batch while there is room.  Group
  * commit: while a worker runs, the queue gathers the next batch; another
  * worker starts at once only for a full batch, or when the running ones
@@ -320,8 +327,7 @@ static void start_work(void)
 		    R.last_start != 0 && R.q_since < R.last_start + 1000) {
 			long long due = R.q_since + R.gather_ms;
 			if (zmono_ms() < due) {
-				if (!R.gather_armed && zev_timer_add(R.loop, due, gather_due, NULL))
-					R.gather_armed = 1;
+				arm_gather(due);
 				return;
 			}
 		}
@@ -331,8 +337,7 @@ static void start_work(void)
 				if (R.run[i].t0 > young)
 					young = R.run[i].t0;
 			if (zmono_ms() < young + GATHER_MS) {
-				if (!R.gather_armed && zev_timer_add(R.loop, young + GATHER_MS, gather_due, NULL))
-					R.gather_armed = 1;
+				arm_gather(young + GATHER_MS);
 				return;
 			}
 		}
@@ -372,7 +377,7 @@ static void start_work(void)
 static void gather_due(zev_loop *loop, void *arg)
 {
 	(void)loop; (void)arg;
-	R.gather_armed = 0;
+	R.gather_at = 0;   /* (a later timer may still fire: harmless) */
 	start_work();
 }
 
