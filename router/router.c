@@ -19,7 +19,7 @@
  *	at it for GATHER_MS (100 ms), so a slow file does not stall the
  *	rest.  With no worker running a file goes at once after a quiet
  *	second; while files keep arriving (a worker started within the last
- *	second) the oldest waits up to ROUTER_GATHER ms (default 10) for
+ *	second) the oldest waits up to ROUTER_GATHER ms (default 30) for
  *	others, so batch sizes do not follow the workers' speed.  Each batch is
  *	committed with one fsync per directory (rcommit.c).  A file stays "busy" (never handed out twice) until its
  *	worker is reaped.  At start-up and every sixth scan, temp control
@@ -626,7 +626,7 @@ int main(int argc, char **argv)
 	R.defer_s = long_conf("ROUTER_DEFER_RETRY", 300, 1, 86400);
 	R.next_defer_ms = zmono_ms() + R.defer_s * 1000;
 	R.batch = (unsigned)long_conf("ROUTER_BATCH", 32, 1, 1024);
-	R.gather_ms = long_conf("ROUTER_GATHER", 10, 0, 1000);
+	R.gather_ms = long_conf("ROUTER_GATHER", 30, 0, 1000);
 	R.run = calloc(R.workers, sizeof(*R.run));
 	R.take = calloc(R.batch, sizeof(*R.take));
 	if (R.run == NULL || R.take == NULL)
