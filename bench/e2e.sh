@@ -36,6 +36,7 @@
 #      drain") E2E_FSYNC_N (500; 0 = skip) E2E_FSYNC_DETAIL (1: also which
 #      spool file or directory each fsync is for, per message) E2E_SCALE ("5000 50000": run
 #      at each size and print how rate and CPU per message move) TIMEOUT (per case, s) BENCH_KEEP=1
+#      E2E_ZCONF ("KEY=VALUE ...": extra zmta.conf settings, e.g. ROUTER_GATHER=30)
 # Needs root (the Postfix master starts as root), postfix, smtp-sink,
 # smtp-source, nsd; a missing one skips what needs it.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -201,7 +202,7 @@ z_build() {
 	scratch_po -p "$d/po" -c "$d/etc/zmta.conf" "MAILBIN=$d/bin" "MAILSHARE=$d/etc" \
 		"MAILVAR=$d/etc" "LOGDIR=$d/log" "ROUTERCONF=$d/etc/router.conf" "ROUTER_RESCAN=1" \
 		"ZMTA_USER=$ME" "MYHOSTNAME=zmta-bench.test" "SMTP_TEST_ALLOW_LOOPBACK=yes" \
-		"DNS_SERVERS=127.0.0.1:${NSD_PORT:-1}" || { echo "postoffice-init failed"; return 1; }
+		"DNS_SERVERS=127.0.0.1:${NSD_PORT:-1}" ${E2E_ZCONF:-} || { echo "postoffice-init failed"; return 1; }
 	cat > "$d/etc/scheduler.conf" <<EOF
 */*	interval=5s
 	retries="1 2 4"

@@ -13,11 +13,14 @@
  *	The master process keeps an event loop (notify socket, signalfd,
  *	rescan timer) and a queue of files to route.  It forks one worker
  *	per batch of up to ROUTER_BATCH (default 32) files, at most -w
- *	(ROUTER_WORKERS, default 4) at a time.  Group commit: with no
- *	worker running a file goes at once; while workers run, the queue
- *	gathers the next batch, and another worker starts only for a full
- *	batch or when every running worker has been at it for GATHER_MS
- *	(100 ms), so a slow file does not stall the rest.  Each batch is
+ *	(ROUTER_WORKERS, default 4) at a time.  Group commit: while
+ *	workers run, the queue gathers the next batch, and another worker
+ *	starts only for a full batch or when every running worker has been
+ *	at it for GATHER_MS (100 ms), so a slow file does not stall the
+ *	rest.  With no worker running a file goes at once after a quiet
+ *	second; while files keep arriving (a worker started within the last
+ *	second) the oldest waits up to ROUTER_GATHER ms (default 30) for
+ *	others, so batch sizes do not follow the workers' speed.  Each batch is
  *	committed with one fsync per directory (rcommit.c).  A file stays "busy" (never handed out twice) until its
  *	worker is reaped.  At start-up and every sixth scan, temp control
  *	files that no live worker holds are finished or removed
@@ -103,7 +106,10 @@ static struct {
 	unsigned batch;           /* files per worker at most */
 	char (*take)[RTR_REL_MAX];   /* the batch being handed out */
 	struct { pid_t pid; unsigned long *inos; size_t n; long long t0; } *run;
-	int gather_armed;          /* a gather timer is pending */
+	long long gather_at;       /* the pending gather timer's time, 0 none */
+	long gather_ms;            /* ROUTER_GATHER: idle gathering wait */
+	long long q_since;         /* when the queue last went from empty */
+	long long last_start;      /* when the last worker started */
 	size_t nrun;
 	long long next_defer_ms;
 	long long next_auto_reload_ms;   /* after a failed reload: not before */
@@ -191,7 +197,8 @@ static void enqueue(const char *rel, unsigned long ino)
 		R.qhead = 0;
 	}
 	zstrlcpy(R.q[(R.qhead + R.qlen) % R.qcap], rel, sizeof(R.q[0]));
-	R.qlen++;
+	if (R.qlen++ == 0)
+		R.q_since = zmono_ms();
 	busy_add(ino);
 }
 
@@ -296,6 +303,13 @@ static void reload(const char *why)
 
 static void gather_due(zev_loop *loop, void *arg);
 
+/* arm_gather - have start_work called at due, unless a timer comes first */
+static void arm_gather(long long due)
+{
+	if ((R.gather_at == 0 || due < R.gather_at) && zev_timer_add(R.loop, due, gather_due, NULL))
+		R.gather_at = due;
+}
+
 /* start_work - fork a worker per batch while there is room.  Group
  * commit: while a worker runs, the queue gathers the next batch; another
  * worker starts at once only for a full batch, or when the running ones
@@ -303,14 +317,27 @@ static void gather_due(zev_loop *loop, void *arg);
 static void start_work(void)
 {
 	while (R.qlen > 0 && R.nrun < R.workers && !R.stopping) {
+		/* idle gathering: no worker runs, but files kept arriving
+		 * (a worker started within the last second): the oldest
+		 * waiting file waits at most ROUTER_GATHER ms for others, so
+		 * batches (one fsync per directory each) stay large when the
+		 * workers are quick; a lone file after a quiet second goes at
+		 * once */
+		if (R.nrun == 0 && R.qlen < R.batch && !R.once && R.gather_ms > 0 &&
+		    R.last_start != 0 && R.q_since < R.last_start + 1000) {
+			long long due = R.q_since + R.gather_ms;
+			if (zmono_ms() < due) {
+				arm_gather(due);
+				return;
+			}
+		}
 		if (R.nrun > 0 && R.qlen < R.batch && !R.once) {
 			long long young = R.run[0].t0;   /* the youngest worker's start */
 			for (size_t i = 1; i < R.nrun; i++)
 				if (R.run[i].t0 > young)
 					young = R.run[i].t0;
 			if (zmono_ms() < young + GATHER_MS) {
-				if (!R.gather_armed && zev_timer_add(R.loop, young + GATHER_MS, gather_due, NULL))
-					R.gather_armed = 1;
+				arm_gather(young + GATHER_MS);
 				return;
 			}
 		}
@@ -341,6 +368,7 @@ static void start_work(void)
 		R.run[R.nrun].pid = pid;
 		R.run[R.nrun].n = k;
 		R.run[R.nrun].t0 = zmono_ms();
+		R.last_start = R.run[R.nrun].t0;
 		R.nrun++;
 	}
 }
@@ -349,7 +377,7 @@ static void start_work(void)
 static void gather_due(zev_loop *loop, void *arg)
 {
 	(void)loop; (void)arg;
-	R.gather_armed = 0;
+	R.gather_at = 0;   /* (a later timer may still fire: harmless) */
 	start_work();
 }
 
@@ -598,6 +626,7 @@ int main(int argc, char **argv)
 	R.defer_s = long_conf("ROUTER_DEFER_RETRY", 300, 1, 86400);
 	R.next_defer_ms = zmono_ms() + R.defer_s * 1000;
 	R.batch = (unsigned)long_conf("ROUTER_BATCH", 32, 1, 1024);
+	R.gather_ms = long_conf("ROUTER_GATHER", 30, 0, 1000);
 	R.run = calloc(R.workers, sizeof(*R.run));
 	R.take = calloc(R.batch, sizeof(*R.take));
 	if (R.run == NULL || R.take == NULL)

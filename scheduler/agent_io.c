@@ -80,17 +80,10 @@ int agent_send(agent *a, const char *p, size_t n)
 /* agent_write - write a whole short line or fail */
 static int agent_write(agent *a, const char *p, size_t n)
 {
-	ssize_t w;
-	do {
-		w = write(a->fd, p, n);
-	} while (w < 0 && errno == EINTR);
-	if (w != (ssize_t)n) {
-		zlog_warn(NULL, "agent pid %ld: write failed (%s): ending it", (long)a->pid,
-			  w < 0 ? strerror(errno) : "short write");
-		return Z_EIO;
-	}
-	a->owe++;
-	return Z_OK;
+	int rc = agent_send(a, p, n);
+	if (rc == Z_OK)
+		a->owe++;
+	return rc;
 }
 
 /* agent_kill - forcibly end an agent and settle its work */

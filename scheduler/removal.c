@@ -6,7 +6,7 @@
  *	The completion module hands each finished message here
  *	(removal_add); a worker thread removes them in batches: the control
  *	files, one fsync per transport/ directory that lost some, then the
- *	bodies, one fsync per queue/ directory.  The event loop only fills
+ *	bodies (no fsync after them).  The event loop only fills
  *	the next batch and hands it over (removal_flush, from a zero-delay
  *	timer after the events that finished them).
  * SYNOPSIS
@@ -20,6 +20,13 @@
  *	again, nothing is lost or reported twice); a crash after it leaves at
  *	most a body without a control file in queue/, which orphans_sweep()
  *	removes at the next start; never a control file without its body.
+ *	The fsync of transport/ is that ordering barrier; queue/ is not
+ *	synced after the bodies: a removed body that reappears after a
+ *	crash has no control file (its removal was durable first) and is
+ *	such an orphan.  The worker starts at most one batch per
+ *	REMOVAL_PACE_MS (20 ms), so under load a batch, and its fsyncs,
+ *	covers the messages of 20 ms or more; its bodies are unlinked before
+ *	the pause, so no number stays busy for it.
  *	A message is "busy" from removal_add until its body is gone: the
  *	scan skips a busy number (its control file may still be there: it
  *	must not be read as new), and once the body is gone the number is
@@ -61,12 +68,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "removal.h"
 #include "zerr.h"
 #include "zlog.h"
 #include "zutil.h"
+
+/* at most one worker batch per this many ms (see worker) */
+#define REMOVAL_PACE_MS 20
 
 /* removal_init - see removal.h */
 void removal_init(removal *rm, zev_loop *loop, size_t max)
@@ -161,7 +172,6 @@ static void run_batch(removal_batch *b)
 			e->body_err = -r;	/* negative: the directory sync failed */
 	}
 	/* 3. then the bodies; a number is free once its body is gone */
-	nseen = 0;
 	for (size_t i = 0; i < b->n; i++) {
 		removal_ent *e = &b->e[i];
 		if (e->ctl_err)
@@ -171,21 +181,9 @@ static void run_batch(removal_batch *b)
 			e->body_err = errno;
 		__atomic_store_n(&e->state, REM_BODY_GONE, __ATOMIC_RELEASE);
 	}
-	/* 4. each queue/ directory that lost bodies once */
-	for (size_t i = 0; i < b->n; i++) {
-		removal_ent *e = &b->e[i];
-		size_t j;
-		if (e->ctl_err || e->body[0] == '\0')
-			continue;
-		for (j = 0; j < nseen && strcmp(seen[j], e->dir) != 0; j++)
-			;
-		if (j < nseen)
-			continue;
-		if (nseen < sizeof seen / sizeof seen[0])
-			memcpy(seen[nseen++], e->dir, sizeof seen[0]);
-		if (zfsync_parent(e->body) != Z_OK && e->body_err == 0)
-			e->body_err = -(errno ? errno : EIO);
-	}
+	/* no fsync of queue/ after the bodies: their removal needs no
+	 * durability (a body that comes back after a crash has no control
+	 * file, durably, and orphans_sweep removes it at the next start) */
 }
 
 /* reap - log what failed in b and empty it (the worker is not on it) */
@@ -219,7 +217,19 @@ static void *worker(void *arg)
 		if (!rm->go)
 			break;
 		pthread_mutex_unlock(&rm->mu);
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		run_batch(&rm->work);
+		/* pacing: at most one batch (one fsync per transport/
+		 * directory) per REMOVAL_PACE_MS; meanwhile the loop fills the
+		 * next batch.  Bodies are gone already: no number waits */
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		long long ns = (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
+		if (ns >= 0 && ns < REMOVAL_PACE_MS * 1000000LL) {
+			struct timespec w = { 0, (long)(REMOVAL_PACE_MS * 1000000LL - ns) };
+			while (nanosleep(&w, &w) != 0 && errno == EINTR)
+				;
+		}
 		pthread_mutex_lock(&rm->mu);
 		rm->go = 0;
 		rm->done = 1;
@@ -345,8 +355,6 @@ static void remove_now(const char *prefix, const char *ctl, const char *qpath, c
 		zlog_warn(id, "fsync of directory ./%s: %s", prefix, strerror(r));
 	if (qpath != NULL && unlink(qpath) != 0 && errno != ENOENT)
 		zlog_error(id, "cannot remove body %s: %s", qpath, strerror(errno));
-	if (qpath != NULL && zfsync_parent(qpath) != Z_OK)
-		zlog_warn(id, "fsync of the directory of %s: %s", qpath, strerror(errno));
 }
 
 /* removal_add - see removal.h */

@@ -255,9 +255,42 @@ START_TEST(t_numberfree)
 	removal_flush(&rm);     /* handed over; the loop does not run */
 	ck_assert_uint_eq(rm.batches, 1);
 	ck_assert(gone_within("../queue/71"));
-	/* the worker may still be syncing queue/: no loop round yet */
+	/* the worker may still be in its pause: no loop round yet */
 	ck_assert_uint_eq(rm.fill.n, 0);
 	ck_assert(!removal_busy(&rm, 71));
+	removal_free(&rm);
+	zev_free(loop);
+}
+END_TEST
+
+/* t_pace - the worker starts at most one batch per 20 ms, so messages
+ * finishing one after another share batches (and transport/ fsyncs):
+ * without the pause each flush below would find the worker idle and
+ * start a batch of one.  The bound cannot fail from load: a batch ends
+ * at least 20 ms after it started. */
+START_TEST(t_pace)
+{
+	zev_loop *loop = zev_new();
+	removal rm;
+	ck_assert_ptr_nonnull(loop);
+	removal_init(&rm, loop, 0);
+	ck_assert_int_eq(removal_start(&rm, loop), Z_OK);
+	long long t0 = zmono_ms();
+	for (int i = 100; i < 160; i++) {
+		char c[16], q[32];
+		snprintf(c, sizeof c, "%d", i);
+		snprintf(q, sizeof q, "../queue/%d", i);
+		mk(c);
+		mk(q);
+		removal_add(&rm, (unsigned long)i, "", c, q, NULL);
+		removal_flush(&rm);
+		usleep(2000);
+	}
+	removal_wait(&rm);
+	long long ms = zmono_ms() - t0;
+	ck_assert(!exists("../queue/100") && !exists("../queue/159") && !exists("159"));
+	ck_assert_uint_le(rm.batches, (unsigned long)(ms / 20 + 1));
+	ck_assert_uint_lt(rm.batches, 60);
 	removal_free(&rm);
 	zev_free(loop);
 }
@@ -276,6 +309,7 @@ int main(void)
 	tcase_add_test(tc, t_ctlstays);
 	tcase_add_test(tc, t_worker);
 	tcase_add_test(tc, t_numberfree);
+	tcase_add_test(tc, t_pace);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
