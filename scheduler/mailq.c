@@ -197,8 +197,13 @@ static int mq_readline(mqconn *c, zbuf *line)
 			errno = pr == 0 ? ETIMEDOUT : errno;
 			return Z_EIO;
 		}
+		/* never read past the one-line bound: what is buffered is a
+		 * partial line, and the rest of it plus the next lines may
+		 * arrive in one read (an 8 KB read onto a 60 KB partial line
+		 * used to overflow the buffer although the line was legal) */
 		char buf[8192];
-		ssize_t k = read(c->fd, buf, sizeof buf);
+		size_t room = MQ2_REPLY_LINE_MAX - c->in.len;
+		ssize_t k = read(c->fd, buf, room < sizeof buf ? room : sizeof buf);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0)

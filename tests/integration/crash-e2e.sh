@@ -98,21 +98,17 @@ T0=$(date +%s)
 K=${CRASH_KILLS:-3}
 while :; do
 	round=$((round + 1))
-	sleep "$(printf '0.%d' $((RANDOM % 6 + 3)))"
-	# a round whose daemon has had its kills goes to the agents: they
-	# live only while the queue is busy, so they need many chances
+	sleep "$(printf '0.%d' $((RANDOM % 4 + 1)))"
+	# each round kills the daemon whose turn it is (until it has had its
+	# kills) and also an agent when one runs: the whole flow now takes a
+	# few seconds and agents live only while there is work, so they need
+	# every chance they get
 	case $((round % 4)) in
-	0) want=router; [ "$KR" -lt "$K" ] || want=agent ;;
-	2) want=scheduler; [ "$KS" -lt "$K" ] || want=agent ;;
-	3) want=smtpserver; [ -n "$SMTPD_PORT" ] && [ "$KD" -lt "$K" ] || want=agent ;;
-	*) want=agent ;;
+	0) [ "$KR" -lt "$K" ] && kill_daemon router && KR=$((KR + 1)) ;;
+	2) [ "$KS" -lt "$K" ] && kill_daemon scheduler && KS=$((KS + 1)) ;;
+	3) [ -n "$SMTPD_PORT" ] && [ "$KD" -lt "$K" ] && kill_daemon smtpserver && KD=$((KD + 1)) ;;
 	esac
-	case $want in
-	router) kill_daemon router && KR=$((KR + 1)) ;;
-	scheduler) kill_daemon scheduler && KS=$((KS + 1)) ;;
-	smtpserver) kill_daemon smtpserver && KD=$((KD + 1)) ;;
-	agent) [ "$KA" -lt $((2 * K)) ] && kill_agent && KA=$((KA + 1)) ;;
-	esac
+	[ "$KA" -lt $((2 * K)) ] && kill_agent && KA=$((KA + 1))
 	done_kill=1
 	[ "$KR" -ge "$K" ] && [ "$KS" -ge "$K" ] && [ "$KA" -ge $((2 * K)) ] || done_kill=0
 	[ -n "$SMTPD_PORT" ] && [ "$KD" -lt "$K" ] && done_kill=0
