@@ -60,16 +60,12 @@ tests_unit_check_removal_SOURCES = tests/unit/check_removal.c
 tests_unit_check_removal_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_removal_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
 tests_unit_check_removal_LDADD = scheduler/libsched.a $(UNIT_LIBS) -lpthread
-endif
-if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_scan
 TESTS += tests/unit/check_scan
 tests_unit_check_scan_SOURCES = tests/unit/check_scan.c
 tests_unit_check_scan_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_scan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/scheduler
 tests_unit_check_scan_LDADD = scheduler/libsched.a spool/libspool.a mail/libmail.a $(UNIT_LIBS) -lpthread
-endif
-if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_report
 TESTS += tests/unit/check_report
 tests_unit_check_report_SOURCES = tests/unit/check_report.c
