@@ -38,6 +38,7 @@
 #include "scan.h"
 #include "sconf.h"
 #include "zerr.h"
+#include "runsuite.h"
 
 static char top[PATH_MAX], oldcwd[PATH_MAX];
 static int n_note, n_loaded, n_turnme;
@@ -370,9 +371,5 @@ int main(void)
 	tcase_add_test(tc, t_names);
 	tcase_add_test(tc, t_locks_slots);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf ? 1 : 0;
+	return run_suite(s);
 }
