@@ -11,14 +11,7 @@ need_cmd dnsmasq
 N=${SCHED_N:-1000}
 
 start_sink_nodump
-DNSP=$(pick_port)
-hr=()
-for i in $(seq 1 20); do hr+=("--host-record=h$i.test,127.0.0.1"); done
-dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
-	--listen-address=127.0.0.1 --port="$DNSP" --pid-file= --log-facility="$ZT_W/dnsmasq.log" \
-	--local=/test/ "${hr[@]}" > "$ZT_W/dnsmasq.out" 2>&1 &
-track $!
-wait_udp "$DNSP" || { show "$ZT_W/dnsmasq.out"; fail "dnsmasq did not start"; zt_done; }
+start_dnsmasq_hosts 20
 
 scratch_po "DNS_SERVERS=127.0.0.1:$DNSP" \
 	"SMTP_TEST_ALLOW_LOOPBACK=yes"

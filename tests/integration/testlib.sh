@@ -367,6 +367,19 @@ start_dns_faulty() {
 	track "$DNSF_PID"
 	wait_port "$DNS_PORT" 10 || { show "$ZT_W/dnsf.out"; return 1; }
 }
+# start_dnsmasq_hosts N - dnsmasq answering h1.test .. hN.test with 127.0.0.1
+# (nothing else under .test).  Sets DNSP; fails the test when it does not start.
+start_dnsmasq_hosts() {
+	local n=$1 i hr=()
+	need_cmd dnsmasq
+	DNSP=$(pick_port) || return 1
+	for i in $(seq 1 "$n"); do hr+=("--host-record=h$i.test,127.0.0.1"); done
+	dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
+		--listen-address=127.0.0.1 --port="$DNSP" --pid-file= --log-facility="$ZT_W/dnsmasq.log" \
+		--local=/test/ "${hr[@]}" > "$ZT_W/dnsmasq.out" 2>&1 &
+	track $!
+	wait_udp "$DNSP" || { show "$ZT_W/dnsmasq.out"; fail "dnsmasq did not start"; zt_done; }
+}
 # make_certs DIR - test CA + server/wrongname/selfsigned/expired certificates
 make_certs() {
 	need_cmd openssl

@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include "pol_knobs.h"
 #include "zutil.h"
+#include "runsuite.h"
 
 static const struct { const char *net, *ip; int match; } nets[] = {
 	{ "10.0.0.0/8", "10.1.2.3", 1 },
@@ -195,8 +196,6 @@ int main(void)
 {
 	Suite *s = suite_create("pol_knobs");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int nf;
 
 	tcase_add_loop_test(tc, test_net, 0, sizeof(nets) / sizeof(nets[0]));
 	tcase_add_loop_test(tc, test_badnet, 0, sizeof(badnets) / sizeof(badnets[0]));
@@ -205,9 +204,5 @@ int main(void)
 	tcase_add_test(tc, test_tag);
 	tcase_add_test(tc, test_transcript);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf == 0 ? 0 : 1;
+	return run_suite(s);
 }

@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "pol_limit.h"
+#include "runsuite.h"
 
 START_TEST(test_tarpit)
 {
@@ -135,16 +136,10 @@ int main(void)
 {
 	Suite *s = suite_create("pol_limit");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int nf;
 
 	tcase_add_test(tc, test_tarpit);
 	tcase_add_test(tc, test_conn_limits);
 	tcase_add_test(tc, test_conn_fork);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf == 0 ? 0 : 1;
+	return run_suite(s);
 }

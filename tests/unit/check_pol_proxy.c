@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "pol_proxy.h"
+#include "runsuite.h"
 
 #define V2SIG "\r\n\r\n\0\r\nQUIT\n"
 
@@ -143,15 +144,9 @@ int main(void)
 {
 	Suite *s = suite_create("pol_proxy");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int nf;
 
 	tcase_add_loop_test(tc, test_vectors, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_v1_no_crlf_at_bound);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf == 0 ? 0 : 1;
+	return run_suite(s);
 }

@@ -40,6 +40,7 @@
 #include "zerr.h"
 #include "zevent.h"
 #include "zutil.h"
+#include "runsuite.h"
 
 static char top[PATH_MAX], oldcwd[PATH_MAX];
 
@@ -311,9 +312,5 @@ int main(void)
 	tcase_add_test(tc, t_numberfree);
 	tcase_add_test(tc, t_pace);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf ? 1 : 0;
+	return run_suite(s);
 }

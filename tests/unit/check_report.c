@@ -36,6 +36,7 @@
 #include "report.h"
 #include "spool.h"
 #include "zerr.h"
+#include "runsuite.h"
 
 /* rcpt_off - offset of the 'r' line of user in text */
 static long rcpt_off(const char *text, const char *user)
@@ -315,9 +316,5 @@ int main(void)
 	tcase_add_test(ts, t_submit_null_sender);
 	tcase_add_test(ts, t_submit_errormsg);
 	suite_add_tcase(s, ts);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf ? 1 : 0;
+	return run_suite(s);
 }

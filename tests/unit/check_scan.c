@@ -38,6 +38,7 @@
 #include "scan.h"
 #include "sconf.h"
 #include "zerr.h"
+#include "runsuite.h"
 
 static char top[PATH_MAX], oldcwd[PATH_MAX];
 static int n_note, n_loaded, n_turnme;
@@ -137,6 +138,17 @@ static void teardown(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
+/* scan_setup - an empty model and statistics, and a scan context over them and cfg */
+static void scan_setup(scan_ctx *sc, model *m, sched_stats *st, sconf *cfg)
+{
+	model_init(m);
+	memset(st, 0, sizeof *st);
+	memset(sc, 0, sizeof *sc);
+	sc->m = m;
+	sc->cfg = cfg;
+	sc->st = st;
+}
+
 /* t_tree - the whole scan */
 START_TEST(t_tree)
 {
@@ -152,12 +164,7 @@ START_TEST(t_tree)
 	scan_ctx sc;
 
 	ck_assert_int_eq(sconf_parse("t.conf", conf, sizeof conf - 1, &cfg, &err), Z_OK);
-	model_init(&m);
-	memset(&st, 0, sizeof st);
-	memset(&sc, 0, sizeof sc);
-	sc.m = &m;
-	sc.cfg = cfg;
-	sc.st = &st;
+	scan_setup(&sc, &m, &st, cfg);
 	sc.scanning = 1;
 	sc.hooks = (scan_hooks){ .note = h_note, .loaded = h_loaded, .turnme = h_turnme };
 
@@ -293,12 +300,7 @@ START_TEST(t_locks_slots)
 	scan_ctx sc;
 
 	ck_assert_int_eq(sconf_parse("t.conf", conf, sizeof conf - 1, &cfg, &err), Z_OK);
-	model_init(&m);
-	memset(&st, 0, sizeof st);
-	memset(&sc, 0, sizeof sc);
-	sc.m = &m;
-	sc.cfg = cfg;
-	sc.st = &st;
+	scan_setup(&sc, &m, &st, cfg);
 	put("808", text);
 	put("../queue/808", "body\n");
 	ck_assert_int_eq(scan_file(&sc, "808"), 1);
@@ -370,9 +372,5 @@ int main(void)
 	tcase_add_test(tc, t_names);
 	tcase_add_test(tc, t_locks_slots);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf ? 1 : 0;
+	return run_suite(s);
 }

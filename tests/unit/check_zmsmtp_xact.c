@@ -22,6 +22,7 @@
 #include "smtp_session.h"
 #include "smtp_state.h"
 #include "zmsmtp_xact.h"
+#include "runsuite.h"
 
 /* the scripted peer: replies in order ("250 2.0.0 ok"; "LOST": connection gone) */
 struct fake {
@@ -375,10 +376,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *r = srunner_create(suite());
-	int failed;
-	srunner_run_all(r, CK_NORMAL);
-	failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(suite());
 }

@@ -21,6 +21,7 @@
 #include "zbuf.h"
 #include "smtp_sasl.h"
 #include "zmsmtpd.h"
+#include "runsuite.h"
 
 static int host_action, sender_reject, keep_open, use_secret, use_hooks;
 static char msgpath[256], trpath[300];
@@ -813,12 +814,6 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *r = srunner_create(suite());
-	int nf;
-
 	signal(SIGPIPE, SIG_IGN);
-	srunner_run_all(r, CK_NORMAL);
-	nf = srunner_ntests_failed(r);
-	srunner_free(r);
-	return nf == 0 ? 0 : 1;
+	return run_suite(suite());
 }
