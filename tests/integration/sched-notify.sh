@@ -6,7 +6,8 @@
 # warning (what was cut is not checked: the scan's read-ahead of the
 # directory may find such files anyway).  Each message must be queued within a few seconds of its
 # datagram, well before the scheduler's 10-second rescan could find it
-# (the test checks the rescan had not come: it logs how long it ran).
+# (past 9 s a rescan may have found them: the run is then skipped as
+# inconclusive, never failed for being slow).
 ZT_TIMEOUT=${ZT_TIMEOUT:-40}
 . "${top_srcdir:-.}/tests/integration/testlib.sh"
 ZT_SCHED=${ZT_SCHED:-$top_builddir/scheduler/scheduler}
@@ -75,9 +76,11 @@ check_match "oversized datagram: warned" 'datagram of [0-9]+ bytes truncated to 
 	"$(grep truncated "$SL")"
 
 t1=$(date +%s)
-if [ $((t1 - t0)) -ge 9 ]; then
-	fail "the test took $((t1 - t0)) s: a rescan may have found the files (inconclusive)"
-fi
 kill "$SPID" 2>/dev/null
 wait "$SPID" 2>/dev/null
+# a loaded machine is not a scheduler fault: past the rescan the checks
+# above prove nothing either way, so the run is inconclusive (skipped)
+if [ "$ZT_FAILS" = 0 ] && [ $((t1 - t0)) -ge 9 ]; then
+	skip "the test took $((t1 - t0)) s: a rescan may have found the files (inconclusive)"
+fi
 zt_done
