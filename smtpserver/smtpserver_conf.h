@@ -9,12 +9,15 @@
 
 #include "pol_grey.h"
 #include "pol_knobs.h"
+#include "pol_limit.h"
 #include "zbuf.h"
 #include "zmsmtpd.h"
 
 #define MAX_NETS POL_NETS_MAX
 #define MAX_LISTENERS 16
-#define SCONF_MAX_WORKERS 32   /* workers: event-loop processes (smtpd_workers.h) */
+/* workers: event-loop processes; the shared connection table has a
+ * column per worker (pol_limit.h), so the bound is its width */
+#define SCONF_MAX_WORKERS POL_CONN_WORKERS
 
 typedef pol_net net;
 

@@ -10,9 +10,7 @@ SMTPD=$top_builddir/smtpserver/smtpserver
 need_built "$SMTPD"
 need_cmd swaks
 
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "ROUTERCONF=$ZT_W/router.conf"
+scratch_po "ROUTERCONF=$ZT_W/router.conf"
 printf 'myhostname mail.local.test\nlocaldomains local.test\n' > "$ZT_W/router.conf"
 printf 'hostname mail.local.test\n' > "$ZT_W/smtpserver.conf"
 

@@ -18,9 +18,7 @@ SMTPD=$top_builddir/smtpserver/smtpserver
 need_built "$SMTPD"
 need_cmd swaks openssl
 
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "ROUTERCONF=$ZT_W/router.conf"
+scratch_po "ROUTERCONF=$ZT_W/router.conf"
 ME=$(id -un)
 printf 'myhostname mail.local.test\nlocaldomains local.test\n' > "$ZT_W/router.conf"
 make_certs "$ZT_W/certs" || fail "make_certs"

@@ -16,9 +16,7 @@ export ZT_TIMEOUT
 SMTPD=$top_builddir/smtpserver/smtpserver
 need_built "$SMTPD"
 
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "ROUTERCONF=$ZT_W/router.conf"
+scratch_po "ROUTERCONF=$ZT_W/router.conf"
 ME=$(id -un)
 printf 'myhostname mail.local.test\nlocaldomains local.test\n' > "$ZT_W/router.conf"
 nmsg() { find "$PO/router" "$PO/public" -type f -name '[0-9]*' | wc -l; }

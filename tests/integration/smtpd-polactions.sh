@@ -23,9 +23,7 @@ need_cmd swaks
 [ -x "$ZT_PY" ] || skip "python3 missing"
 
 ME=$(id -un)
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "ROUTERCONF=$ZT_W/router.conf"
+scratch_po "ROUTERCONF=$ZT_W/router.conf"
 printf 'myhostname mail.local.test\nlocaldomains local.test\n' > "$ZT_W/router.conf"
 
 # --- the policy server -----------------------------------------------------------

@@ -12,9 +12,7 @@
 SMTPD=$top_builddir/smtpserver/smtpserver
 need_built "$SMTPD"
 
-PO=$ZT_W/po
-mk_postoffice "$PO"
-write_zconf "$ZT_W/zmta.conf" "POSTOFFICE=$PO" "ROUTERCONF=$ZT_W/router.conf"
+scratch_po "ROUTERCONF=$ZT_W/router.conf"
 ME=$(id -un)
 printf 'myhostname mail.local.test\nlocaldomains local.test\n' > "$ZT_W/router.conf"
 printf 'hostname mail.local.test\ntrusted-networks 127.0.0.0/8 203.0.113.0/24\n' > "$ZT_W/smtpserver.conf"
