@@ -838,8 +838,7 @@ static void one(zmsmtp_session *s, const zmsmtp_opts *o, const char *sender, cha
 		x.flags |= ZMX_NO_DATA;
 	x.mail.sender = sender;
 	x.mail.size = msg->len;
-	for (size_t i = 0; i < msg->len && !x.mail.body8; i++)
-		x.mail.body8 = (unsigned char)msg->data[i] >= 0x80;
+	x.mail.body8 = msg->data != NULL && mime_has8(msg->data, msg->len);
 	x.rcpt = xr;
 	x.n = nrcpt;
 	x.buf = msg->data ? msg->data : "";

@@ -269,7 +269,7 @@ check_eq "BDAT: one message" 1 "$(jq_count "$LK" '.ev=="msg" and .bdat')"
 check_eq "BDAT: the prepared copy, not dot-stuffed" "$(tr -d '\r' < "$ZT_W/big.prep" | sha256sum | cut -c1-64)" \
 	"$(cat "$SK"/* | tr -d '\r' | sha256sum | cut -c1-64)"
 
-# 16. unusable input: no recipients, CR in an extra header
+# 16. unusable input: no recipients, an originator that cannot go into MAIL
 out=$(printf 'Subject: x\n\nb\n' | "$DRV" --server 127.0.0.1 --port "$P" --notls --from a@a.test)
 check_match "no recipients: data error" '^status 2 exit 65 .*no recipients' "$out"
 out=$("$DRV" --server 127.0.0.1 --port "$P" --notls --from 'a<b>@x' --rcpt z@b.test < "$MSG")

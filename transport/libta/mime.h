@@ -74,5 +74,7 @@ int mime_hdr_encode(const char *line, size_t n, const char *charset, zbuf *out);
 /* mime_wire - LF -> CRLF, bare CR -> CRLF, '.' doubled at line start when
  * dotstuff; state carries across calls (*bol = 1 initially) */
 int mime_wire(const char *p, size_t n, int dotstuff, int *bol, zbuf *out);
+/* mime_has8 - does the span hold a byte >= 0x80 */
+int mime_has8(const char *p, size_t n);
 
 #endif

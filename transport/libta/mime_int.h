@@ -41,8 +41,6 @@ struct field {
 };
 
 /* mime_ent.c */
-/* mime_has8 - does the span hold a byte >= 0x80 */
-int mime_has8(const char *p, size_t n);
 /* mime_field_next - next field of a header block at *pos; 0 at the empty line/end */
 int mime_field_next(const char *b, size_t len, size_t *pos, struct field *f);
 /* mime_parse_ent - collect the MIME facts of one header block */
