@@ -37,7 +37,7 @@
  *	cancelled: RFC 4954 says 501); Z_ERR for a wrong user or secret;
  *	Z_ETOOBIG for over-long values.  The reason never holds a secret.
  * SECURITY
- *	Secrets are wiped (OPENSSL_cleanse) from every buffer that held
+ *	Secrets are wiped (zsecret_wipe, OPENSSL_cleanse) from every buffer that held
  *	them before it is freed; the looked-up secret too.  Users with
  *	control characters are refused.
  * BUGS
@@ -55,14 +55,13 @@
 #include "smtp_sasl.h"
 #include "zerr.h"
 #include "zutil.h"
+#include "zsecret.h"
 
-/* smtp_zbuf_wipe - clear everything a buffer ever held, then free it */
+/* smtp_zbuf_wipe - clear everything a buffer ever held, then free it
+ * (lib's zsecret_wipe: one wipe in the tree) */
 void smtp_zbuf_wipe(zbuf *b)
 {
-	if (b->data != NULL)
-		OPENSSL_cleanse(b->data, b->cap);
-	b->len = 0;
-	zbuf_free(b);
+	zsecret_wipe(b);
 }
 
 /* smtp_sasl_mech_name - SASL name */

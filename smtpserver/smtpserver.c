@@ -97,6 +97,7 @@
 #include <unistd.h>
 
 #include "zbuf.h"
+#include "zsecret.h"
 #include "zconf.h"
 #include "zerr.h"
 #include "zlog.h"
@@ -777,9 +778,7 @@ static int cb_secret(void *arg, const char *user, char *buf, size_t bufsz)
 			  " this user, CRAM-MD5 needs a {plain} one", user);
 	else if (prc == Z_ENOENT)
 		zlog_info(NULL, "CRAM-MD5 for %s refused: no such user in the password file", user);
-	if (sec.data != NULL)
-		explicit_bzero(sec.data, sec.cap);
-	zbuf_free(&sec);
+	zsecret_wipe(&sec);
 	return rc;
 }
 
@@ -790,9 +789,7 @@ static int passwd_has_plain(const char *path)
 	int yes = zread_file(path, POL_PW_FILE_MAX, &data, &e) == Z_OK && data.len > 0 &&
 		  memmem(data.data, data.len, ":{plain}", 8) != NULL;
 
-	if (data.data != NULL)
-		explicit_bzero(data.data, data.cap);
-	zbuf_free(&data);
+	zsecret_wipe(&data);
 	zbuf_free(&e);
 	return yes;
 }
