@@ -151,6 +151,11 @@ void agent_feed(agent_pool *p, agent *a)
 		    !a->retry_stop && !p->stopping) {
 			int overfeed = t->clause->overfeed;
 			a->state = AS_STUFFING;
+			/* the thread's channel and host are the same for every job
+			 * line of this round: check them once, not per message */
+			int host_ok = (t->clause->flags & SCF_WITHHOST) ||
+				      (t->pending.n > 0 && a->owe < overfeed &&
+				       sched_host_check(zspan_from(t->channel->s), zspan_from(t->host->s), NULL) == Z_OK);
 			while (a->owe < overfeed && t->pending.n > 0) {
 				vertex *v = vlist_pop(&t->pending);
 				vlist_push(&t->done, v, 2);
@@ -163,9 +168,7 @@ void agent_feed(agent_pool *p, agent *a)
 					n = snprintf(line, sizeof line, "%s\n", rel);
 				else
 					n = snprintf(line, sizeof line, "%s\t%s\n", rel, t->host->s);
-				if (n < 0 || (size_t)n >= sizeof line ||
-				    (!(t->clause->flags & SCF_WITHHOST) &&
-				     sched_host_check(zspan_from(t->channel->s), zspan_from(t->host->s), NULL) != Z_OK)) {
+				if (n < 0 || (size_t)n >= sizeof line || !host_ok) {
 					zlog_error(NULL, "no job line for %s: host refused or line too long", rel);
 					continue;
 				}

@@ -572,6 +572,20 @@ void complete_interim_reports(complete_ctx *cc)
 				file_interim_report(cc, f);
 }
 
+/* file_to_removal - a completed message goes to the removal worker
+ * (control file, directory fsync, then the body, whose name is known
+ * from the model: no open just to find it) and leaves the model */
+static void file_to_removal(complete_ctx *cc, sfile *f, const char *id, const char *rel,
+			    unsigned total, unsigned failed)
+{
+	char qpath[256];
+	int k = snprintf(qpath, sizeof qpath, "../queue/%s%lu", f->prefix, f->ino);
+	removal_add(cc->rm, f->ino, f->prefix, rel,
+		    (k > 0 && (size_t)k < sizeof qpath) ? qpath : NULL, id);
+	zlog_info(id, "complete (total %u recipient%s, %u failed)", total, total == 1 ? "" : "s", failed);
+	drop_model(cc, f);
+}
+
 /* file_complete - see complete.h */
 int file_complete(complete_ctx *cc, sfile *f)
 {
@@ -582,12 +596,7 @@ int file_complete(complete_ctx *cc, sfile *f)
 	if (f->quick && rel[0] != '\0') {
 		/* nothing to report (no 'd' line waits, every report was
 		 * "ok3"): no need to read the file again, it just goes */
-		int k = snprintf(qpath, sizeof qpath, "../queue/%s%lu", f->prefix, f->ino);
-		removal_add(cc->rm, f->ino, f->prefix, rel,
-			    (k > 0 && (size_t)k < sizeof qpath) ? qpath : NULL, id);
-		zlog_info(id, "complete (total %u recipient%s, %u failed)", f->nrcpt,
-			  f->nrcpt == 1 ? "" : "s", f->nfail0);
-		drop_model(cc, f);
+		file_to_removal(cc, f, id, rel, f->nrcpt, f->nfail0);
 		return 1;
 	}
 	int fd = open_ctl(f), qfd = -1, rc = 0;
@@ -679,13 +688,7 @@ int file_complete(complete_ctx *cc, sfile *f)
 	/* the removal worker unlinks the control file, syncs its directory,
 	 * then unlinks the body (removal.c); the body's name is known from
 	 * the model: no open just to find it */
-	{
-		int k = snprintf(qpath, sizeof qpath, "../queue/%s%lu", f->prefix, f->ino);
-		removal_add(cc->rm, f->ino, f->prefix, rel,
-			    (k > 0 && (size_t)k < sizeof qpath) ? qpath : NULL, id);
-	}
-	zlog_info(id, "complete (total %u recipient%s, %u failed)", total, total == 1 ? "" : "s", failed);
-	drop_model(cc, f);
+	file_to_removal(cc, f, id, rel, total, failed);
 	rc = 1;
 out:
 	if (qfd >= 0)
