@@ -140,6 +140,11 @@ static void *worker(void *arg)
 			uint64_t seq = ++q->renamed;
 			if (group_sync(q, seq) != Z_OK)
 				j->r.dirsync_failed = 1;
+			/* announce before the job goes on the done list: from
+			 * there the main thread may take and free it at once */
+			pthread_mutex_unlock(&q->m);
+			submit_announce_on(&j->sb, nfd);
+			pthread_mutex_lock(&q->m);
 		}
 		int wake = q->dhead == NULL;
 		j->next = NULL;
@@ -149,8 +154,7 @@ static void *worker(void *arg)
 			q->dhead = j;
 		q->dtail = j;
 		pthread_mutex_unlock(&q->m);
-		if (j->r.rc == Z_OK)
-			submit_announce_on(&j->sb, nfd);
+		/* j belongs to the main thread now: do not touch it */
 		if (wake) {
 			char c = 1;
 			ssize_t w;
