@@ -192,7 +192,7 @@ check_eq "non-admin: KILL refused (status)" 1 "$mrc"
 check_match "non-admin: KILL refused (message)" 'permission denied' "$out"
 [ -e "$PO/transport/$j1" ] && pass "non-admin: the message is still queued" ||
 	fail "non-admin: KILL removed the message"
-check_match "non-admin: refusal logged with the uid" "ETRN refused for uid $UIDN" "$(cat "$ZT_W/sched.log")"
+check_log "non-admin: refusal logged with the uid" "ETRN refused for uid $UIDN" "$ZT_W/sched.log"
 mq -p "$SOCK" -E no.such.host
 check_eq "root: ETRN allowed" 0 "$mrc"
 check_match "root: ETRN answer" "didn't start anything" "$out"
@@ -206,7 +206,7 @@ check_eq "admin user: KILL allowed" 0 "$mrc"
 check_match "admin user: KILL answer" "killed $s2" "$out"
 [ -e "$PO/transport/$j2" ] && fail "admin user: the message is still queued" ||
 	pass "admin user: the message left the queue"
-check_match "KILL logged with the uid" "$s2: .*KILL by uid $UIDA" "$(cat "$ZT_W/sched.log")"
+check_log "KILL logged with the uid" "$s2: .*KILL by uid $UIDA" "$ZT_W/sched.log"
 
 # --- TCP: HMAC-SHA-256 AUTH ---------------------------------------------------
 wait_port "$MQP" 10 || fail "no TCP mailq listener"
@@ -279,7 +279,7 @@ check_eq "TCP: 3 failed AUTHs, then the connection is closed" \
 MAILQ_AUTH=ops:s3cret mq -p "127.0.0.1:$MQP" -s
 check_eq "TCP: back-off refuses the source (status)" 69 "$mrc"
 check_match "TCP: back-off refuses the source (message)" 'too many failed attempts' "$out"
-check_match "TCP: back-off logged" 'failed AUTHs, refusing it for 30 s' "$(cat "$ZT_W/sched.log")"
+check_log "TCP: back-off logged" 'failed AUTHs, refusing it for 30 s' "$ZT_W/sched.log"
 mq -p "$SOCK" -s
 check_eq "UNIX socket unaffected by the TCP back-off" 0 "$mrc"
 stop_pid "$SPID"

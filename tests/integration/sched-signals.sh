@@ -127,7 +127,7 @@ if wait_gone "$SPID" 2; then
 else
 	fail "TERM: the scheduler did not exit promptly"
 fi
-check_match "TERM: logged" 'fast stop' "$(cat "$ZT_W/term.log")"
+check_log "TERM: logged" 'fast stop' "$ZT_W/term.log"
 [ -n "$apid" ] && { wait_gone "$apid" 15 || fail "TERM: the agent did not finish"; }
 n=$(peer_msgs_to slow-t)
 [ "$n" -ge 1 ] && pass "TERM: the agent finished its job alone ($n)" || fail "TERM: agent delivered nothing"

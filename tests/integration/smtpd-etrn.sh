@@ -106,5 +106,5 @@ check_match "ETRN without a node: 501" '^501 5.5.4' "$(echo "$out" | sed -n 1p)"
 check_match "ETRN bad/name: 501" '^501 5.5.4' "$(echo "$out" | sed -n 2p)"
 check_match "ETRN two words: 501" '^501 5.5.4' "$(echo "$out" | sed -n 3p)"
 check_match "ETRN inside a transaction: 503" '^503 5.5.1' "$(echo "$out" | sed -n 6p)"
-check_match "log: ETRN lines" 'ETRN remote.test: (queue run started|refused)' "$(cat "$ZT_W/smtpd.log")"
+check_log "log: ETRN lines" 'ETRN remote.test: (queue run started|refused)' "$ZT_W/smtpd.log"
 zt_done

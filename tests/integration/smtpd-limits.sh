@@ -91,7 +91,7 @@ check_match "max-connections 3: the fourth gets 421 4.7.0" \
 	'^first: 421 4\.7\.0 mail\.local\.test Too many connections, try again later$' "$out"
 check_match "max-connections: the fourth is closed" "fourth after its reply: b''" "$out"
 check_match "max-connections: a place freed is taken again" '^after one left: 220 ' "$out"
-check_match "max-connections: logged" 'refused \[127\.0\.0\.1\]: too many connections' "$(cat "$ZT_W/lim.log")"
+check_log "max-connections: logged" 'refused \[127\.0\.0\.1\]: too many connections' "$ZT_W/lim.log"
 stop_pid "$SPID"
 
 # --- per-stage timeouts ---------------------------------------------------------------
@@ -136,7 +136,7 @@ check_match "timeout-data: DATA was open" '^354 ' "$out"
 check_match "timeout-data 2s: 421 4.4.2 inside DATA" '^421 4\.4\.2 mail\.local\.test Timeout, closing connection' "$out"
 check_match "timeout-data: then the close" "^after: b''" "$out"
 check_eq "timeout-data: nothing queued" 0 "$(nmsg)"
-check_match "timeout-data: logged" '\] timeout' "$(cat "$ZT_W/tdata.log")"
+check_log "timeout-data: logged" '\] timeout' "$ZT_W/tdata.log"
 # the long timeout-command of the same daemon does not cut a session
 # waiting for a command within that time
 out=$(with_timeout 30 "$ZT_PY" - "$PORT" <<'PY' 2>&1
@@ -227,7 +227,7 @@ check_match "SIGTERM: the daemon exits within the bound" 'exited within 90 s of 
 for i in $(seq 1 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$SPID" 2>/dev/null; then fail "SIGTERM: still running"; else pass "SIGTERM: exited"; fi
 check_eq "SIGTERM: only the finished message is queued" 1 "$(nmsg)"
-check_match "SIGTERM: logged" 'SIGTERM: no new connections; [0-9]+ session\(s\) to finish' "$(cat "$ZT_W/term.log")"
+check_log "SIGTERM: logged" 'SIGTERM: no new connections; [0-9]+ session\(s\) to finish' "$ZT_W/term.log"
 check_san
 [ "$ZT_FAILS" -gt 0 ] && show "$ZT_W/term.out"
 zt_done

@@ -59,6 +59,13 @@ check_eq() {
 check_match() {
 	if printf '%s' "$3" | grep -Eq -- "$2"; then pass "$1"; else fail "$1: '$3' does not match /$2/"; fi
 }
+# check_log WHAT ERE FILE [SECS] - a line of FILE (a daemon's log) matches
+# ERE, waiting for it up to SECS (default 10): daemons may log an event just
+# after its visible effect
+check_log() {
+	wait_grep "$3" "$2" "${4:-10}" || :
+	check_match "$1" "$2" "$(cat "$3" 2>/dev/null)"
+}
 # check_nomatch WHAT ERE TEXT
 check_nomatch() {
 	if printf '%s' "$3" | grep -Eq -- "$2"; then fail "$1: '$3' matches /$2/"; else pass "$1"; fi
@@ -209,6 +216,17 @@ wait_lines() {
 	local f=$1 n=$2 t=${3:-10} i
 	for i in $(seq 1 $((t * 20))); do
 		[ -f "$f" ] && [ "$(wc -l < "$f")" -ge "$n" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# wait_grep FILE ERE [SECS] - until a line of FILE matches ERE (a daemon may
+# log an event just after its visible effect: wait for the line, not once)
+wait_grep() {
+	local f=$1 re=$2 t=${3:-10} i
+	for i in $(seq 1 $((t * 20))); do
+		[ -f "$f" ] && grep -Eq -- "$re" "$f" && return 0
 		sleep 0.05
 	done
 	return 1
