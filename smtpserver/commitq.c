@@ -20,7 +20,8 @@
  *	creation of the scratch file in public/ and its writing, fsync of
  *	the file, rename to router/<ino>, close (no fsync of public/).  Then the group commit: every rename gets a
  *	sequence number; a worker whose rename is not yet covered by a
- *	finished fsync of router/ either starts one (covering every rename
+ *	finished fsync of router/ (through a descriptor of router/ the pool
+ *	keeps open) either starts one (covering every rename
  *	numbered so far) or waits for the one running and then looks again.
  *	So one fsync of router/ commits the renames of all the sessions
  *	that reached it meanwhile (ext4's journal merges the concurrent file
@@ -80,6 +81,7 @@ struct commitq {
 	uint64_t renamed, synced_upto;
 	int syncing;
 	char routerdir[4200];
+	int dirfd;                 /* router/, open for its fsyncs (-1: by name) */
 	int pfd[2];
 	pthread_t th[COMMITQ_MAX_THREADS];
 	int nth;
@@ -99,7 +101,11 @@ static int group_sync(commitq *q, uint64_t seq)
 		uint64_t target = q->renamed;
 		q->syncing = 1;
 		pthread_mutex_unlock(&q->m);
-		int r = zfsync_dir(q->routerdir);
+		int r = Z_OK;
+		if (q->dirfd < 0)
+			r = zfsync_dir(q->routerdir);
+		else if (fsync(q->dirfd) != 0 && errno != EINVAL)
+			r = Z_EIO;
 		pthread_mutex_lock(&q->m);
 		q->syncing = 0;
 		q->synced_upto = target;
@@ -181,6 +187,7 @@ commitq *commitq_new(const char *postoffice, int nthreads, zbuf *err)
 		return NULL;
 	}
 	q->pfd[0] = q->pfd[1] = -1;
+	q->dirfd = -1;
 	if (nthreads < 1)
 		nthreads = 1;
 	if (nthreads > COMMITQ_MAX_THREADS)
@@ -191,8 +198,12 @@ commitq *commitq_new(const char *postoffice, int nthreads, zbuf *err)
 		free(q);
 		return NULL;
 	}
+	/* kept open: an fsync of router/ needs no open and close each time */
+	q->dirfd = open(q->routerdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pipe2(q->pfd, O_NONBLOCK | O_CLOEXEC) != 0) {
 		zbuf_printf(err, "commitq: pipe: %s", strerror(errno));
+		if (q->dirfd >= 0)
+			close(q->dirfd);
 		free(q);
 		return NULL;
 	}
@@ -289,5 +300,7 @@ void commitq_free(commitq *q)
 		close(q->pfd[0]);
 	if (q->pfd[1] >= 0)
 		close(q->pfd[1]);
+	if (q->dirfd >= 0)
+		close(q->dirfd);
 	free(q);
 }
