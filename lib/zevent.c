@@ -26,6 +26,11 @@
  *	descriptor deleted (or deleted and re-added) earlier in the same
  *	round is not delivered, and a timer added during the timer phase
  *	runs in a later round at the earliest.
+ *	ZEV_EXCLUSIVE at zev_io_add asks for EPOLLEXCLUSIVE (read interest
+ *	only, as epoll(7) allows): when several processes' loops watch one
+ *	listening socket, a new connection wakes one of them, not all; if
+ *	the kernel refuses the flag (EINVAL, before Linux 4.5) the
+ *	descriptor is added without it.
  *	zev_run returns when zev_stop is called or nothing is left to wait on.
  *	A prewait hook (zev_set_prewait) runs at the start of every
  *	zev_run_once, before the wait: the place to write out what the last
@@ -148,11 +153,21 @@ int zev_io_add(zev_loop *loop, int fd, unsigned events, zev_io_fn fn, void *arg)
 	ev.events = zev_epoll_events(events);
 	loop->next_gen++;
 	ev.data.u64 = ((uint64_t)loop->next_gen << 32) | (uint32_t)fd;
+	if (events & ZEV_EXCLUSIVE) {
+		/* epoll refuses EPOLLRDHUP beside EPOLLEXCLUSIVE */
+		struct epoll_event xev = ev;
+		xev.events = EPOLLIN | EPOLLEXCLUSIVE;
+		if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &xev) == 0)
+			goto added;
+		if (errno != EINVAL)
+			return Z_EIO;
+	}
 	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
 		return Z_EIO;
+added:
 	loop->io[fd].fn = fn;
 	loop->io[fd].arg = arg;
-	loop->io[fd].events = events;
+	loop->io[fd].events = events & (ZEV_READ | ZEV_WRITE);
 	loop->io[fd].gen = loop->next_gen;
 	loop->io[fd].active = 1;
 	loop->nfds++;

@@ -9,6 +9,11 @@
 #define ZEV_READ 1u
 #define ZEV_WRITE 2u
 #define ZEV_ERROR 4u   /* given to callbacks on EPOLLERR/EPOLLHUP */
+/* ZEV_EXCLUSIVE - with ZEV_READ at zev_io_add only: of several loops (in
+ * several processes) watching the same descriptor, one is woken per event
+ * (a shared listening socket; EPOLLEXCLUSIVE; ignored where unsupported);
+ * such a descriptor cannot be changed with zev_io_mod */
+#define ZEV_EXCLUSIVE 8u
 
 typedef struct zev_loop zev_loop;
 typedef void (*zev_io_fn)(zev_loop *loop, int fd, unsigned events, void *arg);

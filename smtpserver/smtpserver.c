@@ -18,9 +18,9 @@
  *	todsn and to; the 250 to the final dot is sent only after the
  *	file was fsynced, renamed into router/ and router/ fsynced.  The
  *	loop only gathers envelope and message (submit_begin); the commit
- *	pool (commitq.c, COMMIT_THREADS threads) creates and writes the
- *	file and does the rest, with one fsync of router/ for many
- *	messages and none of public/, and the loop answers from commit_done
+ *	pool (commitq.c, COMMIT_THREADS threads) creates, writes, fsyncs
+ *	and renames the file, its syncer thread fsyncs router/ once for
+ *	many messages (none of public/), and the loop answers from commit_done
  *	(zmsmtpd_deliver_async); smtpserver -i commits in place.  ETRN asks
  *	the scheduler over its mailq socket (cb_etrn).  A recipient is resolved with librouter at RCPT
  *	time: an error quad (unknown user) gives 550 with its status; a

@@ -314,19 +314,21 @@ int zmsmtpd_listen_fd(zmsmtpd *d, int fd, unsigned flags)
 	if (d->nlis >= MAX_LISTEN || ensure_loop(d) != 0)
 		return -1;
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	if (zev_io_add(d->loop, fd, ZEV_READ, zms_lis_io, d) != Z_OK)
+	if (zev_io_add(d->loop, fd, ZEV_READ | ZEV_EXCLUSIVE, zms_lis_io, d) != Z_OK)
 		return -1;
 	d->lis[d->nlis].fd = fd;
 	d->lis[d->nlis].flags = flags;
-	d->nlis++;
+	d->lis[d->nlis].port = -1;
 	{
 		struct sockaddr_storage la;
 		socklen_t ll = sizeof(la);
-		if (getsockname(fd, (struct sockaddr *)&la, &ll) == 0)
-			d->lastport = ntohs(la.ss_family == AF_INET ?
+		if (getsockname(fd, (struct sockaddr *)&la, &ll) == 0 &&
+		    (la.ss_family == AF_INET || la.ss_family == AF_INET6))
+			d->lis[d->nlis].port = d->lastport = ntohs(la.ss_family == AF_INET ?
 					    ((struct sockaddr_in *)&la)->sin_port :
 					    ((struct sockaddr_in6 *)&la)->sin6_port);
 	}
+	d->nlis++;
 	return 0;
 }
 
@@ -496,7 +498,7 @@ int zmsmtpd_after_fork(zmsmtpd *d)
 	if (d->head != NULL || (nl = zev_new()) == NULL)
 		return -1;
 	for (int i = 0; i < d->nlis; i++)
-		if (zev_io_add(nl, d->lis[i].fd, ZEV_READ, zms_lis_io, d) != Z_OK) {
+		if (zev_io_add(nl, d->lis[i].fd, ZEV_READ | ZEV_EXCLUSIVE, zms_lis_io, d) != Z_OK) {
 			zev_free(nl);
 			return -1;
 		}

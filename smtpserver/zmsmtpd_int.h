@@ -74,7 +74,7 @@ struct zmsmtpd {
 	void *tlsctx;
 	zev_loop *loop;
 	int own_loop;
-	struct { int fd; unsigned flags; } lis[MAX_LISTEN];
+	struct { int fd; unsigned flags; int port; } lis[MAX_LISTEN];
 	int nlis, lastport;
 	unsigned long nsess;
 	int stopping, drain;
@@ -157,6 +157,9 @@ void zms_do_starttls(zmsmtpd_sess *s);
 void zms_tls_reset(zmsmtpd_sess *s);
 void zms_auth_step(zmsmtpd_sess *s, zspan in, int have);
 void zms_do_auth(zmsmtpd_sess *s, zspan arg);
+/* ZMS_L_SOCKET - in zms_sess_new's lflags (never a listener's): infd is a
+ * socket (accepted), so no system call is needed to find out */
+#define ZMS_L_SOCKET 0x80000000u
 zmsmtpd_sess *zms_sess_new(zmsmtpd *d, int infd, int outfd, const char *ip, int port,
 			      unsigned lflags);
 void zms_sess_free(zmsmtpd_sess *s);

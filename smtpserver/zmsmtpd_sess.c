@@ -14,7 +14,9 @@
  *	zms_sess_step: process, then write, then decide what to wait for
  *	(epoll interest changed only when it differs: sess_want).  A session
  *	waiting for an asynchronous delivery reads nothing and has no
- *	timeout; if it must be freed meanwhile it becomes a zombie (out of
+ *	timeout (its read interest stays until input arrives meanwhile, and
+ *	is dropped then: no epoll_ctl for the usual client that waits); if
+ *	it must be freed meanwhile it becomes a zombie (out of
  *	the loop, still allocated) until zmsmtpd_deliver_done.  An idle
  *	session keeps no buffer memory.  drop_host is asked at accept, and
  *	again with the client address of a PROXY header, and may close a
@@ -47,7 +49,8 @@ zmsmtpd_sess *zms_sess_new(zmsmtpd *d, int infd, int outfd, const char *ip, int 
 	s->d = d;
 	s->infd = infd;
 	s->outfd = outfd;
-	s->sock = getsockopt(outfd, SOL_SOCKET, SO_TYPE, &so, &sl) == 0;
+	s->sock = (lflags & ZMS_L_SOCKET) || getsockopt(outfd, SOL_SOCKET, SO_TYPE, &so, &sl) == 0;
+	lflags &= ~ZMS_L_SOCKET;
 	zbuf_init(&s->rbuf, RBUF_MAX + 32768);
 	zbuf_init(&s->wbuf, 16u * 1024u * 1024u);
 	zstrlcpy(s->ip, ip ? ip : "", sizeof(s->ip));
@@ -226,7 +229,10 @@ int zms_sess_step(zmsmtpd_sess *s)
 			zms_sess_free(s);
 			return -1;
 		}
-		sess_want(s, fr == 1 ? ZEV_WRITE : 0);
+		/* read interest is dropped lazily (sess_io), at the first
+		 * input while waiting: mostly none comes, and the two
+		 * epoll_ctl calls per message are saved */
+		sess_want(s, (fr == 1 ? ZEV_WRITE : 0) | (s->evmask & ZEV_READ));
 		if (s->timer)
 			zev_timer_cancel(s->d->loop, s->timer);
 		s->timer = 0;
@@ -358,6 +364,13 @@ static void sess_io(zev_loop *loop, int fd, unsigned ev, void *arg)
 
 	(void)loop;
 	(void)fd;
+	if (s->waiting && (ev & ZEV_READ)) {
+		/* input during a delivery stays unread until it is done */
+		sess_want(s, s->evmask & ~ZEV_READ);
+		if (!(ev & ZEV_WRITE))
+			return;
+		ev &= ~(unsigned)(ZEV_READ | ZEV_ERROR);
+	}
 	if (s->state == ST_PROXY) {
 		proxy_input(s);
 		return;
@@ -392,13 +405,15 @@ void zms_lis_io(zev_loop *loop, int fd, unsigned ev, void *arg)
 {
 	zmsmtpd *d = arg;
 	unsigned flags = 0;
-	int i;
+	int i, lport = -1;
 
 	(void)loop;
 	(void)ev;
 	for (i = 0; i < d->nlis; i++)
-		if (d->lis[i].fd == fd)
+		if (d->lis[i].fd == fd) {
 			flags = d->lis[i].flags;
+			lport = d->lis[i].port;
+		}
 	for (int k = 0; k < 16; k++) {
 		struct sockaddr_storage sa;
 		socklen_t sl = sizeof(sa);
@@ -419,7 +434,9 @@ void zms_lis_io(zev_loop *loop, int fd, unsigned ev, void *arg)
 			else
 				inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
 		}
-		{
+		if (lport > 0) {
+			port = lport;   /* an accepted socket has its listener's port */
+		} else {
 			struct sockaddr_storage la;
 			socklen_t ll = sizeof(la);
 			if (getsockname(c, (struct sockaddr *)&la, &ll) == 0)
@@ -431,7 +448,7 @@ void zms_lis_io(zev_loop *loop, int fd, unsigned ev, void *arg)
 			close(c);   /* -k: no reply, no log line */
 			continue;
 		}
-		s = zms_sess_new(d, c, c, ip, port, flags);
+		s = zms_sess_new(d, c, c, ip, port, flags | ZMS_L_SOCKET);
 		if (s == NULL) {
 			close(c);
 			continue;

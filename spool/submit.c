@@ -74,6 +74,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,23 +108,37 @@ static int submit_init(submit *s, const char *postoffice, zbuf *err)
 	return Z_OK;
 }
 
-/* scratch_create - create public/<host>:<pid>[.<n>]: s->fd, s->ino */
-static int scratch_create(submit *s, zbuf *err)
-{
-	char host[64], name[48];
-	const char *postoffice = s->postoffice;
-	struct stat st;
-	int fd = -1;
+/* the host part of scratch names, found once per process (scratch_host) */
+static char scratch_hostname[64];
+static pthread_once_t scratch_host_once = PTHREAD_ONCE_INIT;
 
-	if (gethostname(host, sizeof(host)) != 0)
-		zstrlcpy(host, "localhost", sizeof(host));
-	host[sizeof(host) - 1] = '\0';
+/* scratch_host_init - gethostname, cut and made safe for a file name */
+static void scratch_host_init(void)
+{
+	char *host = scratch_hostname;
+
+	if (gethostname(host, sizeof(scratch_hostname)) != 0)
+		zstrlcpy(host, "localhost", sizeof(scratch_hostname));
+	host[sizeof(scratch_hostname) - 1] = '\0';
 	host[19] = '\0';        /* ZMailer truncates the host part to 19 bytes */
 	for (char *p = host; *p; p++)
 		if (*p == '/' || *p <= ' ' || *p >= 127)
 			*p = '_';
 	if (host[0] == '\0')
-		zstrlcpy(host, "localhost", sizeof(host));
+		zstrlcpy(host, "localhost", sizeof(scratch_hostname));
+}
+
+/* scratch_create - create public/<host>:<pid>[.<n>]: s->fd, s->ino */
+static int scratch_create(submit *s, zbuf *err)
+{
+	char name[48];
+	const char *postoffice = s->postoffice, *host;
+	struct stat st;
+	int fd = -1;
+
+	/* no uname(2) per message: the name only has to be unique */
+	(void)pthread_once(&scratch_host_once, scratch_host_init);
+	host = scratch_hostname;
 	long pid = (long)getpid();
 	for (int k = 0; k < 100; k++) {
 		/* a number of this process's own: many files of one process

@@ -3,7 +3,7 @@
  *	check_zevent - unit tests for the epoll event loop and timer heap
  * SUMMARY
  *	Timer order, cancellation (also from callbacks), io on a pipe,
- *	deleting descriptors during dispatch.
+ *	deleting descriptors during dispatch, ZEV_EXCLUSIVE in two loops.
  * SYNOPSIS
  *	check_zevent (run by make check)
  * DESCRIPTION
@@ -197,6 +197,46 @@ static void on_other(zev_loop *loop, int fd, unsigned ev, void *arg)
 	other_calls++;
 }
 
+static unsigned excl_ev[2];
+
+/* on_excl - record what loop arg's callback was given */
+static void on_excl(zev_loop *loop, int fd, unsigned ev, void *arg)
+{
+	(void)loop;
+	(void)fd;
+	excl_ev[*(int *)arg] |= ev;
+}
+
+/* one descriptor watched by two loops with ZEV_EXCLUSIVE: each still
+ * dispatches it as plain ZEV_READ, and it can be deleted again */
+START_TEST(test_exclusive)
+{
+	zev_loop *a = zev_new(), *b = zev_new();
+	int fds[2], ia = 0, ib = 1;
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(pipe(fds), 0);
+	excl_ev[0] = excl_ev[1] = 0;
+	ck_assert_int_eq(zev_io_add(a, fds[0], ZEV_READ | ZEV_EXCLUSIVE, on_excl, &ia), Z_OK);
+	ck_assert_int_eq(zev_io_add(b, fds[0], ZEV_READ | ZEV_EXCLUSIVE, on_excl, &ib), Z_OK);
+	ck_assert_int_eq(zev_run_once(a, 0), Z_OK);
+	ck_assert_uint_eq(excl_ev[0], 0);
+	ck_assert_int_eq(write(fds[1], "x", 1), 1);
+	/* level-triggered: each loop that looks finds it readable */
+	ck_assert_int_eq(zev_run_once(a, 1000), Z_OK);
+	ck_assert_int_eq(zev_run_once(b, 1000), Z_OK);
+	ck_assert_uint_eq(excl_ev[0], ZEV_READ);
+	ck_assert_uint_eq(excl_ev[1], ZEV_READ);
+	ck_assert_int_eq(zev_io_del(a, fds[0]), Z_OK);
+	ck_assert_int_eq(zev_io_del(b, fds[0]), Z_OK);
+	close(fds[0]);
+	close(fds[1]);
+	zev_free(a);
+	zev_free(b);
+}
+END_TEST
+
 START_TEST(test_del_during_dispatch)
 {
 	zev_loop *l = zev_new();
@@ -248,6 +288,7 @@ int main(void)
 	tcase_add_test(tc, test_io_pipe);
 	tcase_add_test(tc, test_prewait);
 	tcase_add_test(tc, test_del_during_dispatch);
+	tcase_add_test(tc, test_exclusive);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
