@@ -38,6 +38,7 @@ typedef struct ta_ctx {
 typedef struct ta_rcpt {
 	const ctl_rcpt *r;        /* parsed line (points into msg->ctl) */
 	int locked;               /* we hold the '~' */
+	ctl_hold hold;            /* the tag's range lock, kept while locked */
 	int reported;             /* ta_diagnostic() done */
 	char *user;               /* unquoted user (the address), malloc'd */
 	char *n_action;           /* notary fields set by the agent, malloc'd */
