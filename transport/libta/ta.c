@@ -46,11 +46,14 @@
  *	ctx->channel and host equal (ASCII case-insensitive) to the job host,
  *	else ctx->fixed_host, else any host when neither is set; the
  *	selector may take others.  Each is locked ' ' -> '~'+pid; losing a
- *	lock race skips the recipient.  The byte-range lock under which the
- *	'~' was written stays held (ctl_lock_hold) until the recipient's
- *	report, or until the file is closed or the agent dies (the kernel
- *	drops it): the report writes its tag with one pwrite and no re-check;
- *	a recipient given back (' ') lets go of it at once.  A missing body file fails every
+ *	lock race skips the recipient.  With ctx->hold_locks (the smtp
+ *	agent) the byte-range lock under which the '~' was written stays
+ *	held (ctl_lock_hold) until the recipient's report, or until the file
+ *	is closed or the agent dies (the kernel drops it): the report writes
+ *	its tag with one pwrite and no re-check; a recipient given back (' ')
+ *	lets go of it at once.  Agents whose children keep the control file
+ *	open without exec (mailbox's delivery child) leave it off: a child
+ *	outliving a killed agent would keep the lock from the scheduler.  A missing body file fails every
  *	selected recipient permanently and returns Z_OK with bodyfd -1 and
  *	nothing left locked (the job loop then skips deliver).
  *
@@ -711,10 +714,16 @@ int ta_ctlopen(ta_ctx *ctx, const char *relpath, const char *host,
 			continue;
 		zbuf_reset(&why);
 		rp = &m->rcpts[m->nrcpts];
-		/* the range lock stays held until the report (or the close):
-		 * the report is then one pwrite without a re-check */
-		rc = ctl_lock_hold(m->ctlfd, r->off, CTL_TAG_NORMAL, CTL_TAG_LOCK, ctx->pid,
-				   &rp->hold, &why);
+		/* with ctx->hold_locks the range lock stays held until the
+		 * report (or the close): the report is then one pwrite without
+		 * a re-check; else the report checks and writes under a new
+		 * range lock (the owner is ctx->pid either way) */
+		memset(&rp->hold, 0, sizeof(rp->hold));
+		rp->hold.pid = ctx->pid;
+		rc = ctx->hold_locks ?
+			ctl_lock_hold(m->ctlfd, r->off, CTL_TAG_NORMAL, CTL_TAG_LOCK, ctx->pid,
+				      &rp->hold, &why) :
+			ctl_lock(m->ctlfd, r->off, CTL_TAG_NORMAL, CTL_TAG_LOCK, ctx->pid, &why);
 		if (rc == Z_ESTALE) {
 			zlog_debug(m->spoolid, "%s: offset %zu taken by someone else",
 				   relpath, r->off);

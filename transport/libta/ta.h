@@ -33,6 +33,10 @@ typedef struct ta_ctx {
 	long idle_timeout_ms;     /* call idle callback after this long waiting */
 	void *agent;              /* agent private data */
 	void *loop;               /* ta_jobloop's state while it runs (ta_prefetch) */
+	int hold_locks;           /* keep each taken recipient's range lock until
+				     its report (ctl_lock_hold): only for an agent
+				     whose children never share the control file's
+				     descriptor without exec (the smtp agent) */
 } ta_ctx;
 
 typedef struct ta_rcpt {
