@@ -3,7 +3,12 @@
 # messages (SIZE-byte bodies) for one host over one connection to smtp-sink,
 # compared with `smtp-source -d -s 1 -m N -l SIZE` (lockstep, no pipelining)
 # against the same sink in the same run.  RUNS runs; prints both rates, the
-# ratio, the agent's CPU per message, and medians.  Target: ratio >= 3.
+# ratio, the agent's CPU and context switches (voluntary+involuntary) per
+# message, and medians.  Target (issue 13): ratio >= 5.
+# smtp-source waits for 4 replies per message (MAIL, RCPT, DATA, dot); the
+# agent for one (the DATA's 354 comes only after the previous dot was
+# taken), so the ratio is bounded by about 4x the round trip over the
+# agent's cycle (its work before the write plus one round trip).
 # Env: N (10000) RUNS (5) SIZE (1000) BENCH_KEEP=1 keeps the work dir;
 # BENCH_STRACE=1 adds one run of the agent under strace -c -f and prints
 # its system calls per message (not timed).
@@ -23,13 +28,13 @@ echo "DNS_SERVERS=127.0.0.1:$DEAD" >> "$BL_W/zmta.conf"
 export ZCONFIG=$BL_W/zmta.conf
 H='[127.0.0.1]'
 echo "# smtp-pipeline: N=$N msgs x ${SIZE}B, 1 rcpt each, 1 host, RUNS=$RUNS, sink 127.0.0.1:$SINK_PORT ($(nproc) cpus)"
-ta_rates=(); src_rates=(); ratios=(); cpus=()
+ta_rates=(); src_rates=(); ratios=(); cpus=(); csws=()
 for r in $(seq 1 "$RUNS"); do
 	rm -rf "$PO"
 	"$MKJOB" -q -P "$PO" -z "$SIZE" -m "$N" "r@$H" | sed "s/\$/\t$H/" > "$BL_W/jobs" || { echo "mkjob failed"; exit 1; }
 	m0=$(sink_mesg)
 	t0=$(now)
-	( cd "$PO/transport" && /usr/bin/time -f "%U %S" -o "$BL_W/ta.time" "$SMTP" -c smtp -p "$SINK_PORT" \
+	( cd "$PO/transport" && /usr/bin/time -f "%U %S %w %c" -o "$BL_W/ta.time" "$SMTP" -c smtp -p "$SINK_PORT" \
 		< "$BL_W/jobs" > "$BL_W/ta.out" 2> "$BL_W/ta.err" )
 	rc=$?
 	t1=$(now)
@@ -40,6 +45,7 @@ for r in $(seq 1 "$RUNS"); do
 	[ $((m1 - m0)) -ne "$N" ] && echo "  WARN run $r: sink counted $((m1 - m0)) of $N"
 	ta=$(calc "$ok / ($t1 - $t0)")
 	cpu=$(awk -v n="$N" '{ printf "%.1f", ($1 + $2) * 1e6 / n }' "$BL_W/ta.time" 2>/dev/null)
+	csw=$(awk -v n="$N" '{ printf "%.2f", ($3 + $4) / n }' "$BL_W/ta.time" 2>/dev/null)
 	m0=$(sink_mesg)
 	t0=$(now)
 	smtp-source -d -s 1 -m "$N" -l "$SIZE" -f s@src.test -t r@dst.test -M bench.test "127.0.0.1:$SINK_PORT"
@@ -52,9 +58,9 @@ for r in $(seq 1 "$RUNS"); do
 	# smtp-source works in lock step: its wall time covers every reply
 	src=$(calc "$N / ($t1 - $t0)")
 	ratio=$(calc "$ta / $src")
-	printf 'run %d: smtp %8.0f msg/s  smtp-source -d %8.0f msg/s  ratio %5.2f  smtp cpu %s us/msg\n' \
-		"$r" "$ta" "$src" "$ratio" "$cpu"
-	ta_rates+=("$ta"); src_rates+=("$src"); ratios+=("$ratio"); cpus+=("$cpu")
+	printf 'run %d: smtp %8.0f msg/s  smtp-source -d %8.0f msg/s  ratio %5.2f  smtp cpu %s us/msg  %s csw/msg\n' \
+		"$r" "$ta" "$src" "$ratio" "$cpu" "$csw"
+	ta_rates+=("$ta"); src_rates+=("$src"); ratios+=("$ratio"); cpus+=("$cpu"); csws+=("$csw")
 done
 if [ "${BENCH_STRACE:-0}" = 1 ] && command -v strace > /dev/null; then
 	rm -rf "$PO"
@@ -68,6 +74,6 @@ if [ "${BENCH_STRACE:-0}" = 1 ] && command -v strace > /dev/null; then
 		awk '{ printf "%s%s %s", (NR > 1 ? ", " : "strace: syscalls per message: "), $1, $2 } END { print "" }'
 fi
 mr=$(median "${ratios[@]}")
-verdict=$(awk -v r="$mr" 'BEGIN { print (r >= 3 ? "met" : "NOT met") }')
-printf 'SUMMARY smtp-pipeline N=%d size=%d runs=%d: smtp median %.0f msg/s, smtp-source -d median %.0f msg/s, ratio median %.2f (target >= 3: %s), smtp cpu median %s us/msg\n' \
-	"$N" "$SIZE" "$RUNS" "$(median "${ta_rates[@]}")" "$(median "${src_rates[@]}")" "$mr" "$verdict" "$(median "${cpus[@]}")"
+verdict=$(awk -v r="$mr" 'BEGIN { print (r >= 5 ? "met" : "NOT met") }')
+printf 'SUMMARY smtp-pipeline N=%d size=%d runs=%d: smtp median %.0f msg/s, smtp-source -d median %.0f msg/s, ratio median %.2f (target >= 5: %s), smtp cpu median %s us/msg, %s csw/msg\n' \
+	"$N" "$SIZE" "$RUNS" "$(median "${ta_rates[@]}")" "$(median "${src_rates[@]}")" "$mr" "$verdict" "$(median "${cpus[@]}")" "$(median "${csws[@]}")"

@@ -21,6 +21,11 @@
  *		unsigned long ino, const zbuf *content, zbuf *err);
  *	int ctl_lock(int fd, size_t rcpt_off, char expected, char newtag,
  *		int pid, zbuf *err);
+ *	int ctl_lock_hold(int fd, size_t rcpt_off, char expected, char newtag,
+ *		int pid, ctl_hold *h, zbuf *err);
+ *	int ctl_hold_set(int fd, size_t rcpt_off, const ctl_hold *h,
+ *		char newtag, zbuf *err);
+ *	void ctl_hold_drop(int fd, size_t rcpt_off, ctl_hold *h);
  *	int ctl_set_tag(int fd, size_t off, char expected, char newtag);
  *	int ctl_append_diag(int fd, const ctl_diagv *d, zbuf *err);
  * DESCRIPTION
@@ -39,7 +44,13 @@
  *	uses them (agents and the scheduler).  Releasing a lock ('~' to
  *	anything) with a pid checks that the slot holds that pid: an agent or
  *	the scheduler settling an agent clears only that agent's locks; pid 0
- *	clears whoever's lock it is (stale locks).  ctl_append_diag appends
+ *	clears whoever's lock it is (stale locks).  ctl_lock_hold does what
+ *	ctl_lock does and keeps the range lock: an agent holds it from taking
+ *	a recipient to its report, so its report (ctl_hold_set) is one pwrite
+ *	with no re-check, and the kernel drops the range lock when the agent
+ *	closes the file or dies (a dead agent's '~' bytes stay for the
+ *	scheduler to clear, as before; it waits for a dying holder up to the
+ *	usual ~0.5 s).  ctl_append_diag appends
  *	one 'd' line with one write(2).  ctl_read reads a file shorter than
  *	4 KB with a single pread (a short count is the end of a regular
  *	file); a longer file, or one pread cannot read, is sized and checked
@@ -1017,11 +1028,43 @@ static int range_lock(int fd, off_t off, off_t len, short type, int *held)
 	}
 }
 
-/* ctl_lock - under a range lock on the tag and pid slot: check the tag
- * (and, to release a lock, its owner) and write tag + pid slot */
-int ctl_lock(int fd, size_t rcpt_off, char expected, char newtag, int pid, zbuf *err)
+/* slot_write - write newtag and the pid slot (wlen 7) or the tag alone
+ * (wlen 1) at rcpt_off+1 */
+static int slot_write(int fd, size_t rcpt_off, size_t wlen, char newtag, int pid, zbuf *err)
 {
-	char cur[7], nb[8];
+	char nb[8];
+	ssize_t n;
+
+	nb[0] = newtag;
+	if (newtag == CTL_TAG_LOCK) {
+		int k = snprintf(nb + 1, sizeof(nb) - 1, "%6d", pid < 0 ? 0 : pid % 1000000);
+		if (k != 6) {
+			if (err)
+				zbuf_puts(err, "pid does not fit the slot");
+			return Z_ERR;
+		}
+	} else {
+		memcpy(nb + 1, "      ", 6);
+	}
+	do
+		n = pwrite(fd, nb, wlen, (off_t)rcpt_off + 1);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)wlen) {
+		if (err)
+			zbuf_printf(err, "write at %zu: %s", rcpt_off + 1,
+				    n < 0 ? strerror(errno) : "short write");
+		return Z_EIO;
+	}
+	return Z_OK;
+}
+
+/* tag_patch - under a range lock on the tag and pid slot: check the tag
+ * (and, to release a lock, its owner) and write tag + pid slot; with h
+ * the range lock stays held on success (h filled), else it is dropped */
+static int tag_patch(int fd, size_t rcpt_off, char expected, char newtag, int pid,
+		     ctl_hold *h, zbuf *err)
+{
+	char cur[7];
 	ssize_t n;
 	size_t wlen = 7;
 	int held = 0, rc;
@@ -1072,33 +1115,50 @@ int ctl_lock(int fd, size_t rcpt_off, char expected, char newtag, int pid, zbuf 
 			goto done;
 		}
 	}
-	nb[0] = newtag;
-	if (newtag == CTL_TAG_LOCK) {
-		int k = snprintf(nb + 1, sizeof(nb) - 1, "%6d", pid < 0 ? 0 : pid % 1000000);
-		if (k != 6) {
-			if (err)
-				zbuf_puts(err, "pid does not fit the slot");
-			rc = Z_ERR;
-			goto done;
-		}
-	} else {
-		memcpy(nb + 1, "      ", 6);
+	rc = slot_write(fd, rcpt_off, wlen, newtag, pid, err);
+	if (rc == Z_OK && h != NULL) {
+		h->held = held;		/* kept: ctl_hold_set / ctl_hold_drop */
+		h->wlen = (unsigned char)wlen;
+		h->pid = pid;
+		return Z_OK;
 	}
-	do
-		n = pwrite(fd, nb, wlen, (off_t)rcpt_off + 1);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)wlen) {
-		if (err)
-			zbuf_printf(err, "write at %zu: %s", rcpt_off + 1,
-				    n < 0 ? strerror(errno) : "short write");
-		rc = Z_EIO;
-		goto done;
-	}
-	rc = Z_OK;
 done:
 	(void)range_lock(fd, (off_t)rcpt_off + 1, 7, F_UNLCK, &held);
 	return rc;
 }
+
+/* ctl_lock - check and patch a tag under a range lock, dropped after */
+int ctl_lock(int fd, size_t rcpt_off, char expected, char newtag, int pid, zbuf *err)
+{
+	return tag_patch(fd, rcpt_off, expected, newtag, pid, NULL, err);
+}
+
+/* ctl_lock_hold - as ctl_lock, and the range lock stays held in h */
+int ctl_lock_hold(int fd, size_t rcpt_off, char expected, char newtag, int pid,
+		  ctl_hold *h, zbuf *err)
+{
+	memset(h, 0, sizeof(*h));
+	return tag_patch(fd, rcpt_off, expected, newtag, pid, h, err);
+}
+
+/* ctl_hold_set - write newtag (and the slot) under the range lock h holds
+ * since ctl_lock_hold: no re-check, nobody else could change the bytes */
+int ctl_hold_set(int fd, size_t rcpt_off, const ctl_hold *h, char newtag, zbuf *err)
+{
+	if (!h->held)	/* no byte-range locks here: check as ctl_lock does */
+		return tag_patch(fd, rcpt_off, CTL_TAG_LOCK, newtag, h->pid, NULL, err);
+	return slot_write(fd, rcpt_off, h->wlen ? h->wlen : 7, newtag, h->pid, err);
+}
+
+/* ctl_hold_drop - give up the range lock of h (no-op when none is held) */
+void ctl_hold_drop(int fd, size_t rcpt_off, ctl_hold *h)
+{
+	int held = h->held;
+
+	(void)range_lock(fd, (off_t)rcpt_off + 1, 7, F_UNLCK, &held);
+	h->held = 0;
+}
+
 
 /* ctl_set_tag - patch the tag byte only (under the same range lock) */
 int ctl_set_tag(int fd, size_t off, char expected, char newtag)

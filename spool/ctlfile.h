@@ -126,6 +126,27 @@ int ctl_commit(const char *transport_dir, const char *prefix, unsigned long ino,
  * owner releases a lock; pid 0 releases anyone's).  Z_EAGAIN when the
  * range stays locked by someone else. */
 int ctl_lock(int fd, size_t rcpt_off, char expected, char newtag, int pid, zbuf *err);
+/* a range lock kept by ctl_lock_hold (the owner's pid, the slot width) */
+typedef struct ctl_hold {
+	int held;                 /* a byte-range lock is held (0: none, or the
+				     file system has no byte-range locks) */
+	unsigned char wlen;       /* 7: tag + pid slot; 1: old format, tag only */
+	int pid;
+} ctl_hold;
+/* ctl_lock_hold - ctl_lock that keeps the range lock on success: until
+ * ctl_hold_drop or the close of fd (the kernel drops it at the last close
+ * of the open file description, also when the process dies) no other
+ * ctl_lock/ctl_set_tag user gets at these bytes; they wait (Z_EAGAIN
+ * after ~0.5 s). */
+int ctl_lock_hold(int fd, size_t rcpt_off, char expected, char newtag, int pid,
+		  ctl_hold *h, zbuf *err);
+/* ctl_hold_set - write newtag (+ the pid slot, or spaces) under h's range
+ * lock, with no re-check: one pwrite.  Without a held lock (a file system
+ * without byte-range locks) it checks as ctl_lock(fd, off, '~', newtag,
+ * pid) does.  The lock stays held. */
+int ctl_hold_set(int fd, size_t rcpt_off, const ctl_hold *h, char newtag, zbuf *err);
+/* ctl_hold_drop - release h's range lock (nothing when none is held) */
+void ctl_hold_drop(int fd, size_t rcpt_off, ctl_hold *h);
 /* ctl_set_tag - patch only the tag byte at off+1 (e.g. 'd' line ' ' -> '+') */
 int ctl_set_tag(int fd, size_t off, char expected, char newtag);
 

@@ -557,6 +557,55 @@ START_TEST(test_lock_owner_atomic)
 }
 END_TEST
 
+/* ctl_lock_hold keeps the range lock until the report, a drop or the
+ * close: nobody else checks-and-writes the bytes meanwhile; the report is
+ * written without a re-check */
+START_TEST(test_lock_hold)
+{
+	zbuf err = ZBUF_INIT(256);
+	ctl_hold h, h2;
+	char p[512];
+	int fd, fd2;
+
+	mk_tmpdir();
+	fd = put_file("81235", EXAMPLE, strlen(EXAMPLE), 0);
+	snprintf(p, sizeof p, "%s/81235", tmpdir);
+	fd2 = open(p, O_RDWR);
+	ck_assert_int_ge(fd2, 0);
+	ck_assert_int_eq(ctl_lock_hold(fd, 324, ' ', '~', 4711, &h, &err), Z_OK);
+	ck_assert_int_eq(h.held, 1);
+	ck_assert_int_eq(h.wlen, 7);
+	pread_eq(fd, 324, "r~  4711    smtp");
+	/* held: the scheduler (another open) cannot settle it meanwhile */
+	ck_assert_int_eq(ctl_lock(fd2, 324, '~', ' ', 0, &err), Z_EAGAIN);
+	ck_assert_int_eq(ctl_set_tag(fd2, 324, '~', '-'), Z_EAGAIN);
+	/* a failed take holds nothing */
+	ck_assert_int_eq(ctl_lock_hold(fd2, 150, '~', '~', 1, &h2, NULL), Z_ESTALE);
+	ck_assert_int_eq(h2.held, 0);
+	/* the report: tag and blank slot, still held */
+	ck_assert_int_eq(ctl_hold_set(fd, 324, &h, '+', &err), Z_OK);
+	pread_eq(fd, 324, "r+          smtp");
+	ck_assert_int_eq(ctl_lock(fd2, 324, '+', '-', 0, &err), Z_EAGAIN);
+	ctl_hold_drop(fd, 324, &h);
+	ck_assert_int_eq(h.held, 0);
+	ck_assert_int_eq(ctl_lock(fd2, 324, '+', ' ', 0, &err), Z_OK);
+	/* closing the file (or dying) lets go of it, the '~' stays for the
+	 * scheduler to clear */
+	ck_assert_int_eq(ctl_lock_hold(fd, 324, ' ', '~', 4711, &h, &err), Z_OK);
+	close(fd);
+	ck_assert_int_eq(ctl_lock(fd2, 324, '~', ' ', 4711, &err), Z_OK);
+	pread_eq(fd2, 324, "r           smtp");
+	/* no held lock (as on a file system without them): checked write */
+	memset(&h, 0, sizeof h);
+	h.pid = 4711;
+	ck_assert_int_eq(ctl_hold_set(fd2, 324, &h, '+', &err), Z_ESTALE);
+	pread_eq(fd2, 324, "r           smtp");
+	close(fd2);
+	rm_tmpdir();
+	zbuf_free(&err);
+}
+END_TEST
+
 START_TEST(test_append_diag)
 {
 	zbuf err = ZBUF_INIT(256);
@@ -756,6 +805,7 @@ static Suite *ctlfile_suite(void)
 	tcase_add_test(tc, test_writer_quoting_refusals);
 	tcase_add_test(tc, test_lock);
 	tcase_add_test(tc, test_lock_owner_atomic);
+	tcase_add_test(tc, test_lock_hold);
 	tcase_add_test(tc, test_append_diag);
 	tcase_add_test(tc, test_append_diag_failure);
 	tcase_add_test(tc, test_commit);

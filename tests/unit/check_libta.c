@@ -321,9 +321,13 @@ static const struct diag_vec diag_vecs[] = {
 	{ 42, 0, "error", '-', 0, "failed", "5.0.0", "Unknown sysexits error code 42!" },
 };
 
+#define NDIAG (sizeof(diag_vecs) / sizeof(diag_vecs[0]))
+
+/* every vector twice: checked report (mailbox, sm, ...) and, from NDIAG
+ * on, the smtp agent's held range lock (ctx.hold_locks) */
 START_TEST(test_diagnostic_table)
 {
-	const struct diag_vec *v = &diag_vecs[_i];
+	const struct diag_vec *v = &diag_vecs[(size_t)_i % NDIAG];
 	ta_ctx ctx;
 	ta_msg m;
 	zbuf err = ZBUF_INIT(512);
@@ -332,9 +336,15 @@ START_TEST(test_diagnostic_table)
 
 	make_spool();
 	setup_ctx(&ctx);
+	ctx.hold_locks = (size_t)_i >= NDIAG;
 	ck_assert_int_eq(ta_ctlopen(&ctx, "E/K/81234", "mx.example.com", NULL, NULL, &m, &err), Z_OK);
 	dave = &m.rcpts[1];
+	ck_assert_int_eq(dave->hold.held, ctx.hold_locks);
+	ck_assert_int_eq(dave->hold.pid, ctx.pid);
 	ck_assert_int_eq(ta_diagnostic(&ctx, &m, dave, v->code, v->retry, "%s", "250 fine"), Z_OK);
+	/* a recipient given back lets go of its range lock at once */
+	if (v->tag == ' ')
+		ck_assert_int_eq(dave->hold.held, 0);
 	ck_assert_int_eq(dave->locked, 0);
 	ck_assert_int_eq(dave->reported, 1);
 	/* a second report for the same recipient is refused */
@@ -886,8 +896,7 @@ static Suite *libta_suite(void)
 	tcase_add_test(tc, test_ctlopen_select);
 	tcase_add_test(tc, test_ctlopen_fixed_and_any_host);
 	tcase_add_test(tc, test_selector_and_race);
-	tcase_add_loop_test(tc, test_diagnostic_table, 0,
-			    (int)(sizeof(diag_vecs) / sizeof(diag_vecs[0])));
+	tcase_add_loop_test(tc, test_diagnostic_table, 0, (int)(2 * NDIAG));
 	tcase_add_test(tc, test_diagnostic_success_notify);
 	tcase_add_test(tc, test_missing_body);
 	tcase_add_test(tc, test_bad_control_file);

@@ -345,6 +345,70 @@ START_TEST(test_wire_split)
 }
 END_TEST
 
+/* ref_wire - the byte-at-a-time rule mime_wire implements (for the
+ * word-at-a-time scan: long inputs, CR/LF at every position) */
+static void ref_wire(const char *p, size_t n, int dot, int *bol, zbuf *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+		if (c == '\n') {
+			if (*bol != 2)
+				zbuf_append(out, "\r\n", 2);
+			*bol = 1;
+		} else if (c == '\r') {
+			zbuf_append(out, "\r\n", 2);
+			*bol = 2;
+		} else {
+			if (*bol && dot && c == '.')
+				zbuf_putc(out, '.');
+			*bol = 0;
+			zbuf_putc(out, c);
+		}
+	}
+}
+
+START_TEST(test_wire_long)
+{
+	static const char alpha[] = "ab.\r\n\x80\x0a\x0d\x8d\x8a";
+	unsigned seed = 12345;
+	for (int t = 0; t < 3000; t++) {
+		char in[80];
+		size_t n = (size_t)(t % 80);
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			/* mostly plain bytes, so that runs cross 8-byte words */
+			in[i] = (seed >> 16) % 4 ? 'x' : alpha[(seed >> 8) % (sizeof(alpha) - 1)];
+		}
+		zbuf a = ZBUF_INIT(4096), b = ZBUF_INIT(4096);
+		int bol_a = t % 3, bol_b = t % 3;
+		ck_assert_int_eq(mime_wire(in, n, t & 1, &bol_a, &a), Z_OK);
+		ref_wire(in, n, t & 1, &bol_b, &b);
+		ck_assert_uint_eq(a.len, b.len);
+		ck_assert(a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
+		ck_assert_int_eq(bol_a, bol_b);
+		zbuf_free(&a);
+		zbuf_free(&b);
+	}
+}
+END_TEST
+
+/* mime_has8 sees a high byte at every position of a long buffer */
+START_TEST(test_has8_positions)
+{
+	char buf[41];
+	memset(buf, 'a', sizeof(buf));
+	ck_assert_int_eq(mime_has8(buf, sizeof(buf)), 0);
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		buf[i] = (char)0x80;
+		ck_assert_int_eq(mime_has8(buf, sizeof(buf)), 1);
+		ck_assert_int_eq(mime_has8(buf, i), 0);
+		buf[i] = (char)0xff;
+		ck_assert_int_eq(mime_has8(buf + i, sizeof(buf) - i), 1);
+		buf[i] = 'a';
+	}
+}
+END_TEST
+
 START_TEST(test_send_final_newline)
 {
 	struct run r;
@@ -851,6 +915,8 @@ static Suite *mime_suite(void)
 	tcase_add_test(tc, test_part_header_8bit);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_body_cache_identity);
+	tcase_add_test(tc, test_wire_long);
+	tcase_add_test(tc, test_has8_positions);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("rfc2047");
 	tcase_add_test(tc, test_hdr_encode);

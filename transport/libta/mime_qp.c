@@ -53,6 +53,8 @@
  * SEE ALSO
  *	mime.c, mime_int.h, RFC 2045 section 6.7, RFC 5321 section 4.5.2.
  */
+#include <stdint.h>
+#include <string.h>
 #include "mime_int.h"
 
 #define QP_MAXCOL 75 /* chars before the soft-break '=' (76 with it) */
@@ -217,6 +219,26 @@ int mime_qp_decode(const char *p, size_t n, zbuf *out)
 
 /* ---------- wire form ---------- */
 
+/* line_end - the index of the first CR or LF in p[i..n), else n; eight
+ * bytes at a time (a byte is zero in w ^ CR or w ^ LF) */
+static size_t line_end(const char *p, size_t i, size_t n)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	const uint64_t highs = UINT64_C(0x8080808080808080);
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, a, b;
+		memcpy(&w, p + i, 8);
+		a = w ^ (ones * '\n');
+		b = w ^ (ones * '\r');
+		if (((a - ones) & ~a & highs) | ((b - ones) & ~b & highs))
+			break;
+	}
+	while (i < n && p[i] != '\n' && p[i] != '\r')
+		i++;
+	return i;
+}
+
 /* mime_wire - LF/CR/CRLF -> CRLF, dot-stuffing; *bol: 0 mid-line, 1 at
  * line start, 2 at line start right after a CR (a following LF is eaten) */
 int mime_wire(const char *p, size_t n, int dotstuff, int *bol, zbuf *out)
@@ -239,8 +261,7 @@ int mime_wire(const char *p, size_t n, int dotstuff, int *bol, zbuf *out)
 			if (*bol && dotstuff && c == '.')
 				rc = zbuf_putc(out, '.');
 			*bol = 0;
-			for (run = i; run < n && p[run] != '\n' && p[run] != '\r'; run++)
-				;
+			run = line_end(p, i, n);
 			if (rc == Z_OK)
 				rc = zbuf_append(out, p + i, run - i);
 			i = run;

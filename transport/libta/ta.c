@@ -46,7 +46,14 @@
  *	ctx->channel and host equal (ASCII case-insensitive) to the job host,
  *	else ctx->fixed_host, else any host when neither is set; the
  *	selector may take others.  Each is locked ' ' -> '~'+pid; losing a
- *	lock race skips the recipient.  A missing body file fails every
+ *	lock race skips the recipient.  With ctx->hold_locks (the smtp
+ *	agent) the byte-range lock under which the '~' was written stays
+ *	held (ctl_lock_hold) until the recipient's report, or until the file
+ *	is closed or the agent dies (the kernel drops it): the report writes
+ *	its tag with one pwrite and no re-check; a recipient given back (' ')
+ *	lets go of it at once.  Agents whose children keep the control file
+ *	open without exec (mailbox's delivery child) leave it off: a child
+ *	outliving a killed agent would keep the lock from the scheduler.  A missing body file fails every
  *	selected recipient permanently and returns Z_OK with bodyfd -1 and
  *	nothing left locked (the job loop then skips deliver).
  *
@@ -507,12 +514,17 @@ int ta_diagnostic(ta_ctx *ctx, ta_msg *m, ta_rcpt *r, int exitcode,
 	}
 
 	zbuf_reset(&err);
-	if (ctl_lock(m->ctlfd, r->r->off, CTL_TAG_LOCK, newtag, ctx->pid, &err) != Z_OK) {
+	/* the range lock taken with the '~' is still ours: one pwrite */
+	if (ctl_hold_set(m->ctlfd, r->r->off, &r->hold, newtag, &err) != Z_OK) {
 		zlog_error(m->spoolid, "%s: cannot set tag '%c' at offset %zu: %s",
 			   m->relpath, newtag, r->r->off, zbuf_cstr(&err));
 		ta_say(ctx, "%s: cannot set tag at offset %zu: %s", m->relpath,
 		       r->r->off, zbuf_cstr(&err));
 	}
+	/* a recipient given back (' ') may be taken again at once: let go of
+	 * its bytes now; a final tag nobody takes keeps it until the close */
+	if (newtag == CTL_TAG_NORMAL)
+		ctl_hold_drop(m->ctlfd, r->r->off, &r->hold);
 	r->locked = 0;
 	r->reported = 1;
 
@@ -613,10 +625,11 @@ static void unlock_all(ta_ctx *ctx, ta_msg *m)
 		if (!m->rcpts[i].locked)
 			continue;
 		zbuf_reset(&e);
-		if (ctl_lock(m->ctlfd, m->rcpts[i].r->off, CTL_TAG_LOCK, CTL_TAG_NORMAL,
-			     ctx->pid, &e) != Z_OK)
+		if (ctl_hold_set(m->ctlfd, m->rcpts[i].r->off, &m->rcpts[i].hold,
+				 CTL_TAG_NORMAL, &e) != Z_OK)
 			zlog_error(m->spoolid, "%s: unlock at %zu failed: %s", m->relpath,
 				   m->rcpts[i].r->off, zbuf_cstr(&e));
+		ctl_hold_drop(m->ctlfd, m->rcpts[i].r->off, &m->rcpts[i].hold);
 		m->rcpts[i].locked = 0;
 	}
 	zbuf_free(&e);
@@ -700,7 +713,17 @@ int ta_ctlopen(ta_ctx *ctx, const char *relpath, const char *host,
 		    !(sel != NULL && sel(ctx, r, zspan_from(want), selarg)))
 			continue;
 		zbuf_reset(&why);
-		rc = ctl_lock(m->ctlfd, r->off, CTL_TAG_NORMAL, CTL_TAG_LOCK, ctx->pid, &why);
+		rp = &m->rcpts[m->nrcpts];
+		/* with ctx->hold_locks the range lock stays held until the
+		 * report (or the close): the report is then one pwrite without
+		 * a re-check; else the report checks and writes under a new
+		 * range lock (the owner is ctx->pid either way) */
+		memset(&rp->hold, 0, sizeof(rp->hold));
+		rp->hold.pid = ctx->pid;
+		rc = ctx->hold_locks ?
+			ctl_lock_hold(m->ctlfd, r->off, CTL_TAG_NORMAL, CTL_TAG_LOCK, ctx->pid,
+				      &rp->hold, &why) :
+			ctl_lock(m->ctlfd, r->off, CTL_TAG_NORMAL, CTL_TAG_LOCK, ctx->pid, &why);
 		if (rc == Z_ESTALE) {
 			zlog_debug(m->spoolid, "%s: offset %zu taken by someone else",
 				   relpath, r->off);
@@ -711,7 +734,7 @@ int ta_ctlopen(ta_ctx *ctx, const char *relpath, const char *host,
 			       zbuf_cstr(&why));
 			continue;
 		}
-		rp = &m->rcpts[m->nrcpts++];
+		m->nrcpts++;
 		rp->r = r;
 		rp->locked = 1;
 		zbuf_reset(&u);

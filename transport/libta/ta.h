@@ -33,11 +33,16 @@ typedef struct ta_ctx {
 	long idle_timeout_ms;     /* call idle callback after this long waiting */
 	void *agent;              /* agent private data */
 	void *loop;               /* ta_jobloop's state while it runs (ta_prefetch) */
+	int hold_locks;           /* keep each taken recipient's range lock until
+				     its report (ctl_lock_hold): only for an agent
+				     whose children never share the control file's
+				     descriptor without exec (the smtp agent) */
 } ta_ctx;
 
 typedef struct ta_rcpt {
 	const ctl_rcpt *r;        /* parsed line (points into msg->ctl) */
 	int locked;               /* we hold the '~' */
+	ctl_hold hold;            /* the tag's range lock, kept while locked */
 	int reported;             /* ta_diagnostic() done */
 	char *user;               /* unquoted user (the address), malloc'd */
 	char *n_action;           /* notary fields set by the agent, malloc'd */

@@ -291,6 +291,7 @@ int main(int argc, char **argv)
 		zlog_set_debug(1);
 	ta_init(&ctx, "smtp", o.channel);
 	ctx.fixed_host = optind < argc ? argv[optind] : NULL;
+	ctx.hold_locks = 1;	/* no child of this agent shares a control file */
 	ctx.debug = o.debug;
 	ctx.idle_timeout_ms = 180000;
 	zbuf_reset(&err);
