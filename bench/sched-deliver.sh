@@ -17,6 +17,8 @@
 # Env: N (20000; N=100000 for the full figure) RUNS (3) SIZE (1000)
 #      HOSTS (1000) MAXCHANNEL (200) OVERFEED (50) FORKRATE (-R; default the
 #      scheduler's own) TIMEOUT (s per run; default 120 + N/20)
+#      SCHED_BIN (another scheduler binary, e.g. a copy of main's, to
+#      compare builds in one run; default the build's own)
 #      SCHED_DELIVER_POSTFIX=0 skips the Postfix anchor; BENCH_KEEP=1;
 #      BENCH_STRACE=1 adds one untimed run with strace -c attached to each
 #      thread of the scheduler (event loop, removal worker) and prints their
@@ -27,7 +29,7 @@
 N=${N:-20000}; RUNS=${RUNS:-3}; SIZE=${SIZE:-1000}; HOSTS=${HOSTS:-1000}
 MAXCHANNEL=${MAXCHANNEL:-200}; OVERFEED=${OVERFEED:-50}
 TIMEOUT=${TIMEOUT:-$((120 + N / 20))}
-SCHED=$top_builddir/scheduler/scheduler
+SCHED=${SCHED_BIN:-$top_builddir/scheduler/scheduler}
 SMTP=$top_builddir/transport/smtp/smtp
 MKJOB=$top_builddir/tests/tools/mkjob
 REAPER=$top_srcdir/bench/postfix/reaper.py
