@@ -10,6 +10,7 @@
  *		zbuf *err);
  *	int zpriv_is_self(const zpriv_ids *ids);
  *	int zpriv_drop_ids(const zpriv_ids *ids, zbuf *err);
+ *	int zpriv_group_list(const zpriv_ids *ids, gid_t *list, zbuf *err);
  *	int zpriv_drop(const char *user, const char *group, zbuf *err);
  *	int zpriv_describe(zbuf *out);
  * DESCRIPTION
@@ -128,6 +129,12 @@ static int group_list(const zpriv_ids *ids, gid_t *list, zbuf *err)
 		return -1;
 	}
 	return n;
+}
+
+/* zpriv_group_list - see zpriv.h */
+int zpriv_group_list(const zpriv_ids *ids, gid_t *list, zbuf *err)
+{
+	return group_list(ids, list, err);
 }
 
 /* same_set - the groups of the process are exactly want[0..nwant) */

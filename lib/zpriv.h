@@ -33,6 +33,12 @@ int zpriv_is_self(const zpriv_ids *ids);
  * reason in err; after a failure the process must exit. */
 int zpriv_drop_ids(const zpriv_ids *ids, zbuf *err);
 
+/* zpriv_group_list - the supplementary groups zpriv_drop_ids gives ids
+ * (the user's groups from the group database, or just gid) into list
+ * (ZPRIV_MAXGROUPS entries): the count, or -1 with the reason in err.
+ * For a caller that switches ids itself (the scheduler's agent start). */
+int zpriv_group_list(const zpriv_ids *ids, gid_t *list, zbuf *err);
+
 /* zpriv_drop - zpriv_resolve + zpriv_drop_ids */
 int zpriv_drop(const char *user, const char *group, zbuf *err);
 

@@ -24,9 +24,9 @@
  *	synced after the bodies: a removed body that reappears after a
  *	crash has no control file (its removal was durable first) and is
  *	such an orphan.  The worker starts at most one batch per
- *	REMOVAL_PACE_MS (20 ms), so under load a batch, and its fsyncs,
- *	covers the messages of 20 ms or more; its bodies are unlinked before
- *	the pause, so no number stays busy for it.
+ *	REMOVAL_PACE_MS (20 ms, rm->pace_ms), so under load a batch, and
+ *	its fsyncs, covers the messages of 20 ms or more; its bodies are
+ *	unlinked before the pause, so no number stays busy for it.
  *	A message is "busy" from removal_add until its body is gone: the
  *	scan skips a busy number (its control file may still be there: it
  *	must not be read as new), and once the body is gone the number is
@@ -36,7 +36,12 @@
  *	stores; the loop reads them without waiting.
  *	Two batches: the loop fills one while the worker removes the other;
  *	a finished worker writes its eventfd, the loop logs what failed and
- *	hands over the next batch.  A full batch waits for the worker.
+ *	hands over the next batch.  A full batch goes to an idle worker at
+ *	once; while the worker is busy it grows instead (twice the room):
+ *	the loop does not wait for a batch of unlinks on a slow disk (it
+ *	did, and every agent stalled with it).  Only when it cannot grow
+ *	(no memory) does the loop wait.  The worker's pause ends early when
+ *	removal_wait runs (exit) or it is told to quit.
  *	Without removal_start (tests, -X) or when the thread cannot start,
  *	removal_flush does the same work itself; without memory for a batch
  *	each removal is done at once, in the same order.  Paths are relative
@@ -76,38 +81,32 @@
 #include "zlog.h"
 #include "zutil.h"
 
-/* at most one worker batch per this many ms (see worker) */
-#define REMOVAL_PACE_MS 20
-
 /* removal_init - see removal.h */
 void removal_init(removal *rm, zev_loop *loop, size_t max)
 {
 	memset(rm, 0, sizeof *rm);
 	rm->loop = loop;
 	rm->max = max ? max : REMOVAL_MAX;
-	rm->icap = 16;
-	while (rm->icap < 2 * rm->max)
-		rm->icap *= 2;
+	rm->pace_ms = REMOVAL_PACE_MS;
 	rm->efd = -1;
 }
 
-/* slot - first index slot of ino */
-static size_t slot(const removal *rm, unsigned long ino)
+/* slot - first index slot of ino in an index of icap slots */
+static size_t slot(size_t icap, unsigned long ino)
 {
 	uint64_t x = ino;
 	x ^= x >> 31;
 	x *= 0x9e3779b97f4a7c15ull;
 	x ^= x >> 29;
-	return (size_t)x & (rm->icap - 1);
+	return (size_t)x & (icap - 1);
 }
 
 /* batch_find - the entry for ino in b, or NULL */
-static const removal_ent *batch_find(const removal *rm, const removal_batch *b,
-				     unsigned long ino)
+static const removal_ent *batch_find(const removal_batch *b, unsigned long ino)
 {
 	if (b->idx == NULL || b->n == 0)
 		return NULL;
-	for (size_t h = slot(rm, ino);; h = (h + 1) & (rm->icap - 1)) {
+	for (size_t h = slot(b->icap, ino);; h = (h + 1) & (b->icap - 1)) {
 		if (b->idx[h] == 0)
 			return NULL;
 		if (b->e[b->idx[h] - 1].ino == ino)
@@ -118,9 +117,9 @@ static const removal_ent *batch_find(const removal *rm, const removal_batch *b,
 /* removal_busy - see removal.h */
 int removal_busy(const removal *rm, unsigned long ino)
 {
-	if (batch_find(rm, &rm->fill, ino) != NULL)
+	if (batch_find(&rm->fill, ino) != NULL)
 		return 1;
-	const removal_ent *e = batch_find(rm, &rm->work, ino);
+	const removal_ent *e = batch_find(&rm->work, ino);
 	return e != NULL && __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != REM_BODY_GONE;
 }
 
@@ -187,7 +186,7 @@ static void run_batch(removal_batch *b)
 }
 
 /* reap - log what failed in b and empty it (the worker is not on it) */
-static void reap(removal *rm, removal_batch *b)
+static void reap(removal_batch *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		const removal_ent *e = &b->e[i];
@@ -201,7 +200,7 @@ static void reap(removal *rm, removal_batch *b)
 				  strerror(-e->body_err));
 	}
 	if (b->n > 0 && b->idx != NULL)
-		memset(b->idx, 0, rm->icap * sizeof *b->idx);
+		memset(b->idx, 0, b->icap * sizeof *b->idx);
 	b->n = 0;
 }
 
@@ -217,20 +216,20 @@ static void *worker(void *arg)
 		if (!rm->go)
 			break;
 		pthread_mutex_unlock(&rm->mu);
-		struct timespec t0, t1;
+		struct timespec t0;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		run_batch(&rm->work);
 		/* pacing: at most one batch (one fsync per transport/
-		 * directory) per REMOVAL_PACE_MS; meanwhile the loop fills the
-		 * next batch.  Bodies are gone already: no number waits */
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		long long ns = (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
-		if (ns >= 0 && ns < REMOVAL_PACE_MS * 1000000LL) {
-			struct timespec w = { 0, (long)(REMOVAL_PACE_MS * 1000000LL - ns) };
-			while (nanosleep(&w, &w) != 0 && errno == EINTR)
-				;
-		}
+		 * directory) per pace_ms; meanwhile the loop fills the next
+		 * batch.  Bodies are gone already: no number waits.  The
+		 * pause ends early when the worker is told to quit or when
+		 * removal_wait wants everything done (exit) */
+		long long end = (t0.tv_sec * 1000000000LL + t0.tv_nsec) + rm->pace_ms * 1000000LL;
+		struct timespec until = { (time_t)(end / 1000000000LL), (long)(end % 1000000000LL) };
 		pthread_mutex_lock(&rm->mu);
+		while (!rm->quit && !rm->hurry &&
+		       pthread_cond_timedwait(&rm->cv, &rm->mu, &until) != ETIMEDOUT)
+			;
 		rm->go = 0;
 		rm->done = 1;
 		pthread_cond_broadcast(&rm->cv);
@@ -250,7 +249,7 @@ static int take_back(removal *rm)
 		rm->done = 0;
 	pthread_mutex_unlock(&rm->mu);
 	if (idle && done)
-		reap(rm, &rm->work);
+		reap(&rm->work);
 	return idle;
 }
 
@@ -293,8 +292,12 @@ int removal_start(removal *rm, zev_loop *loop)
 			  strerror(errno));
 		return Z_EIO;
 	}
+	pthread_condattr_t ca;
 	pthread_mutex_init(&rm->mu, NULL);
-	pthread_cond_init(&rm->cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);   /* the worker's pause */
+	pthread_cond_init(&rm->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(&rm->tid, NULL, worker, rm);
@@ -328,11 +331,22 @@ static void removal_timer(zev_loop *loop, void *arg)
 	removal_flush(rm);
 }
 
-/* batch_alloc - entries and index for one batch; 0 or -1 */
+/* index_cap - index slots for cap entries: a power of two >= 2 * cap */
+static size_t index_cap(size_t cap)
+{
+	size_t icap = 16;
+	while (icap < 2 * cap)
+		icap *= 2;
+	return icap;
+}
+
+/* batch_alloc - entries and index for one batch of rm->max; 0 or -1 */
 static int batch_alloc(removal *rm, removal_batch *b)
 {
-	b->e = calloc(rm->max, sizeof *b->e);
-	b->idx = calloc(rm->icap, sizeof *b->idx);
+	b->cap = rm->max;
+	b->icap = index_cap(b->cap);
+	b->e = calloc(b->cap, sizeof *b->e);
+	b->idx = calloc(b->icap, sizeof *b->idx);
 	if (b->e == NULL || b->idx == NULL) {
 		free(b->e);
 		free(b->idx);
@@ -341,6 +355,34 @@ static int batch_alloc(removal *rm, removal_batch *b)
 		return -1;
 	}
 	return 0;
+}
+
+/* batch_grow - twice the room for the fill batch b (the worker never
+ * sees it while it grows); 0, or -1 with b unchanged */
+static int batch_grow(removal_batch *b)
+{
+	size_t ncap = b->cap * 2, nicap = index_cap(ncap);
+	unsigned *nidx = calloc(nicap, sizeof *nidx);
+	if (nidx == NULL || ncap > (size_t)UINT32_MAX)
+		goto fail;
+	removal_ent *ne = realloc(b->e, ncap * sizeof *ne);
+	if (ne == NULL)
+		goto fail;
+	b->e = ne;
+	for (size_t i = 0; i < b->n; i++) {
+		size_t h = slot(nicap, ne[i].ino);
+		while (nidx[h] != 0)
+			h = (h + 1) & (nicap - 1);
+		nidx[h] = (unsigned)i + 1;
+	}
+	free(b->idx);
+	b->idx = nidx;
+	b->cap = ncap;
+	b->icap = nicap;
+	return 0;
+fail:
+	free(nidx);
+	return -1;
 }
 
 /* remove_now - no batch: the same order, for one message, right here */
@@ -372,15 +414,23 @@ void removal_add(removal *rm, unsigned long ino, const char *prefix, const char 
 		remove_now(prefix, ctl, qpath, id);
 		return;
 	}
-	if (rm->fill.n == rm->max) {
-		if (rm->running) {
-			/* the worker is behind: wait for it, then hand over */
+	if (rm->fill.n == rm->fill.cap) {
+		/* full: an idle worker takes it; a busy one is not waited
+		 * for, the batch grows (the loop must not stall on a slow
+		 * disk); only without memory does the loop wait */
+		if (rm->running && !take_back(rm) && batch_grow(&rm->fill) != 0) {
 			pthread_mutex_lock(&rm->mu);
 			while (rm->go)
 				pthread_cond_wait(&rm->cv, &rm->mu);
 			pthread_mutex_unlock(&rm->mu);
+			(void)take_back(rm);
 		}
-		removal_flush(rm);
+		if (rm->fill.n == rm->fill.cap) {
+			if (rm->running)
+				hand_over(rm);
+			else
+				removal_flush(rm);
+		}
 	}
 	removal_ent *e = &rm->fill.e[rm->fill.n];
 	memset(e, 0, sizeof *e);
@@ -392,9 +442,9 @@ void removal_add(removal *rm, unsigned long ino, const char *prefix, const char 
 			   qpath ? qpath : "");
 		return;
 	}
-	size_t h = slot(rm, ino);
+	size_t h = slot(rm->fill.icap, ino);
 	while (rm->fill.idx[h] != 0)
-		h = (h + 1) & (rm->icap - 1);
+		h = (h + 1) & (rm->fill.icap - 1);
 	rm->fill.idx[h] = (unsigned)rm->fill.n + 1;
 	rm->fill.n++;
 	if (!rm->armed && rm->loop != NULL &&
@@ -409,7 +459,7 @@ void removal_flush(removal *rm)
 		return;
 	if (!rm->running) {
 		run_batch(&rm->fill);
-		reap(rm, &rm->fill);
+		reap(&rm->fill);
 		return;
 	}
 	/* a busy worker writes its eventfd when done: efd_io hands over */
@@ -424,6 +474,10 @@ void removal_wait(removal *rm)
 		removal_flush(rm);
 		return;
 	}
+	pthread_mutex_lock(&rm->mu);
+	rm->hurry = 1;             /* no pause between the batches now */
+	pthread_cond_broadcast(&rm->cv);
+	pthread_mutex_unlock(&rm->mu);
 	for (;;) {
 		pthread_mutex_lock(&rm->mu);
 		while (rm->go)
@@ -434,6 +488,9 @@ void removal_wait(removal *rm)
 			break;
 		hand_over(rm);
 	}
+	pthread_mutex_lock(&rm->mu);
+	rm->hurry = 0;
+	pthread_mutex_unlock(&rm->mu);
 }
 
 /* removal_free - see removal.h */

@@ -9,7 +9,8 @@
 #include <stddef.h>
 #include "zevent.h"
 
-#define REMOVAL_MAX 4096          /* messages per batch */
+#define REMOVAL_MAX 4096          /* messages per batch (it grows while the worker is busy) */
+#define REMOVAL_PACE_MS 20        /* at most one worker batch per this many ms */
 
 /* one finished message; state and the errnos are written by whoever
  * removes it (the worker, or the caller without a worker) */
@@ -27,14 +28,17 @@ enum { REM_QUEUED = 0, REM_CTL_GONE, REM_BODY_GONE };
 /* a batch: entries and an open-addressing index of their numbers */
 typedef struct removal_batch {
 	removal_ent *e;
-	size_t n;
+	size_t n, cap;         /* entries used, allocated */
 	unsigned *idx;         /* entry index + 1, 0 = empty slot */
+	size_t icap;           /* index slots (a power of two >= 2 * cap) */
 } removal_batch;
 
 typedef struct removal {
 	removal_batch fill;    /* the loop adds here */
 	removal_batch work;    /* the worker removes these */
-	size_t max, icap;      /* entries per batch, index slots */
+	size_t max;            /* entries per batch: the first size, and the
+				  flush point without a worker */
+	long pace_ms;          /* REMOVAL_PACE_MS (tests change it) */
 	int armed;             /* a flush timer is pending on loop */
 	zev_loop *loop;        /* NULL: flush only when asked (tests, exit) */
 	/* the worker (running == 1 once removal_start succeeded) */
@@ -43,6 +47,7 @@ typedef struct removal {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int go, done, quit;    /* under mu */
+	int hurry;             /* under mu: removal_wait runs, no pause */
 	unsigned long batches; /* handed to the worker (tests, bench) */
 } removal;
 
@@ -55,8 +60,10 @@ void removal_init(removal *rm, zev_loop *loop, size_t max);
 int removal_start(removal *rm, zev_loop *loop);
 /* removal_add - the message <prefix><ino> is finished: its control file
  * ctl (relative to transport/) and then its body qpath (NULL = none) are
- * to be removed; flushes first when the batch is full (waiting for the
- * worker if it is busy), works unbatched when there is no memory */
+ * to be removed; a full batch is handed to an idle worker, grows while
+ * the worker is busy (the loop never waits for it unless memory runs
+ * out) and is flushed here without a worker; works unbatched when there
+ * is no memory at all */
 void removal_add(removal *rm, unsigned long ino, const char *prefix, const char *ctl,
 		 const char *qpath, const char *id);
 /* removal_busy - is message ino still being removed (its control file may

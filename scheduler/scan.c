@@ -19,7 +19,9 @@
  *	each vertex joins the thread of the clause matching its channel and
  *	host.  What happens next is the owner's: the note hook keeps the
  *	addresses for mailq, the loaded hook completes, expires and starts,
- *	the turnme hook runs "T" lines.  Without hooks (tests, -X) the scan
+ *	the turnme hook runs "T" lines, the early hook is called once when
+ *	the initial scan has queued SCAN_EARLY_FILES files (the daemon
+ *	starts the first agents then).  Without hooks (tests, -X) the scan
  *	only builds the model.
  * DIAGNOSTICS
  *	"queued ..." per new file (not during the initial scan unless
@@ -471,9 +473,14 @@ static void scan_dir(scan_ctx *sc, const char *prefix, int depth)
 		int kr = snprintf(rel, sizeof rel, "%s%s", prefix, n);
 		if (kr < 0 || (size_t)kr >= sizeof rel)
 			continue;
-		if (is_number(n))
+		if (is_number(n)) {
 			(void)scan_file(sc, rel);
-		else if (scan_is_etrn(n))
+			if (sc->scanning && !sc->early_done && sc->added >= SCAN_EARLY_FILES &&
+			    sc->hooks.early != NULL) {
+				sc->early_done = 1;
+				sc->hooks.early(sc->hooks.arg);
+			}
+		} else if (scan_is_etrn(n))
 			scan_etrn(sc, rel);
 	}
 	closedir(d);

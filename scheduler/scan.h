@@ -22,8 +22,14 @@ typedef struct scan_hooks {
 	int (*loaded)(void *arg, sfile *f, time_t now);
 	/* a "T" line (control file or ETRN file) names host */
 	void (*turnme)(void *arg, const char *host);
+	/* the initial scan has queued SCAN_EARLY_FILES files (once): the
+	 * owner may start the first agents, whose start-up then overlaps
+	 * the rest of the scan */
+	void (*early)(void *arg);
 	void *arg;
 } scan_hooks;
+
+#define SCAN_EARLY_FILES 1024
 
 /* scan_ctx - owned by the daemon; the current directory is transport/ */
 typedef struct scan_ctx {
@@ -33,6 +39,7 @@ typedef struct scan_ctx {
 	int scanning;                  /* the initial scan: "queued" lines only with freeze */
 	int freeze;
 	unsigned long files, added, bad;   /* control files seen, queued, quarantined */
+	int early_done;                /* the early hook ran (initial scan) */
 	scan_hooks hooks;
 	const struct removal *rm;      /* messages still being removed (NULL: none) */
 } scan_ctx;

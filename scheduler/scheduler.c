@@ -138,6 +138,27 @@ static void before_wait(void *arg)
 	zlog_flush();
 }
 
+static void start_all(void);
+
+/* early_ok - the daemon's initial scan runs (not -X): on_early may start
+ * agents */
+static int early_ok;
+
+/* on_early - scan hook: the initial scan has queued its first files;
+ * the threads known so far get their first agents now, so that the
+ * agents' start-up (exec, libraries, TLS set-up) overlaps the rest of
+ * the scan.  They get their jobs when the loop runs, after the scan.
+ * Once only: start_all costs a pass over the threads. */
+static void on_early(void *arg)
+{
+	(void)arg;
+	if (!early_ok)
+		return;
+	S.pool.scanning = 0;
+	start_all();
+	S.pool.scanning = 1;
+}
+
 /* sched_wire - hand the current configuration, loop, statistics log and
  * spool paths to every module's context (start-up, reload, SIGHUP) */
 static void sched_wire(void)
@@ -166,7 +187,8 @@ static void sched_wire(void)
 	S.scan.m = &S.m;
 	S.scan.cfg = S.cfg;
 	S.scan.st = &S.st;
-	S.scan.hooks = (scan_hooks){ .note = on_note, .loaded = on_loaded, .turnme = on_turnme };
+	S.scan.hooks = (scan_hooks){ .note = on_note, .loaded = on_loaded, .turnme = on_turnme,
+				     .early = on_early };
 }
 
 /* usage - print synopsis and exit */
@@ -244,7 +266,8 @@ static void on_turnme(void *arg, const char *host)
 	turnme(&S.pool, host);
 }
 
-/* set_scanning - the initial scan runs with no agent starts */
+/* set_scanning - the initial scan runs with no agent starts (but see
+ * on_early) */
 static void set_scanning(int on)
 {
 	S.pool.scanning = on;
@@ -918,8 +941,10 @@ int main(int argc, char **argv)
 	(void)removal_start(&S.rm, S.loop);
 	zproctitle_set("scanning");
 	set_scanning(1);
+	early_ok = 1;
 	long long t0 = zmono_ms();
 	scan_tree(&S.scan);
+	early_ok = 0;
 	set_scanning(0);
 	last_scan = last_sweep = last_report = sched_now();
 	zlog_info(NULL, "initial scan: %lu files (%lu queued, %lu quarantined) in %lld ms, %lu recipients, %zu threads",

@@ -7,8 +7,10 @@
  *	already gone are fine, an over-long path is refused and its files
  *	stay, a control file that cannot be removed keeps its body, with an
  *	event loop the zero-delay timer flushes on its own, the worker thread
- *	removes a batch off the loop, and a number is free (not busy) as
- *	soon as its body is gone, before the loop takes the batch back.
+ *	removes a batch off the loop, a number is free (not busy) as
+ *	soon as its body is gone, before the loop takes the batch back, and
+ *	a batch that fills while the worker is busy grows instead of making
+ *	the loop wait.
  * SYNOPSIS
  *	tests/unit/check_removal (run by make check)
  * DESCRIPTION
@@ -290,9 +292,45 @@ START_TEST(t_pace)
 	removal_wait(&rm);
 	long long ms = zmono_ms() - t0;
 	ck_assert(!exists("../queue/100") && !exists("../queue/159") && !exists("159"));
-	ck_assert_uint_le(rm.batches, (unsigned long)(ms / 20 + 1));
+	/* (+2: removal_wait cuts the pause of the last two batches) */
+	ck_assert_uint_le(rm.batches, (unsigned long)(ms / 20 + 2));
 	ck_assert_uint_lt(rm.batches, 60);
 	removal_free(&rm);
+	zev_free(loop);
+}
+END_TEST
+
+/* t_nowait - a full batch while the worker is busy grows: the loop does
+ * not wait for the worker (it used to, for a whole batch of unlinks on a
+ * slow disk).  The worker is held in a pause of a minute: waiting for it
+ * would run into the test's timeout. */
+START_TEST(t_nowait)
+{
+	zev_loop *loop = zev_new();
+	removal rm;
+	ck_assert_ptr_nonnull(loop);
+	removal_init(&rm, loop, 2);
+	rm.pace_ms = 60000;
+	ck_assert_int_eq(removal_start(&rm, loop), Z_OK);
+	for (int i = 200; i < 212; i++) {
+		char c[16], q[32];
+		snprintf(c, sizeof c, "%d", i);
+		snprintf(q, sizeof q, "../queue/%d", i);
+		mk(c);
+		mk(q);
+		removal_add(&rm, (unsigned long)i, "", c, q, NULL);
+		if (i == 201)
+			removal_flush(&rm);     /* the worker takes 200, 201 and pauses */
+	}
+	ck_assert_uint_eq(rm.batches, 1);
+	ck_assert_uint_eq(rm.fill.n, 10);
+	ck_assert_uint_ge(rm.fill.cap, 10);
+	for (unsigned long i = 202; i < 212; i++)
+		ck_assert(removal_busy(&rm, i));
+	ck_assert(exists("211") && exists("../queue/211"));
+	removal_free(&rm);      /* cuts the pause, removes the rest */
+	ck_assert(!exists("211") && !exists("../queue/211") && !exists("202"));
+	ck_assert(!exists("../queue/200") && !exists("201"));
 	zev_free(loop);
 }
 END_TEST
@@ -311,6 +349,7 @@ int main(void)
 	tcase_add_test(tc, t_worker);
 	tcase_add_test(tc, t_numberfree);
 	tcase_add_test(tc, t_pace);
+	tcase_add_test(tc, t_nowait);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -12,7 +12,8 @@
  *	tests/unit/check_scan (run by make check)
  * DESCRIPTION
  *	The scan runs without the daemon: a scan_ctx over a fresh model and
- *	a configuration parsed from text, with counting hooks.  The name
+ *	a configuration parsed from text, with counting hooks (t_early: the
+ *	early hook of the initial scan runs once, at SCAN_EARLY_FILES).  The name
  *	and host predicates are checked with tables.
  * DIAGNOSTICS
  *	libcheck output; exit 1 when a check fails.
@@ -41,7 +42,8 @@
 #include "runsuite.h"
 
 static char top[PATH_MAX], oldcwd[PATH_MAX];
-static int n_note, n_loaded, n_turnme;
+static int n_note, n_loaded, n_turnme, n_early;
+static unsigned long early_at;
 static char last_turnme[256];
 
 /* a control file for id; host is the smtp recipient's host */
@@ -113,6 +115,13 @@ static void h_turnme(void *arg, const char *host)
 	snprintf(last_turnme, sizeof last_turnme, "%s", host);
 }
 
+static void h_early(void *arg)
+{
+	scan_ctx *sc = arg;
+	n_early++;
+	early_at = sc->added;
+}
+
 /* setup - scratch postoffice, cwd = its transport/ */
 static void setup(void)
 {
@@ -125,7 +134,8 @@ static void setup(void)
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
 		ck_assert_int_eq(mkdir(dirs[i], 0700), 0);
 	ck_assert_int_eq(chdir("transport"), 0);
-	n_note = n_loaded = n_turnme = 0;
+	n_note = n_loaded = n_turnme = n_early = 0;
+	early_at = 0;
 	last_turnme[0] = '\0';
 }
 
@@ -362,6 +372,46 @@ START_TEST(t_names)
 }
 END_TEST
 
+/* t_early - the early hook runs once, when the initial scan has queued
+ * SCAN_EARLY_FILES files; not in a later scan, not for a smaller queue */
+START_TEST(t_early)
+{
+	static const char conf[] = "*/*\tinterval=1m\nsmtp/*\tcommand=\"smtp -c $channel\"\n";
+	char text[2048], name[32];
+	sconf *cfg = NULL;
+	zbuf err = ZBUF_INIT(1024);
+	model m;
+	sched_stats st;
+	scan_ctx sc;
+
+	ck_assert_int_eq(sconf_parse("t.conf", conf, sizeof conf - 1, &cfg, &err), Z_OK);
+	/* a later scan (not the initial one): no early hook */
+	scan_setup(&sc, &m, &st, cfg);
+	sc.hooks = (scan_hooks){ .early = h_early, .arg = &sc };
+	for (int i = 1; i <= SCAN_EARLY_FILES + 10; i++) {
+		snprintf(name, sizeof name, "%d", 1000 + i);
+		ctl_text(text, sizeof text, name, "mx.example.com");
+		put(name, text);
+		snprintf(text, sizeof text, "../queue/%d", 1000 + i);
+		put(text, "body\n");
+	}
+	scan_tree(&sc);
+	ck_assert_uint_eq(sc.added, SCAN_EARLY_FILES + 10);
+	ck_assert_int_eq(n_early, 0);
+	model_free(&m);
+	/* the initial scan: once, at SCAN_EARLY_FILES */
+	scan_setup(&sc, &m, &st, cfg);
+	sc.scanning = 1;
+	sc.hooks = (scan_hooks){ .early = h_early, .arg = &sc };
+	scan_tree(&sc);
+	ck_assert_int_eq(n_early, 1);
+	ck_assert_uint_eq(early_at, SCAN_EARLY_FILES);
+	model_free(&m);
+	sconf_free(cfg);
+	zbuf_free(&err);
+}
+END_TEST
+
 /* main - run the suite */
 int main(void)
 {
@@ -371,6 +421,7 @@ int main(void)
 	tcase_add_test(tc, t_tree);
 	tcase_add_test(tc, t_names);
 	tcase_add_test(tc, t_locks_slots);
+	tcase_add_test(tc, t_early);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
