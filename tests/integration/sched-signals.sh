@@ -43,15 +43,6 @@ start_sched() {
 	wait_file "$PO/.mailq.sock" 10 && wait_file "$PO/.scheduler.notify" 10 ||
 		fail "scheduler did not open its sockets"
 }
-# wait_grep ERE FILE [SECS]
-wait_grep() {
-	local i
-	for i in $(seq 1 $((${3:-10} * 20))); do
-		grep -Eq -- "$1" "$2" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
 # wait_gone PID [SECS] - until PID has exited (0) or the time is up (1)
 wait_gone() {
 	local i

@@ -63,7 +63,7 @@ check_match() {
 # ERE, waiting for it up to SECS (default 10): daemons may log an event just
 # after its visible effect
 check_log() {
-	wait_grep "$3" "$2" "${4:-10}" || :
+	wait_grep "$2" "$3" "${4:-10}" || :
 	check_match "$1" "$2" "$(cat "$3" 2>/dev/null)"
 }
 # check_nomatch WHAT ERE TEXT
@@ -221,12 +221,12 @@ wait_lines() {
 	return 1
 }
 
-# wait_grep FILE ERE [SECS] - until a line of FILE matches ERE (a daemon may
+# wait_grep ERE FILE [SECS] - until a line of FILE matches ERE (a daemon may
 # log an event just after its visible effect: wait for the line, not once)
 wait_grep() {
-	local f=$1 re=$2 t=${3:-10} i
-	for i in $(seq 1 $((t * 20))); do
-		[ -f "$f" ] && grep -Eq -- "$re" "$f" && return 0
+	local i
+	for i in $(seq 1 $((${3:-10} * 20))); do
+		grep -Eq -- "$1" "$2" 2>/dev/null && return 0
 		sleep 0.05
 	done
 	return 1

@@ -49,15 +49,6 @@ zmta() {
 status_pid() {
 	"$ZT_ZMTA" status 2>/dev/null | sed -n "s/^$1: running, pid \\([0-9][0-9]*\\),.*/\\1/p"
 }
-# wait_grep ERE FILE [SECS]
-wait_grep() {
-	local i
-	for i in $(seq 1 $((${3:-10} * 20))); do
-		grep -Eq -- "$1" "$2" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
 # alive PID - the process exists and is not a zombie (a daemonised process
 # whose parent died is reaped by whoever adopted it, maybe late)
 alive() {
