@@ -268,7 +268,8 @@ END_TEST
  * finishing one after another share batches (and transport/ fsyncs):
  * without the pause each flush below would find the worker idle and
  * start a batch of one.  The bound cannot fail from load: a batch ends
- * at least 20 ms after it started. */
+ * at least 20 ms after it started.  No fixed count: on a loaded machine
+ * a pass of the loop can take over 20 ms, and then 60 batches are right. */
 START_TEST(t_pace)
 {
 	zev_loop *loop = zev_new();
@@ -291,7 +292,6 @@ START_TEST(t_pace)
 	long long ms = zmono_ms() - t0;
 	ck_assert(!exists("../queue/100") && !exists("../queue/159") && !exists("159"));
 	ck_assert_uint_le(rm.batches, (unsigned long)(ms / 20 + 1));
-	ck_assert_uint_lt(rm.batches, 60);
 	removal_free(&rm);
 	zev_free(loop);
 }
