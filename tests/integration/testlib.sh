@@ -124,11 +124,13 @@ zt_sancheck() {
 # --- process tracking and cleanup -----------------------------------------
 # track PID - remember a process we started
 track() { ZT_PIDS+=("$1"); }
-# stop_pid PID - TERM, wait a little, KILL; only for PIDs we started
+# stop_pid PID - TERM, wait up to 5 s, KILL; only for PIDs we started.
+# (A sanitizer build writes its leak report at exit: a KILL too early on a
+# loaded machine would lose it.  Processes that go at TERM cost no wait.)
 stop_pid() {
 	local p=$1 i
 	kill -TERM "$p" 2>/dev/null || return 0
-	for i in 1 2 3 4 5 6 7 8 9 10; do
+	for i in $(seq 1 50); do
 		kill -0 "$p" 2>/dev/null || break
 		sleep 0.1
 	done
