@@ -151,6 +151,7 @@ zt_cleanup() {
 	# a daemon's sanitizer report fails the test even when every check
 	# passed (or the test skipped itself)
 	if ! zt_sancheck "$ZT_W" "${ZT_SCAN[@]}"; then
+		info "a sanitizer report fails the test (whatever the checks said)"
 		ZT_FAILS=$((ZT_FAILS + 1))
 		if [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; then rc=1; fi
 	fi
