@@ -586,6 +586,25 @@ static void file_to_removal(complete_ctx *cc, sfile *f, const char *id, const ch
 	drop_model(cc, f);
 }
 
+/* file_quarantine - f's control file and body to postman/ (tag, reason),
+ * f out of the model; on failure the reason is logged ("what" first) and
+ * the model kept: Z_OK or spool_quarantine's code */
+static int file_quarantine(complete_ctx *cc, sfile *f, const char *id, const char *rel,
+			   const char *what, const char *tag, const char *reason)
+{
+	char body[32];
+	zbuf err = ZBUF_INIT(512);
+
+	snprintf(body, sizeof body, "%lu", f->ino);
+	int rc = spool_quarantine(NULL, rel, body, tag, reason, &err);
+	if (rc == Z_OK)
+		drop_model(cc, f);
+	else
+		zlog_error(id, "%s%s", what, zbuf_cstr(&err));
+	zbuf_free(&err);
+	return rc;
+}
+
 /* file_complete - see complete.h */
 int file_complete(complete_ctx *cc, sfile *f)
 {
@@ -622,17 +641,12 @@ int file_complete(complete_ctx *cc, sfile *f)
 	if (rrc != Z_OK) {
 		ctl_free(&cf);
 		zlog_error(id, "completion: cannot parse %s: %s", rel, zbuf_cstr(&err));
-		zbuf_reset(&err);
-		char body[32];
-		snprintf(body, sizeof body, "%lu", f->ino);
 		close(fd);
 		fd = -1;
-		if (spool_quarantine(NULL, rel, body, "unreadable", "control file became unparseable", &err) == Z_OK) {
+		if (file_quarantine(cc, f, id, rel, "", "unreadable", "control file became unparseable") == Z_OK) {
 			cc->st->c_quarantined++;
-			drop_model(cc, f);
 			rc = 1;
 		} else {
-			zlog_error(id, "%s", zbuf_cstr(&err));
 			pend_add(cc, f);
 		}
 		goto out;
@@ -655,17 +669,11 @@ int file_complete(complete_ctx *cc, sfile *f)
 		if (s == Z_EAGAIN) {
 			/* a report about a report, kept on request */
 			close(fd); fd = -1;
-			char body[32];
-			snprintf(body, sizeof body, "%lu", f->ino);
-			zbuf_reset(&err);
-			if (spool_quarantine(NULL, rel, body, "error-on-error",
-					     "delivery report about a delivery report", &err) == Z_OK) {
-				drop_model(cc, f);
+			if (file_quarantine(cc, f, id, rel, "", "error-on-error",
+					    "delivery report about a delivery report") == Z_OK)
 				rc = 1;
-			} else {
-				zlog_error(id, "%s", zbuf_cstr(&err));
+			else
 				pend_add(cc, f);
-			}
 			goto out;
 		}
 		if (s != Z_OK && s != Z_ENOENT) {
@@ -706,26 +714,19 @@ out:
 /* file_kill - see complete.h */
 int file_kill(complete_ctx *cc, sfile *f)
 {
-	char id[SPOOL_ID_MAX], rel[32], body[32];
+	char id[SPOOL_ID_MAX], rel[32];
 	for (vertex *v = f->vertices; v; v = v->fnext)
 		if (v->agent)
 			return Z_EAGAIN;
 	file_spoolid(f, id, sizeof id);
 	file_relpath(f, rel, sizeof rel);
-	snprintf(body, sizeof body, "%lu", f->ino);
 	/* postman/ names it after the control file's own inode */
 	struct stat cst;
 	unsigned long qino = lstat(rel, &cst) == 0 ? (unsigned long)cst.st_ino : f->ino;
-	zbuf err = ZBUF_INIT(512);
-	int rc = spool_quarantine(NULL, rel, body, "killed", "removed by mailq KILL MSG", &err);
-	if (rc != Z_OK) {
-		zlog_error(id, "kill: %s", zbuf_cstr(&err));
-		zbuf_free(&err);
+	int rc = file_quarantine(cc, f, id, rel, "kill: ", "killed", "removed by mailq KILL MSG");
+	if (rc != Z_OK)
 		return rc;
-	}
-	zbuf_free(&err);
 	zlog_info(id, "killed by mailq (moved to postman/%lu.killed)", qino);
-	drop_model(cc, f);
 	return Z_OK;
 }
 

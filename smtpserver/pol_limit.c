@@ -23,7 +23,8 @@
  *	probing, backward-shift deletion) with one count per worker, and a
  *	total per worker, under a robust process-shared mutex.  Counting
  *	per worker lets the parent drop a dead worker's sessions
- *	(pol_conn_forget rebuilds the table without them); a worker that
+ *	(pol_conn_forget deletes the entries that empties in place, no
+ *	allocation under the mutex); a worker that
  *	died holding the mutex leaves it to the next locker
  *	(EOWNERDEAD, pthread_mutex_consistent).
  * DIAGNOSTICS
@@ -171,6 +172,9 @@ static void conn_del(pol_conn *t, size_t i)
 		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
 			continue;
 		t->e[i] = t->e[j];
+		/* j is the hole now: free at once, so that in a full table
+		 * the scan stops when it comes round to it */
+		t->e[j].total = 0;
 		i = j;
 	}
 	memset(&t->e[i], 0, sizeof(t->e[i]));
@@ -220,36 +224,51 @@ void pol_conn_release(pol_conn *t, int w, const char *ip)
 	pthread_mutex_unlock(&t->mu);
 }
 
+/* conn_sweep - drop worker w's counts from every slot, going once round
+ * the table from slot s; 1 if an entry was deleted */
+static int conn_sweep(pol_conn *t, int w, size_t s)
+{
+	int deleted = 0;
+
+	for (size_t k = 0; k < POL_CONN_SLOTS; k++) {
+		size_t i = (s + k) & (POL_CONN_SLOTS - 1);
+		while (t->e[i].total != 0 && t->e[i].n[w] != 0) {
+			t->e[i].total -= t->e[i].n[w];
+			t->e[i].n[w] = 0;
+			if (t->e[i].total != 0)
+				break;
+			/* the run's later entries move back, one maybe into
+			 * slot i: look at it again */
+			conn_del(t, i);
+			deleted = 1;
+		}
+	}
+	return deleted;
+}
+
 void pol_conn_forget(pol_conn *t, int w)
 {
-	conn_ent *live;
-	size_t nlive = 0;
+	size_t s = 0;
 
 	if (w < 0 || w >= POL_CONN_WORKERS)
 		return;
 	conn_lock(t);
-	for (size_t i = 0; i < POL_CONN_SLOTS; i++) {
-		if (t->e[i].total == 0)
-			continue;
-		t->e[i].total -= t->e[i].n[w];
-		t->e[i].n[w] = 0;
-	}
 	t->total -= t->wtotal[w];
 	t->wtotal[w] = 0;
-	/* rebuild without the emptied entries (a free slot ends a probe run) */
-	live = malloc(sizeof(*live) * POL_CONN_SLOTS);
-	if (live != NULL) {
-		for (size_t i = 0; i < POL_CONN_SLOTS; i++)
-			if (t->e[i].total != 0)
-				live[nlive++] = t->e[i];
-		memset(t->e, 0, sizeof(t->e));
-		for (size_t i = 0; i < nlive; i++) {
-			long j = conn_find(t, live[i].ip);
-			if (j >= 0)
-				t->e[j] = live[i];
-		}
-		free(live);
+	/* Emptied entries are deleted where they are (backward shift), no
+	 * copy of the table.  Deletion moves entries only back within their
+	 * probe run, never past the free slot before it: a sweep that starts
+	 * at a free slot meets every entry after any move.  A full table has
+	 * none; a sweep from 0 frees one if it deletes, then one more from
+	 * that free slot catches what a move carried behind the first. */
+	while (s < POL_CONN_SLOTS && t->e[s].total != 0)
+		s++;
+	if (s == POL_CONN_SLOTS && conn_sweep(t, w, 0)) {
+		for (s = 0; t->e[s].total != 0; s++)
+			;
 	}
+	if (s < POL_CONN_SLOTS)
+		(void)conn_sweep(t, w, s);
 	pthread_mutex_unlock(&t->mu);
 }
 

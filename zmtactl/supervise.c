@@ -319,7 +319,12 @@ static void write_state(void)
 		zlog_warn(NULL, "cannot write %s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (zwrite_all(fd, out.data, out.len) != Z_OK || close(fd) != 0 || rename(tmp, C.statpath) != 0) {
+	/* write, fsync, rename, fsync the directory: after a crash the file
+	 * is the old state or the new one, never empty */
+	int ok = zwrite_all(fd, out.data, out.len) == Z_OK && fsync(fd) == 0;
+	if (close(fd) != 0)
+		ok = 0;
+	if (!ok || zrename_durable(tmp, C.statpath) != Z_OK) {
 		zlog_warn(NULL, "cannot write %s: %s", C.statpath, strerror(errno));
 		(void)unlink(tmp);
 	}

@@ -132,8 +132,5 @@ e2e_start() {
 e2e_logs() { show "$LOG"/*; }
 # e2e_sancheck - no sanitizer report in the daemons' logs
 e2e_sancheck() {
-	if grep -Eqs 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$LOG"/*; then
-		fail "sanitizer report in $LOG"
-		grep -Eh -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$LOG"/* | head -40
-	fi
+	zt_sancheck "$LOG" || fail "sanitizer report in $LOG"
 }

@@ -89,14 +89,48 @@ zt_done() {
 	exit 0
 }
 
+# --- sanitizer reports ------------------------------------------------------
+# A --enable-sanitizers build reports on stderr, and daemons' stderr ends in
+# a log or .err file no check reads (or in /dev/null).  So every process the
+# test starts (and their children that keep the environment) writes its
+# AddressSanitizer reports to $ZT_W/san/asan.<pid> instead (log_path; UBSan
+# in the same binary keeps to stderr), and at exit zt_cleanup scans
+# $ZT_W, that included, plus ZT_SCAN (paths outside $ZT_W, scratch_po adds
+# a postoffice given there): any report fails the test.
+ZT_SAN_RE='ERROR: (Address|Leak)Sanitizer|runtime error:'
+ZT_SCAN=()
+mkdir -p "$ZT_W/san" && chmod 1777 "$ZT_W/san"
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$ZT_W/san/asan"
+UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$ZT_W/san/ubsan:print_stacktrace=1"
+export ASAN_OPTIONS UBSAN_OPTIONS
+# zt_sancheck PATH... - 0 if no file below the PATHs (executables aside)
+# holds a sanitizer report; else names each file that does, prints its
+# report's first 40 lines and returns 1.  The one check every test uses
+# (zt_cleanup runs it over the whole work dir).
+zt_sancheck() {
+	local f n found=0 p=()
+	for f in "$@"; do [ -n "$f" ] && [ -e "$f" ] && p+=("$f"); done
+	[ "${#p[@]}" -gt 0 ] || return 0
+	while IFS= read -r -d '' f; do
+		n=$(grep -anE -m1 -- "$ZT_SAN_RE" "$f" | cut -d: -f1)
+		[ -n "$n" ] || continue
+		found=1
+		printf '%s: FAIL: sanitizer report in %s\n' "$ZT_NAME" "$f"
+		tail -n "+$n" "$f" | head -40
+	done < <(find "${p[@]}" -type f ! -perm /111 -exec grep -laEZ -- "$ZT_SAN_RE" {} + 2>/dev/null)
+	return "$found"
+}
+
 # --- process tracking and cleanup -----------------------------------------
 # track PID - remember a process we started
 track() { ZT_PIDS+=("$1"); }
-# stop_pid PID - TERM, wait a little, KILL; only for PIDs we started
+# stop_pid PID - TERM, wait up to 5 s, KILL; only for PIDs we started.
+# (A sanitizer build writes its leak report at exit: a KILL too early on a
+# loaded machine would lose it.  Processes that go at TERM cost no wait.)
 stop_pid() {
 	local p=$1 i
 	kill -TERM "$p" 2>/dev/null || return 0
-	for i in 1 2 3 4 5 6 7 8 9 10; do
+	for i in $(seq 1 50); do
 		kill -0 "$p" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -114,6 +148,13 @@ zt_cleanup() {
 	local rc=$?
 	trap - EXIT
 	stop_all
+	# a daemon's sanitizer report fails the test even when every check
+	# passed (or the test skipped itself)
+	if ! zt_sancheck "$ZT_W" "${ZT_SCAN[@]}"; then
+		info "a sanitizer report fails the test (whatever the checks said)"
+		ZT_FAILS=$((ZT_FAILS + 1))
+		if [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; then rc=1; fi
+	fi
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] || [ "${ZT_KEEP:-0}" = 1 ] || [ "$ZT_FAILS" -gt 0 ]; then
 		[ "$rc" -eq 124 ] && info "time bound hit"
 		info "keeping $ZT_W"
@@ -483,10 +524,7 @@ run_ta() {
 		timeout -k 3 "${ZT_TA_TIMEOUT:-50}" "$ZT_SMTP" "$@" ) > "$base.out" 2> "$base.err"
 	TA_RC=$?
 	# a sanitizer build (--enable-sanitizers) reports on stderr: that is a failure
-	if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$base.err" 2>/dev/null; then
-		fail "sanitizer report from the agent in $base.err"
-		grep -E -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$base.err" | head -30
-	fi
+	zt_sancheck "$base.err" || fail "sanitizer report from the agent in $base.err"
 	return 0
 }
 # report_word OUTFILE INUM/OFF - the status word of the last report line for it

@@ -4,7 +4,8 @@
 #   scratch_po [-p PODIR] [-c CONFFILE] [-H LEVELS] [NAME=value...]
 #       a fresh spool tree PODIR (default $ZT_W/po) and a zmta.conf
 #       CONFFILE (default $ZT_W/zmta.conf) that names it (POSTOFFICE=) plus
-#       the settings given.  Sets PO, exports ZCONFIG=CONFFILE.
+#       the settings given.  Sets PO, exports ZCONFIG=CONFFILE; a PODIR
+#       outside $ZT_W is added to ZT_SCAN (testlib's sanitizer-report scan).
 #   mk_postoffice DIR [HASHLEVELS]   the spool tree alone
 #   write_zconf FILE NAME=value...   the zmta.conf alone
 #   dead_port                        a port where nothing listens
@@ -75,5 +76,8 @@ scratch_po() {
 		esac
 	done
 	mk_postoffice "$PO" "$h" || return 1
+	# testlib's exit scan for sanitizer reports covers $ZT_W; a postoffice
+	# (log/, daemons' output) elsewhere is added to it
+	case "$PO/" in "${ZT_W:-/nonexistent}"/*) ;; *) ZT_SCAN+=("$PO") ;; esac
 	write_zconf "$conf" "POSTOFFICE=$PO" "$@"
 }

@@ -6,8 +6,8 @@
  *	The tarpit delay sequence, its cap and the drop point; the shared
  *	connection table: limits in total and per address, counts kept
  *	right through many addresses and deletions, shared across fork,
- *	a dead worker forgotten (one process's limits are libzmsmtpd's and
- *	tested in smtpd-daemon.sh and smtpd-limits.sh).
+ *	a dead worker forgotten, a full table (one process's limits are
+ *	libzmsmtpd's and tested in smtpd-daemon.sh and smtpd-limits.sh).
  * SYNOPSIS
  *	check_pol_limit (run by make check)
  * DESCRIPTION
@@ -132,6 +132,53 @@ START_TEST(test_conn_fork)
 }
 END_TEST
 
+/* full_ip - the i-th address of a full table */
+static void full_ip(char *ip, size_t n, int i)
+{
+	snprintf(ip, n, "10.%d.%d.%d", 100 + i / 65536, (i / 256) % 256, i % 256);
+}
+
+/* every slot taken: forget still finds what a deletion moved (no copy of
+ * the table to rebuild from), and a release ends (the backward shift
+ * once went round a full table for ever) */
+START_TEST(test_conn_full)
+{
+	zbuf err = ZBUF_INIT(256);
+	pol_conn *t = pol_conn_new(&err);
+	char ip[48];
+
+	ck_assert_ptr_nonnull(t);
+	for (int i = 0; i < POL_CONN_SLOTS; i++) {
+		full_ip(ip, sizeof ip, i);
+		ck_assert_int_eq(pol_conn_admit(t, i % 3 == 0, ip, 100000, 0), 0);
+	}
+	ck_assert_int_eq(pol_conn_admit(t, 0, "10.99.0.1", 100000, 0), 2);
+	pol_conn_forget(t, 1);
+	for (int i = 0; i < POL_CONN_SLOTS; i++) {
+		full_ip(ip, sizeof ip, i);
+		ck_assert_uint_eq(pol_conn_count(t, ip), i % 3 == 0 ? 0u : 1u);
+	}
+	ck_assert_uint_eq(pol_conn_count(t, NULL), POL_CONN_SLOTS - (POL_CONN_SLOTS + 2) / 3);
+	/* fill it again, then release from the full table */
+	for (int i = 0; i < POL_CONN_SLOTS; i += 3) {
+		full_ip(ip, sizeof ip, i);
+		ck_assert_int_eq(pol_conn_admit(t, 2, ip, 100000, 0), 0);
+	}
+	ck_assert_int_eq(pol_conn_admit(t, 0, "10.99.0.1", 100000, 0), 2);
+	for (int i = 0; i < POL_CONN_SLOTS; i += 2) {
+		full_ip(ip, sizeof ip, i);
+		pol_conn_release(t, i % 3 == 0 ? 2 : 0, ip);
+	}
+	for (int i = 0; i < POL_CONN_SLOTS; i++) {
+		full_ip(ip, sizeof ip, i);
+		ck_assert_uint_eq(pol_conn_count(t, ip), (unsigned long)(i % 2));
+	}
+	ck_assert_uint_eq(pol_conn_count(t, NULL), POL_CONN_SLOTS / 2);
+	pol_conn_free(t);
+	zbuf_free(&err);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pol_limit");
@@ -140,6 +187,7 @@ int main(void)
 	tcase_add_test(tc, test_tarpit);
 	tcase_add_test(tc, test_conn_limits);
 	tcase_add_test(tc, test_conn_fork);
+	tcase_add_test(tc, test_conn_full);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -270,7 +270,8 @@ END_TEST
  * finishing one after another share batches (and transport/ fsyncs):
  * without the pause each flush below would find the worker idle and
  * start a batch of one.  The bound cannot fail from load: a batch ends
- * at least 20 ms after it started. */
+ * at least 20 ms after it started.  No fixed count: on a loaded machine
+ * a pass of the loop can take over 20 ms, and then 60 batches are right. */
 START_TEST(t_pace)
 {
 	zev_loop *loop = zev_new();
@@ -294,7 +295,6 @@ START_TEST(t_pace)
 	ck_assert(!exists("../queue/100") && !exists("../queue/159") && !exists("159"));
 	/* (+2: removal_wait cuts the pause of the last two batches) */
 	ck_assert_uint_le(rm.batches, (unsigned long)(ms / 20 + 2));
-	ck_assert_uint_lt(rm.batches, 60);
 	removal_free(&rm);
 	zev_free(loop);
 }
