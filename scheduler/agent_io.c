@@ -282,6 +282,16 @@ static void handle_report(agent_pool *p, agent *a, const ta_report *rep)
 	}
 }
 
+/* burst_tick - start a new second of the flood count when now moved on */
+static void burst_tick(agent *a, time_t now)
+{
+	if (a->burst_sec != now) {
+		a->burst_sec = now;
+		a->burst = 0;
+		a->burst_reports = 0;
+	}
+}
+
 /* handle_resync - the agent found nothing for it in path */
 static void handle_resync(agent_pool *p, agent *a, zspan path)
 {
@@ -355,6 +365,8 @@ static void agent_line(agent_pool *p, agent *a, const char *line, size_t n)
 		agent_feed(p, a);
 		break;
 	case TAK_REPORT:
+		burst_tick(a, now);
+		a->burst_reports++;
 		handle_report(p, a, &rep);
 		break;
 	case TAK_RESYNC:
@@ -365,12 +377,17 @@ static void agent_line(agent_pool *p, agent *a, const char *line, size_t n)
 	case TAK_COMMENT:
 	default:
 		/* "# text" and lines that are not protocol (an agent's own log
-		 * lines on stderr) are logged; only a flood gets it killed */
-		if (a->burst_sec != now) {
-			a->burst_sec = now;
-			a->burst = 0;
-		}
-		if (++a->burst > AGENT_BURST_MAX) {
+		 * lines on stderr) are logged; only a flood gets it killed: a
+		 * second's lines beyond AGENT_COMMENTS_PER_REPORT per report of
+		 * that second are the flood (a fast agent's log line per
+		 * recipient is not: killing it would deliver its messages in
+		 * flight twice) */
+		burst_tick(a, now);
+		a->burst++;
+		unsigned long earned = (unsigned long)a->burst_reports * AGENT_COMMENTS_PER_REPORT;
+		unsigned long unearned = a->burst > earned ? a->burst - earned : 0;
+		long cap = p->cfg->max_ta_comments > 0 ? p->cfg->max_ta_comments : 2000;
+		if (unearned > (unsigned long)cap) {
 			agent_kill(p, a, "floods its output");
 			goto out;
 		}
@@ -384,7 +401,7 @@ static void agent_line(agent_pool *p, agent *a, const char *line, size_t n)
 				   a->channel ? a->channel->s : "-", a->host ? a->host->s : "-",
 				   a->startfail);
 		}
-		if (a->burst <= 50) {
+		if (unearned <= 50) {
 			if (k == TAK_COMMENT)
 				zlog_info(NULL, "agent pid %ld: %.*s", (long)a->pid, (int)arg.n, arg.p);
 			else

@@ -44,6 +44,7 @@ typedef struct agent {
 	unsigned long jobs, reports;
 	unsigned bad;                  /* garbage lines */
 	unsigned burst;                /* comment lines in this second */
+	unsigned burst_reports;        /* reports in this second */
 	time_t burst_sec;
 	int reaped, status;
 	int retry_stop;                /* retryat/deferall seen in this thread */

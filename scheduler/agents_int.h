@@ -13,7 +13,10 @@
 #define AGENT_STARTFAIL "cannot start agent: "
 
 #define AGENT_BAD_MAX 50          /* malformed lines before the agent is killed */
-#define AGENT_BURST_MAX 2000      /* comment lines per second before kill */
+/* comment lines ("# ...", an agent's own log lines) an agent may write per
+ * report without counting against PARAMmax-ta-comments (the smtp agent logs
+ * one line per recipient; a fast one writes thousands a second) */
+#define AGENT_COMMENTS_PER_REPORT 4
 
 /* agents.c */
 /* thread_wants_agent - does t need (another) agent right now? */

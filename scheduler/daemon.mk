@@ -50,8 +50,8 @@ EXTRA_DIST += $(SCHED_MEND_ITESTS) tests/tools/rderr.c
 # issue 8: log, statistics and pid files never through a symbolic link
 TESTS += tests/integration/sched-logfiles.sh
 EXTRA_DIST += tests/integration/sched-logfiles.sh
-TESTS += tests/integration/sched-keepalive.sh
-EXTRA_DIST += tests/integration/sched-keepalive.sh
+TESTS += tests/integration/sched-keepalive.sh tests/integration/sched-chatty.sh
+EXTRA_DIST += tests/integration/sched-keepalive.sh tests/integration/sched-chatty.sh
 # issue 9: the scheduler's modules and their unit tests
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_removal

@@ -456,6 +456,7 @@ int sconf_parse(const char *name, const char *text, size_t len, sconf **out, zbu
 	s.cfg->global_report_interval = 300;
 	s.cfg->delay_warning = 4 * 3600;
 	s.cfg->max_ta_silence = 600;
+	s.cfg->max_ta_comments = 2000;
 	s.cfg->fork_rate = 30;
 	s.cfg->expire_sweep = 900;
 	s.cfg->mailq_timeout = 300;

@@ -126,6 +126,9 @@ typedef struct sconf {
 	                          * 0 = never */
 	long max_ta_silence;     /* PARAMmax-ta-silence: a TA silent this long with
 	                          * work outstanding is shut down; default 600 */
+	long max_ta_comments;    /* PARAMmax-ta-comments: comment lines a second
+	                          * an agent may write beyond 4 per report before
+	                          * it is killed as flooding; default 2000 */
 	int fork_rate;           /* PARAMfork-rate: max TA forks per second,
 	                          * default 30 (command line -R overrides) */
 	long expire_sweep;       /* PARAMexpire-sweep: hard-expiry sweep period,

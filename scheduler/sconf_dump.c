@@ -132,6 +132,7 @@ int sconf_dump(const sconf *cfg, zbuf *out)
 	zbuf_printf(out, "PARAMstore-error-on-error = %d\n", cfg->store_error_on_error);
 	zbuf_printf(out, "PARAMdelay-warning = %ld\n", cfg->delay_warning);
 	zbuf_printf(out, "PARAMmax-ta-silence = %ld\n", cfg->max_ta_silence);
+	zbuf_printf(out, "PARAMmax-ta-comments = %ld\n", cfg->max_ta_comments);
 	zbuf_printf(out, "PARAMfork-rate = %d\n", cfg->fork_rate);
 	zbuf_printf(out, "PARAMexpire-sweep = %ld\n", cfg->expire_sweep);
 	zbuf_printf(out, "PARAMmailq-timeout = %ld\n", cfg->mailq_timeout);

@@ -398,6 +398,8 @@ int sconf_param(sp *s, int line, const char *name, const char *v)
 		return sp_interval(s, line, name, v, 1, &cfg->delay_warning);
 	if (strcasecmp(name, "max-ta-silence") == 0)
 		return sp_interval(s, line, name, v, 0, &cfg->max_ta_silence);
+	if (strcasecmp(name, "max-ta-comments") == 0)
+		return sp_number(s, line, name, v, 1, 1000000, &cfg->max_ta_comments);
 	if (strcasecmp(name, "expire-sweep") == 0)
 		return sp_interval(s, line, name, v, 0, &cfg->expire_sweep);
 	if (strcasecmp(name, "mailq-timeout") == 0)

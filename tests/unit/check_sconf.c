@@ -141,6 +141,7 @@ START_TEST(test_builtin_defaults)
 	ck_assert_int_eq(c->maxta, 0);
 	ck_assert_int_eq(cfg->delay_warning, 4 * 3600);
 	ck_assert_int_eq(cfg->max_ta_silence, 600);
+	ck_assert_int_eq(cfg->max_ta_comments, 2000);
 	ck_assert_int_eq(cfg->fork_rate, 30);
 	ck_assert_int_eq(cfg->global_report_interval, 300);
 	ck_assert_ptr_null(cfg->authfile);
@@ -265,6 +266,7 @@ START_TEST(test_params)
 		"PARAMstore-error-on-error = yes\n"
 		"PARAMdelay-warning = 0\n"
 		"PARAMmax-ta-silence = 2m\n"
+		"PARAMmax-ta-comments = 30\n"
 		"PARAMfork-rate = 7\n"
 		"PARAMexpire-sweep = 1m\n"
 		"PARAMmailq-timeout = 30s\n"
@@ -280,6 +282,7 @@ START_TEST(test_params)
 	ck_assert_int_eq(cfg->store_error_on_error, 1);
 	ck_assert_int_eq(cfg->delay_warning, 0);
 	ck_assert_int_eq(cfg->max_ta_silence, 120);
+	ck_assert_int_eq(cfg->max_ta_comments, 30);
 	ck_assert_int_eq(cfg->fork_rate, 7);
 	ck_assert_int_eq(cfg->expire_sweep, 60);
 	ck_assert_int_eq(cfg->mailq_timeout, 30);
@@ -320,6 +323,7 @@ static const struct {
 	{ "PARAMbogus = 1\n", "scheduler.conf:1: unknown parameter 'PARAMbogus'" },
 	{ "PARAMauthfile\n", "scheduler.conf:1: PARAMauthfile needs '= value'" },
 	{ "PARAMfork-rate = 0\n", "scheduler.conf:1: bad value '0' for fork-rate (want 1..100000)" },
+	{ "PARAMmax-ta-comments = 0\n", "scheduler.conf:1: bad value '0' for max-ta-comments (want 1..1000000)" },
 	{ "PARAMauthfile = a b\n", "scheduler.conf:1: junk after PARAMauthfile value" },
 	{ "/host\n", "scheduler.conf:1: selector '/host' has no channel" },
 	{ "smtp\n\tinter.val=3\n", "scheduler.conf:2: bad token 'inter.val=3'" },
