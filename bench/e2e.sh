@@ -28,15 +28,28 @@
 # Postfix interleaved, medians.  Then fsyncs per message for the submit
 # case, counted with strace -f -c (fsync+fdatasync of daemons and
 # submitters) on E2E_FSYNC_N messages (500).
+# Fsyncs per message are counted in every run (not for drain): the
+# daemons' through perf stat (syscall tracepoint counters, inherited by
+# children, next to no cost), the submitters' through strace --seccomp-bpf
+# (perf loses a task that execs a set-id program such as postdrop).
 # Output: per run lines, then one line per case
-#   ratio <case> <zmta/Postfix throughput>  zmta <msg/s> <cpu ms/msg> postfix <msg/s> <cpu ms/msg>
+#   ratio <case> <zmta/Postfix throughput>  zmta <msg/s> <cpu ms/msg> postfix <msg/s> <cpu ms/msg> (cpu ratio) fsyncs/msg zmta <f> postfix <f>
 # zmta runs up to E2E_MAXTHR (10) agents per destination (Postfix: its
 # default destination concurrency, 20).
+# Before anything runs the free space and inodes below /tmp are checked
+# against the largest N (about 12 KB and 4 inodes per message, more with
+# BENCH_KEEP); too little skips the bench with a message saying how much.
 # Env: E2E_N (5000) RUNS (3) LANES (4) E2E_CASES ("submit smtp-in fanout
-#      drain") E2E_FSYNC_N (500; 0 = skip) E2E_FSYNC_DETAIL (1: also which
-#      spool file or directory each fsync is for, per message) E2E_SCALE ("5000 50000": run
-#      at each size and print how rate and CPU per message move) TIMEOUT (per case, s) BENCH_KEEP=1
+#      drain") E2E_FSYNC_N (500; 0 = skip the strace pass) E2E_FSYNC_DETAIL
+#      (1: also which spool file or directory each fsync is for, per
+#      message) TIMEOUT (per case and per fill, s; 120 + N/20)
+#      E2E_PERF (1; 0 = no per-run fsync count) BENCH_KEEP=1
 #      E2E_ZCONF ("KEY=VALUE ...": extra zmta.conf settings, e.g. ROUTER_GATHER=30)
+#      E2E_SCALE ("5000 50000"): the bench at each size, RUNS default 1,
+#      E2E_CASES default "submit smtp-in", E2E_FSYNC_N default 0; prints
+#        cpu-split <case> <system> <N> <process>=<cpu ms/msg> ...  (per run)
+#        scale <case> <system> <N> <msg/s> <cpu ms/msg> <fsyncs/msg>
+#        scale-trend <case> <system> <first N>-><last N>: rate xR cpu/msg xC fsyncs/msg xF
 # Needs root (the Postfix master starts as root), postfix, smtp-sink,
 # smtp-source, nsd; a missing one skips what needs it.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -56,19 +69,34 @@ if [ -z "${ZBENCH_E2E:-}" ]; then
 	exit 77
 fi
 if [ -n "${E2E_SCALE:-}" ]; then
-	# E2E_SCALE="5000 50000": the whole bench at each size, then how the
-	# rate and the CPU per message move with the size (flat = scales)
+	# E2E_SCALE="5000 50000": the bench at each size (RUNS 1, cases submit
+	# smtp-in unless set), then one line per case, system and size:
+	#   scale <case> <system> <N> <msg/s> <cpu ms/msg> <fsyncs/msg>
+	# and per case and system how the cost per message moved from the
+	# first size to the last (flat = scales)
 	out=$(mktemp)
+	trap 'rm -f "$out"' EXIT
+	biggest=0
+	for n in $E2E_SCALE; do [ "$n" -gt "$biggest" ] && biggest=$n; done
 	for n in $E2E_SCALE; do
-		echo "=== E2E_N=$n"
-		echo "N=$n" >> "$out"
-		E2E_SCALE= E2E_N=$n bash "$0" | tee -a "$out"
+		echo "=== E2E_N=$n  $(date -u +%H:%M:%S) load $(cut -d' ' -f1-3 /proc/loadavg)"
+		E2E_SCALE= E2E_SCALE_LINES=1 E2E_N=$n E2E_DF_N=$biggest RUNS=${RUNS:-1} \
+			E2E_CASES=${E2E_CASES:-submit smtp-in} E2E_FSYNC_N=${E2E_FSYNC_N:-0} \
+			bash "$0" | tee -a "$out"
+		[ "${PIPESTATUS[0]}" = 77 ] && exit 77
 	done
-	echo "=== scale (per case: [N: zmta msg/s, zmta cpu ms/msg, postfix msg/s, postfix cpu ms/msg])"
-	awk '/^N=/ { n = substr($0, 3) }
-	     /^ratio / && NF >= 12 { line[$2] = line[$2] sprintf("  [%s: %s %s %s %s]", n, $5, $7, $10, $12) }
-	     END { for (c in line) print "scale " c line[c] }' "$out"
-	rm -f "$out"
+	echo "=== scale  $(date -u +%H:%M:%S) load $(cut -d' ' -f1-3 /proc/loadavg) (medians of RUNS=${RUNS:-1}; fanout: per delivery)"
+	echo "# scale <case> <system> <N> <msg/s> <cpu ms/msg> <fsyncs/msg>"
+	grep '^scale ' "$out" | sort -k2,2 -k3,3 -k4,4n
+	grep '^cpu-split ' "$out" | sort -k2,2 -k3,3 -k4,4n
+	# scale-trend: last size against the first, per case and system
+	grep '^scale ' "$out" | awk '
+		{ k = $2 " " $3; if (!(k in n0)) { n0[k] = $4; r0[k] = $5; c0[k] = $6; f0[k] = $7; ord[++m] = k }
+		  n1[k] = $4; r1[k] = $5; c1[k] = $6; f1[k] = $7 }
+		function q(a, b) { return (a + 0 > 0 && b != "-" && a != "-") ? sprintf("%.2f", b / a) : "-" }
+		END { for (i = 1; i <= m; i++) { k = ord[i]
+			printf "scale-trend %s %s->%s: rate x%s  cpu/msg x%s  fsyncs/msg x%s\n", k, n0[k], n1[k],
+				q(r0[k], r1[k]), q(c0[k], c1[k]), q(f0[k], f1[k]) } }'
 	exit 0
 fi
 . "$(dirname "$0")/benchlib.sh"
@@ -93,6 +121,56 @@ done
 [ "$HAVE_PFX" = 1 ] && . "$top_srcdir/bench/postfix/lib-postfix.sh"
 HAVE_SMTPD=0
 [ -x "$top_builddir/smtpserver/smtpserver" ] && HAVE_SMTPD=1
+
+# disk first: a run at the peak holds N queued messages of one system (a
+# body and a control file, 4 KB blocks each) plus both systems' logs
+# (about 1-2 KB per message); BENCH_KEEP keeps every run's logs.  In scale
+# mode E2E_DF_N is the largest size, so a 50000 run is refused before the
+# 5000 one starts.
+df_check() {
+	local n=${E2E_DF_N:-$N} nc keep=0 need_kb need_in av_kb av_in
+	nc=$(echo $CASES | wc -w)
+	[ "${BENCH_KEEP:-0}" = 1 ] && keep=$((RUNS * nc * 2 * 3))
+	need_kb=$((n * 12 + n * keep + 51200))
+	need_in=$((n * 4 + n * keep / 2 + 1000))
+	av_kb=$(df -Pk "$BL_W" | awk 'NR == 2 { print $4 }')
+	av_in=$(df -Pi "$BL_W" | awk 'NR == 2 { print ($4 == "-" ? 1e12 : $4) }')
+	if [ "${av_kb:-0}" -lt "$need_kb" ] || awk -v a="${av_in:-0}" -v b="$need_in" 'BEGIN { exit !(a < b) }'; then
+		echo "SKIP e2e: not enough room below $(dirname "$BL_W") for N=$n: need about $((need_kb / 1024)) MB and $need_in inodes, have $((${av_kb:-0} / 1024)) MB and ${av_in:-0} inodes (free space, lower E2E_N, or drop BENCH_KEEP)"
+		exit 77
+	fi
+}
+df_check
+
+# fsyncs per run: perf counts the fsync/fdatasync/syncfs syscalls of a
+# process tree (tracepoint counters, inherited by children: next to no
+# cost, unlike strace).  FSW is the wrapper, empty when perf cannot.
+FSW_EV=syscalls:sys_enter_fsync,syscalls:sys_enter_fdatasync,syscalls:sys_enter_syncfs
+HAVE_PERF=0
+if [ "${E2E_PERF:-1}" = 1 ] && command -v perf > /dev/null 2>&1 &&
+   perf stat -x, -e "$FSW_EV" -o "$BL_W/perf.probe" -- true > /dev/null 2>&1 &&
+   grep -q sys_enter_fsync "$BL_W/perf.probe"; then
+	HAVE_PERF=1
+fi
+# The kernel drops a task's perf events when it execs a set-id program
+# (Postfix's postdrop is setgid), so the submitters are counted by strace
+# instead, stopping on those three calls only (--seccomp-bpf): sub_fsw.
+# fsw FILE - the wrapper words for the daemons, fsyncs counted into FILE
+fsw() { [ "$HAVE_PERF" = 1 ] && echo "perf stat -x, -e $FSW_EV -o $1 --"; }
+HAVE_SFSW=0
+[ "$HAVE_PERF" = 1 ] && strace -f -c --seccomp-bpf -e trace=fsync -o "$BL_W/strace.probe" true 2>/dev/null && HAVE_SFSW=1
+# sub_fsw FILE - the same for the submitters (strace -c table into FILE)
+sub_fsw() { [ "$HAVE_SFSW" = 1 ] && echo "strace -f -c --seccomp-bpf -e trace=fsync,fdatasync,syncfs -o $1"; }
+# fsw_count DIR - the fsyncs of a run: DIR/daemons.perf, plus
+# DIR/submit.strace when the case had submitters ("-" when not counted)
+fsw_count() {
+	[ "$HAVE_PERF" = 1 ] && [ -f "$1/daemons.perf" ] || { echo -; return; }
+	[ "${2:-}" = sub ] && { [ "$HAVE_SFSW" = 1 ] && [ -f "$1/submit.strace" ] || { echo -; return; }; }
+	{
+		awk -F, '$3 ~ /sys_enter_(fsync|fdatasync|syncfs)$/ && $1 ~ /^[0-9]+$/ { s += $1 } END { print s + 0 }' "$1/daemons.perf"
+		[ "${2:-}" = sub ] && awk '$NF == "fsync" || $NF == "fdatasync" || $NF == "syncfs" { s += $4 } END { print s + 0 }' "$1/submit.strace"
+	} | awk '{ s += $1 } END { print s + 0 }'
+}
 
 # the message: headers + a body to SIZE bytes
 MSG=$BL_W/msg
@@ -221,6 +299,7 @@ z_start() {
 	local d=$1 st=${2:-} i
 	local cmd=("$top_builddir/zmtactl/zmta" start -f)
 	[ -n "$st" ] && cmd=(strace -f $STRACE_MODE -e trace=fsync,fdatasync,syncfs -o "$st" "${cmd[@]}")
+	[ -z "$st" ] && cmd=($(fsw "$d/daemons.perf") "${cmd[@]}")
 	ZCONFIG=$d/etc/zmta.conf "$PY" "$REAPER" "$d/zmta.ru" "$d/zmta.rpid" -- "${cmd[@]}" \
 		> "$d/zmta.out" 2>&1 &
 	Z_REAPER=$!
@@ -247,9 +326,41 @@ snap() {
 	for i in $(seq 1 100); do [ -s "$1.snap" ] && break; sleep 0.02; done
 	cat "$1.snap" 2>/dev/null || echo 0
 }
+# cpu_split ROOT N - CPU ms per message of each live process below ROOT,
+# summed by name (utime+stime plus the reaped children's), one line
+# "name=ms ..." - where the cost of a run went (started processes that
+# already exited and were reaped by ROOT itself are not shown)
+cpu_split() {
+	local root=$1 n=$2
+	for f in /proc/[0-9]*/stat; do cat "$f" 2>/dev/null; echo; done | awk -v root="$root" -v n="$n" -v tck="$CLK_TCK" '
+		NF > 20 { i = index($0, "("); j = length($0); while (substr($0, j, 1) != ")") j--
+			pid = $1; comm = substr($0, i + 1, j - i - 1); split(substr($0, j + 2), r, " ")
+			par[pid] = r[2]; nm[pid] = comm; tk[pid] = r[12] + r[13] + r[14] + r[15] }
+		END { for (p in tk) { q = p; for (k = 0; k < 64 && (q in par); k++) { q = par[q]; if (q == root) { s[nm[p]] += tk[p]; break } } }
+			for (c in s) if (s[c] > 0) printf "%s=%.3f ", c, s[c] * 1000 / tck / n; print "" }'
+}
 FAN_RCPTS=$(for i in $(seq 1 10); do printf 'u@d%d.test ' "$i"; done)
 
-# zmta_case CASE RUN - one measurement; prints "rate cpu_ms_per_msg"
+# fill_wait DIR FIND-ARGS... - until DIR holds N files (or TIMEOUT)
+fill_wait() {
+	local dir=$1 end
+	shift
+	end=$(($(date +%s) + TIMEOUT))
+	while [ "$(find "$dir" "$@" | wc -l)" -lt "$N" ]; do
+		[ "$(date +%s)" -ge "$end" ] && { echo "  WARN fill of $dir: only $(find "$dir" "$@" | wc -l) of $N in ${TIMEOUT}s" >&2; return 1; }
+		sleep 0.2
+	done
+}
+# rate_line N T0 T1 C0 C1 OK FSYNCS - "rate cpu_ms_per_msg fsyncs_per_msg"
+rate_line() {
+	awk -v n="$1" -v a="$2" -v b="$3" -v c0="$4" -v c1="$5" -v ok="$6" -v f="$7" \
+		'BEGIN { if (!ok) { print "nan nan -"; exit }
+			printf "%.1f %.3f %s\n", n / (b - a), (c1 - c0) * 1000 / n, (f == "-" ? "-" : sprintf("%.3f", f / n)) }'
+}
+
+# zmta_case CASE RUN - one measurement; prints "rate cpu_ms_per_msg fsyncs_per_msg"
+# (fsyncs: daemons and submitters over the whole run; drain: "-", the
+# fill and the release are not told apart on the Postfix side)
 zmta_case() {
 	local c=$1 d=$BL_W/z.$1.$2 n=$N t0 t1 c0 c1 ok=1
 	ZPORT=$(pick_port)
@@ -268,10 +379,7 @@ zmta_case() {
 		track "$rp"
 		bash "$0" --lanes "$LANES" "$N" "$MSG" env ZCONFIG="$d/etc/zmta.conf" \
 			"$top_builddir/sendmail/sendmail" -i -f s@src.test r@dst.test
-		for i in $(seq 1 $((TIMEOUT * 10))); do
-			[ "$(find "$d/po/transport" -type f -name '[0-9]*' | wc -l)" -ge "$N" ] && break
-			sleep 0.1
-		done
+		fill_wait "$d/po/transport" -type f -name '[0-9]*'
 		kill -TERM "$rp"; wait "$rp" 2>/dev/null
 		t0=$(now)
 		z_start "$d"
@@ -281,27 +389,30 @@ zmta_case() {
 		c0=$(snap "$d/zmta.ru" "$Z_REAPER")
 		t0=$(now)
 		case $c in
-		submit) bash "$0" --lanes "$LANES" "$N" "$MSG" env ZCONFIG="$d/etc/zmta.conf" \
+		submit) $(sub_fsw "$d/submit.strace") bash "$0" --lanes "$LANES" "$N" "$MSG" env ZCONFIG="$d/etc/zmta.conf" \
 				"$top_builddir/sendmail/sendmail" -i -f s@src.test r@dst.test ;;
 		smtp-in) smtp-source -s 10 -m "$N" -l "$SIZE" -M client.test -f s@src.test -t r@dst.test \
 				"127.0.0.1:$ZPORT" > /dev/null ;;
-		fanout) bash "$0" --lanes "$LANES" "$n" "$MSG" env ZCONFIG="$d/etc/zmta.conf" \
+		fanout) $(sub_fsw "$d/submit.strace") bash "$0" --lanes "$LANES" "$n" "$MSG" env ZCONFIG="$d/etc/zmta.conf" \
 				"$top_builddir/sendmail/sendmail" -i -f s@src.test $FAN_RCPTS ;;
 		esac
 	fi
 	wait_sinks "$t0" || ok=0
 	t1=$(now)
 	c1=$(snap "$d/zmta.ru" "$Z_REAPER")
+	echo "cpu-split $c zmta $N $(cpu_split "$Z_REAPER" "$N")" > "$BL_W/split.z.$c.$2"
 	z_stop "$d"
 	kill_sinks
 	[ "$ok" = 1 ] || { echo "  WARN zmta $c run $2: timed out; $(grep -ho 'mesg=[0-9]*' "$BL_W"/sink.*.out | tr '\n' ' ')" >&2; }
-	awk -v n="$N" -v a="$t0" -v b="$t1" -v c0="$c0" -v c1="$c1" -v ok="$ok" \
-		'BEGIN { if (!ok) { print "nan nan"; exit } printf "%.1f %.3f\n", n / (b - a), (c1 - c0) * 1000 / n }'
+	local fs=-
+	case $c in submit|fanout) fs=$(fsw_count "$d" sub) ;; smtp-in) fs=$(fsw_count "$d") ;; esac
+	rate_line "$N" "$t0" "$t1" "$c0" "$c1" "$ok" "$fs"
 	[ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$d"
 }
 
 # --- Postfix -------------------------------------------------------------------
-# pfx_case CASE RUN - the same for Postfix
+# pfx_case CASE RUN - the same for Postfix (the master runs under perf
+# when it can, and in a private mount namespace for fanout with ns53)
 pfx_case() {
 	local c=$1 D=$BL_W/p.$1.$2 n=$N t0 t1 c0 c1 ok=1 extra=() i
 	mkdir -p "$D"
@@ -326,24 +437,21 @@ pfx_case() {
 	fanout) n=$((N / 10)); sinks "$n" $(for i in $(seq 2 11); do echo 127.0.0.$i; done) ;;
 	*) sinks "$N" 127.0.0.1 ;;
 	esac
+	local pcmd=("$PFX_PY" "$REAPER" "$D/postfix.ru" "$D/master.pid" -- $(fsw "$D/daemons.perf") \
+		/usr/lib/postfix/sbin/master -c "$D/etc")
 	if [ "$c" = fanout ] && [ "$FANOUT_DNS" = ns53 ]; then
 		# the master and its daemons see /etc/resolv.conf -> our nsd on :53
-		PFX_LIBDIR=$top_srcdir/bench/postfix
-		unshare -m sh -c "mount --bind $BL_W/nsd/resolv.conf /etc/resolv.conf && exec $PFX_PY $PFX_LIBDIR/reaper.py $D/postfix.ru $D/master.pid -- /usr/lib/postfix/sbin/master -c $D/etc" &
-		PFX_REAPER=$!; track $PFX_REAPER
-		wait_port "$PPORT" 15 || { echo "postfix did not come up"; return 1; }
-		PFX_MASTER=$(cat "$D/queue/pid/master.pid" 2>/dev/null | tr -d ' ')
+		unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"' sh \
+			"$BL_W/nsd/resolv.conf" "${pcmd[@]}" &
 	else
-		pfx_start "$D" > /dev/null || return 1
-		track "$PFX_REAPER"
+		"${pcmd[@]}" &
 	fi
+	PFX_REAPER=$!; track $PFX_REAPER
+	wait_port "$PPORT" 15 || { echo "postfix did not come up" >&2; tail "$D/maillog" >&2 2>/dev/null; echo "nan nan -"; return 1; }
 	if [ "$c" = drain ]; then
 		smtp-source -s 10 -m "$N" -l "$SIZE" -M client.test -f s@src.test -t r@dst.test \
 			"127.0.0.1:$PPORT" > /dev/null
-		for i in $(seq 1 $((TIMEOUT * 10))); do
-			[ "$(find "$D/queue/hold" -type f | wc -l)" -ge "$N" ] && break
-			sleep 0.1
-		done
+		fill_wait "$D/queue/hold" -type f
 		c0=$(snap "$D/postfix.ru" "$PFX_REAPER")
 		t0=$(now)
 		postsuper -c "$D/etc" -H ALL > /dev/null 2>&1
@@ -352,24 +460,26 @@ pfx_case() {
 		c0=$(snap "$D/postfix.ru" "$PFX_REAPER")
 		t0=$(now)
 		case $c in
-		submit) bash "$0" --lanes "$LANES" "$N" "$MSG" env MAIL_CONFIG="$D/etc" \
+		submit) $(sub_fsw "$D/submit.strace") bash "$0" --lanes "$LANES" "$N" "$MSG" env MAIL_CONFIG="$D/etc" \
 				/usr/sbin/sendmail -i -f s@src.test r@dst.test ;;
 		smtp-in) smtp-source -s 10 -m "$N" -l "$SIZE" -M client.test -f s@src.test -t r@dst.test \
 				"127.0.0.1:$PPORT" > /dev/null ;;
-		fanout) bash "$0" --lanes "$LANES" "$n" "$MSG" env MAIL_CONFIG="$D/etc" \
+		fanout) $(sub_fsw "$D/submit.strace") bash "$0" --lanes "$LANES" "$n" "$MSG" env MAIL_CONFIG="$D/etc" \
 				/usr/sbin/sendmail -i -f s@src.test $FAN_RCPTS ;;
 		esac
 	fi
 	wait_sinks "$t0" || ok=0
 	t1=$(now)
 	c1=$(snap "$D/postfix.ru" "$PFX_REAPER")
+	echo "cpu-split $c postfix $N $(cpu_split "$PFX_REAPER" "$N")" > "$BL_W/split.p.$c.$2"
 	kill -TERM "$(cat "$D/queue/pid/master.pid" 2>/dev/null | tr -d ' ')" 2>/dev/null
 	wait "$PFX_REAPER" 2>/dev/null
 	PFX_MASTER=""; PFX_REAPER=""
 	kill_sinks
 	[ "$ok" = 1 ] || { echo "  WARN postfix $c run $2: timed out; $(grep -ho 'mesg=[0-9]*' "$BL_W"/sink.*.out | tr '\n' ' ')" >&2; tail -3 "$D/maillog" >&2; }
-	awk -v n="$N" -v a="$t0" -v b="$t1" -v c0="$c0" -v c1="$c1" -v ok="$ok" \
-		'BEGIN { if (!ok) { print "nan nan"; exit } printf "%.1f %.3f\n", n / (b - a), (c1 - c0) * 1000 / n }'
+	local fs=-
+	case $c in submit|fanout) fs=$(fsw_count "$D" sub) ;; smtp-in) fs=$(fsw_count "$D") ;; esac
+	rate_line "$N" "$t0" "$t1" "$c0" "$c1" "$ok" "$fs"
 	[ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$D"
 }
 
@@ -377,33 +487,44 @@ pfx_case() {
 SPORT=$(pick_port)
 case " $CASES " in *" fanout "*) start_nsd53 ;; esac
 echo "# e2e: N=$N (fanout $((N / 10)) x 10 rcpts) size=$SIZE lanes=$LANES runs=$RUNS $(nproc) cpus; postfix $(postconf -d -h mail_version 2>/dev/null || echo -); smtpserver $([ "$HAVE_SMTPD" = 1 ] && echo built || echo 'not built'); fanout DNS for Postfix: $([ "$FANOUT_DNS" = ns53 ] && echo 'nsd on 127.0.0.1:53 via a private /etc/resolv.conf (unshare -m)' || echo 'none: transport map to the sinks')"
-echo "# rates are messages/s (fanout: deliveries/s, N/10 messages x 10) from the first submission (drain: the release, including zmta start) to the sinks' last message; cpu = the daemons' CPU ms per message (fanout: per delivery)"
+echo "# rates are messages/s (fanout: deliveries/s, N/10 messages x 10) from the first submission (drain: the release, including zmta start) to the sinks' last message; cpu = the daemons' CPU ms per message (fanout: per delivery); fsyncs per message (fanout: per delivery) of daemons and submitters, $([ "$HAVE_PERF" = 1 ] && echo "perf + strace" || echo "not counted (no perf)")"
+# med_fs V... - median of the numbers among V ("-" when none)
+med_fs() {
+	local v l=()
+	for v in "$@"; do [ "$v" = - ] || l+=("$v"); done
+	[ ${#l[@]} -gt 0 ] && median "${l[@]}" || echo -
+}
 for c in $CASES; do
-	zr=(); zc=(); pr=(); pc=()
+	zr=(); zc=(); zf=(); pr=(); pc=(); pf=()
 	for run in $(seq 1 "$RUNS"); do
 		if [ "$c" = smtp-in ] && [ "$HAVE_SMTPD" = 0 ]; then
-			z="skip skip"
+			z=(skip skip -)
 		else
-			z=$(zmta_case "$c" "$run")
+			z=($(zmta_case "$c" "$run"))
 		fi
-		p="nan nan"
-		[ "$HAVE_PFX" = 1 ] && p=$(pfx_case "$c" "$run")
-		echo "run $run $c: zmta ${z% *} msg/s ${z#* } ms/msg  postfix ${p% *} msg/s ${p#* } ms/msg"
-		case $z in nan*|skip*) ;; *) zr+=("${z% *}"); zc+=("${z#* }") ;; esac
-		case $p in nan*) ;; *) pr+=("${p% *}"); pc+=("${p#* }") ;; esac
+		p=(nan nan -)
+		[ "$HAVE_PFX" = 1 ] && p=($(pfx_case "$c" "$run"))
+		[ ${#z[@]} = 3 ] || z=(nan nan -)
+		[ ${#p[@]} = 3 ] || p=(nan nan -)
+		[ "${E2E_SCALE_LINES:-}" = 1 ] && cat "$BL_W/split.z.$c.$run" "$BL_W/split.p.$c.$run" 2>/dev/null
+		echo "run $run $c: zmta ${z[0]} msg/s ${z[1]} ms/msg ${z[2]} fsyncs/msg  postfix ${p[0]} msg/s ${p[1]} ms/msg ${p[2]} fsyncs/msg  (load $(cut -d' ' -f1 /proc/loadavg))"
+		case ${z[0]} in nan*|skip*) ;; *) zr+=("${z[0]}"); zc+=("${z[1]}"); zf+=("${z[2]}") ;; esac
+		case ${p[0]} in nan*) ;; *) pr+=("${p[0]}"); pc+=("${p[1]}"); pf+=("${p[2]}") ;; esac
 	done
 	if [ ${#zr[@]} = 0 ]; then
 		echo "ratio $c -  (zmta: $([ "$c" = smtp-in ] && [ "$HAVE_SMTPD" = 0 ] && echo 'smtpserver not built' || echo 'no complete run'))"
 		continue
 	fi
-	mz=$(median "${zr[@]}"); mzc=$(median "${zc[@]}")
+	mz=$(median "${zr[@]}"); mzc=$(median "${zc[@]}"); mzf=$(med_fs "${zf[@]}")
+	[ "${E2E_SCALE_LINES:-}" = 1 ] && echo "scale $c zmta $N $mz $mzc $mzf"
 	if [ ${#pr[@]} = 0 ]; then
 		printf 'ratio %s -  zmta %.0f msg/s %.3f ms/msg  postfix -\n' "$c" "$mz" "$mzc"
 		continue
 	fi
-	mp=$(median "${pr[@]}"); mpc=$(median "${pc[@]}")
-	printf 'ratio %s %.2f  zmta %.0f msg/s %.3f ms/msg  postfix %.0f msg/s %.3f ms/msg  (cpu ratio %.2f)\n' \
-		"$c" "$(calc "$mz / $mp")" "$mz" "$mzc" "$mp" "$mpc" "$(calc "$mzc / $mpc")"
+	mp=$(median "${pr[@]}"); mpc=$(median "${pc[@]}"); mpf=$(med_fs "${pf[@]}")
+	[ "${E2E_SCALE_LINES:-}" = 1 ] && echo "scale $c postfix $N $mp $mpc $mpf"
+	printf 'ratio %s %.2f  zmta %.0f msg/s %.3f ms/msg  postfix %.0f msg/s %.3f ms/msg  (cpu ratio %.2f)  fsyncs/msg zmta %s postfix %s\n' \
+		"$c" "$(calc "$mz / $mp")" "$mz" "$mzc" "$mp" "$mpc" "$(calc "$mzc / $mpc")" "$mzf" "$mpf"
 done
 
 # --- fsyncs per message (submit, strace) ----------------------------------------

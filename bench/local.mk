@@ -11,4 +11,9 @@ EXTRA_DIST += bench/e2e.sh
 bench-e2e: all
 	ZBENCH_E2E=1 top_srcdir=$(abs_top_srcdir) top_builddir=$(abs_top_builddir) \
 		$(SHELL) $(srcdir)/bench/e2e.sh
-.PHONY: bench-e2e
+# make bench-e2e-scale: the same at 5000 then 50000 messages (submit and
+# smtp-in; E2E_SCALE, E2E_CASES, RUNS override): how cost per message moves
+bench-e2e-scale: all
+	ZBENCH_E2E=1 E2E_SCALE="$${E2E_SCALE:-5000 50000}" top_srcdir=$(abs_top_srcdir) \
+		top_builddir=$(abs_top_builddir) $(SHELL) $(srcdir)/bench/e2e.sh
+.PHONY: bench-e2e bench-e2e-scale
